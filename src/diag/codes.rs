@@ -1,0 +1,82 @@
+//! The code table. Codes are stable: never renumber, only add. Grouped by stage:
+//! K0xx loading, K1xx compose semantics, K2xx translation to Kubernetes,
+//! K3xx Dockerfiles, K4xx the cluster.
+
+use super::Severity;
+
+macro_rules! codes {
+    ($($variant:ident $id:literal $name:literal $severity:ident $summary:literal;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $($variant,)* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The stable id, e.g. `K101`.
+            pub fn id(self) -> &'static str {
+                match self { $(Code::$variant => $id,)* }
+            }
+
+            /// The kebab-case name, e.g. `unknown-key`.
+            pub fn name(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+
+            pub fn default_severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$severity,)* }
+            }
+
+            /// One line: what the code is about.
+            pub fn summary(self) -> &'static str {
+                match self { $(Code::$variant => $summary,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    ReadFailed        "K001" "read-failed"          Error   "a file could not be read";
+    NotText           "K002" "not-text"             Error   "a file is not UTF-8 text";
+    YamlSyntax        "K003" "yaml-syntax"          Error   "the YAML is malformed";
+    DuplicateKey      "K004" "duplicate-key"        Error   "a mapping has the same key twice";
+    YamlLimit         "K005" "yaml-limit"           Error   "the YAML nests too deep or expands too many aliases";
+    NoComposeFile     "K006" "no-compose-file"      Error   "no compose file was found";
+    InterpolationRequired "K010" "required-variable" Error  "a `${VAR:?message}` variable is not set";
+    InterpolationSyntax "K011" "interpolation-syntax" Error "a `${...}` expression is malformed";
+    UnsetVariable     "K012" "unset-variable"       Warning "a variable without a default is not set";
+    DotenvSyntax      "K013" "env-file-syntax"      Error   "a `.env` or `env_file` line is malformed";
+    ExtendsCycle      "K020" "extends-cycle"        Error   "services extend each other in a cycle";
+    ExtendsUnknown    "K021" "extends-unknown"      Error   "`extends` names a service that does not exist";
+    IncludeFailed     "K022" "include-failed"       Error   "an `include` entry could not be loaded";
+    UnknownProfile    "K023" "unknown-profile"      Warning "an active profile is used by no service";
+    WrongType         "K100" "wrong-type"           Error   "a value has the wrong type";
+    UnknownKey        "K101" "unknown-key"          Warning "a key is not part of the Compose specification";
+    InvalidPort       "K102" "invalid-port"         Error   "a port or port range is invalid";
+    InvalidDuration   "K103" "invalid-duration"     Error   "a duration is invalid";
+    InvalidSize       "K104" "invalid-size"         Error   "a memory or byte size is invalid";
+    InvalidCpus       "K105" "invalid-cpus"         Error   "a CPU value is invalid";
+    UndefinedReference "K106" "undefined-reference" Error   "a service, volume, secret, config or network is not defined";
+    MissingImage      "K107" "missing-image"        Error   "a service has neither `image` nor `build`";
+    MissingFile       "K108" "missing-file"         Error   "a referenced file does not exist";
+    DependencyCycle   "K109" "dependency-cycle"     Error   "`depends_on` forms a cycle";
+    InvalidValue      "K110" "invalid-value"        Error   "a value is not one of those allowed";
+    NoServices        "K111" "no-services"          Error   "the project defines no services";
+    DisabledDependency "K112" "disabled-dependency" Error   "a service depends on a service its profiles disabled";
+    UnsupportedKey    "K200" "unsupported-key"      Warning "a compose key has no Kubernetes translation";
+    NameChanged       "K201" "name-changed"         Warning "a name was changed to be valid in Kubernetes";
+    NameCollision     "K202" "name-collision"       Error   "two names become the same Kubernetes name";
+    RolloutDowntime   "K203" "rollout-downtime"     Warning "the update settings can take the service to zero ready pods";
+    HostPath          "K204" "host-path"            Warning "a bind mount of a path outside the project";
+    BuildNeedsImage   "K205" "build-needs-image"    Error   "a service that is built has no image name to push to";
+    RestartPolicy     "K206" "restart-policy"       Warning "a restart policy a Deployment cannot honour";
+    NamedUser         "K207" "named-user"           Warning "a user name Kubernetes cannot verify";
+}
+
+impl std::str::FromStr for Code {
+    type Err = ();
+
+    /// Accepts the id (`K101`, any case) or the name (`unknown-key`).
+    fn from_str(s: &str) -> Result<Code, ()> {
+        Code::ALL.iter().copied().find(|c| c.id().eq_ignore_ascii_case(s) || c.name() == s).ok_or(())
+    }
+}

@@ -1,0 +1,10 @@
+//! kompile: compose projects and Dockerfiles in, Kubernetes manifests out.
+//!
+//! The pipeline, one module per stage: [`load`] (files, spans, interpolation, merge) →
+//! [`check`] (diagnostics) → [`lower`] (one typed [`model`]) → [`emit`] (Kubernetes
+//! objects) → [`render`] (YAML, JSON, files).
+
+pub mod diag;
+pub mod load;
+pub mod model;
+pub mod source;

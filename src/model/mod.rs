@@ -1,0 +1,231 @@
+//! The one typed application model. `lower` builds it from a loaded, checked compose project;
+//! `emit` turns it into Kubernetes objects. Everything here is already validated: emit never
+//! fails and never reports diagnostics.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::source::Span;
+
+/// A compose project, resolved and ready to emit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    /// Compose project name; becomes `app.kubernetes.io/part-of` and `instance`.
+    pub name: String,
+    /// Kubernetes namespace to put every object in, if the user asked for one.
+    pub namespace: Option<String>,
+    /// Sorted by `name`.
+    pub services: Vec<Service>,
+    /// Named volumes that at least one service mounts, sorted by `k8s_name`.
+    pub volumes: Vec<Volume>,
+    /// Sorted by `k8s_name`.
+    pub secrets: Vec<Secret>,
+    /// Sorted by `k8s_name`.
+    pub configs: Vec<Config>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Service {
+    /// The compose service name, as written.
+    pub name: String,
+    /// DNS-1123 label derived from `name`; names the Deployment, the Service and the pods' labels.
+    pub k8s_name: String,
+    pub span: Span,
+    pub image: String,
+    /// Compose `entrypoint` (becomes the container `command`); `None` keeps the image's.
+    pub entrypoint: Option<Vec<String>>,
+    /// Compose `command` (becomes the container `args`); `None` keeps the image's.
+    pub command: Option<Vec<String>>,
+    /// Compose `environment`, after `env_file` entries were moved out; order kept, later wins.
+    pub environment: Vec<EnvVar>,
+    /// The service's `env_file`s merged in order, as one ConfigMap referenced through `envFrom`.
+    /// `environment` entries of the same name take precedence, as in Compose.
+    pub env_from: Option<EnvFromConfigMap>,
+    pub working_dir: Option<String>,
+    pub user: Option<String>,
+    /// Published ports, one entry per port (ranges already expanded).
+    pub ports: Vec<Port>,
+    /// `expose`d ports, one per port, ranges expanded.
+    pub expose: Vec<Port>,
+    pub replicas: u32,
+    pub update: UpdatePolicy,
+    pub healthcheck: Option<Healthcheck>,
+    pub resources: Resources,
+    pub mounts: Vec<Mount>,
+    pub stop_grace_period: Option<Duration>,
+    pub read_only: bool,
+    pub privileged: bool,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    pub tty: bool,
+    pub stdin_open: bool,
+    /// Compose `labels` (service labels); emitted as pod template annotations, never as
+    /// selector labels.
+    pub labels: BTreeMap<String, String>,
+    /// Compose `restart` / `deploy.restart_policy.condition`, for the pod `restartPolicy`.
+    pub restart: Restart,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: String,
+    /// `None`: declared without a value (Compose passes nothing); emitted as an empty value.
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvFromConfigMap {
+    /// ConfigMap name, e.g. `<service>-env`.
+    pub k8s_name: String,
+    pub data: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Port {
+    pub target: u16,
+    /// Host port as Compose writes it (may be absent or a single port; ranges are expanded).
+    pub published: Option<u16>,
+    pub protocol: Protocol,
+    pub host_ip: Option<String>,
+    /// Compose long-syntax `name`, already a valid IANA_SVC_NAME if set.
+    pub name: Option<String>,
+    pub app_protocol: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateOrder {
+    /// Compose `start-first`: new pod up before the old one goes.
+    StartFirst,
+    /// Compose `stop-first` (Compose's default, not ours): old pod stops first.
+    StopFirst,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdatePolicy {
+    /// How many pods change at once (Compose `parallelism`; 0 means all at once).
+    pub parallelism: u32,
+    pub order: UpdateOrder,
+    /// Compose `delay`/`monitor`: how long a new pod must stay ready before it counts.
+    pub min_ready: Option<Duration>,
+    /// How long a rollout may take before it is reported as failed.
+    pub progress_deadline: Option<Duration>,
+    /// True when a ReadWriteOnce volume forces old pods to stop before new ones start.
+    pub recreate: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeCommand {
+    /// Compose `CMD`: run directly.
+    Exec(Vec<String>),
+    /// Compose `CMD-SHELL` or a plain string: run with `/bin/sh -c`.
+    Shell(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Healthcheck {
+    pub command: ProbeCommand,
+    pub interval: Option<Duration>,
+    pub timeout: Option<Duration>,
+    pub start_period: Option<Duration>,
+    pub start_interval: Option<Duration>,
+    pub retries: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resources {
+    /// CPU in millicores.
+    pub cpu_limit: Option<u64>,
+    pub cpu_request: Option<u64>,
+    /// Memory in bytes.
+    pub memory_limit: Option<u64>,
+    pub memory_request: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    /// Absolute path in the container.
+    pub target: String,
+    pub read_only: bool,
+    pub source: MountSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountSource {
+    /// A top-level named volume; `k8s_name` is the PersistentVolumeClaim.
+    Volume { k8s_name: String },
+    /// An anonymous volume: scratch space that lives as long as the pod.
+    EmptyDir,
+    /// tmpfs: a memory-backed emptyDir.
+    Tmpfs { size: Option<u64> },
+    /// Project files shipped as a ConfigMap (`k8s_name`); `sub_path` set when a single file
+    /// is mounted at `target`.
+    ConfigMap { k8s_name: String, sub_path: Option<String> },
+    /// A host path outside the project: kept as a hostPath volume (a warning was reported).
+    HostPath { path: String },
+    /// A top-level secret; mounted as one file.
+    Secret { k8s_name: String, key: String, mode: Option<u32> },
+    /// A top-level config; mounted as one file.
+    Config { k8s_name: String, key: String, mode: Option<u32> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restart {
+    Always,
+    OnFailure,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessMode {
+    ReadWriteOnce,
+    ReadWriteMany,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    /// The compose volume name.
+    pub name: String,
+    pub k8s_name: String,
+    pub access_mode: AccessMode,
+    /// Requested size in bytes (from `x-kompile` or driver options); None: 1Gi default.
+    pub size: Option<u64>,
+    pub storage_class: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Secret {
+    pub name: String,
+    pub k8s_name: String,
+    /// One key named after the secret, holding its bytes.
+    pub key: String,
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub name: String,
+    pub k8s_name: String,
+    /// key → file content. Compose configs have one key; bind-mounted project directories
+    /// have one key per file.
+    pub data: BTreeMap<String, ConfigData>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigData {
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+/// Where on disk a project-file ConfigMap came from, for notes in the output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectFile {
+    pub path: PathBuf,
+}

@@ -1,0 +1,102 @@
+//! Every text kompile reads lives here, so diagnostics can point into it long after parsing.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Index of a file in [`Sources`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(u32);
+
+/// A byte range in one source file. Values that come from no file (defaults, the shell
+/// environment) carry [`Span::NONE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub const NONE: Span = Span { file: FileId(u32::MAX), start: 0, end: 0 };
+
+    pub fn new(file: FileId, start: usize, end: usize) -> Span {
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Span { file, start: clamp(start), end: clamp(end.max(start)) }
+    }
+
+    pub fn is_none(&self) -> bool {
+        self.file == Span::NONE.file
+    }
+
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    /// A sub-range of this span, relative to its start, clamped to it.
+    pub fn sub(&self, range: std::ops::Range<usize>) -> Span {
+        if self.is_none() {
+            return *self;
+        }
+        let len = (self.end - self.start) as usize;
+        let start = self.start as usize + range.start.min(len);
+        let end = self.start as usize + range.end.min(len);
+        Span::new(self.file, start, end)
+    }
+}
+
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as given by the user or resolved from it; used to read sibling files.
+    pub path: PathBuf,
+    /// The path as shown in diagnostics (relative to the working directory when possible).
+    pub display: String,
+    pub text: Arc<str>,
+    line_starts: Vec<u32>,
+}
+
+impl SourceFile {
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = match self.line_starts.binary_search(&(offset as u32)) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.line_starts[line] as usize;
+        let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+}
+
+/// Owns every source text read during one run.
+#[derive(Debug, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn add(&mut self, path: &Path, text: impl Into<Arc<str>>) -> FileId {
+        let text: Arc<str> = text.into();
+        let mut line_starts = vec![0u32];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| (i + 1) as u32));
+        let id = FileId(self.files.len() as u32);
+        self.files.push(SourceFile { path: path.to_path_buf(), display: display_path(path), text, line_starts });
+        id
+    }
+
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+
+    /// The text a span covers, or "" for a span into no file.
+    pub fn text(&self, span: Span) -> &str {
+        self.get(span.file).and_then(|f| f.text.get(span.range())).unwrap_or("")
+    }
+}
+
+/// Paths under the working directory are shown relative to it, like compilers do.
+fn display_path(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let shown = cwd.as_deref().and_then(|cwd| path.strip_prefix(cwd).ok()).unwrap_or(path);
+    shown.display().to_string()
+}
