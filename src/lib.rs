@@ -5,6 +5,8 @@
 //! objects) → [`render`] (YAML, JSON, files).
 
 pub mod diag;
+pub mod emit;
 pub mod load;
 pub mod model;
+pub mod render;
 pub mod source;

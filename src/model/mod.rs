@@ -3,7 +3,6 @@
 //! fails and never reports diagnostics.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::source::Span;
@@ -63,14 +62,12 @@ pub struct Service {
     /// Compose `labels` (service labels); emitted as pod template annotations, never as
     /// selector labels.
     pub labels: BTreeMap<String, String>,
-    /// Compose `restart` / `deploy.restart_policy.condition`, for the pod `restartPolicy`.
-    pub restart: Restart,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvVar {
     pub name: String,
-    /// `None`: declared without a value (Compose passes nothing); emitted as an empty value.
+    /// `None`: declared without a value and unset (Compose passes nothing); not emitted.
     pub value: Option<String>,
 }
 
@@ -177,13 +174,6 @@ pub enum MountSource {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Restart {
-    Always,
-    OnFailure,
-    Never,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccessMode {
     ReadWriteOnce,
     ReadWriteMany,
@@ -222,10 +212,4 @@ pub struct Config {
 pub enum ConfigData {
     Text(String),
     Binary(Vec<u8>),
-}
-
-/// Where on disk a project-file ConfigMap came from, for notes in the output.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProjectFile {
-    pub path: PathBuf,
 }

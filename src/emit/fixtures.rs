@@ -1,0 +1,72 @@
+//! Small hand-built models for tests.
+
+use std::collections::BTreeMap;
+
+use crate::model::{App, Port, Protocol, Resources, Restart, Service, UpdateOrder, UpdatePolicy};
+use crate::source::Span;
+
+/// An empty project named `shop`.
+pub(crate) fn app() -> App {
+    App {
+        name: "shop".into(),
+        namespace: None,
+        services: Vec::new(),
+        volumes: Vec::new(),
+        secrets: Vec::new(),
+        configs: Vec::new(),
+    }
+}
+
+/// A service with nothing but an image; `name` doubles as its `k8s_name`.
+pub(crate) fn service(name: &str) -> Service {
+    Service {
+        name: name.into(),
+        k8s_name: name.into(),
+        span: Span::NONE,
+        image: "nginx:1.27".into(),
+        entrypoint: None,
+        command: None,
+        environment: Vec::new(),
+        env_from: None,
+        working_dir: None,
+        user: None,
+        ports: Vec::new(),
+        expose: Vec::new(),
+        replicas: 1,
+        update: UpdatePolicy {
+            parallelism: 1,
+            order: UpdateOrder::StartFirst,
+            min_ready: None,
+            progress_deadline: None,
+            recreate: false,
+        },
+        healthcheck: None,
+        resources: Resources::default(),
+        mounts: Vec::new(),
+        stop_grace_period: None,
+        read_only: false,
+        privileged: false,
+        cap_add: Vec::new(),
+        cap_drop: Vec::new(),
+        tty: false,
+        stdin_open: false,
+        labels: BTreeMap::new(),
+        restart: Restart::Always,
+    }
+}
+
+/// A TCP port with no name and no host side.
+pub(crate) fn port(target: u16) -> Port {
+    Port { target, published: None, protocol: Protocol::Tcp, host_ip: None, name: None, app_protocol: None }
+}
+
+/// IANA_SVC_NAME: 1-15 chars of [a-z0-9-], at least one letter, no leading, trailing or
+/// double hyphen.
+pub(crate) fn valid_port_name(name: &str) -> bool {
+    (1..=15).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name.chars().any(|c| c.is_ascii_lowercase())
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+}

@@ -1,0 +1,227 @@
+//! Turns the validated [`App`] model into Kubernetes objects. Pure and infallible: every
+//! decision that could fail or warn was already made by `lower`.
+
+mod config;
+mod labels;
+mod ports;
+mod quantity;
+mod service;
+mod storage;
+mod workload;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use k8s_openapi::Resource;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::model::App;
+
+/// One Kubernetes object kompile can produce.
+// Unboxed on purpose: a project has a handful of objects, and plain variants keep matching
+// on them simple for every consumer.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Object {
+    ConfigMap(ConfigMap),
+    Secret(Secret),
+    PersistentVolumeClaim(PersistentVolumeClaim),
+    Service(Service),
+    Deployment(Deployment),
+}
+
+impl Object {
+    /// The Kubernetes `kind`, e.g. `Deployment`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Object::ConfigMap(_) => ConfigMap::KIND,
+            Object::Secret(_) => Secret::KIND,
+            Object::PersistentVolumeClaim(_) => PersistentVolumeClaim::KIND,
+            Object::Service(_) => Service::KIND,
+            Object::Deployment(_) => Deployment::KIND,
+        }
+    }
+
+    /// `metadata.name`; emit always sets it.
+    pub fn name(&self) -> &str {
+        self.metadata().name.as_deref().unwrap_or_default()
+    }
+
+    pub fn metadata(&self) -> &ObjectMeta {
+        match self {
+            Object::ConfigMap(o) => &o.metadata,
+            Object::Secret(o) => &o.metadata,
+            Object::PersistentVolumeClaim(o) => &o.metadata,
+            Object::Service(o) => &o.metadata,
+            Object::Deployment(o) => &o.metadata,
+        }
+    }
+
+    /// The object as JSON, with `apiVersion` and `kind` first and fields in k8s-openapi's order.
+    pub fn to_value(&self) -> serde_json::Value {
+        let value = match self {
+            Object::ConfigMap(o) => serde_json::to_value(o),
+            Object::Secret(o) => serde_json::to_value(o),
+            Object::PersistentVolumeClaim(o) => serde_json::to_value(o),
+            Object::Service(o) => serde_json::to_value(o),
+            Object::Deployment(o) => serde_json::to_value(o),
+        };
+        // Serializing into a Value only fails for non-string map keys or custom serializer
+        // errors, and k8s-openapi types have neither; Null keeps this infallible regardless.
+        value.unwrap_or_default()
+    }
+
+    /// Position of the kind in apply order: things a pod references come before the pod.
+    fn kind_rank(&self) -> u8 {
+        match self {
+            Object::ConfigMap(_) => 0,
+            Object::Secret(_) => 1,
+            Object::PersistentVolumeClaim(_) => 2,
+            Object::Service(_) => 3,
+            Object::Deployment(_) => 4,
+        }
+    }
+}
+
+/// Every object for `app`, in apply order: ConfigMaps, Secrets, PersistentVolumeClaims,
+/// Services, Deployments, each kind sorted by name.
+pub fn emit(app: &App) -> Vec<Object> {
+    let mut objects = Vec::new();
+    objects.extend(app.configs.iter().map(|c| Object::ConfigMap(config::config_map(app, c))));
+    objects.extend(app.secrets.iter().map(|s| Object::Secret(config::secret(app, s))));
+    objects.extend(app.volumes.iter().map(|v| Object::PersistentVolumeClaim(storage::claim(app, v))));
+    for svc in &app.services {
+        if let Some(env) = &svc.env_from {
+            objects.push(Object::ConfigMap(config::env_config_map(app, svc, env)));
+        }
+        if let Some(s) = service::service(app, svc) {
+            objects.push(Object::Service(s));
+        }
+        objects.push(Object::Deployment(workload::deployment(app, svc)));
+    }
+    objects.sort_by(|a, b| (a.kind_rank(), a.name()).cmp(&(b.kind_rank(), b.name())));
+    objects
+}
+
+/// Object metadata shared by every kind.
+fn metadata(
+    app: &App,
+    name: &str,
+    labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_string()),
+        namespace: app.namespace.clone(),
+        labels: non_empty(labels),
+        annotations: non_empty(annotations),
+        ..ObjectMeta::default()
+    }
+}
+
+/// Kubernetes omits empty maps; `None` keeps the output free of `{}` noise.
+fn non_empty<K, V>(map: BTreeMap<K, V>) -> Option<BTreeMap<K, V>> {
+    if map.is_empty() { None } else { Some(map) }
+}
+
+/// Kubernetes counts in whole seconds; rounding up never shortens what the user asked for.
+fn whole_seconds(duration: Duration) -> u64 {
+    duration.as_secs().saturating_add(u64::from(duration.subsec_nanos() > 0))
+}
+
+/// [`whole_seconds`] for the `int64` second fields.
+fn seconds_up(duration: Duration) -> i64 {
+    i64::try_from(whole_seconds(duration)).unwrap_or(i64::MAX)
+}
+
+/// [`whole_seconds`] for the many `int32` second fields.
+fn seconds_up_i32(duration: Duration) -> i32 {
+    saturating_i32(whole_seconds(duration))
+}
+
+/// Saturating conversion for counts the API holds as `int32`.
+fn saturating_i32(n: u64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// [`saturating_i32`] for the model's `u32` counts.
+fn int32(n: u32) -> i32 {
+    saturating_i32(u64::from(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::fixtures::{app, port, service};
+    use crate::model::{Config, ConfigData, Secret as ModelSecret};
+
+    #[test]
+    fn orders_by_kind_then_name() {
+        let mut a = app();
+        a.services = vec![service("zeta"), service("alpha")];
+        for s in &mut a.services {
+            s.expose = vec![port(80)];
+        }
+        a.secrets = vec![ModelSecret {
+            name: "token".into(),
+            k8s_name: "token".into(),
+            key: "token".into(),
+            data: b"x".to_vec(),
+        }];
+        a.configs = vec![Config {
+            name: "conf".into(),
+            k8s_name: "conf".into(),
+            data: BTreeMap::from([("k".into(), ConfigData::Text("v".into()))]),
+        }];
+        let got: Vec<_> = emit(&a).iter().map(|o| (o.kind(), o.name().to_string())).collect();
+        let want = [
+            ("ConfigMap", "conf"),
+            ("Secret", "token"),
+            ("Service", "alpha"),
+            ("Service", "zeta"),
+            ("Deployment", "alpha"),
+            ("Deployment", "zeta"),
+        ];
+        let want: Vec<_> = want.iter().map(|(k, n)| (*k, n.to_string())).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn namespace_and_common_labels_on_every_object() {
+        let mut a = app();
+        a.namespace = Some("prod".into());
+        a.services = vec![service("web")];
+        for object in emit(&a) {
+            let meta = object.metadata();
+            assert_eq!(meta.namespace.as_deref(), Some("prod"));
+            let labels = meta.labels.clone().unwrap_or_default();
+            assert_eq!(labels["app.kubernetes.io/part-of"], "shop");
+            assert_eq!(labels["app.kubernetes.io/managed-by"], "kompile");
+        }
+    }
+
+    #[test]
+    fn to_value_has_api_version_and_kind_first() {
+        let mut a = app();
+        a.services = vec![service("web")];
+        for object in emit(&a) {
+            let value = object.to_value();
+            let keys: Vec<_> = value.as_object().map(|m| m.keys().take(2).cloned().collect()).unwrap_or_default();
+            assert_eq!(keys, ["apiVersion", "kind"]);
+            assert_eq!(value["kind"], object.kind());
+        }
+    }
+
+    #[test]
+    fn seconds_round_up() {
+        assert_eq!(seconds_up(Duration::from_millis(1500)), 2);
+        assert_eq!(seconds_up(Duration::from_secs(3)), 3);
+        assert_eq!(seconds_up(Duration::ZERO), 0);
+        assert_eq!(seconds_up_i32(Duration::from_secs(u64::MAX)), i32::MAX);
+    }
+}

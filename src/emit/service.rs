@@ -1,0 +1,83 @@
+//! A ClusterIP Service per compose service with ports, so other services reach it by name as
+//! they did on the Compose network.
+
+use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::labels::{selector, service_annotations, service_labels};
+use super::metadata;
+use super::ports::{container_ports, protocol_name};
+use crate::model::{self, App};
+
+/// `None` when the service neither publishes nor exposes a port: nothing could connect.
+pub(super) fn service(app: &App, svc: &model::Service) -> Option<Service> {
+    let ports: Vec<ServicePort> = container_ports(svc)
+        .into_iter()
+        .map(|p| ServicePort {
+            // The container port, not the published one: in Compose, `http://api:8000` means
+            // the container's 8000, and in-cluster clients keep using the same URL.
+            port: i32::from(p.target),
+            target_port: Some(IntOrString::String(p.name.clone())),
+            name: Some(p.name),
+            protocol: Some(protocol_name(p.protocol).to_string()),
+            app_protocol: p.app_protocol,
+            ..ServicePort::default()
+        })
+        .collect();
+    if ports.is_empty() {
+        return None;
+    }
+    Some(Service {
+        metadata: metadata(app, &svc.k8s_name, service_labels(app, svc), service_annotations(svc)),
+        spec: Some(ServiceSpec {
+            type_: Some("ClusterIP".to_string()),
+            selector: Some(selector(app, svc)),
+            ports: Some(ports),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::fixtures::{app, port, service as model_service, valid_port_name};
+    use crate::emit::workload::deployment;
+    use crate::model::Protocol;
+
+    #[test]
+    fn no_ports_no_service() {
+        assert!(service(&app(), &model_service("worker")).is_none());
+    }
+
+    #[test]
+    fn selector_matches_deployment_and_ports_target_names() {
+        let mut s = model_service("api");
+        let mut grpc = port(9000);
+        grpc.app_protocol = Some("kubernetes.io/h2c".into());
+        let mut udp = port(8000);
+        udp.protocol = Protocol::Udp;
+        s.ports = vec![port(8000), grpc];
+        s.expose = vec![udp, port(8000)];
+        let a = app();
+        let out = service(&a, &s).unwrap();
+        let spec = out.spec.unwrap();
+        let d = deployment(&a, &s).spec.unwrap();
+        assert_eq!(spec.selector, d.selector.match_labels);
+        assert_eq!(spec.type_.as_deref(), Some("ClusterIP"));
+        let ports = spec.ports.unwrap();
+        let container = &d.template.spec.unwrap().containers[0];
+        let container_names: Vec<_> = container.ports.iter().flatten().filter_map(|p| p.name.clone()).collect();
+        let names: Vec<_> = ports.iter().filter_map(|p| p.name.clone()).collect();
+        assert_eq!(names, container_names);
+        assert_eq!(names, ["tcp-8000", "tcp-9000", "udp-8000"]);
+        assert!(names.iter().all(|n| valid_port_name(n)));
+        for p in &ports {
+            assert_eq!(p.target_port, p.name.clone().map(IntOrString::String));
+        }
+        assert_eq!((ports[0].port, ports[2].protocol.as_deref()), (8000, Some("UDP")));
+        assert_eq!(ports[1].app_protocol.as_deref(), Some("kubernetes.io/h2c"));
+        assert_eq!(out.metadata.annotations.unwrap()["kompile.dev/service"], "api");
+    }
+}

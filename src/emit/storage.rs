@@ -1,0 +1,271 @@
+//! PersistentVolumeClaims for named volumes, and each pod's volumes and mounts.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::{
+    ConfigMapVolumeSource, EmptyDirVolumeSource, HostPathVolumeSource, KeyToPath, PersistentVolumeClaim,
+    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, SecretVolumeSource, Volume, VolumeMount,
+    VolumeResourceRequirements,
+};
+
+use super::labels::app_labels;
+use super::{metadata, quantity};
+use crate::model::{AccessMode, App, Mount, MountSource, Service};
+
+/// Compose volumes have no size; 1Gi is small enough for any provisioner to accept.
+const DEFAULT_SIZE: u64 = 1 << 30;
+/// Volume names are DNS-1123 labels.
+const MAX_NAME: usize = 63;
+
+/// The claim backing a top-level named volume.
+pub(super) fn claim(app: &App, volume: &crate::model::Volume) -> PersistentVolumeClaim {
+    let access_mode = match volume.access_mode {
+        AccessMode::ReadWriteOnce => "ReadWriteOnce",
+        AccessMode::ReadWriteMany => "ReadWriteMany",
+    };
+    let size = quantity::bytes(volume.size.unwrap_or(DEFAULT_SIZE));
+    PersistentVolumeClaim {
+        metadata: metadata(app, &volume.k8s_name, app_labels(app), BTreeMap::new()),
+        spec: Some(PersistentVolumeClaimSpec {
+            access_modes: Some(vec![access_mode.to_string()]),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(BTreeMap::from([("storage".to_string(), size)])),
+                ..VolumeResourceRequirements::default()
+            }),
+            storage_class_name: volume.storage_class.clone(),
+            ..PersistentVolumeClaimSpec::default()
+        }),
+        ..PersistentVolumeClaim::default()
+    }
+}
+
+/// The pod's volumes and the container's mounts, in mount order. Mounts of the very same
+/// named source share one volume (some CSI drivers dislike one claim listed twice in a pod);
+/// anonymous volumes never do, since each is its own scratch space in Compose.
+pub(super) fn volumes_and_mounts(svc: &Service) -> (Vec<Volume>, Vec<VolumeMount>) {
+    let mut volumes: Vec<Volume> = Vec::new();
+    let mut mounts = Vec::new();
+    let mut taken = BTreeSet::new();
+    for mount in &svc.mounts {
+        let shared = volumes.iter().find(|v| is_named(&mount.source) && volume(mount, v.name.clone()) == **v);
+        let name = match shared {
+            Some(v) => v.name.clone(),
+            None => {
+                let name = unique_name(&base_name(&mount.source), &mut taken);
+                volumes.push(volume(mount, name.clone()));
+                name
+            }
+        };
+        mounts.push(volume_mount(mount, name));
+    }
+    (volumes, mounts)
+}
+
+/// Sources that refer to an object or path; two mounts of one are the same data.
+fn is_named(source: &MountSource) -> bool {
+    !matches!(source, MountSource::EmptyDir | MountSource::Tmpfs { .. })
+}
+
+/// The pod volume for one mount's source.
+fn volume(mount: &Mount, name: String) -> Volume {
+    let mut volume = Volume { name, ..Volume::default() };
+    match &mount.source {
+        MountSource::Volume { k8s_name } => {
+            volume.persistent_volume_claim = Some(PersistentVolumeClaimVolumeSource {
+                claim_name: k8s_name.clone(),
+                ..PersistentVolumeClaimVolumeSource::default()
+            });
+        }
+        MountSource::EmptyDir => volume.empty_dir = Some(EmptyDirVolumeSource::default()),
+        MountSource::Tmpfs { size } => {
+            volume.empty_dir = Some(EmptyDirVolumeSource {
+                medium: Some("Memory".to_string()),
+                size_limit: size.map(quantity::bytes),
+            });
+        }
+        MountSource::ConfigMap { k8s_name, .. } => {
+            volume.config_map =
+                Some(ConfigMapVolumeSource { name: k8s_name.clone(), ..ConfigMapVolumeSource::default() });
+        }
+        MountSource::HostPath { path } => {
+            volume.host_path = Some(HostPathVolumeSource { path: path.clone(), ..HostPathVolumeSource::default() });
+        }
+        MountSource::Secret { k8s_name, key, mode } => {
+            volume.secret = Some(SecretVolumeSource {
+                secret_name: Some(k8s_name.clone()),
+                items: Some(vec![key_to_path(key, *mode)]),
+                ..SecretVolumeSource::default()
+            });
+        }
+        MountSource::Config { k8s_name, key, mode } => {
+            volume.config_map = Some(ConfigMapVolumeSource {
+                name: k8s_name.clone(),
+                items: Some(vec![key_to_path(key, *mode)]),
+                ..ConfigMapVolumeSource::default()
+            });
+        }
+    }
+    volume
+}
+
+/// Projects one key under its own name, so the mount can pick it with `subPath: <key>`.
+fn key_to_path(key: &str, mode: Option<u32>) -> KeyToPath {
+    KeyToPath { key: key.to_string(), path: key.to_string(), mode: mode.and_then(|m| i32::try_from(m).ok()) }
+}
+
+/// Secrets and configs mount as a single file at `target` via `subPath`, so the rest of the
+/// target's directory stays visible, as with Compose.
+fn volume_mount(mount: &Mount, name: String) -> VolumeMount {
+    let (sub_path, always_read_only) = match &mount.source {
+        MountSource::ConfigMap { sub_path, .. } => (sub_path.clone(), false),
+        MountSource::Secret { key, .. } | MountSource::Config { key, .. } => (Some(key.clone()), true),
+        _ => (None, false),
+    };
+    let read_only = mount.read_only || always_read_only;
+    VolumeMount {
+        name,
+        mount_path: mount.target.clone(),
+        read_only: read_only.then_some(true),
+        sub_path,
+        ..VolumeMount::default()
+    }
+}
+
+/// A readable volume name derived from what is mounted.
+fn base_name(source: &MountSource) -> String {
+    match source {
+        MountSource::Volume { k8s_name }
+        | MountSource::ConfigMap { k8s_name, .. }
+        | MountSource::Secret { k8s_name, .. }
+        | MountSource::Config { k8s_name, .. } => dns_label(k8s_name),
+        MountSource::EmptyDir => "scratch".to_string(),
+        MountSource::Tmpfs { .. } => "tmpfs".to_string(),
+        MountSource::HostPath { .. } => "host".to_string(),
+    }
+}
+
+/// `base`, or `base-1`, `base-2`, ... when taken; always a DNS-1123 label.
+fn unique_name(base: &str, taken: &mut BTreeSet<String>) -> String {
+    let name = (0..)
+        .map(|n| if n == 0 { base.to_string() } else { with_suffix(base, &format!("-{n}")) })
+        .find(|c| !taken.contains(c))
+        .unwrap_or_default();
+    taken.insert(name.clone());
+    name
+}
+
+/// `base` + `suffix`, cutting `base` so the result still fits in a label.
+fn with_suffix(base: &str, suffix: &str) -> String {
+    let keep = MAX_NAME.saturating_sub(suffix.len()).min(base.len());
+    format!("{}{suffix}", base[..keep].trim_end_matches('-'))
+}
+
+/// Object names may be DNS-1123 subdomains (dots, 253 chars); volume names must be labels.
+fn dns_label(name: &str) -> String {
+    let mapped: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .take(MAX_NAME)
+        .collect();
+    let trimmed = mapped.trim_matches('-');
+    if trimmed.is_empty() { "volume".to_string() } else { trimmed.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::fixtures::{app, service};
+    use crate::model::Volume as ModelVolume;
+
+    fn mount(target: &str, source: MountSource) -> Mount {
+        Mount { target: target.into(), read_only: false, source }
+    }
+
+    fn secret(key: &str) -> MountSource {
+        MountSource::Secret { k8s_name: "creds".into(), key: key.into(), mode: Some(0o440) }
+    }
+
+    #[test]
+    fn claim_defaults_to_1gi() {
+        let v = ModelVolume {
+            name: "data".into(),
+            k8s_name: "data".into(),
+            access_mode: AccessMode::ReadWriteOnce,
+            size: None,
+            storage_class: Some("fast".into()),
+        };
+        let spec = claim(&app(), &v).spec.unwrap();
+        assert_eq!(spec.access_modes, Some(vec!["ReadWriteOnce".to_string()]));
+        assert_eq!(spec.resources.unwrap().requests.unwrap()["storage"].0, "1Gi");
+        assert_eq!(spec.storage_class_name.as_deref(), Some("fast"));
+    }
+
+    #[test]
+    fn volume_names_are_unique_labels() {
+        let mut s = service("web");
+        s.mounts = vec![
+            mount("/a", MountSource::EmptyDir),
+            mount("/b", MountSource::EmptyDir),
+            mount("/c", MountSource::Tmpfs { size: Some(64 << 20) }),
+            mount("/d", MountSource::Volume { k8s_name: "data".into() }),
+            mount("/e", MountSource::ConfigMap { k8s_name: "web.files".into(), sub_path: None }),
+            mount("/f", MountSource::HostPath { path: "/var/run/docker.sock".into() }),
+        ];
+        let (volumes, mounts) = volumes_and_mounts(&s);
+        let names: Vec<_> = volumes.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["scratch", "scratch-1", "tmpfs", "data", "web-files", "host"]);
+        assert_eq!(mounts.len(), 6);
+        let tmpfs = volumes[2].empty_dir.clone().unwrap();
+        assert_eq!(tmpfs.medium.as_deref(), Some("Memory"));
+        assert_eq!(tmpfs.size_limit.unwrap().0, "64Mi");
+    }
+
+    #[test]
+    fn same_claim_shares_one_volume() {
+        let mut s = service("web");
+        let data = || MountSource::Volume { k8s_name: "data".into() };
+        s.mounts = vec![mount("/a", data()), mount("/b", data())];
+        let (volumes, mounts) = volumes_and_mounts(&s);
+        assert_eq!(volumes.len(), 1);
+        assert!(mounts.iter().all(|m| m.name == "data"));
+    }
+
+    #[test]
+    fn secrets_mount_one_file_read_only() {
+        let mut s = service("web");
+        s.mounts = vec![mount("/run/secrets/user", secret("user")), mount("/run/secrets/pass", secret("pass"))];
+        let (volumes, mounts) = volumes_and_mounts(&s);
+        assert_eq!(volumes.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), ["creds", "creds-1"]);
+        let items = volumes[1].secret.clone().unwrap().items.unwrap();
+        assert_eq!(items, [KeyToPath { key: "pass".into(), path: "pass".into(), mode: Some(0o440) }]);
+        assert_eq!(mounts[1].mount_path, "/run/secrets/pass");
+        assert_eq!(mounts[1].sub_path.as_deref(), Some("pass"));
+        assert!(mounts.iter().all(|m| m.read_only == Some(true)));
+    }
+
+    #[test]
+    fn config_and_project_files_use_sub_path() {
+        let mut s = service("web");
+        let config = MountSource::Config { k8s_name: "nginx-conf".into(), key: "nginx.conf".into(), mode: None };
+        let file = MountSource::ConfigMap { k8s_name: "web-files".into(), sub_path: Some("app.ini".into()) };
+        s.mounts = vec![mount("/etc/nginx/nginx.conf", config), mount("/app/app.ini", file)];
+        let (volumes, mounts) = volumes_and_mounts(&s);
+        assert_eq!(volumes[0].config_map.clone().unwrap().items.unwrap()[0].path, "nginx.conf");
+        assert_eq!(mounts[0].sub_path.as_deref(), Some("nginx.conf"));
+        assert_eq!(mounts[0].read_only, Some(true));
+        assert_eq!(mounts[1].sub_path.as_deref(), Some("app.ini"));
+        assert_eq!(mounts[1].read_only, None);
+    }
+
+    #[test]
+    fn long_names_stay_labels() {
+        let long = "a".repeat(70);
+        let mut taken = BTreeSet::new();
+        let first = unique_name(&dns_label(&long), &mut taken);
+        let second = unique_name(&dns_label(&long), &mut taken);
+        assert_eq!(first.len(), 63);
+        assert_eq!(second.len(), 63);
+        assert!(second.ends_with("-1"));
+        assert_eq!(dns_label("--"), "volume");
+    }
+}

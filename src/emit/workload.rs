@@ -1,0 +1,458 @@
+//! One Deployment per compose service, with a single container.
+
+use indexmap::IndexMap;
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
+use k8s_openapi::api::core::v1::{
+    Capabilities, ConfigMapEnvSource, Container, ContainerPort, EnvFromSource, EnvVar, ExecAction, PodSpec,
+    PodTemplateSpec, Probe, ResourceRequirements, SecurityContext,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::labels::{selector, service_annotations, service_labels};
+use super::ports::{container_ports, protocol_name};
+use super::{int32, metadata, non_empty, quantity, saturating_i32, seconds_up, seconds_up_i32, storage, whole_seconds};
+use crate::model::{App, Healthcheck, ProbeCommand, Resources, Service, UpdateOrder, UpdatePolicy};
+
+/// Docker's healthcheck defaults, used when compose leaves a field out.
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_START_INTERVAL: Duration = Duration::from_secs(5);
+const DEFAULT_RETRIES: u32 = 3;
+
+pub(super) fn deployment(app: &App, svc: &Service) -> Deployment {
+    Deployment {
+        metadata: metadata(app, &svc.k8s_name, service_labels(app, svc), service_annotations(svc)),
+        spec: Some(DeploymentSpec {
+            replicas: Some(int32(svc.replicas)),
+            selector: LabelSelector { match_labels: Some(selector(app, svc)), ..LabelSelector::default() },
+            strategy: Some(strategy(&svc.update, svc.replicas)),
+            min_ready_seconds: svc.update.min_ready.map(seconds_up_i32),
+            progress_deadline_seconds: svc.update.progress_deadline.map(seconds_up_i32),
+            template: pod_template(app, svc),
+            ..DeploymentSpec::default()
+        }),
+        ..Deployment::default()
+    }
+}
+
+/// Compose `update_config` as a rollout strategy. `order` decides whether extra pods are
+/// added (start-first) or existing ones removed (stop-first), `parallelism` how many.
+fn strategy(update: &UpdatePolicy, replicas: u32) -> DeploymentStrategy {
+    if update.recreate {
+        return DeploymentStrategy { type_: Some("Recreate".to_string()), rolling_update: None };
+    }
+    // Compose parallelism 0 means "all at once"; at least one pod must move or the
+    // rollout never progresses.
+    let batch = if update.parallelism == 0 { replicas } else { update.parallelism };
+    let batch = IntOrString::Int(int32(batch.max(1)));
+    let none = IntOrString::Int(0);
+    let (max_surge, max_unavailable) = match update.order {
+        UpdateOrder::StartFirst => (batch, none),
+        UpdateOrder::StopFirst => (none, batch),
+    };
+    DeploymentStrategy {
+        type_: Some("RollingUpdate".to_string()),
+        rolling_update: Some(RollingUpdateDeployment {
+            max_surge: Some(max_surge),
+            max_unavailable: Some(max_unavailable),
+        }),
+    }
+}
+
+fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
+    let (volumes, volume_mounts) = storage::volumes_and_mounts(svc);
+    let container = Container { volume_mounts: non_empty_vec(volume_mounts), ..container(svc) };
+    PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(service_labels(app, svc)),
+            // Compose labels are free-form metadata, not identity; as annotations they can never
+            // collide with or break the selector.
+            annotations: non_empty(svc.labels.clone()),
+            ..ObjectMeta::default()
+        }),
+        spec: Some(PodSpec {
+            containers: vec![container],
+            volumes: non_empty_vec(volumes),
+            termination_grace_period_seconds: svc.stop_grace_period.map(seconds_up),
+            ..PodSpec::default()
+        }),
+    }
+}
+
+/// The service's single container, minus volume mounts.
+fn container(svc: &Service) -> Container {
+    let probe = svc.healthcheck.as_ref().map(health_probe);
+    Container {
+        name: svc.k8s_name.clone(),
+        image: Some(svc.image.clone()),
+        command: svc.entrypoint.clone(),
+        args: svc.command.clone(),
+        env: non_empty_vec(env(svc)),
+        env_from: svc.env_from.as_ref().map(|e| {
+            vec![EnvFromSource {
+                config_map_ref: Some(ConfigMapEnvSource { name: e.k8s_name.clone(), optional: None }),
+                ..EnvFromSource::default()
+            }]
+        }),
+        working_dir: svc.working_dir.clone(),
+        ports: non_empty_vec(ports(svc)),
+        readiness_probe: probe.clone(),
+        liveness_probe: probe,
+        startup_probe: svc.healthcheck.as_ref().and_then(startup_probe),
+        resources: resources(&svc.resources),
+        security_context: security_context(svc),
+        tty: svc.tty.then_some(true),
+        stdin: svc.stdin_open.then_some(true),
+        ..Container::default()
+    }
+}
+
+/// `environment` in order; a repeated name keeps its first position and its last value, as
+/// Compose's "later wins". Names declared without a value are left out: Compose would take
+/// them from the host shell, which the cluster does not have.
+fn env(svc: &Service) -> Vec<EnvVar> {
+    let mut vars: IndexMap<&str, &str> = IndexMap::new();
+    for var in &svc.environment {
+        if let Some(value) = &var.value {
+            vars.insert(&var.name, value);
+        }
+    }
+    vars.into_iter()
+        .map(|(name, value)| EnvVar { name: name.to_string(), value: Some(value.to_string()), value_from: None })
+        .collect()
+}
+
+fn ports(svc: &Service) -> Vec<ContainerPort> {
+    container_ports(svc)
+        .into_iter()
+        .map(|p| ContainerPort {
+            container_port: i32::from(p.target),
+            protocol: Some(protocol_name(p.protocol).to_string()),
+            name: Some(p.name),
+            ..ContainerPort::default()
+        })
+        .collect()
+}
+
+/// The healthcheck as readiness and liveness probe: Docker marks an unhealthy container and
+/// keeps it out of rotation; Kubernetes needs both probes for the same effect plus a restart.
+fn health_probe(check: &Healthcheck) -> Probe {
+    Probe {
+        exec: Some(exec(&check.command)),
+        period_seconds: Some(probe_seconds(check.interval.unwrap_or(DEFAULT_INTERVAL))),
+        timeout_seconds: Some(probe_seconds(check.timeout.unwrap_or(DEFAULT_TIMEOUT))),
+        failure_threshold: Some(int32(check.retries.unwrap_or(DEFAULT_RETRIES).max(1))),
+        ..Probe::default()
+    }
+}
+
+/// Docker ignores failures during `start_period`, then applies `retries` as usual. The
+/// startup probe's budget is period × failureThreshold, so
+/// `failureThreshold = ceil(start_period / period) + retries` gives the app at least the
+/// whole start period plus the same tolerance it has afterwards.
+fn startup_probe(check: &Healthcheck) -> Option<Probe> {
+    let start_period = whole_seconds(check.start_period?);
+    let period = whole_seconds(check.start_interval.unwrap_or(DEFAULT_START_INTERVAL)).max(1);
+    let retries = u64::from(check.retries.unwrap_or(DEFAULT_RETRIES));
+    let threshold = start_period.div_ceil(period).saturating_add(retries).max(1);
+    Some(Probe {
+        exec: Some(exec(&check.command)),
+        period_seconds: Some(saturating_i32(period)),
+        timeout_seconds: Some(probe_seconds(check.timeout.unwrap_or(DEFAULT_TIMEOUT))),
+        failure_threshold: Some(saturating_i32(threshold)),
+        ..Probe::default()
+    })
+}
+
+/// Probe timings must be at least one second.
+fn probe_seconds(duration: Duration) -> i32 {
+    seconds_up_i32(duration).max(1)
+}
+
+fn exec(command: &ProbeCommand) -> ExecAction {
+    let command = match command {
+        ProbeCommand::Exec(argv) => argv.clone(),
+        ProbeCommand::Shell(script) => {
+            vec!["/bin/sh".to_string(), "-c".to_string(), script.clone()]
+        }
+    };
+    ExecAction { command: Some(command) }
+}
+
+fn resources(res: &Resources) -> Option<ResourceRequirements> {
+    let limits = quantities(res.cpu_limit, res.memory_limit);
+    let requests = quantities(res.cpu_request, res.memory_request);
+    if limits.is_empty() && requests.is_empty() {
+        return None;
+    }
+    Some(ResourceRequirements {
+        limits: non_empty(limits),
+        requests: non_empty(requests),
+        ..ResourceRequirements::default()
+    })
+}
+
+fn quantities(cpu: Option<u64>, memory: Option<u64>) -> BTreeMap<String, Quantity> {
+    let cpu = cpu.map(|m| ("cpu".to_string(), quantity::cpu(m)));
+    let memory = memory.map(|b| ("memory".to_string(), quantity::bytes(b)));
+    cpu.into_iter().chain(memory).collect()
+}
+
+/// Only the settings the service asked for; `None` when it asked for none, so the defaults of
+/// the image and cluster apply as they do under Compose.
+fn security_context(svc: &Service) -> Option<SecurityContext> {
+    let (run_as_user, run_as_group) = svc.user.as_deref().and_then(numeric_user).unzip();
+    let context = SecurityContext {
+        read_only_root_filesystem: svc.read_only.then_some(true),
+        privileged: svc.privileged.then_some(true),
+        capabilities: capabilities(svc),
+        run_as_user,
+        run_as_group: run_as_group.flatten(),
+        run_as_non_root: run_as_user.and_then(|uid| (uid != 0).then_some(true)),
+        ..SecurityContext::default()
+    };
+    (context != SecurityContext::default()).then_some(context)
+}
+
+/// `uid` or `uid:gid`, both numeric. Names need the image's /etc/passwd, which Kubernetes
+/// cannot consult, so they yield nothing here (lower already reported them).
+fn numeric_user(user: &str) -> Option<(i64, Option<i64>)> {
+    let (uid, gid) = match user.split_once(':') {
+        Some((uid, gid)) => (uid, Some(gid)),
+        None => (user, None),
+    };
+    let uid = uid.parse::<u32>().ok()?;
+    let gid = match gid {
+        Some(g) => Some(g.parse::<u32>().ok()?),
+        None => None,
+    };
+    Some((i64::from(uid), gid.map(i64::from)))
+}
+
+fn capabilities(svc: &Service) -> Option<Capabilities> {
+    let add = svc.cap_add.iter().map(|c| capability(c)).collect();
+    let drop = svc.cap_drop.iter().map(|c| capability(c)).collect();
+    let caps = Capabilities { add: non_empty_vec(add), drop: non_empty_vec(drop) };
+    (caps != Capabilities::default()).then_some(caps)
+}
+
+/// Docker accepts `CAP_NET_ADMIN` and `net_admin`; Kubernetes wants `NET_ADMIN`.
+fn capability(name: &str) -> String {
+    let upper = name.to_ascii_uppercase();
+    upper.strip_prefix("CAP_").unwrap_or(&upper).to_string()
+}
+
+fn non_empty_vec<T>(items: Vec<T>) -> Option<Vec<T>> {
+    if items.is_empty() { None } else { Some(items) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::fixtures::{app, port, service};
+    use crate::model::EnvVar as ModelEnvVar;
+
+    fn check(command: ProbeCommand) -> Healthcheck {
+        Healthcheck { command, interval: None, timeout: None, start_period: None, start_interval: None, retries: None }
+    }
+
+    fn spec(svc: &Service) -> DeploymentSpec {
+        deployment(&app(), svc).spec.unwrap()
+    }
+
+    fn only_container(svc: &Service) -> Container {
+        spec(svc).template.spec.unwrap().containers.remove(0)
+    }
+
+    #[test]
+    fn selector_is_stable_subset_of_template_labels() {
+        let mut s = service("web");
+        s.labels = BTreeMap::from([("com.example.team".into(), "core".into())]);
+        let d = deployment(&app(), &s);
+        let spec = d.spec.unwrap();
+        let selector = spec.selector.match_labels.unwrap();
+        let template = spec.template.metadata.unwrap();
+        let labels = template.labels.unwrap();
+        assert_eq!(selector.keys().collect::<Vec<_>>(), ["app.kubernetes.io/instance", "app.kubernetes.io/name"]);
+        assert!(selector.iter().all(|(k, v)| labels.get(k) == Some(v)));
+        assert!(!labels.contains_key("com.example.team"));
+        assert_eq!(template.annotations.unwrap()["com.example.team"], "core");
+        assert_eq!(d.metadata.annotations.unwrap()["kompile.dev/service"], "web");
+    }
+
+    #[test]
+    fn strategies() {
+        let mut update = UpdatePolicy {
+            parallelism: 2,
+            order: UpdateOrder::StartFirst,
+            min_ready: None,
+            progress_deadline: None,
+            recreate: false,
+        };
+        let rolling = |s: DeploymentStrategy| {
+            let r = s.rolling_update.unwrap();
+            (s.type_.unwrap(), r.max_surge.unwrap(), r.max_unavailable.unwrap())
+        };
+        let (kind, surge, unavailable) = rolling(strategy(&update, 4));
+        assert_eq!((kind.as_str(), surge, unavailable), ("RollingUpdate", IntOrString::Int(2), IntOrString::Int(0)));
+
+        update.order = UpdateOrder::StopFirst;
+        let (_, surge, unavailable) = rolling(strategy(&update, 4));
+        assert_eq!((surge, unavailable), (IntOrString::Int(0), IntOrString::Int(2)));
+
+        update.parallelism = 0;
+        let (_, surge, unavailable) = rolling(strategy(&update, 4));
+        assert_eq!((surge, unavailable), (IntOrString::Int(0), IntOrString::Int(4)));
+        let (_, _, unavailable) = rolling(strategy(&update, 0));
+        assert_eq!(unavailable, IntOrString::Int(1));
+
+        update.recreate = true;
+        let recreate = strategy(&update, 4);
+        assert_eq!(recreate.type_.as_deref(), Some("Recreate"));
+        assert!(recreate.rolling_update.is_none());
+    }
+
+    #[test]
+    fn rollout_timings_round_up() {
+        let mut s = service("web");
+        s.update.min_ready = Some(Duration::from_millis(2500));
+        s.update.progress_deadline = Some(Duration::from_secs(600));
+        s.stop_grace_period = Some(Duration::from_millis(100));
+        let spec = spec(&s);
+        assert_eq!(spec.min_ready_seconds, Some(3));
+        assert_eq!(spec.progress_deadline_seconds, Some(600));
+        assert_eq!(spec.template.spec.unwrap().termination_grace_period_seconds, Some(1));
+    }
+
+    #[test]
+    fn container_basics() {
+        let mut s = service("web");
+        s.entrypoint = Some(vec!["/entry".into()]);
+        s.command = Some(vec!["serve".into(), "--port=80".into()]);
+        s.working_dir = Some("/app".into());
+        s.tty = true;
+        s.ports = vec![port(80)];
+        let c = only_container(&s);
+        assert_eq!(c.name, "web");
+        assert_eq!(c.command, Some(vec!["/entry".to_string()]));
+        assert_eq!(c.args, Some(vec!["serve".to_string(), "--port=80".to_string()]));
+        assert_eq!(c.working_dir.as_deref(), Some("/app"));
+        assert_eq!((c.tty, c.stdin), (Some(true), None));
+        let p = &c.ports.unwrap()[0];
+        assert_eq!((p.container_port, p.protocol.as_deref(), p.name.as_deref()), (80, Some("TCP"), Some("tcp-80")));
+    }
+
+    #[test]
+    fn env_dedupes_keeping_last_value() {
+        let mut s = service("web");
+        let var = |n: &str, v: Option<&str>| ModelEnvVar { name: n.into(), value: v.map(String::from) };
+        s.environment = vec![var("A", Some("1")), var("B", Some("2")), var("UNSET", None), var("A", Some("3"))];
+        s.env_from = Some(crate::model::EnvFromConfigMap { k8s_name: "web-env".into(), data: BTreeMap::new() });
+        let c = only_container(&s);
+        let env: Vec<_> = c.env.unwrap().into_iter().map(|e| (e.name, e.value.unwrap())).collect();
+        assert_eq!(env, [("A".to_string(), "3".to_string()), ("B".to_string(), "2".to_string())]);
+        assert_eq!(c.env_from.unwrap()[0].config_map_ref.clone().unwrap().name, "web-env");
+    }
+
+    #[test]
+    fn probe_commands() {
+        let exec_form = health_probe(&check(ProbeCommand::Exec(vec!["curl".into(), "-f".into()])));
+        assert_eq!(exec_form.exec.unwrap().command.unwrap(), ["curl", "-f"]);
+        let shell = health_probe(&check(ProbeCommand::Shell("pg_isready || exit 1".into())));
+        assert_eq!(shell.exec.unwrap().command.unwrap(), ["/bin/sh", "-c", "pg_isready || exit 1"]);
+        assert_eq!(
+            (shell.period_seconds, shell.timeout_seconds, shell.failure_threshold),
+            (Some(30), Some(30), Some(3))
+        );
+    }
+
+    #[test]
+    fn probes_on_container() {
+        let mut s = service("web");
+        let mut hc = check(ProbeCommand::Shell("true".into()));
+        hc.interval = Some(Duration::from_millis(200));
+        hc.timeout = Some(Duration::from_millis(1500));
+        hc.retries = Some(5);
+        s.healthcheck = Some(hc);
+        let c = only_container(&s);
+        let readiness = c.readiness_probe.unwrap();
+        assert_eq!(Some(&readiness), c.liveness_probe.as_ref());
+        assert_eq!((readiness.period_seconds, readiness.timeout_seconds), (Some(1), Some(2)));
+        assert_eq!(readiness.failure_threshold, Some(5));
+        assert!(c.startup_probe.is_none());
+    }
+
+    #[test]
+    fn startup_probe_covers_start_period() {
+        let mut hc = check(ProbeCommand::Exec(vec!["true".into()]));
+        hc.start_period = Some(Duration::from_secs(60));
+        let p = startup_probe(&hc).unwrap();
+        // 60s / 5s default interval = 12, plus the 3 default retries.
+        assert_eq!((p.period_seconds, p.failure_threshold), (Some(5), Some(15)));
+
+        hc.start_period = Some(Duration::from_secs(61));
+        hc.start_interval = Some(Duration::from_secs(10));
+        hc.retries = Some(1);
+        let p = startup_probe(&hc).unwrap();
+        // ceil(61 / 10) = 7, plus 1 retry; 10s × 8 = 80s ≥ 61s.
+        assert_eq!((p.period_seconds, p.failure_threshold), (Some(10), Some(8)));
+
+        hc.start_period = Some(Duration::ZERO);
+        hc.retries = Some(0);
+        assert_eq!(startup_probe(&hc).unwrap().failure_threshold, Some(1));
+    }
+
+    #[test]
+    fn resources_as_quantities() {
+        let res = Resources {
+            cpu_limit: Some(1500),
+            cpu_request: Some(2000),
+            memory_limit: Some(268_435_456),
+            memory_request: Some(1000),
+        };
+        let r = resources(&res).unwrap();
+        let limits = r.limits.unwrap();
+        let requests = r.requests.unwrap();
+        assert_eq!((limits["cpu"].0.as_str(), limits["memory"].0.as_str()), ("1500m", "256Mi"));
+        assert_eq!((requests["cpu"].0.as_str(), requests["memory"].0.as_str()), ("2", "1000"));
+        assert!(resources(&Resources::default()).is_none());
+        let only_limit = resources(&Resources { cpu_limit: Some(500), ..Resources::default() }).unwrap();
+        assert_eq!(only_limit.limits.unwrap()["cpu"].0, "500m");
+        assert!(only_limit.requests.is_none());
+    }
+
+    #[test]
+    fn security_settings() {
+        let mut s = service("web");
+        assert!(security_context(&s).is_none());
+        s.read_only = true;
+        s.privileged = true;
+        s.cap_add = vec!["cap_net_admin".into(), "SYS_TIME".into()];
+        s.cap_drop = vec!["ALL".into()];
+        s.user = Some("1000:2000".into());
+        let sc = security_context(&s).unwrap();
+        assert_eq!((sc.read_only_root_filesystem, sc.privileged), (Some(true), Some(true)));
+        let caps = sc.capabilities.unwrap();
+        assert_eq!(caps.add.unwrap(), ["NET_ADMIN", "SYS_TIME"]);
+        assert_eq!(caps.drop.unwrap(), ["ALL"]);
+        assert_eq!((sc.run_as_user, sc.run_as_group, sc.run_as_non_root), (Some(1000), Some(2000), Some(true)));
+    }
+
+    #[test]
+    fn users() {
+        assert_eq!(numeric_user("0"), Some((0, None)));
+        assert_eq!(numeric_user("33:33"), Some((33, Some(33))));
+        assert_eq!(numeric_user("www-data"), None);
+        assert_eq!(numeric_user("1000:staff"), None);
+        let mut s = service("web");
+        s.user = Some("0".into());
+        let sc = security_context(&s).unwrap();
+        assert_eq!((sc.run_as_user, sc.run_as_non_root), (Some(0), None));
+        s.user = Some("nobody".into());
+        assert!(security_context(&s).is_none());
+    }
+}

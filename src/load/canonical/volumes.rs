@@ -1,0 +1,134 @@
+//! Service `volumes` in long form: `type`, `source`, `target`, options.
+
+use super::{Context, absolute_path, drop_unknown_keys, is_path_like, resolve_path, to_bool, to_string};
+use crate::diag::{Code, Diagnostic};
+use crate::load::node::{Map, Node, Value};
+use crate::load::{schema, units, wrong_type};
+use crate::source::Span;
+
+pub fn canonicalize(node: &mut Node, cx: &mut Context<'_>) {
+    let span = node.span;
+    let Some(items) = node.as_seq() else {
+        cx.diags.push(wrong_type(node, "a list of volumes"));
+        return;
+    };
+    let mut out = Vec::new();
+    for item in items.to_vec() {
+        let converted = match &item.value {
+            Value::Map(map) => long(map.clone(), item.span, cx),
+            _ => match item.scalar_text() {
+                Some(text) => short(&text, item.span, cx),
+                None => {
+                    cx.diags.push(wrong_type(&item, "a volume"));
+                    None
+                }
+            },
+        };
+        out.extend(converted);
+    }
+    *node = Node::new(Value::Seq(out), span);
+}
+
+/// `[SOURCE:]TARGET[:OPTIONS]`.
+fn short(text: &str, span: Span, cx: &mut Context<'_>) -> Option<Node> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let (source, target, options) = match parts.as_slice() {
+        [target] => (None, *target, ""),
+        [source, target] => (Some(*source), *target, ""),
+        [source, target, options] => (Some(*source), *target, *options),
+        _ => {
+            cx.diags.push(invalid_volume(text, "too many `:`", span));
+            return None;
+        }
+    };
+    if !target.starts_with('/') {
+        cx.diags.push(invalid_volume(text, "the container path must be absolute", span));
+        return None;
+    }
+    let mut map = Map::default();
+    let mut flags = Map::default();
+    let bind = source.is_some_and(is_path_like);
+    let kind = if bind { "bind" } else { "volume" };
+    map.insert("type", span, Node::str(kind, span));
+    if let Some(source) = source {
+        let source = if bind { resolve_path(source, cx).to_string_lossy().into_owned() } else { source.to_string() };
+        map.insert("source", span, Node::str(source, span));
+    }
+    map.insert("target", span, Node::str(target, span));
+    for option in options.split(',').filter(|o| !o.is_empty()) {
+        match option {
+            "ro" => map.insert("read_only", span, Node::new(Value::Bool(true), span)),
+            "rw" | "cached" | "delegated" | "consistent" => {}
+            "z" | "Z" if bind => flags.insert("selinux", span, Node::str(option, span)),
+            "nocopy" if !bind => flags.insert("nocopy", span, Node::new(Value::Bool(true), span)),
+            "shared" | "rshared" | "slave" | "rslave" | "private" | "rprivate" if bind => {
+                flags.insert("propagation", span, Node::str(option, span))
+            }
+            _ => {
+                cx.diags.push(invalid_volume(text, &format!("unknown option `{option}`"), span));
+                return None;
+            }
+        }
+    }
+    if bind {
+        flags.insert("create_host_path", span, Node::new(Value::Bool(true), span));
+    }
+    map.insert(kind, span, Node::map(flags, span));
+    Some(Node::map(map, span))
+}
+
+fn long(mut map: Map, span: Span, cx: &mut Context<'_>) -> Option<Node> {
+    drop_unknown_keys(&mut map, schema::VOLUME_MOUNT, "in a volume", cx.diags);
+    let kind = map.get("type").and_then(Node::scalar_text);
+    let Some(kind) = kind else {
+        cx.diags.push(
+            Diagnostic::new(Code::InvalidValue, "a volume in long syntax needs a `type`")
+                .at(span, "no `type`")
+                .help("add `type: volume`, `type: bind` or `type: tmpfs`"),
+        );
+        return None;
+    };
+    if map.get("target").is_none() {
+        cx.diags.push(
+            Diagnostic::new(Code::InvalidValue, "a volume needs a `target`")
+                .at(span, "no `target`")
+                .help("add `target: /path/in/container`"),
+        );
+        return None;
+    }
+    for entry in &mut map.entries {
+        match entry.key.as_str() {
+            "source" if kind == "bind" => absolute_path(&mut entry.value, cx),
+            "source" | "target" | "consistency" => to_string(&mut entry.value, cx.diags),
+            "read_only" => to_bool(&mut entry.value, cx.diags),
+            "tmpfs" => tmpfs_options(&mut entry.value, cx),
+            _ => {}
+        }
+    }
+    map.remove("consistency");
+    if let Some(kind_node) = map.get_mut("type") {
+        super::one_of(kind_node, &["volume", "bind", "tmpfs", "image", "npipe", "cluster"], cx.diags);
+    }
+    Some(Node::map(map, span))
+}
+
+fn tmpfs_options(node: &mut Node, cx: &mut Context<'_>) {
+    let Some(map) = node.as_map_mut() else { return };
+    if let Some(size) = map.get_mut("size") {
+        let text = size.scalar_text().unwrap_or_default();
+        match units::parse_bytes(&text) {
+            Some(bytes) => size.value = Value::Str(bytes.to_string()),
+            None => cx.diags.push(
+                Diagnostic::new(Code::InvalidSize, format!("`{text}` is not a size"))
+                    .at(size.span, "invalid size")
+                    .help("write bytes or a number with a binary unit: `64m`, `1g`"),
+            ),
+        }
+    }
+}
+
+fn invalid_volume(text: &str, reason: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(Code::InvalidValue, format!("invalid volume `{text}`: {reason}"))
+        .at(span, reason.to_string())
+        .help("write `NAME:/container/path[:ro]` for a named volume or `./host/path:/container/path[:ro]` for a bind mount")
+}

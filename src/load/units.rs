@@ -1,0 +1,159 @@
+//! Compose's value syntaxes: Go durations, byte sizes with binary units, CPU counts.
+
+use std::time::Duration;
+
+/// Parses a Go-style duration (`1m30s`, `1.5s`, `500ms`, `2h`), as Compose accepts them.
+/// A bare number is taken as seconds, as Compose does for some keys.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if let Ok(seconds) = text.parse::<f64>() {
+        return (seconds >= 0.0 && seconds.is_finite()).then(|| Duration::from_secs_f64(seconds));
+    }
+    let mut total = 0f64;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let number: f64 = rest[..number_len].parse().ok()?;
+        rest = &rest[number_len..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let nanos_per_unit = match &rest[..unit_len] {
+            "ns" => 1.0,
+            "us" | "µs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        total += number * nanos_per_unit;
+        rest = &rest[unit_len..];
+    }
+    (total.is_finite() && total < 1e20).then(|| Duration::from_nanos(total.round() as u64))
+}
+
+/// Prints a duration as Go's `time.Duration.String()` does (`1m30s`, `1.5s`, `500ms`),
+/// the form `docker compose config` prints.
+pub fn format_duration(duration: Duration) -> String {
+    let nanos = duration.as_nanos();
+    if nanos == 0 {
+        return "0s".to_string();
+    }
+    if nanos < 1_000_000_000 {
+        let (unit, scale) = if nanos < 1_000 {
+            ("ns", 1)
+        } else if nanos < 1_000_000 {
+            ("µs", 1_000)
+        } else {
+            ("ms", 1_000_000)
+        };
+        return format!("{}{unit}", fraction(nanos, scale));
+    }
+    let hours = nanos / 3_600_000_000_000;
+    let minutes = (nanos / 60_000_000_000) % 60;
+    let seconds = fraction(nanos % 60_000_000_000, 1_000_000_000);
+    match (hours, minutes) {
+        (0, 0) => format!("{seconds}s"),
+        (0, m) => format!("{m}m{seconds}s"),
+        (h, m) => format!("{h}h{m}m{seconds}s"),
+    }
+}
+
+/// `value / scale` with the fraction's trailing zeros removed.
+fn fraction(value: u128, scale: u128) -> String {
+    let whole = value / scale;
+    let rest = value % scale;
+    if rest == 0 {
+        return whole.to_string();
+    }
+    let width = scale.ilog10() as usize;
+    let digits = format!("{rest:0width$}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
+/// Parses a byte size as Compose does (`512M`, `1g`, `512mb`, `1.5g`, `1024`): units are
+/// binary (k = 1024), case-insensitive, with an optional `b`.
+pub fn parse_bytes(text: &str) -> Option<u64> {
+    let lower = text.trim().to_ascii_lowercase();
+    let number_len = lower.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(lower.len());
+    let (number, unit) = lower.split_at(number_len);
+    let number: f64 = number.parse().ok()?;
+    let multiplier: u64 = match unit.trim() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        "p" | "pb" | "pib" => 1 << 50,
+        _ => return None,
+    };
+    let bytes = number * multiplier as f64;
+    (bytes.is_finite() && bytes >= 0.0 && bytes < u64::MAX as f64).then_some(bytes as u64)
+}
+
+/// CPUs as a number of cores (`0.5`, `"1.50"`, `2`).
+pub fn parse_cpus(text: &str) -> Option<f64> {
+    let cpus: f64 = text.trim().parse().ok()?;
+    (cpus.is_finite() && cpus >= 0.0).then_some(cpus)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_print_like_go() {
+        let cases = [
+            ("90s", "1m30s"),
+            ("1m", "1m0s"),
+            ("1h30m", "1h30m0s"),
+            ("1500ms", "1.5s"),
+            ("0.5s", "500ms"),
+            ("0s", "0s"),
+            ("10s", "10s"),
+            ("2m30s", "2m30s"),
+            ("120s", "2m0s"),
+            ("1.25s", "1.25s"),
+            ("100us", "100µs"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(format_duration(parse_duration(input).unwrap()), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn bad_durations_are_rejected() {
+        for bad in ["", "10x", "s", "-1s", "1.2.3s", "1e400"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn sizes_use_binary_units() {
+        let cases = [
+            ("512M", 536_870_912),
+            ("1g", 1_073_741_824),
+            ("512mb", 536_870_912),
+            ("100kb", 102_400),
+            ("1.5g", 1_610_612_736),
+            ("1024", 1024),
+            ("10m", 10_485_760),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(parse_bytes(input), Some(expected), "{input}");
+        }
+        for bad in ["", "m", "12q", "-5m", "1..5g"] {
+            assert_eq!(parse_bytes(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn cpus_parse() {
+        assert_eq!(parse_cpus("0.5"), Some(0.5));
+        assert_eq!(parse_cpus("1.50"), Some(1.5));
+        assert_eq!(parse_cpus("-1"), None);
+        assert_eq!(parse_cpus("lots"), None);
+    }
+}

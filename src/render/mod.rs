@@ -1,0 +1,409 @@
+//! Writes emitted objects out: one YAML stream, one JSON `List`, or a kustomize directory.
+
+use std::fs;
+use std::io::{self, ErrorKind};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::emit::Object;
+
+/// Marks a directory as kompile's and lists what kompile wrote into it, so a later run may
+/// replace it without ever deleting a file kompile did not create.
+const MARKER: &str = ".kompile";
+const MARKER_HEADER: &str = "# Written by kompile; replaced on every run. Files kompile owns here:";
+const KUSTOMIZATION: &str = "kustomization.yaml";
+
+/// A multi-document YAML stream, every document introduced by `---`.
+pub fn yaml(objects: &[Object]) -> String {
+    objects.iter().map(|o| document(&o.to_value())).collect()
+}
+
+/// All objects as one `v1/List`, pretty-printed, with a trailing newline.
+pub fn json(objects: &[Object]) -> String {
+    let list = json!({
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": objects.iter().map(Object::to_value).collect::<Vec<_>>(),
+    });
+    // Printing a Value cannot fail: its keys are strings and its numbers finite.
+    let mut text = serde_json::to_string_pretty(&list).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// One YAML document. serde-saphyr's default (YAML 1.1-compatible) quoting keeps strings
+/// such as `"8080"`, `"yes"` or `"0o17"` strings for 1.1 and 1.2 readers alike. Multi-line
+/// strings (config files) become literal blocks; long single-line strings are never folded,
+/// so commands and values stay greppable and trailing spaces survive editors.
+fn document(value: &Value) -> String {
+    let options = serde_saphyr::ser_options! { folded_wrap_chars: usize::MAX };
+    let body = serde_saphyr::to_string_with_options(value, options).unwrap_or_else(|_| {
+        // Unreachable for a JSON value, but JSON is itself valid YAML, so the stream stays
+        // correct, only less pretty.
+        serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
+    });
+    format!("---\n{body}")
+}
+
+/// Writes one YAML file per object into `dir`, plus a `kustomization.yaml` listing them in
+/// apply order, and returns the paths of those files.
+///
+/// The directory is built beside `dir` and swapped in, so readers see the old set of files
+/// or the new one, never a mix. An existing `dir` is only replaced when everything in it was
+/// written by kompile; otherwise this fails with [`ErrorKind::AlreadyExists`] and changes
+/// nothing.
+pub fn write_dir(objects: &[Object], dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let replace = check_target(dir)?;
+    let parent = parent_of(dir);
+    fs::create_dir_all(parent)?;
+    let staging = tempfile::Builder::new().prefix(".kompile-new-").tempdir_in(parent)?;
+    let names = write_files(objects, staging.path())?;
+    if replace {
+        swap(staging.path(), dir, parent)?;
+    } else {
+        fs::rename(staging.path(), dir)?;
+    }
+    // The staging directory now is `dir`; keep it from being cleaned up.
+    let _ = staging.keep();
+    Ok(names.into_iter().map(|n| dir.join(n)).collect())
+}
+
+/// Whether `dir` exists and may be replaced; an error when it holds anything not ours.
+fn check_target(dir: &Path) -> io::Result<bool> {
+    let meta = match fs::symlink_metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    if meta.is_dir() && owned_by_kompile(dir)? {
+        return Ok(true);
+    }
+    Err(io::Error::new(
+        ErrorKind::AlreadyExists,
+        format!("{} exists and holds files kompile did not write; not replacing it", dir.display()),
+    ))
+}
+
+/// True when every entry of `dir` is a plain file listed in its marker (an empty directory
+/// qualifies: there is nothing to lose).
+fn owned_by_kompile(dir: &Path) -> io::Result<bool> {
+    let marker = match fs::read_to_string(dir.join(MARKER)) {
+        Ok(text) => text,
+        Err(e) if e.kind() == ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e),
+    };
+    let owned = owned_names(&marker);
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let listed = name.to_str().is_some_and(|n| n == MARKER || owned.contains(&n));
+        if !listed || !entry.file_type()?.is_file() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The file names a marker lists; a marker without kompile's header lists nothing.
+fn owned_names(marker: &str) -> Vec<&str> {
+    let mut lines = marker.lines();
+    if lines.next() != Some(MARKER_HEADER) {
+        return Vec::new();
+    }
+    lines.filter(|l| !l.is_empty()).collect()
+}
+
+/// Moves the old `dir` aside, the new one in, then deletes the old one. If the second move
+/// fails the old directory is put back; if even that fails it is kept where it is, never
+/// deleted.
+fn swap(staging: &Path, dir: &Path, parent: &Path) -> io::Result<()> {
+    let aside = tempfile::Builder::new().prefix(".kompile-old-").tempdir_in(parent)?;
+    let old = aside.path().join("old");
+    fs::rename(dir, &old)?;
+    if let Err(e) = fs::rename(staging, dir) {
+        if fs::rename(&old, dir).is_err() {
+            let _ = aside.keep();
+        }
+        return Err(e);
+    }
+    // The new output is in place; failing to delete the old copy must not report the run as
+    // failed, so a leftover `.kompile-old-*` directory is all that can remain.
+    let _ = aside.close();
+    Ok(())
+}
+
+/// `dir`'s parent, with `.` for a bare relative name.
+fn parent_of(dir: &Path) -> &Path {
+    match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Writes every file into `staging`; returns the object files and the kustomization, in order.
+fn write_files(objects: &[Object], staging: &Path) -> io::Result<Vec<String>> {
+    let width = objects.len().to_string().len().max(2);
+    let mut names: Vec<String> = objects.iter().enumerate().map(|(i, o)| file_name(i + 1, width, o)).collect();
+    for (object, name) in objects.iter().zip(&names) {
+        fs::write(staging.join(name), document(&object.to_value()))?;
+    }
+    let kustomization = json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": names,
+    });
+    fs::write(staging.join(KUSTOMIZATION), document(&kustomization))?;
+    names.push(KUSTOMIZATION.to_string());
+    let marker = std::iter::once(MARKER_HEADER).chain(names.iter().map(String::as_str));
+    fs::write(staging.join(MARKER), marker.map(|l| format!("{l}\n")).collect::<String>())?;
+    Ok(names)
+}
+
+/// `<nn>-<kind>-<name>.yaml`: the number keeps apply order under `ls` and `kubectl apply -f`.
+fn file_name(position: usize, width: usize, object: &Object) -> String {
+    let kind = object.kind().to_ascii_lowercase();
+    // Object names are DNS-1123 subdomains already; this only guards against path tricks.
+    let name: String = object
+        .name()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .collect();
+    format!("{position:0width$}-{kind}-{name}.yaml")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::emit::emit;
+    use crate::emit::fixtures::{app, port, service};
+    use crate::model::{
+        AccessMode, App, Config, ConfigData, EnvFromConfigMap, EnvVar, Healthcheck, Mount, MountSource, ProbeCommand,
+        Secret, Volume,
+    };
+
+    /// Strings a YAML 1.1 or 1.2 reader would otherwise take for numbers, booleans or null.
+    const TRICKY: [&str; 20] = [
+        "8080",
+        "true",
+        "1.0",
+        "yes",
+        "on",
+        "off",
+        "no",
+        "y",
+        "null",
+        "~",
+        "0o17",
+        "017",
+        "0x1F",
+        "1e3",
+        "1_000",
+        "12:30",
+        ".inf",
+        "2024-01-01",
+        "",
+        "-",
+    ];
+
+    /// A project that exercises every kind and many value shapes.
+    fn sample() -> App {
+        let mut a = app();
+        a.namespace = Some("prod".into());
+        let mut web = service("web");
+        web.ports = vec![port(8080)];
+        web.environment = TRICKY
+            .iter()
+            .enumerate()
+            .map(|(i, v)| EnvVar { name: format!("V{i}"), value: Some(v.to_string()) })
+            .collect();
+        web.environment
+            .push(EnvVar { name: "MULTI".into(), value: Some("line one\n  indented  two\ttab \nlast ".into()) });
+        web.environment.push(EnvVar { name: "INDENTED".into(), value: Some("  leading\nnext\n\n\n".into()) });
+        web.environment.push(EnvVar { name: "UNICODE".into(), value: Some("héllo: wörld # ✓\r\n".into()) });
+        web.environment.push(EnvVar { name: "LONG".into(), value: Some("word  ".repeat(40)) });
+        web.command = Some(vec!["--flag=yes".into(), "#not-a-comment".into(), "key: value".into()]);
+        web.labels = BTreeMap::from([("version".into(), "1.10".into())]);
+        web.env_from = Some(EnvFromConfigMap {
+            k8s_name: "web-env".into(),
+            data: BTreeMap::from([("PORT".into(), "8080".into())]),
+        });
+        web.healthcheck = Some(Healthcheck {
+            command: ProbeCommand::Shell("curl -f http://localhost:8080/ || exit 1".into()),
+            interval: Some(Duration::from_secs(10)),
+            timeout: None,
+            start_period: Some(Duration::from_secs(30)),
+            start_interval: None,
+            retries: None,
+        });
+        web.mounts = vec![
+            Mount { target: "/data".into(), read_only: false, source: MountSource::Volume { k8s_name: "data".into() } },
+            Mount {
+                target: "/run/secrets/token".into(),
+                read_only: true,
+                source: MountSource::Secret { k8s_name: "token".into(), key: "token".into(), mode: Some(0o400) },
+            },
+        ];
+        a.services = vec![web, service("worker")];
+        a.volumes = vec![Volume {
+            name: "data".into(),
+            k8s_name: "data".into(),
+            access_mode: AccessMode::ReadWriteOnce,
+            size: Some(10 << 30),
+            storage_class: None,
+        }];
+        a.secrets =
+            vec![Secret { name: "token".into(), k8s_name: "token".into(), key: "token".into(), data: vec![0, 1, 254] }];
+        a.configs = vec![Config {
+            name: "site".into(),
+            k8s_name: "site".into(),
+            data: BTreeMap::from([
+                ("index.html".into(), ConfigData::Text("<h1>hi</h1>\n".into())),
+                ("logo.png".into(), ConfigData::Binary(vec![137, 80, 78, 71])),
+            ]),
+        }];
+        a
+    }
+
+    fn parse_stream(text: &str) -> Vec<Value> {
+        serde_saphyr::from_str_multiple(text).unwrap()
+    }
+
+    #[test]
+    fn yaml_round_trips() {
+        let objects = emit(&sample());
+        let text = yaml(&objects);
+        assert!(text.starts_with("---\n"));
+        let parsed = parse_stream(&text);
+        let expected: Vec<Value> = objects.iter().map(Object::to_value).collect();
+        assert_eq!(parsed, expected);
+    }
+
+    #[test]
+    fn yaml_quotes_lookalike_strings() {
+        let text = yaml(&emit(&sample()));
+        for (i, v) in TRICKY.iter().enumerate() {
+            let line = text.lines().skip_while(|l| !l.ends_with(&format!("name: V{i}"))).nth(1).unwrap();
+            let value = line.trim().trim_start_matches("value:").trim();
+            assert!(value.starts_with('\'') || value.starts_with('"'), "{v:?} written as {line:?}");
+        }
+    }
+
+    #[test]
+    fn yaml_keeps_k8s_openapi_key_order() {
+        let text = yaml(&emit(&sample()));
+        let first_doc = text.split("---\n").nth(1).unwrap();
+        let top: Vec<_> = first_doc.lines().filter(|l| !l.starts_with(' ') && !l.starts_with('-')).collect();
+        assert_eq!(top.first().copied(), Some("apiVersion: v1"));
+        assert_eq!(top.get(1).copied(), Some("kind: ConfigMap"));
+    }
+
+    #[test]
+    fn output_is_deterministic() {
+        assert_eq!(yaml(&emit(&sample())), yaml(&emit(&sample())));
+        assert_eq!(json(&emit(&sample())), json(&emit(&sample())));
+    }
+
+    #[test]
+    fn json_list() {
+        let objects = emit(&sample());
+        let text = json(&objects);
+        assert!(text.ends_with("}\n"));
+        let list: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(list["apiVersion"], "v1");
+        assert_eq!(list["kind"], "List");
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), objects.len());
+        assert_eq!(items[0], objects[0].to_value());
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<_> =
+            fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn write_dir_creates_files_and_kustomization() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("k8s");
+        let objects = emit(&sample());
+        let paths = write_dir(&objects, &out).unwrap();
+        assert_eq!(paths.len(), objects.len() + 1);
+        assert!(paths[0].ends_with("01-configmap-site.yaml"));
+        assert!(paths.iter().all(|p| p.is_file()));
+        let kustomization: Value =
+            serde_saphyr::from_str(&fs::read_to_string(out.join(KUSTOMIZATION)).unwrap()).unwrap();
+        let listed: Vec<_> = kustomization["resources"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        let written: Vec<_> = paths[..objects.len()].iter().filter_map(|p| p.file_name()?.to_str()).collect();
+        assert_eq!(listed, written);
+        let doc: Value = serde_saphyr::from_str(&fs::read_to_string(&paths[0]).unwrap()).unwrap();
+        assert_eq!(doc, objects[0].to_value());
+        // Only `k8s` is left beside the output: staging directories are gone.
+        assert_eq!(entries(root.path()), ["k8s"]);
+    }
+
+    #[test]
+    fn write_dir_replaces_its_own_output() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("k8s");
+        write_dir(&emit(&sample()), &out).unwrap();
+        let mut smaller = sample();
+        smaller.services.retain(|s| s.name == "worker");
+        smaller.volumes.clear();
+        let paths = write_dir(&emit(&smaller), &out).unwrap();
+        let mut expected: Vec<_> = paths.iter().filter_map(|p| p.file_name()?.to_str().map(String::from)).collect();
+        expected.push(MARKER.to_string());
+        expected.sort();
+        assert_eq!(entries(&out), expected, "stale files must be gone");
+        assert!(!entries(&out).iter().any(|n| n.contains("web")));
+        assert_eq!(entries(root.path()), ["k8s"]);
+    }
+
+    #[test]
+    fn write_dir_leaves_foreign_directory_alone() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("k8s");
+        fs::create_dir(&out).unwrap();
+        fs::write(out.join("notes.txt"), "mine").unwrap();
+        let err = write_dir(&emit(&sample()), &out).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+        assert_eq!(entries(&out), ["notes.txt"]);
+        assert_eq!(entries(root.path()), ["k8s"]);
+    }
+
+    #[test]
+    fn write_dir_refuses_when_user_added_a_file() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("k8s");
+        write_dir(&emit(&sample()), &out).unwrap();
+        fs::write(out.join("extra.yaml"), "kind: Thing\n").unwrap();
+        let before = entries(&out);
+        let err = write_dir(&emit(&app()), &out).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+        assert_eq!(entries(&out), before);
+    }
+
+    #[test]
+    fn write_dir_refuses_a_file_and_accepts_an_empty_dir() {
+        let root = tempfile::tempdir().unwrap();
+        let file = root.path().join("k8s.yaml");
+        fs::write(&file, "x").unwrap();
+        assert_eq!(write_dir(&[], &file).unwrap_err().kind(), ErrorKind::AlreadyExists);
+        assert_eq!(fs::read_to_string(&file).unwrap(), "x");
+        let empty = root.path().join("empty");
+        fs::create_dir(&empty).unwrap();
+        let paths = write_dir(&[], &empty).unwrap();
+        assert_eq!(paths, [empty.join(KUSTOMIZATION)]);
+    }
+
+    #[test]
+    fn forged_marker_without_header_owns_nothing() {
+        assert!(owned_names("notes.txt\n").is_empty());
+        assert_eq!(owned_names(&format!("{MARKER_HEADER}\na.yaml\n")), ["a.yaml"]);
+    }
+}
