@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{App, Port, Protocol, Resources, Restart, Service, UpdateOrder, UpdatePolicy};
+use crate::model::{App, Port, Protocol, Resources, Service, UpdateOrder, UpdatePolicy};
 use crate::source::Span;
 
 /// An empty project named `shop`.
@@ -51,7 +51,6 @@ pub(crate) fn service(name: &str) -> Service {
         tty: false,
         stdin_open: false,
         labels: BTreeMap::new(),
-        restart: Restart::Always,
     }
 }
 
