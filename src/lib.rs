@@ -4,9 +4,13 @@
 //! [`check`] (diagnostics) → [`lower`] (one typed [`model`]) → [`emit`] (Kubernetes
 //! objects) → [`render`] (YAML, JSON, files).
 
+pub mod check;
+pub mod cli;
+pub mod cmd;
 pub mod diag;
 pub mod emit;
 pub mod load;
+pub mod lower;
 pub mod model;
 pub mod render;
 pub mod source;

@@ -41,6 +41,7 @@ codes! {
     DuplicateKey      "K004" "duplicate-key"        Error   "a mapping has the same key twice";
     YamlLimit         "K005" "yaml-limit"           Error   "the YAML nests too deep or expands too many aliases";
     NoComposeFile     "K006" "no-compose-file"      Error   "no compose file was found";
+    WriteFailed       "K007" "write-failed"         Error   "the output could not be written";
     InterpolationRequired "K010" "required-variable" Error  "a `${VAR:?message}` variable is not set";
     InterpolationSyntax "K011" "interpolation-syntax" Error "a `${...}` expression is malformed";
     UnsetVariable     "K012" "unset-variable"       Warning "a variable without a default is not set";
@@ -70,6 +71,8 @@ codes! {
     BuildNeedsImage   "K205" "build-needs-image"    Error   "a service that is built has no image name to push to";
     RestartPolicy     "K206" "restart-policy"       Warning "a restart policy a Deployment cannot honour";
     NamedUser         "K207" "named-user"           Warning "a user name Kubernetes cannot verify";
+    ProjectFiles      "K208" "project-files"        Warning "project files are shipped as a ConfigMap";
+    SharedVolume      "K209" "shared-volume"        Warning "a ReadWriteOnce volume is used by several pods";
 }
 
 impl std::str::FromStr for Code {

@@ -2,7 +2,7 @@
 //! long form, as in Compose). Values are checked as they are converted; a bad value is
 //! reported with its span and dropped, so one run reports every problem.
 
-mod ports;
+pub mod ports;
 mod volumes;
 
 use std::path::{Component, Path, PathBuf};

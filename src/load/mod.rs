@@ -53,6 +53,8 @@ pub struct Project {
     pub root: Node,
     pub environment: Environment,
     pub profiles: Vec<String>,
+    /// Services that profiles turned off, with their key spans: references to them are errors.
+    pub disabled: Vec<(String, Span)>,
 }
 
 /// Loads the project. Problems go to `diags`; `None` when nothing usable could be loaded.
@@ -74,8 +76,8 @@ pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -
     let mut root = merged?;
     let name = project_name(options, &environment, &root, &directory, diags);
     let profiles = active_profiles(options, &environment);
-    apply_profiles(&mut root, &profiles);
-    Some(Project { name, directory, files, root, environment, profiles })
+    let disabled = apply_profiles(&mut root, &profiles);
+    Some(Project { name, directory, files, root, environment, profiles, disabled })
 }
 
 struct Loader<'a> {
@@ -323,17 +325,25 @@ fn active_profiles(options: &Options, environment: &Environment) -> Vec<String> 
 }
 
 /// Drops services whose profiles are all inactive. `*` activates every profile.
-fn apply_profiles(root: &mut Node, active: &[String]) {
+fn apply_profiles(root: &mut Node, active: &[String]) -> Vec<(String, Span)> {
     let all = active.iter().any(|p| p == "*");
     let Some(services) = root.as_map_mut().and_then(|m| m.get_mut("services")).and_then(Node::as_map_mut) else {
-        return;
+        return Vec::new();
     };
+    let mut disabled = Vec::new();
     services.entries.retain(|entry| {
         let Some(profiles) = entry.value.as_map().and_then(|s| s.get("profiles")).and_then(Node::as_seq) else {
             return true;
         };
-        all || profiles.is_empty() || profiles.iter().filter_map(Node::as_str).any(|p| active.iter().any(|a| a == p))
+        let on = all
+            || profiles.is_empty()
+            || profiles.iter().filter_map(Node::as_str).any(|p| active.iter().any(|a| a == p));
+        if !on {
+            disabled.push((entry.key.clone(), entry.key_span));
+        }
+        on
     });
+    disabled
 }
 
 /// Services that some active-profile service refers to but profiles disabled, for checks.

@@ -1,0 +1,12 @@
+//! Checks over a loaded project: problems that need the whole merged project to see
+//! (references between services and resources, dependency cycles). Loading already
+//! reported everything a single value can show.
+
+mod references;
+
+use crate::diag::Diagnostics;
+use crate::load::Project;
+
+pub fn check(project: &Project, diags: &mut Diagnostics) {
+    references::check(project, diags);
+}

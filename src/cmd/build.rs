@@ -1,0 +1,69 @@
+//! `kompile build`: compose project → Kubernetes manifests.
+
+use super::{INPUT_ERRORS, SUCCESS, load_and_check, print, report};
+use crate::cli::{BuildArgs, OutputFormat};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::lower::{self, Settings};
+use crate::source::Sources;
+use crate::{emit, render};
+
+pub fn run(args: &BuildArgs) -> i32 {
+    let mut sources = Sources::default();
+    let mut diags = Diagnostics::default();
+    let objects = compile(args, &mut sources, &mut diags);
+    let code = match objects {
+        Some(objects) if !diags.has_errors() => write(args, &objects, &mut diags),
+        _ => INPUT_ERRORS,
+    };
+    let code = if diags.has_errors() { INPUT_ERRORS } else { code };
+    report(diags, &sources);
+    code
+}
+
+/// The whole pipeline up to Kubernetes objects; `None` when the input has errors.
+pub fn compile(args: &BuildArgs, sources: &mut Sources, diags: &mut Diagnostics) -> Option<Vec<emit::Object>> {
+    let project = load_and_check(&args.project.options(), sources, diags)?;
+    if diags.has_errors() {
+        return None;
+    }
+    if let Some(namespace) = &args.namespace {
+        if lower::dns_label(namespace) != *namespace {
+            diags.push(
+                Diagnostic::new(Code::InvalidValue, format!("`{namespace}` is not a valid namespace name"))
+                    .help("namespaces are lowercase letters, digits and `-`, at most 63 characters"),
+            );
+            return None;
+        }
+    }
+    let settings = Settings { namespace: args.namespace.clone() };
+    let app = lower::lower(&project, &settings, diags);
+    if diags.has_errors() {
+        return None;
+    }
+    Some(emit::emit(&app))
+}
+
+fn write(args: &BuildArgs, objects: &[emit::Object], diags: &mut Diagnostics) -> i32 {
+    let Some(dir) = &args.out_dir else {
+        print(&match args.output {
+            OutputFormat::Yaml => render::yaml(objects),
+            OutputFormat::Json => render::json(objects),
+        });
+        return SUCCESS;
+    };
+    match render::write_dir(objects, dir) {
+        Ok(_) => SUCCESS,
+        Err(error) => {
+            let reason = if error.kind() == std::io::ErrorKind::AlreadyExists {
+                "it has files kompile did not write; nothing was changed".to_string()
+            } else {
+                format!("{error}; nothing was changed")
+            };
+            diags.push(
+                Diagnostic::new(Code::WriteFailed, format!("cannot write {}: {reason}", dir.display()))
+                    .help("choose an empty or new directory, or one that kompile wrote before"),
+            );
+            INPUT_ERRORS
+        }
+    }
+}

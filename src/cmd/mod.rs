@@ -1,0 +1,74 @@
+//! Commands: each wires the pipeline stages together and turns the outcome into an exit
+//! code. No logic of their own beyond that.
+
+pub mod build;
+pub mod config;
+
+use std::io::{IsTerminal, Write};
+
+use crate::cli::{Cli, Command, ProjectArgs};
+use crate::diag::{Diagnostics, render};
+use crate::load::{self, Options, Project};
+use crate::source::Sources;
+
+/// Exit codes, the same for every command.
+pub const SUCCESS: i32 = 0;
+pub const INPUT_ERRORS: i32 = 1;
+pub const USAGE_ERROR: i32 = 2;
+
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Build(args) => build::run(&args),
+        Command::Config(args) => config::run(&args),
+    }
+}
+
+impl ProjectArgs {
+    pub fn options(&self) -> Options {
+        let mut files = self.files.clone();
+        files.extend(self.file.iter().cloned());
+        Options {
+            files,
+            project_name: self.project_name.clone(),
+            project_directory: self.project_directory.clone(),
+            env_files: self.env_file.clone(),
+            profiles: self.profile.clone(),
+            shell: std::env::vars().collect(),
+            working_dir: std::env::current_dir().unwrap_or_default(),
+        }
+    }
+}
+
+/// Load and check: what every command starts with.
+pub fn load_and_check(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -> Option<Project> {
+    let project = load::load(options, sources, diags)?;
+    crate::check::check(&project, diags);
+    Some(project)
+}
+
+/// Prints diagnostics to standard error, human-readable, with a summary line.
+pub fn report(diags: Diagnostics, sources: &Sources) {
+    let items = diags.sorted();
+    if items.is_empty() {
+        return;
+    }
+    let stderr = std::io::stderr();
+    let color = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let width = terminal_width();
+    let mut out = stderr.lock();
+    for item in &items {
+        let _ = write!(out, "{}", render::human(item, sources, color, width));
+    }
+    let _ = writeln!(out, "{}", render::summary(&items));
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100)
+}
+
+/// Writes to standard output; a closed pipe (`| head`) is not an error worth a panic.
+pub fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}

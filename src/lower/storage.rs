@@ -1,0 +1,337 @@
+//! Volumes, secrets, configs and project files: what each service mounts, and the
+//! claims, Secrets and ConfigMaps those mounts need.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use super::names::dns_label;
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::load::node::{Map, Node, Value};
+use crate::load::{Environment, Project, units};
+use crate::model::{AccessMode, Config, ConfigData, Mount, MountSource, Secret, Service, Volume};
+use crate::source::Span;
+
+/// The most a ConfigMap can hold; larger project files cannot be shipped this way.
+const CONFIG_MAP_LIMIT: u64 = 1024 * 1024;
+
+pub struct Storage<'a> {
+    project_dir: PathBuf,
+    environment: &'a Environment,
+    volumes: &'a Map,
+    secrets: &'a Map,
+    configs: &'a Map,
+    /// Compose volume → services that mount it.
+    volume_users: BTreeMap<String, BTreeSet<String>>,
+    used_secrets: BTreeSet<String>,
+    used_configs: BTreeSet<String>,
+    /// ConfigMaps made from bind-mounted project files.
+    project_files: Vec<Config>,
+}
+
+impl<'a> Storage<'a> {
+    pub fn new(project: &'a Project, volumes: &'a Map, secrets: &'a Map, configs: &'a Map) -> Storage<'a> {
+        Storage {
+            project_dir: project.directory.clone(),
+            environment: &project.environment,
+            volumes,
+            secrets,
+            configs,
+            volume_users: BTreeMap::new(),
+            used_secrets: BTreeSet::new(),
+            used_configs: BTreeSet::new(),
+            project_files: Vec::new(),
+        }
+    }
+
+    pub fn mounts(&mut self, service: &str, k8s_name: &str, node: &Node, diags: &mut Diagnostics) -> Vec<Mount> {
+        let Some(map) = node.as_map() else { return Vec::new() };
+        let mut mounts = Vec::new();
+        for item in map.get("volumes").and_then(Node::as_seq).unwrap_or_default() {
+            if let Some(mount) = self.volume_mount(service, k8s_name, item, diags) {
+                mounts.push(mount);
+            }
+        }
+        for item in map.get("tmpfs").and_then(Node::as_seq).unwrap_or_default() {
+            mounts.extend(tmpfs_mount(item));
+        }
+        for item in map.get("secrets").and_then(Node::as_seq).unwrap_or_default() {
+            mounts.extend(self.file_mount(item, true));
+        }
+        for item in map.get("configs").and_then(Node::as_seq).unwrap_or_default() {
+            mounts.extend(self.file_mount(item, false));
+        }
+        mounts
+    }
+
+    fn volume_mount(&mut self, service: &str, k8s_name: &str, item: &Node, diags: &mut Diagnostics) -> Option<Mount> {
+        let map = item.as_map()?;
+        let text = |key: &str| map.get(key).and_then(Node::scalar_text);
+        let target = text("target")?;
+        let read_only = map.get("read_only").is_some_and(|r| r.value == Value::Bool(true));
+        let source = match text("type").as_deref() {
+            Some("volume") => match text("source") {
+                Some(name) => {
+                    self.volume_users.entry(name.clone()).or_default().insert(service.to_string());
+                    MountSource::Volume { k8s_name: self.claim_name(&name) }
+                }
+                None => MountSource::EmptyDir,
+            },
+            Some("bind") => self.bind_source(k8s_name, &text("source")?, &target, item.span, diags)?,
+            Some("tmpfs") => {
+                let size = map.get("tmpfs").and_then(Node::as_map).and_then(|t| t.get("size"));
+                MountSource::Tmpfs { size: size.and_then(Node::scalar_text).and_then(|s| s.parse().ok()) }
+            }
+            other => {
+                diags.push(
+                    Diagnostic::new(Code::UnsupportedKey, format!("volumes of type `{}` have no Kubernetes translation", other.unwrap_or("?")))
+                        .at(item.span, "skipped")
+                        .help("use a named volume, a bind mount of project files, or tmpfs"),
+                );
+                return None;
+            }
+        };
+        Some(Mount { target, read_only, source })
+    }
+
+    /// The claim for a named volume: its external name, or the DNS label of its key.
+    fn claim_name(&self, volume: &str) -> String {
+        let declared = self.volumes.get(volume).and_then(Node::as_map);
+        let external = declared.and_then(|d| d.get("external")).is_some_and(|e| e.value == Value::Bool(true));
+        let explicit = declared.and_then(|d| d.get("name")).and_then(Node::scalar_text);
+        match (external, explicit) {
+            (true, Some(name)) => dns_label(&name),
+            _ => dns_label(volume),
+        }
+    }
+
+    /// A bind mount: project files become a ConfigMap, anything else a host path.
+    fn bind_source(
+        &mut self,
+        k8s_name: &str,
+        source: &str,
+        target: &str,
+        span: Span,
+        diags: &mut Diagnostics,
+    ) -> Option<MountSource> {
+        let path = Path::new(source);
+        if !path.starts_with(&self.project_dir) {
+            diags.push(
+                Diagnostic::new(Code::HostPath, format!("bind mount of `{source}` becomes a hostPath volume"))
+                    .at(span, "outside the project")
+                    .help("a hostPath reads whatever is on the node the pod lands on; prefer a named volume or a ConfigMap"),
+            );
+            return Some(MountSource::HostPath { path: source.to_string() });
+        }
+        let (data, single) = match read_project_files(path) {
+            Ok(read) => read,
+            Err(reason) => {
+                diags.push(
+                    Diagnostic::new(Code::HostPath, format!("bind mount of `{source}` cannot be shipped: {reason}"))
+                        .at(span, "mounted as an empty directory instead")
+                        .help("bake these files into the image, or use a named volume"),
+                );
+                return Some(MountSource::EmptyDir);
+            }
+        };
+        let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = self.unique_config_name(&format!("{k8s_name}-{}", dns_label(&base)));
+        diags.push(
+            Diagnostic::new(Code::ProjectFiles, format!("`{base}` is shipped as ConfigMap `{name}`, mounted at {target}"))
+                .at(span, "copied into a ConfigMap")
+                .help("the files are copied at build time and mounted read-only: rebuild and apply after editing them"),
+        );
+        let sub_path = single.then(|| data.keys().next().cloned()).flatten();
+        self.project_files.push(Config { name: source.to_string(), k8s_name: name.clone(), data });
+        Some(MountSource::ConfigMap { k8s_name: name, sub_path })
+    }
+
+    fn unique_config_name(&self, wanted: &str) -> String {
+        let taken = |n: &str| self.project_files.iter().any(|c| c.k8s_name == n);
+        let wanted: String = wanted.chars().take(58).collect();
+        let wanted = wanted.trim_end_matches('-').to_string();
+        (1..).map(|i| if i == 1 { wanted.clone() } else { format!("{wanted}-{i}") }).find(|n| !taken(n)).unwrap_or(wanted)
+    }
+
+    /// A service's secret or config reference → a one-file mount.
+    fn file_mount(&mut self, item: &Node, secret: bool) -> Option<Mount> {
+        let map = item.as_map()?;
+        let source = map.get("source").and_then(Node::scalar_text)?;
+        let target = map.get("target").and_then(Node::scalar_text);
+        let mode = map.get("mode").and_then(Node::as_str).and_then(|m| u32::from_str_radix(m, 8).ok());
+        let k8s_name = dns_label(&source);
+        let key = config_key(&source);
+        let (target, source) = if secret {
+            self.used_secrets.insert(source.clone());
+            let target = target.unwrap_or_else(|| source.clone());
+            let target = if target.starts_with('/') { target } else { format!("/run/secrets/{target}") };
+            (target, MountSource::Secret { k8s_name, key, mode })
+        } else {
+            self.used_configs.insert(source.clone());
+            let target = target.unwrap_or_else(|| format!("/{source}"));
+            (target, MountSource::Config { k8s_name, key, mode })
+        };
+        Some(Mount { target, read_only: true, source })
+    }
+
+    /// Named volumes whose claims are ReadWriteOnce, among `mounts`.
+    pub fn read_write_once_volume(&self, mounts: &[Mount]) -> Option<String> {
+        mounts.iter().find_map(|m| match &m.source {
+            MountSource::Volume { k8s_name } => {
+                let (name, _) = self.volumes.entries.iter().map(|e| (e.key.as_str(), &e.value)).find(|(n, _)| self.claim_name(n) == *k8s_name)?;
+                (self.access_mode(name) == AccessMode::ReadWriteOnce).then(|| name.to_string())
+            }
+            _ => None,
+        })
+    }
+
+    fn access_mode(&self, volume: &str) -> AccessMode {
+        match self.volume_setting(volume, "access_mode").as_deref() {
+            Some("ReadWriteMany") => AccessMode::ReadWriteMany,
+            _ => AccessMode::ReadWriteOnce,
+        }
+    }
+
+    /// `x-kompile: {size, storage_class, access_mode}` on a top-level volume.
+    fn volume_setting(&self, volume: &str, key: &str) -> Option<String> {
+        let declared = self.volumes.get(volume)?.as_map()?;
+        declared.get("x-kompile")?.as_map()?.get(key)?.scalar_text()
+    }
+
+    /// The claims, Secrets and ConfigMaps the mounted things need.
+    pub fn finish(mut self, services: &[Service], diags: &mut Diagnostics) -> (Vec<Volume>, Vec<Secret>, Vec<Config>) {
+        let volumes = self.claims(services, diags);
+        let secrets = self.secret_objects(diags);
+        let mut configs = self.config_objects(diags);
+        configs.append(&mut self.project_files);
+        configs.sort_by(|a, b| a.k8s_name.cmp(&b.k8s_name));
+        (volumes, secrets, configs)
+    }
+
+    fn claims(&self, services: &[Service], diags: &mut Diagnostics) -> Vec<Volume> {
+        let mut out = Vec::new();
+        for (name, users) in &self.volume_users {
+            let Some(entry) = self.volumes.entry(name) else { continue };
+            let external = entry.value.as_map().and_then(|d| d.get("external")).is_some_and(|e| e.value == Value::Bool(true));
+            let access_mode = self.access_mode(name);
+            let replicas: u32 = services.iter().filter(|s| users.contains(&s.name)).map(|s| s.replicas).sum();
+            if access_mode == AccessMode::ReadWriteOnce && (users.len() > 1 || replicas > 1) {
+                let who: Vec<&str> = users.iter().map(String::as_str).collect();
+                diags.push(
+                    Diagnostic::new(Code::SharedVolume, format!("ReadWriteOnce volume `{name}` is used by {replicas} pods ({})", who.join(", ")))
+                        .at(entry.key_span, "attaches to one node at a time")
+                        .help("pods on other nodes will not start; set `x-kompile: {access_mode: ReadWriteMany}` if your storage supports it, or give each service its own volume"),
+                );
+            }
+            if external {
+                continue;
+            }
+            out.push(Volume {
+                name: name.clone(),
+                k8s_name: self.claim_name(name),
+                access_mode,
+                size: self.volume_setting(name, "size").and_then(|s| units::parse_bytes(&s)),
+                storage_class: self.volume_setting(name, "storage_class"),
+            });
+        }
+        out.sort_by(|a, b| a.k8s_name.cmp(&b.k8s_name));
+        out
+    }
+
+    fn secret_objects(&self, diags: &mut Diagnostics) -> Vec<Secret> {
+        let mut out = Vec::new();
+        for name in &self.used_secrets {
+            let Some(entry) = self.secrets.entry(name) else { continue };
+            let Some(data) = self.resource_bytes(name, &entry.value, diags) else { continue };
+            out.push(Secret { name: name.clone(), k8s_name: dns_label(name), key: config_key(name), data });
+        }
+        out.sort_by(|a, b| a.k8s_name.cmp(&b.k8s_name));
+        out
+    }
+
+    fn config_objects(&self, diags: &mut Diagnostics) -> Vec<Config> {
+        let mut out = Vec::new();
+        for name in &self.used_configs {
+            let Some(entry) = self.configs.entry(name) else { continue };
+            let Some(bytes) = self.resource_bytes(name, &entry.value, diags) else { continue };
+            let data = BTreeMap::from([(config_key(name), config_data(bytes))]);
+            out.push(Config { name: name.clone(), k8s_name: dns_label(name), data });
+        }
+        out
+    }
+
+    /// A secret's or config's content from `file`, `environment` or `content`; `None` for
+    /// external ones, which already exist in the cluster.
+    fn resource_bytes(&self, name: &str, node: &Node, diags: &mut Diagnostics) -> Option<Vec<u8>> {
+        let map = node.as_map()?;
+        if let Some(file) = map.get("file") {
+            let path = file.as_str()?;
+            return match std::fs::read(path) {
+                Ok(bytes) => Some(bytes),
+                Err(_) => {
+                    diags.push(
+                        Diagnostic::new(Code::MissingFile, format!("`{name}` reads {path}, which cannot be read"))
+                            .at(file.span, "file not found")
+                            .help("create the file or fix the path; it is relative to the compose file"),
+                    );
+                    None
+                }
+            };
+        }
+        if let Some(variable) = map.get("environment").and_then(Node::as_str) {
+            return Some(self.environment.get(variable).unwrap_or_default().into_bytes());
+        }
+        map.get("content").and_then(Node::scalar_text).map(String::into_bytes)
+    }
+}
+
+/// ConfigMap and Secret keys allow `[-._a-zA-Z0-9]`; other characters become `_`.
+fn config_key(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect()
+}
+
+fn config_data(bytes: Vec<u8>) -> ConfigData {
+    match String::from_utf8(bytes) {
+        Ok(text) => ConfigData::Text(text),
+        Err(error) => ConfigData::Binary(error.into_bytes()),
+    }
+}
+
+/// A file (one key) or the files directly in a directory (one key each).
+fn read_project_files(path: &Path) -> Result<(BTreeMap<String, ConfigData>, bool), String> {
+    let meta = std::fs::metadata(path).map_err(|_| "it does not exist".to_string())?;
+    let files: Vec<PathBuf> = if meta.is_file() {
+        vec![path.to_path_buf()]
+    } else {
+        let entries = std::fs::read_dir(path).map_err(|e| e.to_string())?;
+        let mut files = Vec::new();
+        for entry in entries.flatten() {
+            let kind = entry.file_type().map_err(|e| e.to_string())?;
+            if kind.is_dir() {
+                return Err("it contains directories, which a ConfigMap cannot hold".into());
+            }
+            files.push(entry.path());
+        }
+        files.sort();
+        files
+    };
+    let mut total = 0u64;
+    let mut data = BTreeMap::new();
+    for file in &files {
+        let bytes = std::fs::read(file).map_err(|e| e.to_string())?;
+        total += bytes.len() as u64;
+        if total > CONFIG_MAP_LIMIT {
+            return Err("it is larger than the 1 MiB a ConfigMap can hold".into());
+        }
+        let key = config_key(&file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        data.insert(key, config_data(bytes));
+    }
+    Ok((data, meta.is_file()))
+}
+
+/// Service-level `tmpfs: /run` or `/run:size=64m`.
+fn tmpfs_mount(item: &Node) -> Option<Mount> {
+    let text = item.as_str()?;
+    let (target, options) = text.split_once(':').unwrap_or((text, ""));
+    let size = options.split(',').find_map(|o| o.strip_prefix("size=")).and_then(units::parse_bytes);
+    Some(Mount { target: target.to_string(), read_only: false, source: MountSource::Tmpfs { size } })
+}
