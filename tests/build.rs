@@ -1,0 +1,178 @@
+//! `kompile build` on every fixture: snapshots of the manifests and of the diagnostics, and
+//! structural checks a Kubernetes API server would make.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service};
+use kompile::emit::Object;
+use kompile::render;
+
+fn compiled_fixtures() -> Vec<(String, support::Compiled)> {
+    let mut all = Vec::new();
+    for group in ["projects", "features"] {
+        for dir in support::fixtures(group) {
+            let name = format!("{group}-{}", support::name(&dir));
+            all.push((name, support::compile(&support::options(&dir))));
+        }
+    }
+    assert!(all.len() >= 4, "fixtures are missing");
+    all
+}
+
+#[test]
+fn manifests_match_snapshots() {
+    for (name, compiled) in compiled_fixtures() {
+        let output = match &compiled.objects {
+            Some(objects) => render::yaml(objects),
+            None => String::from("# no output: the input has errors\n"),
+        };
+        let text = format!("# diagnostics\n{}\n# manifests\n{output}", compiled.diagnostics);
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(format!("build-{name}"), text);
+        });
+    }
+}
+
+#[test]
+fn projects_compile_without_errors() {
+    for dir in support::fixtures("projects") {
+        let compiled = support::compile(&support::options(&dir));
+        assert!(compiled.objects.is_some(), "{}: {}", dir.display(), compiled.diagnostics);
+    }
+}
+
+/// Each object survives a trip through its k8s-openapi type unchanged: nothing we emit is
+/// a field the API does not know.
+#[test]
+fn objects_round_trip_through_typed_api() {
+    for (name, compiled) in compiled_fixtures() {
+        for object in compiled.objects.unwrap_or_default() {
+            let value = object.to_value();
+            let again = match object.kind() {
+                "Deployment" => retyped::<Deployment>(&value),
+                "Service" => retyped::<Service>(&value),
+                "ConfigMap" => retyped::<ConfigMap>(&value),
+                "Secret" => retyped::<Secret>(&value),
+                "PersistentVolumeClaim" => retyped::<PersistentVolumeClaim>(&value),
+                kind => panic!("{name}: unexpected kind {kind}"),
+            };
+            assert_eq!(again, value, "{name}: {} {} changed", object.kind(), object.name());
+        }
+    }
+}
+
+fn retyped<T: serde::de::DeserializeOwned + serde::Serialize>(value: &serde_json::Value) -> serde_json::Value {
+    let typed: T = serde_json::from_value(value.clone()).expect("valid object");
+    serde_json::to_value(typed).expect("serializable")
+}
+
+/// The YAML we print parses back to the same objects.
+#[test]
+fn yaml_output_parses_back() {
+    for (name, compiled) in compiled_fixtures() {
+        let Some(objects) = compiled.objects else { continue };
+        let yaml = render::yaml(&objects);
+        let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&yaml).expect("parsable YAML");
+        let expected: Vec<serde_json::Value> = objects.iter().map(Object::to_value).collect();
+        assert_eq!(docs, expected, "{name}");
+    }
+}
+
+#[test]
+fn selectors_ports_and_probes_line_up() {
+    for (name, compiled) in compiled_fixtures() {
+        let objects = compiled.objects.unwrap_or_default();
+        let deployments: BTreeMap<&str, &Deployment> = objects
+            .iter()
+            .filter_map(|o| match o {
+                Object::Deployment(d) => Some((o.name(), d)),
+                _ => None,
+            })
+            .collect();
+        for deployment in deployments.values() {
+            check_deployment(&name, deployment);
+        }
+        for object in &objects {
+            if let Object::Service(service) = object {
+                let deployment = deployments.get(object.name()).unwrap_or_else(|| panic!("{name}: service without deployment"));
+                check_service(&name, service, deployment);
+            }
+        }
+    }
+}
+
+fn check_deployment(fixture: &str, deployment: &Deployment) {
+    let spec = deployment.spec.as_ref().expect("spec");
+    let selector = spec.selector.match_labels.as_ref().expect("matchLabels");
+    let labels = spec.template.metadata.as_ref().and_then(|m| m.labels.as_ref()).expect("template labels");
+    for (key, value) in selector {
+        assert_eq!(labels.get(key), Some(value), "{fixture}: selector label {key} missing from the pod template");
+    }
+    let strategy = spec.strategy.as_ref().expect("strategy");
+    if let Some(rolling) = &strategy.rolling_update {
+        let unavailable = rolling.max_unavailable.as_ref().map(int_or_string);
+        let surge = rolling.max_surge.as_ref().map(int_or_string);
+        assert!(unavailable != Some(0) || surge != Some(0), "{fixture}: a rollout that can never progress");
+    }
+    let pod = spec.template.spec.as_ref().expect("pod spec");
+    for container in &pod.containers {
+        let names: Vec<&str> = container.ports.iter().flatten().filter_map(|p| p.name.as_deref()).collect();
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{fixture}: duplicate port names");
+        for port in &names {
+            assert!(port.len() <= 15 && port.chars().any(|c| c.is_ascii_lowercase()), "{fixture}: bad port name {port}");
+        }
+        for probe in [&container.readiness_probe, &container.liveness_probe, &container.startup_probe].into_iter().flatten() {
+            let command = probe.exec.as_ref().and_then(|e| e.command.as_ref()).expect("exec probe");
+            assert!(!command.is_empty() && !command[0].starts_with("CMD"), "{fixture}: probe command {command:?}");
+        }
+    }
+}
+
+fn check_service(fixture: &str, service: &Service, deployment: &Deployment) {
+    let spec = service.spec.as_ref().expect("spec");
+    let template = &deployment.spec.as_ref().expect("spec").template;
+    let labels = template.metadata.as_ref().and_then(|m| m.labels.as_ref()).expect("labels");
+    for (key, value) in spec.selector.as_ref().expect("selector") {
+        assert_eq!(labels.get(key), Some(value), "{fixture}: service selector does not match its pods");
+    }
+    let container_ports: Vec<String> = template
+        .spec
+        .iter()
+        .flat_map(|p| &p.containers)
+        .flat_map(|c| c.ports.iter().flatten())
+        .filter_map(|p| p.name.clone())
+        .collect();
+    for port in spec.ports.iter().flatten() {
+        match &port.target_port {
+            Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(name)) => {
+                assert!(container_ports.contains(name), "{fixture}: targetPort {name} names no container port")
+            }
+            other => panic!("{fixture}: targetPort should be a port name, got {other:?}"),
+        }
+    }
+}
+
+fn int_or_string(value: &k8s_openapi::apimachinery::pkg::util::intstr::IntOrString) -> i32 {
+    match value {
+        k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n) => *n,
+        k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s) => {
+            s.trim_end_matches('%').parse().unwrap_or(-1)
+        }
+    }
+}
+
+/// The same input gives byte-identical output.
+#[test]
+fn output_is_deterministic() {
+    for dir in support::fixtures("projects") {
+        let first = support::compile(&support::options(&dir)).objects.map(|o| render::yaml(&o));
+        let second = support::compile(&support::options(&dir)).objects.map(|o| render::yaml(&o));
+        assert_eq!(first, second, "{}", dir.display());
+    }
+}

@@ -1,0 +1,78 @@
+//! Shared by the integration tests: run the pipeline on a fixture with a fixed environment,
+//! and render diagnostics with stable paths.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use kompile::diag::{Diagnostics, render};
+use kompile::emit::Object;
+use kompile::load::Options;
+use kompile::lower::{self, Settings};
+use kompile::source::Sources;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A shell environment that does not depend on the machine running the tests.
+pub fn shell() -> BTreeMap<String, String> {
+    BTreeMap::from([("HOME".to_string(), "/home/user".to_string())])
+}
+
+pub fn options(dir: &Path) -> Options {
+    let mut files = Vec::new();
+    for name in ["compose.yaml", "compose.override.yaml"] {
+        if dir.join(name).is_file() && (name == "compose.yaml" || !dir.join("no-override").exists()) {
+            files.push(dir.join(name));
+        }
+    }
+    Options { files, shell: shell(), working_dir: root(), ..Options::default() }
+}
+
+pub struct Compiled {
+    pub objects: Option<Vec<Object>>,
+    pub diagnostics: String,
+}
+
+/// The build pipeline on `options`, as `kompile build` runs it.
+pub fn compile(options: &Options) -> Compiled {
+    let mut sources = Sources::default();
+    let mut diags = Diagnostics::default();
+    let objects = pipeline(options, &mut sources, &mut diags);
+    let diagnostics = short(diags, &sources);
+    Compiled { objects, diagnostics }
+}
+
+fn pipeline(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -> Option<Vec<Object>> {
+    let project = kompile::cmd::load_and_check(options, sources, diags)?;
+    if diags.has_errors() {
+        return None;
+    }
+    let app = lower::lower(&project, &Settings::default(), diags);
+    (!diags.has_errors()).then(|| kompile::emit::emit(&app))
+}
+
+/// Diagnostics one per line, with the repository path replaced so snapshots are stable.
+pub fn short(diags: Diagnostics, sources: &Sources) -> String {
+    let root = root().display().to_string();
+    diags
+        .sorted()
+        .iter()
+        .map(|d| render::short(d, sources).replace(&root, "[ROOT]") + "\n")
+        .collect()
+}
+
+/// Every fixture directory (those with a compose.yaml) under `fixtures/<group>`.
+pub fn fixtures(group: &str) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures").join(group))
+        .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.join("compose.yaml").is_file()).collect())
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
+}
+
+pub fn name(dir: &Path) -> String {
+    dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
