@@ -1,0 +1,195 @@
+//! The `kompile` binary as a user runs it: file discovery, stdin, exit codes, output files.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn kompile(dir: &Path, args: &[&str]) -> Output {
+    kompile_with(dir, args, &[], None)
+}
+
+fn kompile_with(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kompile"));
+    command.args(args).current_dir(dir).env_clear().env("HOME", "/home/user").envs(env.iter().copied());
+    command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().expect("kompile runs");
+    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        use std::io::Write;
+        pipe.write_all(text.as_bytes()).expect("stdin written");
+    }
+    child.wait_with_output().expect("kompile finishes")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
+        std::fs::write(path, text).expect("written");
+    }
+    dir
+}
+
+const WEB: &str = "services:\n  web:\n    image: nginx:1.25\n    ports: [\"8080:80\"]\n";
+
+#[test]
+fn finds_compose_yaml_and_its_override() {
+    let dir = project(&[("compose.yaml", WEB), ("compose.override.yaml", "services:\n  web:\n    environment: {MODE: dev}\n")]);
+    let output = kompile(dir.path(), &["build"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let yaml = stdout(&output);
+    assert!(yaml.contains("kind: Deployment") && yaml.contains("name: MODE"), "{yaml}");
+}
+
+#[test]
+fn finds_the_compose_file_in_a_parent_directory() {
+    let dir = project(&[("compose.yaml", WEB), ("sub/dir/.keep", "")]);
+    let output = kompile(&dir.path().join("sub/dir"), &["build"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn reads_standard_input() {
+    let dir = project(&[]);
+    let output = kompile_with(dir.path(), &["build", "-f", "-", "-p", "piped"], &[], Some(WEB));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("app.kubernetes.io/part-of: piped"));
+}
+
+#[test]
+fn compose_file_variable_names_the_files() {
+    let dir = project(&[("a.yaml", WEB), ("b.yaml", "services:\n  web:\n    deploy: {replicas: 3}\n")]);
+    let output = kompile_with(dir.path(), &["build"], &[("COMPOSE_FILE", "a.yaml:b.yaml")], None);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("replicas: 3"));
+}
+
+#[test]
+fn profiles_enable_services() {
+    let text = "services:\n  web:\n    image: nginx:1.25\n  debug:\n    image: busybox:1.36\n    profiles: [debug]\n";
+    let dir = project(&[("compose.yaml", text)]);
+    let without = stdout(&kompile(dir.path(), &["build"]));
+    let with = stdout(&kompile(dir.path(), &["build", "--profile", "debug"]));
+    let from_env = stdout(&kompile_with(dir.path(), &["build"], &[("COMPOSE_PROFILES", "debug")], None));
+    assert!(!without.contains("name: debug"));
+    assert!(with.contains("name: debug"));
+    assert_eq!(with, from_env);
+}
+
+#[test]
+fn env_file_and_shell_interpolate() {
+    let text = "services:\n  web:\n    image: nginx:${TAG:?set TAG}\n";
+    let dir = project(&[("compose.yaml", text), (".env", "TAG=1.25\n")]);
+    assert!(stdout(&kompile(dir.path(), &["build"])).contains("image: nginx:1.25"));
+    let shell = kompile_with(dir.path(), &["build"], &[("TAG", "1.27")], None);
+    assert!(stdout(&shell).contains("image: nginx:1.27"), "the shell wins over .env");
+    let alternative = kompile(dir.path(), &["build", "--env-file", "missing.env"]);
+    assert_eq!(alternative.status.code(), Some(1));
+}
+
+#[test]
+fn errors_exit_1_with_nothing_on_stdout() {
+    let dir = project(&[("compose.yaml", "services:\n  web:\n    image: nginx:${TAG:?TAG must be set}\n")]);
+    let output = kompile(dir.path(), &["build"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).is_empty());
+    let text = stderr(&output);
+    assert!(text.contains("TAG must be set") && text.contains("K010"), "{text}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = project(&[("compose.yaml", WEB)]);
+    assert_eq!(kompile(dir.path(), &["build", "--no-such-flag"]).status.code(), Some(2));
+    assert_eq!(kompile(dir.path(), &["build", "-o", "xml"]).status.code(), Some(2));
+}
+
+#[test]
+fn json_output_is_a_list() {
+    let dir = project(&[("compose.yaml", WEB)]);
+    let output = kompile(dir.path(), &["build", "-o", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(value["kind"], "List");
+    assert_eq!(value["items"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn namespace_is_set_on_every_object() {
+    let dir = project(&[("compose.yaml", WEB)]);
+    let output = kompile(dir.path(), &["build", "-o", "json", "-n", "shop"]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    for item in value["items"].as_array().expect("items") {
+        assert_eq!(item["metadata"]["namespace"], "shop");
+    }
+    assert_eq!(kompile(dir.path(), &["build", "-n", "Not Valid"]).status.code(), Some(1));
+}
+
+#[test]
+fn out_dir_is_written_whole_or_not_at_all() {
+    let dir = project(&[("compose.yaml", WEB)]);
+    let output = kompile(dir.path(), &["build", "--out-dir", "k8s"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let kustomization = std::fs::read_to_string(dir.path().join("k8s/kustomization.yaml")).expect("kustomization");
+    assert!(kustomization.contains("deployment-web"), "{kustomization}");
+
+    // A broken project must not touch the existing output.
+    let before = std::fs::read_to_string(dir.path().join("k8s/kustomization.yaml")).expect("kustomization");
+    std::fs::write(dir.path().join("compose.yaml"), "services:\n  web:\n    image: [oops\n").expect("written");
+    assert_eq!(kompile(dir.path(), &["build", "--out-dir", "k8s"]).status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(dir.path().join("k8s/kustomization.yaml")).expect("still there"), before);
+}
+
+#[test]
+fn out_dir_refuses_a_directory_it_did_not_write() {
+    let dir = project(&[("compose.yaml", WEB), ("mine/notes.txt", "keep me")]);
+    let output = kompile(dir.path(), &["build", "--out-dir", "mine"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(dir.path().join("mine/notes.txt")).expect("kept"), "keep me");
+}
+
+#[test]
+fn no_compose_file_is_a_diagnostic() {
+    let dir = project(&[]);
+    let output = kompile(dir.path(), &["build"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("K006"));
+}
+
+#[test]
+fn hostile_inputs_get_diagnostics_not_panics() {
+    let bomb = {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            text.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 9].join(", ")));
+        }
+        text
+    };
+    let deep = "[".repeat(100_000);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        ("binary", vec![0, 159, 146, 150, 255, 0]),
+        ("bomb", bomb.into_bytes()),
+        ("deep", deep.into_bytes()),
+        ("scalar", b"just a string\n".to_vec()),
+        ("tabs", b"services:\n\tweb:\n\t\timage: x\n".to_vec()),
+    ];
+    for (name, bytes) in cases {
+        let dir = project(&[]);
+        std::fs::write(dir.path().join("compose.yaml"), &bytes).expect("written");
+        let output = kompile(dir.path(), &["build"]);
+        assert_eq!(output.status.code(), Some(1), "{name}: {}", stderr(&output));
+        assert!(stderr(&output).contains("error"), "{name}");
+    }
+    let dir = project(&[("compose.yaml/.keep", "")]);
+    assert_eq!(kompile(dir.path(), &["build", "-f", "compose.yaml"]).status.code(), Some(1));
+}
