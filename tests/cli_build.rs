@@ -44,7 +44,10 @@ const WEB: &str = "services:\n  web:\n    image: nginx:1.25\n    ports: [\"8080:
 
 #[test]
 fn finds_compose_yaml_and_its_override() {
-    let dir = project(&[("compose.yaml", WEB), ("compose.override.yaml", "services:\n  web:\n    environment: {MODE: dev}\n")]);
+    let dir = project(&[
+        ("compose.yaml", WEB),
+        ("compose.override.yaml", "services:\n  web:\n    environment: {MODE: dev}\n"),
+    ]);
     let output = kompile(dir.path(), &["build"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let yaml = stdout(&output);

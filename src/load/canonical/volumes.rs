@@ -13,13 +13,13 @@ pub fn canonicalize(node: &mut Node, cx: &mut Context<'_>) {
         return;
     };
     let mut out = Vec::new();
-    for item in items.to_vec() {
+    for item in items {
         let converted = match &item.value {
             Value::Map(map) => long(map.clone(), item.span, cx),
             _ => match item.scalar_text() {
                 Some(text) => short(&text, item.span, cx),
                 None => {
-                    cx.diags.push(wrong_type(&item, "a volume"));
+                    cx.diags.push(wrong_type(item, "a volume"));
                     None
                 }
             },
@@ -128,7 +128,7 @@ fn tmpfs_options(node: &mut Node, cx: &mut Context<'_>) {
 }
 
 fn invalid_volume(text: &str, reason: &str, span: Span) -> Diagnostic {
-    Diagnostic::new(Code::InvalidValue, format!("invalid volume `{text}`: {reason}"))
-        .at(span, reason.to_string())
-        .help("write `NAME:/container/path[:ro]` for a named volume or `./host/path:/container/path[:ro]` for a bind mount")
+    Diagnostic::new(Code::InvalidValue, format!("invalid volume `{text}`: {reason}")).at(span, reason.to_string()).help(
+        "write `NAME:/container/path[:ro]` for a named volume or `./host/path:/container/path[:ro]` for a bind mount",
+    )
 }
