@@ -140,7 +140,7 @@ impl Lowering<'_, '_> {
     }
 
     /// Every `env_file`'s values in order (later files win), as one ConfigMap.
-    fn env_from(&self) -> Option<EnvFromConfigMap> {
+    fn env_from(&mut self) -> Option<EnvFromConfigMap> {
         let files = self.get("env_file")?.as_seq()?;
         let mut data = std::collections::BTreeMap::new();
         for file in files {
@@ -149,7 +149,11 @@ impl Lowering<'_, '_> {
                 data.insert(key.to_string(), value.scalar_text().unwrap_or_default());
             }
         }
-        (!data.is_empty()).then(|| EnvFromConfigMap { k8s_name: format!("{}-env", self.k8s_name), data })
+        if data.is_empty() {
+            return None;
+        }
+        let k8s_name = self.store.config_map_name(&format!("{}-env", self.k8s_name));
+        Some(EnvFromConfigMap { k8s_name, data })
     }
 
     fn user(&mut self) -> Option<String> {

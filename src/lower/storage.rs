@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::names::dns_label;
+use super::names::{Namer, dns_label};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::load::node::{Map, Node, Value};
 use crate::load::{Environment, Project, units};
@@ -26,10 +26,23 @@ pub struct Storage<'a> {
     used_configs: BTreeSet<String>,
     /// ConfigMaps made from bind-mounted project files.
     project_files: Vec<Config>,
+    /// Kubernetes names of declared volumes (claims), secrets and configs.
+    claim_names: BTreeMap<String, String>,
+    secret_names: BTreeMap<String, String>,
+    config_names: BTreeMap<String, String>,
+    /// Every ConfigMap name handed out, so env, config and project-file maps never clash.
+    config_maps: BTreeSet<String>,
 }
 
 impl<'a> Storage<'a> {
-    pub fn new(project: &'a Project, volumes: &'a Map, secrets: &'a Map, configs: &'a Map) -> Storage<'a> {
+    pub fn new(
+        project: &'a Project,
+        volumes: &'a Map,
+        secrets: &'a Map,
+        configs: &'a Map,
+        diags: &mut Diagnostics,
+    ) -> Storage<'a> {
+        let config_names = k8s_names("config", configs, diags);
         Storage {
             project_dir: project.directory.clone(),
             environment: &project.environment,
@@ -40,7 +53,23 @@ impl<'a> Storage<'a> {
             used_secrets: BTreeSet::new(),
             used_configs: BTreeSet::new(),
             project_files: Vec::new(),
+            claim_names: k8s_names("volume", volumes, diags),
+            secret_names: k8s_names("secret", secrets, diags),
+            config_maps: config_names.values().cloned().collect(),
+            config_names,
         }
+    }
+
+    /// A ConfigMap name no other ConfigMap of the project has: `wanted`, or `wanted-2`, ...
+    pub fn config_map_name(&mut self, wanted: &str) -> String {
+        let wanted: String = wanted.chars().take(58).collect();
+        let wanted = wanted.trim_end_matches('-').to_string();
+        let name = (1..)
+            .map(|i| if i == 1 { wanted.clone() } else { format!("{wanted}-{i}") })
+            .find(|n| !self.config_maps.contains(n))
+            .unwrap_or(wanted);
+        self.config_maps.insert(name.clone());
+        name
     }
 
     pub fn mounts(&mut self, service: &str, k8s_name: &str, node: &Node, diags: &mut Diagnostics) -> Vec<Mount> {
@@ -103,7 +132,7 @@ impl<'a> Storage<'a> {
         let explicit = declared.and_then(|d| d.get("name")).and_then(Node::scalar_text);
         match (external, explicit) {
             (true, Some(name)) => dns_label(&name),
-            _ => dns_label(volume),
+            _ => self.claim_names.get(volume).cloned().unwrap_or_else(|| dns_label(volume)),
         }
     }
 
@@ -137,7 +166,7 @@ impl<'a> Storage<'a> {
             }
         };
         let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let name = self.unique_config_name(&format!("{k8s_name}-{}", dns_label(&base)));
+        let name = self.config_map_name(&format!("{k8s_name}-{}", dns_label(&base)));
         diags.push(
             Diagnostic::new(
                 Code::ProjectFiles,
@@ -151,23 +180,14 @@ impl<'a> Storage<'a> {
         Some(MountSource::ConfigMap { k8s_name: name, sub_path })
     }
 
-    fn unique_config_name(&self, wanted: &str) -> String {
-        let taken = |n: &str| self.project_files.iter().any(|c| c.k8s_name == n);
-        let wanted: String = wanted.chars().take(58).collect();
-        let wanted = wanted.trim_end_matches('-').to_string();
-        (1..)
-            .map(|i| if i == 1 { wanted.clone() } else { format!("{wanted}-{i}") })
-            .find(|n| !taken(n))
-            .unwrap_or(wanted)
-    }
-
     /// A service's secret or config reference → a one-file mount.
     fn file_mount(&mut self, item: &Node, secret: bool) -> Option<Mount> {
         let map = item.as_map()?;
         let source = map.get("source").and_then(Node::scalar_text)?;
         let target = map.get("target").and_then(Node::scalar_text);
         let mode = map.get("mode").and_then(Node::as_str).and_then(|m| u32::from_str_radix(m, 8).ok());
-        let k8s_name = dns_label(&source);
+        let names = if secret { &self.secret_names } else { &self.config_names };
+        let k8s_name = names.get(&source).cloned().unwrap_or_else(|| dns_label(&source));
         let key = config_key(&source);
         let (target, source) = if secret {
             self.used_secrets.insert(source.clone());
@@ -257,7 +277,8 @@ impl<'a> Storage<'a> {
         for name in &self.used_secrets {
             let Some(entry) = self.secrets.entry(name) else { continue };
             let Some(data) = self.resource_bytes(name, &entry.value, diags) else { continue };
-            out.push(Secret { name: name.clone(), k8s_name: dns_label(name), key: config_key(name), data });
+            let Some(k8s_name) = self.secret_names.get(name).cloned() else { continue };
+            out.push(Secret { name: name.clone(), k8s_name, key: config_key(name), data });
         }
         out.sort_by(|a, b| a.k8s_name.cmp(&b.k8s_name));
         out
@@ -269,7 +290,8 @@ impl<'a> Storage<'a> {
             let Some(entry) = self.configs.entry(name) else { continue };
             let Some(bytes) = self.resource_bytes(name, &entry.value, diags) else { continue };
             let data = BTreeMap::from([(config_key(name), config_data(bytes))]);
-            out.push(Config { name: name.clone(), k8s_name: dns_label(name), data });
+            let Some(k8s_name) = self.config_names.get(name).cloned() else { continue };
+            out.push(Config { name: name.clone(), k8s_name, data });
         }
         out
     }
@@ -297,6 +319,19 @@ impl<'a> Storage<'a> {
         }
         map.get("content").and_then(Node::scalar_text).map(String::into_bytes)
     }
+}
+
+/// Kubernetes names for every entry of a top-level section, reported when changed and
+/// refused when two collide.
+fn k8s_names(what: &'static str, section: &Map, diags: &mut Diagnostics) -> BTreeMap<String, String> {
+    let mut namer = Namer::new(what, diags);
+    let mut names = BTreeMap::new();
+    for entry in &section.entries {
+        if let Some(name) = namer.name(&entry.key, entry.key_span) {
+            names.insert(entry.key.clone(), name);
+        }
+    }
+    names
 }
 
 /// ConfigMap and Secret keys allow `[-._a-zA-Z0-9]`; other characters become `_`.
