@@ -83,9 +83,12 @@ fn volume(mount: &Mount, name: String) -> Volume {
                 size_limit: size.map(quantity::bytes),
             });
         }
-        MountSource::ConfigMap { k8s_name, .. } => {
-            volume.config_map =
-                Some(ConfigMapVolumeSource { name: k8s_name.clone(), ..ConfigMapVolumeSource::default() });
+        MountSource::ConfigMap { k8s_name, default_mode, .. } => {
+            volume.config_map = Some(ConfigMapVolumeSource {
+                name: k8s_name.clone(),
+                default_mode: default_mode.and_then(|m| i32::try_from(m).ok()),
+                ..ConfigMapVolumeSource::default()
+            });
         }
         MountSource::HostPath { path } => {
             volume.host_path = Some(HostPathVolumeSource { path: path.clone(), ..HostPathVolumeSource::default() });
@@ -208,7 +211,7 @@ mod tests {
             mount("/b", MountSource::EmptyDir),
             mount("/c", MountSource::Tmpfs { size: Some(64 << 20) }),
             mount("/d", MountSource::Volume { k8s_name: "data".into() }),
-            mount("/e", MountSource::ConfigMap { k8s_name: "web.files".into(), sub_path: None }),
+            mount("/e", MountSource::ConfigMap { k8s_name: "web.files".into(), sub_path: None, default_mode: None }),
             mount("/f", MountSource::HostPath { path: "/var/run/docker.sock".into() }),
         ];
         let (volumes, mounts) = volumes_and_mounts(&s);
@@ -247,7 +250,11 @@ mod tests {
     fn config_and_project_files_use_sub_path() {
         let mut s = service("web");
         let config = MountSource::Config { k8s_name: "nginx-conf".into(), key: "nginx.conf".into(), mode: None };
-        let file = MountSource::ConfigMap { k8s_name: "web-files".into(), sub_path: Some("app.ini".into()) };
+        let file = MountSource::ConfigMap {
+            k8s_name: "web-files".into(),
+            sub_path: Some("app.ini".into()),
+            default_mode: None,
+        };
         s.mounts = vec![mount("/etc/nginx/nginx.conf", config), mount("/app/app.ini", file)];
         let (volumes, mounts) = volumes_and_mounts(&s);
         assert_eq!(volumes[0].config_map.clone().unwrap().items.unwrap()[0].path, "nginx.conf");

@@ -26,8 +26,7 @@ pub fn lower(project: &Project, settings: &Settings, diags: &mut Diagnostics) ->
     let empty = Map::default();
     let root = project.root.as_map().unwrap_or(&empty);
     let section = |key: &str| root.get(key).and_then(Node::as_map).unwrap_or(&empty);
-    let mut store =
-        storage::Storage::new(project, section("volumes"), section("secrets"), section("configs"), diags);
+    let mut store = storage::Storage::new(project, section("volumes"), section("secrets"), section("configs"), diags);
     let mut named = Vec::new();
     let mut namer = names::Namer::new("service", diags);
     for (name, key_span, node) in sorted(section("services")) {

@@ -154,7 +154,7 @@ impl<'a> Storage<'a> {
             );
             return Some(MountSource::HostPath { path: source.to_string() });
         }
-        let (data, single) = match read_project_files(path) {
+        let (data, single, executable) = match read_project_files(path) {
             Ok(read) => read,
             Err(reason) => {
                 diags.push(
@@ -177,7 +177,8 @@ impl<'a> Storage<'a> {
         );
         let sub_path = single.then(|| data.keys().next().cloned()).flatten();
         self.project_files.push(Config { name: source.to_string(), k8s_name: name.clone(), data });
-        Some(MountSource::ConfigMap { k8s_name: name, sub_path })
+        let default_mode = executable.then_some(0o755);
+        Some(MountSource::ConfigMap { k8s_name: name, sub_path, default_mode })
     }
 
     /// A service's secret or config reference → a one-file mount.
@@ -346,8 +347,9 @@ fn config_data(bytes: Vec<u8>) -> ConfigData {
     }
 }
 
-/// A file (one key) or the files directly in a directory (one key each).
-fn read_project_files(path: &Path) -> Result<(BTreeMap<String, ConfigData>, bool), String> {
+/// A file (one key) or the files directly in a directory (one key each); also whether it
+/// was a single file, and whether any file is executable.
+fn read_project_files(path: &Path) -> Result<(BTreeMap<String, ConfigData>, bool, bool), String> {
     let meta = std::fs::metadata(path).map_err(|_| "it does not exist".to_string())?;
     let files: Vec<PathBuf> = if meta.is_file() {
         vec![path.to_path_buf()]
@@ -366,6 +368,7 @@ fn read_project_files(path: &Path) -> Result<(BTreeMap<String, ConfigData>, bool
     };
     let mut total = 0u64;
     let mut data = BTreeMap::new();
+    let executable = files.iter().any(|f| is_executable(f));
     for file in &files {
         let bytes = std::fs::read(file).map_err(|e| e.to_string())?;
         total += bytes.len() as u64;
@@ -375,7 +378,18 @@ fn read_project_files(path: &Path) -> Result<(BTreeMap<String, ConfigData>, bool
         let key = config_key(&file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         data.insert(key, config_data(bytes));
     }
-    Ok((data, meta.is_file()))
+    Ok((data, meta.is_file(), executable))
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(_: &Path) -> bool {
+    false
 }
 
 /// Service-level `tmpfs: /run` or `/run:size=64m`.

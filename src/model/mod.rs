@@ -164,7 +164,8 @@ pub enum MountSource {
     Tmpfs { size: Option<u64> },
     /// Project files shipped as a ConfigMap (`k8s_name`); `sub_path` set when a single file
     /// is mounted at `target`.
-    ConfigMap { k8s_name: String, sub_path: Option<String> },
+    /// `default_mode` keeps executable scripts executable (0755) where the files were.
+    ConfigMap { k8s_name: String, sub_path: Option<String>, default_mode: Option<u32> },
     /// A host path outside the project: kept as a hostPath volume (a warning was reported).
     HostPath { path: String },
     /// A top-level secret; mounted as one file.
