@@ -116,6 +116,8 @@ fn service(node: &mut Node, cx: &mut Context<'_>) {
     drop_unknown_keys(map, schema::SERVICE, "in a service", cx.diags);
     for entry in &mut map.entries {
         let value = &mut entry.value;
+        // Conversions build new nodes; `!reset`/`!override` must survive them for the merge.
+        let tag = value.tag;
         match entry.key.as_str() {
             "build" => build(value, cx),
             "ports" => ports::canonicalize(value, cx),
@@ -147,6 +149,7 @@ fn service(node: &mut Node, cx: &mut Context<'_>) {
             "pull_policy" => pull_policy(value),
             _ => {}
         }
+        value.tag = tag;
     }
 }
 
