@@ -440,6 +440,7 @@ fn build(node: &mut Node, cx: &mut Context<'_>) {
             "context" => context_path(&mut entry.value, cx),
             "args" => to_string_map(&mut entry.value, cx, BareValue::FromEnvironmentOrDrop),
             "labels" => to_string_map(&mut entry.value, cx, BareValue::Empty),
+            "secrets" => file_references(&mut entry.value, cx, None),
             "dockerfile" | "target" | "network" => to_string(&mut entry.value, cx.diags),
             _ => {}
         }
