@@ -40,9 +40,7 @@ pub fn compose_json(project: &Project) -> Value {
         }
     }
     out.insert("services".into(), Value::Object(services));
-    // The loader unescaped `$$` while interpolating; Compose prints the escaped form so the
-    // output can be loaded again without a second round of interpolation.
-    escape_dollars(Value::Object(sorted(out)))
+    go_style(Value::Object(sorted(out)))
 }
 
 /// The same value as YAML.
@@ -79,6 +77,11 @@ fn render_service(service: &Value) -> Value {
     // Extensions inside a service are not part of Compose's service model, so JSON drops them.
     service.retain(|key, _| !key.starts_with("x-"));
     inline_env_files(&mut service);
+    long_devices(&mut service);
+    if service.get("gpus").and_then(Value::as_str) == Some("all") {
+        // `gpus: all` is Compose's shorthand for "every GPU", written as count -1.
+        service.insert("gpus".into(), serde_json::json!([{ "count": -1 }]));
+    }
     add_implicit_dependencies(&mut service);
     default_networks(&mut service);
     drop_empty_values(&mut service);
@@ -107,6 +110,19 @@ fn inline_env_files(service: &mut Object) {
         environment.extend(own);
     }
     service.insert("environment".into(), Value::Object(environment));
+}
+
+/// `devices` in long form: `HOST[:CONTAINER[:PERMISSIONS]]` → `{source, target, permissions}`.
+fn long_devices(service: &mut Object) {
+    let Some(Value::Array(devices)) = service.get_mut("devices") else { return };
+    for device in devices.iter_mut() {
+        let Some(text) = device.as_str() else { continue };
+        let mut parts = text.splitn(3, ':');
+        let source = parts.next().unwrap_or_default().to_string();
+        let target = parts.next().map_or_else(|| source.clone(), String::from);
+        let permissions = parts.next().unwrap_or("rwm").to_string();
+        *device = serde_json::json!({ "source": source, "target": target, "permissions": permissions });
+    }
 }
 
 /// `links`, `volumes_from` and `network_mode: service:x` need the other service running
@@ -268,18 +284,29 @@ fn render_resource(section: &str, key: &str, resource: &Value, project: &str) ->
     Value::Object(resource)
 }
 
-// ---- escaping ------------------------------------------------------------------------
+// ---- scalars ------------------------------------------------------------------------
 
-/// Every `$` in keys and strings doubled.
-fn escape_dollars(value: Value) -> Value {
+/// Scalars as Go's Compose prints them. The loader unescaped `$$` while interpolating;
+/// Compose prints every `$` (in keys too) doubled so the output can be loaded again without
+/// a second round of interpolation. Whole floats (`cpus: 2`) print without a fraction.
+fn go_style(value: Value) -> Value {
     match value {
         Value::String(text) => Value::String(escape(text)),
-        Value::Array(items) => Value::Array(items.into_iter().map(escape_dollars).collect()),
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (escape(k), escape_dollars(v))).collect()),
+        Value::Number(number) => Value::Number(whole_number(number)),
+        Value::Array(items) => Value::Array(items.into_iter().map(go_style).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (escape(k), go_style(v))).collect()),
         other => other,
     }
 }
 
 fn escape(text: String) -> String {
     if text.contains('$') { text.replace('$', "$$") } else { text }
+}
+
+fn whole_number(number: serde_json::Number) -> serde_json::Number {
+    match number.as_f64() {
+        // Within ±2^53 every whole f64 is exactly an i64.
+        Some(f) if number.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => serde_json::Number::from(f as i64),
+        _ => number,
+    }
 }
