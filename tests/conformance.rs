@@ -13,7 +13,7 @@ use std::process::Command;
 
 use kompile::diag::{Diagnostics, render};
 use kompile::load::{self, Options};
-use kompile::render::config::compose_json;
+use kompile::render::config::{compose_json, compose_yaml};
 use kompile::source::Sources;
 use serde_json::Value;
 
@@ -156,7 +156,14 @@ fn run_kompile(dir: &Path, args: &FixtureArgs, shell: BTreeMap<String, String>) 
         let shown: Vec<String> = diags.sorted().iter().map(|d| render::short(d, &sources)).collect();
         return Err(format!("kompile failed:\n{}", shown.join("\n")));
     }
-    project.map(|p| compose_json(&p)).ok_or_else(|| "kompile loaded nothing".to_string())
+    let project = project.ok_or_else(|| "kompile loaded nothing".to_string())?;
+    let json = compose_json(&project);
+    // `--format yaml` must print the same value.
+    let yaml: Value = serde_saphyr::from_str(&compose_yaml(&project)).map_err(|e| format!("invalid YAML: {e}"))?;
+    if yaml != json {
+        return Err("compose_yaml and compose_json disagree".to_string());
+    }
+    Ok(json)
 }
 
 /// Every JSON path where the two values differ, with both sides.
