@@ -3,6 +3,7 @@
 use super::{INPUT_ERRORS, SUCCESS, load_and_check, print, report};
 use crate::cli::{ConfigArgs, OutputFormat};
 use crate::diag::Diagnostics;
+use crate::render::config::{compose_json, compose_yaml};
 use crate::source::Sources;
 
 pub fn run(args: &ConfigArgs) -> i32 {
@@ -11,12 +12,10 @@ pub fn run(args: &ConfigArgs) -> i32 {
     let project = load_and_check(&args.project.options(), &mut sources, &mut diags);
     let code = match project {
         Some(project) if !diags.has_errors() => {
-            let value = project.root.to_json();
-            let text = match args.format {
-                OutputFormat::Json => serde_json::to_string_pretty(&value).unwrap_or_default() + "\n",
-                OutputFormat::Yaml => serde_saphyr::to_string(&value).unwrap_or_default(),
-            };
-            print(&text);
+            print(&match args.format {
+                OutputFormat::Json => serde_json::to_string_pretty(&compose_json(&project)).unwrap_or_default() + "\n",
+                OutputFormat::Yaml => compose_yaml(&project),
+            });
             SUCCESS
         }
         _ => INPUT_ERRORS,

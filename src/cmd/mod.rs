@@ -33,10 +33,16 @@ impl ProjectArgs {
             project_directory: self.project_directory.clone(),
             env_files: self.env_file.clone(),
             profiles: self.profile.clone(),
-            shell: std::env::vars().collect(),
+            shell: shell_environment(),
             working_dir: std::env::current_dir().unwrap_or_default(),
         }
     }
+}
+
+/// The process environment; variables that are not UTF-8 cannot take part in interpolation,
+/// so they are skipped instead of failing the run.
+fn shell_environment() -> std::collections::BTreeMap<String, String> {
+    std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect()
 }
 
 /// Load and check: what every command starts with.

@@ -115,6 +115,8 @@ fn service(node: &mut Node, cx: &mut Context<'_>) {
     drop_unknown_keys(map, schema::SERVICE, "in a service", cx.diags);
     for entry in &mut map.entries {
         let value = &mut entry.value;
+        // Conversions build new nodes; `!reset`/`!override` must survive them for the merge.
+        let tag = value.tag;
         match entry.key.as_str() {
             "build" => build(value, cx),
             "ports" => ports::canonicalize(value, cx),
@@ -146,6 +148,7 @@ fn service(node: &mut Node, cx: &mut Context<'_>) {
             "pull_policy" => pull_policy(value),
             _ => {}
         }
+        value.tag = tag;
     }
 }
 
@@ -436,6 +439,7 @@ fn build(node: &mut Node, cx: &mut Context<'_>) {
             "context" => context_path(&mut entry.value, cx),
             "args" => to_string_map(&mut entry.value, cx, BareValue::FromEnvironmentOrDrop),
             "labels" => to_string_map(&mut entry.value, cx, BareValue::Empty),
+            "secrets" => file_references(&mut entry.value, cx, None),
             "dockerfile" | "target" | "network" => to_string(&mut entry.value, cx.diags),
             _ => {}
         }

@@ -42,6 +42,10 @@ impl Environment {
         Environment { vars }
     }
 
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.vars.insert(name.to_string(), value.to_string());
+    }
+
     pub fn get(&self, name: &str) -> Option<String> {
         self.vars.get(name).cloned()
     }

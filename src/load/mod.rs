@@ -61,7 +61,12 @@ pub struct Project {
 pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -> Option<Project> {
     let paths = compose_files(options, diags)?;
     let directory = project_directory(options, &paths);
-    let environment = Environment::load(options, &directory, sources, diags);
+    let shell_and_dotenv = Environment::load(options, &directory, sources, diags);
+    let from_files = name_in_files(&paths, &shell_and_dotenv);
+    let mut name = project_name(options, &shell_and_dotenv, from_files.clone(), &directory, diags);
+    // Compose files may use `${COMPOSE_PROJECT_NAME}`; it holds the final name.
+    let mut environment = shell_and_dotenv.clone();
+    environment.set("COMPOSE_PROJECT_NAME", &name);
     let mut loader = Loader { sources, diags, environment: &environment, depth: 0 };
     let mut merged: Option<Node> = None;
     let mut files = Vec::new();
@@ -74,7 +79,11 @@ pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -
         });
     }
     let mut root = merged?;
-    let name = project_name(options, &environment, &root, &directory, diags);
+    // Standard input is not read ahead, so a `name:` given there is only known now.
+    let late_name = root.as_map().and_then(|m| m.get("name")).and_then(Node::scalar_text);
+    if let (None, Some(late)) = (from_files, late_name) {
+        name = project_name(options, &shell_and_dotenv, Some(late), &directory, diags);
+    }
     let profiles = active_profiles(options, &environment);
     let disabled = apply_profiles(&mut root, &profiles);
     Some(Project { name, directory, files, root, environment, profiles, disabled })
@@ -288,11 +297,10 @@ fn project_directory(options: &Options, files: &[PathBuf]) -> PathBuf {
 fn project_name(
     options: &Options,
     environment: &Environment,
-    root: &Node,
+    from_file: Option<String>,
     directory: &Path,
     diags: &mut Diagnostics,
 ) -> String {
-    let from_file = root.as_map().and_then(|m| m.get("name")).and_then(Node::scalar_text);
     let raw = options
         .project_name
         .clone()
@@ -306,6 +314,25 @@ fn project_name(
                 .help("set `name:` in the compose file or pass `-p NAME`"),
         );
         return "default".to_string();
+    }
+    name
+}
+
+/// The top-level `name:` of the files, interpolated, the last file that sets it winning.
+/// Read ahead of loading because the files may use `${COMPOSE_PROJECT_NAME}`, which must
+/// already hold the final name. Standard input can only be read once, so it is skipped.
+fn name_in_files(paths: &[PathBuf], environment: &Environment) -> Option<String> {
+    let mut name = None;
+    for path in paths.iter().filter(|p| p.as_path() != Path::new("-")) {
+        let Some(text) = read_bounded(path).ok().and_then(|b| String::from_utf8(b).ok()) else { continue };
+        let mut scratch = Sources::default();
+        let file = scratch.add(path, text.as_str());
+        let Ok(tree) = yaml::parse(file, &text) else { continue };
+        let Some(node) = tree.as_map().and_then(|m| m.get("name")) else { continue };
+        let Some(raw) = node.scalar_text() else { continue };
+        // Problems in the file are reported when it is loaded for real.
+        let mut ignored = Diagnostics::default();
+        name = environment.interpolate(&raw, node.span, &mut ignored).or(name);
     }
     name
 }

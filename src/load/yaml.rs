@@ -253,17 +253,27 @@ fn parse_int(text: &str) -> Option<i64> {
         b'+' => (false, &text[1..]),
         _ => (false, text),
     };
+    // The reference reads integers as Go's `strconv.ParseInt(text, 0, 64)` does: a leading
+    // `0` means octal (`mode: 0444`), `0b` binary, and `_` may separate digits.
     let (radix, digits) = if let Some(hex) = digits.strip_prefix("0x") {
         (16, hex)
     } else if let Some(oct) = digits.strip_prefix("0o") {
         (8, oct)
+    } else if let Some(bin) = digits.strip_prefix("0b") {
+        (2, bin)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (8, &digits[1..])
     } else {
         (10, digits)
     };
+    if digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
+        return None;
+    }
+    let digits = digits.replace('_', "");
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
-    let value = i64::from_str_radix(digits, radix).ok()?;
+    let value = i64::from_str_radix(&digits, radix).ok()?;
     Some(if negative { -value } else { value })
 }
 
@@ -313,6 +323,18 @@ mod tests {
         assert_eq!(map.get("g").unwrap().value, Value::Int(15));
         assert_eq!(map.get("h").unwrap().value, Value::Float(1000.0));
         assert_eq!(map.get("i").unwrap().value, Value::Str("80:80".into()));
+    }
+
+    #[test]
+    fn integers_read_as_go_parses_them() {
+        let node = parse_text("a: 0444\nb: 010\nc: 1_000\nd: 0b101\ne: 0\nf: _1\n").unwrap();
+        let map = node.as_map().unwrap();
+        assert_eq!(map.get("a").unwrap().value, Value::Int(0o444));
+        assert_eq!(map.get("b").unwrap().value, Value::Int(8));
+        assert_eq!(map.get("c").unwrap().value, Value::Int(1000));
+        assert_eq!(map.get("d").unwrap().value, Value::Int(5));
+        assert_eq!(map.get("e").unwrap().value, Value::Int(0));
+        assert_eq!(map.get("f").unwrap().value, Value::Str("_1".into()));
     }
 
     #[test]

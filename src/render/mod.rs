@@ -1,5 +1,7 @@
 //! Writes emitted objects out: one YAML stream, one JSON `List`, or a kustomize directory.
 
+pub mod config;
+
 use std::fs;
 use std::io::{self, ErrorKind};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,192 @@
+//! `kompile config` against the reference `docker compose config --format json`: for every
+//! fixture project both run in the same directory with the same environment, and the parsed
+//! JSON must be equal.
+//!
+//! A fixture directory may hold `conformance.args`: global flags for both sides, one per
+//! line — `--profile NAME`, `-f FILE`, `-p NAME`, `--env-file FILE`, or `--env KEY=VALUE`
+//! (a shell variable). The reference is `$KOMPILE_COMPOSE_REF`, the packaged plugin, or
+//! `docker-compose` / `docker compose` on PATH; without one the test is skipped.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use kompile::diag::{Diagnostics, render};
+use kompile::load::{self, Options};
+use kompile::render::config::{compose_json, compose_yaml};
+use kompile::source::Sources;
+use serde_json::Value;
+
+const PACKAGED_REFERENCE: &str = "/opt/compose-ref/usr/libexec/docker/cli-plugins/docker-compose";
+
+/// How to start the reference: the program and the arguments before the global flags.
+struct Reference {
+    program: PathBuf,
+    prefix: Vec<String>,
+}
+
+#[test]
+fn config_matches_reference() {
+    let Some(reference) = find_reference() else {
+        eprintln!("SKIPPED: reference docker-compose not found (set KOMPILE_COMPOSE_REF)");
+        return;
+    };
+    let fixtures = fixture_dirs();
+    assert!(!fixtures.is_empty(), "no fixtures found");
+    let mut failures = Vec::new();
+    for dir in &fixtures {
+        if let Err(report) = check_fixture(&reference, dir) {
+            failures.push(format!("--- {}\n{report}", dir.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} fixtures differ:\n{}", failures.len(), fixtures.len(), failures.join("\n"));
+}
+
+fn find_reference() -> Option<Reference> {
+    if let Some(path) = std::env::var_os("KOMPILE_COMPOSE_REF") {
+        return Some(Reference { program: path.into(), prefix: vec![] });
+    }
+    if Path::new(PACKAGED_REFERENCE).is_file() {
+        return Some(Reference { program: PACKAGED_REFERENCE.into(), prefix: vec![] });
+    }
+    let works = |program: &str, prefix: &[&str]| {
+        let mut command = Command::new(program);
+        command.args(prefix).arg("version");
+        command.output().is_ok_and(|o| o.status.success())
+    };
+    if works("docker-compose", &[]) {
+        return Some(Reference { program: "docker-compose".into(), prefix: vec![] });
+    }
+    if works("docker", &["compose"]) {
+        return Some(Reference { program: "docker".into(), prefix: vec!["compose".into()] });
+    }
+    None
+}
+
+/// `fixtures/projects/*` and `fixtures/conformance/*`, sorted.
+fn fixture_dirs() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut dirs = Vec::new();
+    for group in ["projects", "conformance"] {
+        let Ok(entries) = std::fs::read_dir(root.join(group)) else { continue };
+        dirs.extend(entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()));
+    }
+    dirs.sort();
+    dirs
+}
+
+/// The flags of a fixture's `conformance.args`, and the shell variables it sets.
+#[derive(Default)]
+struct FixtureArgs {
+    flags: Vec<String>,
+    env: BTreeMap<String, String>,
+}
+
+fn fixture_args(dir: &Path) -> FixtureArgs {
+    let mut args = FixtureArgs::default();
+    let text = std::fs::read_to_string(dir.join("conformance.args")).unwrap_or_default();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let (flag, value) = line.split_once(' ').unwrap_or((line, ""));
+        if flag == "--env" {
+            let (key, value) = value.split_once('=').unwrap_or((value, ""));
+            args.env.insert(key.to_string(), value.to_string());
+        } else {
+            args.flags.extend([flag.to_string(), value.to_string()]);
+        }
+    }
+    args
+}
+
+/// The variables both sides see: only PATH and HOME from this process, plus the fixture's.
+fn clean_environment(args: &FixtureArgs) -> BTreeMap<String, String> {
+    let mut env: BTreeMap<String, String> =
+        ["PATH", "HOME"].iter().filter_map(|k| Some((k.to_string(), std::env::var(k).ok()?))).collect();
+    env.extend(args.env.clone());
+    env
+}
+
+fn check_fixture(reference: &Reference, dir: &Path) -> Result<(), String> {
+    let args = fixture_args(dir);
+    let env = clean_environment(&args);
+    let expected = run_reference(reference, dir, &args, &env)?;
+    let actual = run_kompile(dir, &args, env)?;
+    let mut differences = Vec::new();
+    diff("$", &expected, &actual, &mut differences);
+    if differences.is_empty() { Ok(()) } else { Err(differences.join("\n")) }
+}
+
+fn run_reference(
+    reference: &Reference,
+    dir: &Path,
+    args: &FixtureArgs,
+    env: &BTreeMap<String, String>,
+) -> Result<Value, String> {
+    let output = Command::new(&reference.program)
+        .args(&reference.prefix)
+        .args(&args.flags)
+        .args(["config", "--format", "json"])
+        .current_dir(dir)
+        .env_clear()
+        .envs(env)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", reference.program.display()))?;
+    if !output.status.success() {
+        return Err(format!("reference failed: {}", String::from_utf8_lossy(&output.stderr)));
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("reference printed invalid JSON: {e}"))
+}
+
+fn run_kompile(dir: &Path, args: &FixtureArgs, shell: BTreeMap<String, String>) -> Result<Value, String> {
+    let mut options = Options { shell, working_dir: dir.to_path_buf(), ..Options::default() };
+    for pair in args.flags.chunks(2) {
+        let value = pair[1].clone();
+        match pair[0].as_str() {
+            "--profile" => options.profiles.push(value),
+            "-f" | "--file" => options.files.push(value.into()),
+            "-p" | "--project-name" => options.project_name = Some(value),
+            "--env-file" => options.env_files.push(value.into()),
+            "--project-directory" => options.project_directory = Some(value.into()),
+            other => return Err(format!("conformance.args: unknown flag {other}")),
+        }
+    }
+    let mut sources = Sources::default();
+    let mut diags = Diagnostics::default();
+    let project = load::load(&options, &mut sources, &mut diags);
+    if diags.has_errors() {
+        let shown: Vec<String> = diags.sorted().iter().map(|d| render::short(d, &sources)).collect();
+        return Err(format!("kompile failed:\n{}", shown.join("\n")));
+    }
+    let project = project.ok_or_else(|| "kompile loaded nothing".to_string())?;
+    let json = compose_json(&project);
+    // `--format yaml` must print the same value.
+    let yaml: Value = serde_saphyr::from_str(&compose_yaml(&project)).map_err(|e| format!("invalid YAML: {e}"))?;
+    if yaml != json {
+        return Err("compose_yaml and compose_json disagree".to_string());
+    }
+    Ok(json)
+}
+
+/// Every JSON path where the two values differ, with both sides.
+fn diff(path: &str, expected: &Value, actual: &Value, out: &mut Vec<String>) {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            for (key, value) in e {
+                let child = format!("{path}.{key}");
+                match a.get(key) {
+                    Some(other) => diff(&child, value, other, out),
+                    None => out.push(format!("  {child}: missing in kompile (reference: {value})")),
+                }
+            }
+            for (key, value) in a.iter().filter(|(k, _)| !e.contains_key(*k)) {
+                out.push(format!("  {path}.{key}: only in kompile: {value}"));
+            }
+        }
+        (Value::Array(e), Value::Array(a)) if e.len() == a.len() => {
+            for (i, (x, y)) in e.iter().zip(a).enumerate() {
+                diff(&format!("{path}[{i}]"), x, y, out);
+            }
+        }
+        _ if expected == actual => {}
+        _ => out.push(format!("  {path}: reference {expected}, kompile {actual}")),
+    }
+}
