@@ -12,7 +12,7 @@ use kompile::render;
 
 fn compiled_fixtures() -> Vec<(String, support::Compiled)> {
     let mut all = Vec::new();
-    for group in ["projects", "features"] {
+    for group in ["projects", "features", "conformance"] {
         for dir in support::fixtures(group) {
             let name = format!("{group}-{}", support::name(&dir));
             all.push((name, support::compile(&support::options(&dir))));

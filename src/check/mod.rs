@@ -2,6 +2,7 @@
 //! (references between services and resources, dependency cycles). Loading already
 //! reported everything a single value can show.
 
+mod conflicts;
 mod references;
 
 use crate::diag::Diagnostics;
@@ -9,4 +10,7 @@ use crate::load::Project;
 
 pub fn check(project: &Project, diags: &mut Diagnostics) {
     references::check(project, diags);
+    if let Some(services) = crate::load::services_map(&project.root) {
+        conflicts::check(services, diags);
+    }
 }
