@@ -2,29 +2,67 @@
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan,
+    SpanContents,
+};
 use serde::Serialize;
 
 use super::{Diagnostic, Label, Severity};
-use crate::source::Sources;
+use crate::source::{SourceFile, Sources};
 
 /// One diagnostic seen through miette: the source file, its labels, help and code.
 struct Report<'a> {
     diagnostic: &'a Diagnostic,
     /// Labels in the primary file; labels in other files become related reports.
     labels: Vec<&'a Label>,
-    source: Option<NamedSource<String>>,
+    source: Option<FileSource<'a>>,
     related: Vec<Related<'a>>,
 }
 
 /// A secondary place in another file, shown under the main report.
 struct Related<'a> {
     label: &'a Label,
-    source: NamedSource<String>,
+    source: FileSource<'a>,
+}
+
+/// A source file as miette reads it. miette's own implementations scan the text from the
+/// start for every report; this one uses the file's line table, so reporting many problems
+/// in a large file stays linear.
+struct FileSource<'a> {
+    file: &'a SourceFile,
+}
+
+impl SourceCode for FileSource<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let text = self.file.text.as_bytes();
+        let end = (span.offset() + span.len()).min(text.len());
+        let first_line = self.file.line_index(span.offset()).saturating_sub(context_lines_before);
+        let last_line = self.file.line_index(end) + context_lines_after + 1;
+        let base = self.file.line_start(first_line);
+        let window = text.get(base..self.file.line_start(last_line)).ok_or(MietteError::OutOfBounds)?;
+        let local = SourceSpan::new((span.offset().saturating_sub(base)).into(), span.len());
+        let inner = window.read_span(&local, context_lines_before, context_lines_after)?;
+        let data: &'b [u8] = inner.data();
+        let shifted = SourceSpan::new((inner.span().offset() + base).into(), inner.span().len());
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.file.display.clone(),
+            data,
+            shifted,
+            inner.line() + first_line,
+            inner.column(),
+            inner.line_count() + first_line,
+        )))
+    }
 }
 
 impl<'a> Report<'a> {
-    fn new(diagnostic: &'a Diagnostic, sources: &Sources) -> Report<'a> {
+    fn new(diagnostic: &'a Diagnostic, sources: &'a Sources) -> Report<'a> {
         let file = diagnostic.primary.as_ref().map(|l| l.span.file);
         let all = diagnostic.primary.iter().chain(&diagnostic.secondary);
         let (labels, others): (Vec<&Label>, Vec<&Label>) = all.partition(|l| Some(l.span.file) == file);
@@ -37,9 +75,8 @@ impl<'a> Report<'a> {
     }
 }
 
-fn named_source(sources: &Sources, label: &Label) -> Option<NamedSource<String>> {
-    let file = sources.get(label.span.file)?;
-    Some(NamedSource::new(file.display.clone(), file.text.to_string()).with_language("yaml"))
+fn named_source<'a>(sources: &'a Sources, label: &Label) -> Option<FileSource<'a>> {
+    Some(FileSource { file: sources.get(label.span.file)? })
 }
 
 fn labeled(label: &Label, primary: bool) -> LabeledSpan {
