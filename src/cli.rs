@@ -17,6 +17,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Print the resolved compose project (interpolated, merged, normalized).
     Config(ConfigArgs),
+    /// Report every problem in compose files and Dockerfiles; writes nothing.
+    Check(CheckArgs),
 }
 
 /// How to find and read the compose project; shared by every command.
@@ -63,6 +65,39 @@ pub struct ConfigArgs {
     pub project: ProjectArgs,
     #[arg(long, value_enum, default_value_t = OutputFormat::Yaml)]
     pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Compose files and Dockerfiles to check (default: the project, found as `build` finds it).
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    /// How to print the diagnostics.
+    #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
+    pub format: DiagnosticFormat,
+    /// Treat a code (id or name) as an error; `--deny warnings` fails on any warning.
+    #[arg(long, value_name = "CODE")]
+    pub deny: Vec<String>,
+    /// Report a code as a warning.
+    #[arg(long, value_name = "CODE")]
+    pub warn: Vec<String>,
+    /// Do not report a code.
+    #[arg(long, value_name = "CODE")]
+    pub allow: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagnosticFormat {
+    /// Source excerpts with underlines and help (colour on a terminal, never with NO_COLOR).
+    Human,
+    /// `file:line:col: severity[CODE]: message`, one per line.
+    Short,
+    /// A JSON document (see docs/diagnostics-json.md).
+    Json,
+    /// GitHub Actions workflow annotations.
+    Github,
+    /// SARIF 2.1.0, for code-scanning uploads.
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

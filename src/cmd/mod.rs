@@ -2,6 +2,7 @@
 //! code. No logic of their own beyond that.
 
 pub mod build;
+pub mod check;
 pub mod config;
 
 use std::io::{IsTerminal, Write};
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Build(args) => build::run(&args),
         Command::Config(args) => config::run(&args),
+        Command::Check(args) => check::run(&args),
     }
 }
 
@@ -68,7 +70,7 @@ pub fn report(diags: Diagnostics, sources: &Sources) {
     let _ = writeln!(out, "{}", render::summary(&items));
 }
 
-fn terminal_width() -> usize {
+pub fn terminal_width() -> usize {
     std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100)
 }
 

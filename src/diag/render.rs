@@ -253,3 +253,93 @@ pub fn summary(diagnostics: &[Diagnostic]) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
 }
+
+/// A GitHub Actions workflow command, so the problem shows on the pull request's diff.
+pub fn github(diagnostic: &Diagnostic, sources: &Sources) -> String {
+    let command = match diagnostic.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let mut properties =
+        vec![format!("title={}", escape_property(&format!("{} {}", diagnostic.code.id(), diagnostic.code.name())))];
+    if let Some(location) = diagnostic.primary.as_ref().and_then(|l| json_location(l, sources)) {
+        properties.insert(0, format!("file={}", escape_property(&location.file)));
+        properties.insert(1, format!("line={},endLine={}", location.line, location.end_line));
+        properties.insert(2, format!("col={},endColumn={}", location.column, location.end_column));
+    }
+    let mut message = diagnostic.message.clone();
+    if let Some(help) = &diagnostic.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    format!("::{command} {}::{}", properties.join(","), escape_data(&message))
+}
+
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// A SARIF 2.1.0 log of all diagnostics, for code-scanning uploads.
+pub fn sarif(diagnostics: &[Diagnostic], sources: &Sources) -> serde_json::Value {
+    let mut codes: Vec<_> = diagnostics.iter().map(|d| d.code).collect();
+    codes.sort();
+    codes.dedup();
+    let rules: Vec<serde_json::Value> = codes
+        .iter()
+        .map(|code| {
+            serde_json::json!({
+                "id": code.id(),
+                "name": code.name(),
+                "shortDescription": { "text": code.summary() },
+                "help": { "text": format!("Run `kompile explain {}` for details.", code.id()) },
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = diagnostics.iter().map(|d| sarif_result(d, sources)).collect();
+    serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": { "name": "kompile", "version": env!("CARGO_PKG_VERSION"), "rules": rules } },
+            "results": results,
+        }],
+    })
+}
+
+fn sarif_result(diagnostic: &Diagnostic, sources: &Sources) -> serde_json::Value {
+    let level = match diagnostic.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let mut text = diagnostic.message.clone();
+    if let Some(help) = &diagnostic.help {
+        text.push_str("\nhelp: ");
+        text.push_str(help);
+    }
+    let locations: Vec<serde_json::Value> = diagnostic
+        .primary
+        .iter()
+        .filter_map(|l| json_location(l, sources))
+        .map(|l| {
+            serde_json::json!({
+                "physicalLocation": {
+                    "artifactLocation": { "uri": l.file },
+                    "region": {
+                        "startLine": l.line, "startColumn": l.column,
+                        "endLine": l.end_line, "endColumn": l.end_column,
+                    },
+                },
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "ruleId": diagnostic.code.id(),
+        "level": level,
+        "message": { "text": text },
+        "locations": locations,
+    })
+}

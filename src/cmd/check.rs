@@ -1,0 +1,123 @@
+//! `kompile check`: everything `build` checks plus the lint rules, without writing output.
+//! Made for pre-commit hooks and CI: fast, and exact exit codes.
+
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use super::{INPUT_ERRORS, SUCCESS, USAGE_ERROR, load_and_check, print, terminal_width};
+use crate::cli::{CheckArgs, DiagnosticFormat};
+use crate::diag::levels::{Level, Levels};
+use crate::diag::{Code, Diagnostic, Diagnostics, render};
+use crate::load::Options;
+use crate::lower::{self, Settings};
+use crate::source::Sources;
+
+pub fn run(args: &CheckArgs) -> i32 {
+    let levels = match cli_levels(args) {
+        Ok(levels) => levels,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return USAGE_ERROR;
+        }
+    };
+    let mut sources = Sources::default();
+    let mut all = Diagnostics::default();
+    for options in projects(args) {
+        let mut diags = Diagnostics::default();
+        let project = load_and_check(&options, &mut sources, &mut diags);
+        let levels = match &project {
+            Some(project) => {
+                lower::lower(project, &Settings::default(), &mut diags);
+                levels.with_project(&project.root, &mut diags)
+            }
+            None => levels.clone(),
+        };
+        all.extend(levels.apply(diags));
+    }
+    let unreadable = all.items().iter().any(|d| matches!(d.code, Code::ReadFailed | Code::NoComposeFile));
+    let failed = all.has_errors();
+    let items = all.sorted();
+    print(&format_all(&items, &sources, args.format));
+    match (unreadable, failed) {
+        (true, _) => USAGE_ERROR,
+        (false, true) => INPUT_ERRORS,
+        (false, false) => SUCCESS,
+    }
+}
+
+fn cli_levels(args: &CheckArgs) -> Result<Levels, String> {
+    let mut levels = Levels::default();
+    for (values, level) in [(&args.deny, Level::Deny), (&args.warn, Level::Warn), (&args.allow, Level::Allow)] {
+        for value in values {
+            levels.set(value, level)?;
+        }
+    }
+    Ok(levels)
+}
+
+/// The projects to check. Without paths, the one `build` would find. With paths (as
+/// pre-commit passes them), each compose file with its override, or an override file with
+/// the base file it overrides, so a changed override is checked in context.
+fn projects(args: &CheckArgs) -> Vec<Options> {
+    let base = args.project.options();
+    if base.files.is_empty() {
+        return vec![base];
+    }
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for path in &base.files {
+        let path = base.working_dir.join(path);
+        let files = with_base_or_override(&path);
+        if seen.insert(files.clone()) {
+            out.push(Options { files, ..base.clone() });
+        }
+    }
+    out
+}
+
+fn with_base_or_override(path: &Path) -> Vec<PathBuf> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if let Some((stem, ext)) = name.split_once(".override.") {
+        let base = path.with_file_name(format!("{stem}.{ext}"));
+        if base.is_file() {
+            return vec![base, path.to_path_buf()];
+        }
+        return vec![path.to_path_buf()];
+    }
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name.as_str(), ""));
+    let override_file = path.with_file_name(format!("{stem}.override.{ext}"));
+    if override_file.is_file() { vec![path.to_path_buf(), override_file] } else { vec![path.to_path_buf()] }
+}
+
+fn format_all(items: &[Diagnostic], sources: &Sources, format: DiagnosticFormat) -> String {
+    match format {
+        DiagnosticFormat::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let width = terminal_width();
+            let mut out: String = items.iter().map(|d| render::human(d, sources, color, width)).collect();
+            out.push_str(&render::summary(items));
+            out.push('\n');
+            out
+        }
+        DiagnosticFormat::Short => {
+            let mut out: String = items.iter().map(|d| render::short(d, sources) + "\n").collect();
+            out.push_str(&render::summary(items));
+            out.push('\n');
+            out
+        }
+        DiagnosticFormat::Github => items.iter().map(|d| render::github(d, sources) + "\n").collect(),
+        DiagnosticFormat::Json => {
+            let errors = items.iter().filter(|d| d.is_error()).count();
+            let value = serde_json::json!({
+                "version": 1,
+                "diagnostics": items.iter().map(|d| render::json_value(d, sources)).collect::<Vec<_>>(),
+                "summary": { "errors": errors, "warnings": items.len() - errors },
+            });
+            serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+        }
+        DiagnosticFormat::Sarif => {
+            serde_json::to_string_pretty(&render::sarif(items, sources)).unwrap_or_default() + "\n"
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Severity settings: `--deny`, `--warn`, `--allow` on the command line and the same lists
+//! in a top-level `x-kompile:` block of the compose file. The command line wins.
+
+use std::collections::BTreeMap;
+
+use super::{Code, Diagnostic, Diagnostics, Severity};
+use crate::load::node::Node;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Deny,
+    Warn,
+    Allow,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Levels {
+    codes: BTreeMap<Code, Level>,
+    /// `--deny warnings`: every warning that is not allowed counts as an error.
+    deny_warnings: bool,
+}
+
+impl Levels {
+    /// Parses one `--deny/--warn/--allow` value: a code id, a code name, or `warnings`
+    /// (only with deny). Errors explain what was wrong, for a usage error.
+    pub fn set(&mut self, value: &str, level: Level) -> Result<(), String> {
+        if value == "warnings" && level == Level::Deny {
+            self.deny_warnings = true;
+            return Ok(());
+        }
+        let code: Code = value.parse().map_err(|()| unknown_code(value))?;
+        if code.default_severity() == Severity::Error && level != Level::Deny {
+            return Err(format!("{} ({}) is an error and cannot be lowered", code.id(), code.name()));
+        }
+        self.codes.insert(code, level);
+        Ok(())
+    }
+
+    /// Settings from the project's `x-kompile: {deny: [...], warn: [...], allow: [...]}`;
+    /// entries the command line already set are kept as the command line has them.
+    pub fn with_project(&self, root: &Node, diags: &mut Diagnostics) -> Levels {
+        let mut merged = Levels { codes: BTreeMap::new(), deny_warnings: self.deny_warnings };
+        let settings = root.as_map().and_then(|m| m.get("x-kompile")).and_then(Node::as_map);
+        for (key, level) in [("deny", Level::Deny), ("warn", Level::Warn), ("allow", Level::Allow)] {
+            let items = settings.and_then(|s| s.get(key)).and_then(Node::as_seq).unwrap_or_default();
+            for item in items {
+                let text = item.scalar_text().unwrap_or_default();
+                if let Err(message) = merged.set(&text, level) {
+                    diags.push(
+                        Diagnostic::new(Code::InvalidValue, format!("`x-kompile.{key}`: {message}"))
+                            .at(item.span, "not applied")
+                            .help("list codes by id (`K101`) or name (`unknown-key`); see `kompile explain --list`"),
+                    );
+                }
+            }
+        }
+        merged.codes.extend(self.codes.iter().map(|(c, l)| (*c, *l)));
+        merged
+    }
+
+    /// Applies the settings: allowed diagnostics go, denied ones become errors.
+    pub fn apply(&self, diags: Diagnostics) -> Diagnostics {
+        let mut out = Diagnostics::default();
+        for mut diagnostic in diags.into_items() {
+            match self.codes.get(&diagnostic.code) {
+                Some(Level::Allow) => continue,
+                Some(Level::Deny) => diagnostic.severity = Severity::Error,
+                Some(Level::Warn) => diagnostic.severity = Severity::Warning,
+                None if self.deny_warnings => diagnostic.severity = Severity::Error,
+                None => {}
+            }
+            out.push(diagnostic);
+        }
+        out
+    }
+}
+
+fn unknown_code(value: &str) -> String {
+    let close = Code::ALL
+        .iter()
+        .flat_map(|c| [c.id(), c.name()])
+        .map(|name| (strsim::jaro_winkler(value, name), name))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match close {
+        Some((_, name)) => format!("unknown code `{value}`; did you mean `{name}`?"),
+        None => format!("unknown code `{value}`; `kompile explain --list` lists them"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_by_id_or_name() {
+        let mut levels = Levels::default();
+        assert!(levels.set("K101", Level::Allow).is_ok());
+        assert!(levels.set("k101", Level::Allow).is_ok());
+        assert!(levels.set("unknown-key", Level::Deny).is_ok());
+        assert!(levels.set("unknown-kye", Level::Deny).unwrap_err().contains("unknown-key"));
+        assert!(levels.set("yaml-syntax", Level::Allow).unwrap_err().contains("cannot be lowered"));
+        assert!(levels.set("warnings", Level::Allow).is_err());
+    }
+
+    #[test]
+    fn allow_drops_and_deny_raises() {
+        let mut levels = Levels::default();
+        levels.set("unknown-key", Level::Allow).unwrap();
+        levels.set("unset-variable", Level::Deny).unwrap();
+        let mut diags = Diagnostics::default();
+        diags.push(Diagnostic::new(Code::UnknownKey, "a"));
+        diags.push(Diagnostic::new(Code::UnsetVariable, "b"));
+        diags.push(Diagnostic::new(Code::NameChanged, "c"));
+        let out = levels.apply(diags);
+        let seen: Vec<(Code, Severity)> = out.items().iter().map(|d| (d.code, d.severity)).collect();
+        assert_eq!(seen, vec![(Code::UnsetVariable, Severity::Error), (Code::NameChanged, Severity::Warning)]);
+    }
+
+    #[test]
+    fn deny_warnings_raises_everything_not_allowed() {
+        let mut levels = Levels::default();
+        levels.set("warnings", Level::Deny).unwrap();
+        let mut diags = Diagnostics::default();
+        diags.push(Diagnostic::new(Code::UnknownKey, "a"));
+        assert!(levels.apply(diags).has_errors());
+    }
+}
