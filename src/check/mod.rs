@@ -3,6 +3,7 @@
 //! reported everything a single value can show.
 
 mod conflicts;
+mod lints;
 mod references;
 
 use crate::diag::Diagnostics;
@@ -12,5 +13,6 @@ pub fn check(project: &Project, diags: &mut Diagnostics) {
     references::check(project, diags);
     if let Some(services) = crate::load::services_map(&project.root) {
         conflicts::check(services, diags);
+        lints::check(services, diags);
     }
 }

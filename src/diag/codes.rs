@@ -63,6 +63,11 @@ codes! {
     InvalidValue      "K110" "invalid-value"        Error   "a value is not one of those allowed";
     NoServices        "K111" "no-services"          Error   "the project defines no services";
     DisabledDependency "K112" "disabled-dependency" Error   "a service depends on a service its profiles disabled";
+    HostPortConflict  "K113" "host-port-conflict"   Error   "two services publish the same host port";
+    DuplicatePort     "K114" "duplicate-port"       Warning "a service lists the same container port twice";
+    UnpinnedImage     "K115" "unpinned-image"       Warning "an image has no tag or uses `latest`";
+    MissingHealthcheck "K116" "missing-healthcheck" Warning "a service with ports has no healthcheck";
+    SecretInEnvironment "K117" "secret-in-environment" Warning "a secret is written as a literal environment value";
     UnsupportedKey    "K200" "unsupported-key"      Warning "a compose key has no Kubernetes translation";
     NameChanged       "K201" "name-changed"         Warning "a name was changed to be valid in Kubernetes";
     NameCollision     "K202" "name-collision"       Error   "two names become the same Kubernetes name";

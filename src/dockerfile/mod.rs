@@ -1,0 +1,36 @@
+//! Dockerfile parsing: a lossless-enough syntax tree with a byte span on every instruction,
+//! flag and argument, typed views of the instructions kompile reads, variable substitution
+//! and build-stage resolution.
+//!
+//! ```text
+//! parse(text) ─▶ Dockerfile { directives, instructions, escape, errors, warnings }
+//!                    │  Instruction::as_from / as_env / as_copy / ... (views)
+//!                    └▶ stages(&dockerfile) ─▶ Stages { global_args, stages }
+//! substitute(word, escape, lookup) ─▶ expanded, unquoted text
+//! ```
+//!
+//! Follows the Dockerfile reference and BuildKit's parser: parsing never fails, every
+//! problem is a [`ParseError`] with a span.
+
+mod ast;
+mod directives;
+mod lines;
+mod parser;
+mod stages;
+mod substitute;
+mod suggest;
+mod validate;
+mod views;
+mod words;
+
+#[cfg(test)]
+mod tests;
+
+pub use ast::{Args, Comment, Directive, Dockerfile, Flag, Heredoc, Instruction, Keyword, ParseError, Word};
+pub use parser::parse;
+pub use stages::{Base, Stage, Stages, stages};
+pub use substitute::{SubstError, references, substitute, unquote};
+pub use views::{
+    ArgDecl, Command, CopyView, FromView, Healthcheck, Pair, Pairs, PortSpec, RunView, User, parse_duration,
+    parse_port_spec,
+};
