@@ -81,9 +81,8 @@ pub fn drop_unknown_keys(map: &mut Map, known: &'static [&'static str], place: &
     map.entries.retain(|entry| {
         let keep = known.contains(&entry.key.as_str()) || entry.key.starts_with("x-");
         if !keep {
-            let mut diagnostic =
-                Diagnostic::new(Code::UnknownKey, format!("unknown key `{}` {place}", entry.key))
-                    .at(entry.key_span, "not a Compose key; ignored");
+            let mut diagnostic = Diagnostic::new(Code::UnknownKey, format!("unknown key `{}` {place}", entry.key))
+                .at(entry.key_span, "not a Compose key; ignored");
             diagnostic = match schema::suggest(&entry.key, known) {
                 Some(close) => diagnostic.help(format!("did you mean `{close}`?")),
                 None => diagnostic.help("remove it, or prefix it with `x-` to keep it as an extension"),
@@ -115,6 +114,8 @@ fn service(node: &mut Node, cx: &mut Context<'_>) {
     let Some(map) = node.as_map_mut() else { return };
     drop_unknown_keys(map, schema::SERVICE, "in a service", cx.diags);
     for entry in &mut map.entries {
+        // Conversions rebuild nodes; `!reset`/`!override` must survive them for the merge.
+        let tag = entry.value.tag;
         let value = &mut entry.value;
         match entry.key.as_str() {
             "build" => build(value, cx),
@@ -147,6 +148,7 @@ fn service(node: &mut Node, cx: &mut Context<'_>) {
             "pull_policy" => pull_policy(value),
             _ => {}
         }
+        entry.value.tag = tag;
     }
 }
 
@@ -290,7 +292,8 @@ pub fn to_string_map(node: &mut Node, cx: &mut Context<'_>, bare: BareValue) {
                         continue;
                     }
                 };
-                if let Some(value) = value {
+                if let Some(mut value) = value {
+                    value.tag = entry.value.tag;
                     out.insert(entry.key.clone(), entry.key_span, value);
                 }
             }

@@ -57,3 +57,68 @@ fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
         .map(|m| m.iter().filter_map(|(k, v)| Some((k.to_string(), v.scalar_text()?))).collect())
         .unwrap_or_default()
 }
+
+/// Loads compose files written to a temporary directory and lowers them, for tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::collections::BTreeMap;
+
+    use super::{Settings, lower};
+    use crate::diag::{Code, Diagnostics};
+    use crate::load::{self, Options};
+    use crate::model::{App, Service};
+    use crate::source::Sources;
+
+    /// `files[0]` is `compose.yaml`; every file is written, the `.yaml` ones are loaded in order.
+    pub fn lower_files(files: &[(&str, &str)]) -> (App, Diagnostics) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let options = Options {
+            files: files.iter().filter(|(n, _)| n.ends_with(".yaml")).map(|(n, _)| dir.path().join(n)).collect(),
+            shell: BTreeMap::from([("HOME".to_string(), "/home/test".to_string())]),
+            working_dir: dir.path().to_path_buf(),
+            ..Options::default()
+        };
+        let mut sources = Sources::default();
+        let mut diags = Diagnostics::default();
+        let project = load::load(&options, &mut sources, &mut diags).unwrap();
+        crate::check::check(&project, &mut diags);
+        let app = lower(&project, &Settings::default(), &mut diags);
+        (app, diags)
+    }
+
+    pub fn lower_text(text: &str) -> (App, Diagnostics) {
+        lower_files(&[("compose.yaml", text)])
+    }
+
+    pub fn only_service(app: &App) -> &Service {
+        assert_eq!(app.services.len(), 1, "{:?}", app.services);
+        &app.services[0]
+    }
+
+    pub fn codes(diags: &Diagnostics) -> Vec<Code> {
+        diags.items().iter().map(|d| d.code).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use crate::model::MountSource;
+
+    #[test]
+    fn reset_and_override_survive_canonical_syntax() {
+        let base = "services:\n  web:\n    image: nginx\n    ports: ['8080:80']\n    environment: {A: '1', B: '2'}\n    volumes: ['/cache']\n";
+        let over = "services:\n  web:\n    ports: !override ['9090:8080']\n    environment:\n      B: !reset null\n    volumes: !reset []\n";
+        let (app, diags) = lower_files(&[("compose.yaml", base), ("override.yaml", over)]);
+        assert!(!diags.has_errors(), "{diags:?}");
+        let web = only_service(&app);
+        assert_eq!(web.ports.iter().map(|p| p.target).collect::<Vec<_>>(), [8080]);
+        assert_eq!(web.environment.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["A"]);
+        assert!(!web.mounts.iter().any(|m| m.source == MountSource::EmptyDir), "{:?}", web.mounts);
+    }
+}
