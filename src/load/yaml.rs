@@ -257,6 +257,9 @@ fn parse_int(text: &str) -> Option<i64> {
         (16, hex)
     } else if let Some(oct) = digits.strip_prefix("0o") {
         (8, oct)
+    } else if digits.len() > 1 && digits.starts_with('0') && digits.chars().all(|c| c.is_digit(8)) {
+        // The reference's YAML library reads a leading zero as octal, so `mode: 0440` is 0o440.
+        (8, &digits[1..])
     } else {
         (10, digits)
     };
@@ -313,6 +316,16 @@ mod tests {
         assert_eq!(map.get("g").unwrap().value, Value::Int(15));
         assert_eq!(map.get("h").unwrap().value, Value::Float(1000.0));
         assert_eq!(map.get("i").unwrap().value, Value::Str("80:80".into()));
+    }
+
+    #[test]
+    fn leading_zero_is_octal() {
+        let node = parse_text("a: 0400\nb: 0\nc: 0o17\nd: '0440'\n").unwrap();
+        let map = node.as_map().unwrap();
+        assert_eq!(map.get("a").unwrap().value, Value::Int(0o400));
+        assert_eq!(map.get("b").unwrap().value, Value::Int(0));
+        assert_eq!(map.get("c").unwrap().value, Value::Int(0o17));
+        assert_eq!(map.get("d").unwrap().value, Value::Str("0440".into()));
     }
 
     #[test]
