@@ -42,6 +42,12 @@ impl Environment {
         Environment { vars }
     }
 
+    /// The environment with `name` set to `value`.
+    pub fn with(mut self, name: &str, value: String) -> Environment {
+        self.vars.insert(name.to_string(), value);
+        self
+    }
+
     pub fn get(&self, name: &str) -> Option<String> {
         self.vars.get(name).cloned()
     }

@@ -61,11 +61,41 @@ pub struct Project {
 pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -> Option<Project> {
     let paths = compose_files(options, diags)?;
     let directory = project_directory(options, &paths);
-    let environment = Environment::load(options, &directory, sources, diags);
+    let mut environment = Environment::load(options, &directory, sources, diags);
+    if environment.get("COMPOSE_PROJECT_NAME").is_none() {
+        // Compose offers the project name to interpolation as `COMPOSE_PROJECT_NAME`. It may
+        // come from `name:` in the files, so a quiet first pass finds it (standard input
+        // cannot be read twice; there only `-p` counts).
+        let name = match &options.project_name {
+            Some(name) => Some(normalize_project_name(name)),
+            None if paths.iter().any(|p| p == Path::new("-")) => None,
+            None => {
+                let (mut scratch_sources, mut scratch) = (Sources::default(), Diagnostics::default());
+                load_files(options, &paths, &directory, &environment, &mut scratch_sources, &mut scratch)
+                    .map(|p| p.name)
+            }
+        };
+        if let Some(name) = name.filter(|n| !n.is_empty()) {
+            environment = environment.with("COMPOSE_PROJECT_NAME", name);
+        }
+    }
+    load_files(options, &paths, &directory, &environment, sources, diags)
+}
+
+fn load_files(
+    options: &Options,
+    paths: &[PathBuf],
+    directory: &Path,
+    environment: &Environment,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Option<Project> {
+    let directory = directory.to_path_buf();
+    let environment = environment.clone();
     let mut loader = Loader { sources, diags, environment: &environment, depth: 0 };
     let mut merged: Option<Node> = None;
     let mut files = Vec::new();
-    for path in &paths {
+    for path in paths {
         let Some((file, tree)) = loader.load_file(path, &directory) else { continue };
         files.push(file);
         merged = Some(match merged {
@@ -95,8 +125,11 @@ impl Loader<'_> {
     fn load_file(&mut self, path: &Path, base_dir: &Path) -> Option<(FileId, Node)> {
         if self.depth >= 16 {
             self.diags.push(
-                Diagnostic::new(Code::IncludeFailed, format!("{} is loaded through more than 16 levels of include or extends", path.display()))
-                    .help("a file probably includes or extends itself"),
+                Diagnostic::new(
+                    Code::IncludeFailed,
+                    format!("{} is loaded through more than 16 levels of include or extends", path.display()),
+                )
+                .help("a file probably includes or extends itself"),
             );
             return None;
         }
@@ -241,7 +274,8 @@ fn compose_files(options: &Options, diags: &mut Diagnostics) -> Option<Vec<PathB
         let separator = options.shell.get("COMPOSE_PATH_SEPARATOR").and_then(|s| s.chars().next()).unwrap_or(':');
         return Some(list.split(separator).map(|f| absolute(&options.working_dir, Path::new(f))).collect());
     }
-    let start = options.project_directory.as_deref().map_or(options.working_dir.clone(), |d| absolute(&options.working_dir, d));
+    let start =
+        options.project_directory.as_deref().map_or(options.working_dir.clone(), |d| absolute(&options.working_dir, d));
     for dir in start.ancestors() {
         if let Some(found) = DEFAULT_FILES.iter().map(|n| dir.join(n)).find(|p| p.is_file()) {
             let mut files = vec![found.clone()];
