@@ -110,6 +110,82 @@ mod tests {
     use super::testing::*;
     use crate::model::MountSource;
 
+    use crate::diag::Code;
+
+    #[test]
+    fn reservation_above_limit_is_lowered_to_the_limit() {
+        let (app, diags) = lower_text(
+            "services:\n  a:\n    image: x\n    deploy:\n      resources:\n        limits: {cpus: '0.5', memory: 512M}\n        reservations: {cpus: '1', memory: 1g}\n",
+        );
+        let r = &only_service(&app).resources;
+        assert_eq!((r.cpu_request, r.memory_request), (Some(500), Some(512 << 20)));
+        assert_eq!(codes(&diags), [Code::RequestAboveLimit, Code::RequestAboveLimit]);
+    }
+
+    #[test]
+    fn invalid_port_names_fall_back_to_generated_ones() {
+        let (app, diags) = lower_text(
+            "services:\n  a:\n    image: x\n    ports:\n      - {target: 80, name: Admin_Port}\n      - {target: 81, name: admin}\n",
+        );
+        let names: Vec<_> = only_service(&app).ports.iter().map(|p| p.name.clone()).collect();
+        assert_eq!(names, [None, Some("admin".to_string())]);
+        assert_eq!(codes(&diags), [Code::NameChanged]);
+    }
+
+    #[test]
+    fn named_group_is_reported() {
+        let (app, diags) = lower_text("services:\n  a:\n    image: x\n    user: '1000:staff'\n");
+        assert_eq!(only_service(&app).user.as_deref(), Some("1000:staff"));
+        assert_eq!(codes(&diags), [Code::NamedUser]);
+    }
+
+    #[test]
+    fn empty_entrypoint_without_command_is_reported() {
+        let (_, diags) = lower_text("services:\n  a:\n    image: x\n    entrypoint: []\n");
+        assert_eq!(codes(&diags), [Code::UnsupportedKey]);
+        let (_, diags) = lower_text("services:\n  a:\n    image: x\n    entrypoint: []\n    command: [run]\n");
+        assert!(codes(&diags).is_empty());
+    }
+
+    #[test]
+    fn volume_size_accepts_kubernetes_units() {
+        let (app, diags) = lower_text(
+            "services:\n  a:\n    image: x\n    volumes: ['data:/d', 'logs:/l']\nvolumes:\n  data:\n    x-kompile: {size: 5Gi}\n  logs:\n    x-kompile: {size: lots}\n",
+        );
+        let sizes: Vec<_> = app.volumes.iter().map(|v| v.size).collect();
+        assert_eq!(sizes, [Some(5 << 30), None]);
+        assert!(codes(&diags).contains(&Code::InvalidSize));
+    }
+
+    #[test]
+    fn secret_modes_written_with_a_leading_zero_are_octal() {
+        let (app, _) = lower_files(&[
+            (
+                "compose.yaml",
+                "services:\n  a:\n    image: x\n    secrets:\n      - {source: s, mode: 0400}\nsecrets:\n  s:\n    file: s.txt\n",
+            ),
+            ("s.txt", "pw"),
+        ]);
+        let modes: Vec<_> = only_service(&app)
+            .mounts
+            .iter()
+            .filter_map(|m| match &m.source {
+                MountSource::Secret { mode, .. } => Some(*mode),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(modes, [Some(0o400)]);
+    }
+
+    #[test]
+    fn project_name_is_available_to_interpolation() {
+        let (app, _) = lower_files(&[(
+            "compose.yaml",
+            "name: shop\nservices:\n  a:\n    image: x\n    environment: {P: '${COMPOSE_PROJECT_NAME}'}\n",
+        )]);
+        assert_eq!(only_service(&app).environment[0].value.as_deref(), Some("shop"));
+    }
+
     #[test]
     fn reset_and_override_survive_canonical_syntax() {
         let base = "services:\n  web:\n    image: nginx\n    ports: ['8080:80']\n    environment: {A: '1', B: '2'}\n    volumes: ['/cache']\n";
