@@ -90,6 +90,7 @@ fn container(svc: &Service) -> Container {
     Container {
         name: svc.k8s_name.clone(),
         image: Some(svc.image.clone()),
+        image_pull_policy: svc.pull_policy.clone(),
         command,
         args,
         env: non_empty_vec(env(svc)),
@@ -343,6 +344,7 @@ mod tests {
         s.entrypoint = Some(vec!["/entry".into()]);
         s.command = Some(vec!["serve".into(), "--port=80".into()]);
         s.working_dir = Some("/app".into());
+        s.pull_policy = Some("Always".into());
         s.tty = true;
         s.ports = vec![port(80)];
         let c = only_container(&s);
@@ -350,6 +352,7 @@ mod tests {
         assert_eq!(c.command, Some(vec!["/entry".to_string()]));
         assert_eq!(c.args, Some(vec!["serve".to_string(), "--port=80".to_string()]));
         assert_eq!(c.working_dir.as_deref(), Some("/app"));
+        assert_eq!(c.image_pull_policy.as_deref(), Some("Always"));
         assert_eq!((c.tty, c.stdin), (Some(true), None));
         let p = &c.ports.unwrap()[0];
         assert_eq!((p.container_port, p.protocol.as_deref(), p.name.as_deref()), (80, Some("TCP"), Some("tcp-80")));

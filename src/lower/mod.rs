@@ -187,6 +187,25 @@ mod tests {
     }
 
     #[test]
+    fn silently_ignored_keys_are_reported() {
+        let (_, diags) = lower_text(
+            "services:\n  a:\n    image: x\n    container_name: app\n    hostname: h\n    stop_signal: SIGINT\n    networks:\n      default:\n        aliases: [db]\n    deploy:\n      labels: {a: b}\n      update_config: {failure_action: rollback}\n      restart_policy: {max_attempts: 3}\n      resources:\n        limits: {pids: 10}\n",
+        );
+        let count = codes(&diags).iter().filter(|c| **c == Code::UnsupportedKey).count();
+        assert_eq!(count, 8, "{diags:?}");
+    }
+
+    #[test]
+    fn pull_policy_becomes_image_pull_policy() {
+        let (app, diags) = lower_text("services:\n  a:\n    image: x\n    pull_policy: if_not_present\n");
+        assert_eq!(only_service(&app).pull_policy.as_deref(), Some("IfNotPresent"));
+        assert!(codes(&diags).is_empty());
+        let (app, diags) = lower_text("services:\n  a:\n    image: x\n    pull_policy: build\n");
+        assert_eq!(only_service(&app).pull_policy, None);
+        assert_eq!(codes(&diags), [Code::UnsupportedKey]);
+    }
+
+    #[test]
     fn reset_and_override_survive_canonical_syntax() {
         let base = "services:\n  web:\n    image: nginx\n    ports: ['8080:80']\n    environment: {A: '1', B: '2'}\n    volumes: ['/cache']\n";
         let over = "services:\n  web:\n    ports: !override ['9090:8080']\n    environment:\n      B: !reset null\n    volumes: !reset []\n";

@@ -90,7 +90,32 @@ impl Lowering<'_, '_> {
             tty: self.flag("tty"),
             stdin_open: self.flag("stdin_open"),
             labels: string_map(self.get("labels")),
+            pull_policy: self.pull_policy(),
         }
+    }
+
+    /// `pull_policy` as `imagePullPolicy`; the policies Kubernetes lacks are reported.
+    fn pull_policy(&mut self) -> Option<String> {
+        let node = self.get("pull_policy")?;
+        let policy = node.as_str()?;
+        let k8s = match policy {
+            "always" => "Always",
+            "never" => "Never",
+            "missing" | "if_not_present" => "IfNotPresent",
+            _ => {
+                let span = node.span;
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::UnsupportedKey,
+                        format!("`pull_policy: {policy}` of service `{}` has no Kubernetes translation", self.name),
+                    )
+                    .at(span, "the cluster's default pull policy applies")
+                    .help("Kubernetes pulls `Always`, `IfNotPresent` or `Never`; push built images to a registry"),
+                );
+                return None;
+            }
+        };
+        Some(k8s.to_string())
     }
 
     /// The service's key in the compose file, where service-wide problems point.
