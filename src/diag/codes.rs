@@ -78,6 +78,7 @@ codes! {
     NamedUser         "K207" "named-user"           Warning "a user name Kubernetes cannot verify";
     ProjectFiles      "K208" "project-files"        Warning "project files are shipped as a ConfigMap";
     SharedVolume      "K209" "shared-volume"        Warning "a ReadWriteOnce volume is used by several pods";
+    RequestAboveLimit "K210" "request-above-limit"  Warning "a resource reservation is larger than its limit";
 }
 
 impl std::str::FromStr for Code {

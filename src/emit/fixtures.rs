@@ -51,6 +51,7 @@ pub(crate) fn service(name: &str) -> Service {
         tty: false,
         stdin_open: false,
         labels: BTreeMap::new(),
+        pull_policy: None,
     }
 }
 

@@ -86,11 +86,13 @@ fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
 /// The service's single container, minus volume mounts.
 fn container(svc: &Service) -> Container {
     let probe = svc.healthcheck.as_ref().map(health_probe);
+    let (command, args) = command_and_args(svc);
     Container {
         name: svc.k8s_name.clone(),
         image: Some(svc.image.clone()),
-        command: svc.entrypoint.clone(),
-        args: svc.command.clone(),
+        image_pull_policy: svc.pull_policy.clone(),
+        command,
+        args,
         env: non_empty_vec(env(svc)),
         env_from: svc.env_from.as_ref().map(|e| {
             vec![EnvFromSource {
@@ -108,6 +110,16 @@ fn container(svc: &Service) -> Container {
         tty: svc.tty.then_some(true),
         stdin: svc.stdin_open.then_some(true),
         ..Container::default()
+    }
+}
+
+/// Compose `entrypoint` → `command`, `command` → `args`. An empty entrypoint clears the
+/// image's ENTRYPOINT; an empty `command` field in Kubernetes keeps it, so the compose
+/// command becomes the whole container command instead.
+fn command_and_args(svc: &Service) -> (Option<Vec<String>>, Option<Vec<String>>) {
+    match &svc.entrypoint {
+        Some(entrypoint) if entrypoint.is_empty() => (svc.command.clone().filter(|c| !c.is_empty()), None),
+        entrypoint => (entrypoint.clone(), svc.command.clone()),
     }
 }
 
@@ -218,7 +230,7 @@ fn security_context(svc: &Service) -> Option<SecurityContext> {
     (context != SecurityContext::default()).then_some(context)
 }
 
-/// `uid` or `uid:gid`, both numeric. Names need the image's /etc/passwd, which Kubernetes
+/// `uid` or `uid:gid`, numeric. Names need the image's /etc/passwd, which Kubernetes
 /// cannot consult, so they yield nothing here (lower already reported them).
 fn numeric_user(user: &str) -> Option<(i64, Option<i64>)> {
     let (uid, gid) = match user.split_once(':') {
@@ -226,10 +238,8 @@ fn numeric_user(user: &str) -> Option<(i64, Option<i64>)> {
         None => (user, None),
     };
     let uid = uid.parse::<u32>().ok()?;
-    let gid = match gid {
-        Some(g) => Some(g.parse::<u32>().ok()?),
-        None => None,
-    };
+    // A named group is dropped (lower reported it); the numeric user still applies.
+    let gid = gid.and_then(|g| g.parse::<u32>().ok());
     Some((i64::from(uid), gid.map(i64::from)))
 }
 
@@ -334,6 +344,7 @@ mod tests {
         s.entrypoint = Some(vec!["/entry".into()]);
         s.command = Some(vec!["serve".into(), "--port=80".into()]);
         s.working_dir = Some("/app".into());
+        s.pull_policy = Some("Always".into());
         s.tty = true;
         s.ports = vec![port(80)];
         let c = only_container(&s);
@@ -341,9 +352,23 @@ mod tests {
         assert_eq!(c.command, Some(vec!["/entry".to_string()]));
         assert_eq!(c.args, Some(vec!["serve".to_string(), "--port=80".to_string()]));
         assert_eq!(c.working_dir.as_deref(), Some("/app"));
+        assert_eq!(c.image_pull_policy.as_deref(), Some("Always"));
         assert_eq!((c.tty, c.stdin), (Some(true), None));
         let p = &c.ports.unwrap()[0];
         assert_eq!((p.container_port, p.protocol.as_deref(), p.name.as_deref()), (80, Some("TCP"), Some("tcp-80")));
+    }
+
+    #[test]
+    fn empty_entrypoint_runs_command_as_container_command() {
+        let mut s = service("web");
+        s.entrypoint = Some(vec![]);
+        s.command = Some(vec!["python".into(), "-m".into(), "http.server".into()]);
+        let c = only_container(&s);
+        assert_eq!(c.command, Some(vec!["python".to_string(), "-m".to_string(), "http.server".to_string()]));
+        assert_eq!(c.args, None);
+        s.command = None;
+        let c = only_container(&s);
+        assert_eq!((c.command, c.args), (None, None));
     }
 
     #[test]
@@ -447,7 +472,7 @@ mod tests {
         assert_eq!(numeric_user("0"), Some((0, None)));
         assert_eq!(numeric_user("33:33"), Some((33, Some(33))));
         assert_eq!(numeric_user("www-data"), None);
-        assert_eq!(numeric_user("1000:staff"), None);
+        assert_eq!(numeric_user("1000:staff"), Some((1000, None)));
         let mut s = service("web");
         s.user = Some("0".into());
         let sc = security_context(&s).unwrap();

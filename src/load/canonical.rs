@@ -292,7 +292,8 @@ pub fn to_string_map(node: &mut Node, cx: &mut Context<'_>, bare: BareValue) {
                         continue;
                     }
                 };
-                if let Some(value) = value {
+                if let Some(mut value) = value {
+                    value.tag = entry.value.tag;
                     out.insert(entry.key.clone(), entry.key_span, value);
                 }
             }

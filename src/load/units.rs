@@ -74,7 +74,8 @@ fn fraction(value: u128, scale: u128) -> String {
 }
 
 /// Parses a byte size as Compose does (`512M`, `1g`, `512mb`, `1.5g`, `1024`): units are
-/// binary (k = 1024), case-insensitive, with an optional `b`.
+/// binary (k = 1024), case-insensitive, with an optional `i` and `b` (`5Gi` as Kubernetes
+/// writes it is 5 GiB, as the reference reads it too).
 pub fn parse_bytes(text: &str) -> Option<u64> {
     let lower = text.trim().to_ascii_lowercase();
     let number_len = lower.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(lower.len());
@@ -82,11 +83,11 @@ pub fn parse_bytes(text: &str) -> Option<u64> {
     let number: f64 = number.parse().ok()?;
     let multiplier: u64 = match unit.trim() {
         "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        "t" | "tb" | "tib" => 1 << 40,
-        "p" | "pb" | "pib" => 1 << 50,
+        "k" | "kb" | "ki" | "kib" => 1 << 10,
+        "m" | "mb" | "mi" | "mib" => 1 << 20,
+        "g" | "gb" | "gi" | "gib" => 1 << 30,
+        "t" | "tb" | "ti" | "tib" => 1 << 40,
+        "p" | "pb" | "pi" | "pib" => 1 << 50,
         _ => return None,
     };
     let bytes = number * multiplier as f64;
@@ -140,6 +141,8 @@ mod tests {
             ("1.5g", 1_610_612_736),
             ("1024", 1024),
             ("10m", 10_485_760),
+            ("5Gi", 5 << 30),
+            ("64Mi", 64 << 20),
         ];
         for (input, expected) in cases {
             assert_eq!(parse_bytes(input), Some(expected), "{input}");

@@ -57,3 +57,163 @@ fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
         .map(|m| m.iter().filter_map(|(k, v)| Some((k.to_string(), v.scalar_text()?))).collect())
         .unwrap_or_default()
 }
+
+/// Loads compose files written to a temporary directory and lowers them, for tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::collections::BTreeMap;
+
+    use super::{Settings, lower};
+    use crate::diag::{Code, Diagnostics};
+    use crate::load::{self, Options};
+    use crate::model::{App, Service};
+    use crate::source::Sources;
+
+    /// `files[0]` is `compose.yaml`; every file is written, the `.yaml` ones are loaded in order.
+    pub fn lower_files(files: &[(&str, &str)]) -> (App, Diagnostics) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let options = Options {
+            files: files.iter().filter(|(n, _)| n.ends_with(".yaml")).map(|(n, _)| dir.path().join(n)).collect(),
+            shell: BTreeMap::from([("HOME".to_string(), "/home/test".to_string())]),
+            working_dir: dir.path().to_path_buf(),
+            ..Options::default()
+        };
+        let mut sources = Sources::default();
+        let mut diags = Diagnostics::default();
+        let project = load::load(&options, &mut sources, &mut diags).unwrap();
+        crate::check::check(&project, &mut diags);
+        let app = lower(&project, &Settings::default(), &mut diags);
+        (app, diags)
+    }
+
+    pub fn lower_text(text: &str) -> (App, Diagnostics) {
+        lower_files(&[("compose.yaml", text)])
+    }
+
+    pub fn only_service(app: &App) -> &Service {
+        assert_eq!(app.services.len(), 1, "{:?}", app.services);
+        &app.services[0]
+    }
+
+    pub fn codes(diags: &Diagnostics) -> Vec<Code> {
+        diags.items().iter().map(|d| d.code).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use crate::model::MountSource;
+
+    use crate::diag::Code;
+
+    #[test]
+    fn reservation_above_limit_is_lowered_to_the_limit() {
+        let (app, diags) = lower_text(
+            "services:\n  a:\n    image: x:1\n    deploy:\n      resources:\n        limits: {cpus: '0.5', memory: 512M}\n        reservations: {cpus: '1', memory: 1g}\n",
+        );
+        let r = &only_service(&app).resources;
+        assert_eq!((r.cpu_request, r.memory_request), (Some(500), Some(512 << 20)));
+        assert_eq!(codes(&diags), [Code::RequestAboveLimit, Code::RequestAboveLimit]);
+    }
+
+    #[test]
+    fn invalid_port_names_fall_back_to_generated_ones() {
+        let (app, diags) = lower_text(
+            "services:\n  a:\n    image: x:1\n    healthcheck: {test: [CMD, ok]}\n    ports:\n      - {target: 80, name: Admin_Port}\n      - {target: 81, name: admin}\n",
+        );
+        let names: Vec<_> = only_service(&app).ports.iter().map(|p| p.name.clone()).collect();
+        assert_eq!(names, [None, Some("admin".to_string())]);
+        assert_eq!(codes(&diags), [Code::NameChanged]);
+    }
+
+    #[test]
+    fn named_group_is_reported() {
+        let (app, diags) = lower_text("services:\n  a:\n    image: x:1\n    user: '1000:staff'\n");
+        assert_eq!(only_service(&app).user.as_deref(), Some("1000:staff"));
+        assert_eq!(codes(&diags), [Code::NamedUser]);
+    }
+
+    #[test]
+    fn empty_entrypoint_without_command_is_reported() {
+        let (_, diags) = lower_text("services:\n  a:\n    image: x:1\n    entrypoint: []\n");
+        assert_eq!(codes(&diags), [Code::UnsupportedKey]);
+        let (_, diags) = lower_text("services:\n  a:\n    image: x:1\n    entrypoint: []\n    command: [run]\n");
+        assert!(codes(&diags).is_empty());
+    }
+
+    #[test]
+    fn volume_size_accepts_kubernetes_units() {
+        let (app, diags) = lower_text(
+            "services:\n  a:\n    image: x:1\n    volumes: ['data:/d', 'logs:/l']\nvolumes:\n  data:\n    x-kompile: {size: 5Gi}\n  logs:\n    x-kompile: {size: lots}\n",
+        );
+        let sizes: Vec<_> = app.volumes.iter().map(|v| v.size).collect();
+        assert_eq!(sizes, [Some(5 << 30), None]);
+        assert!(codes(&diags).contains(&Code::InvalidSize));
+    }
+
+    #[test]
+    fn secret_modes_written_with_a_leading_zero_are_octal() {
+        let (app, _) = lower_files(&[
+            (
+                "compose.yaml",
+                "services:\n  a:\n    image: x:1\n    secrets:\n      - {source: s, mode: 0400}\nsecrets:\n  s:\n    file: s.txt\n",
+            ),
+            ("s.txt", "pw"),
+        ]);
+        let modes: Vec<_> = only_service(&app)
+            .mounts
+            .iter()
+            .filter_map(|m| match &m.source {
+                MountSource::Secret { mode, .. } => Some(*mode),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(modes, [Some(0o400)]);
+    }
+
+    #[test]
+    fn project_name_is_available_to_interpolation() {
+        let (app, _) = lower_files(&[(
+            "compose.yaml",
+            "name: shop\nservices:\n  a:\n    image: x:1\n    environment: {P: '${COMPOSE_PROJECT_NAME}'}\n",
+        )]);
+        assert_eq!(only_service(&app).environment[0].value.as_deref(), Some("shop"));
+    }
+
+    #[test]
+    fn silently_ignored_keys_are_reported() {
+        let (_, diags) = lower_text(
+            "services:\n  a:\n    image: x:1\n    container_name: app\n    hostname: h\n    stop_signal: SIGINT\n    networks:\n      default:\n        aliases: [db]\n    deploy:\n      labels: {a: b}\n      update_config: {failure_action: rollback}\n      restart_policy: {max_attempts: 3}\n      resources:\n        limits: {pids: 10}\n",
+        );
+        let count = codes(&diags).iter().filter(|c| **c == Code::UnsupportedKey).count();
+        assert_eq!(count, 8, "{diags:?}");
+    }
+
+    #[test]
+    fn pull_policy_becomes_image_pull_policy() {
+        let (app, diags) = lower_text("services:\n  a:\n    image: x:1\n    pull_policy: if_not_present\n");
+        assert_eq!(only_service(&app).pull_policy.as_deref(), Some("IfNotPresent"));
+        assert!(codes(&diags).is_empty());
+        let (app, diags) = lower_text("services:\n  a:\n    image: x:1\n    pull_policy: build\n");
+        assert_eq!(only_service(&app).pull_policy, None);
+        assert_eq!(codes(&diags), [Code::UnsupportedKey]);
+    }
+
+    #[test]
+    fn reset_and_override_survive_canonical_syntax() {
+        let base = "services:\n  web:\n    image: nginx\n    ports: ['8080:80']\n    environment: {A: '1', B: '2'}\n    volumes: ['/cache']\n";
+        let over = "services:\n  web:\n    ports: !override ['9090:8080']\n    environment:\n      B: !reset null\n    volumes: !reset []\n";
+        let (app, diags) = lower_files(&[("compose.yaml", base), ("override.yaml", over)]);
+        assert!(!diags.has_errors(), "{diags:?}");
+        let web = only_service(&app);
+        assert_eq!(web.ports.iter().map(|p| p.target).collect::<Vec<_>>(), [8080]);
+        assert_eq!(web.environment.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["A"]);
+        assert!(!web.mounts.iter().any(|m| m.source == MountSource::EmptyDir), "{:?}", web.mounts);
+    }
+}

@@ -69,7 +69,7 @@ impl Lowering<'_, '_> {
             k8s_name: self.k8s_name.clone(),
             span: self.span(),
             image: self.image(),
-            entrypoint: self.words("entrypoint"),
+            entrypoint: self.entrypoint(),
             command: self.words("command"),
             environment: self.environment(),
             env_from: self.env_from(),
@@ -90,7 +90,32 @@ impl Lowering<'_, '_> {
             tty: self.flag("tty"),
             stdin_open: self.flag("stdin_open"),
             labels: string_map(self.get("labels")),
+            pull_policy: self.pull_policy(),
         }
+    }
+
+    /// `pull_policy` as `imagePullPolicy`; the policies Kubernetes lacks are reported.
+    fn pull_policy(&mut self) -> Option<String> {
+        let node = self.get("pull_policy")?;
+        let policy = node.as_str()?;
+        let k8s = match policy {
+            "always" => "Always",
+            "never" => "Never",
+            "missing" | "if_not_present" => "IfNotPresent",
+            _ => {
+                let span = node.span;
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::UnsupportedKey,
+                        format!("`pull_policy: {policy}` of service `{}` has no Kubernetes translation", self.name),
+                    )
+                    .at(span, "the cluster's default pull policy applies")
+                    .help("Kubernetes pulls `Always`, `IfNotPresent` or `Never`; push built images to a registry"),
+                );
+                return None;
+            }
+        };
+        Some(k8s.to_string())
     }
 
     /// The service's key in the compose file, where service-wide problems point.
@@ -120,6 +145,24 @@ impl Lowering<'_, '_> {
             );
         }
         String::new()
+    }
+
+    /// An empty `entrypoint` clears the image's ENTRYPOINT. Kubernetes can only do that by
+    /// running the `command` as the container command, so without one it cannot.
+    fn entrypoint(&mut self) -> Option<Vec<String>> {
+        let entrypoint = self.words("entrypoint")?;
+        if entrypoint.is_empty() && self.words("command").is_none_or(|c| c.is_empty()) {
+            let span = self.get("entrypoint").map_or(self.key_span, |n| n.span);
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UnsupportedKey,
+                    format!("service `{}` clears the image's entrypoint without a command", self.name),
+                )
+                .at(span, "the image's ENTRYPOINT stays in Kubernetes")
+                .help("Kubernetes cannot run the image's CMD without its ENTRYPOINT; add the CMD as `command`"),
+            );
+        }
+        Some(entrypoint)
     }
 
     fn words(&self, key: &str) -> Option<Vec<String>> {
@@ -158,9 +201,19 @@ impl Lowering<'_, '_> {
 
     fn user(&mut self) -> Option<String> {
         let user = self.text("user")?;
-        let uid = user.split(':').next().unwrap_or_default();
+        let (uid, gid) = user.split_once(':').map_or((user.as_str(), None), |(u, g)| (u, Some(g)));
+        let span = self.get("user").map_or(Span::NONE, |n| n.span);
+        if let Some(gid) = gid.filter(|g| uid.parse::<u32>().is_ok() && g.parse::<u32>().is_err()) {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::NamedUser,
+                    format!("group `{gid}` is a name; Kubernetes can only set numeric groups"),
+                )
+                .at(span, "runAsGroup needs a number; only the user id is kept")
+                .help("use the numeric group id (e.g. `1000:1000`)"),
+            );
+        }
         if uid.parse::<u32>().is_err() {
-            let span = self.get("user").map_or(Span::NONE, |n| n.span);
             self.diags.push(
                 Diagnostic::new(
                     Code::NamedUser,
@@ -173,9 +226,34 @@ impl Lowering<'_, '_> {
         Some(user)
     }
 
-    fn ports(&self) -> Vec<Port> {
-        let Some(items) = self.get("ports").and_then(Node::as_seq) else { return Vec::new() };
-        items.iter().filter_map(|item| port(item.as_map()?)).collect()
+    fn ports(&mut self) -> Vec<Port> {
+        let node = self.node;
+        let Some(items) = node.as_map().and_then(|m| m.get("ports")).and_then(Node::as_seq) else { return Vec::new() };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(map) = item.as_map() else { continue };
+            let Some(mut port) = port(map) else { continue };
+            if let Some(name) = port.name.take() {
+                if is_port_name(&name) {
+                    port.name = Some(name);
+                } else {
+                    let at = map.get("name").map_or(item.span, |n| n.span);
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::NameChanged,
+                            format!(
+                                "port name `{name}` of service `{}` is not a valid Kubernetes port name",
+                                self.name
+                            ),
+                        )
+                        .at(at, "a generated name is used instead")
+                        .help("port names are at most 15 lowercase letters, digits and `-`, with at least one letter"),
+                    );
+                }
+            }
+            out.push(port);
+        }
+        out
     }
 
     fn expose(&self) -> Vec<Port> {
@@ -275,18 +353,43 @@ impl Lowering<'_, '_> {
 
     /// `deploy.resources` first, the legacy `cpus`/`mem_limit`/`mem_reservation` keys as
     /// fallback, as Compose reads them.
-    fn resources(&self) -> Resources {
+    fn resources(&mut self) -> Resources {
         let resources = self.get("deploy").and_then(Node::as_map).and_then(|d| d.get("resources"));
         let part = |key: &str| resources.and_then(Node::as_map).and_then(|r| r.get(key)).and_then(Node::as_map);
         let limits = part("limits");
         let reservations = part("reservations");
+        let cpu_request_node = reservations.and_then(|r| r.get("cpus"));
+        let memory_request_node = reservations.and_then(|r| r.get("memory")).or_else(|| self.get("mem_reservation"));
+        let cpu_limit = millicores(limits.and_then(|l| l.get("cpus")).or_else(|| self.get("cpus")));
+        let memory_limit = byte_count(limits.and_then(|l| l.get("memory")).or_else(|| self.get("mem_limit")));
+        let cpu_request = millicores(cpu_request_node);
+        let memory_request = byte_count(memory_request_node);
+        let span = |node: Option<&Node>| node.map_or(self.key_span, |n| n.span);
+        let (cpu_span, memory_span) = (span(cpu_request_node), span(memory_request_node));
         Resources {
-            cpu_limit: millicores(limits.and_then(|l| l.get("cpus")).or_else(|| self.get("cpus"))),
-            cpu_request: millicores(reservations.and_then(|r| r.get("cpus"))),
-            memory_limit: byte_count(limits.and_then(|l| l.get("memory")).or_else(|| self.get("mem_limit"))),
-            memory_request: byte_count(
-                reservations.and_then(|r| r.get("memory")).or_else(|| self.get("mem_reservation")),
-            ),
+            cpu_limit,
+            cpu_request: self.at_most_limit(cpu_request, cpu_limit, "CPU", cpu_span),
+            memory_limit,
+            memory_request: self.at_most_limit(memory_request, memory_limit, "memory", memory_span),
+        }
+    }
+
+    /// Kubernetes refuses a request above its limit; Docker accepts it. Lower the request
+    /// to the limit, which is all the container may ever use anyway.
+    fn at_most_limit(&mut self, request: Option<u64>, limit: Option<u64>, what: &str, at: Span) -> Option<u64> {
+        match (request, limit) {
+            (Some(request), Some(limit)) if request > limit => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::RequestAboveLimit,
+                        format!("service `{}` reserves more {what} than its limit allows", self.name),
+                    )
+                    .at(at, "lowered to the limit")
+                    .help("Kubernetes requires requests ≤ limits; make the reservation at most the limit"),
+                );
+                Some(limit)
+            }
+            _ => request,
         }
     }
 }
@@ -305,6 +408,17 @@ fn port(map: &Map) -> Option<Port> {
         name: text("name"),
         app_protocol: text("app_protocol"),
     })
+}
+
+/// An IANA_SVC_NAME, as Kubernetes requires of port names: 1–15 lowercase alphanumerics
+/// and `-`, at least one letter, no `-` at either end or twice in a row.
+fn is_port_name(name: &str) -> bool {
+    (1..=15).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name.chars().any(|c| c.is_ascii_lowercase())
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
 }
 
 fn protocol_of(text: &str) -> Protocol {

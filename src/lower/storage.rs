@@ -226,6 +226,22 @@ impl<'a> Storage<'a> {
         }
     }
 
+    /// `x-kompile.size` in bytes; a size that cannot be read is an error rather than a
+    /// silently different claim.
+    fn volume_size(&self, volume: &str, diags: &mut Diagnostics) -> Option<u64> {
+        let text = self.volume_setting(volume, "size")?;
+        let size = units::parse_bytes(&text).filter(|b| *b > 0);
+        if size.is_none() {
+            let node = self.volumes.get(volume).and_then(Node::as_map).and_then(|d| d.get("x-kompile"));
+            diags.push(
+                Diagnostic::new(Code::InvalidSize, format!("`{text}` is not a size for volume `{volume}`"))
+                    .at(node.map_or(Span::NONE, |n| n.span), "invalid size")
+                    .help("write a number with a binary unit: `10Gi`, `512Mi`, `10g`"),
+            );
+        }
+        size
+    }
+
     /// `x-kompile: {size, storage_class, access_mode}` on a top-level volume.
     fn volume_setting(&self, volume: &str, key: &str) -> Option<String> {
         let declared = self.volumes.get(volume)?.as_map()?;
@@ -265,7 +281,7 @@ impl<'a> Storage<'a> {
                 name: name.clone(),
                 k8s_name: self.claim_name(name),
                 access_mode,
-                size: self.volume_setting(name, "size").and_then(|s| units::parse_bytes(&s)),
+                size: self.volume_size(name, diags),
                 storage_class: self.volume_setting(name, "storage_class"),
             });
         }

@@ -3,6 +3,7 @@
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::load::node::{Map, Node, Value};
+use crate::source::Span;
 
 /// Keys that lower translates, or that are deliberately without effect on Kubernetes
 /// (see docs/mapping.md for why each is harmless to drop).
@@ -39,10 +40,7 @@ const TRANSLATED: &[&str] = &[
     "user",
     "volumes",
     "working_dir",
-    "container_name",
-    "hostname",
     "pull_policy",
-    "stop_signal",
 ];
 
 /// What to tell the user about a key kompile cannot translate.
@@ -66,6 +64,12 @@ fn advice(key: &str) -> &'static str {
         "volumes_from" => "declare a named volume and mount it in both services",
         "init" => "Kubernetes has no init process option; add tini to the image",
         "platform" => "use a nodeSelector on kubernetes.io/arch through a kustomize patch",
+        "container_name" => "pods get generated names; other services reach this one by its service name",
+        "hostname" | "domainname" => {
+            "the pod's hostname is its generated pod name; set `hostname` with a kustomize patch"
+        }
+        "stop_signal" => "Kubernetes stops containers with SIGTERM (or the image's STOPSIGNAL); handle it in the app",
+        "annotations" => "use `labels`, which kompile puts on the pod as annotations",
         _ => "it is ignored; see docs/mapping.md",
     }
 }
@@ -87,6 +91,30 @@ pub fn report(service: &str, map: &Map, diags: &mut Diagnostics) {
     }
     restart(service, map, diags);
     deploy(service, map, diags);
+    networks(service, map, diags);
+}
+
+/// Networks are flat in Kubernetes: joining one is harmless to drop, but aliases and fixed
+/// addresses are names and addresses clients may rely on.
+fn networks(service: &str, map: &Map, diags: &mut Diagnostics) {
+    const NAMES: [&str; 5] = ["aliases", "ipv4_address", "ipv6_address", "link_local_ips", "mac_address"];
+    let Some(networks) = map.get("networks").and_then(Node::as_map) else { return };
+    for network in &networks.entries {
+        let Some(settings) = network.value.as_map() else { continue };
+        for entry in settings.entries.iter().filter(|e| NAMES.contains(&e.key.as_str())) {
+            diags.push(
+                Diagnostic::new(
+                    Code::UnsupportedKey,
+                    format!(
+                        "`networks.{}.{}` of service `{service}` has no Kubernetes translation",
+                        network.key, entry.key
+                    ),
+                )
+                .at(entry.key_span, "ignored")
+                .help("clients reach the service by its service name; add a Service of your own for another name"),
+            );
+        }
+    }
 }
 
 /// Deployments always restart containers; say so when Compose asked for something else.
@@ -113,6 +141,35 @@ fn restart(service: &str, map: &Map, diags: &mut Diagnostics) {
     );
 }
 
+/// `deploy` settings below the top level that have no effect on the Deployment.
+fn nested(service: &str, key: &str, node: &Node, diags: &mut Diagnostics) {
+    let Some(map) = node.as_map() else { return };
+    let ignored: &[&str] = match key {
+        "update_config" => &["failure_action", "max_failure_ratio"],
+        "restart_policy" => &["delay", "max_attempts", "window"],
+        _ => &[],
+    };
+    let mut found: Vec<(String, Span)> = Vec::new();
+    for entry in map.entries.iter().filter(|e| ignored.contains(&e.key.as_str())) {
+        found.push((format!("{key}.{}", entry.key), entry.key_span));
+    }
+    if key == "resources" {
+        for (part, skip) in [("limits", &["pids"][..]), ("reservations", &["devices", "generic_resources"][..])] {
+            let Some(inner) = map.get(part).and_then(Node::as_map) else { continue };
+            for entry in inner.entries.iter().filter(|e| skip.contains(&e.key.as_str())) {
+                found.push((format!("resources.{part}.{}", entry.key), entry.key_span));
+            }
+        }
+    }
+    for (path, span) in found {
+        diags.push(
+            Diagnostic::new(Code::UnsupportedKey, format!("`deploy.{path}` is not translated (service `{service}`)"))
+                .at(span, "not translated")
+                .help("Kubernetes has no such Deployment setting; see docs/mapping.md"),
+        );
+    }
+}
+
 fn deploy(service: &str, map: &Map, diags: &mut Diagnostics) {
     let Some(deploy) = map.get("deploy").and_then(Node::as_map) else { return };
     for entry in &deploy.entries {
@@ -125,7 +182,16 @@ fn deploy(service: &str, map: &Map, diags: &mut Diagnostics) {
             ("rollback_config", _) => {
                 "`deploy.rollback_config` is not translated; roll back with `kubectl rollout undo`"
             }
-            _ => continue,
+            ("mode", Value::Str(mode)) if mode.ends_with("-job") => {
+                "a `deploy.mode` job becomes a Deployment that restarts it forever; run it as a Kubernetes Job"
+            }
+            ("labels", Value::Map(l)) if !l.entries.is_empty() => {
+                "`deploy.labels` (labels of the swarm service) are not translated"
+            }
+            _ => {
+                nested(service, &entry.key, &entry.value, diags);
+                continue;
+            }
         };
         diags.push(
             Diagnostic::new(Code::UnsupportedKey, format!("{message} (service `{service}`)"))

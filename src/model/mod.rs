@@ -62,6 +62,8 @@ pub struct Service {
     /// Compose `labels` (service labels); emitted as pod template annotations, never as
     /// selector labels.
     pub labels: BTreeMap<String, String>,
+    /// Kubernetes `imagePullPolicy` (`Always`, `IfNotPresent`, `Never`) from `pull_policy`.
+    pub pull_policy: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
