@@ -97,7 +97,8 @@ fn selectors_ports_and_probes_line_up() {
         }
         for object in &objects {
             if let Object::Service(service) = object {
-                let deployment = deployments.get(object.name()).unwrap_or_else(|| panic!("{name}: service without deployment"));
+                let deployment =
+                    deployments.get(object.name()).unwrap_or_else(|| panic!("{name}: service without deployment"));
                 check_service(&name, service, deployment);
             }
         }
@@ -125,9 +126,14 @@ fn check_deployment(fixture: &str, deployment: &Deployment) {
         unique.dedup();
         assert_eq!(unique.len(), names.len(), "{fixture}: duplicate port names");
         for port in &names {
-            assert!(port.len() <= 15 && port.chars().any(|c| c.is_ascii_lowercase()), "{fixture}: bad port name {port}");
+            assert!(
+                port.len() <= 15 && port.chars().any(|c| c.is_ascii_lowercase()),
+                "{fixture}: bad port name {port}"
+            );
         }
-        for probe in [&container.readiness_probe, &container.liveness_probe, &container.startup_probe].into_iter().flatten() {
+        for probe in
+            [&container.readiness_probe, &container.liveness_probe, &container.startup_probe].into_iter().flatten()
+        {
             let command = probe.exec.as_ref().and_then(|e| e.command.as_ref()).expect("exec probe");
             assert!(!command.is_empty() && !command[0].starts_with("CMD"), "{fixture}: probe command {command:?}");
         }

@@ -57,11 +57,7 @@ fn pipeline(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -
 /// Diagnostics one per line, with the repository path replaced so snapshots are stable.
 pub fn short(diags: Diagnostics, sources: &Sources) -> String {
     let root = root().display().to_string();
-    diags
-        .sorted()
-        .iter()
-        .map(|d| render::short(d, sources).replace(&root, "[ROOT]") + "\n")
-        .collect()
+    diags.sorted().iter().map(|d| render::short(d, sources).replace(&root, "[ROOT]") + "\n").collect()
 }
 
 /// Every fixture directory (those with a compose.yaml) under `fixtures/<group>`.
