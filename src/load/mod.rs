@@ -76,6 +76,7 @@ pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -
     let mut root = merged?;
     let name = project_name(options, &environment, &root, &directory, diags);
     let profiles = active_profiles(options, &environment);
+    unused_profiles(options, &root, &profiles, diags);
     let disabled = apply_profiles(&mut root, &profiles);
     Some(Project { name, directory, files, root, environment, profiles, disabled })
 }
@@ -326,6 +327,41 @@ fn active_profiles(options: &Options, environment: &Environment) -> Vec<String> 
     profiles.sort();
     profiles.dedup();
     profiles
+}
+
+/// Warns about active profiles that no service lists: usually a typo, which would
+/// otherwise silently leave the services the user wanted out of the output.
+fn unused_profiles(options: &Options, root: &Node, active: &[String], diags: &mut Diagnostics) {
+    let mut used: Vec<&str> = services_map(root)
+        .map(|services| {
+            services
+                .entries
+                .iter()
+                .filter_map(|e| e.value.as_map()?.get("profiles")?.as_seq())
+                .flatten()
+                .filter_map(Node::as_str)
+                .collect()
+        })
+        .unwrap_or_default();
+    used.sort_unstable();
+    used.dedup();
+    let origin = if options.profiles.is_empty() { "COMPOSE_PROFILES" } else { "--profile" };
+    for profile in active.iter().filter(|p| *p != "*" && !used.contains(&p.as_str())) {
+        let close = used
+            .iter()
+            .map(|u| (strsim::jaro_winkler(profile, u), *u))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let help = match (close, used.is_empty()) {
+            (Some((_, close)), _) => format!("did you mean `{close}`?"),
+            (None, true) => "no service in this project has `profiles`".to_string(),
+            (None, false) => format!("the profiles services use are: {}", used.join(", ")),
+        };
+        diags.push(
+            Diagnostic::new(Code::UnknownProfile, format!("profile `{profile}` (from {origin}) is used by no service"))
+                .help(help),
+        );
+    }
 }
 
 /// Drops services whose profiles are all inactive. `*` activates every profile.
