@@ -17,6 +17,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Print the resolved compose project (interpolated, merged, normalized).
     Config(ConfigArgs),
+    /// Explain a diagnostic code: what it means, a failing example and the fix.
+    Explain(ExplainArgs),
 }
 
 /// How to find and read the compose project; shared by every command.
@@ -63,6 +65,16 @@ pub struct ConfigArgs {
     pub project: ProjectArgs,
     #[arg(long, value_enum, default_value_t = OutputFormat::Yaml)]
     pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The code's id (`K101`, any case) or name (`unknown-key`).
+    #[arg(value_name = "CODE", required_unless_present = "list", conflicts_with = "list")]
+    pub code: Option<String>,
+    /// List every code with its severity and summary.
+    #[arg(long)]
+    pub list: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod config;
+pub mod explain;
 
 use std::io::{IsTerminal, Write};
 
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Build(args) => build::run(&args),
         Command::Config(args) => config::run(&args),
+        Command::Explain(args) => explain::run(&args),
     }
 }
 
