@@ -19,6 +19,8 @@ pub enum Command {
     Config(ConfigArgs),
     /// Report every problem in compose files and Dockerfiles; writes nothing.
     Check(CheckArgs),
+    /// Explain a diagnostic code: what it means, a failing example and the fix.
+    Explain(ExplainArgs),
 }
 
 /// How to find and read the compose project; shared by every command.
@@ -98,6 +100,16 @@ pub enum DiagnosticFormat {
     Github,
     /// SARIF 2.1.0, for code-scanning uploads.
     Sarif,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The code's id (`K101`, any case) or name (`unknown-key`).
+    #[arg(value_name = "CODE", required_unless_present = "list", conflicts_with = "list")]
+    pub code: Option<String>,
+    /// List every code with its severity and summary.
+    #[arg(long)]
+    pub list: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -105,9 +105,10 @@ impl Sources {
     }
 }
 
-/// Paths under the working directory are shown relative to it, like compilers do.
-fn display_path(path: &Path) -> String {
+/// Paths under the working directory are shown relative to it, like compilers do; used
+/// for file names in diagnostics' messages too.
+pub fn display_path(path: &Path) -> String {
     let cwd = std::env::current_dir().ok();
     let shown = cwd.as_deref().and_then(|cwd| path.strip_prefix(cwd).ok()).unwrap_or(path);
-    shown.display().to_string()
+    if shown.as_os_str().is_empty() { ".".to_string() } else { shown.display().to_string() }
 }

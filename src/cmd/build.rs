@@ -1,5 +1,7 @@
 //! `kompile build`: compose project → Kubernetes manifests.
 
+use std::path::Path;
+
 use super::{INPUT_ERRORS, SUCCESS, load_and_check, print, report};
 use crate::cli::{BuildArgs, OutputFormat};
 use crate::diag::{Code, Diagnostic, Diagnostics};
@@ -54,16 +56,19 @@ fn write(args: &BuildArgs, objects: &[emit::Object], diags: &mut Diagnostics) ->
     match render::write_dir(objects, dir) {
         Ok(_) => SUCCESS,
         Err(error) => {
-            let reason = if error.kind() == std::io::ErrorKind::AlreadyExists {
-                "it has files kompile did not write; nothing was changed".to_string()
-            } else {
-                format!("{error}; nothing was changed")
-            };
-            diags.push(
-                Diagnostic::new(Code::WriteFailed, format!("cannot write {}: {reason}", dir.display()))
-                    .help("choose an empty or new directory, or one that kompile wrote before"),
-            );
+            diags.push(write_failed(dir, &error));
             INPUT_ERRORS
         }
     }
+}
+
+/// The diagnostic for an `--out-dir` that could not be written.
+pub fn write_failed(dir: &Path, error: &std::io::Error) -> Diagnostic {
+    let reason = if error.kind() == std::io::ErrorKind::AlreadyExists {
+        "it has files kompile did not write; nothing was changed".to_string()
+    } else {
+        format!("{error}; nothing was changed")
+    };
+    Diagnostic::new(Code::WriteFailed, format!("cannot write {}: {reason}", dir.display()))
+        .help("choose an empty or new directory, or one that kompile wrote before")
 }

@@ -4,6 +4,7 @@
 pub mod build;
 pub mod check;
 pub mod config;
+pub mod explain;
 
 use std::io::{IsTerminal, Write};
 
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Build(args) => build::run(&args),
         Command::Config(args) => config::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Explain(args) => explain::run(&args),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Diagnostics: every problem kompile reports, with a stable code, a place and help.
 
 mod codes;
+pub mod explain;
 pub mod levels;
 pub mod render;
 

@@ -175,7 +175,7 @@ pub fn to_bool(node: &mut Node, diags: &mut Diagnostics) {
     };
     match parsed {
         Some(b) => node.value = Value::Bool(b),
-        None => diags.push(wrong_type(node, "true or false")),
+        None => diags.push(wrong_type(node, "true or false").help("write `true` or `false`")),
     }
 }
 
@@ -527,9 +527,12 @@ fn env_file(item: &Node, cx: &mut Context<'_>) -> Option<Node> {
     if !path.is_file() {
         if required {
             cx.diags.push(
-                Diagnostic::new(Code::MissingFile, format!("env file {} does not exist", path.display()))
-                    .at(item.span, "not found")
-                    .help("create the file, fix the path, or mark it `required: false`"),
+                Diagnostic::new(
+                    Code::MissingFile,
+                    format!("env file {} does not exist", crate::source::display_path(&path)),
+                )
+                .at(item.span, "not found")
+                .help("create the file, fix the path, or mark it `required: false`"),
             );
         }
         return None;

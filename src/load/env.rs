@@ -51,29 +51,32 @@ impl Environment {
     }
 
     /// Interpolates every string value (never keys) in place. Spans stay those of the
-    /// original scalars, so later problems still point at what the user wrote.
-    pub fn interpolate_tree(&self, node: &mut Node, diags: &mut Diagnostics) {
+    /// original scalars, so later problems still point at what the user wrote. `source`
+    /// is the text of the file the tree was parsed from.
+    pub fn interpolate_tree(&self, node: &mut Node, source: &str, diags: &mut Diagnostics) {
         match &mut node.value {
             Value::Str(text) if interpolate::has_variables(text) => {
-                if let Some(value) = self.interpolate(text, node.span, diags) {
+                let written = source.get(node.span.range()).unwrap_or_default();
+                if let Some(value) = self.interpolate(text, node.span, written, diags) {
                     *text = value;
                 }
             }
-            Value::Seq(items) => items.iter_mut().for_each(|item| self.interpolate_tree(item, diags)),
-            Value::Map(map) => map.entries.iter_mut().for_each(|e| self.interpolate_tree(&mut e.value, diags)),
+            Value::Seq(items) => items.iter_mut().for_each(|item| self.interpolate_tree(item, source, diags)),
+            Value::Map(map) => map.entries.iter_mut().for_each(|e| self.interpolate_tree(&mut e.value, source, diags)),
             _ => {}
         }
     }
 
-    /// One string; reports problems at `span` and returns `None` on errors.
-    pub fn interpolate(&self, text: &str, span: Span, diags: &mut Diagnostics) -> Option<String> {
+    /// One string; reports problems at `span`, whose source text is `written` ("" when
+    /// unknown), and returns `None` on errors.
+    pub fn interpolate(&self, text: &str, span: Span, written: &str, diags: &mut Diagnostics) -> Option<String> {
         let lookup = |name: &str| self.vars.get(name).cloned();
         match interpolate::interpolate(text, &lookup) {
             Ok(done) => {
                 for (name, at) in done.unset {
                     diags.push(
                         Diagnostic::new(Code::UnsetVariable, format!("variable `{name}` is not set; using \"\""))
-                            .at(inner_span(span, text, at), "unset")
+                            .at(inner_span(span, written, text, at), "unset")
                             .help(format!("set {name} in the environment or .env, or write ${{{name}:-default}}")),
                     );
                 }
@@ -83,7 +86,7 @@ impl Environment {
                 let shown = if message.is_empty() { format!("required variable `{name}` is not set") } else { message };
                 diags.push(
                     Diagnostic::new(Code::InterpolationRequired, shown)
-                        .at(inner_span(span, text, at), format!("`{name}` is required here"))
+                        .at(inner_span(span, written, text, at), format!("`{name}` is required here"))
                         .help(format!("set {name} in the environment or in .env")),
                 );
                 None
@@ -91,7 +94,7 @@ impl Environment {
             Err(InterpolationError::Syntax { message, at }) => {
                 diags.push(
                     Diagnostic::new(Code::InterpolationSyntax, format!("invalid interpolation: {message}"))
-                        .at(inner_span(span, text, at), "here")
+                        .at(inner_span(span, written, text, at), "in this expression")
                         .help("write `$$` for a literal `$`"),
                 );
                 None
@@ -101,10 +104,19 @@ impl Environment {
 }
 
 /// Narrows a scalar's span to the part of its text at `at`, when the scalar is written
-/// verbatim in the file (plain, one line); otherwise the whole scalar is the best place.
-fn inner_span(span: Span, text: &str, at: std::ops::Range<usize>) -> Span {
-    let len = (span.end - span.start) as usize;
-    if len == text.len() { span.sub(at) } else { span }
+/// verbatim in the file (plain, or quoted without escapes); otherwise the whole scalar is
+/// the best place.
+fn inner_span(span: Span, written: &str, text: &str, at: std::ops::Range<usize>) -> Span {
+    if written == text {
+        return span.sub(at);
+    }
+    let quoted = ['"', '\''].into_iter().any(|q| {
+        written.len() == text.len() + 2
+            && written.starts_with(q)
+            && written.ends_with(q)
+            && written[1..written.len() - 1] == *text
+    });
+    if quoted { span.sub(at.start + 1..at.end + 1) } else { span }
 }
 
 /// Reads a `.env`-format file into `(key, value)` pairs; bare keys take the environment's

@@ -50,25 +50,30 @@ fn resolve_service(
     };
     let Some(extends) = service.as_map().and_then(|m| m.get("extends")) else { return Some(service.clone()) };
     let key = (file.to_path_buf(), name.to_string());
-    if stack.contains(&key) {
-        let chain: Vec<&str> = stack.iter().map(|(_, s)| s.as_str()).collect();
-        loader.diags.push(
-            Diagnostic::new(
-                Code::ExtendsCycle,
-                format!("services extend each other in a cycle: {} → {name}", chain.join(" → ")),
-            )
-            .at(extends.span, "extends back into the cycle")
-            .help("break the cycle: one of these services must not extend the others"),
-        );
+    if let Some(start) = stack.iter().position(|k| *k == key) {
+        let mut members = stack[start..].to_vec();
+        members.sort();
+        if !loader.extends_cycles.contains(&members) {
+            loader.extends_cycles.push(members);
+            let chain: Vec<&str> = stack[start..].iter().map(|(_, s)| s.as_str()).collect();
+            loader.diags.push(
+                Diagnostic::new(
+                    Code::ExtendsCycle,
+                    format!("services extend each other in a cycle: {} → {name}", chain.join(" → ")),
+                )
+                .at(reference, "extends back into the cycle")
+                .help("break the cycle: one of these services must not extend the others"),
+            );
+        }
         return None;
     }
     let (base_name, base_span, base_file) = parse_extends(extends, loader)?;
     stack.push(key);
     let base = match base_file {
         None => resolve_service(&base_name, base_span, services, file, loader, stack),
-        Some(other) => {
+        Some((other, named_at)) => {
             let dir = other.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-            let (_, tree) = loader.load_file(&other, &dir)?;
+            let (_, tree) = loader.load_file(&other, &dir, named_at)?;
             let other_services = services_map(&tree).cloned().unwrap_or_default();
             resolve_service(&base_name, base_span, &other_services, &other, loader, stack)
         }
@@ -85,8 +90,12 @@ fn resolve_service(
     Some(merge::merge_service(base, own))
 }
 
-/// `extends: name` or `extends: {service, file}` → (service, its span, other file).
-fn parse_extends(node: &Node, loader: &mut Loader<'_>) -> Option<(String, Span, Option<PathBuf>)> {
+/// A file named in a compose file, and where it is named.
+type FileRef = (PathBuf, Span);
+
+/// `extends: name` or `extends: {service, file}` → (service, its span, other file and
+/// where it is named).
+fn parse_extends(node: &Node, loader: &mut Loader<'_>) -> Option<(String, Span, Option<FileRef>)> {
     match &node.value {
         Value::Str(name) => Some((name.clone(), node.span, None)),
         Value::Map(map) => {
@@ -98,9 +107,9 @@ fn parse_extends(node: &Node, loader: &mut Loader<'_>) -> Option<(String, Span, 
                 );
                 return None;
             };
-            let file = map.get("file").and_then(Node::as_str).map(|f| {
+            let file = map.get("file").and_then(|n| Some((n.as_str()?, n.span))).map(|(f, span)| {
                 let base = loader.sources.get(node.span.file).and_then(|s| s.path.parent().map(Path::to_path_buf));
-                base.unwrap_or_default().join(f)
+                (base.unwrap_or_default().join(f), span)
             });
             Some((service.0, service.1, file))
         }

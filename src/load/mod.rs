@@ -21,7 +21,7 @@ pub use env::Environment;
 use node::{Map, Node, Value};
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::source::{FileId, Sources, Span};
+use crate::source::{FileId, Sources, Span, display_path};
 
 /// The names `docker compose` looks for, in its order of preference.
 const DEFAULT_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
@@ -67,11 +67,11 @@ pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -
     // Compose files may use `${COMPOSE_PROJECT_NAME}`; it holds the final name.
     let mut environment = shell_and_dotenv.clone();
     environment.set("COMPOSE_PROJECT_NAME", &name);
-    let mut loader = Loader { sources, diags, environment: &environment, depth: 0 };
+    let mut loader = Loader { sources, diags, environment: &environment, depth: 0, extends_cycles: Vec::new() };
     let mut merged: Option<Node> = None;
     let mut files = Vec::new();
     for path in &paths {
-        let Some((file, tree)) = loader.load_file(path, &directory) else { continue };
+        let Some((file, tree)) = loader.load_file(path, &directory, Span::NONE) else { continue };
         files.push(file);
         merged = Some(match merged {
             None => tree,
@@ -85,6 +85,7 @@ pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -
         name = project_name(options, &shell_and_dotenv, Some(late), &directory, diags);
     }
     let profiles = active_profiles(options, &environment);
+    unused_profiles(options, &root, &profiles, diags);
     let disabled = apply_profiles(&mut root, &profiles);
     Some(Project { name, directory, files, root, environment, profiles, disabled })
 }
@@ -95,31 +96,37 @@ struct Loader<'a> {
     environment: &'a Environment,
     /// `include` nesting, bounded so a self-including file cannot loop.
     depth: usize,
+    /// `extends` cycles already reported (their services, sorted): each is found once from
+    /// every service on it, and reported once.
+    extends_cycles: Vec<Vec<(PathBuf, String)>>,
 }
 
 impl Loader<'_> {
     /// One compose file, canonical, with its includes and extends resolved. Relative paths
     /// in it resolve against `base_dir` (the project directory, as Compose does for
     /// override files too).
-    fn load_file(&mut self, path: &Path, base_dir: &Path) -> Option<(FileId, Node)> {
+    /// `from` is where another file names this one (`include`, `extends.file`), so a
+    /// file that cannot be read is reported there; `Span::NONE` for files from the
+    /// command line.
+    fn load_file(&mut self, path: &Path, base_dir: &Path, from: Span) -> Option<(FileId, Node)> {
         if self.depth >= 16 {
             self.diags.push(
                 Diagnostic::new(
                     Code::IncludeFailed,
-                    format!("{} is loaded through more than 16 levels of include or extends", path.display()),
+                    format!("{} is loaded through more than 16 levels of include or extends", display_path(path)),
                 )
                 .help("a file probably includes or extends itself"),
             );
             return None;
         }
         self.depth += 1;
-        let loaded = self.load_file_inner(path, base_dir);
+        let loaded = self.load_file_inner(path, base_dir, from);
         self.depth -= 1;
         loaded
     }
 
-    fn load_file_inner(&mut self, path: &Path, base_dir: &Path) -> Option<(FileId, Node)> {
-        let (file, text) = read_source(path, self.sources, self.diags)?;
+    fn load_file_inner(&mut self, path: &Path, base_dir: &Path, from: Span) -> Option<(FileId, Node)> {
+        let (file, text) = read_source_from(path, from, self.sources, self.diags)?;
         let mut tree = match yaml::parse(file, &text) {
             Ok(tree) => tree,
             Err(diagnostic) => {
@@ -135,7 +142,7 @@ impl Loader<'_> {
             );
             return None;
         }
-        self.environment.interpolate_tree(&mut tree, self.diags);
+        self.environment.interpolate_tree(&mut tree, &text, self.diags);
         self.include(&mut tree, base_dir);
         canonical::canonicalize(&mut tree, base_dir, self.environment, self.sources, self.diags);
         extends::resolve(&mut tree, path, self);
@@ -154,11 +161,15 @@ impl Loader<'_> {
         for item in items {
             for (path, span) in include_paths(item, base_dir) {
                 let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| base_dir.to_path_buf());
-                let loaded = self.load_file(&path, &dir);
+                let before = self.diags.items().len();
+                let loaded = self.load_file(&path, &dir, span);
+                // A file that cannot be read is already reported at this entry.
+                let unreadable = self.diags.items()[before..].iter().any(|d| d.code == Code::ReadFailed);
                 match loaded {
                     Some((_, included)) => merge::add_included(tree, included, span, self.diags),
+                    None if unreadable => {}
                     None => self.diags.push(
-                        Diagnostic::new(Code::IncludeFailed, format!("could not include {}", path.display()))
+                        Diagnostic::new(Code::IncludeFailed, format!("could not include {}", display_path(&path)))
                             .at(span, "included here"),
                     ),
                 }
@@ -187,11 +198,21 @@ pub(crate) fn wrong_type(node: &Node, expected: &str) -> Diagnostic {
 
 /// Reads a file as UTF-8 text and registers it; every failure is a diagnostic.
 pub fn read_source(path: &Path, sources: &mut Sources, diags: &mut Diagnostics) -> Option<(FileId, String)> {
+    read_source_from(path, Span::NONE, sources, diags)
+}
+
+/// [`read_source`] for a file named at `from` in another file, where a read failure points.
+pub fn read_source_from(
+    path: &Path,
+    from: Span,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Option<(FileId, String)> {
     let bytes = if path == Path::new("-") { read_stdin() } else { read_bounded(path) };
     let bytes = match bytes {
         Ok(bytes) => bytes,
         Err(error) => {
-            diags.push(read_failed(path, &error));
+            diags.push(read_failed(path, &error, from));
             return None;
         }
     };
@@ -206,7 +227,7 @@ pub fn read_source(path: &Path, sources: &mut Sources, diags: &mut Diagnostics) 
             let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
             let file = sources.add(path, text);
             diags.push(
-                Diagnostic::new(Code::NotText, format!("{} is not UTF-8 text", path.display()))
+                Diagnostic::new(Code::NotText, format!("{} is not UTF-8 text", display_path(path)))
                     .at(Span::new(file, at, at + 1), format!("invalid byte at offset {at}"))
                     .help("save the file as UTF-8; binary files cannot be compose files"),
             );
@@ -233,14 +254,20 @@ fn read_stdin() -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn read_failed(path: &Path, error: &std::io::Error) -> Diagnostic {
-    let reason = match error.kind() {
-        std::io::ErrorKind::NotFound => "it does not exist".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => error.to_string(),
+fn read_failed(path: &Path, error: &std::io::Error, from: Span) -> Diagnostic {
+    let (reason, label) = match error.kind() {
+        std::io::ErrorKind::NotFound => ("it does not exist".to_string(), "no such file".to_string()),
+        std::io::ErrorKind::PermissionDenied => ("permission denied".to_string(), "permission denied".to_string()),
+        _ => (error.to_string(), "cannot be read".to_string()),
     };
-    Diagnostic::new(Code::ReadFailed, format!("cannot read {}: {reason}", path.display()))
-        .help("check the path; relative paths start at the project directory")
+    let help = if from.is_none() {
+        "check the path; relative paths start at the current directory"
+    } else {
+        "check the path; it is relative to the directory of the file that names it"
+    };
+    Diagnostic::new(Code::ReadFailed, format!("cannot read {}: {reason}", display_path(path)))
+        .at(from, label)
+        .help(help)
 }
 
 /// `-f` files, else `COMPOSE_FILE`, else the default names in the working directory or the
@@ -332,7 +359,7 @@ fn name_in_files(paths: &[PathBuf], environment: &Environment) -> Option<String>
         let Some(raw) = node.scalar_text() else { continue };
         // Problems in the file are reported when it is loaded for real.
         let mut ignored = Diagnostics::default();
-        name = environment.interpolate(&raw, node.span, &mut ignored).or(name);
+        name = environment.interpolate(&raw, node.span, "", &mut ignored).or(name);
     }
     name
 }
@@ -353,6 +380,41 @@ fn active_profiles(options: &Options, environment: &Environment) -> Vec<String> 
     profiles.sort();
     profiles.dedup();
     profiles
+}
+
+/// Warns about active profiles that no service lists: usually a typo, which would
+/// otherwise silently leave the services the user wanted out of the output.
+fn unused_profiles(options: &Options, root: &Node, active: &[String], diags: &mut Diagnostics) {
+    let mut used: Vec<&str> = services_map(root)
+        .map(|services| {
+            services
+                .entries
+                .iter()
+                .filter_map(|e| e.value.as_map()?.get("profiles")?.as_seq())
+                .flatten()
+                .filter_map(Node::as_str)
+                .collect()
+        })
+        .unwrap_or_default();
+    used.sort_unstable();
+    used.dedup();
+    let origin = if options.profiles.is_empty() { "COMPOSE_PROFILES" } else { "--profile" };
+    for profile in active.iter().filter(|p| *p != "*" && !used.contains(&p.as_str())) {
+        let close = used
+            .iter()
+            .map(|u| (strsim::jaro_winkler(profile, u), *u))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let help = match (close, used.is_empty()) {
+            (Some((_, close)), _) => format!("did you mean `{close}`?"),
+            (None, true) => "no service in this project has `profiles`".to_string(),
+            (None, false) => format!("the profiles services use are: {}", used.join(", ")),
+        };
+        diags.push(
+            Diagnostic::new(Code::UnknownProfile, format!("profile `{profile}` (from {origin}) is used by no service"))
+                .help(help),
+        );
+    }
 }
 
 /// Drops services whose profiles are all inactive. `*` activates every profile.

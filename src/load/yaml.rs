@@ -69,10 +69,19 @@ impl<'a> Builder<'a> {
 
     fn scan_error(&self, error: &ScanError) -> Diagnostic {
         let at = self.byte(error.marker().index());
-        let end = self.text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
         let info = error.info();
+        // At the end of the file there is nothing to underline: point at the last thing
+        // written instead, which is what was left unfinished.
+        let content_end = self.text.trim_end().len();
+        let (at, label) = if at >= content_end && content_end > 0 {
+            let last = self.text[..content_end].chars().next_back().map_or(1, char::len_utf8);
+            (content_end - last, "the file ends after this")
+        } else {
+            (at, "here")
+        };
+        let end = self.text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
         let mut diagnostic = Diagnostic::new(Code::YamlSyntax, format!("YAML syntax error: {info}"))
-            .at(Span::new(self.file, at, end), "here");
+            .at(Span::new(self.file, at, end), label);
         if info.contains("tab") || self.text[..at].ends_with('\t') {
             diagnostic = diagnostic.help("YAML indentation must use spaces, not tabs");
         } else {

@@ -57,7 +57,14 @@ impl<'a> Namer<'a> {
                     format!("{} `{name}` and `{first}` both become `{label}` in Kubernetes", self.what),
                 )
                 .at(span, format!("becomes `{label}`"))
-                .also(*first_span, format!("`{first}` also becomes `{label}`"))
+                .also(
+                    *first_span,
+                    if *first == label {
+                        format!("already `{label}`")
+                    } else {
+                        format!("`{first}` also becomes `{label}`")
+                    },
+                )
                 .help("rename one of them so their names differ in more than case and punctuation"),
             );
             return None;

@@ -323,9 +323,15 @@ impl<'a> Storage<'a> {
                 Ok(bytes) => Some(bytes),
                 Err(_) => {
                     diags.push(
-                        Diagnostic::new(Code::MissingFile, format!("`{name}` reads {path}, which cannot be read"))
-                            .at(file.span, "file not found")
-                            .help("create the file or fix the path; it is relative to the compose file"),
+                        Diagnostic::new(
+                            Code::MissingFile,
+                            format!(
+                                "`{name}` reads {}, which cannot be read",
+                                crate::source::display_path(Path::new(path))
+                            ),
+                        )
+                        .at(file.span, "file not found")
+                        .help("create the file or fix the path; it is relative to the compose file"),
                     );
                     None
                 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use kompile::diag::{Diagnostics, render};
+use kompile::diag::{Diagnostic, Diagnostics, render};
 use kompile::emit::Object;
 use kompile::load::Options;
 use kompile::lower::{self, Settings};
@@ -29,6 +29,35 @@ pub fn options(dir: &Path) -> Options {
         }
     }
     Options { files, shell: shell(), working_dir: root(), ..Options::default() }
+}
+
+/// Options for a diagnostics fixture: its compose.yaml like [`options`], or, for a directory
+/// without one, a search for a compose file starting there.
+pub fn fixture_options(dir: &Path) -> Options {
+    if dir.join("compose.yaml").is_file() {
+        return options(dir);
+    }
+    Options { project_directory: Some(dir.to_path_buf()), shell: shell(), working_dir: root(), ..Options::default() }
+}
+
+/// The diagnostics of the build pipeline, sorted, with the sources they point into.
+pub fn diagnose(options: &Options) -> (Vec<Diagnostic>, Sources) {
+    let mut sources = Sources::default();
+    let mut diags = Diagnostics::default();
+    pipeline(options, &mut sources, &mut diags);
+    (diags.sorted(), sources)
+}
+
+/// A diagnostic with `from` replaced by `to` in its message, labels and help, so paths in
+/// the text do not depend on where the repository is.
+pub fn replace_in(diagnostic: &Diagnostic, from: &str, to: &str) -> Diagnostic {
+    let mut out = diagnostic.clone();
+    out.message = out.message.replace(from, to);
+    for label in out.primary.iter_mut().chain(out.secondary.iter_mut()) {
+        label.text = label.text.replace(from, to);
+    }
+    out.help = out.help.map(|h| h.replace(from, to));
+    out
 }
 
 pub struct Compiled {

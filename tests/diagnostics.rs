@@ -1,0 +1,155 @@
+//! The diagnostic catalog: every code has a page in docs/codes/, a fixture in
+//! fixtures/diagnostics/ that raises it, and a snapshot of how it renders (human, short and
+//! JSON). A new code without all three fails here.
+
+mod support;
+
+use std::path::PathBuf;
+
+use kompile::diag::{Code, Diagnostic, render};
+use kompile::source::Sources;
+
+fn page(code: Code) -> PathBuf {
+    support::root().join("docs/codes").join(format!("{}.md", code.id()))
+}
+
+fn fixture(code: Code) -> PathBuf {
+    support::root().join("fixtures/diagnostics").join(code.id())
+}
+
+/// Codes that only the CLI raises, with an input the pipeline cannot see (an output
+/// directory); tested through the binary in tests/cli.rs and below by hand.
+const CLI_ONLY: &[Code] = &[Code::WriteFailed];
+
+#[test]
+fn every_code_has_a_page() {
+    let mut problems = Vec::new();
+    for &code in Code::ALL {
+        let path = page(code);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let title = format!("# {} {}", code.id(), code.name());
+                if text.lines().next() != Some(title.as_str()) {
+                    problems.push(format!("{}: the first line must be `{title}`", path.display()));
+                }
+            }
+            Err(error) => problems.push(format!("{}: {error}", path.display())),
+        }
+    }
+    assert!(problems.is_empty(), "pages missing or wrong:\n{}", problems.join("\n"));
+}
+
+/// The "kompile prints" part of each page is what kompile prints for the fixture, run in the
+/// fixture's directory (shown as /home/me/shop where the message names it).
+#[test]
+fn pages_show_what_kompile_prints() {
+    let root = support::root().display().to_string();
+    let mut problems = Vec::new();
+    for &code in Code::ALL {
+        if CLI_ONLY.contains(&code) {
+            continue;
+        }
+        let text = std::fs::read_to_string(page(code)).unwrap_or_default();
+        let (diagnostics, sources) = support::diagnose(&support::fixture_options(&fixture(code)));
+        for diagnostic in diagnostics.iter().filter(|d| d.code == code) {
+            let line = render::short(&support::replace_in(diagnostic, &root, "[ROOT]"), &sources)
+                .replace(&format!("[ROOT]/fixtures/diagnostics/{}", code.id()), "/home/me/shop")
+                .replace(&format!("fixtures/diagnostics/{}/", code.id()), "");
+            if !text.contains(&line) {
+                problems.push(format!("{}.md does not show: {line}", code.id()));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_index_links_every_page() {
+    let index = std::fs::read_to_string(support::root().join("docs/codes/README.md")).unwrap_or_default();
+    let missing: Vec<&str> =
+        Code::ALL.iter().map(|c| c.id()).filter(|id| !index.contains(&format!("]({id}.md)"))).collect();
+    assert!(missing.is_empty(), "docs/codes/README.md does not link: {missing:?}");
+}
+
+#[test]
+fn every_code_has_a_fixture_that_raises_it() {
+    let mut problems = Vec::new();
+    for &code in Code::ALL {
+        let dir = fixture(code);
+        if !dir.is_dir() {
+            problems.push(format!("{}: no fixture", dir.display()));
+            continue;
+        }
+        if CLI_ONLY.contains(&code) {
+            continue;
+        }
+        let (diagnostics, sources) = support::diagnose(&support::fixture_options(&dir));
+        if !diagnostics.iter().any(|d| d.code == code) {
+            let got: Vec<String> = diagnostics.iter().map(|d| render::short(d, &sources)).collect();
+            problems.push(format!("{}: does not raise {}; got {got:#?}", dir.display(), code.id()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn rendered_diagnostics_match_snapshots() {
+    for &code in Code::ALL {
+        if CLI_ONLY.contains(&code) {
+            continue;
+        }
+        let (diagnostics, sources) = support::diagnose(&support::fixture_options(&fixture(code)));
+        let root = support::root().display().to_string();
+        let ours: Vec<Diagnostic> =
+            diagnostics.iter().filter(|d| d.code == code).map(|d| support::replace_in(d, &root, "[ROOT]")).collect();
+        assert_rendering(code, &ours, &sources);
+    }
+}
+
+/// K007: the real `--out-dir` writer refuses a directory with someone else's files.
+#[test]
+fn write_failed_renders() {
+    let compiled = support::compile(&support::fixture_options(&fixture(Code::WriteFailed)));
+    let objects = compiled.objects.unwrap_or_else(|| panic!("the K007 fixture must compile: {}", compiled.diagnostics));
+    let scratch = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let out = scratch.path().join("k8s");
+    std::fs::create_dir(&out).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(out.join("notes.txt"), "mine\n").unwrap_or_else(|e| panic!("{e}"));
+    let error = match kompile::render::write_dir(&objects, &out) {
+        Ok(_) => panic!("write_dir replaced a directory with foreign files"),
+        Err(error) => error,
+    };
+    let diagnostic = kompile::cmd::build::write_failed(&out, &error);
+    let diagnostic = support::replace_in(&diagnostic, &scratch.path().display().to_string(), "[TEMP]");
+    assert_rendering(Code::WriteFailed, &[diagnostic], &Sources::default());
+}
+
+fn assert_rendering(code: Code, diagnostics: &[Diagnostic], sources: &Sources) {
+    assert!(!diagnostics.is_empty(), "{} raised nothing", code.id());
+    let human: String = diagnostics.iter().map(|d| render::human(d, sources, false, 80)).collect();
+    let short: String = diagnostics.iter().map(|d| render::short(d, sources) + "\n").collect();
+    let json: Vec<serde_json::Value> = diagnostics.iter().map(|d| render::json_value(d, sources)).collect();
+    let json = serde_json::to_string_pretty(&json).unwrap_or_default();
+    let text = format!("# human\n{human}\n# short\n{short}\n# json\n{json}\n");
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!(format!("diagnostic-{}", code.id()), text);
+    });
+    // Even when insta is told to accept everything, a code must end up with a snapshot.
+    let stored = support::root().join("snapshots").join(format!("diagnostic-{}.snap", code.id()));
+    assert!(stored.is_file(), "{} has no snapshot", stored.display());
+}
+
+#[test]
+fn snapshots_belong_to_codes() {
+    let ids: Vec<&str> = Code::ALL.iter().map(|c| c.id()).collect();
+    let stale: Vec<String> = std::fs::read_dir(support::root().join("snapshots"))
+        .map(|entries| entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|name| {
+            let id = name.strip_prefix("diagnostic-").and_then(|n| n.strip_suffix(".snap"));
+            id.is_some_and(|id| !ids.contains(&id))
+        })
+        .collect();
+    assert!(stale.is_empty(), "snapshots for codes that do not exist: {stale:?}");
+}
