@@ -134,7 +134,8 @@ fn cycles(services: &Map, diags: &mut Diagnostics) {
         .iter()
         .map(|e| {
             let deps = e.value.as_map().and_then(|m| m.get("depends_on")).and_then(Node::as_map);
-            let list = deps.map(|d| d.entries.iter().map(|d| (d.key.as_str(), d.key_span)).collect()).unwrap_or_default();
+            let list =
+                deps.map(|d| d.entries.iter().map(|d| (d.key.as_str(), d.key_span)).collect()).unwrap_or_default();
             (e.key.as_str(), list)
         })
         .collect();
@@ -165,9 +166,12 @@ fn visit<'a>(
                 let mut cycle: Vec<&str> = path[start..].to_vec();
                 cycle.push(next);
                 diags.push(
-                    Diagnostic::new(Code::DependencyCycle, format!("`depends_on` forms a cycle: {}", cycle.join(" → ")))
-                        .at(*span, "closes the cycle")
-                        .help("remove one of these dependencies; Compose could never start them in order"),
+                    Diagnostic::new(
+                        Code::DependencyCycle,
+                        format!("`depends_on` forms a cycle: {}", cycle.join(" → ")),
+                    )
+                    .at(*span, "closes the cycle")
+                    .help("remove one of these dependencies; Compose could never start them in order"),
                 );
             }
             Some(_) => {}

@@ -1,8 +1,12 @@
 //! Turning diagnostics into text: `human` (miette's graphical report), `short` and `json`.
 
 use std::fmt;
+use std::sync::Arc;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, NamedSource, SourceCode,
+    SourceSpan, SpanContents,
+};
 use serde::Serialize;
 
 use super::{Diagnostic, Label, Severity};
@@ -13,14 +17,14 @@ struct Report<'a> {
     diagnostic: &'a Diagnostic,
     /// Labels in the primary file; labels in other files become related reports.
     labels: Vec<&'a Label>,
-    source: Option<NamedSource<String>>,
+    source: Option<NamedSource<Text>>,
     related: Vec<Related<'a>>,
 }
 
 /// A secondary place in another file, shown under the main report.
 struct Related<'a> {
     label: &'a Label,
-    source: NamedSource<String>,
+    source: NamedSource<Text>,
 }
 
 impl<'a> Report<'a> {
@@ -37,9 +41,57 @@ impl<'a> Report<'a> {
     }
 }
 
-fn named_source(sources: &Sources, label: &Label) -> Option<NamedSource<String>> {
+fn named_source(sources: &Sources, label: &Label) -> Option<NamedSource<Text>> {
     let file = sources.get(label.span.file)?;
-    Some(NamedSource::new(file.display.clone(), file.text.to_string()).with_language("yaml"))
+    let text = Text { text: file.text.clone(), line_starts: file.line_starts().cloned() };
+    Some(NamedSource::new(file.display.clone(), text).with_language("yaml"))
+}
+
+/// A file's text for miette, shared rather than copied per diagnostic.
+///
+/// miette's own `SourceCode for str` scans from the start of the file on every call, which
+/// made reports on large projects quadratic (hundreds of warnings × megabytes of YAML). With
+/// the line index this hands miette only the text from a few lines above the span onwards
+/// and shifts the result back: miette's scan is the same from any line start, except that
+/// offsets and line numbers are relative to where it began.
+#[derive(Debug)]
+struct Text {
+    text: Arc<str>,
+    /// `None` when miette's notion of lines differs from the index (lone `\r`): scan it all.
+    line_starts: Option<Arc<[u32]>>,
+}
+
+impl SourceCode for Text {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let whole = self.text.as_bytes();
+        let Some(starts) = &self.line_starts else {
+            return whole.read_span(span, context_lines_before, context_lines_after);
+        };
+        // Lines that start at or before the span (the first always starts at 0): begin
+        // `context_lines_before` lines above the span's line, so miette sees every context
+        // line it would have seen from the top of the file.
+        let above = starts.partition_point(|&s| s as usize <= span.offset()) - 1;
+        let first = above.saturating_sub(context_lines_before);
+        let base = starts[first] as usize;
+        if base == 0 {
+            return whole.read_span(span, context_lines_before, context_lines_after);
+        }
+        let local = SourceSpan::new((span.offset() - base).into(), span.len());
+        let inner = whole[base..].read_span(&local, context_lines_before, context_lines_after)?;
+        let shifted = SourceSpan::new((inner.span().offset() + base).into(), inner.span().len());
+        Ok(Box::new(MietteSpanContents::new(
+            inner.data(),
+            shifted,
+            inner.line() + first,
+            inner.column(),
+            inner.line_count() + first,
+        )))
+    }
 }
 
 fn labeled(label: &Label, primary: bool) -> LabeledSpan {

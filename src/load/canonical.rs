@@ -81,9 +81,8 @@ pub fn drop_unknown_keys(map: &mut Map, known: &'static [&'static str], place: &
     map.entries.retain(|entry| {
         let keep = known.contains(&entry.key.as_str()) || entry.key.starts_with("x-");
         if !keep {
-            let mut diagnostic =
-                Diagnostic::new(Code::UnknownKey, format!("unknown key `{}` {place}", entry.key))
-                    .at(entry.key_span, "not a Compose key; ignored");
+            let mut diagnostic = Diagnostic::new(Code::UnknownKey, format!("unknown key `{}` {place}", entry.key))
+                .at(entry.key_span, "not a Compose key; ignored");
             diagnostic = match schema::suggest(&entry.key, known) {
                 Some(close) => diagnostic.help(format!("did you mean `{close}`?")),
                 None => diagnostic.help("remove it, or prefix it with `x-` to keep it as an extension"),

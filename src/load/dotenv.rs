@@ -66,10 +66,7 @@ impl std::fmt::Display for DotenvError {
 impl std::error::Error for DotenvError {}
 
 /// `lookup` resolves variables not defined earlier in the same file (the caller passes the shell environment etc.).
-pub fn parse(
-    text: &str,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<Vec<EnvEntry>, DotenvError> {
+pub fn parse(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Vec<EnvEntry>, DotenvError> {
     let mut pos = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let mut entries: Vec<EnvEntry> = Vec::new();
     let mut defined: HashMap<String, String> = HashMap::new();
@@ -104,21 +101,13 @@ fn parse_line(
     let body_start = end - body.len();
     let Some(separator) = body.find(['=', ':']) else {
         let key = parse_key(body, start..end)?;
-        let entry = EnvEntry {
-            key,
-            value: None,
-            span: start..end,
-        };
+        let entry = EnvEntry { key, value: None, span: start..end };
         return Ok((Some(entry), next_line(text, end)));
     };
     let key = parse_key(&body[..separator], start..end)?;
     let value_start = body_start + separator + 1;
     let (value, value_end) = parse_value(text, value_start, start, resolve)?;
-    let entry = EnvEntry {
-        key,
-        value: Some(value),
-        span: start..value_end,
-    };
+    let entry = EnvEntry { key, value: Some(value), span: start..value_end };
     Ok((Some(entry), next_line(text, value_end)))
 }
 
@@ -129,11 +118,7 @@ fn is_blank(c: char) -> bool {
 /// End of the line containing `from`, excluding the `\n` and a CR before it.
 fn line_end(text: &str, from: usize) -> usize {
     let newline = text[from..].find('\n').map_or(text.len(), |i| from + i);
-    if newline > from && text[..newline].ends_with('\r') {
-        newline - 1
-    } else {
-        newline
-    }
+    if newline > from && text[..newline].ends_with('\r') { newline - 1 } else { newline }
 }
 
 /// Start of the line after the one ending at `end` (as given by [`line_end`]).
@@ -159,9 +144,7 @@ fn parse_key(raw: &str, span: Range<usize>) -> Result<String, DotenvError> {
     let message = if key.is_empty() {
         "missing variable name before `=`".to_owned()
     } else {
-        format!(
-            "invalid variable name {key:?}: names cannot be empty or contain spaces, `$`, `/`, `,`, quotes or `{{`"
-        )
+        format!("invalid variable name {key:?}: names cannot be empty or contain spaces, `$`, `/`, `,`, quotes or `{{`")
     };
     Err(DotenvError { message, span })
 }
@@ -272,11 +255,7 @@ fn push_escape(out: &mut String, escaped: char) {
     out.push_str(replacement);
 }
 
-fn expand(
-    raw: &str,
-    resolve: &dyn Fn(&str) -> Option<String>,
-    span: Range<usize>,
-) -> Result<String, DotenvError> {
+fn expand(raw: &str, resolve: &dyn Fn(&str) -> Option<String>, span: Range<usize>) -> Result<String, DotenvError> {
     match interpolate(raw, resolve) {
         Ok(done) => Ok(done.value),
         Err(err) => {
@@ -317,10 +296,7 @@ mod tests {
 
     /// (key, value) pairs, for tests that do not look at spans.
     fn pairs(text: &str) -> Vec<(String, Option<String>)> {
-        entries(text)
-            .into_iter()
-            .map(|e| (e.key, e.value))
-            .collect()
+        entries(text).into_iter().map(|e| (e.key, e.value)).collect()
     }
 
     fn one(text: &str) -> Option<String> {
@@ -393,10 +369,7 @@ mod tests {
 
     #[test]
     fn single_quotes_are_literal() {
-        assert_eq!(
-            one("A='x $SHELL_VAR ${A} \\n'"),
-            Some("x $SHELL_VAR ${A} \\n".into())
-        );
+        assert_eq!(one("A='x $SHELL_VAR ${A} \\n'"), Some("x $SHELL_VAR ${A} \\n".into()));
         assert_eq!(one("A='a\\'b'"), Some("a'b".into()));
         assert_eq!(one("A='a\\\\b'"), Some("a\\\\b".into()));
         assert_eq!(one("A='${'"), Some("${".into()));
@@ -407,10 +380,7 @@ mod tests {
         let text = r#"A="x\ny\tz\rw\\v\"q\$r\a\b\f\v\x41\u00e9\/\'""#;
         let expected = "x\ny\tz\rw\\v\"q$r\u{7}\u{8}\u{c}\u{b}\\x41\\u00e9\\/\\'";
         assert_eq!(one(text), Some(expected.into()));
-        assert_eq!(
-            one(r#"A="${SHELL_VAR}\${SHELL_VAR}""#),
-            Some("from-shell${SHELL_VAR}".into())
-        );
+        assert_eq!(one(r#"A="${SHELL_VAR}\${SHELL_VAR}""#), Some("from-shell${SHELL_VAR}".into()));
         assert_eq!(one(r#"A="\\$SHELL_VAR""#), Some("\\from-shell".into()));
         assert_eq!(one("A=\" sp \""), Some(" sp ".into()));
     }
@@ -424,34 +394,21 @@ mod tests {
     #[test]
     fn variable_values_are_not_unescaped() {
         let lookup = |name: &str| (name == "X").then(|| r"p\nq".to_owned());
-        let found =
-            parse("A=\"${X}\"\nB=$X", &lookup).map(|e| e.into_iter().map(|e| e.value).collect());
+        let found = parse("A=\"${X}\"\nB=$X", &lookup).map(|e| e.into_iter().map(|e| e.value).collect());
         assert_eq!(found, Ok(vec![Some(r"p\nq".into()), Some(r"p\nq".into())]));
     }
 
     #[test]
     fn interpolation_and_dollar_escapes() {
         let text = "A=$$x\nB=\"$$x\"\nC=${MISSING:-d}\nD=$MISSING\nE=${EMPTY-d}";
-        let expected = vec![
-            kv("A", "$x"),
-            kv("B", "$x"),
-            kv("C", "d"),
-            kv("D", ""),
-            kv("E", ""),
-        ];
+        let expected = vec![kv("A", "$x"), kv("B", "$x"), kv("C", "d"), kv("D", ""), kv("E", "")];
         assert_eq!(pairs(text), expected);
     }
 
     #[test]
     fn earlier_lines_are_used_when_lookup_has_nothing() {
         let text = "X=1\nX=2\nY=$X\nZ=\"${X}\"\nW='$X'";
-        let expected = vec![
-            kv("X", "1"),
-            kv("X", "2"),
-            kv("Y", "2"),
-            kv("Z", "2"),
-            kv("W", "$X"),
-        ];
+        let expected = vec![kv("X", "1"), kv("X", "2"), kv("Y", "2"), kv("Z", "2"), kv("W", "$X")];
         assert_eq!(pairs(text), expected);
         // A later definition does not help an earlier line.
         assert_eq!(pairs("Y=$X\nX=1")[0], kv("Y", ""));
@@ -461,26 +418,15 @@ mod tests {
     fn lookup_wins_over_earlier_lines() {
         // Checked with compose: the shell value is used for expansion, but
         // the entry keeps the file's value.
-        assert_eq!(
-            pairs("A=file\nB=$A"),
-            vec![kv("A", "file"), kv("B", "shell-a")]
-        );
+        assert_eq!(pairs("A=file\nB=$A"), vec![kv("A", "file"), kv("B", "shell-a")]);
     }
 
     #[test]
     fn bare_key_does_not_define_for_later_lines() {
         let found = parse("C\nD=$C", &no_env);
         let expected = vec![
-            EnvEntry {
-                key: "C".into(),
-                value: None,
-                span: 0..1,
-            },
-            EnvEntry {
-                key: "D".into(),
-                value: Some(String::new()),
-                span: 2..6,
-            },
+            EnvEntry { key: "C".into(), value: None, span: 0..1 },
+            EnvEntry { key: "D".into(), value: Some(String::new()), span: 2..6 },
         ];
         assert_eq!(found, Ok(expected));
     }
@@ -508,12 +454,7 @@ mod tests {
     #[test]
     fn crlf_line_endings() {
         let text = "A=1\r\n#c\r\nB\r\nC=\"m\r\nl\"\r\nD='x'\r\n";
-        let expected = vec![
-            kv("A", "1"),
-            ("B".into(), None),
-            kv("C", "m\r\nl"),
-            kv("D", "x"),
-        ];
+        let expected = vec![kv("A", "1"), ("B".into(), None), kv("C", "m\r\nl"), kv("D", "x")];
         assert_eq!(pairs(text), expected);
         let spans: Vec<_> = entries(text).into_iter().map(|e| e.span).collect();
         assert_eq!(spans, vec![0..3, 9..10, 12..20, 22..27]);
@@ -523,26 +464,15 @@ mod tests {
     fn byte_order_mark_is_skipped() {
         let found = entries("\u{feff}A=1\nB=2");
         let expected = vec![
-            EnvEntry {
-                key: "A".into(),
-                value: Some("1".into()),
-                span: 3..6,
-            },
-            EnvEntry {
-                key: "B".into(),
-                value: Some("2".into()),
-                span: 7..10,
-            },
+            EnvEntry { key: "A".into(), value: Some("1".into()), span: 3..6 },
+            EnvEntry { key: "B".into(), value: Some("2".into()), span: 7..10 },
         ];
         assert_eq!(found, expected);
     }
 
     #[test]
     fn keys_with_dots_and_dashes() {
-        assert_eq!(
-            pairs("A-B=x\nA.B=y\n_a=z"),
-            vec![kv("A-B", "x"), kv("A.B", "y"), kv("_a", "z")]
-        );
+        assert_eq!(pairs("A-B=x\nA.B=y\n_a=z"), vec![kv("A-B", "x"), kv("A.B", "y"), kv("_a", "z")]);
     }
 
     #[test]
@@ -573,26 +503,16 @@ mod tests {
     #[test]
     fn interpolation_errors() {
         let err = error("X=1\nA=${MISSING:?err}\n");
-        assert_eq!(
-            err.message,
-            "required variable MISSING is missing a value: err"
-        );
+        assert_eq!(err.message, "required variable MISSING is missing a value: err");
         assert_eq!(err.span, 4..21);
         assert_eq!(error("A=${").span, 0..4);
         assert_eq!(error("A=\"${\"").span, 0..6);
-        assert!(
-            error("A=${B:-x")
-                .message
-                .starts_with("invalid interpolation")
-        );
+        assert!(error("A=${B:-x").message.starts_with("invalid interpolation"));
     }
 
     #[test]
     fn never_panics_on_odd_input() {
-        let samples = [
-            "\"", "'", "A=\"", "A='", "A=\"\\", "\u{feff}", "\r", "\r\n", "A=\r", "\n\n=", ":",
-            "export ",
-        ];
+        let samples = ["\"", "'", "A=\"", "A='", "A=\"\\", "\u{feff}", "\r", "\r\n", "A=\r", "\n\n=", ":", "export "];
         for sample in samples {
             let _ = parse(sample, &shell);
         }

@@ -53,9 +53,12 @@ fn resolve_service(
     if stack.contains(&key) {
         let chain: Vec<&str> = stack.iter().map(|(_, s)| s.as_str()).collect();
         loader.diags.push(
-            Diagnostic::new(Code::ExtendsCycle, format!("services extend each other in a cycle: {} → {name}", chain.join(" → ")))
-                .at(extends.span, "extends back into the cycle")
-                .help("break the cycle: one of these services must not extend the others"),
+            Diagnostic::new(
+                Code::ExtendsCycle,
+                format!("services extend each other in a cycle: {} → {name}", chain.join(" → ")),
+            )
+            .at(extends.span, "extends back into the cycle")
+            .help("break the cycle: one of these services must not extend the others"),
         );
         return None;
     }

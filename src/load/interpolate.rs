@@ -36,11 +36,7 @@ pub struct Interpolated {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InterpolationError {
     /// `${VAR:?msg}` / `${VAR?msg}` with VAR unset (or empty for `:?`). `message` is the (interpolated) msg text, may be empty.
-    Required {
-        name: String,
-        message: String,
-        at: Offsets,
-    },
+    Required { name: String, message: String, at: Offsets },
     /// Malformed expression, e.g. `${`, `${VAR`, `${1abc}`, `${VAR:x}`; `message` explains in plain English.
     Syntax { message: String, at: Offsets },
 }
@@ -69,21 +65,10 @@ pub fn has_variables(input: &str) -> bool {
 
 /// Substitutes variables in `input`, resolving names through `lookup`
 /// (`None` means unset, `Some("")` means set but empty).
-pub fn interpolate(
-    input: &str,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<Interpolated, InterpolationError> {
-    let mut parser = Parser {
-        input,
-        pos: 0,
-        lookup,
-        unset: Vec::new(),
-    };
+pub fn interpolate(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Interpolated, InterpolationError> {
+    let mut parser = Parser { input, pos: 0, lookup, unset: Vec::new() };
     let value = parser.text(None)?;
-    Ok(Interpolated {
-        value,
-        unset: parser.unset,
-    })
+    Ok(Interpolated { value, unset: parser.unset })
 }
 
 /// The operator after the name inside `${NAME...}`.
@@ -127,11 +112,7 @@ impl Parser<'_> {
         }
     }
 
-    fn end_of_input(
-        &self,
-        open: Option<(usize, usize)>,
-        out: String,
-    ) -> Result<String, InterpolationError> {
+    fn end_of_input(&self, open: Option<(usize, usize)>, out: String) -> Result<String, InterpolationError> {
         match open {
             None => Ok(out),
             Some((start, _)) => Err(unclosed(start, self.input.len())),
@@ -141,9 +122,7 @@ impl Parser<'_> {
     /// Copies bytes that need no work; stops at `$`, at `}` when nested, or at the end.
     fn copy_plain(&mut self, out: &mut String, nested: bool) {
         let rest = &self.input[self.pos..];
-        let stop = rest
-            .find(|c| c == '$' || (nested && c == '}'))
-            .unwrap_or(rest.len());
+        let stop = rest.find(|c| c == '$' || (nested && c == '}')).unwrap_or(rest.len());
         out.push_str(&rest[..stop]);
         self.pos += stop;
     }
@@ -216,11 +195,7 @@ impl Parser<'_> {
             Operator::Alternative if present => Ok(argument),
             Operator::Alternative => Ok(String::new()),
             Operator::Required if present => Ok(value.unwrap_or_default()),
-            Operator::Required => Err(InterpolationError::Required {
-                name,
-                message: argument,
-                at: start..self.pos,
-            }),
+            Operator::Required => Err(InterpolationError::Required { name, message: argument, at: start..self.pos }),
         }
     }
 
@@ -267,19 +242,13 @@ impl Parser<'_> {
 
     /// End offset of the character starting at `offset` (or `offset` at the input end).
     fn char_end(&self, offset: usize) -> usize {
-        let next = self
-            .input
-            .get(offset..)
-            .and_then(|rest| rest.chars().next());
+        let next = self.input.get(offset..).and_then(|rest| rest.chars().next());
         next.map_or(offset, |c| offset + c.len_utf8())
     }
 }
 
 fn syntax(message: &str, at: Offsets) -> InterpolationError {
-    InterpolationError::Syntax {
-        message: message.to_owned(),
-        at,
-    }
+    InterpolationError::Syntax { message: message.to_owned(), at }
 }
 
 fn unclosed(start: usize, end: usize) -> InterpolationError {
@@ -357,10 +326,7 @@ mod tests {
     #[test]
     fn unset_is_empty_and_reported() {
         let done = interpolate("a $U_1 ${V} $E", &env);
-        let expected = Interpolated {
-            value: "a   ".into(),
-            unset: vec![("U_1".into(), 2..6), ("V".into(), 7..11)],
-        };
+        let expected = Interpolated { value: "a   ".into(), unset: vec![("U_1".into(), 2..6), ("V".into(), 7..11)] };
         assert_eq!(done, Ok(expected));
     }
 
@@ -408,22 +374,13 @@ mod tests {
     fn required_message_is_interpolated() {
         assert_eq!(required("${U?$B}").1, "bee");
         assert_eq!(required("${U?${V:-q}}").1, "q");
-        assert_eq!(
-            required("${U?a${V?inner}b}"),
-            ("V".into(), "inner".into(), 5..15)
-        );
+        assert_eq!(required("${U?a${V?inner}b}"), ("V".into(), "inner".into(), 5..15));
     }
 
     #[test]
     fn error_display() {
-        assert_eq!(
-            error("${U:?boom}").to_string(),
-            "required variable U is missing a value: boom"
-        );
-        assert_eq!(
-            error("${U?}").to_string(),
-            "required variable U is missing a value"
-        );
+        assert_eq!(error("${U:?boom}").to_string(), "required variable U is missing a value: boom");
+        assert_eq!(error("${U?}").to_string(), "required variable U is missing a value");
     }
 
     #[test]
@@ -440,10 +397,7 @@ mod tests {
     fn nested_expressions_are_evaluated_eagerly() {
         // Compose warns about V even though the default is not used.
         let done = interpolate("${A:-$V}", &env);
-        let expected = Interpolated {
-            value: "apple".into(),
-            unset: vec![("V".into(), 5..7)],
-        };
+        let expected = Interpolated { value: "apple".into(), unset: vec![("V".into(), 5..7)] };
         assert_eq!(done, Ok(expected));
         assert_eq!(required("${X:-${U:?boom}}").0, "U");
         assert_eq!(required("${U:+${V:?boom}}").0, "V");
@@ -504,11 +458,7 @@ mod tests {
     fn depth_limit() {
         let ok = format!("{}x{}", "${U:-".repeat(MAX_DEPTH), "}".repeat(MAX_DEPTH));
         assert_eq!(value(&ok), "x");
-        let deep = format!(
-            "{}x{}",
-            "${U:-".repeat(MAX_DEPTH + 1),
-            "}".repeat(MAX_DEPTH + 1)
-        );
+        let deep = format!("{}x{}", "${U:-".repeat(MAX_DEPTH + 1), "}".repeat(MAX_DEPTH + 1));
         let start = 5 * MAX_DEPTH;
         assert_eq!(syntax_at(&deep), start..start + 2);
         // Far deeper than the limit must still fail cleanly, not overflow.
@@ -524,18 +474,7 @@ mod tests {
 
     #[test]
     fn never_panics_on_odd_input() {
-        let samples = [
-            "$",
-            "${",
-            "${:",
-            "${A:",
-            "${A:-",
-            "}",
-            "$}",
-            "${A-$",
-            "$\u{1F600}",
-            "${\u{1F600}}",
-        ];
+        let samples = ["$", "${", "${:", "${A:", "${A:-", "}", "$}", "${A-$", "$\u{1F600}", "${\u{1F600}}"];
         for sample in samples {
             let _ = interpolate(sample, &env);
         }

@@ -95,8 +95,11 @@ impl Loader<'_> {
     fn load_file(&mut self, path: &Path, base_dir: &Path) -> Option<(FileId, Node)> {
         if self.depth >= 16 {
             self.diags.push(
-                Diagnostic::new(Code::IncludeFailed, format!("{} is loaded through more than 16 levels of include or extends", path.display()))
-                    .help("a file probably includes or extends itself"),
+                Diagnostic::new(
+                    Code::IncludeFailed,
+                    format!("{} is loaded through more than 16 levels of include or extends", path.display()),
+                )
+                .help("a file probably includes or extends itself"),
             );
             return None;
         }
@@ -241,7 +244,8 @@ fn compose_files(options: &Options, diags: &mut Diagnostics) -> Option<Vec<PathB
         let separator = options.shell.get("COMPOSE_PATH_SEPARATOR").and_then(|s| s.chars().next()).unwrap_or(':');
         return Some(list.split(separator).map(|f| absolute(&options.working_dir, Path::new(f))).collect());
     }
-    let start = options.project_directory.as_deref().map_or(options.working_dir.clone(), |d| absolute(&options.working_dir, d));
+    let start =
+        options.project_directory.as_deref().map_or(options.working_dir.clone(), |d| absolute(&options.working_dir, d));
     for dir in start.ancestors() {
         if let Some(found) = DEFAULT_FILES.iter().map(|n| dir.join(n)).find(|p| p.is_file()) {
             let mut files = vec![found.clone()];

@@ -9,8 +9,7 @@ use crate::load::canonical::ports::parse_expose;
 use crate::load::node::{Map, Node, Value};
 use crate::load::units;
 use crate::model::{
-    EnvFromConfigMap, EnvVar, Healthcheck, Port, ProbeCommand, Protocol, Resources, Service, UpdateOrder,
-    UpdatePolicy,
+    EnvFromConfigMap, EnvVar, Healthcheck, Port, ProbeCommand, Protocol, Resources, Service, UpdateOrder, UpdatePolicy,
 };
 use crate::source::Span;
 
@@ -53,11 +52,16 @@ impl Lowering<'_, '_> {
             self.diags.push(
                 Diagnostic::new(
                     Code::RolloutDowntime,
-                    format!("service `{}` mounts ReadWriteOnce volume `{volume}`: updates stop the old pod first", self.name),
+                    format!(
+                        "service `{}` mounts ReadWriteOnce volume `{volume}`: updates stop the old pod first",
+                        self.name
+                    ),
                 )
                 .at(at, "has downtime on every update")
-                .help("a ReadWriteOnce claim attaches to one node at a time, so kompile uses the Recreate strategy; \
-                       set `x-kompile: {access_mode: ReadWriteMany}` on the volume if your storage supports it"),
+                .help(
+                    "a ReadWriteOnce claim attaches to one node at a time, so kompile uses the Recreate strategy; \
+                       set `x-kompile: {access_mode: ReadWriteMany}` on the volume if your storage supports it",
+                ),
             );
         }
         Service {
@@ -107,9 +111,12 @@ impl Lowering<'_, '_> {
         }
         if let Some(build) = self.get("build") {
             self.diags.push(
-                Diagnostic::new(Code::BuildNeedsImage, format!("service `{}` is built but has no image name", self.name))
-                    .at(build.span, "built here")
-                    .help("add `image: registry.example.com/team/name:tag` so the cluster can pull what you push"),
+                Diagnostic::new(
+                    Code::BuildNeedsImage,
+                    format!("service `{}` is built but has no image name", self.name),
+                )
+                .at(build.span, "built here")
+                .help("add `image: registry.example.com/team/name:tag` so the cluster can pull what you push"),
             );
         }
         String::new()
@@ -151,9 +158,12 @@ impl Lowering<'_, '_> {
         if uid.parse::<u32>().is_err() {
             let span = self.get("user").map_or(Span::NONE, |n| n.span);
             self.diags.push(
-                Diagnostic::new(Code::NamedUser, format!("user `{user}` is a name; Kubernetes can only enforce numeric users"))
-                    .at(span, "runAsUser needs a number")
-                    .help("use the numeric id (e.g. `1000` or `1000:1000`) so the pod can run with runAsNonRoot"),
+                Diagnostic::new(
+                    Code::NamedUser,
+                    format!("user `{user}` is a name; Kubernetes can only enforce numeric users"),
+                )
+                .at(span, "runAsUser needs a number")
+                .help("use the numeric id (e.g. `1000` or `1000:1000`) so the pod can run with runAsNonRoot"),
             );
         }
         Some(user)
@@ -221,7 +231,10 @@ impl Lowering<'_, '_> {
         let message = if replicas == 1 {
             format!("`stop-first` with one replica takes service `{}` to zero ready pods on every update", self.name)
         } else {
-            format!("`stop-first` with parallelism {parallelism} stops all {replicas} replicas of `{}` at once", self.name)
+            format!(
+                "`stop-first` with parallelism {parallelism} stops all {replicas} replicas of `{}` at once",
+                self.name
+            )
         };
         self.diags.push(
             Diagnostic::new(Code::RolloutDowntime, message)

@@ -83,9 +83,12 @@ impl<'a> Storage<'a> {
             }
             other => {
                 diags.push(
-                    Diagnostic::new(Code::UnsupportedKey, format!("volumes of type `{}` have no Kubernetes translation", other.unwrap_or("?")))
-                        .at(item.span, "skipped")
-                        .help("use a named volume, a bind mount of project files, or tmpfs"),
+                    Diagnostic::new(
+                        Code::UnsupportedKey,
+                        format!("volumes of type `{}` have no Kubernetes translation", other.unwrap_or("?")),
+                    )
+                    .at(item.span, "skipped")
+                    .help("use a named volume, a bind mount of project files, or tmpfs"),
                 );
                 return None;
             }
@@ -136,9 +139,12 @@ impl<'a> Storage<'a> {
         let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let name = self.unique_config_name(&format!("{k8s_name}-{}", dns_label(&base)));
         diags.push(
-            Diagnostic::new(Code::ProjectFiles, format!("`{base}` is shipped as ConfigMap `{name}`, mounted at {target}"))
-                .at(span, "copied into a ConfigMap")
-                .help("the files are copied at build time and mounted read-only: rebuild and apply after editing them"),
+            Diagnostic::new(
+                Code::ProjectFiles,
+                format!("`{base}` is shipped as ConfigMap `{name}`, mounted at {target}"),
+            )
+            .at(span, "copied into a ConfigMap")
+            .help("the files are copied at build time and mounted read-only: rebuild and apply after editing them"),
         );
         let sub_path = single.then(|| data.keys().next().cloned()).flatten();
         self.project_files.push(Config { name: source.to_string(), k8s_name: name.clone(), data });
@@ -149,7 +155,10 @@ impl<'a> Storage<'a> {
         let taken = |n: &str| self.project_files.iter().any(|c| c.k8s_name == n);
         let wanted: String = wanted.chars().take(58).collect();
         let wanted = wanted.trim_end_matches('-').to_string();
-        (1..).map(|i| if i == 1 { wanted.clone() } else { format!("{wanted}-{i}") }).find(|n| !taken(n)).unwrap_or(wanted)
+        (1..)
+            .map(|i| if i == 1 { wanted.clone() } else { format!("{wanted}-{i}") })
+            .find(|n| !taken(n))
+            .unwrap_or(wanted)
     }
 
     /// A service's secret or config reference → a one-file mount.
@@ -177,7 +186,12 @@ impl<'a> Storage<'a> {
     pub fn read_write_once_volume(&self, mounts: &[Mount]) -> Option<String> {
         mounts.iter().find_map(|m| match &m.source {
             MountSource::Volume { k8s_name } => {
-                let (name, _) = self.volumes.entries.iter().map(|e| (e.key.as_str(), &e.value)).find(|(n, _)| self.claim_name(n) == *k8s_name)?;
+                let (name, _) = self
+                    .volumes
+                    .entries
+                    .iter()
+                    .map(|e| (e.key.as_str(), &e.value))
+                    .find(|(n, _)| self.claim_name(n) == *k8s_name)?;
                 (self.access_mode(name) == AccessMode::ReadWriteOnce).then(|| name.to_string())
             }
             _ => None,
@@ -211,7 +225,8 @@ impl<'a> Storage<'a> {
         let mut out = Vec::new();
         for (name, users) in &self.volume_users {
             let Some(entry) = self.volumes.entry(name) else { continue };
-            let external = entry.value.as_map().and_then(|d| d.get("external")).is_some_and(|e| e.value == Value::Bool(true));
+            let external =
+                entry.value.as_map().and_then(|d| d.get("external")).is_some_and(|e| e.value == Value::Bool(true));
             let access_mode = self.access_mode(name);
             let replicas: u32 = services.iter().filter(|s| users.contains(&s.name)).map(|s| s.replicas).sum();
             if access_mode == AccessMode::ReadWriteOnce && (users.len() > 1 || replicas > 1) {

@@ -7,18 +7,51 @@ use crate::load::node::{Map, Node, Value};
 /// Keys that lower translates, or that are deliberately without effect on Kubernetes
 /// (see docs/mapping.md for why each is harmless to drop).
 const TRANSLATED: &[&str] = &[
-    "build", "cap_add", "cap_drop", "command", "configs", "cpus", "depends_on", "deploy", "entrypoint",
-    "env_file", "environment", "expose", "healthcheck", "image", "labels", "mem_limit", "mem_reservation",
-    "networks", "ports", "privileged", "profiles", "read_only", "restart", "scale", "secrets",
-    "stdin_open", "stop_grace_period", "tmpfs", "tty", "user", "volumes", "working_dir", "container_name",
-    "hostname", "pull_policy", "stop_signal",
+    "build",
+    "cap_add",
+    "cap_drop",
+    "command",
+    "configs",
+    "cpus",
+    "depends_on",
+    "deploy",
+    "entrypoint",
+    "env_file",
+    "environment",
+    "expose",
+    "healthcheck",
+    "image",
+    "labels",
+    "mem_limit",
+    "mem_reservation",
+    "networks",
+    "ports",
+    "privileged",
+    "profiles",
+    "read_only",
+    "restart",
+    "scale",
+    "secrets",
+    "stdin_open",
+    "stop_grace_period",
+    "tmpfs",
+    "tty",
+    "user",
+    "volumes",
+    "working_dir",
+    "container_name",
+    "hostname",
+    "pull_policy",
+    "stop_signal",
 ];
 
 /// What to tell the user about a key kompile cannot translate.
 fn advice(key: &str) -> &'static str {
     match key {
         "network_mode" => "Kubernetes pods share one flat network; containers of one pod share localhost",
-        "devices" | "device_cgroup_rules" | "gpus" => "request devices through a device plugin and resource limits instead",
+        "devices" | "device_cgroup_rules" | "gpus" => {
+            "request devices through a device plugin and resource limits instead"
+        }
         "pid" | "ipc" | "uts" | "userns_mode" | "cgroup" | "cgroup_parent" => {
             "namespaces are set per pod in Kubernetes; add them with a kustomize patch if you need them"
         }
@@ -44,9 +77,12 @@ pub fn report(service: &str, map: &Map, diags: &mut Diagnostics) {
             continue;
         }
         diags.push(
-            Diagnostic::new(Code::UnsupportedKey, format!("`{key}` of service `{service}` has no Kubernetes translation"))
-                .at(entry.key_span, "ignored")
-                .help(advice(key)),
+            Diagnostic::new(
+                Code::UnsupportedKey,
+                format!("`{key}` of service `{service}` has no Kubernetes translation"),
+            )
+            .at(entry.key_span, "ignored")
+            .help(advice(key)),
         );
     }
     restart(service, map, diags);
@@ -68,9 +104,12 @@ fn restart(service: &str, map: &Map, diags: &mut Diagnostics) {
         _ => return,
     };
     diags.push(
-        Diagnostic::new(Code::RestartPolicy, format!("service `{service}` asks for restart `{value}`, but a Deployment always restarts"))
-            .at(node.span, "becomes `restartPolicy: Always`")
-            .help("for a one-off task, run it as a Kubernetes Job instead of a compose service"),
+        Diagnostic::new(
+            Code::RestartPolicy,
+            format!("service `{service}` asks for restart `{value}`, but a Deployment always restarts"),
+        )
+        .at(node.span, "becomes `restartPolicy: Always`")
+        .help("for a one-off task, run it as a Kubernetes Job instead of a compose service"),
     );
 }
 
@@ -78,10 +117,14 @@ fn deploy(service: &str, map: &Map, diags: &mut Diagnostics) {
     let Some(deploy) = map.get("deploy").and_then(Node::as_map) else { return };
     for entry in &deploy.entries {
         let message = match (entry.key.as_str(), &entry.value.value) {
-            ("mode", Value::Str(mode)) if mode == "global" => "`deploy.mode: global` (one per node) becomes a Deployment",
+            ("mode", Value::Str(mode)) if mode == "global" => {
+                "`deploy.mode: global` (one per node) becomes a Deployment"
+            }
             ("placement", Value::Map(p)) if !p.entries.is_empty() => "`deploy.placement` is not translated",
             ("endpoint_mode", _) => "`deploy.endpoint_mode` is not translated",
-            ("rollback_config", _) => "`deploy.rollback_config` is not translated; roll back with `kubectl rollout undo`",
+            ("rollback_config", _) => {
+                "`deploy.rollback_config` is not translated; roll back with `kubectl rollout undo`"
+            }
             _ => continue,
         };
         diags.push(

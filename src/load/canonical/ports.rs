@@ -80,7 +80,9 @@ fn long_port(mut map: Map, span: Span, cx: &mut Context<'_>) -> Option<Node> {
     };
     let text = target_node.scalar_text().unwrap_or_default();
     match parse_port_number(&text) {
-        Ok(target) => map.insert("target", target_node.span, Node::new(Value::Int(i64::from(target)), target_node.span)),
+        Ok(target) => {
+            map.insert("target", target_node.span, Node::new(Value::Int(i64::from(target)), target_node.span))
+        }
         Err(reason) => {
             cx.diags.push(invalid_port(&text, &reason, target_node.span));
             return None;
@@ -133,7 +135,8 @@ pub fn parse_short(text: &str) -> Result<Vec<LongPort>, String> {
     match published_range {
         None => Ok(targets.map(|t| port(t, None)).collect()),
         Some(hosts) if targets.len() == 1 => {
-            let published = if hosts.len() == 1 { hosts.start().to_string() } else { published.unwrap_or("").to_string() };
+            let published =
+                if hosts.len() == 1 { hosts.start().to_string() } else { published.unwrap_or("").to_string() };
             Ok(vec![port(*targets.start(), Some(published))])
         }
         Some(hosts) if hosts.len() == targets.len() => {

@@ -128,7 +128,7 @@ fn tmpfs_options(node: &mut Node, cx: &mut Context<'_>) {
 }
 
 fn invalid_volume(text: &str, reason: &str, span: Span) -> Diagnostic {
-    Diagnostic::new(Code::InvalidValue, format!("invalid volume `{text}`: {reason}"))
-        .at(span, reason.to_string())
-        .help("write `NAME:/container/path[:ro]` for a named volume or `./host/path:/container/path[:ro]` for a bind mount")
+    Diagnostic::new(Code::InvalidValue, format!("invalid volume `{text}`: {reason}")).at(span, reason.to_string()).help(
+        "write `NAME:/container/path[:ro]` for a named volume or `./host/path:/container/path[:ro]` for a bind mount",
+    )
 }
