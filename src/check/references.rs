@@ -76,7 +76,7 @@ impl References<'_> {
                     )
                     .at(dep.key_span, "disabled by profiles")
                     .also(*span, "defined here, with profiles")
-                    .help(format!("enable its profile with `--profile`, or mark the dependency `required: false`")),
+                    .help("enable its profile with `--profile`, or mark the dependency `required: false`"),
                 ),
                 None => self.undefined("service", &dep.key, dep.key_span, services),
             }

@@ -13,7 +13,7 @@ pub fn canonicalize(node: &mut Node, cx: &mut Context<'_>) {
         return;
     };
     let mut out = Vec::new();
-    for item in items.to_vec() {
+    for item in items.iter().cloned() {
         let converted = match &item.value {
             Value::Map(map) => long(map.clone(), item.span, cx),
             _ => match item.scalar_text() {
