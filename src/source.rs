@@ -51,7 +51,11 @@ pub struct SourceFile {
     /// The path as shown in diagnostics (relative to the working directory when possible).
     pub display: String,
     pub text: Arc<str>,
-    line_starts: Vec<u32>,
+    /// Byte offset of every line start; shared with diagnostic rendering, hence the `Arc`.
+    line_starts: Arc<[u32]>,
+    /// Whether some `\r` is not followed by `\n` (an old-Mac line break, which miette counts
+    /// as a line break but `line_starts` does not).
+    lone_cr: bool,
 }
 
 impl SourceFile {
@@ -77,6 +81,12 @@ impl SourceFile {
         let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
         (line + 1, col + 1)
     }
+
+    /// Line starts (after every `\n`), or `None` when a lone `\r` makes them disagree with
+    /// the line breaks miette sees.
+    pub fn line_starts(&self) -> Option<&Arc<[u32]>> {
+        (!self.lone_cr).then_some(&self.line_starts)
+    }
 }
 
 /// Owns every source text read during one run.
@@ -90,8 +100,12 @@ impl Sources {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0u32];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| (i + 1) as u32));
+        let bytes = text.as_bytes();
+        let lone_cr = text.match_indices('\r').any(|(i, _)| bytes.get(i + 1) != Some(&b'\n'));
+        let line_starts = line_starts.into();
         let id = FileId(self.files.len() as u32);
-        self.files.push(SourceFile { path: path.to_path_buf(), display: display_path(path), text, line_starts });
+        let file = SourceFile { path: path.to_path_buf(), display: display_path(path), text, line_starts, lone_cr };
+        self.files.push(file);
         id
     }
 
