@@ -1,6 +1,9 @@
 //! YAML text → [`Node`] tree with byte spans, duplicate keys rejected, `<<` merge keys
 //! applied and alias expansion capped (an alias bomb must not eat the machine).
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as YamlSpan};
 
 use super::node::{Entry, Map, Node, Tag, Value};
@@ -31,9 +34,26 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, Diagnostic> {
 
 /// A collection being built, with where it started and its anchor.
 enum Open {
-    Seq { items: Vec<Node>, start: usize, anchor: usize, tag: Tag },
-    Map { map: Map, merges: Vec<Node>, key: Option<(String, Span)>, start: usize, anchor: usize, tag: Tag },
+    Seq {
+        items: Vec<Node>,
+        start: usize,
+        anchor: usize,
+        tag: Tag,
+    },
+    Map {
+        map: Map,
+        merges: Vec<Node>,
+        key: Option<(String, Span)>,
+        /// Key → entry index, built once a mapping is large enough for scans to cost.
+        index: Option<HashMap<String, usize>>,
+        start: usize,
+        anchor: usize,
+        tag: Tag,
+    },
 }
+
+/// Mappings up to this size look for duplicate keys by scanning; larger ones use an index.
+const SCAN_LIMIT: usize = 16;
 
 struct Builder<'a> {
     file: FileId,
@@ -97,7 +117,7 @@ impl<'a> Builder<'a> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 let tag_text = tag.as_ref().map(|t| format!("{}{}", t.handle, t.suffix));
-                let node = self.scalar(&text, style, tag_text.as_deref(), start, end);
+                let node = self.scalar(text, style, tag_text.as_deref(), start, end);
                 self.finish(node, anchor)?;
             }
             Event::SequenceStart(anchor, tag) => {
@@ -108,7 +128,15 @@ impl<'a> Builder<'a> {
             Event::MappingStart(anchor, tag) => {
                 self.check_depth(start)?;
                 let tag = compose_tag(tag.as_ref().map(|t| t.suffix.as_str()));
-                self.stack.push(Open::Map { map: Map::default(), merges: Vec::new(), key: None, start, anchor, tag });
+                self.stack.push(Open::Map {
+                    map: Map::default(),
+                    merges: Vec::new(),
+                    key: None,
+                    index: None,
+                    start,
+                    anchor,
+                    tag,
+                });
             }
             Event::SequenceEnd | Event::MappingEnd => self.close(end)?,
             Event::Alias(id) => self.alias(id, start, end)?,
@@ -128,12 +156,12 @@ impl<'a> Builder<'a> {
             .help("compose files need only a few levels; flatten this structure"))
     }
 
-    fn scalar(&self, text: &str, style: ScalarStyle, tag: Option<&str>, start: usize, end: usize) -> Node {
+    fn scalar(&self, text: Cow<'_, str>, style: ScalarStyle, tag: Option<&str>, start: usize, end: usize) -> Node {
         let span = self.span(start, end);
         let value = match (style, tag) {
-            (_, Some("tag:yaml.org,2002:str")) => Value::Str(text.to_string()),
+            (_, Some("tag:yaml.org,2002:str")) => Value::Str(text.into_owned()),
             (ScalarStyle::Plain, _) => resolve_plain(text),
-            _ => Value::Str(text.to_string()),
+            _ => Value::Str(text.into_owned()),
         };
         Node { value, span, tag: compose_tag(tag.and_then(|t| t.strip_prefix('!'))) }
     }
@@ -183,21 +211,39 @@ impl<'a> Builder<'a> {
         };
         match parent {
             Open::Seq { items, .. } => items.push(node),
-            Open::Map { map, merges, key, .. } => match key.take() {
-                None => *key = Some((key_text(&node), node.span)),
+            Open::Map { map, merges, key, index, .. } => match key.take() {
+                None => {
+                    let span = node.span;
+                    *key = Some((key_text(node), span));
+                }
                 Some((name, _)) if name == "<<" => merges.push(node),
                 Some((name, key_span)) => {
-                    if let Some(first) = map.entry(&name) {
+                    if let Some(first) = find_key(map, index, &name) {
                         return Err(Diagnostic::new(Code::DuplicateKey, format!("duplicate key `{name}`"))
                             .at(key_span, "defined again here")
-                            .also(first.key_span, "first defined here")
+                            .also(map.entries[first].key_span, "first defined here")
                             .help("remove one of the two entries; YAML keeps only one"));
+                    }
+                    if let Some(index) = index {
+                        index.insert(name.clone(), map.entries.len());
                     }
                     map.entries.push(Entry { key: name, key_span, value: node });
                 }
             },
         }
         Ok(())
+    }
+}
+
+/// The index of `name` among the mapping's entries, building the index when the mapping
+/// grows past [`SCAN_LIMIT`].
+fn find_key(map: &Map, index: &mut Option<HashMap<String, usize>>, name: &str) -> Option<usize> {
+    if index.is_none() && map.entries.len() >= SCAN_LIMIT {
+        *index = Some(map.entries.iter().enumerate().map(|(i, e)| (e.key.clone(), i)).collect());
+    }
+    match index {
+        Some(index) => index.get(name).copied(),
+        None => map.entries.iter().position(|e| e.key == name),
     }
 }
 
@@ -221,8 +267,12 @@ fn apply_merges(map: &mut Map, merges: Vec<Node>) {
     }
 }
 
-fn key_text(node: &Node) -> String {
-    node.scalar_text().unwrap_or_else(|| if node.is_null() { String::new() } else { format!("{:?}", node.kind_name()) })
+fn key_text(node: Node) -> String {
+    match node.value {
+        Value::Str(text) => text,
+        Value::Null => String::new(),
+        _ => node.scalar_text().unwrap_or_else(|| node.kind_name().to_string()),
+    }
 }
 
 fn compose_tag(suffix: Option<&str>) -> Tag {
@@ -235,8 +285,8 @@ fn compose_tag(suffix: Option<&str>) -> Tag {
 
 /// YAML 1.2 core schema, as the reference implementation's YAML library reads plain scalars:
 /// `yes`/`on` stay strings, `0o17` and `0x1f` are integers.
-fn resolve_plain(text: &str) -> Value {
-    match text {
+fn resolve_plain(text: Cow<'_, str>) -> Value {
+    match &*text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
@@ -245,15 +295,15 @@ fn resolve_plain(text: &str) -> Value {
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
         _ => {}
     }
-    if let Some(int) = parse_int(text) {
+    if let Some(int) = parse_int(&text) {
         return Value::Int(int);
     }
-    if looks_like_float(text) {
+    if looks_like_float(&text) {
         if let Ok(float) = text.parse::<f64>() {
             return Value::Float(float);
         }
     }
-    Value::Str(text.to_string())
+    Value::Str(text.into_owned())
 }
 
 fn parse_int(text: &str) -> Option<i64> {

@@ -1,6 +1,7 @@
 //! Writes emitted objects out: one YAML stream, one JSON `List`, or a kustomize directory.
 
 pub mod config;
+mod yaml;
 
 use std::fs;
 use std::io::{self, ErrorKind};
@@ -18,7 +19,22 @@ const KUSTOMIZATION: &str = "kustomization.yaml";
 
 /// A multi-document YAML stream, every document introduced by `---`.
 pub fn yaml(objects: &[Object]) -> String {
-    objects.iter().map(|o| document(&o.to_value())).collect()
+    in_parallel(objects, |chunk| chunk.iter().map(|o| document(&o.to_value())).collect())
+}
+
+/// Large outputs are rendered in chunks on every core and joined in order, so the output is
+/// the same as a sequential run's.
+fn in_parallel(objects: &[Object], render: impl Fn(&[Object]) -> String + Sync) -> String {
+    const SMALL: usize = 256;
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(8);
+    if objects.len() < SMALL || threads < 2 {
+        return render(objects);
+    }
+    let size = objects.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = objects.chunks(size).map(|chunk| scope.spawn(|| render(chunk))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    })
 }
 
 /// All objects as one `v1/List`, pretty-printed, with a trailing newline.
@@ -34,18 +50,8 @@ pub fn json(objects: &[Object]) -> String {
     text
 }
 
-/// One YAML document. serde-saphyr's default (YAML 1.1-compatible) quoting keeps strings
-/// such as `"8080"`, `"yes"` or `"0o17"` strings for 1.1 and 1.2 readers alike. Multi-line
-/// strings (config files) become literal blocks; long single-line strings are never folded,
-/// so commands and values stay greppable and trailing spaces survive editors.
 fn document(value: &Value) -> String {
-    let options = serde_saphyr::ser_options! { folded_wrap_chars: usize::MAX };
-    let body = serde_saphyr::to_string_with_options(value, options).unwrap_or_else(|_| {
-        // Unreachable for a JSON value, but JSON is itself valid YAML, so the stream stays
-        // correct, only less pretty.
-        serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
-    });
-    format!("---\n{body}")
+    yaml::document(value)
 }
 
 /// Writes one YAML file per object into `dir`, plus a `kustomization.yaml` listing them in

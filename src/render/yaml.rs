@@ -1,0 +1,282 @@
+//! A YAML writer for JSON values, in the block style kubectl prints. Written for speed and
+//! for one property: every string reads back as the same string in YAML 1.1 and 1.2
+//! readers. Anything that could be read as another type, or that needs care, is written as
+//! a JSON string, which is valid YAML; multi-line text becomes a literal block.
+
+use serde_json::{Map, Value};
+
+/// One document, `---` first.
+pub fn document(value: &Value) -> String {
+    let mut out = String::from("---\n");
+    match value {
+        Value::Object(map) if !map.is_empty() => mapping(&mut out, map, 0),
+        Value::Array(items) if !items.is_empty() => sequence(&mut out, items, 0),
+        other => {
+            scalar(&mut out, other, 0);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn indent(out: &mut String, width: usize) {
+    out.extend(std::iter::repeat_n(' ', width));
+}
+
+fn mapping(out: &mut String, map: &Map<String, Value>, width: usize) {
+    for (key, value) in map {
+        indent(out, width);
+        string(out, key, width);
+        out.push(':');
+        child(out, value, width, width + 2);
+    }
+}
+
+/// Sequence items start at the parent key's indentation, as kubectl writes them.
+fn sequence(out: &mut String, items: &[Value], width: usize) {
+    for item in items {
+        indent(out, width);
+        out.push('-');
+        match item {
+            Value::Object(map) if !map.is_empty() => {
+                out.push(' ');
+                let mut first = true;
+                for (key, value) in map {
+                    if !first {
+                        indent(out, width + 2);
+                    }
+                    first = false;
+                    string(out, key, width + 2);
+                    out.push(':');
+                    child(out, value, width + 2, width + 4);
+                }
+            }
+            Value::Array(inner) if !inner.is_empty() => {
+                out.push('\n');
+                sequence(out, inner, width + 2);
+            }
+            other => {
+                out.push(' ');
+                scalar(out, other, width + 2);
+                out.push('\n');
+            }
+        }
+    }
+}
+
+/// The value after `key:`: inline for scalars and empty collections, else on the next lines.
+fn child(out: &mut String, value: &Value, key_width: usize, nested: usize) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            out.push('\n');
+            mapping(out, map, nested);
+        }
+        Value::Array(items) if !items.is_empty() => {
+            out.push('\n');
+            sequence(out, items, key_width);
+        }
+        other => {
+            out.push(' ');
+            scalar(out, other, nested);
+            out.push('\n');
+        }
+    }
+}
+
+fn scalar(out: &mut String, value: &Value, width: usize) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => string(out, s, width),
+        Value::Object(_) => out.push_str("{}"),
+        Value::Array(_) => out.push_str("[]"),
+    }
+}
+
+fn string(out: &mut String, text: &str, width: usize) {
+    if is_plain_safe(text) {
+        out.push_str(text);
+    } else if is_block_safe(text) {
+        literal_block(out, text, width);
+    } else {
+        quoted(out, text);
+    }
+}
+
+/// JSON string syntax is a valid YAML double-quoted scalar.
+fn quoted(out: &mut String, text: &str) {
+    out.push_str(&Value::String(text.to_string()).to_string());
+}
+
+/// `|`, `|-` or `|+` by the number of trailing newlines, so the text reads back exactly.
+fn literal_block(out: &mut String, text: &str, width: usize) {
+    let body = text.trim_end_matches('\n');
+    let chomp = match text.len() - body.len() {
+        0 => "-",
+        1 => "",
+        _ => "+",
+    };
+    out.push('|');
+    out.push_str(chomp);
+    for line in text.strip_suffix('\n').unwrap_or(text).split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            indent(out, width);
+            out.push_str(line);
+        }
+    }
+}
+
+/// Multi-line text a literal block keeps exactly: no carriage returns or other control
+/// characters, and a first line that does not start with white space (that would need an
+/// indentation indicator).
+fn is_block_safe(text: &str) -> bool {
+    text.contains('\n')
+        && !text.starts_with([' ', '\t', '\n'])
+        && !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+        && !text.split('\n').any(|line| line.ends_with([' ', '\t']))
+}
+
+/// Words YAML 1.1 or 1.2 readers turn into booleans or null.
+const SPECIAL: &[&str] = &[
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE", "on",
+    "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL", "~",
+];
+
+/// Conservative: plain only for text no YAML 1.1 or 1.2 reader could take for anything but
+/// this string. Inside the text any printable ASCII is fine in block context except the
+/// `: ` and ` #` sequences; the first character must not be an indicator, and text starting
+/// with a digit stays plain only in the `500m`/`256Mi` shape.
+fn is_plain_safe(text: &str) -> bool {
+    let Some(first) = text.chars().next() else { return false };
+    if !text.chars().all(|c| c.is_ascii_graphic() || c == ' ') || SPECIAL.contains(&text) {
+        return false;
+    }
+    if text.ends_with([' ', ':']) || text.contains(": ") || text.contains(" #") {
+        return false;
+    }
+    match first {
+        '0'..='9' => digits_then_letters(text),
+        // `-m`, `--port=80`: options, never numbers or sequence entries.
+        '-' => text[1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '-'),
+        c => c.is_ascii_alphabetic() || matches!(c, '/' | '_' | '$'),
+    }
+}
+
+fn digits_then_letters(text: &str) -> bool {
+    let letters = text.trim_start_matches(|c: char| c.is_ascii_digit());
+    !letters.is_empty() && letters.chars().all(|c| c.is_ascii_alphabetic()) && !letters.eq_ignore_ascii_case("e")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn round_trip(value: &Value) {
+        let text = document(value);
+        let back: Value = serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{text}\n{e}"));
+        assert_eq!(&back, value, "{text}");
+    }
+
+    #[test]
+    fn lookalikes_stay_strings() {
+        let tricky = [
+            "8080",
+            "1.0",
+            "1e3",
+            "0o17",
+            "0x1F",
+            "017",
+            "1_000",
+            "12:30",
+            "2001-12-14",
+            "yes",
+            "No",
+            "on",
+            "null",
+            "~",
+            "",
+            " lead",
+            "trail ",
+            "a: b",
+            "a #b",
+            "#c",
+            "-",
+            "- x",
+            "[x]",
+            "{x}",
+            "*a",
+            "&a",
+            "!t",
+            "%p",
+            "@x",
+            "`x`",
+            "'q'",
+            "\"q\"",
+            ".inf",
+            ".nan",
+            "-1",
+            "+1",
+            "1e",
+            "500m",
+            "256Mi",
+            "1Gi",
+            "café",
+            "a\tb",
+            "x\r\ny",
+            "a,b",
+            "?",
+            "|",
+            ">",
+            "http://api:8000/x",
+            "--port=8080",
+            "-m",
+            "--",
+            "-.5",
+            "-x y",
+            "/bin/sh",
+            "$HOME",
+            "${X}",
+            "a|b && c",
+            "x: y",
+            "x:",
+            "a #b",
+            "a#b",
+            "a\\b",
+            "q'x",
+            "w\"x",
+            "~x",
+            "x~",
+            "CMD-SHELL",
+            "a=b",
+            "0",
+            "1.2.3",
+        ];
+        for text in tricky {
+            round_trip(&json!({ "k": text, "list": [text], text: 1 }));
+        }
+    }
+
+    #[test]
+    fn multi_line_text_becomes_a_literal_block() {
+        let text = document(&json!({"data": {"nginx.conf": "server {\n  listen 80;\n}\n"}}));
+        assert_eq!(text, "---\ndata:\n  nginx.conf: |\n    server {\n      listen 80;\n    }\n");
+        for body in ["a\nb", "a\nb\n\n", "a\n\nb\n", "a \nb", " a\nb", "a\n", "\n", "a\r\nb"] {
+            round_trip(&json!({ "k": body }));
+        }
+    }
+
+    #[test]
+    fn nesting_matches_kubectl_style() {
+        let value =
+            json!({"spec": {"ports": [{"name": "http", "port": 80}], "empty": {}, "none": [], "args": ["a", "b"]}});
+        assert_eq!(
+            document(&value),
+            "---\nspec:\n  ports:\n  - name: http\n    port: 80\n  empty: {}\n  none: []\n  args:\n  - a\n  - b\n"
+        );
+        round_trip(&value);
+        round_trip(&json!({"a": [[1, [2, {"b": [3]}]], {"c": {"d": null}}], "n": 1.5, "t": true}));
+    }
+}
