@@ -9,6 +9,10 @@ use crate::source::Span;
 
 /// Replaces every service that has `extends` with the merge of its base and itself.
 pub(super) fn resolve(tree: &mut Node, file: &Path, loader: &mut Loader<'_>) {
+    let extends = |map: &Map| map.entries.iter().any(|e| e.value.as_map().is_some_and(|s| s.get("extends").is_some()));
+    if !services_map(tree).is_some_and(extends) {
+        return;
+    }
     let Some(services) = services_map(tree).cloned() else { return };
     let mut resolved = Vec::new();
     for entry in &services.entries {

@@ -22,6 +22,8 @@ pub struct Storage<'a> {
     configs: &'a Map,
     /// Compose volume → services that mount it.
     volume_users: BTreeMap<String, BTreeSet<String>>,
+    /// Claim name → the compose volume it was made for.
+    claims: BTreeMap<String, String>,
     used_secrets: BTreeSet<String>,
     used_configs: BTreeSet<String>,
     /// ConfigMaps made from bind-mounted project files.
@@ -50,6 +52,7 @@ impl<'a> Storage<'a> {
             secrets,
             configs,
             volume_users: BTreeMap::new(),
+            claims: BTreeMap::new(),
             used_secrets: BTreeSet::new(),
             used_configs: BTreeSet::new(),
             project_files: Vec::new(),
@@ -101,7 +104,9 @@ impl<'a> Storage<'a> {
             Some("volume") => match text("source") {
                 Some(name) => {
                     self.volume_users.entry(name.clone()).or_default().insert(service.to_string());
-                    MountSource::Volume { k8s_name: self.claim_name(&name) }
+                    let k8s_name = self.claim_name(&name);
+                    self.claims.insert(k8s_name.clone(), name);
+                    MountSource::Volume { k8s_name }
                 }
                 None => MountSource::EmptyDir,
             },
@@ -207,13 +212,8 @@ impl<'a> Storage<'a> {
     pub fn read_write_once_volume(&self, mounts: &[Mount]) -> Option<String> {
         mounts.iter().find_map(|m| match &m.source {
             MountSource::Volume { k8s_name } => {
-                let (name, _) = self
-                    .volumes
-                    .entries
-                    .iter()
-                    .map(|e| (e.key.as_str(), &e.value))
-                    .find(|(n, _)| self.claim_name(n) == *k8s_name)?;
-                (self.access_mode(name) == AccessMode::ReadWriteOnce).then(|| name.to_string())
+                let name = self.claims.get(k8s_name)?;
+                (self.access_mode(name) == AccessMode::ReadWriteOnce).then(|| name.clone())
             }
             _ => None,
         })
@@ -260,12 +260,13 @@ impl<'a> Storage<'a> {
 
     fn claims(&self, services: &[Service], diags: &mut Diagnostics) -> Vec<Volume> {
         let mut out = Vec::new();
+        let replicas_of: BTreeMap<&str, u32> = services.iter().map(|s| (s.name.as_str(), s.replicas)).collect();
         for (name, users) in &self.volume_users {
             let Some(entry) = self.volumes.entry(name) else { continue };
             let external =
                 entry.value.as_map().and_then(|d| d.get("external")).is_some_and(|e| e.value == Value::Bool(true));
             let access_mode = self.access_mode(name);
-            let replicas: u32 = services.iter().filter(|s| users.contains(&s.name)).map(|s| s.replicas).sum();
+            let replicas: u32 = users.iter().filter_map(|u| replicas_of.get(u.as_str())).sum();
             if access_mode == AccessMode::ReadWriteOnce && (users.len() > 1 || replicas > 1) {
                 let who: Vec<&str> = users.iter().map(String::as_str).collect();
                 diags.push(
