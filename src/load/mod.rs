@@ -62,16 +62,18 @@ pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -
     let paths = compose_files(options, diags)?;
     let directory = project_directory(options, &paths);
     let shell_and_dotenv = Environment::load(options, &directory, sources, diags);
-    let from_files = name_in_files(&paths, &shell_and_dotenv);
-    let mut name = project_name(options, &shell_and_dotenv, from_files.clone(), &directory, diags);
-    // Compose files may use `${COMPOSE_PROJECT_NAME}`; it holds the final name.
-    let mut environment = shell_and_dotenv.clone();
+    // Each file is read and parsed once; the name must be known before interpolation,
+    // because files may use `${COMPOSE_PROJECT_NAME}`, which holds the final name.
+    let parsed: Vec<_> = paths.iter().filter_map(|p| Some((p, parse_file(p, Span::NONE, sources, diags)?))).collect();
+    let from_files = name_in_files(parsed.iter().map(|(_, (_, _, tree))| tree), &shell_and_dotenv);
+    let name = project_name(options, &shell_and_dotenv, from_files, &directory, diags);
+    let mut environment = shell_and_dotenv;
     environment.set("COMPOSE_PROJECT_NAME", &name);
     let mut loader = Loader { sources, diags, environment: &environment, depth: 0, extends_cycles: Vec::new() };
     let mut merged: Option<Node> = None;
     let mut files = Vec::new();
-    for path in &paths {
-        let Some((file, tree)) = loader.load_file(path, &directory, Span::NONE) else { continue };
+    for (path, (file, text, tree)) in parsed {
+        let tree = loader.resolve_file(path, &directory, &text, tree);
         files.push(file);
         merged = Some(match merged {
             None => tree,
@@ -79,15 +81,36 @@ pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -
         });
     }
     let mut root = merged?;
-    // Standard input is not read ahead, so a `name:` given there is only known now.
-    let late_name = root.as_map().and_then(|m| m.get("name")).and_then(Node::scalar_text);
-    if let (None, Some(late)) = (from_files, late_name) {
-        name = project_name(options, &shell_and_dotenv, Some(late), &directory, diags);
-    }
     let profiles = active_profiles(options, &environment);
     unused_profiles(options, &root, &profiles, diags);
     let disabled = apply_profiles(&mut root, &profiles);
     Some(Project { name, directory, files, root, environment, profiles, disabled })
+}
+
+/// Reads and parses one compose file; it must be a mapping.
+fn parse_file(
+    path: &Path,
+    from: Span,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Option<(FileId, String, Node)> {
+    let (file, text) = read_source_from(path, from, sources, diags)?;
+    let tree = match yaml::parse(file, &text) {
+        Ok(tree) => tree,
+        Err(diagnostic) => {
+            diags.push(diagnostic);
+            return None;
+        }
+    };
+    if !matches!(tree.value, Value::Map(_)) {
+        diags.push(
+            Diagnostic::new(Code::WrongType, format!("a compose file must be a mapping, not {}", tree.kind_name()))
+                .at(tree.span, "expected `services:` and other top-level keys")
+                .help("start the file with `services:`"),
+        );
+        return None;
+    }
+    Some((file, text, tree))
 }
 
 struct Loader<'a> {
@@ -126,27 +149,17 @@ impl Loader<'_> {
     }
 
     fn load_file_inner(&mut self, path: &Path, base_dir: &Path, from: Span) -> Option<(FileId, Node)> {
-        let (file, text) = read_source_from(path, from, self.sources, self.diags)?;
-        let mut tree = match yaml::parse(file, &text) {
-            Ok(tree) => tree,
-            Err(diagnostic) => {
-                self.diags.push(diagnostic);
-                return None;
-            }
-        };
-        if !matches!(tree.value, Value::Map(_)) {
-            self.diags.push(
-                Diagnostic::new(Code::WrongType, format!("a compose file must be a mapping, not {}", tree.kind_name()))
-                    .at(tree.span, "expected `services:` and other top-level keys")
-                    .help("start the file with `services:`"),
-            );
-            return None;
-        }
-        self.environment.interpolate_tree(&mut tree, &text, self.diags);
+        let (file, text, tree) = parse_file(path, from, self.sources, self.diags)?;
+        Some((file, self.resolve_file(path, base_dir, &text, tree)))
+    }
+
+    /// Everything after parsing: interpolation, includes, canonical syntax, extends.
+    fn resolve_file(&mut self, path: &Path, base_dir: &Path, text: &str, mut tree: Node) -> Node {
+        self.environment.interpolate_tree(&mut tree, text, self.diags);
         self.include(&mut tree, base_dir);
         canonical::canonicalize(&mut tree, base_dir, self.environment, self.sources, self.diags);
         extends::resolve(&mut tree, path, self);
-        Some((file, tree))
+        tree
     }
 
     /// `include:` entries load as projects of their own and add their resources; a resource
@@ -348,16 +361,13 @@ fn project_name(
 /// The top-level `name:` of the files, interpolated, the last file that sets it winning.
 /// Read ahead of loading because the files may use `${COMPOSE_PROJECT_NAME}`, which must
 /// already hold the final name. Standard input can only be read once, so it is skipped.
-fn name_in_files(paths: &[PathBuf], environment: &Environment) -> Option<String> {
+/// The last `name:` among the files, interpolated with the shell and `.env`.
+fn name_in_files<'a>(trees: impl Iterator<Item = &'a Node>, environment: &Environment) -> Option<String> {
     let mut name = None;
-    for path in paths.iter().filter(|p| p.as_path() != Path::new("-")) {
-        let Some(text) = read_bounded(path).ok().and_then(|b| String::from_utf8(b).ok()) else { continue };
-        let mut scratch = Sources::default();
-        let file = scratch.add(path, text.as_str());
-        let Ok(tree) = yaml::parse(file, &text) else { continue };
+    for tree in trees {
         let Some(node) = tree.as_map().and_then(|m| m.get("name")) else { continue };
         let Some(raw) = node.scalar_text() else { continue };
-        // Problems in the file are reported when it is loaded for real.
+        // Problems in the value are reported when the file is interpolated for real.
         let mut ignored = Diagnostics::default();
         name = environment.interpolate(&raw, node.span, "", &mut ignored).or(name);
     }
