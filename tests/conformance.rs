@@ -63,11 +63,11 @@ fn find_reference() -> Option<Reference> {
     None
 }
 
-/// `fixtures/projects/*` and `fixtures/conformance/*`, sorted.
+/// `fixtures/projects/*`, `fixtures/features/*` and `fixtures/conformance/*`, sorted.
 fn fixture_dirs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut dirs = Vec::new();
-    for group in ["projects", "conformance"] {
+    for group in ["projects", "features", "conformance"] {
         let Ok(entries) = std::fs::read_dir(root.join(group)) else { continue };
         dirs.extend(entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()));
     }

@@ -266,11 +266,15 @@ fn render_resources(section: &str, declared: Option<&Object>, used: &Used, proje
 
 fn render_resource(section: &str, key: &str, resource: &Value, project: &str) -> Value {
     let mut resource = resource.as_object().cloned().unwrap_or_default();
-    resource.retain(|_, value| match value {
-        Value::Bool(b) => *b,
-        Value::Object(map) => !map.is_empty(),
-        Value::Null => false,
-        _ => true,
+    // The reference keeps `x-*` only at the top level; in JSON it drops them elsewhere.
+    resource.retain(|key, value| {
+        !key.starts_with("x-")
+            && match value {
+                Value::Bool(b) => *b,
+                Value::Object(map) => !map.is_empty(),
+                Value::Null => false,
+                _ => true,
+            }
     });
     if !resource.contains_key("name") {
         let external = resource.get("external").and_then(Value::as_bool) == Some(true);
