@@ -79,6 +79,11 @@ codes! {
     ProjectFiles      "K208" "project-files"        Warning "project files are shipped as a ConfigMap";
     SharedVolume      "K209" "shared-volume"        Warning "a ReadWriteOnce volume is used by several pods";
     RequestAboveLimit "K210" "request-above-limit"  Warning "a resource reservation is larger than its limit";
+    DockerfileSyntax  "K300" "dockerfile-syntax"    Error   "a Dockerfile is malformed";
+    EmptyContinuation "K301" "empty-continuation"   Warning "a Dockerfile continuation has an empty line";
+    InvalidJsonArgs   "K302" "invalid-json-args"    Warning "a JSON-looking argument list is not valid JSON";
+    MaintainerDeprecated "K303" "maintainer-deprecated" Warning "the deprecated MAINTAINER instruction";
+    MissingDockerfile "K304" "missing-dockerfile"   Warning "a service builds from a Dockerfile that does not exist";
 }
 
 impl std::str::FromStr for Code {

@@ -59,6 +59,11 @@ pages! {
     ProjectFiles "K208";
     SharedVolume "K209";
     RequestAboveLimit "K210";
+    DockerfileSyntax "K300";
+    EmptyContinuation "K301";
+    InvalidJsonArgs "K302";
+    MaintainerDeprecated "K303";
+    MissingDockerfile "K304";
 }
 
 /// The code `query` names: its id in any case (`k101`) or its name in any case, with `_`

@@ -209,11 +209,30 @@ pub struct ParseError {
     pub message: String,
     pub span: Range<usize>,
     pub help: Option<String>,
+    pub kind: Issue,
+}
+
+/// What a parse problem is, so callers can give each its own diagnostic code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Issue {
+    /// Docker refuses the file.
+    Syntax,
+    /// An empty line inside a continuation (BuildKit's NoEmptyContinuation).
+    EmptyContinuation,
+    /// `[...]` that is not valid JSON, so it runs in shell form.
+    InvalidJson,
+    /// The deprecated MAINTAINER instruction (BuildKit's MaintainerDeprecated).
+    Maintainer,
 }
 
 impl ParseError {
     pub fn new(message: impl Into<String>, span: Range<usize>) -> ParseError {
-        ParseError { message: message.into(), span, help: None }
+        ParseError { message: message.into(), span, help: None, kind: Issue::Syntax }
+    }
+
+    pub fn of_kind(mut self, kind: Issue) -> ParseError {
+        self.kind = kind;
+        self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> ParseError {

@@ -26,7 +26,7 @@ mod words;
 #[cfg(test)]
 mod tests;
 
-pub use ast::{Args, Comment, Directive, Dockerfile, Flag, Heredoc, Instruction, Keyword, ParseError, Word};
+pub use ast::{Args, Comment, Directive, Dockerfile, Flag, Heredoc, Instruction, Issue, Keyword, ParseError, Word};
 pub use parser::parse;
 pub use stages::{Base, Stage, Stages, stages};
 pub use substitute::{SubstError, references, substitute, unquote};

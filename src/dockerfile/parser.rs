@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use super::ast::{Args, Comment, Dockerfile, Heredoc, Instruction, Keyword, ParseError, Word};
+use super::ast::{Args, Comment, Dockerfile, Heredoc, Instruction, Issue, Keyword, ParseError, Word};
 use super::lines::{Line, Lines, Logical, continuation_cut, is_blank, is_comment};
 use super::words::{Json, first_word_len, parse_json_array, split_plain, split_quoted};
 use super::{directives, validate};
@@ -101,7 +101,7 @@ impl Parser<'_> {
                 comments.push(comment(content, line));
             } else {
                 if let Some(span) = blank {
-                    let warning = ParseError::new("empty continuation line", span);
+                    let warning = ParseError::new("empty continuation line", span).of_kind(Issue::EmptyContinuation);
                     self.warnings.push(warning.with_help("remove the empty line (NoEmptyContinuation)"));
                 }
                 return Some(line);
@@ -233,7 +233,8 @@ impl Parser<'_> {
                 Args::Shell(word(logical, range))
             }
             Json::Invalid => {
-                let warning = ParseError::new("not valid JSON: this runs in shell form", logical.map(range.clone()));
+                let warning = ParseError::new("not valid JSON: this runs in shell form", logical.map(range.clone()))
+                    .of_kind(Issue::InvalidJson);
                 self.warnings.push(warning.with_help("exec form needs double quotes, e.g. [\"npm\", \"start\"]"));
                 Args::Shell(word(logical, range))
             }

@@ -1,7 +1,7 @@
 //! Checks Docker itself performs when reading a Dockerfile: known keywords and flags,
 //! argument counts and shapes, ONBUILD triggers, and what may precede the first FROM.
 
-use super::ast::{Args, Instruction, KEYWORDS, Keyword, ParseError};
+use super::ast::{Args, Instruction, Issue, KEYWORDS, Keyword, ParseError};
 use super::suggest::closest;
 use super::views::{copy_view, from_view, healthcheck_view, pairs_view};
 
@@ -76,7 +76,7 @@ fn check_one(ins: &Instruction, errors: &mut Vec<ParseError>, warnings: &mut Vec
         errors.push(error);
     }
     if matches!(ins.keyword, Keyword::Maintainer) {
-        let warning = ParseError::new("MAINTAINER is deprecated", ins.keyword_span.clone());
+        let warning = ParseError::new("MAINTAINER is deprecated", ins.keyword_span.clone()).of_kind(Issue::Maintainer);
         warnings.push(warning.with_help("use LABEL org.opencontainers.image.authors=... (MaintainerDeprecated)"));
     }
 }

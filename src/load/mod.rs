@@ -4,6 +4,7 @@
 //! syntax with paths made absolute. Then the files merge in order, profiles filter services.
 
 pub mod canonical;
+pub mod dockerfiles;
 pub mod dotenv;
 pub mod env;
 mod extends;
@@ -55,6 +56,8 @@ pub struct Project {
     pub profiles: Vec<String>,
     /// Services that profiles turned off, with their key spans: references to them are errors.
     pub disabled: Vec<(String, Span)>,
+    /// The Dockerfiles the enabled services build, parsed.
+    pub dockerfiles: Vec<dockerfiles::BuildFile>,
 }
 
 /// Loads the project. Problems go to `diags`; `None` when nothing usable could be loaded.
@@ -84,7 +87,8 @@ pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -
     let profiles = active_profiles(options, &environment);
     unused_profiles(options, &root, &profiles, diags);
     let disabled = apply_profiles(&mut root, &profiles);
-    Some(Project { name, directory, files, root, environment, profiles, disabled })
+    let dockerfiles = services_map(&root).map(|s| dockerfiles::load(s, sources, diags)).unwrap_or_default();
+    Some(Project { name, directory, files, root, environment, profiles, disabled, dockerfiles })
 }
 
 /// Reads and parses one compose file; it must be a mapping.

@@ -1,0 +1,110 @@
+//! The Dockerfiles a project builds: read and parsed once, here, so checks and lowering
+//! work from the parsed form and problems point into the Dockerfile.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::node::{Map, Node};
+use super::read_source;
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::dockerfile::{self, Dockerfile, Issue};
+use crate::source::{FileId, Sources, Span};
+
+/// A parsed Dockerfile and the services that build it.
+#[derive(Debug, Clone)]
+pub struct BuildFile {
+    pub path: PathBuf,
+    pub file: FileId,
+    pub parsed: Dockerfile,
+    pub services: Vec<String>,
+}
+
+/// Every Dockerfile the services build, each parsed once however many services use it.
+/// Remote contexts (git, URLs) are skipped: there is nothing local to read.
+pub fn load(services: &Map, sources: &mut Sources, diags: &mut Diagnostics) -> Vec<BuildFile> {
+    let mut by_path: BTreeMap<PathBuf, BuildFile> = BTreeMap::new();
+    for entry in &services.entries {
+        let Some(build) = entry.value.as_map().and_then(|s| s.get("build")).and_then(Node::as_map) else { continue };
+        let Some(source) = dockerfile_of(&entry.key, build, sources) else { continue };
+        if let Some(known) = by_path.get_mut(&source.0) {
+            known.services.push(entry.key.clone());
+            continue;
+        }
+        let (path, from) = source;
+        let inline = build.get("dockerfile_inline").and_then(Node::as_str);
+        if inline.is_none() && !path.is_file() {
+            diags.push(missing(&entry.key, &path, if from.is_none() { entry.value.span } else { from }));
+            continue;
+        }
+        let read = match inline {
+            Some(text) => Some((sources.add(&path, text), text.to_string())),
+            None => super::read_source_from(&path, from, sources, diags),
+        };
+        let Some((file, text)) = read else { continue };
+        let parsed = parse(file, &text, diags);
+        by_path.insert(path.clone(), BuildFile { path, file, parsed, services: vec![entry.key.clone()] });
+    }
+    by_path.into_values().collect()
+}
+
+/// Compose does not need the Dockerfile to print the project, and kompile does not build
+/// images; but nothing can be checked or learnt from a file that is not there.
+fn missing(service: &str, path: &Path, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::MissingDockerfile,
+        format!("service `{service}` builds from {}, which does not exist", crate::source::display_path(path)),
+    )
+    .at(span, "no such Dockerfile")
+    .help("create it, or point `build.dockerfile` at the right file; `docker compose build` will fail without it")
+}
+
+/// The Dockerfile path a `build` section names, and the span to blame if it is missing.
+fn dockerfile_of(service: &str, build: &Map, sources: &Sources) -> Option<(PathBuf, Span)> {
+    let context = build.get("context")?.as_str()?;
+    if context.contains("://") || context.starts_with("git@") {
+        return None;
+    }
+    if build.get("dockerfile_inline").is_some() {
+        let shown = sources.get(build.get("dockerfile_inline")?.span.file).map(|f| f.path.clone()).unwrap_or_default();
+        return Some((shown.with_file_name(format!("{service}.dockerfile_inline")), Span::NONE));
+    }
+    let node = build.get("dockerfile")?;
+    let name = node.as_str()?;
+    Some((Path::new(context).join(name), node.span))
+}
+
+/// Parses a Dockerfile, reporting its problems with their codes.
+pub fn parse(file: FileId, text: &str, diags: &mut Diagnostics) -> Dockerfile {
+    let parsed = dockerfile::parse(text);
+    for problem in parsed.errors.iter().chain(&parsed.warnings) {
+        let code = match problem.kind {
+            Issue::Syntax => Code::DockerfileSyntax,
+            Issue::EmptyContinuation => Code::EmptyContinuation,
+            Issue::InvalidJson => Code::InvalidJsonArgs,
+            Issue::Maintainer => Code::MaintainerDeprecated,
+        };
+        let mut diagnostic = Diagnostic::new(code, problem.message.clone())
+            .at(Span::new(file, problem.span.start, problem.span.end), label(problem.kind));
+        if let Some(help) = &problem.help {
+            diagnostic = diagnostic.help(help.clone());
+        }
+        diags.push(diagnostic);
+    }
+    parsed
+}
+
+fn label(kind: Issue) -> &'static str {
+    match kind {
+        Issue::Syntax => "here",
+        Issue::EmptyContinuation => "empty line",
+        Issue::InvalidJson => "runs as a shell command",
+        Issue::Maintainer => "deprecated",
+    }
+}
+
+/// A Dockerfile on its own (`kompile check path/to/Dockerfile`).
+pub fn load_alone(path: &Path, sources: &mut Sources, diags: &mut Diagnostics) -> Option<BuildFile> {
+    let (file, text) = read_source(path, sources, diags)?;
+    let parsed = parse(file, &text, diags);
+    Some(BuildFile { path: path.to_path_buf(), file, parsed, services: Vec::new() })
+}
