@@ -9,7 +9,7 @@ use super::{INPUT_ERRORS, SUCCESS, USAGE_ERROR, load_and_check, print, terminal_
 use crate::cli::{CheckArgs, DiagnosticFormat};
 use crate::diag::levels::{Level, Levels};
 use crate::diag::{Code, Diagnostic, Diagnostics, render};
-use crate::load::Options;
+use crate::load::{self, Options};
 use crate::lower::{self, Settings};
 use crate::source::Sources;
 
@@ -23,7 +23,13 @@ pub fn run(args: &CheckArgs) -> i32 {
     };
     let mut sources = Sources::default();
     let mut all = Diagnostics::default();
-    for options in projects(args) {
+    let (projects, dockerfiles) = targets(args);
+    for path in dockerfiles {
+        let mut diags = Diagnostics::default();
+        load::dockerfiles::load_alone(&path, &mut sources, &mut diags);
+        all.extend(levels.apply(diags));
+    }
+    for options in projects {
         let mut diags = Diagnostics::default();
         let project = load_and_check(&options, &mut sources, &mut diags);
         let levels = match &project {
@@ -56,24 +62,60 @@ fn cli_levels(args: &CheckArgs) -> Result<Levels, String> {
     Ok(levels)
 }
 
-/// The projects to check. Without paths, the one `build` would find. With paths (as
-/// pre-commit passes them), each compose file with its override, or an override file with
-/// the base file it overrides, so a changed override is checked in context.
-fn projects(args: &CheckArgs) -> Vec<Options> {
+/// What to check. Without paths, the project `build` would find. With paths (as pre-commit
+/// passes them): each compose file with its override, or an override file with the base
+/// file it overrides, so a changed override is checked in context; each Dockerfile with the
+/// compose project that builds it, or on its own when none does.
+fn targets(args: &CheckArgs) -> (Vec<Options>, Vec<PathBuf>) {
     let base = args.project.options();
     if base.files.is_empty() {
-        return vec![base];
+        return (vec![base], Vec::new());
     }
     let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
+    let mut projects = Vec::new();
+    let mut dockerfiles = Vec::new();
     for path in &base.files {
         let path = base.working_dir.join(path);
-        let files = with_base_or_override(&path);
+        let files = if is_dockerfile(&path) {
+            match project_building(&path, &base) {
+                Some(files) => files,
+                None => {
+                    dockerfiles.push(path);
+                    continue;
+                }
+            }
+        } else {
+            with_base_or_override(&path)
+        };
         if seen.insert(files.clone()) {
-            out.push(Options { files, ..base.clone() });
+            projects.push(Options { files, ..base.clone() });
         }
     }
-    out
+    (projects, dockerfiles)
+}
+
+/// `Dockerfile`, `Dockerfile.dev`, `api.Dockerfile`, `Containerfile`.
+fn is_dockerfile(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    name.starts_with("dockerfile") || name.ends_with(".dockerfile") || name.starts_with("containerfile")
+}
+
+/// The compose files of the nearest project above `dockerfile` whose services build it.
+fn project_building(dockerfile: &Path, base: &Options) -> Option<Vec<PathBuf>> {
+    let wanted = std::fs::canonicalize(dockerfile).ok()?;
+    let dir = dockerfile.parent()?;
+    for ancestor in dir.ancestors() {
+        let Some(compose) = load::DEFAULT_FILES.iter().map(|n| ancestor.join(n)).find(|p| p.is_file()) else {
+            continue;
+        };
+        let files = with_base_or_override(&compose);
+        let options = Options { files: files.clone(), ..base.clone() };
+        let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
+        let project = load::load(&options, &mut sources, &mut diags)?;
+        let builds = project.dockerfiles.iter().any(|d| std::fs::canonicalize(&d.path).ok().as_ref() == Some(&wanted));
+        return builds.then_some(files);
+    }
+    None
 }
 
 fn with_base_or_override(path: &Path) -> Vec<PathBuf> {

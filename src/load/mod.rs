@@ -25,7 +25,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::{FileId, Sources, Span, display_path};
 
 /// The names `docker compose` looks for, in its order of preference.
-const DEFAULT_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
+pub const DEFAULT_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
 /// Compose files larger than this are refused before parsing; real ones are far smaller.
 const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
