@@ -26,6 +26,8 @@ const TARGET_MS: f64 = 100.0;
 const TARGET_MB: f64 = 150.0;
 const TARGET_GROWTH: f64 = 4.5;
 const TARGET_SPEEDUP: f64 = 10.0;
+/// `kompile check` with every service built from a Dockerfile: (services, limit in ms).
+const CHECK_TARGETS: [(usize, f64); 2] = [(10, 20.0), (1_000, 150.0)];
 
 /// One measured run of a command.
 #[derive(Clone, Copy)]
@@ -230,6 +232,36 @@ fn bench() -> Result<bool, String> {
             format!("{speedup:.1}x"),
             format!(">= {TARGET_SPEEDUP}x"),
             speedup >= TARGET_SPEEDUP,
+        );
+    }
+    all &= check_bench(root.path())?;
+    Ok(all)
+}
+
+/// `kompile check` on projects whose services are all built from Dockerfiles.
+fn check_bench(root: &Path) -> Result<bool, String> {
+    println!("\nkompile check <dir>/compose.yaml, every service built from its own Dockerfile\n");
+    println!(
+        "{:>9} {:>5} {:>10} {:>10} {:>10} {:>12}  result",
+        "services", "runs", "wall ms", "cpu ms", "peak MB", "limit"
+    );
+    let mut all = true;
+    for (n, limit) in CHECK_TARGETS {
+        let dir = root.join(format!("built{n}"));
+        generate::write_built_project(n, &dir).map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
+        let file = dir.join("compose.yaml");
+        let file = file.to_str().ok_or("temporary path is not UTF-8")?;
+        let s = sample(&dir, Path::new(KOMPILE), &["check", "--format", "short", file], 11)?;
+        let pass = ms(s.wall) <= limit;
+        all &= pass;
+        let limit = format!("<= {limit} ms");
+        println!(
+            "{n:>9} {:>5} {:>10.1} {:>10.1} {:>10.1} {limit:>12}  {}",
+            11,
+            ms(s.wall),
+            ms(s.cpu),
+            mb(s.max_rss_kb),
+            verdict(pass)
         );
     }
     Ok(all)

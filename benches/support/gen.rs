@@ -63,3 +63,55 @@ pub fn write_project(n: usize, dir: &Path) -> io::Result<()> {
     std::fs::write(dir.join("compose.yaml"), compose_yaml(n))?;
     std::fs::write(dir.join("api_key.txt"), "not-a-real-key\n")
 }
+
+/// A realistic multi-stage Dockerfile, about 30 lines, for projects whose services build.
+pub const DOCKERFILE: &str = r#"# syntax=docker/dockerfile:1
+ARG PYTHON=3.12
+FROM python:${PYTHON}-slim AS build
+WORKDIR /src
+COPY requirements.txt .
+RUN --mount=type=cache,target=/root/.cache/pip \
+    pip install --prefix=/install -r requirements.txt
+COPY . .
+RUN <<BUILD
+set -eu
+python -m compileall -q /src
+BUILD
+
+FROM python:${PYTHON}-slim AS runtime
+ENV PYTHONUNBUFFERED=1 \
+    APP_HOME=/app
+WORKDIR /app
+COPY --from=build /install /usr/local
+COPY --from=build --chown=10001:10001 /src /app
+RUN groupadd --gid 10001 app \
+ && useradd --uid 10001 --gid app --no-create-home app
+USER 10001
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=2s --start-period=5s --retries=3 \
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:8080/health')"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["python", "-m", "app"]
+CMD ["--port", "8080"]
+"#;
+
+/// Like [`write_project`], but every service is built from its own directory with a
+/// Dockerfile, as a team's monorepo would be.
+pub fn write_built_project(n: usize, dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut text = String::new();
+    for line in compose_yaml(n).lines() {
+        text.push_str(line);
+        text.push('\n');
+        if let Some(image) = line.strip_prefix("    image: registry.example.test/team/") {
+            let name = image.split(':').next().unwrap_or_default();
+            text.push_str(&format!("    build: ./{name}\n"));
+            let context = dir.join(name);
+            std::fs::create_dir_all(&context)?;
+            std::fs::write(context.join("Dockerfile"), DOCKERFILE)?;
+            std::fs::write(context.join("requirements.txt"), "flask==3.0.3\n")?;
+        }
+    }
+    std::fs::write(dir.join("compose.yaml"), text)?;
+    std::fs::write(dir.join("api_key.txt"), "not-a-real-key\n")
+}
