@@ -85,7 +85,7 @@ fn unpinned_image(service: &Map, diags: &mut Diagnostics) {
     let last = image.rsplit('/').next().unwrap_or(&image);
     let tag = last.split_once(':').map(|(_, tag)| tag);
     let problem = match tag {
-        None => "has no tag, so it means `latest`",
+        None | Some("") => "has no tag, so it means `latest`",
         Some("latest") => "uses the `latest` tag",
         Some(_) => return,
     };

@@ -76,6 +76,7 @@ fn dockerfile_of(service: &str, build: &Map, sources: &Sources) -> Option<(PathB
 /// Parses a Dockerfile, reporting its problems with their codes.
 pub fn parse(file: FileId, text: &str, diags: &mut Diagnostics) -> Dockerfile {
     let parsed = dockerfile::parse(text);
+    let mut found = Diagnostics::default();
     for problem in parsed.errors.iter().chain(&parsed.warnings) {
         let code = match problem.kind {
             Issue::Syntax => Code::DockerfileSyntax,
@@ -88,9 +89,49 @@ pub fn parse(file: FileId, text: &str, diags: &mut Diagnostics) -> Dockerfile {
         if let Some(help) = &problem.help {
             diagnostic = diagnostic.help(help.clone());
         }
-        diags.push(diagnostic);
+        found.push(diagnostic);
     }
+    diags.extend(without_ignored(&parsed, found));
     parsed
+}
+
+/// Hadolint rules kompile implements, by hadolint id, so `# hadolint ignore=` works too.
+const HADOLINT: &[(&str, Code)] = &[("DL4000", Code::MaintainerDeprecated)];
+
+/// Drops warnings that a comment right above their instruction silences:
+/// `# kompile-ignore=K301,empty-continuation` or `# hadolint ignore=DL4000`. Errors stay:
+/// a file Docker refuses cannot be waved through.
+pub fn without_ignored(parsed: &Dockerfile, diags: Diagnostics) -> Diagnostics {
+    let mut kept = Diagnostics::default();
+    for diagnostic in diags.into_items() {
+        let at = diagnostic.primary.as_ref().map(|l| l.span.start as usize);
+        let ignored = !diagnostic.is_error()
+            && at.is_some_and(|at| {
+                parsed
+                    .instructions
+                    .iter()
+                    .find(|i| {
+                        i.span.contains(&at) || i.comments_before.iter().any(|c| c.span.end <= at && at < i.span.start)
+                    })
+                    .is_some_and(|i| i.comments_before.iter().any(|c| ignores(&c.text, diagnostic.code)))
+            });
+        if !ignored {
+            kept.push(diagnostic);
+        }
+    }
+    kept
+}
+
+/// Whether one comment line silences `code`.
+fn ignores(comment: &str, code: Code) -> bool {
+    let text = comment.trim_start_matches('#').trim();
+    if let Some(list) = text.strip_prefix("kompile-ignore=") {
+        return list.split(',').any(|item| item.trim().parse::<Code>() == Ok(code));
+    }
+    if let Some(list) = text.strip_prefix("hadolint ignore=") {
+        return list.split(',').any(|id| HADOLINT.iter().any(|(h, c)| *h == id.trim() && *c == code));
+    }
+    false
 }
 
 fn label(kind: Issue) -> &'static str {
@@ -107,4 +148,37 @@ pub fn load_alone(path: &Path, sources: &mut Sources, diags: &mut Diagnostics) -
     let (file, text) = read_source(path, sources, diags)?;
     let parsed = parse(file, &text, diags);
     Some(BuildFile { path: path.to_path_buf(), file, parsed, services: Vec::new() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(text: &str) -> Vec<Code> {
+        let mut sources = Sources::default();
+        let file = sources.add(Path::new("Dockerfile"), text);
+        let mut diags = Diagnostics::default();
+        parse(file, text, &mut diags);
+        diags.items().iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn comments_silence_warnings_on_the_next_instruction() {
+        let plain = "FROM alpine:3.20\nMAINTAINER me\n";
+        assert_eq!(codes(plain), [Code::MaintainerDeprecated]);
+        for comment in
+            ["# kompile-ignore=K303", "# kompile-ignore=maintainer-deprecated", "# hadolint ignore=DL4000,DL3008"]
+        {
+            assert!(codes(&format!("FROM alpine:3.20\n{comment}\nMAINTAINER me\n")).is_empty(), "{comment}");
+        }
+        let elsewhere = "FROM alpine:3.20\n# kompile-ignore=K303\nRUN true\nMAINTAINER me\n";
+        assert_eq!(codes(elsewhere), [Code::MaintainerDeprecated]);
+        let other_code = "FROM alpine:3.20\n# kompile-ignore=K301\nMAINTAINER me\n";
+        assert_eq!(codes(other_code), [Code::MaintainerDeprecated]);
+    }
+
+    #[test]
+    fn errors_cannot_be_silenced() {
+        assert_eq!(codes("FROM alpine:3.20\n# kompile-ignore=K300\nRUNN x\n"), [Code::DockerfileSyntax]);
+    }
 }

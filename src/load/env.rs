@@ -67,6 +67,20 @@ impl Environment {
         }
     }
 
+    /// "did you mean" when a defined variable is spelt almost the same.
+    fn unset_help(&self, name: &str) -> String {
+        let close = self
+            .vars
+            .keys()
+            .map(|k| (strsim::jaro_winkler(name, k), k))
+            .filter(|(score, _)| *score > 0.9)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        match close {
+            Some((_, known)) => format!("did you mean `{known}`? It is set; `{name}` is not"),
+            None => format!("set {name} in the environment or .env, or write ${{{name}:-default}}"),
+        }
+    }
+
     /// One string; reports problems at `span`, whose source text is `written` ("" when
     /// unknown), and returns `None` on errors.
     pub fn interpolate(&self, text: &str, span: Span, written: &str, diags: &mut Diagnostics) -> Option<String> {
@@ -77,7 +91,7 @@ impl Environment {
                     diags.push(
                         Diagnostic::new(Code::UnsetVariable, format!("variable `{name}` is not set; using \"\""))
                             .at(inner_span(span, written, text, at), "unset")
-                            .help(format!("set {name} in the environment or .env, or write ${{{name}:-default}}")),
+                            .help(self.unset_help(&name)),
                     );
                 }
                 Some(done.value)
