@@ -196,3 +196,44 @@ fn hostile_inputs_get_diagnostics_not_panics() {
     let dir = project(&[("compose.yaml/.keep", "")]);
     assert_eq!(kompile(dir.path(), &["build", "-f", "compose.yaml"]).status.code(), Some(1));
 }
+
+#[test]
+fn project_levels_apply_to_build_as_to_check() {
+    let text = "x-kompile:\n  deny: [unpinned-image]\nservices:\n  web:\n    image: nginx\n";
+    let dir = project(&[("compose.yaml", text)]);
+    let build = kompile(dir.path(), &["build"]);
+    assert_eq!(build.status.code(), Some(1), "denied warnings fail the build");
+    assert!(stdout(&build).is_empty());
+    let check = kompile(dir.path(), &["check", "--format", "short"]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(stdout(&check).contains("error[K115]"), "{}", stdout(&check));
+
+    let allowed = "x-kompile:\n  allow: [unpinned-image]\nservices:\n  web:\n    image: nginx\n";
+    std::fs::write(dir.path().join("compose.yaml"), allowed).expect("written");
+    let build = kompile(dir.path(), &["build"]);
+    assert_eq!(build.status.code(), Some(0));
+    assert!(!stderr(&build).contains("K115"));
+    let check = kompile(dir.path(), &["check", "--format", "short", "--deny", "K115"]);
+    assert_eq!(check.status.code(), Some(1), "the command line wins over the file");
+}
+
+#[test]
+fn check_exit_codes_and_formats() {
+    let dir = project(&[("compose.yaml", WEB)]);
+    let clean = kompile(dir.path(), &["check", "--format", "short"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    let warnings = kompile(dir.path(), &["check", "--deny", "warnings"]);
+    assert_eq!(warnings.status.code(), Some(1), "the project has a missing-healthcheck warning");
+    let json = kompile(dir.path(), &["check", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(value["version"], 1);
+    assert_eq!(value["summary"]["warnings"], 1);
+    let sarif = kompile(dir.path(), &["check", "--format", "sarif"]);
+    let value: serde_json::Value = serde_json::from_slice(&sarif.stdout).expect("SARIF");
+    assert_eq!(value["version"], "2.1.0");
+    assert_eq!(value["runs"][0]["results"][0]["ruleId"], "K116");
+    let github = stdout(&kompile(dir.path(), &["check", "--format", "github"]));
+    assert!(github.starts_with("::warning file=compose.yaml,line=2,endLine=2,col=3,"), "{github}");
+    assert_eq!(kompile(dir.path(), &["check", "--deny", "no-such-code"]).status.code(), Some(2));
+    assert_eq!(kompile(dir.path(), &["check", "missing.yaml"]).status.code(), Some(2));
+}

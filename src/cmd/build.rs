@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::{INPUT_ERRORS, SUCCESS, load_and_check, print, report};
 use crate::cli::{BuildArgs, OutputFormat};
+use crate::diag::levels::Levels;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::lower::{self, Settings};
 use crate::source::Sources;
@@ -25,6 +26,9 @@ pub fn run(args: &BuildArgs) -> i32 {
 /// The whole pipeline up to Kubernetes objects; `None` when the input has errors.
 pub fn compile(args: &BuildArgs, sources: &mut Sources, diags: &mut Diagnostics) -> Option<Vec<emit::Object>> {
     let project = load_and_check(&args.project.options(), sources, diags)?;
+    // The project's `x-kompile` levels apply to build as to check: one pipeline, one verdict.
+    let levels = Levels::default().with_project(&project.root, diags);
+    *diags = levels.apply(std::mem::take(diags));
     if diags.has_errors() {
         return None;
     }
@@ -39,6 +43,7 @@ pub fn compile(args: &BuildArgs, sources: &mut Sources, diags: &mut Diagnostics)
     }
     let settings = Settings { namespace: args.namespace.clone() };
     let app = lower::lower(&project, &settings, diags);
+    *diags = levels.apply(std::mem::take(diags));
     if diags.has_errors() {
         return None;
     }
