@@ -26,6 +26,7 @@ pub fn lower(project: &Project, settings: &Settings, diags: &mut Diagnostics) ->
     let empty = Map::default();
     let root = project.root.as_map().unwrap_or(&empty);
     let section = |key: &str| root.get(key).and_then(Node::as_map).unwrap_or(&empty);
+    unsupported::top_level(root, diags);
     let mut store = storage::Storage::new(project, section("volumes"), section("secrets"), section("configs"), diags);
     let mut named = Vec::new();
     let mut namer = names::Namer::new("service", diags);

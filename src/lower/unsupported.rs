@@ -200,3 +200,14 @@ fn deploy(service: &str, map: &Map, diags: &mut Diagnostics) {
         );
     }
 }
+
+/// Top-level keys with no Kubernetes translation.
+pub fn top_level(root: &Map, diags: &mut Diagnostics) {
+    if let Some(entry) = root.entry("models") {
+        diags.push(
+            Diagnostic::new(Code::UnsupportedKey, "top-level `models` has no Kubernetes translation")
+                .at(entry.key_span, "ignored")
+                .help("serve the model from its own service with an image, or with an inference operator in the cluster"),
+        );
+    }
+}
