@@ -34,6 +34,11 @@ pub fn json(objects: &[Object]) -> String {
     text
 }
 
+/// One object as YAML, without the document marker: what `kompile diff` compares.
+pub fn value_yaml(value: &Value) -> String {
+    document(value).trim_start_matches("---\n").to_string()
+}
+
 /// One YAML document. serde-saphyr's default (YAML 1.1-compatible) quoting keeps strings
 /// such as `"8080"`, `"yes"` or `"0o17"` strings for 1.1 and 1.2 readers alike. Multi-line
 /// strings (config files) become literal blocks; long single-line strings are never folded,
