@@ -220,6 +220,7 @@ async fn finish_prune(
                     namespace: live.key.namespace.clone(),
                     name: live.key.name.clone(),
                     service: None,
+                    origin: None,
                 };
                 report.diagnostics.push(diagnose(&f, &subject, &cluster.target));
                 report.failed = true;

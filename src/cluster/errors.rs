@@ -120,6 +120,8 @@ pub struct Subject {
     pub name: String,
     /// The compose service the object was made from.
     pub service: Option<String>,
+    /// Where the service is defined.
+    pub origin: Option<crate::source::Span>,
 }
 
 impl Subject {
@@ -209,14 +211,23 @@ fn conflict(status: &Status, subject: &Subject) -> Diagnostic {
     if lines.is_empty() {
         lines.push(format!("  {}", status.message));
     }
-    Diagnostic::new(
+    let d = Diagnostic::new(
         Code::FieldConflict,
         format!("{}: another field manager owns fields kompile sets:\n{}", subject.describe(), lines.join("\n")),
     )
     .help(
         "someone changed these fields with another tool after kompile set them; re-run with \
          `--force-conflicts` to take them back, or drop them from the compose file to leave them to the other manager",
-    )
+    );
+    at_origin(d, subject)
+}
+
+/// Points the diagnostic at the compose service the object came from.
+fn at_origin(d: Diagnostic, subject: &Subject) -> Diagnostic {
+    match subject.origin {
+        Some(span) => d.at(span, "the object was made from this service"),
+        None => d,
+    }
 }
 
 fn rejected(status: &Status, subject: &Subject) -> Diagnostic {
@@ -230,7 +241,7 @@ fn rejected(status: &Status, subject: &Subject) -> Diagnostic {
         Some(service) => format!("the object was made from compose service `{service}`; fix the value there"),
         None => "this object is not made from one compose service; check the project-level settings".into(),
     };
-    Diagnostic::new(Code::ObjectRejected, message).help(help)
+    at_origin(Diagnostic::new(Code::ObjectRejected, message).help(help), subject)
 }
 
 #[cfg(test)]
@@ -254,6 +265,7 @@ mod tests {
             namespace: Some("shop".into()),
             name: "web".into(),
             service: Some("web".into()),
+            origin: None,
         }
     }
 

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::emit::Object;
+use crate::source::Span;
 
 /// Label on the ApplySet parent: the id of the set.
 pub const APPLYSET_ID: &str = "applyset.kubernetes.io/id";
@@ -50,6 +51,8 @@ pub struct Manifest {
     pub name: String,
     /// The compose service the object came from, when emit recorded it.
     pub service: Option<String>,
+    /// Where that service is defined, for diagnostics; [`Span::NONE`] when unknown.
+    pub origin: Span,
     pub body: Value,
 }
 
@@ -158,6 +161,7 @@ impl ApplySet {
             namespace: Some(self.namespace.clone()),
             name: self.name.clone(),
             service: None,
+            origin: Span::NONE,
             body,
         }
     }
@@ -209,6 +213,7 @@ pub fn manifest(body: Value) -> Manifest {
         namespace: body["metadata"]["namespace"].as_str().map(str::to_string),
         name: text(&body["metadata"]["name"]),
         service: body["metadata"]["annotations"][SERVICE_ANNOTATION].as_str().map(str::to_string),
+        origin: Span::NONE,
         body,
     }
 }

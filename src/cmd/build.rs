@@ -1,10 +1,12 @@
 //! `kompile build`: compose project → Kubernetes manifests.
 
+use std::collections::BTreeMap;
+
 use super::{INPUT_ERRORS, SUCCESS, load_and_check, print, report};
 use crate::cli::{BuildArgs, OutputFormat};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::lower::{self, Settings};
-use crate::source::Sources;
+use crate::source::{Sources, Span};
 use crate::{emit, render};
 
 pub fn run(args: &BuildArgs) -> i32 {
@@ -22,6 +24,16 @@ pub fn run(args: &BuildArgs) -> i32 {
 
 /// The whole pipeline up to Kubernetes objects; `None` when the input has errors.
 pub fn compile(args: &BuildArgs, sources: &mut Sources, diags: &mut Diagnostics) -> Option<Vec<emit::Object>> {
+    compile_with_origins(args, sources, diags).map(|(objects, _)| objects)
+}
+
+/// [`compile`], also returning where each compose service is defined (its key in the file),
+/// so that cluster errors about an object can point at the service it came from.
+pub fn compile_with_origins(
+    args: &BuildArgs,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Option<(Vec<emit::Object>, BTreeMap<String, Span>)> {
     let project = load_and_check(&args.project.options(), sources, diags)?;
     if diags.has_errors() {
         return None;
@@ -35,12 +47,14 @@ pub fn compile(args: &BuildArgs, sources: &mut Sources, diags: &mut Diagnostics)
             return None;
         }
     }
+    let services = project.root.as_map().and_then(|m| m.get("services")).and_then(|s| s.as_map());
+    let origins = services.map(|s| s.entries.iter().map(|e| (e.key.clone(), e.key_span)).collect()).unwrap_or_default();
     let settings = Settings { namespace: args.namespace.clone() };
     let app = lower::lower(&project, &settings, diags);
     if diags.has_errors() {
         return None;
     }
-    Some(emit::emit(&app))
+    Some((emit::emit(&app), origins))
 }
 
 fn write(args: &BuildArgs, objects: &[emit::Object], diags: &mut Diagnostics) -> i32 {
