@@ -1,0 +1,337 @@
+//! `kompile apply` and `kompile diff` end to end: the real binary against the in-process
+//! stand-in API server (tests/support/standin), through a generated kubeconfig.
+
+#[path = "support/standin/mod.rs"]
+mod standin;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::json;
+use standin::StandIn;
+
+const TOKEN: &str = "test-token";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(dir: &Path, kubeconfig: &Path, args: &[&str]) -> Run {
+    run_with(dir, kubeconfig, args, &[])
+}
+
+fn run_with(dir: &Path, kubeconfig: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kompile"));
+    command.args(args).current_dir(dir).env_clear().env("HOME", "/home/user");
+    if args.first() == Some(&"apply") {
+        command.arg("--poll-interval").arg("10ms");
+    }
+    command.env("KUBECONFIG", kubeconfig).env("NO_COLOR", "1").envs(env.iter().copied());
+    let output: Output = command.output().expect("kompile runs");
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    println!("$ kompile {}\n--- exit {}\n{}\n{}", args.join(" "), run.code, run.stdout, run.stderr);
+    run
+}
+
+/// `kompile diff` takes no `--poll-interval`; this runs it without.
+fn diff(dir: &Path, kubeconfig: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kompile"));
+    command.arg("diff").args(args).current_dir(dir).env_clear().env("HOME", "/home/user");
+    command.env("KUBECONFIG", kubeconfig).env("NO_COLOR", "1").envs(env.iter().copied());
+    let output = command.output().expect("kompile runs");
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    println!("$ kompile diff {}\n--- exit {}\n{}\n{}", args.join(" "), run.code, run.stdout, run.stderr);
+    run
+}
+
+struct Fixture {
+    server: StandIn,
+    dir: tempfile::TempDir,
+    kubeconfig: std::path::PathBuf,
+}
+
+impl Fixture {
+    fn new(compose: &str) -> Fixture {
+        let server = StandIn::start();
+        server.require_token(TOKEN);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let kubeconfig = server.kubeconfig(dir.path(), TOKEN);
+        let fixture = Fixture { server, dir, kubeconfig };
+        fixture.write(compose);
+        fixture
+    }
+
+    fn write(&self, compose: &str) {
+        std::fs::write(self.dir.path().join("compose.yaml"), compose).expect("compose written");
+    }
+
+    fn apply(&self, args: &[&str]) -> Run {
+        let mut all = vec!["apply"];
+        all.extend_from_slice(args);
+        run(self.dir.path(), &self.kubeconfig, &all)
+    }
+
+    fn diff(&self, args: &[&str]) -> Run {
+        diff(self.dir.path(), &self.kubeconfig, args, &[])
+    }
+}
+
+const SHOP: &str = "name: shop
+services:
+  web:
+    image: nginx:1.27
+    ports: ['8080:80']
+  api:
+    image: example/api:1.0
+    environment:
+      MODE: production
+";
+
+#[test]
+fn apply_creates_waits_and_is_idempotent() {
+    let f = Fixture::new(SHOP);
+    let first = f.apply(&[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stdout.contains("Deployment default/web created"), "{}", first.stdout);
+    assert!(first.stdout.contains("Service default/web created"));
+    assert!(first.stdout.contains("created 5 (ConfigMap 1, Deployment 2, Service 1, Secret 0"), "{}", first.stdout);
+    assert!(first.stderr.contains("Deployment default/web: ready"), "{}", first.stderr);
+
+    // Every member carries the ApplySet label, fields are owned by `kompile`, and the parent
+    // records what the set contains.
+    let web = f.server.get("deployments", "default", "web").expect("web exists");
+    let id = web["metadata"]["labels"]["applyset.kubernetes.io/part-of"].as_str().expect("part-of label").to_string();
+    assert!(id.starts_with("applyset-") && id.ends_with("-v1"));
+    assert_eq!(web["metadata"]["managedFields"][0]["manager"], "kompile");
+    let parent = f.server.get("configmaps", "default", "kompile-applyset-shop").expect("parent exists");
+    assert_eq!(parent["metadata"]["labels"]["applyset.kubernetes.io/id"], id.as_str());
+    assert_eq!(parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"], "ConfigMap,Deployment.apps,Service");
+
+    let second = f.apply(&["--no-wait"]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(second.stdout.contains("created 0, changed 0, unchanged 4"), "{}", second.stdout);
+    // Discovery, not hard-coded paths; applies are server-side with the field manager.
+    let log = f.server.log();
+    assert!(log.iter().any(|l| l == "GET /apis"), "{log:?}");
+    assert!(log.iter().any(|l| l.starts_with("PATCH /apis/apps/v1/namespaces/default/deployments/web?") && l.contains("fieldManager=kompile")));
+}
+
+#[test]
+fn diff_shows_changes_creations_and_exit_codes() {
+    let f = Fixture::new(SHOP);
+    let before = f.diff(&[]);
+    assert_eq!(before.code, 1, "{}", before.stderr);
+    assert!(before.stdout.contains("=== created Deployment default/web (apps/v1)"), "{}", before.stdout);
+    assert!(before.stdout.ends_with("4 created, 0 changed, 0 deleted, 0 unchanged\n"), "{}", before.stdout);
+    assert!(f.server.get("deployments", "default", "web").is_none(), "diff persisted nothing");
+
+    assert_eq!(f.apply(&["--no-wait"]).code, 0);
+    let same = f.diff(&[]);
+    assert_eq!(same.code, 0, "{}", same.stdout);
+    assert_eq!(same.stdout, "0 created, 0 changed, 0 deleted, 4 unchanged\n");
+
+    f.write(&SHOP.replace("nginx:1.27", "nginx:1.28"));
+    let changed = f.diff(&[]);
+    assert_eq!(changed.code, 1);
+    assert!(changed.stdout.contains("=== changed Deployment default/web (apps/v1)"), "{}", changed.stdout);
+    assert!(changed.stdout.contains("-        image: nginx:1.27\n+        image: nginx:1.28\n"), "{}", changed.stdout);
+    assert!(!changed.stdout.contains("resourceVersion") && !changed.stdout.contains("managedFields"));
+
+    let json = f.diff(&["--format", "json"]);
+    assert_eq!(json.code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("json output");
+    assert_eq!(doc["changed"], 1);
+    assert_eq!(doc["objects"][0]["kind"], "Deployment");
+}
+
+#[test]
+fn secrets_are_masked_unless_asked() {
+    let f = Fixture::new("name: shop\nservices:\n  web:\n    image: nginx:1.27\n    secrets: [token]\nsecrets:\n  token:\n    environment: TOKEN\n");
+    let masked = diff(f.dir.path(), &f.kubeconfig, &[], &[("TOKEN", "hunter2")]);
+    assert_eq!(masked.code, 1, "{}", masked.stderr);
+    assert!(masked.stdout.contains("=== created Secret default/"), "{}", masked.stdout);
+    assert!(masked.stdout.contains("***") && !masked.stdout.contains("aHVudGVyMg"), "{}", masked.stdout);
+    let shown = diff(f.dir.path(), &f.kubeconfig, &["--show-secrets"], &[("TOKEN", "hunter2")]);
+    assert!(shown.stdout.contains("aHVudGVyMg"), "{}", shown.stdout);
+}
+
+#[test]
+fn prune_deletes_only_this_projects_removed_objects_and_keeps_volumes() {
+    let f = Fixture::new("name: shop\nservices:\n  web:\n    image: nginx:1.27\n  worker:\n    image: example/worker:1.0\n    volumes: ['data:/data']\nvolumes:\n  data: {}\n");
+    assert_eq!(f.apply(&["--no-wait"]).code, 0);
+    // An object of another ApplySet, and one of no set, that prune must never touch.
+    let foreign = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "other", "namespace": "default",
+        "labels": {"applyset.kubernetes.io/part-of": "applyset-someone-else-v1"}}, "spec": {"replicas": 1}});
+    f.server.apply_as("kubectl", foreign, false).expect("foreign object applied");
+
+    f.write("name: shop\nservices:\n  web:\n    image: nginx:1.27\n");
+    let preview = f.diff(&["--prune"]);
+    assert!(preview.stdout.contains("=== deleted Deployment default/worker"), "{}", preview.stdout);
+    assert!(!preview.stdout.contains("PersistentVolumeClaim"), "{}", preview.stdout);
+
+    let without = f.apply(&["--no-wait"]);
+    assert!(without.stdout.contains("pruned 0"), "{}", without.stdout);
+    assert!(f.server.get("deployments", "default", "worker").is_some());
+
+    let pruned = f.apply(&["--no-wait", "--prune"]);
+    assert_eq!(pruned.code, 0, "{}", pruned.stderr);
+    assert!(pruned.stdout.contains("Deployment default/worker pruned"), "{}", pruned.stdout);
+    assert!(f.server.get("deployments", "default", "worker").is_none());
+    assert!(f.server.get("deployments", "default", "other").is_some(), "another set's object survives");
+    assert!(pruned.stderr.contains("K411") && pruned.stderr.contains("kept 1 volume claims"), "{}", pruned.stderr);
+    assert_eq!(f.server.names("persistentvolumeclaims").len(), 1);
+
+    let volumes = f.apply(&["--no-wait", "--prune", "--prune-volumes"]);
+    assert_eq!(volumes.code, 0, "{}", volumes.stderr);
+    assert!(volumes.stdout.contains("pruned 1 (PersistentVolumeClaim 1)"), "{}", volumes.stdout);
+    assert!(f.server.names("persistentvolumeclaims").is_empty());
+}
+
+#[test]
+fn nothing_is_pruned_when_an_apply_fails_and_rejections_point_at_the_service() {
+    let f = Fixture::new(SHOP);
+    assert_eq!(f.apply(&["--no-wait"]).code, 0);
+    f.write(&SHOP.replace("  api:\n    image: example/api:1.0\n    environment:\n      MODE: production\n", ""));
+    f.server.reject("Deployment", "web", "spec.template.spec.containers[0].image", "Invalid value: \"nginx:1.27\": not allowed here");
+    let failed = f.apply(&["--no-wait", "--prune"]);
+    assert_eq!(failed.code, 3, "{}", failed.stderr);
+    assert!(failed.stderr.contains("K407"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("from compose service `web`"));
+    assert!(failed.stderr.contains("compose.yaml:3"), "points at the service: {}", failed.stderr);
+    assert!(failed.stderr.contains("nothing was pruned"), "{}", failed.stderr);
+    assert!(f.server.get("deployments", "default", "api").is_some());
+}
+
+#[test]
+fn conflicts_list_the_other_manager_and_force_takes_over() {
+    let f = Fixture::new(SHOP);
+    assert_eq!(f.apply(&["--no-wait"]).code, 0);
+    let scale = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"}, "spec": {"replicas": 3}});
+    f.server.apply_as("kubectl", scale, true).expect("scaled by kubectl");
+    let conflict = f.apply(&["--no-wait"]);
+    assert_eq!(conflict.code, 3);
+    assert!(conflict.stderr.contains("K406"), "{}", conflict.stderr);
+    assert!(conflict.stderr.contains(".spec.replicas is managed by `kubectl`"), "{}", conflict.stderr);
+    assert!(conflict.stderr.contains("--force-conflicts"));
+    let preview = f.diff(&[]);
+    assert!(preview.stdout.contains("conflict: another manager owns .spec.replicas"), "{}", preview.stdout);
+    let forced = f.apply(&["--no-wait", "--force-conflicts"]);
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    assert_eq!(f.server.get("deployments", "default", "web").expect("web")["spec"]["replicas"], 1);
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let f = Fixture::new(SHOP);
+    let dry = f.apply(&["--dry-run=server"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(dry.stdout.contains("(dry run: nothing was changed)"), "{}", dry.stdout);
+    assert!(f.server.get("deployments", "default", "web").is_none());
+    assert!(f.server.get("configmaps", "default", "kompile-applyset-shop").is_none());
+    assert!(f.server.log().iter().filter(|l| l.starts_with("PATCH")).all(|l| l.contains("dryRun=All")));
+}
+
+#[test]
+fn failed_rollouts_explain_themselves() {
+    let f = Fixture::new("name: shop\nservices:\n  web:\n    image: example/crashloop:1\n  cache:\n    image: example/pullfail:1\n  big:\n    image: example/unschedulable:1\n");
+    let failed = f.apply(&[]);
+    assert_eq!(failed.code, 3, "{}", failed.stderr);
+    let err = &failed.stderr;
+    assert!(err.contains("K410"), "{err}");
+    assert!(err.contains("ProgressDeadlineExceeded"), "{err}");
+    assert!(err.contains("CrashLoopBackOff") && err.contains("last exit code 1") && err.contains("Back-off restarting failed container"), "{err}");
+    assert!(err.contains("kubectl logs -n default web-"), "{err}");
+    assert!(err.contains("ImagePullBackOff") && err.contains("Failed to pull image"), "{err}");
+    assert!(err.contains("cannot be scheduled") && err.contains("Insufficient memory"), "{err}");
+}
+
+#[test]
+fn rollouts_time_out() {
+    let f = Fixture::new("name: shop\nservices:\n  web:\n    image: example/stall:1\n");
+    let slow = f.apply(&["--timeout", "300ms"]);
+    assert_eq!(slow.code, 3);
+    assert!(slow.stderr.contains("not ready after 0s") || slow.stderr.contains("did not become ready"), "{}", slow.stderr);
+}
+
+#[test]
+fn transient_failures_are_retried_then_reported() {
+    let f = Fixture::new(SHOP);
+    f.server.fail_next(&[503, 429]);
+    let ok = f.apply(&["--no-wait"]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    f.server.fail_next(&[503; 12]);
+    let down = f.apply(&["--no-wait"]);
+    assert_eq!(down.code, 3);
+    assert!(down.stderr.contains("K408"), "{}", down.stderr);
+}
+
+#[test]
+fn credentials_problems_are_named_and_never_printed() {
+    let f = Fixture::new(SHOP);
+    let wrong = f.server.kubeconfig(f.dir.path(), "wrong-secret-token");
+    let denied = run(f.dir.path(), &wrong, &["apply"]);
+    assert_eq!(denied.code, 3);
+    assert!(denied.stderr.contains("K403") && denied.stderr.contains("user `tester`"), "{}", denied.stderr);
+    assert!(!denied.stderr.contains("wrong-secret-token") && !denied.stdout.contains("wrong-secret-token"));
+
+    // An expired JWT is refused before any request.
+    f.server.clear_log();
+    let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.c2ln";
+    let expired = f.server.kubeconfig(f.dir.path(), jwt);
+    let refused = run(f.dir.path(), &expired, &["apply"]);
+    assert_eq!(refused.code, 3);
+    assert!(refused.stderr.contains("K405") && refused.stderr.contains("expired at 2023-11-14T22:13:20Z"), "{}", refused.stderr);
+    assert!(!refused.stderr.contains(jwt));
+    assert!(f.server.log().is_empty(), "no request was sent");
+
+    let config = f.server.kubeconfig(f.dir.path(), TOKEN);
+    f.server.forbid("delete");
+    f.write("name: shop\nservices:\n  web:\n    image: nginx:1.27\n    ports: ['8080:80']\n");
+    assert_eq!(run(f.dir.path(), &config, &["apply", "--no-wait"]).code, 0);
+    f.write("name: shop\nservices:\n  api:\n    image: example/api:1.0\n");
+    let forbidden = run(f.dir.path(), &config, &["apply", "--no-wait", "--prune"]);
+    assert_eq!(forbidden.code, 3);
+    assert!(forbidden.stderr.contains("K404") && forbidden.stderr.contains("may not delete Deployment"), "{}", forbidden.stderr);
+}
+
+#[test]
+fn kubeconfig_problems() {
+    let f = Fixture::new(SHOP);
+    let unknown = run(f.dir.path(), &f.kubeconfig, &["apply", "--context", "standinn"]);
+    assert_eq!(unknown.code, 3);
+    assert!(unknown.stderr.contains("K401") && unknown.stderr.contains("did you mean `standin`?"), "{}", unknown.stderr);
+    let missing = run(f.dir.path(), &f.dir.path().join("nope"), &["apply"]);
+    assert!(missing.stderr.contains("K400"), "{}", missing.stderr);
+    let unreachable = f.dir.path().join("down");
+    std::fs::write(&unreachable, std::fs::read_to_string(&f.kubeconfig).expect("read").replace(&f.server.addr.to_string(), "127.0.0.1:9")).expect("write");
+    let down = run(f.dir.path(), &unreachable, &["diff"]);
+    assert_eq!(down.code, 3);
+    assert!(down.stderr.contains("K402") && down.stderr.contains("http://127.0.0.1:9") && down.stderr.contains("`standin`"), "{}", down.stderr);
+}
+
+#[test]
+fn namespaces_are_created_first() {
+    let f = Fixture::new(SHOP);
+    let applied = f.apply(&["--no-wait", "-n", "prod"]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert!(applied.stdout.starts_with("Namespace prod created\n"), "{}", applied.stdout);
+    assert!(f.server.get("deployments", "prod", "web").is_some());
+}
+
+#[test]
+fn external_diff_gets_two_directories() {
+    let f = Fixture::new(SHOP);
+    let out = diff(f.dir.path(), &f.kubeconfig, &[], &[("KOMPILE_EXTERNAL_DIFF", "ls")]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stdout.contains("apps.v1.Deployment.default.web"), "{}", out.stdout);
+}
