@@ -28,7 +28,7 @@ fn run_with(dir: &Path, kubeconfig: &Path, args: &[&str], env: &[(&str, &str)]) 
     if args.first() == Some(&"apply") {
         command.arg("--poll-interval").arg("10ms");
     }
-    command.env("KUBECONFIG", kubeconfig).env("NO_COLOR", "1").envs(env.iter().copied());
+    command.env("KUBECONFIG", kubeconfig).env("NO_COLOR", "1").env("COLUMNS", "400").envs(env.iter().copied());
     let output: Output = command.output().expect("kompile runs");
     let run = Run {
         code: output.status.code().unwrap_or(-1),
@@ -43,7 +43,7 @@ fn run_with(dir: &Path, kubeconfig: &Path, args: &[&str], env: &[(&str, &str)]) 
 fn diff(dir: &Path, kubeconfig: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kompile"));
     command.arg("diff").args(args).current_dir(dir).env_clear().env("HOME", "/home/user");
-    command.env("KUBECONFIG", kubeconfig).env("NO_COLOR", "1").envs(env.iter().copied());
+    command.env("KUBECONFIG", kubeconfig).env("NO_COLOR", "1").env("COLUMNS", "400").envs(env.iter().copied());
     let output = command.output().expect("kompile runs");
     let run = Run {
         code: output.status.code().unwrap_or(-1),
@@ -104,7 +104,7 @@ fn apply_creates_waits_and_is_idempotent() {
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert!(first.stdout.contains("Deployment default/web created"), "{}", first.stdout);
     assert!(first.stdout.contains("Service default/web created"));
-    assert!(first.stdout.contains("created 5 (ConfigMap 1, Deployment 2, Service 1, Secret 0"), "{}", first.stdout);
+    assert!(first.stdout.contains("created 3 (Deployment 2, Service 1), changed 0"), "{}", first.stdout);
     assert!(first.stderr.contains("Deployment default/web: ready"), "{}", first.stderr);
 
     // Every member carries the ApplySet label, fields are owned by `kompile`, and the parent
@@ -115,15 +115,23 @@ fn apply_creates_waits_and_is_idempotent() {
     assert_eq!(web["metadata"]["managedFields"][0]["manager"], "kompile");
     let parent = f.server.get("configmaps", "default", "kompile-applyset-shop").expect("parent exists");
     assert_eq!(parent["metadata"]["labels"]["applyset.kubernetes.io/id"], id.as_str());
-    assert_eq!(parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"], "ConfigMap,Deployment.apps,Service");
+    assert_eq!(
+        parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"],
+        "Deployment.apps,Service"
+    );
 
     let second = f.apply(&["--no-wait"]);
     assert_eq!(second.code, 0, "{}", second.stderr);
-    assert!(second.stdout.contains("created 0, changed 0, unchanged 4"), "{}", second.stdout);
+    assert!(
+        second.stdout.contains("created 0, changed 0, unchanged 3 (Deployment 2, Service 1), pruned 0"),
+        "{}",
+        second.stdout
+    );
     // Discovery, not hard-coded paths; applies are server-side with the field manager.
     let log = f.server.log();
     assert!(log.iter().any(|l| l == "GET /apis"), "{log:?}");
-    assert!(log.iter().any(|l| l.starts_with("PATCH /apis/apps/v1/namespaces/default/deployments/web?") && l.contains("fieldManager=kompile")));
+    assert!(log.iter().any(|l| l.starts_with("PATCH /apis/apps/v1/namespaces/default/deployments/web?")
+        && l.contains("fieldManager=kompile")));
 }
 
 #[test]
@@ -132,19 +140,19 @@ fn diff_shows_changes_creations_and_exit_codes() {
     let before = f.diff(&[]);
     assert_eq!(before.code, 1, "{}", before.stderr);
     assert!(before.stdout.contains("=== created Deployment default/web (apps/v1)"), "{}", before.stdout);
-    assert!(before.stdout.ends_with("4 created, 0 changed, 0 deleted, 0 unchanged\n"), "{}", before.stdout);
+    assert!(before.stdout.ends_with("3 created, 0 changed, 0 deleted, 0 unchanged\n"), "{}", before.stdout);
     assert!(f.server.get("deployments", "default", "web").is_none(), "diff persisted nothing");
 
     assert_eq!(f.apply(&["--no-wait"]).code, 0);
     let same = f.diff(&[]);
     assert_eq!(same.code, 0, "{}", same.stdout);
-    assert_eq!(same.stdout, "0 created, 0 changed, 0 deleted, 4 unchanged\n");
+    assert_eq!(same.stdout, "0 created, 0 changed, 0 deleted, 3 unchanged\n");
 
     f.write(&SHOP.replace("nginx:1.27", "nginx:1.28"));
     let changed = f.diff(&[]);
     assert_eq!(changed.code, 1);
     assert!(changed.stdout.contains("=== changed Deployment default/web (apps/v1)"), "{}", changed.stdout);
-    assert!(changed.stdout.contains("-        image: nginx:1.27\n+        image: nginx:1.28\n"), "{}", changed.stdout);
+    assert!(changed.stdout.contains("-      - image: nginx:1.27\n+      - image: nginx:1.28\n"), "{}", changed.stdout);
     assert!(!changed.stdout.contains("resourceVersion") && !changed.stdout.contains("managedFields"));
 
     let json = f.diff(&["--format", "json"]);
@@ -156,7 +164,9 @@ fn diff_shows_changes_creations_and_exit_codes() {
 
 #[test]
 fn secrets_are_masked_unless_asked() {
-    let f = Fixture::new("name: shop\nservices:\n  web:\n    image: nginx:1.27\n    secrets: [token]\nsecrets:\n  token:\n    environment: TOKEN\n");
+    let f = Fixture::new(
+        "name: shop\nservices:\n  web:\n    image: nginx:1.27\n    secrets: [token]\nsecrets:\n  token:\n    environment: TOKEN\n",
+    );
     let masked = diff(f.dir.path(), &f.kubeconfig, &[], &[("TOKEN", "hunter2")]);
     assert_eq!(masked.code, 1, "{}", masked.stderr);
     assert!(masked.stdout.contains("=== created Secret default/"), "{}", masked.stdout);
@@ -167,7 +177,9 @@ fn secrets_are_masked_unless_asked() {
 
 #[test]
 fn prune_deletes_only_this_projects_removed_objects_and_keeps_volumes() {
-    let f = Fixture::new("name: shop\nservices:\n  web:\n    image: nginx:1.27\n  worker:\n    image: example/worker:1.0\n    volumes: ['data:/data']\nvolumes:\n  data: {}\n");
+    let f = Fixture::new(
+        "name: shop\nservices:\n  web:\n    image: nginx:1.27\n  worker:\n    image: example/worker:1.0\n    volumes: ['data:/data']\nvolumes:\n  data: {}\n",
+    );
     assert_eq!(f.apply(&["--no-wait"]).code, 0);
     // An object of another ApplySet, and one of no set, that prune must never touch.
     let foreign = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "other", "namespace": "default",
@@ -202,7 +214,12 @@ fn nothing_is_pruned_when_an_apply_fails_and_rejections_point_at_the_service() {
     let f = Fixture::new(SHOP);
     assert_eq!(f.apply(&["--no-wait"]).code, 0);
     f.write(&SHOP.replace("  api:\n    image: example/api:1.0\n    environment:\n      MODE: production\n", ""));
-    f.server.reject("Deployment", "web", "spec.template.spec.containers[0].image", "Invalid value: \"nginx:1.27\": not allowed here");
+    f.server.reject(
+        "Deployment",
+        "web",
+        "spec.template.spec.containers[0].image",
+        "Invalid value: \"nginx:1.27\": not allowed here",
+    );
     let failed = f.apply(&["--no-wait", "--prune"]);
     assert_eq!(failed.code, 3, "{}", failed.stderr);
     assert!(failed.stderr.contains("K407"), "{}", failed.stderr);
@@ -243,13 +260,20 @@ fn dry_run_changes_nothing() {
 
 #[test]
 fn failed_rollouts_explain_themselves() {
-    let f = Fixture::new("name: shop\nservices:\n  web:\n    image: example/crashloop:1\n  cache:\n    image: example/pullfail:1\n  big:\n    image: example/unschedulable:1\n");
+    let f = Fixture::new(
+        "name: shop\nservices:\n  web:\n    image: example/crashloop:1\n  cache:\n    image: example/pullfail:1\n  big:\n    image: example/unschedulable:1\n",
+    );
     let failed = f.apply(&[]);
     assert_eq!(failed.code, 3, "{}", failed.stderr);
     let err = &failed.stderr;
     assert!(err.contains("K410"), "{err}");
     assert!(err.contains("ProgressDeadlineExceeded"), "{err}");
-    assert!(err.contains("CrashLoopBackOff") && err.contains("last exit code 1") && err.contains("Back-off restarting failed container"), "{err}");
+    assert!(
+        err.contains("CrashLoopBackOff")
+            && err.contains("last exit code 1")
+            && err.contains("Back-off restarting failed container"),
+        "{err}"
+    );
     assert!(err.contains("kubectl logs -n default web-"), "{err}");
     assert!(err.contains("ImagePullBackOff") && err.contains("Failed to pull image"), "{err}");
     assert!(err.contains("cannot be scheduled") && err.contains("Insufficient memory"), "{err}");
@@ -260,7 +284,11 @@ fn rollouts_time_out() {
     let f = Fixture::new("name: shop\nservices:\n  web:\n    image: example/stall:1\n");
     let slow = f.apply(&["--timeout", "300ms"]);
     assert_eq!(slow.code, 3);
-    assert!(slow.stderr.contains("not ready after 0s") || slow.stderr.contains("did not become ready"), "{}", slow.stderr);
+    assert!(
+        slow.stderr.contains("not ready after 0s") || slow.stderr.contains("did not become ready"),
+        "{}",
+        slow.stderr
+    );
 }
 
 #[test]
@@ -290,7 +318,11 @@ fn credentials_problems_are_named_and_never_printed() {
     let expired = f.server.kubeconfig(f.dir.path(), jwt);
     let refused = run(f.dir.path(), &expired, &["apply"]);
     assert_eq!(refused.code, 3);
-    assert!(refused.stderr.contains("K405") && refused.stderr.contains("expired at 2023-11-14T22:13:20Z"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("K405") && refused.stderr.contains("expired at 2023-11-14T22:13:20Z"),
+        "{}",
+        refused.stderr
+    );
     assert!(!refused.stderr.contains(jwt));
     assert!(f.server.log().is_empty(), "no request was sent");
 
@@ -301,7 +333,11 @@ fn credentials_problems_are_named_and_never_printed() {
     f.write("name: shop\nservices:\n  api:\n    image: example/api:1.0\n");
     let forbidden = run(f.dir.path(), &config, &["apply", "--no-wait", "--prune"]);
     assert_eq!(forbidden.code, 3);
-    assert!(forbidden.stderr.contains("K404") && forbidden.stderr.contains("may not delete Deployment"), "{}", forbidden.stderr);
+    assert!(
+        forbidden.stderr.contains("K404") && forbidden.stderr.contains("may not delete Deployment"),
+        "{}",
+        forbidden.stderr
+    );
 }
 
 #[test]
@@ -309,14 +345,26 @@ fn kubeconfig_problems() {
     let f = Fixture::new(SHOP);
     let unknown = run(f.dir.path(), &f.kubeconfig, &["apply", "--context", "standinn"]);
     assert_eq!(unknown.code, 3);
-    assert!(unknown.stderr.contains("K401") && unknown.stderr.contains("did you mean `standin`?"), "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("K401") && unknown.stderr.contains("did you mean `standin`?"),
+        "{}",
+        unknown.stderr
+    );
     let missing = run(f.dir.path(), &f.dir.path().join("nope"), &["apply"]);
     assert!(missing.stderr.contains("K400"), "{}", missing.stderr);
     let unreachable = f.dir.path().join("down");
-    std::fs::write(&unreachable, std::fs::read_to_string(&f.kubeconfig).expect("read").replace(&f.server.addr.to_string(), "127.0.0.1:9")).expect("write");
+    std::fs::write(
+        &unreachable,
+        std::fs::read_to_string(&f.kubeconfig).expect("read").replace(&f.server.addr.to_string(), "127.0.0.1:9"),
+    )
+    .expect("write");
     let down = run(f.dir.path(), &unreachable, &["diff"]);
     assert_eq!(down.code, 3);
-    assert!(down.stderr.contains("K402") && down.stderr.contains("http://127.0.0.1:9") && down.stderr.contains("`standin`"), "{}", down.stderr);
+    assert!(
+        down.stderr.contains("K402") && down.stderr.contains("http://127.0.0.1:9") && down.stderr.contains("`standin`"),
+        "{}",
+        down.stderr
+    );
 }
 
 #[test]

@@ -78,27 +78,33 @@ async fn members(
         let selector = &selector;
         async move {
             let items = super::list(cluster, found, namespace.as_deref(), selector).await;
-            (group_kind, namespace, items)
+            ((group_kind, found, namespace), items)
         }
     }))
     .buffer_unordered(concurrency)
     .collect()
     .await;
     let mut live = Vec::new();
-    for (group_kind, namespace, items) in results {
+    for ((group_kind, found, namespace), items) in results {
         let items = items.map_err(|failure| {
             let subject =
                 Subject { verb: "list", kind: group_kind.clone(), namespace: namespace.clone(), ..Subject::default() };
             diagnose(&failure, &subject, &cluster.target)
         })?;
-        live.extend(items.into_iter().map(|body| as_live(group_kind, body)));
+        live.extend(items.into_iter().map(|body| as_live(group_kind, &found.resource.api_version, body)));
     }
     live.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(live)
 }
 
-fn as_live(group_kind: &str, body: Value) -> Live {
+/// A listed item as a member. List items come without `apiVersion` and `kind` (the list
+/// carries them), so they are put back to compare items with what an apply returns.
+fn as_live(group_kind: &str, api_version: &str, mut body: Value) -> Live {
     let (_, kind) = plan::split_group_kind(group_kind);
+    if let Some(map) = body.as_object_mut() {
+        map.insert("apiVersion".into(), Value::from(api_version));
+        map.insert("kind".into(), Value::from(kind));
+    }
     let key = Key {
         group_kind: group_kind.to_string(),
         namespace: body["metadata"]["namespace"].as_str().map(str::to_string),

@@ -61,8 +61,12 @@ pub fn tick(store: &mut Store, namespace: &str, name: &str) {
                     condition("Progressing", "True", "NewReplicaSetAvailable", &format!("ReplicaSet \"{name}-{hash}\" has successfully progressed."))]});
         }
         Scenario::CrashLoop | Scenario::PullFail | Scenario::Unschedulable if ticks >= 3 => {
-            status["conditions"] = json!([condition("Progressing", "False", "ProgressDeadlineExceeded",
-                &format!("ReplicaSet \"{name}-{hash}\" has timed out progressing."))]);
+            status["conditions"] = json!([condition(
+                "Progressing",
+                "False",
+                "ProgressDeadlineExceeded",
+                &format!("ReplicaSet \"{name}-{hash}\" has timed out progressing.")
+            )]);
         }
         Scenario::Stall => status["observedGeneration"] = json!(generation),
         _ => {}
@@ -82,9 +86,19 @@ fn condition(kind: &str, status: &str, reason: &str, message: &str) -> Value {
 
 /// Deletes the Deployment's old pods and creates the new generation's, with events for the
 /// failing ones.
-fn replace_pods(store: &mut Store, namespace: &str, name: &str, deployment: &Value, scenario: Scenario, hash: &str, replicas: i64) {
+fn replace_pods(
+    store: &mut Store,
+    namespace: &str,
+    name: &str,
+    deployment: &Value,
+    scenario: Scenario,
+    hash: &str,
+    replicas: i64,
+) {
     let prefix = format!("{name}-");
-    store.remove_where("pods", namespace, |pod| pod["metadata"]["name"].as_str().is_some_and(|n| n.starts_with(&prefix)));
+    store.remove_where("pods", namespace, |pod| {
+        pod["metadata"]["name"].as_str().is_some_and(|n| n.starts_with(&prefix))
+    });
     let template = &deployment["spec"]["template"];
     let container = template["spec"]["containers"][0]["name"].as_str().unwrap_or("app").to_string();
     let image = template["spec"]["containers"][0]["image"].as_str().unwrap_or_default().to_string();

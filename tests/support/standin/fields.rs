@@ -82,7 +82,10 @@ pub fn fields_v1(paths: &BTreeSet<Path>) -> Value {
     for path in paths {
         let mut node = &mut root;
         for key in path {
-            node = node.as_object_mut().map(|m| m.entry(format!("f:{key}")).or_insert_with(|| json!({}))).unwrap_or_else(|| unreachable!());
+            node = node
+                .as_object_mut()
+                .map(|m| m.entry(format!("f:{key}")).or_insert_with(|| json!({})))
+                .unwrap_or_else(|| unreachable!());
         }
     }
     root

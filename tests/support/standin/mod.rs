@@ -94,7 +94,12 @@ impl StandIn {
     /// Starts serving on a free port, with the `default` namespace present.
     pub fn start() -> StandIn {
         let state = Arc::new(Mutex::new(State::default()));
-        lock(&state).store.insert("namespaces", "", "default", json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}}));
+        lock(&state).store.insert(
+            "namespaces",
+            "",
+            "default",
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}}),
+        );
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         listener.set_nonblocking(true).expect("non-blocking");
         let addr = listener.local_addr().expect("address");
@@ -122,7 +127,10 @@ impl StandIn {
     pub fn apply_as(&self, manager: &str, object: Value, force: bool) -> Result<Value, Value> {
         let (group, _) = split_api_version(object["apiVersion"].as_str().unwrap_or_default());
         let info = KINDS.iter().find(|k| k.kind == object["kind"] && k.group == group).expect("known kind");
-        let namespace = object["metadata"]["namespace"].as_str().unwrap_or(if info.namespaced { "default" } else { "" }).to_string();
+        let namespace = object["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or(if info.namespaced { "default" } else { "" })
+            .to_string();
         let name = object["metadata"]["name"].as_str().unwrap_or_default().to_string();
         let mut state = lock(&self.state);
         state.store.apply(info, &namespace, &name, manager, &object, force, false).map(|(_, v)| v).map_err(|(_, v)| v)
@@ -134,7 +142,12 @@ impl StandIn {
 
     pub fn names(&self, plural: &str) -> Vec<String> {
         let state = lock(&self.state);
-        state.store.list(plural, None).iter().map(|o| o.body["metadata"]["name"].as_str().unwrap_or_default().to_string()).collect()
+        state
+            .store
+            .list(plural, None)
+            .iter()
+            .map(|o| o.body["metadata"]["name"].as_str().unwrap_or_default().to_string())
+            .collect()
     }
 
     pub fn fail_next(&self, codes: &[u16]) {
@@ -271,7 +284,14 @@ fn route(state: &mut State, parts: &hyper::http::request::Parts, body: &[u8]) ->
         (&Method::GET, Some(_)) => "get",
         (&Method::PATCH, _) => "patch",
         (&Method::DELETE, _) => "delete",
-        _ => return status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", Value::Null),
+        _ => {
+            return status(
+                405,
+                "MethodNotAllowed",
+                "the server does not allow this method on the requested resource",
+                Value::Null,
+            );
+        }
     };
     if state.controls.forbidden.contains(verb) {
         let message = format!(
@@ -304,14 +324,25 @@ fn get(state: &mut State, target: &Target, namespace: &str) -> (u16, Value) {
 }
 
 fn not_found(info: &KindInfo, name: &str) -> (u16, Value) {
-    let resource = if info.group.is_empty() { info.plural.to_string() } else { format!("{}.{}", info.plural, info.group) };
-    status(404, "NotFound", &format!("{resource} \"{name}\" not found"), json!({"name": name, "group": info.group, "kind": info.plural}))
+    let resource =
+        if info.group.is_empty() { info.plural.to_string() } else { format!("{}.{}", info.plural, info.group) };
+    status(
+        404,
+        "NotFound",
+        &format!("{resource} \"{name}\" not found"),
+        json!({"name": name, "group": info.group, "kind": info.plural}),
+    )
 }
 
 fn list(state: &mut State, target: &Target, query: &[(String, String)]) -> (u16, Value) {
     let param = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or_default();
     let Ok(labels) = parse_selector(param("labelSelector")) else {
-        return status(400, "BadRequest", &format!("unable to parse requirement: {}", param("labelSelector")), Value::Null);
+        return status(
+            400,
+            "BadRequest",
+            &format!("unable to parse requirement: {}", param("labelSelector")),
+            Value::Null,
+        );
     };
     let fields_selector = param("fieldSelector").to_string();
     let items: Vec<Value> = state
@@ -330,8 +361,11 @@ fn list(state: &mut State, target: &Target, query: &[(String, String)]) -> (u16,
             item
         })
         .collect();
-    (200, json!({"kind": format!("{}List", target.info.kind), "apiVersion": target.info.api_version(),
-        "metadata": {"resourceVersion": state.store.resource_version()}, "items": items}))
+    (
+        200,
+        json!({"kind": format!("{}List", target.info.kind), "apiVersion": target.info.api_version(),
+        "metadata": {"resourceVersion": state.store.resource_version()}, "items": items}),
+    )
 }
 
 /// `metadata.name=x` and `involvedObject.name=x`, comma-joined: the field selectors kompile uses.
@@ -353,11 +387,23 @@ fn patch(
 ) -> (u16, Value) {
     let content_type = parts.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
     if content_type != "application/apply-patch+yaml" {
-        return status(415, "UnsupportedMediaType", &format!("the body of the request was in an unknown format - accepted media types include: application/apply-patch+yaml; got {content_type}"), Value::Null);
+        return status(
+            415,
+            "UnsupportedMediaType",
+            &format!(
+                "the body of the request was in an unknown format - accepted media types include: application/apply-patch+yaml; got {content_type}"
+            ),
+            Value::Null,
+        );
     }
     let param = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
     let Some(manager) = param("fieldManager").filter(|m| !m.is_empty()) else {
-        return status(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch", Value::Null);
+        return status(
+            422,
+            "Invalid",
+            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+            Value::Null,
+        );
     };
     let Ok(config) = serde_json::from_slice::<Value>(body) else {
         return status(400, "BadRequest", "error decoding YAML: the body is not an object", Value::Null);
@@ -367,7 +413,12 @@ fn patch(
     if let Some((kind, name, field, message)) = rejection {
         let text = format!("{kind}.{} \"{name}\" is invalid: {field}: {message}", target.info.group);
         let causes = json!([{"reason": "FieldValueInvalid", "message": message, "field": field}]);
-        return status(422, "Invalid", &text, json!({"name": name, "group": target.info.group, "kind": target.info.kind, "causes": causes}));
+        return status(
+            422,
+            "Invalid",
+            &text,
+            json!({"name": name, "group": target.info.group, "kind": target.info.kind, "causes": causes}),
+        );
     }
     let force = param("force") == Some("true");
     let dry_run = param("dryRun") == Some("All");
@@ -389,11 +440,16 @@ fn delete(state: &mut State, target: &Target, namespace: &str, body: &[u8]) -> (
         state.store.remove(target.info.plural, namespace, &name);
         if target.info.kind == "Deployment" {
             let prefix = format!("{name}-");
-            state.store.remove_where("pods", namespace, |p| p["metadata"]["name"].as_str().is_some_and(|n| n.starts_with(&prefix)));
+            state.store.remove_where("pods", namespace, |p| {
+                p["metadata"]["name"].as_str().is_some_and(|n| n.starts_with(&prefix))
+            });
         }
     }
-    (200, json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-        "details": {"name": name, "group": target.info.group, "kind": target.info.plural, "uid": uid}}))
+    (
+        200,
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+        "details": {"name": name, "group": target.info.group, "kind": target.info.plural, "uid": uid}}),
+    )
 }
 
 fn split_api_version(api_version: &str) -> (&str, &str) {
@@ -434,7 +490,9 @@ fn discovery(path: &str) -> Option<Value> {
         "/apis" => Some(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [{"name": "apps",
             "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
             "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}}]})),
-        "/apis/apps/v1" => Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "apps/v1", "resources": resources("apps")})),
+        "/apis/apps/v1" => Some(
+            json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "apps/v1", "resources": resources("apps")}),
+        ),
         _ => None,
     }
 }
@@ -514,7 +572,9 @@ fn parse_selector(text: &str) -> Result<Vec<Requirement>, ()> {
         }
     }
     terms.push(&text[start..]);
-    let set = |s: &str| -> Vec<String> { s.trim().trim_start_matches('(').trim_end_matches(')').split(',').map(|v| v.trim().to_string()).collect() };
+    let set = |s: &str| -> Vec<String> {
+        s.trim().trim_start_matches('(').trim_end_matches(')').split(',').map(|v| v.trim().to_string()).collect()
+    };
     terms
         .into_iter()
         .map(str::trim)

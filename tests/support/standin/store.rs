@@ -96,7 +96,12 @@ impl Store {
     ) -> Result<(u16, Value), Refusal> {
         check_identity(kind, namespace, name, config)?;
         if kind.namespaced && self.get("namespaces", "", namespace).is_none() {
-            return Err(status(404, "NotFound", &format!("namespaces \"{namespace}\" not found"), json!({"name": namespace, "kind": "namespaces"})));
+            return Err(status(
+                404,
+                "NotFound",
+                &format!("namespaces \"{namespace}\" not found"),
+                json!({"name": namespace, "kind": "namespaces"}),
+            ));
         }
         let paths = fields::leaves(config);
         let Some(existing) = self.get(kind.plural, namespace, name) else {
@@ -121,7 +126,8 @@ impl Store {
         fields::merge(&mut body, config);
         owners.insert(manager.to_string(), paths);
         owners.retain(|_, o| !o.is_empty());
-        let changed = strip(&body) != strip(&live) || managers(&owners) != managers(&self.owners_of(kind, namespace, name));
+        let changed =
+            strip(&body) != strip(&live) || managers(&owners) != managers(&self.owners_of(kind, namespace, name));
         if changed && !dry_run {
             body["metadata"]["resourceVersion"] = json!(self.next_version());
             if body.get("spec") != live.get("spec") {
@@ -183,7 +189,11 @@ fn check_identity(kind: &KindInfo, namespace: &str, name: &str, config: &Value) 
         return bad("metadata.managedFields must be nil".into());
     }
     if config["kind"] != kind.kind || config["apiVersion"] != kind.api_version() {
-        return bad(format!("the API version in the data ({}) does not match the expected API version ({})", config["apiVersion"], kind.api_version()));
+        return bad(format!(
+            "the API version in the data ({}) does not match the expected API version ({})",
+            config["apiVersion"],
+            kind.api_version()
+        ));
     }
     if config["metadata"]["name"] != name {
         return bad("the name of the object does not match the name on the URL".into());
@@ -225,7 +235,11 @@ fn managed_fields(owners: &BTreeMap<String, BTreeSet<Path>>, api_version: &Value
 fn conflict(kind: &KindInfo, name: &str, conflicts: &[(Path, String)]) -> Refusal {
     let n = conflicts.len();
     let message = if n == 1 {
-        format!("Apply failed with 1 conflict: conflict with \"{}\": {}", conflicts[0].1, fields::dotted(&conflicts[0].0))
+        format!(
+            "Apply failed with 1 conflict: conflict with \"{}\": {}",
+            conflicts[0].1,
+            fields::dotted(&conflicts[0].0)
+        )
     } else {
         let lines: Vec<String> = conflicts.iter().map(|(p, _)| format!("- {}", fields::dotted(p))).collect();
         format!("Apply failed with {n} conflicts: conflicts with \"{}\":\n{}", conflicts[0].1, lines.join("\n"))
