@@ -239,11 +239,10 @@ fn resolve_plain(text: &str) -> Value {
     if let Some(int) = parse_int(text) {
         return Value::Int(int);
     }
-    if looks_like_float(text) {
-        if let Ok(float) = text.parse::<f64>() {
+    if looks_like_float(text)
+        && let Ok(float) = text.parse::<f64>() {
             return Value::Float(float);
         }
-    }
     Value::Str(text.to_string())
 }
 
