@@ -39,13 +39,14 @@ pub fn compile_with_origins(
         return None;
     }
     if let Some(namespace) = &args.namespace
-        && lower::dns_label(namespace) != *namespace {
-            diags.push(
-                Diagnostic::new(Code::InvalidValue, format!("`{namespace}` is not a valid namespace name"))
-                    .help("namespaces are lowercase letters, digits and `-`, at most 63 characters"),
-            );
-            return None;
-        }
+        && lower::dns_label(namespace) != *namespace
+    {
+        diags.push(
+            Diagnostic::new(Code::InvalidValue, format!("`{namespace}` is not a valid namespace name"))
+                .help("namespaces are lowercase letters, digits and `-`, at most 63 characters"),
+        );
+        return None;
+    }
     let services = project.root.as_map().and_then(|m| m.get("services")).and_then(|s| s.as_map());
     let origins = services.map(|s| s.entries.iter().map(|e| (e.key.clone(), e.key_span)).collect()).unwrap_or_default();
     let settings = Settings { namespace: args.namespace.clone() };

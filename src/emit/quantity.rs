@@ -4,7 +4,11 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 /// Millicores as `500m`, or as whole cores (`2`) when that is exact.
 pub(super) fn cpu(millicores: u64) -> Quantity {
-    if millicores.is_multiple_of(1000) { Quantity((millicores / 1000).to_string()) } else { Quantity(format!("{millicores}m")) }
+    if millicores.is_multiple_of(1000) {
+        Quantity((millicores / 1000).to_string())
+    } else {
+        Quantity(format!("{millicores}m"))
+    }
 }
 
 /// Bytes with the largest binary suffix that divides them exactly (`256Mi`, `1Gi`), else

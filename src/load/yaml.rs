@@ -240,9 +240,10 @@ fn resolve_plain(text: &str) -> Value {
         return Value::Int(int);
     }
     if looks_like_float(text)
-        && let Ok(float) = text.parse::<f64>() {
-            return Value::Float(float);
-        }
+        && let Ok(float) = text.parse::<f64>()
+    {
+        return Value::Float(float);
+    }
     Value::Str(text.to_string())
 }
 

@@ -153,9 +153,10 @@ fn add_implicit_dependencies(service: &mut Object) {
 fn implicit_dependencies(service: &Object) -> Vec<(String, bool)> {
     let mut found = Vec::new();
     if let Some(mode) = service.get("network_mode").and_then(Value::as_str)
-        && let Some(name) = mode.strip_prefix("service:") {
-            found.push((name.to_string(), true));
-        }
+        && let Some(name) = mode.strip_prefix("service:")
+    {
+        found.push((name.to_string(), true));
+    }
     for link in strings(service.get("links")) {
         // `service:alias`: the alias is only a host name.
         let name = link.split(':').next().unwrap_or(link);

@@ -52,10 +52,10 @@ pub fn remove(value: &mut Value, path: &[String]) {
     }
     let Some(parent) = value.get_mut(&parents[0]) else { return };
     remove(parent, &[&parents[1..], std::slice::from_ref(last)].concat());
-    if parent.as_object().is_some_and(Map::is_empty) {
-        if let Some(map) = value.as_object_mut() {
-            map.remove(&parents[0]);
-        }
+    if parent.as_object().is_some_and(Map::is_empty)
+        && let Some(map) = value.as_object_mut()
+    {
+        map.remove(&parents[0]);
     }
 }
 

@@ -139,11 +139,9 @@ impl Store {
             body["metadata"]["generation"] = json!(live["metadata"]["generation"].as_i64().unwrap_or(1) + 1);
         }
         body["metadata"]["managedFields"] = managed_fields(&owners, &body["apiVersion"]);
-        if !dry_run {
-            if let Some(stored) = self.get_mut(kind.plural, namespace, name) {
-                stored.body = body.clone();
-                stored.owners = owners;
-            }
+        if !dry_run && let Some(stored) = self.get_mut(kind.plural, namespace, name) {
+            stored.body = body.clone();
+            stored.owners = owners;
         }
         Ok((200, body))
     }
