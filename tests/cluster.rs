@@ -383,3 +383,55 @@ fn external_diff_gets_two_directories() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stdout.contains("apps.v1.Deployment.default.web"), "{}", out.stdout);
 }
+
+/// The benchmark in the README: `cargo test --release --test cluster -- --ignored --nocapture
+/// benchmark`. 1,000 services (2,000 objects) against the stand-in with 2 ms of latency per
+/// request, as a nearby API server would have.
+#[test]
+#[ignore = "benchmark; run explicitly"]
+fn benchmark_thousand_services() {
+    let mut compose = String::from("name: big\nservices:\n");
+    for i in 0..1000 {
+        compose.push_str(&format!("  svc{i:04}:\n    image: example/app:1.0\n    ports: ['{}:80']\n", 10000 + i));
+    }
+    let f = Fixture::new(&compose);
+    f.server.set_latency(std::time::Duration::from_millis(
+        std::env::var("BENCH_LATENCY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(2),
+    ));
+    let mut measure = |label: &str, args: &[&str], is_diff: bool| {
+        f.server.clear_log();
+        let (server_before, client_before) = cpu_ticks();
+        let start = std::time::Instant::now();
+        let out = if is_diff { f.diff(args) } else { f.apply(args) };
+        let elapsed = start.elapsed();
+        let (server_after, client_after) = cpu_ticks();
+        assert!(out.code <= 1, "{}", out.stderr);
+        if !args.contains(&"1") {
+            assert!(f.server.max_in_flight() > 1, "requests are sent concurrently");
+        }
+        let requests = f.server.log().len();
+        println!(
+            "BENCH {label}: {:.2}s, {requests} requests, at most {} in flight; CPU: kompile {:.2}s, stand-in {:.2}s",
+            elapsed.as_secs_f64(),
+            f.server.max_in_flight(),
+            (client_after - client_before) as f64 / 100.0,
+            (server_after - server_before) as f64 / 100.0,
+        );
+    };
+    measure("diff (nothing live)", &[], true);
+    measure("apply (create + wait)", &[], false);
+    measure("apply again (unchanged, no wait)", &["--no-wait"], false);
+    measure("diff (no changes)", &[], true);
+    measure("apply again, one request at a time", &["--no-wait", "--concurrency", "1"], false);
+}
+
+/// `(this process, its waited-for children)` CPU time in clock ticks (1/100 s on Linux), from
+/// /proc/self/stat: the stand-in runs in this process, kompile in a child.
+fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<u64> =
+        stat.rsplit(')').next().unwrap_or_default().split_whitespace().filter_map(|f| f.parse().ok()).collect();
+    // After the command name: state is not numeric, so utime.. are at 10..14 of the rest.
+    let get = |i: usize| fields.get(i).copied().unwrap_or(0);
+    (get(10) + get(11), get(12) + get(13))
+}

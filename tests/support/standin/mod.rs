@@ -191,6 +191,8 @@ async fn serve(listener: std::net::TcpListener, state: Arc<Mutex<State>>) {
     let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
+        // As Go's net/http does: without it, small answers wait on delayed ACKs.
+        let _ = stream.set_nodelay(true);
         let state = state.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
