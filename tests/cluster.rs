@@ -191,6 +191,10 @@ fn prune_deletes_only_this_projects_removed_objects_and_keeps_volumes() {
     assert!(preview.stdout.contains("=== deleted Deployment default/worker"), "{}", preview.stdout);
     assert!(!preview.stdout.contains("PersistentVolumeClaim"), "{}", preview.stdout);
 
+    let dry = f.apply(&["--no-wait", "--prune", "--dry-run=server"]);
+    assert!(dry.stdout.contains("Deployment default/worker pruned"), "{}", dry.stdout);
+    assert!(f.server.get("deployments", "default", "worker").is_some(), "a dry-run delete deletes nothing");
+
     let without = f.apply(&["--no-wait"]);
     assert!(without.stdout.contains("pruned 0"), "{}", without.stdout);
     assert!(f.server.get("deployments", "default", "worker").is_some());
@@ -374,6 +378,33 @@ fn namespaces_are_created_first() {
     assert_eq!(applied.code, 0, "{}", applied.stderr);
     assert!(applied.stdout.starts_with("Namespace prod created\n"), "{}", applied.stdout);
     assert!(f.server.get("deployments", "prod", "web").is_some());
+}
+
+#[test]
+fn new_namespaces_in_dry_runs_and_diffs() {
+    let f = Fixture::new(SHOP);
+    let preview = f.diff(&["-n", "fresh"]);
+    assert_eq!(preview.code, 1, "{}", preview.stderr);
+    assert!(preview.stdout.contains("note: namespace `fresh` does not exist yet"), "{}", preview.stdout);
+    let dry = f.apply(&["--dry-run=server", "-n", "fresh"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(dry.stdout.contains("Deployment fresh/web created"), "{}", dry.stdout);
+    assert!(f.server.get("namespaces", "", "fresh").is_none());
+}
+
+#[test]
+fn fields_dropped_from_the_compose_file_are_removed() {
+    let f = Fixture::new(SHOP);
+    assert_eq!(f.apply(&["--no-wait"]).code, 0);
+    let env = |f: &Fixture| {
+        f.server.get("deployments", "default", "api").expect("api")["spec"]["template"]["spec"]["containers"][0]["env"]
+            .clone()
+    };
+    assert_eq!(env(&f)[0]["name"], "MODE");
+    f.write(&SHOP.replace("    environment:\n      MODE: production\n", ""));
+    let changed = f.apply(&["--no-wait"]);
+    assert!(changed.stdout.contains("Deployment default/api changed"), "{}", changed.stdout);
+    assert!(env(&f).is_null(), "env removed: {}", env(&f));
 }
 
 #[test]

@@ -18,8 +18,9 @@ fn kubeconfig() -> Option<PathBuf> {
         Some(path) if !path.is_empty() => Some(PathBuf::from(path)),
         _ => {
             // Straight to the stream: the test harness would hide `eprintln!` of a passing test.
-            let _ = std::io::stderr()
-                .write_all(b"skipped: set KOMPILE_E2E_KUBECONFIG to a throwaway cluster's kubeconfig to run the e2e tests\n");
+            let _ = std::io::stderr().write_all(
+                b"skipped: set KOMPILE_E2E_KUBECONFIG to a throwaway cluster's kubeconfig to run the e2e tests\n",
+            );
             None
         }
     }
@@ -34,7 +35,8 @@ struct Project {
 
 impl Project {
     fn new(kubeconfig: PathBuf, test: &str) -> Project {
-        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+        let stamp =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
         let namespace = format!("kompile-e2e-{test}-{}", stamp % 1_000_000);
         Project { dir: tempfile::tempdir().expect("temp dir"), kubeconfig, namespace }
     }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::applyset::{self, Current};
 use super::client::Cluster;
-use super::errors::diagnose;
+use super::errors::{Failure, diagnose};
 use super::plan::{self, ApplySet, Change, Key, Manifest, Step};
 use super::{Settings, apply_one, delete, get, not_served, subject};
 use crate::diag::{Code, Diagnostic};
@@ -159,10 +159,13 @@ async fn apply_member(
         Ok(None) => return Err(diagnose(&not_served(manifest), &subject("patch", manifest), &cluster.target)),
         Err(f) => return Err(diagnose(&f, &subject("patch", manifest), &cluster.target)),
     };
-    let (status, after) = apply_one(cluster, &found, manifest, settings, false)
-        .await
-        .map_err(|f| diagnose(&f, &subject("patch", manifest), &cluster.target))?;
-    Ok(plan::classify(status, before, &after))
+    match apply_one(cluster, &found, manifest, settings, false).await {
+        Ok((status, after)) => Ok(plan::classify(status, before, &after)),
+        // A dry run does not create the namespace, so objects in a new one cannot be checked;
+        // a real run would create them.
+        Err(Failure::Status(s)) if settings.dry_run && super::diff::missing_namespace(&s) => Ok(Change::Created),
+        Err(f) => Err(diagnose(&f, &subject("patch", manifest), &cluster.target)),
+    }
 }
 
 /// Deletes members that left the project (when asked and when every apply succeeded), then

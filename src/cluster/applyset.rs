@@ -124,8 +124,10 @@ pub async fn write_parent(
 ) -> Result<(), Diagnostic> {
     let parent = set.parent(group_kinds, namespaces);
     let found = discover(cluster, &parent).await?;
-    apply_one(cluster, &found, &parent, settings, true)
-        .await
-        .map(|_| ())
-        .map_err(|failure: Failure| diagnose(&failure, &super::subject("patch", &parent), &cluster.target))
+    match apply_one(cluster, &found, &parent, settings, true).await {
+        Ok(_) => Ok(()),
+        // A dry run does not create the namespace the parent lives in.
+        Err(Failure::Status(s)) if settings.dry_run && super::diff::missing_namespace(&s) => Ok(()),
+        Err(failure) => Err(diagnose(&failure, &super::subject("patch", &parent), &cluster.target)),
+    }
 }

@@ -86,6 +86,9 @@ pub struct Entry {
     /// Fields another manager owns: applying without `--force-conflicts` would fail on them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<String>,
+    /// Why the merged side is not what the server would make of it, when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub live: Option<Value>,
     pub merged: Option<Value>,
 }
@@ -113,6 +116,7 @@ impl Entry {
             name: manifest.name.clone(),
             change,
             conflicts: Vec::new(),
+            note: None,
             live,
             merged,
         }
@@ -137,6 +141,9 @@ pub fn render(entry: &Entry, color: bool) -> String {
             "\n  conflict: another manager owns {}; apply needs --force-conflicts",
             entry.conflicts.join(", ")
         ));
+    }
+    if let Some(note) = &entry.note {
+        header.push_str(&format!("\n  note: {note}"));
     }
     let mut out = paint(color, "1", &format!("=== {header}"));
     out.push('\n');
@@ -226,6 +233,16 @@ async fn entry(
     let dry = Settings { dry_run: true, ..settings.clone() };
     let (merged, conflicts) = match apply_one(cluster, &found, manifest, &dry, false).await {
         Ok((_, merged)) => (merged, Vec::new()),
+        // The server cannot dry-run objects into a namespace that does not exist yet (apply
+        // creates it first); show the object as compiled and say so.
+        Err(Failure::Status(s)) if missing_namespace(&s) => {
+            let mut entry = Entry::new(manifest, None, Some(manifest.body.clone()), show_secrets);
+            let namespace = manifest.namespace.as_deref().unwrap_or_default();
+            entry.note = Some(format!(
+                "namespace `{namespace}` does not exist yet; shown as compiled, not checked by the server"
+            ));
+            return Ok(entry);
+        }
         // Show what apply would do once forced, and say that it needs forcing.
         Err(Failure::Status(s)) if s.code == 409 && !s.causes.is_empty() => {
             let fields = s.causes.iter().map(|(field, _)| field.clone()).collect();
@@ -237,6 +254,11 @@ async fn entry(
     let mut entry = Entry::new(manifest, live, Some(merged), show_secrets);
     entry.conflicts = conflicts;
     Ok(entry)
+}
+
+/// The 404 the server answers for an object in a namespace that does not exist.
+pub fn missing_namespace(status: &super::errors::Status) -> bool {
+    status.code == 404 && status.message.starts_with("namespaces ")
 }
 
 #[cfg(test)]
