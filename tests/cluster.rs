@@ -429,7 +429,7 @@ fn benchmark_thousand_services() {
     f.server.set_latency(std::time::Duration::from_millis(
         std::env::var("BENCH_LATENCY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(2),
     ));
-    let mut measure = |label: &str, args: &[&str], is_diff: bool| {
+    let measure = |label: &str, args: &[&str], is_diff: bool| {
         f.server.clear_log();
         let (server_before, client_before) = cpu_ticks();
         let start = std::time::Instant::now();
