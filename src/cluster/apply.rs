@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::applyset::{self, Current};
 use super::client::Cluster;
-use super::errors::{Failure, diagnose};
-use super::plan::{self, ApplySet, Change, Key, Manifest, Step};
+use super::errors::{Failure, Subject, diagnose};
+use super::plan::{self, ApplySet, Change, Key, Live, Manifest, Step};
 use super::{Settings, apply_one, delete, get, not_served, subject};
 use crate::diag::{Code, Diagnostic};
 
@@ -194,53 +194,12 @@ async fn finish_prune(
     }
     let desired: BTreeSet<Key> = manifests.iter().map(Manifest::key).collect();
     let pruning = plan::prune(&current.live, &desired, &set.id, options.prune_volumes);
-    let results: Vec<_> = futures::stream::iter(pruning.delete.iter().map(|live| async move {
-        let outcome = match cluster.discover(&live.key.group_kind).await {
-            Ok(Some(found)) => {
-                delete(cluster, &found, live.key.namespace.as_deref(), &live.key.name, settings.dry_run).await
-            }
-            Ok(None) => Ok(()),
-            Err(f) => Err(f),
-        };
-        (*live, outcome)
-    }))
-    .buffer_unordered(settings.concurrency)
-    .collect()
-    .await;
-    let mut sorted = results;
-    sorted.sort_by(|a, b| a.0.key.cmp(&b.0.key));
-    for (live, outcome) in sorted {
-        let what = plan::describe(&live.kind, live.key.namespace.as_deref(), &live.key.name);
-        match outcome {
-            Ok(()) => {
-                print(format!("{what} pruned"));
-                report.changes.push((live.kind.clone(), Change::Pruned));
-            }
-            Err(f) => {
-                let subject = super::errors::Subject {
-                    verb: "delete",
-                    kind: live.kind.clone(),
-                    namespace: live.key.namespace.clone(),
-                    name: live.key.name.clone(),
-                    service: None,
-                    origin: None,
-                };
-                report.diagnostics.push(diagnose(&f, &subject, &cluster.target));
-                report.failed = true;
-            }
-        }
-    }
+    delete_all(cluster, &pruning.delete, settings, report, print).await;
     if !pruning.kept_volumes.is_empty() {
-        let names: Vec<&str> = pruning.kept_volumes.iter().map(|l| l.key.name.as_str()).collect();
-        report.diagnostics.push(
-            Diagnostic::new(
-                Code::PruneSkipped,
-                format!("kept {} volume claims that left the project: {}", names.len(), names.join(", ")),
-            )
-            .help("volume claims hold data, so prune keeps them; pass `--prune-volumes` to delete them and their data"),
-        );
+        report.diagnostics.push(kept_volumes(&pruning.kept_volumes));
     }
     if report.failed {
+        // The parent keeps naming what could not be deleted, for the next run.
         return;
     }
     // The set now holds the project's objects and any volume claims kept above.
@@ -252,4 +211,57 @@ async fn finish_prune(
         report.diagnostics.push(d);
         report.failed = true;
     }
+}
+
+/// Deletes `doomed` concurrently and reports each, in a stable order.
+async fn delete_all(
+    cluster: &Cluster,
+    doomed: &[&Live],
+    settings: &Settings,
+    report: &mut Report,
+    print: &mut dyn FnMut(String),
+) {
+    let mut results: Vec<_> = futures::stream::iter(doomed.iter().map(|live| async move {
+        let outcome = match cluster.discover(&live.key.group_kind).await {
+            Ok(Some(found)) => {
+                delete(cluster, &found, live.key.namespace.as_deref(), &live.key.name, settings.dry_run).await
+            }
+            // The kind is no longer served, so nothing of it is left to delete.
+            Ok(None) => Ok(()),
+            Err(f) => Err(f),
+        };
+        (*live, outcome)
+    }))
+    .buffer_unordered(settings.concurrency)
+    .collect()
+    .await;
+    results.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+    for (live, outcome) in results {
+        match outcome {
+            Ok(()) => {
+                print(format!("{} pruned", plan::describe(&live.kind, live.key.namespace.as_deref(), &live.key.name)));
+                report.changes.push((live.kind.clone(), Change::Pruned));
+            }
+            Err(f) => {
+                let subject = Subject {
+                    verb: "delete",
+                    kind: live.kind.clone(),
+                    namespace: live.key.namespace.clone(),
+                    name: live.key.name.clone(),
+                    ..Subject::default()
+                };
+                report.diagnostics.push(diagnose(&f, &subject, &cluster.target));
+                report.failed = true;
+            }
+        }
+    }
+}
+
+fn kept_volumes(kept: &[&Live]) -> Diagnostic {
+    let names: Vec<&str> = kept.iter().map(|l| l.key.name.as_str()).collect();
+    Diagnostic::new(
+        Code::PruneSkipped,
+        format!("kept {} volume claims that left the project: {}", names.len(), names.join(", ")),
+    )
+    .help("volume claims hold data, so prune keeps them; pass `--prune-volumes` to delete them and their data")
 }

@@ -143,8 +143,8 @@ pub fn diagnose(failure: &Failure, subject: &Subject, target: &Target) -> Diagno
             401 => Diagnostic::new(
                 Code::Unauthorized,
                 format!(
-                    "the cluster at {} did not accept the credentials of user `{}` (context `{}`)",
-                    target.server, target.user, target.context
+                    "the cluster at {} did not accept the credentials of user `{}` (context `{}`) to {} {}",
+                    target.server, target.user, target.context, subject.verb, subject.kind
                 ),
             )
             .help("log in again or refresh the token for this user in the kubeconfig"),

@@ -21,19 +21,21 @@ pub fn load(path: Option<&Path>) -> Result<Kubeconfig, Diagnostic> {
         None => Kubeconfig::read(),
     };
     result.map_err(|error| {
-        let (what, detail) = match &error {
+        let message = match &error {
             KubeconfigError::FindPath => {
-                ("no kubeconfig was found: `KUBECONFIG` is not set and there is no home directory".to_string(), None)
+                "no kubeconfig was found: `KUBECONFIG` is not set and there is no home directory".to_string()
             }
-            KubeconfigError::ReadConfig(io, file) => (format!("cannot read kubeconfig {}: {io}", file.display()), None),
-            _ => ("the kubeconfig is not valid".to_string(), Some(path)),
+            KubeconfigError::ReadConfig(io, file) => format!("cannot read kubeconfig {}: {io}", file.display()),
+            _ => "the kubeconfig is not valid".to_string(),
         };
-        let mut d = Diagnostic::new(Code::NoKubeconfig, what);
-        d = match detail {
-            Some(Some(p)) => d.help(format!("check {} with `kubectl config view`", p.display())),
-            _ => d.help("pass `--kubeconfig FILE`, set `KUBECONFIG`, or create ~/.kube/config (`kubectl config`)"),
+        let help = match (&error, path) {
+            (KubeconfigError::FindPath | KubeconfigError::ReadConfig(..), _) => {
+                "pass `--kubeconfig FILE`, set `KUBECONFIG`, or create ~/.kube/config (`kubectl config`)".to_string()
+            }
+            (_, Some(path)) => format!("check {} with `kubectl config view`", path.display()),
+            (_, None) => "check it with `kubectl config view`".to_string(),
         };
-        d
+        Diagnostic::new(Code::NoKubeconfig, message).help(help)
     })
 }
 

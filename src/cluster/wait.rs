@@ -175,22 +175,43 @@ fn text(rollout: &Rollout) -> String {
     }
 }
 
-/// Rewrites the block of status lines in place; returns how many lines it drew.
+/// At most this many workloads get a line of their own on a terminal; the rest are counted.
+const LIVE_LINES: usize = 20;
+
+/// Rewrites the block of status lines in place; returns how many lines it drew. Finished
+/// workloads make room for waiting ones once there are more than fit.
 fn redraw(manifests: &[&Manifest], state: &BTreeMap<usize, Rollout>, drawn: usize) -> usize {
-    let mut err = std::io::stderr().lock();
-    if drawn > 0 {
-        let _ = write!(err, "\x1b[{drawn}A");
-    }
+    let mut lines: Vec<String> = Vec::new();
+    let crowded = state.len() > LIVE_LINES;
     for (i, rollout) in state {
         let mark = match rollout {
+            Rollout::Done(_) if crowded => continue,
             Rollout::Done(_) => "✓",
             Rollout::Waiting(_) => "…",
             Rollout::Failed(_) => "✗",
         };
-        let _ = writeln!(err, "\x1b[2K{mark} {}: {}", manifests[*i].describe(), text(rollout));
+        lines.push(format!("{mark} {}: {}", manifests[*i].describe(), text(rollout)));
+    }
+    if crowded {
+        let ready = state.values().filter(|r| matches!(r, Rollout::Done(_))).count();
+        let hidden = lines.len().saturating_sub(LIVE_LINES);
+        lines.truncate(LIVE_LINES);
+        let more = if hidden > 0 { format!(", {hidden} more not shown") } else { String::new() };
+        lines.push(format!("{ready} of {} workloads ready{more}", state.len()));
+    }
+    let mut err = std::io::stderr().lock();
+    if drawn > 0 {
+        let _ = write!(err, "\x1b[{drawn}A");
+    }
+    for line in &lines {
+        let _ = writeln!(err, "\x1b[2K{line}");
+    }
+    // Clear what is left of a longer previous block.
+    for _ in lines.len()..drawn {
+        let _ = writeln!(err, "\x1b[2K");
     }
     let _ = err.flush();
-    state.len()
+    lines.len().max(drawn)
 }
 
 /// A rollout-failed diagnostic with the pods' reasons and their recent warning events.
