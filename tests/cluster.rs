@@ -385,6 +385,7 @@ fn new_namespaces_in_dry_runs_and_diffs() {
     let f = Fixture::new(SHOP);
     let preview = f.diff(&["-n", "fresh"]);
     assert_eq!(preview.code, 1, "{}", preview.stderr);
+    assert!(preview.stdout.starts_with("=== created Namespace fresh (v1)"), "{}", preview.stdout);
     assert!(preview.stdout.contains("note: namespace `fresh` does not exist yet"), "{}", preview.stdout);
     let dry = f.apply(&["--dry-run=server", "-n", "fresh"]);
     assert_eq!(dry.code, 0, "{}", dry.stderr);

@@ -191,12 +191,17 @@ pub async fn collect(
     prune_volumes: bool,
     show_secrets: bool,
 ) -> Result<Vec<Entry>, Vec<Diagnostic>> {
+    // Discover every kind up front, so concurrent requests do not each ask for the same group.
+    let mut entries = namespaces(cluster, manifests).await?;
+    for manifest in manifests {
+        let _ = cluster.discover(&manifest.group_kind()).await;
+    }
     let results: Vec<Result<Entry, Diagnostic>> =
         futures::stream::iter(manifests.iter().map(|m| async move { entry(cluster, m, settings, show_secrets).await }))
             .buffered(settings.concurrency)
             .collect()
             .await;
-    let (mut entries, mut errors) = (Vec::new(), Vec::new());
+    let mut errors = Vec::new();
     for result in results {
         match result {
             Ok(entry) => entries.push(entry),
@@ -212,6 +217,29 @@ pub async fn collect(
         for live in pruning.delete {
             let manifest = plan::manifest(live.body.clone());
             entries.push(Entry::new(&manifest, Some(live.body.clone()), None, show_secrets));
+        }
+    }
+    Ok(entries)
+}
+
+/// Namespaces that `apply` would create, as created entries. A namespace that cannot be read
+/// (no cluster-wide rights) is assumed to exist, as `apply` assumes.
+async fn namespaces(cluster: &Cluster, manifests: &[Manifest]) -> Result<Vec<Entry>, Vec<Diagnostic>> {
+    let names: BTreeSet<&str> = manifests.iter().filter_map(|m| m.namespace.as_deref()).collect();
+    let mut entries = Vec::new();
+    for name in names {
+        let namespace = plan::namespace(name);
+        let fail = |f: &Failure| vec![diagnose(f, &subject("get", &namespace), &cluster.target)];
+        let found = match cluster.discover("Namespace").await {
+            Ok(Some(found)) => found,
+            Ok(None) => return Err(fail(&not_served(&namespace))),
+            Err(f) => return Err(fail(&f)),
+        };
+        match get(cluster, &found, &namespace).await {
+            Ok(None) => entries.push(Entry::new(&namespace, None, Some(namespace.body.clone()), false)),
+            Ok(Some(_)) => {}
+            Err(f) if f.is_forbidden() => {}
+            Err(f) => return Err(fail(&f)),
         }
     }
     Ok(entries)
