@@ -467,3 +467,79 @@ fn cpu_ticks() -> (u64, u64) {
     let get = |i: usize| fields.get(i).copied().unwrap_or(0);
     (get(10) + get(11), get(12) + get(13))
 }
+
+/// One raw HTTP/1.1 request to the stand-in: `(status, body)`.
+fn raw(server: &StandIn, method: &str, path: &str, content_type: &str, body: &str) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(server.addr).expect("connects");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let status = answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    (status, serde_json::from_str(body).unwrap_or_default())
+}
+
+/// The stand-in's own contract, as the research notes captured it from a real API server.
+#[test]
+fn stand_in_answers_like_the_api_server() {
+    let server = StandIn::start();
+    server.require_token(TOKEN);
+    let apply = "application/apply-patch+yaml";
+    let path = "/api/v1/namespaces/default/configmaps/c";
+    let object = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"1","b":"2"}}"#;
+
+    let (code, body) = raw(&server, "PATCH", path, apply, object);
+    assert_eq!((code, body["kind"].as_str()), (422, Some("Status")), "no fieldManager: {body}");
+    assert!(body["message"].as_str().unwrap_or_default().contains("fieldManager: Required value"));
+
+    let with = |q: &str| format!("{path}?{q}");
+    let (code, created) = raw(&server, "PATCH", &with("fieldManager=a"), apply, object);
+    assert_eq!(code, 201);
+    assert_eq!(created["metadata"]["resourceVersion"], "2");
+    assert_eq!(created["metadata"]["managedFields"][0]["fieldsV1"], json!({"f:data": {"f:a": {}, "f:b": {}}}));
+    let (code, same) = raw(&server, "PATCH", &with("fieldManager=a"), apply, object);
+    assert_eq!((code, &same["metadata"]["resourceVersion"]), (200, &json!("2")), "a no-op keeps the version");
+
+    let other = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"9"}}"#;
+    let (code, conflict) = raw(&server, "PATCH", &with("fieldManager=b"), apply, other);
+    assert_eq!(code, 409);
+    assert_eq!(conflict["message"], "Apply failed with 1 conflict: conflict with \"a\": .data.a");
+    assert_eq!(
+        conflict["details"]["causes"][0],
+        json!({"reason": "FieldManagerConflict", "message": "conflict with \"a\"", "field": ".data.a"})
+    );
+    let (code, dry) = raw(&server, "PATCH", &with("fieldManager=b&force=true&dryRun=All"), apply, other);
+    assert_eq!((code, &dry["data"]["a"]), (200, &json!("9")));
+    assert_eq!(server.get("configmaps", "default", "c").expect("c")["data"]["a"], "1", "dry run persisted nothing");
+
+    let only_a = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"1"}}"#;
+    let (_, dropped) = raw(&server, "PATCH", &with("fieldManager=a"), apply, only_a);
+    assert_eq!(dropped["data"], json!({"a": "1"}), "b was dropped by its only manager");
+    assert_eq!(dropped["metadata"]["resourceVersion"], "3");
+
+    let mut with_fields: serde_json::Value = serde_json::from_str(object).expect("json");
+    with_fields["metadata"]["managedFields"] = json!([]);
+    let (code, bad) = raw(&server, "PATCH", &with("fieldManager=a"), apply, &with_fields.to_string());
+    assert_eq!((code, bad["message"].as_str()), (400, Some("metadata.managedFields must be nil")));
+
+    let (code, list) = raw(&server, "GET", "/api/v1/namespaces/default/configmaps?labelSelector=x%3Dy", "", "");
+    assert_eq!(
+        (code, list["kind"].as_str(), list["items"].as_array().map(Vec::len)),
+        (200, Some("ConfigMapList"), Some(0))
+    );
+
+    let (code, _) = raw(&server, "DELETE", path, "application/json", r#"{"dryRun":["All"]}"#);
+    assert_eq!(code, 200);
+    assert!(server.get("configmaps", "default", "c").is_some(), "dryRun in the body is honoured");
+    let (code, gone) = raw(&server, "DELETE", path, "application/json", r#"{"propagationPolicy":"Background"}"#);
+    assert_eq!((code, gone["status"].as_str()), (200, Some("Success")));
+    let (code, missing) = raw(&server, "GET", path, "", "");
+    assert_eq!((code, missing["code"].as_u64(), missing["reason"].as_str()), (404, Some(404), Some("NotFound")));
+    assert_eq!(missing["message"], "configmaps \"c\" not found");
+}
