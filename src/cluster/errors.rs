@@ -216,8 +216,9 @@ fn conflict(status: &Status, subject: &Subject) -> Diagnostic {
         format!("{}: another field manager owns fields kompile sets:\n{}", subject.describe(), lines.join("\n")),
     )
     .help(
-        "someone changed these fields with another tool after kompile set them; re-run with \
-         `--force-conflicts` to take them back, or drop them from the compose file to leave them to the other manager",
+        "these fields were changed with another tool (e.g. `kubectl scale` or `kubectl edit`) after kompile set them; \
+         re-run with `--force-conflicts` to set them back to the compose file's values, or change the compose file to \
+         the values now live",
     );
     at_origin(d, subject)
 }
