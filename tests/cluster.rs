@@ -228,7 +228,12 @@ fn nothing_is_pruned_when_an_apply_fails_and_rejections_point_at_the_service() {
     assert_eq!(failed.code, 3, "{}", failed.stderr);
     assert!(failed.stderr.contains("K407"), "{}", failed.stderr);
     assert!(failed.stderr.contains("from compose service `web`"));
-    assert!(failed.stderr.contains("compose.yaml:3"), "points at the service: {}", failed.stderr);
+    assert!(failed.stderr.contains("compose.yaml:4:5"), "points at the image line: {}", failed.stderr);
+    assert!(
+        failed.stderr.contains("`image` here became `spec.template.spec.containers[0].image`"),
+        "{}",
+        failed.stderr
+    );
     assert!(failed.stderr.contains("nothing was pruned"), "{}", failed.stderr);
     assert!(f.server.get("deployments", "default", "api").is_some());
 }

@@ -121,7 +121,7 @@ pub struct Subject {
     /// The compose service the object was made from.
     pub service: Option<String>,
     /// Where the service is defined.
-    pub origin: Option<crate::source::Span>,
+    pub origin: Option<super::plan::Origin>,
 }
 
 impl Subject {
@@ -225,10 +225,22 @@ fn conflict(status: &Status, subject: &Subject) -> Diagnostic {
 
 /// Points the diagnostic at the compose service the object came from.
 fn at_origin(d: Diagnostic, subject: &Subject) -> Diagnostic {
-    match subject.origin {
-        Some(span) => d.at(span, "the object was made from this service"),
+    match &subject.origin {
+        Some(origin) => d.at(origin.service, "the object was made from this service"),
         None => d,
     }
+}
+
+/// Points at the compose key that produced the first rejected field kompile can trace, else
+/// at the service.
+fn at_field(d: Diagnostic, subject: &Subject, causes: &[(String, String)]) -> Diagnostic {
+    let Some(origin) = &subject.origin else { return d };
+    for (field, _) in causes {
+        if let (span, Some(key)) = origin.of_field(field) {
+            return d.at(span, format!("`{key}` here became `{field}`"));
+        }
+    }
+    at_origin(d, subject)
 }
 
 fn rejected(status: &Status, subject: &Subject) -> Diagnostic {
@@ -242,7 +254,7 @@ fn rejected(status: &Status, subject: &Subject) -> Diagnostic {
         Some(service) => format!("the object was made from compose service `{service}`; fix the value there"),
         None => "this object is not made from one compose service; check the project-level settings".into(),
     };
-    at_origin(Diagnostic::new(Code::ObjectRejected, message).help(help), subject)
+    at_field(Diagnostic::new(Code::ObjectRejected, message).help(help), subject, &status.causes)
 }
 
 #[cfg(test)]

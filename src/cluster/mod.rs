@@ -52,7 +52,7 @@ pub fn subject(verb: &'static str, manifest: &Manifest) -> Subject {
         namespace: manifest.namespace.clone(),
         name: manifest.name.clone(),
         service: manifest.service.clone(),
-        origin: Some(manifest.origin),
+        origin: Some(manifest.origin.clone()),
     }
 }
 

@@ -51,8 +51,8 @@ pub struct Manifest {
     pub name: String,
     /// The compose service the object came from, when emit recorded it.
     pub service: Option<String>,
-    /// Where that service is defined, for diagnostics; [`Span::NONE`] when unknown.
-    pub origin: Span,
+    /// Where that service is defined, for diagnostics.
+    pub origin: Origin,
     pub body: Value,
 }
 
@@ -78,6 +78,54 @@ pub fn describe(kind: &str, namespace: Option<&str>, name: &str) -> String {
         Some(ns) => format!("{kind} {ns}/{name}"),
         None => format!("{kind} {name}"),
     }
+}
+
+/// Where a compose service is written: its key, and the keys inside it (`image`, `ports`,
+/// `deploy`, …), so a server's complaint about a field can point at the line that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub service: Span,
+    pub keys: BTreeMap<String, Span>,
+}
+
+impl Default for Origin {
+    fn default() -> Origin {
+        Origin { service: Span::NONE, keys: BTreeMap::new() }
+    }
+}
+
+impl Origin {
+    /// The span of the compose key that produced the Kubernetes `field` (as a 422 cause names
+    /// it), else the service's.
+    pub fn of_field(&self, field: &str) -> (Span, Option<&'static str>) {
+        match compose_key(field).and_then(|key| Some((*self.keys.get(key)?, key))) {
+            Some((span, key)) => (span, Some(key)),
+            None => (self.service, None),
+        }
+    }
+}
+
+/// The compose key a field of a Deployment or Service comes from, by the field's last
+/// recognisable part.
+pub fn compose_key(field: &str) -> Option<&'static str> {
+    const KEYS: &[(&str, &str)] = &[
+        ("image", "image"),
+        ("Probe", "healthcheck"),
+        ("env", "environment"),
+        ("containerPort", "ports"),
+        ("ports", "ports"),
+        ("resources", "deploy"),
+        ("replicas", "deploy"),
+        ("strategy", "deploy"),
+        ("command", "entrypoint"),
+        ("args", "command"),
+        ("volumeMounts", "volumes"),
+        ("volumes", "volumes"),
+        ("workingDir", "working_dir"),
+        ("hostname", "hostname"),
+        ("securityContext", "user"),
+    ];
+    KEYS.iter().find(|(part, _)| field.contains(part)).map(|(_, key)| *key)
 }
 
 /// Identity of an object: group-kind, namespace and name.
@@ -161,7 +209,7 @@ impl ApplySet {
             namespace: Some(self.namespace.clone()),
             name: self.name.clone(),
             service: None,
-            origin: Span::NONE,
+            origin: Origin::default(),
             body,
         }
     }
@@ -213,7 +261,7 @@ pub fn manifest(body: Value) -> Manifest {
         namespace: body["metadata"]["namespace"].as_str().map(str::to_string),
         name: text(&body["metadata"]["name"]),
         service: body["metadata"]["annotations"][SERVICE_ANNOTATION].as_str().map(str::to_string),
-        origin: Span::NONE,
+        origin: Origin::default(),
         body,
     }
 }
@@ -410,6 +458,14 @@ mod tests {
             summary(&changes, false),
             "created 2 (Deployment 1, Service 1), changed 0, unchanged 1 (Deployment 1), pruned 0"
         );
+    }
+
+    #[test]
+    fn fields_map_back_to_compose_keys() {
+        assert_eq!(compose_key("spec.template.spec.containers[0].image"), Some("image"));
+        assert_eq!(compose_key("spec.template.spec.containers[0].readinessProbe.exec"), Some("healthcheck"));
+        assert_eq!(compose_key("spec.ports[0].port"), Some("ports"));
+        assert_eq!(compose_key("metadata.name"), None);
     }
 
     #[test]

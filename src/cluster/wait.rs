@@ -242,7 +242,7 @@ async fn explain(cluster: &Cluster, manifest: &Manifest, reason: &str) -> Diagno
     let (pod, problems) = first_pod.map(|(p, pr)| (Some(p), pr)).unwrap_or_default();
     Diagnostic::new(Code::RolloutFailed, message)
         .help(advice(&problems, manifest.service.as_deref(), &namespace, pod.as_deref()))
-        .at(manifest.origin, "the workload was made from this service")
+        .at(manifest.origin.service, "the workload was made from this service")
 }
 
 /// The Deployment's pods, found by its selector's labels.

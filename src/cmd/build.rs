@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 
 use super::{INPUT_ERRORS, SUCCESS, load_and_check, print, report};
 use crate::cli::{BuildArgs, OutputFormat};
+use crate::cluster::plan::Origin;
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::load::node::Entry;
 use crate::lower::{self, Settings};
-use crate::source::{Sources, Span};
+use crate::source::Sources;
 use crate::{emit, render};
 
 pub fn run(args: &BuildArgs) -> i32 {
@@ -27,13 +29,13 @@ pub fn compile(args: &BuildArgs, sources: &mut Sources, diags: &mut Diagnostics)
     compile_with_origins(args, sources, diags).map(|(objects, _)| objects)
 }
 
-/// [`compile`], also returning where each compose service is defined (its key in the file),
-/// so that cluster errors about an object can point at the service it came from.
+/// [`compile`], also returning where each compose service and its keys are written, so that
+/// cluster errors about an object can point at the line it came from.
 pub fn compile_with_origins(
     args: &BuildArgs,
     sources: &mut Sources,
     diags: &mut Diagnostics,
-) -> Option<(Vec<emit::Object>, BTreeMap<String, Span>)> {
+) -> Option<(Vec<emit::Object>, BTreeMap<String, Origin>)> {
     let project = load_and_check(&args.project.options(), sources, diags)?;
     if diags.has_errors() {
         return None;
@@ -48,13 +50,19 @@ pub fn compile_with_origins(
         return None;
     }
     let services = project.root.as_map().and_then(|m| m.get("services")).and_then(|s| s.as_map());
-    let origins = services.map(|s| s.entries.iter().map(|e| (e.key.clone(), e.key_span)).collect()).unwrap_or_default();
+    let origins = services.map(|s| s.entries.iter().map(|e| (e.key.clone(), origin(e))).collect()).unwrap_or_default();
     let settings = Settings { namespace: args.namespace.clone() };
     let app = lower::lower(&project, &settings, diags);
     if diags.has_errors() {
         return None;
     }
     Some((emit::emit(&app), origins))
+}
+
+/// Where a service and each of its keys are written.
+fn origin(service: &Entry) -> Origin {
+    let keys = service.value.as_map().map(|m| m.entries.iter().map(|e| (e.key.clone(), e.key_span)).collect());
+    Origin { service: service.key_span, keys: keys.unwrap_or_default() }
 }
 
 fn write(args: &BuildArgs, objects: &[emit::Object], diags: &mut Diagnostics) -> i32 {

@@ -58,8 +58,8 @@ pub async fn prepare(
     let set = ApplySet::new(&project_name, &cluster.target.namespace);
     let mut manifests = plan::manifests(&objects, &set);
     for manifest in &mut manifests {
-        if let Some(span) = manifest.service.as_ref().and_then(|s| origins.get(s)) {
-            manifest.origin = *span;
+        if let Some(origin) = manifest.service.as_ref().and_then(|s| origins.get(s)) {
+            manifest.origin = origin.clone();
         }
     }
     let settings = Settings {
