@@ -261,7 +261,9 @@ async fn warning_events(cluster: &Cluster, namespace: &str, pod: &str) -> Vec<St
     let params = kube::api::ListParams::default().fields(&format!("involvedObject.name={pod}"));
     let Ok(request) = Cluster::collection(&found, Some(namespace)).list(&params) else { return Vec::new() };
     let Ok(reply) = cluster.call(request).await else { return Vec::new() };
-    let events = reply.body["items"].as_array().cloned().unwrap_or_default();
+    let mut events = reply.body["items"].as_array().cloned().unwrap_or_default();
+    // The server lists in no particular order; RFC 3339 times sort as text.
+    events.sort_by_key(|e| e["lastTimestamp"].as_str().or(e["eventTime"].as_str()).unwrap_or_default().to_string());
     let warnings: Vec<String> = events
         .iter()
         .filter(|e| e["type"] == "Warning")
