@@ -548,3 +548,27 @@ fn stand_in_answers_like_the_api_server() {
     assert_eq!((code, missing["code"].as_u64(), missing["reason"].as_str()), (404, Some(404), Some("NotFound")));
     assert_eq!(missing["message"], "configmaps \"c\" not found");
 }
+
+/// On a terminal, waiting redraws one line per workload in place (checked through `script`,
+/// which gives kompile a pseudo-terminal; skipped where it is missing).
+#[test]
+fn live_progress_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), b"skipped: `script` is not installed\n");
+        return;
+    }
+    let f = Fixture::new(SHOP);
+    let line =
+        format!("{} apply --poll-interval 10ms --kubeconfig {}", env!("CARGO_BIN_EXE_kompile"), f.kubeconfig.display());
+    let output = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(f.dir.path())
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("script runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("\x1b[2A"), "moves up over the two workload lines: {text:?}");
+    assert!(text.contains("✓ Deployment default/web: ready"), "{text}");
+}
