@@ -21,6 +21,101 @@ pub enum Command {
     Check(CheckArgs),
     /// Explain a diagnostic code: what it means, a failing example and the fix.
     Explain(ExplainArgs),
+    /// Compile the project and apply it to the cluster (server-side apply), then wait for it.
+    Apply(ApplyArgs),
+    /// Show what `apply` would change in the cluster; exits 0 when nothing, 1 when something.
+    Diff(DiffArgs),
+}
+
+/// Which cluster, and how objects are sent; shared by `apply` and `diff`.
+#[derive(Debug, Args, Clone)]
+pub struct ClusterArgs {
+    /// Namespace for every object (default: the context's namespace, else `default`).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Kubeconfig file (default: `KUBECONFIG`, else ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Field manager name recorded for every field kompile sets.
+    #[arg(long, value_name = "NAME", default_value = "kompile")]
+    pub field_manager: String,
+    /// Take over fields another field manager owns instead of failing on the conflict.
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Delete objects of this project that are no longer in the compose files.
+    #[arg(long)]
+    pub prune: bool,
+    /// With `--prune`, also delete volume claims (and so their data).
+    #[arg(long, requires = "prune")]
+    pub prune_volumes: bool,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// `server`: send everything with `dryRun=All`; the cluster validates but changes nothing.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub dry_run: Option<DryRun>,
+    /// Do not wait for workloads to become ready.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long to wait for workloads, e.g. `90s`, `5m`.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// How often rollouts are checked while waiting.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration, hide = true)]
+    pub poll_interval: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Show Secret values instead of `***`.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// `human`: a coloured unified diff per object; `json`: every object's live and merged form.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    pub format: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DryRun {
+    /// The API server runs the whole request and persists nothing.
+    Server,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Human,
+    Json,
+}
+
+/// `300`, `90s`, `5m`, `1h`, `500ms`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 90s or 5m"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        "ms" => return Ok(std::time::Duration::from_millis(n)),
+        _ => return Err(format!("unknown unit `{unit}` in `{text}`: use ms, s, m or h")),
+    };
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 /// How to find and read the compose project; shared by every command.
@@ -116,4 +211,20 @@ pub struct ExplainArgs {
 pub enum OutputFormat {
     Yaml,
     Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("20"), Ok(Duration::from_secs(20)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("5 minutes").is_err());
+        assert!(parse_duration("m").is_err());
+    }
 }

@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod cluster;
 pub mod cmd;
 pub mod diag;
 pub mod dockerfile;

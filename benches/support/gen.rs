@@ -51,7 +51,7 @@ fn service(out: &mut String, i: usize, n: usize) {
         "    labels:\n",
     ));
     let _ = writeln!(out, "      com.example.team: team-{}", i % 10);
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         let _ = writeln!(out, "    volumes:\n      - data{i:05}:/var/lib/data");
         out.push_str("    secrets:\n      - api_key\n");
     }

@@ -1,11 +1,14 @@
 //! `kompile build`: compose project → Kubernetes manifests.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{INPUT_ERRORS, SUCCESS, load_and_check, print, report};
 use crate::cli::{BuildArgs, OutputFormat};
+use crate::cluster::plan::Origin;
 use crate::diag::levels::Levels;
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::load::node::Entry;
 use crate::lower::{self, Settings};
 use crate::source::Sources;
 use crate::{emit, render};
@@ -25,6 +28,16 @@ pub fn run(args: &BuildArgs) -> i32 {
 
 /// The whole pipeline up to Kubernetes objects; `None` when the input has errors.
 pub fn compile(args: &BuildArgs, sources: &mut Sources, diags: &mut Diagnostics) -> Option<Vec<emit::Object>> {
+    compile_with_origins(args, sources, diags).map(|(objects, _)| objects)
+}
+
+/// [`compile`], also returning where each compose service and its keys are written, so that
+/// cluster errors about an object can point at the line it came from.
+pub fn compile_with_origins(
+    args: &BuildArgs,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Option<(Vec<emit::Object>, BTreeMap<String, Origin>)> {
     let project = load_and_check(&args.project.options(), sources, diags)?;
     // The project's `x-kompile` levels apply to build as to check: one pipeline, one verdict.
     let levels = Levels::default().with_project(&project.root, diags);
@@ -32,22 +45,30 @@ pub fn compile(args: &BuildArgs, sources: &mut Sources, diags: &mut Diagnostics)
     if diags.has_errors() {
         return None;
     }
-    if let Some(namespace) = &args.namespace {
-        if lower::dns_label(namespace) != *namespace {
-            diags.push(
-                Diagnostic::new(Code::InvalidValue, format!("`{namespace}` is not a valid namespace name"))
-                    .help("namespaces are lowercase letters, digits and `-`, at most 63 characters"),
-            );
-            return None;
-        }
+    if let Some(namespace) = &args.namespace
+        && lower::dns_label(namespace) != *namespace
+    {
+        diags.push(
+            Diagnostic::new(Code::InvalidValue, format!("`{namespace}` is not a valid namespace name"))
+                .help("namespaces are lowercase letters, digits and `-`, at most 63 characters"),
+        );
+        return None;
     }
+    let services = project.root.as_map().and_then(|m| m.get("services")).and_then(|s| s.as_map());
+    let origins = services.map(|s| s.entries.iter().map(|e| (e.key.clone(), origin(e))).collect()).unwrap_or_default();
     let settings = Settings { namespace: args.namespace.clone() };
     let app = lower::lower(&project, &settings, diags);
     *diags = levels.apply(std::mem::take(diags));
     if diags.has_errors() {
         return None;
     }
-    Some(emit::emit(&app))
+    Some((emit::emit(&app), origins))
+}
+
+/// Where a service and each of its keys are written.
+fn origin(service: &Entry) -> Origin {
+    let keys = service.value.as_map().map(|m| m.entries.iter().map(|e| (e.key.clone(), e.key_span)).collect());
+    Origin { service: service.key_span, keys: keys.unwrap_or_default() }
 }
 
 fn write(args: &BuildArgs, objects: &[emit::Object], diags: &mut Diagnostics) -> i32 {

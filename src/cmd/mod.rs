@@ -1,10 +1,13 @@
 //! Commands: each wires the pipeline stages together and turns the outcome into an exit
 //! code. No logic of their own beyond that.
 
+pub mod apply;
 pub mod build;
 pub mod check;
 pub mod config;
+pub mod diff;
 pub mod explain;
+mod live;
 
 use std::io::{IsTerminal, Write};
 
@@ -17,6 +20,8 @@ use crate::source::Sources;
 pub const SUCCESS: i32 = 0;
 pub const INPUT_ERRORS: i32 = 1;
 pub const USAGE_ERROR: i32 = 2;
+/// `apply` and `diff`: the cluster refused, failed or could not be reached.
+pub const CLUSTER_ERRORS: i32 = 3;
 
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
@@ -24,6 +29,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Config(args) => config::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Apply(args) => apply::run(&args),
+        Command::Diff(args) => diff::run(&args),
     }
 }
 

@@ -84,6 +84,19 @@ codes! {
     InvalidJsonArgs   "K302" "invalid-json-args"    Warning "a JSON-looking argument list is not valid JSON";
     MaintainerDeprecated "K303" "maintainer-deprecated" Warning "the deprecated MAINTAINER instruction";
     MissingDockerfile "K304" "missing-dockerfile"   Warning "a service builds from a Dockerfile that does not exist";
+    NoKubeconfig      "K400" "no-kubeconfig"        Error   "no kubeconfig was found, or it cannot be read";
+    UnknownContext    "K401" "unknown-context"      Error   "the kubeconfig has no such context, cluster or user";
+    ClusterUnreachable "K402" "cluster-unreachable" Error   "the cluster's API server cannot be reached";
+    Unauthorized      "K403" "unauthorized"         Error   "the cluster did not accept the credentials (401)";
+    Forbidden         "K404" "forbidden"            Error   "the user may not do this (403)";
+    TokenExpired      "K405" "token-expired"        Error   "the kubeconfig's bearer token has expired";
+    FieldConflict     "K406" "field-conflict"       Error   "another field manager owns fields kompile applies (409)";
+    ObjectRejected    "K407" "object-rejected"      Error   "the cluster rejected an object as invalid (400, 422)";
+    ServerUnavailable "K408" "server-unavailable"   Error   "the cluster kept answering 429 or 5xx, or timing out";
+    RequestFailed     "K409" "request-failed"       Error   "a request to the cluster failed";
+    RolloutFailed     "K410" "rollout-failed"       Error   "a workload did not become ready";
+    PruneSkipped      "K411" "prune-skipped"        Warning "nothing was pruned, or volume claims were kept";
+    ExternalDiff      "K412" "external-diff"        Error   "the external diff program could not be run";
 }
 
 impl std::str::FromStr for Code {

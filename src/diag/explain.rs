@@ -64,6 +64,19 @@ pages! {
     InvalidJsonArgs "K302";
     MaintainerDeprecated "K303";
     MissingDockerfile "K304";
+    NoKubeconfig "K400";
+    UnknownContext "K401";
+    ClusterUnreachable "K402";
+    Unauthorized "K403";
+    Forbidden "K404";
+    TokenExpired "K405";
+    FieldConflict "K406";
+    ObjectRejected "K407";
+    ServerUnavailable "K408";
+    RequestFailed "K409";
+    RolloutFailed "K410";
+    PruneSkipped "K411";
+    ExternalDiff "K412";
 }
 
 /// The code `query` names: its id in any case (`k101`) or its name in any case, with `_`

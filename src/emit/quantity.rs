@@ -4,7 +4,11 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 /// Millicores as `500m`, or as whole cores (`2`) when that is exact.
 pub(super) fn cpu(millicores: u64) -> Quantity {
-    if millicores % 1000 == 0 { Quantity((millicores / 1000).to_string()) } else { Quantity(format!("{millicores}m")) }
+    if millicores.is_multiple_of(1000) {
+        Quantity((millicores / 1000).to_string())
+    } else {
+        Quantity(format!("{millicores}m"))
+    }
 }
 
 /// Bytes with the largest binary suffix that divides them exactly (`256Mi`, `1Gi`), else
@@ -14,7 +18,7 @@ pub(super) fn bytes(n: u64) -> Quantity {
     if n == 0 {
         return Quantity("0".to_string());
     }
-    let exact = SUFFIXES.iter().find(|(_, unit)| n % unit == 0);
+    let exact = SUFFIXES.iter().find(|(_, unit)| n.is_multiple_of(*unit));
     match exact {
         Some((suffix, unit)) => Quantity(format!("{}{suffix}", n / unit)),
         None => Quantity(n.to_string()),

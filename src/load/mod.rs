@@ -386,10 +386,10 @@ pub fn normalize_project_name(raw: &str) -> String {
 
 fn active_profiles(options: &Options, environment: &Environment) -> Vec<String> {
     let mut profiles = options.profiles.clone();
-    if profiles.is_empty() {
-        if let Some(list) = environment.get("COMPOSE_PROFILES") {
-            profiles = list.split(',').map(str::trim).filter(|p| !p.is_empty()).map(String::from).collect();
-        }
+    if profiles.is_empty()
+        && let Some(list) = environment.get("COMPOSE_PROFILES")
+    {
+        profiles = list.split(',').map(str::trim).filter(|p| !p.is_empty()).map(String::from).collect();
     }
     profiles.sort();
     profiles.dedup();

@@ -298,10 +298,10 @@ fn resolve_plain(text: Cow<'_, str>) -> Value {
     if let Some(int) = parse_int(&text) {
         return Value::Int(int);
     }
-    if looks_like_float(&text) {
-        if let Ok(float) = text.parse::<f64>() {
-            return Value::Float(float);
-        }
+    if looks_like_float(&text)
+        && let Ok(float) = text.parse::<f64>()
+    {
+        return Value::Float(float);
     }
     Value::Str(text.into_owned())
 }

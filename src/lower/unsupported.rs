@@ -207,7 +207,9 @@ pub fn top_level(root: &Map, diags: &mut Diagnostics) {
         diags.push(
             Diagnostic::new(Code::UnsupportedKey, "top-level `models` has no Kubernetes translation")
                 .at(entry.key_span, "ignored")
-                .help("serve the model from its own service with an image, or with an inference operator in the cluster"),
+                .help(
+                    "serve the model from its own service with an image, or with an inference operator in the cluster",
+                ),
         );
     }
 }

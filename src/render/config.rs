@@ -152,10 +152,10 @@ fn add_implicit_dependencies(service: &mut Object) {
 /// service when that one restarts (links and a shared network namespace: yes).
 fn implicit_dependencies(service: &Object) -> Vec<(String, bool)> {
     let mut found = Vec::new();
-    if let Some(mode) = service.get("network_mode").and_then(Value::as_str) {
-        if let Some(name) = mode.strip_prefix("service:") {
-            found.push((name.to_string(), true));
-        }
+    if let Some(mode) = service.get("network_mode").and_then(Value::as_str)
+        && let Some(name) = mode.strip_prefix("service:")
+    {
+        found.push((name.to_string(), true));
     }
     for link in strings(service.get("links")) {
         // `service:alias`: the alias is only a host name.

@@ -50,6 +50,11 @@ pub fn json(objects: &[Object]) -> String {
     text
 }
 
+/// One object as YAML, without the document marker: what `kompile diff` compares.
+pub fn value_yaml(value: &Value) -> String {
+    document(value).trim_start_matches("---\n").to_string()
+}
+
 fn document(value: &Value) -> String {
     yaml::document(value)
 }

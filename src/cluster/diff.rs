@@ -1,0 +1,339 @@
+//! `kompile diff`: each object as it is live next to what a server-side dry-run apply makes
+//! of it, without the fields that change on every write, and Secret values masked.
+
+use std::collections::BTreeSet;
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+use similar::{ChangeTag, TextDiff};
+
+use super::applyset::Current;
+use super::client::Cluster;
+use super::errors::{Failure, diagnose};
+use super::plan::{self, Key, Manifest};
+use super::{Settings, apply_one, get, not_served, subject};
+use crate::diag::Diagnostic;
+
+/// Metadata the server keeps for itself; it differs on every write and says nothing about
+/// what the user changed.
+const BOOKKEEPING: &[&str] =
+    &["managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink"];
+
+/// The object without status and bookkeeping metadata.
+pub fn normalize(object: &Value) -> Value {
+    let mut object = object.clone();
+    if let Some(map) = object.as_object_mut() {
+        map.remove("status");
+        if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
+            for key in BOOKKEEPING {
+                meta.remove(*key);
+            }
+        }
+    }
+    object
+}
+
+/// Replaces Secret values with `***`, marking which side changed the way `kubectl diff` does,
+/// so a changed secret shows as changed without showing it.
+pub fn mask_secrets(live: &mut Option<Value>, merged: &mut Option<Value>) {
+    for field in ["data", "stringData"] {
+        let before = live.as_ref().and_then(|v| v[field].as_object()).cloned().unwrap_or_default();
+        let after = merged.as_ref().and_then(|v| v[field].as_object()).cloned().unwrap_or_default();
+        let mask = |side: &mut Option<Value>,
+                    own: &serde_json::Map<String, Value>,
+                    other: &serde_json::Map<String, Value>,
+                    word: &str| {
+            let Some(map) = side.as_mut().and_then(|v| v.get_mut(field)).and_then(Value::as_object_mut) else { return };
+            for (key, value) in map.iter_mut() {
+                let same = other.get(key).is_none_or(|o| Some(o) == own.get(key));
+                *value = json!(if same { "***".to_string() } else { format!("*** ({word})") });
+            }
+        };
+        mask(live, &before, &after, "before");
+        mask(merged, &after, &before, "after");
+    }
+}
+
+/// What applying would do to one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Created,
+    Changed,
+    Deleted,
+    Unchanged,
+}
+
+impl Kind {
+    fn word(self) -> &'static str {
+        match self {
+            Kind::Created => "created",
+            Kind::Changed => "changed",
+            Kind::Deleted => "deleted",
+            Kind::Unchanged => "unchanged",
+        }
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Entry {
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub change: Kind,
+    /// Fields another manager owns: applying without `--force-conflicts` would fail on them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<String>,
+    /// Why the merged side is not what the server would make of it, when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub live: Option<Value>,
+    pub merged: Option<Value>,
+}
+
+impl Entry {
+    fn new(manifest: &Manifest, live: Option<Value>, merged: Option<Value>, show_secrets: bool) -> Entry {
+        let (mut live, mut merged) = (live.as_ref().map(normalize), merged.as_ref().map(normalize));
+        if manifest.kind == "Secret" && manifest.group.is_empty() && !show_secrets {
+            mask_secrets(&mut live, &mut merged);
+        }
+        let change = match (&live, &merged) {
+            (None, Some(_)) => Kind::Created,
+            (Some(_), None) => Kind::Deleted,
+            (a, b) if a == b => Kind::Unchanged,
+            _ => Kind::Changed,
+        };
+        let api_version = match manifest.group.as_str() {
+            "" => manifest.version.clone(),
+            group => format!("{group}/{}", manifest.version),
+        };
+        Entry {
+            api_version,
+            kind: manifest.kind.clone(),
+            namespace: manifest.namespace.clone(),
+            name: manifest.name.clone(),
+            change,
+            conflicts: Vec::new(),
+            note: None,
+            live,
+            merged,
+        }
+    }
+
+    /// `apps.v1.Deployment.shop.web`: kubectl's file name for the object.
+    pub fn file_name(&self) -> String {
+        let api = self.api_version.replace('/', ".");
+        let ns = self.namespace.as_deref().unwrap_or("");
+        format!("{api}.{}.{ns}.{}", self.kind, self.name)
+    }
+}
+
+/// The unified diff of one entry, with a header naming it; colour with ANSI when asked.
+pub fn render(entry: &Entry, color: bool) -> String {
+    let yaml = |v: &Option<Value>| v.as_ref().map(crate::render::value_yaml).unwrap_or_default();
+    let (before, after) = (yaml(&entry.live), yaml(&entry.merged));
+    let what = plan::describe(&entry.kind, entry.namespace.as_deref(), &entry.name);
+    let mut header = format!("{} {what} ({})", entry.change.word(), entry.api_version);
+    if !entry.conflicts.is_empty() {
+        header.push_str(&format!(
+            "\n  conflict: another manager owns {}; apply needs --force-conflicts",
+            entry.conflicts.join(", ")
+        ));
+    }
+    if let Some(note) = &entry.note {
+        header.push_str(&format!("\n  note: {note}"));
+    }
+    let mut out = paint(color, "1", &format!("=== {header}"));
+    out.push('\n');
+    let diff = TextDiff::from_lines(&before, &after);
+    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+        out.push_str(&paint(color, "36", &hunk.header().to_string()));
+        out.push('\n');
+        for change in hunk.iter_changes() {
+            let (sign, code) = match change.tag() {
+                ChangeTag::Delete => ("-", "31"),
+                ChangeTag::Insert => ("+", "32"),
+                ChangeTag::Equal => (" ", ""),
+            };
+            let line = format!("{sign}{}", change.value().trim_end_matches('\n'));
+            out.push_str(&if code.is_empty() { line } else { paint(color, code, &line) });
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn paint(color: bool, code: &str, text: &str) -> String {
+    if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+}
+
+/// `1 created, 2 changed, 0 deleted, 5 unchanged`.
+pub fn count(entries: &[Entry]) -> String {
+    let n = |k: Kind| entries.iter().filter(|e| e.change == k).count();
+    format!(
+        "{} created, {} changed, {} deleted, {} unchanged",
+        n(Kind::Created),
+        n(Kind::Changed),
+        n(Kind::Deleted),
+        n(Kind::Unchanged)
+    )
+}
+
+/// Every object's entry, in the manifests' order, then the objects prune would delete.
+pub async fn collect(
+    cluster: &Cluster,
+    manifests: &[Manifest],
+    current: Option<&Current>,
+    set_id: &str,
+    settings: &Settings,
+    prune_volumes: bool,
+    show_secrets: bool,
+) -> Result<Vec<Entry>, Vec<Diagnostic>> {
+    // Discover every kind up front, so concurrent requests do not each ask for the same group.
+    let mut entries = namespaces(cluster, manifests).await?;
+    for manifest in manifests {
+        let _ = cluster.discover(&manifest.group_kind()).await;
+    }
+    let results: Vec<Result<Entry, Diagnostic>> =
+        futures::stream::iter(manifests.iter().map(|m| async move { entry(cluster, m, settings, show_secrets).await }))
+            .buffered(settings.concurrency)
+            .collect()
+            .await;
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(entry) => entries.push(entry),
+            Err(d) => errors.push(d),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if let Some(current) = current {
+        let desired: BTreeSet<Key> = manifests.iter().map(Manifest::key).collect();
+        let pruning = plan::prune(&current.live, &desired, set_id, prune_volumes);
+        for live in pruning.delete {
+            let manifest = plan::manifest(live.body.clone());
+            entries.push(Entry::new(&manifest, Some(live.body.clone()), None, show_secrets));
+        }
+    }
+    Ok(entries)
+}
+
+/// Namespaces that `apply` would create, as created entries. A namespace that cannot be read
+/// (no cluster-wide rights) is assumed to exist, as `apply` assumes.
+async fn namespaces(cluster: &Cluster, manifests: &[Manifest]) -> Result<Vec<Entry>, Vec<Diagnostic>> {
+    let names: BTreeSet<&str> = manifests.iter().filter_map(|m| m.namespace.as_deref()).collect();
+    let mut entries = Vec::new();
+    for name in names {
+        let namespace = plan::namespace(name);
+        let fail = |f: &Failure| vec![diagnose(f, &subject("get", &namespace), &cluster.target)];
+        let found = match cluster.discover("Namespace").await {
+            Ok(Some(found)) => found,
+            Ok(None) => return Err(fail(&not_served(&namespace))),
+            Err(f) => return Err(fail(&f)),
+        };
+        match get(cluster, &found, &namespace).await {
+            Ok(None) => entries.push(Entry::new(&namespace, None, Some(namespace.body.clone()), false)),
+            Ok(Some(_)) => {}
+            Err(f) if f.is_forbidden() => {}
+            Err(f) => return Err(fail(&f)),
+        }
+    }
+    Ok(entries)
+}
+
+async fn entry(
+    cluster: &Cluster,
+    manifest: &Manifest,
+    settings: &Settings,
+    show_secrets: bool,
+) -> Result<Entry, Diagnostic> {
+    let fail = |f: &Failure, verb| diagnose(f, &subject(verb, manifest), &cluster.target);
+    let found = match cluster.discover(&manifest.group_kind()).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return Err(fail(&not_served(manifest), "get")),
+        Err(f) => return Err(fail(&f, "get")),
+    };
+    let live = get(cluster, &found, manifest).await.map_err(|f| fail(&f, "get"))?;
+    let dry = Settings { dry_run: true, ..settings.clone() };
+    let (merged, conflicts) = match apply_one(cluster, &found, manifest, &dry, false).await {
+        Ok((_, merged)) => (merged, Vec::new()),
+        // The server cannot dry-run objects into a namespace that does not exist yet (apply
+        // creates it first); show the object as compiled and say so.
+        Err(Failure::Status(s)) if missing_namespace(&s) => {
+            let mut entry = Entry::new(manifest, None, Some(manifest.body.clone()), show_secrets);
+            let namespace = manifest.namespace.as_deref().unwrap_or_default();
+            entry.note = Some(format!(
+                "namespace `{namespace}` does not exist yet; shown as compiled, not checked by the server"
+            ));
+            return Ok(entry);
+        }
+        // Show what apply would do once forced, and say that it needs forcing.
+        Err(Failure::Status(s)) if s.code == 409 && !s.causes.is_empty() => {
+            let fields = s.causes.iter().map(|(field, _)| field.clone()).collect();
+            let (_, merged) = apply_one(cluster, &found, manifest, &dry, true).await.map_err(|f| fail(&f, "patch"))?;
+            (merged, fields)
+        }
+        Err(f) => return Err(fail(&f, "patch")),
+    };
+    let mut entry = Entry::new(manifest, live, Some(merged), show_secrets);
+    entry.conflicts = conflicts;
+    Ok(entry)
+}
+
+/// The 404 the server answers for an object in a namespace that does not exist.
+pub fn missing_namespace(status: &super::errors::Status) -> bool {
+    status.code == 404 && status.message.starts_with("namespaces ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_drops_status_and_bookkeeping_only() {
+        let v = json!({"kind": "ConfigMap", "metadata": {"name": "a", "uid": "u", "resourceVersion": "3",
+            "generation": 2, "creationTimestamp": "t", "managedFields": [], "labels": {"x": "y"}},
+            "data": {"k": "v"}, "status": {"phase": "Bound"}});
+        assert_eq!(
+            normalize(&v),
+            json!({"kind": "ConfigMap", "metadata": {"name": "a", "labels": {"x": "y"}}, "data": {"k": "v"}})
+        );
+    }
+
+    #[test]
+    fn secrets_are_masked_and_changes_marked() {
+        let mut live = Some(json!({"data": {"same": "YQ==", "changed": "Yg==", "gone": "Yw=="}}));
+        let mut merged = Some(json!({"data": {"same": "YQ==", "changed": "ZA==", "new": "ZQ=="}}));
+        mask_secrets(&mut live, &mut merged);
+        assert_eq!(live, Some(json!({"data": {"same": "***", "changed": "*** (before)", "gone": "***"}})));
+        assert_eq!(merged, Some(json!({"data": {"same": "***", "changed": "*** (after)", "new": "***"}})));
+    }
+
+    fn manifest(kind: &str) -> Manifest {
+        plan::manifest(json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": "a", "namespace": "ns"}}))
+    }
+
+    #[test]
+    fn entries_classify_and_render_a_unified_diff() {
+        let live = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "resourceVersion": "1"}, "data": {"k": "old"}});
+        let merged = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "resourceVersion": "1"}, "data": {"k": "new"}});
+        let e = Entry::new(&manifest("ConfigMap"), Some(live.clone()), Some(merged), false);
+        assert_eq!(e.change, Kind::Changed);
+        let text = render(&e, false);
+        assert!(text.starts_with("=== changed ConfigMap ns/a (v1)\n@@ "), "{text}");
+        assert!(text.contains("\n-  k: old\n+  k: new\n"), "{text}");
+        assert_eq!(
+            Entry::new(&manifest("ConfigMap"), Some(live.clone()), Some(live.clone()), false).change,
+            Kind::Unchanged
+        );
+        assert_eq!(Entry::new(&manifest("ConfigMap"), None, Some(live.clone()), false).change, Kind::Created);
+        let deleted = Entry::new(&manifest("ConfigMap"), Some(live), None, false);
+        assert_eq!(deleted.change, Kind::Deleted);
+        assert_eq!(deleted.file_name(), "v1.ConfigMap.ns.a");
+        assert_eq!(count(&[e, deleted]), "0 created, 1 changed, 1 deleted, 0 unchanged");
+    }
+}

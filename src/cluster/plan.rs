@@ -1,0 +1,477 @@
+//! The pure part of applying: what is sent, in which order, and what the ApplySet records.
+//! No IO here, so every rule is unit-tested.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use base64::Engine;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::emit::Object;
+use crate::source::Span;
+
+/// Label on the ApplySet parent: the id of the set.
+pub const APPLYSET_ID: &str = "applyset.kubernetes.io/id";
+/// Label on every member: the id of the set it belongs to.
+pub const PART_OF: &str = "applyset.kubernetes.io/part-of";
+pub const TOOLING: &str = "applyset.kubernetes.io/tooling";
+pub const CONTAINS_GROUP_KINDS: &str = "applyset.kubernetes.io/contains-group-kinds";
+pub const ADDITIONAL_NAMESPACES: &str = "applyset.kubernetes.io/additional-namespaces";
+/// The annotation emit puts on objects made from one compose service.
+pub const SERVICE_ANNOTATION: &str = "kompile.dev/service";
+
+/// The apply steps, in order: each needs only what earlier steps created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Step {
+    Namespaces,
+    /// ConfigMaps, Secrets and volume claims: what pods mount or read.
+    Config,
+    Services,
+    Workloads,
+}
+
+impl Step {
+    pub fn of(kind: &str) -> Step {
+        match kind {
+            "Namespace" => Step::Namespaces,
+            "Service" => Step::Services,
+            "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob" | "ReplicaSet" | "Pod" => Step::Workloads,
+            _ => Step::Config,
+        }
+    }
+}
+
+/// One object to apply, as JSON, with what messages and lookups need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    /// The compose service the object came from, when emit recorded it.
+    pub service: Option<String>,
+    /// Where that service is defined, for diagnostics.
+    pub origin: Origin,
+    pub body: Value,
+}
+
+impl Manifest {
+    /// `Deployment.apps`, or `Service` for the core group: the ApplySet spelling.
+    pub fn group_kind(&self) -> String {
+        group_kind(&self.group, &self.kind)
+    }
+
+    /// Identity within a cluster.
+    pub fn key(&self) -> Key {
+        Key { group_kind: self.group_kind(), namespace: self.namespace.clone(), name: self.name.clone() }
+    }
+
+    /// `Deployment shop/web`, for messages.
+    pub fn describe(&self) -> String {
+        describe(&self.kind, self.namespace.as_deref(), &self.name)
+    }
+}
+
+pub fn describe(kind: &str, namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{kind} {ns}/{name}"),
+        None => format!("{kind} {name}"),
+    }
+}
+
+/// Where a compose service is written: its key, and the keys inside it (`image`, `ports`,
+/// `deploy`, …), so a server's complaint about a field can point at the line that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub service: Span,
+    pub keys: BTreeMap<String, Span>,
+}
+
+impl Default for Origin {
+    fn default() -> Origin {
+        Origin { service: Span::NONE, keys: BTreeMap::new() }
+    }
+}
+
+impl Origin {
+    /// The span of the compose key that produced the Kubernetes `field` (as a 422 cause names
+    /// it), else the service's.
+    pub fn of_field(&self, field: &str) -> (Span, Option<&'static str>) {
+        match compose_key(field).and_then(|key| Some((*self.keys.get(key)?, key))) {
+            Some((span, key)) => (span, Some(key)),
+            None => (self.service, None),
+        }
+    }
+}
+
+/// The compose key a field of a Deployment or Service comes from, by the field's last
+/// recognisable part.
+pub fn compose_key(field: &str) -> Option<&'static str> {
+    const KEYS: &[(&str, &str)] = &[
+        ("image", "image"),
+        ("Probe", "healthcheck"),
+        ("env", "environment"),
+        ("containerPort", "ports"),
+        ("ports", "ports"),
+        ("resources", "deploy"),
+        ("replicas", "deploy"),
+        ("strategy", "deploy"),
+        ("command", "entrypoint"),
+        ("args", "command"),
+        ("volumeMounts", "volumes"),
+        ("volumes", "volumes"),
+        ("workingDir", "working_dir"),
+        ("hostname", "hostname"),
+        ("securityContext", "user"),
+    ];
+    KEYS.iter().find(|(part, _)| field.contains(part)).map(|(_, key)| *key)
+}
+
+/// Identity of an object: group-kind, namespace and name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    pub group_kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+pub fn group_kind(group: &str, kind: &str) -> String {
+    if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") }
+}
+
+/// Splits `Deployment.apps` into `("apps", "Deployment")`.
+pub fn split_group_kind(group_kind: &str) -> (&str, &str) {
+    match group_kind.split_once('.') {
+        Some((kind, group)) => (group, kind),
+        None => ("", group_kind),
+    }
+}
+
+/// Splits `apps/v1` into group and version; `v1` is the core group.
+pub fn split_api_version(api_version: &str) -> (&str, &str) {
+    api_version.split_once('/').unwrap_or(("", api_version))
+}
+
+/// The ApplySet id (KEP-3659): base64url, unpadded, of the SHA-256 of
+/// `<name>.<namespace>.<kind>.<group>` of the parent, wrapped as `applyset-…-v1`.
+pub fn applyset_id(name: &str, namespace: &str, kind: &str, group: &str) -> String {
+    let digest = Sha256::digest(format!("{name}.{namespace}.{kind}.{group}").as_bytes());
+    format!("applyset-{}-v1", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest))
+}
+
+/// The parent's name: one per project and namespace.
+pub fn parent_name(project: &str) -> String {
+    format!("kompile-applyset-{project}")
+}
+
+/// The project's ApplySet: the parent is a ConfigMap in the project's namespace (a ConfigMap
+/// rather than kubectl's default Secret, because it holds nothing secret and reading Secrets
+/// is often not allowed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplySet {
+    pub name: String,
+    pub namespace: String,
+    pub id: String,
+}
+
+impl ApplySet {
+    pub fn new(project: &str, namespace: &str) -> ApplySet {
+        let name = parent_name(project);
+        let id = applyset_id(&name, namespace, "ConfigMap", "");
+        ApplySet { name, namespace: namespace.to_string(), id }
+    }
+
+    /// The parent object recording `group_kinds` and `namespaces` (those besides its own).
+    pub fn parent(&self, group_kinds: &BTreeSet<String>, namespaces: &BTreeSet<String>) -> Manifest {
+        let kinds: Vec<&str> = group_kinds.iter().map(String::as_str).collect();
+        let mut annotations = serde_json::Map::new();
+        annotations.insert(TOOLING.into(), json!(format!("kompile/v{}", env!("CARGO_PKG_VERSION"))));
+        annotations.insert(CONTAINS_GROUP_KINDS.into(), json!(kinds.join(",")));
+        let others: Vec<&str> = namespaces.iter().filter(|n| **n != self.namespace).map(String::as_str).collect();
+        if !others.is_empty() {
+            annotations.insert(ADDITIONAL_NAMESPACES.into(), json!(others.join(",")));
+        }
+        let body = json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": self.name,
+                "namespace": self.namespace,
+                "labels": { APPLYSET_ID: self.id },
+                "annotations": annotations,
+            },
+        });
+        Manifest {
+            group: String::new(),
+            version: "v1".into(),
+            kind: "ConfigMap".into(),
+            namespace: Some(self.namespace.clone()),
+            name: self.name.clone(),
+            service: None,
+            origin: Origin::default(),
+            body,
+        }
+    }
+}
+
+/// What a live parent recorded: its group-kinds and every namespace (its own included).
+pub fn recorded(parent: &Value, own_namespace: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+    let annotation = |key: &str| -> BTreeSet<String> {
+        parent["metadata"]["annotations"][key]
+            .as_str()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let mut namespaces = annotation(ADDITIONAL_NAMESPACES);
+    namespaces.insert(own_namespace.to_string());
+    (annotation(CONTAINS_GROUP_KINDS), namespaces)
+}
+
+/// The compiled objects as manifests, each labelled as a member of `set`, in apply order
+/// (stable within a step, so output is reproducible).
+pub fn manifests(objects: &[Object], set: &ApplySet) -> Vec<Manifest> {
+    let mut out: Vec<Manifest> = objects.iter().map(|o| member(o.to_value(), &set.id)).collect();
+    out.sort_by_key(|m| Step::of(&m.kind));
+    out
+}
+
+fn member(mut body: Value, id: &str) -> Manifest {
+    if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+        let labels = meta.entry("labels").or_insert_with(|| json!({}));
+        if let Some(labels) = labels.as_object_mut() {
+            labels.insert(PART_OF.into(), json!(id));
+        }
+    }
+    manifest(body)
+}
+
+/// Reads the identity fields out of an object's JSON.
+pub fn manifest(body: Value) -> Manifest {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let (group, version) = split_api_version(body["apiVersion"].as_str().unwrap_or_default());
+    Manifest {
+        group: group.to_string(),
+        version: version.to_string(),
+        kind: text(&body["kind"]),
+        namespace: body["metadata"]["namespace"].as_str().map(str::to_string),
+        name: text(&body["metadata"]["name"]),
+        service: body["metadata"]["annotations"][SERVICE_ANNOTATION].as_str().map(str::to_string),
+        origin: Origin::default(),
+        body,
+    }
+}
+
+/// A Namespace object, applied (only when missing) before anything that lives in it.
+pub fn namespace(name: &str) -> Manifest {
+    manifest(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
+}
+
+/// Manifests grouped by step, steps in order.
+pub fn steps(manifests: &[Manifest]) -> BTreeMap<Step, Vec<&Manifest>> {
+    let mut steps: BTreeMap<Step, Vec<&Manifest>> = BTreeMap::new();
+    for m in manifests {
+        steps.entry(Step::of(&m.kind)).or_default().push(m);
+    }
+    steps
+}
+
+/// A live member of the ApplySet, as found by listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Live {
+    pub key: Key,
+    pub kind: String,
+    pub body: Value,
+}
+
+/// What prune deletes: live members of `set` that the project no longer has. Objects whose
+/// `part-of` label is not exactly this set's id are never candidates, whatever the server's
+/// label selector returned. Volume claims hold data: they are kept unless `prune_volumes`.
+pub struct Pruning<'a> {
+    pub delete: Vec<&'a Live>,
+    pub kept_volumes: Vec<&'a Live>,
+}
+
+pub fn prune<'a>(live: &'a [Live], desired: &BTreeSet<Key>, set_id: &str, prune_volumes: bool) -> Pruning<'a> {
+    let mut pruning = Pruning { delete: Vec::new(), kept_volumes: Vec::new() };
+    for object in live {
+        let owned = object.body["metadata"]["labels"][PART_OF].as_str() == Some(set_id);
+        if !owned || desired.contains(&object.key) || object.kind == "Namespace" {
+            continue;
+        }
+        if object.kind == "PersistentVolumeClaim" && !prune_volumes {
+            pruning.kept_volumes.push(object);
+        } else {
+            pruning.delete.push(object);
+        }
+    }
+    pruning
+}
+
+/// What applying did to one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Created,
+    Changed,
+    Unchanged,
+    Pruned,
+}
+
+impl Change {
+    pub fn word(self) -> &'static str {
+        match self {
+            Change::Created => "created",
+            Change::Changed => "changed",
+            Change::Unchanged => "unchanged",
+            Change::Pruned => "pruned",
+        }
+    }
+}
+
+/// 201 means created; otherwise the object changed unless the result equals what was live
+/// (compared without bookkeeping, so a no-op apply counts as unchanged even in dry-run, where
+/// the server does not say).
+pub fn classify(http_status: u16, before: Option<&Value>, after: &Value) -> Change {
+    match before {
+        _ if http_status == 201 => Change::Created,
+        None => Change::Changed,
+        Some(before) if super::diff::normalize(before) == super::diff::normalize(after) => Change::Unchanged,
+        Some(_) => Change::Changed,
+    }
+}
+
+/// `created 3 (Deployment 1, Service 2), changed 1 (ConfigMap 1), …`: counts per change and kind.
+pub fn summary(changes: &[(String, Change)], dry_run: bool) -> String {
+    let mut counts: BTreeMap<Change, BTreeMap<&str, usize>> = BTreeMap::new();
+    for (kind, change) in changes {
+        *counts.entry(*change).or_default().entry(kind.as_str()).or_default() += 1;
+    }
+    let parts: Vec<String> = [Change::Created, Change::Changed, Change::Unchanged, Change::Pruned]
+        .iter()
+        .map(|change| {
+            let kinds = counts.get(change).cloned().unwrap_or_default();
+            let total: usize = kinds.values().sum();
+            if total == 0 {
+                return format!("{} 0", change.word());
+            }
+            let per: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            format!("{} {total} ({})", change.word(), per.join(", "))
+        })
+        .collect();
+    let suffix = if dry_run { " (dry run: nothing was changed)" } else { "" };
+    format!("{}{suffix}", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_put_namespaces_first_and_workloads_last() {
+        let order = ["Deployment", "Service", "Secret", "Namespace", "PersistentVolumeClaim", "ConfigMap"];
+        let mut kinds: Vec<_> = order.iter().map(|k| (Step::of(k), *k)).collect();
+        kinds.sort();
+        let sorted: Vec<_> = kinds.iter().map(|(_, k)| *k).collect();
+        assert_eq!(sorted, ["Namespace", "ConfigMap", "PersistentVolumeClaim", "Secret", "Service", "Deployment"]);
+    }
+
+    #[test]
+    fn applyset_id_matches_the_kep_formula() {
+        // sha256("kompile-applyset-shop.default.ConfigMap.") computed independently with
+        // `printf %s … | openssl dgst -sha256 -binary | base64 | tr '+/' '-_' | tr -d =`.
+        let id = applyset_id("kompile-applyset-shop", "default", "ConfigMap", "");
+        assert_eq!(id, "applyset-D-FF8RG7eve8_e5gMI2C5Piiqww54l4CFwN13jdrdhE-v1");
+        assert_ne!(id, applyset_id("kompile-applyset-shop", "prod", "ConfigMap", ""));
+    }
+
+    #[test]
+    fn group_kinds_round_trip() {
+        assert_eq!(group_kind("apps", "Deployment"), "Deployment.apps");
+        assert_eq!(group_kind("", "Service"), "Service");
+        assert_eq!(split_group_kind("Deployment.apps"), ("apps", "Deployment"));
+        assert_eq!(split_group_kind("Service"), ("", "Service"));
+        assert_eq!(split_api_version("apps/v1"), ("apps", "v1"));
+        assert_eq!(split_api_version("v1"), ("", "v1"));
+    }
+
+    #[test]
+    fn parent_records_sorted_kinds_and_other_namespaces() {
+        let set = ApplySet::new("shop", "default");
+        let kinds = BTreeSet::from(["Service".to_string(), "Deployment.apps".to_string()]);
+        let namespaces = BTreeSet::from(["default".to_string(), "extra".to_string()]);
+        let parent = set.parent(&kinds, &namespaces);
+        let annotations = &parent.body["metadata"]["annotations"];
+        assert_eq!(annotations[CONTAINS_GROUP_KINDS], "Deployment.apps,Service");
+        assert_eq!(annotations[ADDITIONAL_NAMESPACES], "extra");
+        assert_eq!(parent.body["metadata"]["labels"][APPLYSET_ID], set.id.as_str());
+        let (read_kinds, read_namespaces) = recorded(&parent.body, "default");
+        assert_eq!(read_kinds, kinds);
+        assert_eq!(read_namespaces, namespaces);
+    }
+
+    fn live(kind: &str, name: &str, id: &str) -> Live {
+        let body = json!({"kind": kind, "metadata": {"name": name, "labels": {PART_OF: id}}});
+        Live { key: Key { group_kind: kind.into(), namespace: None, name: name.into() }, kind: kind.into(), body }
+    }
+
+    #[test]
+    fn prune_deletes_only_own_members_that_are_gone_and_keeps_volumes() {
+        let objects = [
+            live("Deployment", "kept", "mine"),
+            live("Deployment", "gone", "mine"),
+            live("Deployment", "foreign", "theirs"),
+            live("PersistentVolumeClaim", "data", "mine"),
+        ];
+        let desired = BTreeSet::from([objects[0].key.clone()]);
+        let p = prune(&objects, &desired, "mine", false);
+        let names: Vec<_> = p.delete.iter().map(|l| l.key.name.as_str()).collect();
+        assert_eq!(names, ["gone"]);
+        assert_eq!(p.kept_volumes.len(), 1);
+        let p = prune(&objects, &desired, "mine", true);
+        assert_eq!(p.delete.len(), 2);
+    }
+
+    #[test]
+    fn classify_uses_status_and_content() {
+        let before = json!({"metadata": {"name": "a", "resourceVersion": "1"}, "data": {"k": "v"}});
+        let same = json!({"metadata": {"name": "a", "resourceVersion": "1"}, "data": {"k": "v"}});
+        let other = json!({"metadata": {"name": "a", "resourceVersion": "2"}, "data": {"k": "w"}});
+        assert_eq!(classify(201, None, &same), Change::Created);
+        assert_eq!(classify(200, None, &same), Change::Changed);
+        assert_eq!(classify(200, Some(&before), &same), Change::Unchanged);
+        assert_eq!(classify(200, Some(&before), &other), Change::Changed);
+    }
+
+    #[test]
+    fn summary_counts_per_kind() {
+        let changes = vec![
+            ("Service".to_string(), Change::Created),
+            ("Deployment".to_string(), Change::Created),
+            ("Deployment".to_string(), Change::Unchanged),
+        ];
+        assert_eq!(
+            summary(&changes, false),
+            "created 2 (Deployment 1, Service 1), changed 0, unchanged 1 (Deployment 1), pruned 0"
+        );
+    }
+
+    #[test]
+    fn fields_map_back_to_compose_keys() {
+        assert_eq!(compose_key("spec.template.spec.containers[0].image"), Some("image"));
+        assert_eq!(compose_key("spec.template.spec.containers[0].readinessProbe.exec"), Some("healthcheck"));
+        assert_eq!(compose_key("spec.ports[0].port"), Some("ports"));
+        assert_eq!(compose_key("metadata.name"), None);
+    }
+
+    #[test]
+    fn members_carry_the_part_of_label() {
+        let m = member(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}}), "id1");
+        assert_eq!(m.body["metadata"]["labels"][PART_OF], "id1");
+        assert_eq!((m.group.as_str(), m.version.as_str(), m.kind.as_str()), ("apps", "v1", "Deployment"));
+    }
+}

@@ -1,0 +1,55 @@
+//! `kompile apply`: compile, apply to the cluster, prune, wait, summarise.
+
+use std::io::IsTerminal;
+
+use super::live::{self, Session, Stop};
+use super::{CLUSTER_ERRORS, INPUT_ERRORS, SUCCESS, print, report};
+use crate::cli::ApplyArgs;
+use crate::cluster::apply::{self, PruneOptions};
+use crate::cluster::plan;
+use crate::cluster::wait::{self, Display};
+use crate::diag::Diagnostics;
+use crate::source::Sources;
+
+pub fn run(args: &ApplyArgs) -> i32 {
+    let mut sources = Sources::default();
+    let mut diags = Diagnostics::default();
+    let code = match live::runtime(&mut diags) {
+        Some(rt) => rt.block_on(apply(args, &mut sources, &mut diags)),
+        None => CLUSTER_ERRORS,
+    };
+    report(diags, &sources);
+    code
+}
+
+async fn apply(args: &ApplyArgs, sources: &mut Sources, diags: &mut Diagnostics) -> i32 {
+    let dry_run = args.dry_run.is_some();
+    let session = match live::prepare(&args.project, &args.cluster, dry_run, sources, diags).await {
+        Ok(session) => session,
+        Err(Stop::Input) => return INPUT_ERRORS,
+        Err(Stop::Cluster) => return CLUSTER_ERRORS,
+    };
+    let Session { cluster, set, manifests, settings } = session;
+    let prune = PruneOptions { prune: args.cluster.prune, prune_volumes: args.cluster.prune_volumes };
+    let mut print_line = |line: String| print(&format!("{line}\n"));
+    let report = apply::apply(&cluster, &set, &manifests, &settings, prune, &mut print_line).await;
+    let mut failed = report.failed;
+    for d in report.diagnostics {
+        diags.push(d);
+    }
+    if !failed && !dry_run && !args.no_wait {
+        let workloads = wait::workloads(&manifests);
+        let display =
+            Display { live: std::io::stderr().is_terminal() && std::env::var("TERM").is_ok_and(|t| t != "dumb") };
+        let problems =
+            wait::wait(&cluster, &workloads, args.timeout, args.poll_interval, &display, settings.concurrency).await;
+        failed |= !problems.is_empty();
+        for d in problems {
+            diags.push(d);
+        }
+    }
+    if !report.changes.is_empty() || !report.failed {
+        print(&format!("{}\n", plan::summary(&report.changes, dry_run)));
+    }
+    if failed || diags.has_errors() { CLUSTER_ERRORS } else { SUCCESS }
+}

@@ -1,0 +1,140 @@
+//! `kompile diff`: what `apply` with the same flags would change. Exit codes as `kubectl
+//! diff`: 0 nothing, 1 changes, above 1 an error.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::Command;
+
+use super::live::{self, Session, Stop};
+use super::{CLUSTER_ERRORS, print, report};
+use crate::cli::{DiffArgs, DiffFormat};
+use crate::cluster::applyset;
+use crate::cluster::diff::{self, Entry, Kind};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::source::Sources;
+
+pub const NO_CHANGES: i32 = 0;
+pub const CHANGES: i32 = 1;
+/// Compose errors: above 1, so scripts never mistake them for "changes".
+pub const DIFF_INPUT_ERRORS: i32 = 2;
+
+pub fn run(args: &DiffArgs) -> i32 {
+    let mut sources = Sources::default();
+    let mut diags = Diagnostics::default();
+    let code = match live::runtime(&mut diags) {
+        Some(rt) => rt.block_on(collect(args, &mut sources, &mut diags)),
+        None => Err(CLUSTER_ERRORS),
+    };
+    let code = match code {
+        Ok(entries) => show(args, &entries, &mut diags),
+        Err(code) => code,
+    };
+    report(diags, &sources);
+    code
+}
+
+async fn collect(args: &DiffArgs, sources: &mut Sources, diags: &mut Diagnostics) -> Result<Vec<Entry>, i32> {
+    let session = match live::prepare(&args.project, &args.cluster, true, sources, diags).await {
+        Ok(session) => session,
+        Err(Stop::Input) => return Err(DIFF_INPUT_ERRORS),
+        Err(Stop::Cluster) => return Err(CLUSTER_ERRORS),
+    };
+    let Session { cluster, set, manifests, settings } = session;
+    // Deletions are shown only with `--prune`, as `apply` only prunes with it.
+    let current = if args.cluster.prune {
+        match applyset::read(&cluster, &set, &manifests, &settings).await {
+            Ok(current) => Some(current),
+            Err(d) => {
+                diags.push(d);
+                return Err(CLUSTER_ERRORS);
+            }
+        }
+    } else {
+        None
+    };
+    let entries = diff::collect(
+        &cluster,
+        &manifests,
+        current.as_ref(),
+        &set.id,
+        &settings,
+        args.cluster.prune_volumes,
+        args.show_secrets,
+    )
+    .await;
+    entries.map_err(|errors| {
+        for d in errors {
+            diags.push(d);
+        }
+        CLUSTER_ERRORS
+    })
+}
+
+fn show(args: &DiffArgs, entries: &[Entry], diags: &mut Diagnostics) -> i32 {
+    let changed = entries.iter().any(|e| e.change != Kind::Unchanged);
+    if let Some(command) = std::env::var("KOMPILE_EXTERNAL_DIFF").ok().filter(|c| !c.trim().is_empty()) {
+        if let Err(d) = external(&command, entries) {
+            diags.push(d);
+            return CLUSTER_ERRORS;
+        }
+    } else if args.format == DiffFormat::Json {
+        let counts = |k: Kind| entries.iter().filter(|e| e.change == k).count();
+        let doc = serde_json::json!({
+            "objects": entries.iter().filter(|e| e.change != Kind::Unchanged).collect::<Vec<_>>(),
+            "created": counts(Kind::Created),
+            "changed": counts(Kind::Changed),
+            "deleted": counts(Kind::Deleted),
+            "unchanged": counts(Kind::Unchanged),
+        });
+        print(&format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default()));
+    } else {
+        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let text: String =
+            entries.iter().filter(|e| e.change != Kind::Unchanged).map(|e| diff::render(e, color)).collect();
+        print(&text);
+        print(&format!("{}\n", diff::count(entries)));
+    }
+    if changed { CHANGES } else { NO_CHANGES }
+}
+
+/// Writes the live and merged objects into two directories, one YAML file each (named as
+/// kubectl names them), and runs `command LIVE MERGED`, as `KUBECTL_EXTERNAL_DIFF` does.
+fn external(command: &str, entries: &[Entry]) -> Result<(), Diagnostic> {
+    let fail = |what: String| {
+        Diagnostic::new(Code::ExternalDiff, what)
+            .help("KOMPILE_EXTERNAL_DIFF holds a program and its arguments, e.g. `colordiff -N -u`")
+    };
+    let words = shell_words::split(command).map_err(|e| fail(format!("cannot read KOMPILE_EXTERNAL_DIFF: {e}")))?;
+    let Some((program, arguments)) = words.split_first() else {
+        return Err(fail("KOMPILE_EXTERNAL_DIFF is empty".into()));
+    };
+    let dir = tempfile::tempdir().map_err(|e| fail(format!("cannot create a temporary directory: {e}")))?;
+    let (live_dir, merged_dir) = (dir.path().join("LIVE"), dir.path().join("MERGED"));
+    for entry in entries.iter().filter(|e| e.change != Kind::Unchanged) {
+        write_side(&live_dir, entry, entry.live.as_ref())
+            .map_err(|e| fail(format!("cannot write the live objects: {e}")))?;
+        write_side(&merged_dir, entry, entry.merged.as_ref())
+            .map_err(|e| fail(format!("cannot write the merged objects: {e}")))?;
+    }
+    let status = Command::new(program)
+        .args(arguments)
+        .arg(&live_dir)
+        .arg(&merged_dir)
+        .status()
+        .map_err(|e| fail(format!("cannot run `{program}`: {e}")))?;
+    // diff programs exit 1 for "differences"; only above that is a failure.
+    match status.code() {
+        Some(0 | 1) => Ok(()),
+        other => {
+            Err(fail(format!("`{program}` failed (exit status {})", other.map_or("none".into(), |c| c.to_string()))))
+        }
+    }
+}
+
+fn write_side(dir: &Path, entry: &Entry, object: Option<&serde_json::Value>) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    match object {
+        Some(object) => std::fs::write(dir.join(entry.file_name()), crate::render::value_yaml(object)),
+        None => Ok(()),
+    }
+}

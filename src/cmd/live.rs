@@ -1,0 +1,77 @@
+//! What `apply` and `diff` share: compile exactly as `build` does, find the cluster, and turn
+//! the objects into manifests of the project's ApplySet.
+
+use crate::cli::{BuildArgs, ClusterArgs, OutputFormat, ProjectArgs};
+use crate::cluster::client::Cluster;
+use crate::cluster::plan::{self, ApplySet, Manifest};
+use crate::cluster::{Settings, kubeconfig};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::source::Sources;
+
+/// Why a command stopped before talking to the cluster.
+pub enum Stop {
+    /// The compose project has errors.
+    Input,
+    /// The kubeconfig or the connection failed.
+    Cluster,
+}
+
+pub struct Session {
+    pub cluster: Cluster,
+    pub set: ApplySet,
+    pub manifests: Vec<Manifest>,
+    pub settings: Settings,
+}
+
+pub fn runtime(diags: &mut Diagnostics) -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => Some(rt),
+        Err(error) => {
+            diags.push(Diagnostic::new(Code::RequestFailed, format!("cannot start the network runtime: {error}")));
+            None
+        }
+    }
+}
+
+/// Kubeconfig first (it decides the namespace objects are compiled into), then the project,
+/// then the connection. Nothing is sent when the project has errors.
+pub async fn prepare(
+    project: &ProjectArgs,
+    args: &ClusterArgs,
+    dry_run: bool,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Result<Session, Stop> {
+    let config = kubeconfig::load(args.kubeconfig.as_deref()).map_err(|d| push(diags, d))?;
+    let selection = kubeconfig::select(&config, args.context.as_deref()).map_err(|d| push(diags, d))?;
+    let namespace =
+        args.namespace.clone().or_else(|| selection.namespace.clone()).unwrap_or_else(|| "default".to_string());
+    let build =
+        BuildArgs { project: project.clone(), output: OutputFormat::Yaml, out_dir: None, namespace: Some(namespace) };
+    let (objects, origins) = super::build::compile_with_origins(&build, sources, diags).ok_or(Stop::Input)?;
+    let cluster =
+        kubeconfig::connect(config, &selection, build.namespace.as_deref()).await.map_err(|d| push(diags, d))?;
+    let project_name = objects
+        .iter()
+        .find_map(|o| o.metadata().labels.as_ref()?.get("app.kubernetes.io/part-of").cloned())
+        .unwrap_or_else(|| "project".to_string());
+    let set = ApplySet::new(&project_name, &cluster.target.namespace);
+    let mut manifests = plan::manifests(&objects, &set);
+    for manifest in &mut manifests {
+        if let Some(origin) = manifest.service.as_ref().and_then(|s| origins.get(s)) {
+            manifest.origin = origin.clone();
+        }
+    }
+    let settings = Settings {
+        field_manager: args.field_manager.clone(),
+        force_conflicts: args.force_conflicts,
+        dry_run,
+        concurrency: usize::from(args.concurrency),
+    };
+    Ok(Session { cluster, set, manifests, settings })
+}
+
+fn push(diags: &mut Diagnostics, d: Diagnostic) -> Stop {
+    diags.push(d);
+    Stop::Cluster
+}

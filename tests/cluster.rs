@@ -1,0 +1,574 @@
+//! `kompile apply` and `kompile diff` end to end: the real binary against the in-process
+//! stand-in API server (tests/support/standin), through a generated kubeconfig.
+
+#[path = "support/standin/mod.rs"]
+mod standin;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::json;
+use standin::StandIn;
+
+const TOKEN: &str = "test-token";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(dir: &Path, kubeconfig: &Path, args: &[&str]) -> Run {
+    run_with(dir, kubeconfig, args, &[])
+}
+
+fn run_with(dir: &Path, kubeconfig: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kompile"));
+    command.args(args).current_dir(dir).env_clear().env("HOME", "/home/user");
+    if args.first() == Some(&"apply") {
+        command.arg("--poll-interval").arg("10ms");
+    }
+    command.env("KUBECONFIG", kubeconfig).env("NO_COLOR", "1").env("COLUMNS", "400").envs(env.iter().copied());
+    let output: Output = command.output().expect("kompile runs");
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    println!("$ kompile {}\n--- exit {}\n{}\n{}", args.join(" "), run.code, run.stdout, run.stderr);
+    run
+}
+
+/// `kompile diff` takes no `--poll-interval`; this runs it without.
+fn diff(dir: &Path, kubeconfig: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kompile"));
+    command.arg("diff").args(args).current_dir(dir).env_clear().env("HOME", "/home/user");
+    command.env("KUBECONFIG", kubeconfig).env("NO_COLOR", "1").env("COLUMNS", "400").envs(env.iter().copied());
+    let output = command.output().expect("kompile runs");
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    println!("$ kompile diff {}\n--- exit {}\n{}\n{}", args.join(" "), run.code, run.stdout, run.stderr);
+    run
+}
+
+struct Fixture {
+    server: StandIn,
+    dir: tempfile::TempDir,
+    kubeconfig: std::path::PathBuf,
+}
+
+impl Fixture {
+    fn new(compose: &str) -> Fixture {
+        let server = StandIn::start();
+        server.require_token(TOKEN);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let kubeconfig = server.kubeconfig(dir.path(), TOKEN);
+        let fixture = Fixture { server, dir, kubeconfig };
+        fixture.write(compose);
+        fixture
+    }
+
+    fn write(&self, compose: &str) {
+        std::fs::write(self.dir.path().join("compose.yaml"), compose).expect("compose written");
+    }
+
+    fn apply(&self, args: &[&str]) -> Run {
+        let mut all = vec!["apply"];
+        all.extend_from_slice(args);
+        run(self.dir.path(), &self.kubeconfig, &all)
+    }
+
+    fn diff(&self, args: &[&str]) -> Run {
+        diff(self.dir.path(), &self.kubeconfig, args, &[])
+    }
+}
+
+const SHOP: &str = "name: shop
+services:
+  web:
+    image: nginx:1.27
+    ports: ['8080:80']
+  api:
+    image: example/api:1.0
+    environment:
+      MODE: production
+";
+
+#[test]
+fn apply_creates_waits_and_is_idempotent() {
+    let f = Fixture::new(SHOP);
+    let first = f.apply(&[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stdout.contains("Deployment default/web created"), "{}", first.stdout);
+    assert!(first.stdout.contains("Service default/web created"));
+    assert!(first.stdout.contains("created 3 (Deployment 2, Service 1), changed 0"), "{}", first.stdout);
+    assert!(first.stderr.contains("Deployment default/web: ready"), "{}", first.stderr);
+
+    // Every member carries the ApplySet label, fields are owned by `kompile`, and the parent
+    // records what the set contains.
+    let web = f.server.get("deployments", "default", "web").expect("web exists");
+    let id = web["metadata"]["labels"]["applyset.kubernetes.io/part-of"].as_str().expect("part-of label").to_string();
+    assert!(id.starts_with("applyset-") && id.ends_with("-v1"));
+    assert_eq!(web["metadata"]["managedFields"][0]["manager"], "kompile");
+    let parent = f.server.get("configmaps", "default", "kompile-applyset-shop").expect("parent exists");
+    assert_eq!(parent["metadata"]["labels"]["applyset.kubernetes.io/id"], id.as_str());
+    assert_eq!(
+        parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"],
+        "Deployment.apps,Service"
+    );
+
+    let second = f.apply(&["--no-wait"]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(
+        second.stdout.contains("created 0, changed 0, unchanged 3 (Deployment 2, Service 1), pruned 0"),
+        "{}",
+        second.stdout
+    );
+    // Discovery, not hard-coded paths; applies are server-side with the field manager.
+    let log = f.server.log();
+    assert!(log.iter().any(|l| l == "GET /apis"), "{log:?}");
+    assert!(log.iter().any(|l| l.starts_with("PATCH /apis/apps/v1/namespaces/default/deployments/web?")
+        && l.contains("fieldManager=kompile")));
+}
+
+#[test]
+fn diff_shows_changes_creations_and_exit_codes() {
+    let f = Fixture::new(SHOP);
+    let before = f.diff(&[]);
+    assert_eq!(before.code, 1, "{}", before.stderr);
+    assert!(before.stdout.contains("=== created Deployment default/web (apps/v1)"), "{}", before.stdout);
+    assert!(before.stdout.ends_with("3 created, 0 changed, 0 deleted, 0 unchanged\n"), "{}", before.stdout);
+    assert!(f.server.get("deployments", "default", "web").is_none(), "diff persisted nothing");
+
+    assert_eq!(f.apply(&["--no-wait"]).code, 0);
+    let same = f.diff(&[]);
+    assert_eq!(same.code, 0, "{}", same.stdout);
+    assert_eq!(same.stdout, "0 created, 0 changed, 0 deleted, 3 unchanged\n");
+
+    f.write(&SHOP.replace("nginx:1.27", "nginx:1.28"));
+    let changed = f.diff(&[]);
+    assert_eq!(changed.code, 1);
+    assert!(changed.stdout.contains("=== changed Deployment default/web (apps/v1)"), "{}", changed.stdout);
+    assert!(changed.stdout.contains("-      - image: nginx:1.27\n+      - image: nginx:1.28\n"), "{}", changed.stdout);
+    assert!(!changed.stdout.contains("resourceVersion") && !changed.stdout.contains("managedFields"));
+
+    let json = f.diff(&["--format", "json"]);
+    assert_eq!(json.code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("json output");
+    assert_eq!(doc["changed"], 1);
+    assert_eq!(doc["objects"][0]["kind"], "Deployment");
+}
+
+#[test]
+fn secrets_are_masked_unless_asked() {
+    let f = Fixture::new(
+        "name: shop\nservices:\n  web:\n    image: nginx:1.27\n    secrets: [token]\nsecrets:\n  token:\n    environment: TOKEN\n",
+    );
+    let masked = diff(f.dir.path(), &f.kubeconfig, &[], &[("TOKEN", "hunter2")]);
+    assert_eq!(masked.code, 1, "{}", masked.stderr);
+    assert!(masked.stdout.contains("=== created Secret default/"), "{}", masked.stdout);
+    assert!(masked.stdout.contains("***") && !masked.stdout.contains("aHVudGVyMg"), "{}", masked.stdout);
+    let shown = diff(f.dir.path(), &f.kubeconfig, &["--show-secrets"], &[("TOKEN", "hunter2")]);
+    assert!(shown.stdout.contains("aHVudGVyMg"), "{}", shown.stdout);
+}
+
+#[test]
+fn prune_deletes_only_this_projects_removed_objects_and_keeps_volumes() {
+    let f = Fixture::new(
+        "name: shop\nservices:\n  web:\n    image: nginx:1.27\n  worker:\n    image: example/worker:1.0\n    volumes: ['data:/data']\nvolumes:\n  data: {}\n",
+    );
+    assert_eq!(f.apply(&["--no-wait"]).code, 0);
+    // An object of another ApplySet, and one of no set, that prune must never touch.
+    let foreign = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "other", "namespace": "default",
+        "labels": {"applyset.kubernetes.io/part-of": "applyset-someone-else-v1"}}, "spec": {"replicas": 1}});
+    f.server.apply_as("kubectl", foreign, false).expect("foreign object applied");
+
+    f.write("name: shop\nservices:\n  web:\n    image: nginx:1.27\n");
+    let preview = f.diff(&["--prune"]);
+    assert!(preview.stdout.contains("=== deleted Deployment default/worker"), "{}", preview.stdout);
+    assert!(!preview.stdout.contains("PersistentVolumeClaim"), "{}", preview.stdout);
+
+    let dry = f.apply(&["--no-wait", "--prune", "--dry-run=server"]);
+    assert!(dry.stdout.contains("Deployment default/worker pruned"), "{}", dry.stdout);
+    assert!(f.server.get("deployments", "default", "worker").is_some(), "a dry-run delete deletes nothing");
+
+    let without = f.apply(&["--no-wait"]);
+    assert!(without.stdout.contains("pruned 0"), "{}", without.stdout);
+    assert!(f.server.get("deployments", "default", "worker").is_some());
+
+    let pruned = f.apply(&["--no-wait", "--prune"]);
+    assert_eq!(pruned.code, 0, "{}", pruned.stderr);
+    assert!(pruned.stdout.contains("Deployment default/worker pruned"), "{}", pruned.stdout);
+    assert!(f.server.get("deployments", "default", "worker").is_none());
+    assert!(f.server.get("deployments", "default", "other").is_some(), "another set's object survives");
+    assert!(pruned.stderr.contains("K411") && pruned.stderr.contains("kept 1 volume claims"), "{}", pruned.stderr);
+    assert_eq!(f.server.names("persistentvolumeclaims").len(), 1);
+
+    let volumes = f.apply(&["--no-wait", "--prune", "--prune-volumes"]);
+    assert_eq!(volumes.code, 0, "{}", volumes.stderr);
+    assert!(volumes.stdout.contains("pruned 1 (PersistentVolumeClaim 1)"), "{}", volumes.stdout);
+    assert!(f.server.names("persistentvolumeclaims").is_empty());
+}
+
+#[test]
+fn nothing_is_pruned_when_an_apply_fails_and_rejections_point_at_the_service() {
+    let f = Fixture::new(SHOP);
+    assert_eq!(f.apply(&["--no-wait"]).code, 0);
+    f.write(&SHOP.replace("  api:\n    image: example/api:1.0\n    environment:\n      MODE: production\n", ""));
+    f.server.reject(
+        "Deployment",
+        "web",
+        "spec.template.spec.containers[0].image",
+        "Invalid value: \"nginx:1.27\": not allowed here",
+    );
+    let failed = f.apply(&["--no-wait", "--prune"]);
+    assert_eq!(failed.code, 3, "{}", failed.stderr);
+    assert!(failed.stderr.contains("K407"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("from compose service `web`"));
+    assert!(failed.stderr.contains("compose.yaml:4:5"), "points at the image line: {}", failed.stderr);
+    assert!(
+        failed.stderr.contains("`image` here became `spec.template.spec.containers[0].image`"),
+        "{}",
+        failed.stderr
+    );
+    assert!(failed.stderr.contains("nothing was pruned"), "{}", failed.stderr);
+    assert!(f.server.get("deployments", "default", "api").is_some());
+}
+
+#[test]
+fn conflicts_list_the_other_manager_and_force_takes_over() {
+    let f = Fixture::new(SHOP);
+    assert_eq!(f.apply(&["--no-wait"]).code, 0);
+    let scale = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"}, "spec": {"replicas": 3}});
+    f.server.apply_as("kubectl", scale, true).expect("scaled by kubectl");
+    let conflict = f.apply(&["--no-wait"]);
+    assert_eq!(conflict.code, 3);
+    assert!(conflict.stderr.contains("K406"), "{}", conflict.stderr);
+    assert!(conflict.stderr.contains(".spec.replicas is managed by `kubectl`"), "{}", conflict.stderr);
+    assert!(conflict.stderr.contains("--force-conflicts"));
+    let preview = f.diff(&[]);
+    assert!(preview.stdout.contains("conflict: another manager owns .spec.replicas"), "{}", preview.stdout);
+    let forced = f.apply(&["--no-wait", "--force-conflicts"]);
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    assert_eq!(f.server.get("deployments", "default", "web").expect("web")["spec"]["replicas"], 1);
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let f = Fixture::new(SHOP);
+    let dry = f.apply(&["--dry-run=server"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(dry.stdout.contains("(dry run: nothing was changed)"), "{}", dry.stdout);
+    assert!(f.server.get("deployments", "default", "web").is_none());
+    assert!(f.server.get("configmaps", "default", "kompile-applyset-shop").is_none());
+    assert!(f.server.log().iter().filter(|l| l.starts_with("PATCH")).all(|l| l.contains("dryRun=All")));
+}
+
+#[test]
+fn failed_rollouts_explain_themselves() {
+    let f = Fixture::new(
+        "name: shop\nservices:\n  web:\n    image: example/crashloop:1\n  cache:\n    image: example/pullfail:1\n  big:\n    image: example/unschedulable:1\n",
+    );
+    let failed = f.apply(&[]);
+    assert_eq!(failed.code, 3, "{}", failed.stderr);
+    let err = &failed.stderr;
+    assert!(err.contains("K410"), "{err}");
+    assert!(err.contains("ProgressDeadlineExceeded"), "{err}");
+    assert!(
+        err.contains("CrashLoopBackOff")
+            && err.contains("last exit code 1")
+            && err.contains("Back-off restarting failed container"),
+        "{err}"
+    );
+    assert!(err.contains("kubectl logs -n default web-"), "{err}");
+    assert!(err.contains("ImagePullBackOff") && err.contains("Failed to pull image"), "{err}");
+    assert!(err.contains("cannot be scheduled") && err.contains("Insufficient memory"), "{err}");
+}
+
+#[test]
+fn rollouts_time_out() {
+    let f = Fixture::new("name: shop\nservices:\n  web:\n    image: example/stall:1\n");
+    let slow = f.apply(&["--timeout", "300ms"]);
+    assert_eq!(slow.code, 3);
+    assert!(
+        slow.stderr.contains("not ready after 0s") || slow.stderr.contains("did not become ready"),
+        "{}",
+        slow.stderr
+    );
+}
+
+#[test]
+fn transient_failures_are_retried_then_reported() {
+    let f = Fixture::new(SHOP);
+    f.server.fail_next(&[503, 429]);
+    let ok = f.apply(&["--no-wait"]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    f.server.fail_next(&[503; 12]);
+    let down = f.apply(&["--no-wait"]);
+    assert_eq!(down.code, 3);
+    assert!(down.stderr.contains("K408"), "{}", down.stderr);
+}
+
+#[test]
+fn credentials_problems_are_named_and_never_printed() {
+    let f = Fixture::new(SHOP);
+    let wrong = f.server.kubeconfig(f.dir.path(), "wrong-secret-token");
+    let denied = run(f.dir.path(), &wrong, &["apply"]);
+    assert_eq!(denied.code, 3);
+    assert!(denied.stderr.contains("K403") && denied.stderr.contains("user `tester`"), "{}", denied.stderr);
+    assert!(!denied.stderr.contains("wrong-secret-token") && !denied.stdout.contains("wrong-secret-token"));
+
+    // An expired JWT is refused before any request.
+    f.server.clear_log();
+    let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.c2ln";
+    let expired = f.server.kubeconfig(f.dir.path(), jwt);
+    let refused = run(f.dir.path(), &expired, &["apply"]);
+    assert_eq!(refused.code, 3);
+    assert!(
+        refused.stderr.contains("K405") && refused.stderr.contains("expired at 2023-11-14T22:13:20Z"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!refused.stderr.contains(jwt));
+    assert!(f.server.log().is_empty(), "no request was sent");
+
+    let config = f.server.kubeconfig(f.dir.path(), TOKEN);
+    f.server.forbid("delete");
+    f.write("name: shop\nservices:\n  web:\n    image: nginx:1.27\n    ports: ['8080:80']\n");
+    assert_eq!(run(f.dir.path(), &config, &["apply", "--no-wait"]).code, 0);
+    f.write("name: shop\nservices:\n  api:\n    image: example/api:1.0\n");
+    let forbidden = run(f.dir.path(), &config, &["apply", "--no-wait", "--prune"]);
+    assert_eq!(forbidden.code, 3);
+    assert!(
+        forbidden.stderr.contains("K404") && forbidden.stderr.contains("may not delete Deployment"),
+        "{}",
+        forbidden.stderr
+    );
+}
+
+#[test]
+fn kubeconfig_problems() {
+    let f = Fixture::new(SHOP);
+    let unknown = run(f.dir.path(), &f.kubeconfig, &["apply", "--context", "standinn"]);
+    assert_eq!(unknown.code, 3);
+    assert!(
+        unknown.stderr.contains("K401") && unknown.stderr.contains("did you mean `standin`?"),
+        "{}",
+        unknown.stderr
+    );
+    let missing = run(f.dir.path(), &f.dir.path().join("nope"), &["apply"]);
+    assert!(missing.stderr.contains("K400"), "{}", missing.stderr);
+    let unreachable = f.dir.path().join("down");
+    std::fs::write(
+        &unreachable,
+        std::fs::read_to_string(&f.kubeconfig).expect("read").replace(&f.server.addr.to_string(), "127.0.0.1:9"),
+    )
+    .expect("write");
+    let down = run(f.dir.path(), &unreachable, &["diff"]);
+    assert_eq!(down.code, 3);
+    assert!(
+        down.stderr.contains("K402") && down.stderr.contains("http://127.0.0.1:9") && down.stderr.contains("`standin`"),
+        "{}",
+        down.stderr
+    );
+}
+
+#[test]
+fn namespaces_are_created_first() {
+    let f = Fixture::new(SHOP);
+    let applied = f.apply(&["--no-wait", "-n", "prod"]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert!(applied.stdout.starts_with("Namespace prod created\n"), "{}", applied.stdout);
+    assert!(f.server.get("deployments", "prod", "web").is_some());
+}
+
+#[test]
+fn new_namespaces_in_dry_runs_and_diffs() {
+    let f = Fixture::new(SHOP);
+    let preview = f.diff(&["-n", "fresh"]);
+    assert_eq!(preview.code, 1, "{}", preview.stderr);
+    assert!(preview.stdout.starts_with("=== created Namespace fresh (v1)"), "{}", preview.stdout);
+    assert!(preview.stdout.contains("note: namespace `fresh` does not exist yet"), "{}", preview.stdout);
+    let dry = f.apply(&["--dry-run=server", "-n", "fresh"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(dry.stdout.contains("Deployment fresh/web created"), "{}", dry.stdout);
+    assert!(f.server.get("namespaces", "", "fresh").is_none());
+}
+
+#[test]
+fn fields_dropped_from_the_compose_file_are_removed() {
+    let f = Fixture::new(SHOP);
+    assert_eq!(f.apply(&["--no-wait"]).code, 0);
+    let env = |f: &Fixture| {
+        f.server.get("deployments", "default", "api").expect("api")["spec"]["template"]["spec"]["containers"][0]["env"]
+            .clone()
+    };
+    assert_eq!(env(&f)[0]["name"], "MODE");
+    f.write(&SHOP.replace("    environment:\n      MODE: production\n", ""));
+    let changed = f.apply(&["--no-wait"]);
+    assert!(changed.stdout.contains("Deployment default/api changed"), "{}", changed.stdout);
+    assert!(env(&f).is_null(), "env removed: {}", env(&f));
+}
+
+#[test]
+fn external_diff_gets_two_directories() {
+    let f = Fixture::new(SHOP);
+    let out = diff(f.dir.path(), &f.kubeconfig, &[], &[("KOMPILE_EXTERNAL_DIFF", "ls")]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stdout.contains("apps.v1.Deployment.default.web"), "{}", out.stdout);
+}
+
+/// The benchmark in the README: `cargo test --release --test cluster -- --ignored --nocapture
+/// benchmark`. 1,000 services (2,000 objects) against the stand-in with 2 ms of latency per
+/// request, as a nearby API server would have.
+#[test]
+#[ignore = "benchmark; run explicitly"]
+fn benchmark_thousand_services() {
+    let mut compose = String::from("name: big\nservices:\n");
+    for i in 0..1000 {
+        compose.push_str(&format!("  svc{i:04}:\n    image: example/app:1.0\n    ports: ['{}:80']\n", 10000 + i));
+    }
+    let f = Fixture::new(&compose);
+    f.server.set_latency(std::time::Duration::from_millis(
+        std::env::var("BENCH_LATENCY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(2),
+    ));
+    let measure = |label: &str, args: &[&str], is_diff: bool| {
+        f.server.clear_log();
+        let (server_before, client_before) = cpu_ticks();
+        let start = std::time::Instant::now();
+        let out = if is_diff { f.diff(args) } else { f.apply(args) };
+        let elapsed = start.elapsed();
+        let (server_after, client_after) = cpu_ticks();
+        assert!(out.code <= 1, "{}", out.stderr);
+        if !args.contains(&"1") {
+            assert!(f.server.max_in_flight() > 1, "requests are sent concurrently");
+        }
+        let requests = f.server.log().len();
+        println!(
+            "BENCH {label}: {:.2}s, {requests} requests, at most {} in flight; CPU: kompile {:.2}s, stand-in {:.2}s",
+            elapsed.as_secs_f64(),
+            f.server.max_in_flight(),
+            (client_after - client_before) as f64 / 100.0,
+            (server_after - server_before) as f64 / 100.0,
+        );
+    };
+    measure("diff (nothing live)", &[], true);
+    measure("apply (create + wait)", &[], false);
+    measure("apply again (unchanged, no wait)", &["--no-wait"], false);
+    measure("diff (no changes)", &[], true);
+    measure("apply again, one request at a time", &["--no-wait", "--concurrency", "1"], false);
+}
+
+/// `(this process, its waited-for children)` CPU time in clock ticks (1/100 s on Linux), from
+/// /proc/self/stat: the stand-in runs in this process, kompile in a child.
+fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<u64> =
+        stat.rsplit(')').next().unwrap_or_default().split_whitespace().filter_map(|f| f.parse().ok()).collect();
+    // After the command name: state is not numeric, so utime.. are at 10..14 of the rest.
+    let get = |i: usize| fields.get(i).copied().unwrap_or(0);
+    (get(10) + get(11), get(12) + get(13))
+}
+
+/// One raw HTTP/1.1 request to the stand-in: `(status, body)`.
+fn raw(server: &StandIn, method: &str, path: &str, content_type: &str, body: &str) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(server.addr).expect("connects");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let status = answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    (status, serde_json::from_str(body).unwrap_or_default())
+}
+
+/// The stand-in's own contract, as the research notes captured it from a real API server.
+#[test]
+fn stand_in_answers_like_the_api_server() {
+    let server = StandIn::start();
+    server.require_token(TOKEN);
+    let apply = "application/apply-patch+yaml";
+    let path = "/api/v1/namespaces/default/configmaps/c";
+    let object = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"1","b":"2"}}"#;
+
+    let (code, body) = raw(&server, "PATCH", path, apply, object);
+    assert_eq!((code, body["kind"].as_str()), (422, Some("Status")), "no fieldManager: {body}");
+    assert!(body["message"].as_str().unwrap_or_default().contains("fieldManager: Required value"));
+
+    let with = |q: &str| format!("{path}?{q}");
+    let (code, created) = raw(&server, "PATCH", &with("fieldManager=a"), apply, object);
+    assert_eq!(code, 201);
+    assert_eq!(created["metadata"]["resourceVersion"], "2");
+    assert_eq!(created["metadata"]["managedFields"][0]["fieldsV1"], json!({"f:data": {"f:a": {}, "f:b": {}}}));
+    let (code, same) = raw(&server, "PATCH", &with("fieldManager=a"), apply, object);
+    assert_eq!((code, &same["metadata"]["resourceVersion"]), (200, &json!("2")), "a no-op keeps the version");
+
+    let other = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"9"}}"#;
+    let (code, conflict) = raw(&server, "PATCH", &with("fieldManager=b"), apply, other);
+    assert_eq!(code, 409);
+    assert_eq!(conflict["message"], "Apply failed with 1 conflict: conflict with \"a\": .data.a");
+    assert_eq!(
+        conflict["details"]["causes"][0],
+        json!({"reason": "FieldManagerConflict", "message": "conflict with \"a\"", "field": ".data.a"})
+    );
+    let (code, dry) = raw(&server, "PATCH", &with("fieldManager=b&force=true&dryRun=All"), apply, other);
+    assert_eq!((code, &dry["data"]["a"]), (200, &json!("9")));
+    assert_eq!(server.get("configmaps", "default", "c").expect("c")["data"]["a"], "1", "dry run persisted nothing");
+
+    let only_a = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"1"}}"#;
+    let (_, dropped) = raw(&server, "PATCH", &with("fieldManager=a"), apply, only_a);
+    assert_eq!(dropped["data"], json!({"a": "1"}), "b was dropped by its only manager");
+    assert_eq!(dropped["metadata"]["resourceVersion"], "3");
+
+    let mut with_fields: serde_json::Value = serde_json::from_str(object).expect("json");
+    with_fields["metadata"]["managedFields"] = json!([]);
+    let (code, bad) = raw(&server, "PATCH", &with("fieldManager=a"), apply, &with_fields.to_string());
+    assert_eq!((code, bad["message"].as_str()), (400, Some("metadata.managedFields must be nil")));
+
+    let (code, list) = raw(&server, "GET", "/api/v1/namespaces/default/configmaps?labelSelector=x%3Dy", "", "");
+    assert_eq!(
+        (code, list["kind"].as_str(), list["items"].as_array().map(Vec::len)),
+        (200, Some("ConfigMapList"), Some(0))
+    );
+
+    let (code, _) = raw(&server, "DELETE", path, "application/json", r#"{"dryRun":["All"]}"#);
+    assert_eq!(code, 200);
+    assert!(server.get("configmaps", "default", "c").is_some(), "dryRun in the body is honoured");
+    let (code, gone) = raw(&server, "DELETE", path, "application/json", r#"{"propagationPolicy":"Background"}"#);
+    assert_eq!((code, gone["status"].as_str()), (200, Some("Success")));
+    let (code, missing) = raw(&server, "GET", path, "", "");
+    assert_eq!((code, missing["code"].as_u64(), missing["reason"].as_str()), (404, Some(404), Some("NotFound")));
+    assert_eq!(missing["message"], "configmaps \"c\" not found");
+}
+
+/// On a terminal, waiting redraws one line per workload in place (checked through `script`,
+/// which gives kompile a pseudo-terminal; skipped where it is missing).
+#[test]
+fn live_progress_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), b"skipped: `script` is not installed\n");
+        return;
+    }
+    let f = Fixture::new(SHOP);
+    let line =
+        format!("{} apply --poll-interval 10ms --kubeconfig {}", env!("CARGO_BIN_EXE_kompile"), f.kubeconfig.display());
+    let output = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(f.dir.path())
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("script runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("\x1b[2A"), "moves up over the two workload lines: {text:?}");
+    assert!(text.contains("✓ Deployment default/web: ready"), "{text}");
+}
