@@ -238,10 +238,13 @@ pub fn read_source_from(
         Err(error) => {
             let at = error.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            // The registered text has U+FFFD (three bytes) where the invalid bytes were: the
+            // span covers that character, never a part of it.
+            let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
             let file = sources.add(path, text);
             diags.push(
                 Diagnostic::new(Code::NotText, format!("{} is not UTF-8 text", display_path(path)))
-                    .at(Span::new(file, at, at + 1), format!("invalid byte at offset {at}"))
+                    .at(Span::new(file, at, end), format!("invalid byte at offset {at}"))
                     .help("save the file as UTF-8; binary files cannot be compose files"),
             );
             None
@@ -452,4 +455,30 @@ fn apply_profiles(root: &mut Node, active: &[String]) -> Vec<(String, Span)> {
 /// Services that some active-profile service refers to but profiles disabled, for checks.
 pub fn services_map(root: &Node) -> Option<&Map> {
     root.as_map()?.get("services")?.as_map()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(path: &Path) -> (Option<(FileId, String)>, Vec<Diagnostic>, Sources) {
+        let mut sources = Sources::default();
+        let mut diags = Diagnostics::default();
+        let read = read_source(path, &mut sources, &mut diags);
+        (read, diags.into_items(), sources)
+    }
+
+    #[test]
+    fn invalid_utf8_is_pointed_at_whole_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("compose.yaml");
+        std::fs::write(&path, b"services:\n  a: \xff\xfe\n").unwrap();
+        let (read, diags, sources) = read(&path);
+        assert!(read.is_none());
+        let span = diags[0].primary.as_ref().unwrap().span;
+        let text = &sources.get(span.file).unwrap().text;
+        assert_eq!(diags[0].code, Code::NotText);
+        // The registered text has U+FFFD there; the span must not end inside it.
+        assert_eq!(text.get(span.range()), Some("\u{FFFD}"));
+    }
 }
