@@ -95,7 +95,13 @@ fn parse_file(
     diags: &mut Diagnostics,
 ) -> Option<(FileId, String, Node)> {
     let (file, text) = read_source_from(path, from, sources, diags)?;
-    let tree = match yaml::parse(file, &text) {
+    let tree = parse_text(file, &text, diags)?;
+    Some((file, text, tree))
+}
+
+/// Parses a registered compose text; it must be a mapping.
+fn parse_text(file: FileId, text: &str, diags: &mut Diagnostics) -> Option<Node> {
+    let tree = match yaml::parse(file, text) {
         Ok(tree) => tree,
         Err(diagnostic) => {
             diags.push(diagnostic);
@@ -110,7 +116,38 @@ fn parse_file(
         );
         return None;
     }
-    Some((file, text, tree))
+    Some(tree)
+}
+
+/// One compose file given as text, loaded like [`load`] loads a file (interpolation,
+/// `include`, canonical syntax, `extends`) with `environment` as its variables and no
+/// profiles. For the fuzz targets: the text itself touches no disk, though `include`,
+/// `extends` and `env_file` entries in it are looked up under `directory`.
+pub fn load_str(
+    text: &str,
+    directory: &Path,
+    environment: &Environment,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Option<Project> {
+    let path = directory.join("compose.yaml");
+    let file = sources.add(&path, text);
+    let tree = parse_text(file, text, diags)?;
+    let raw = name_in_files(std::iter::once(&tree), environment).unwrap_or_default();
+    let name = Some(normalize_project_name(&raw)).filter(|n| !n.is_empty()).unwrap_or_else(|| "default".to_string());
+    let mut environment = environment.clone();
+    environment.set("COMPOSE_PROJECT_NAME", &name);
+    let mut loader = Loader { sources, diags, environment: &environment, depth: 0, extends_cycles: Vec::new() };
+    let root = loader.resolve_file(&path, directory, text, tree);
+    Some(Project {
+        name,
+        directory: directory.to_path_buf(),
+        files: vec![file],
+        root,
+        environment,
+        profiles: Vec::new(),
+        disabled: Vec::new(),
+    })
 }
 
 struct Loader<'a> {
