@@ -295,16 +295,32 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
         return Err(std::io::Error::other("it is a directory, not a file"));
     }
     if meta.len() > MAX_FILE_BYTES {
-        return Err(std::io::Error::other(format!("it is larger than {} MiB", MAX_FILE_BYTES >> 20)));
+        return Err(too_large());
     }
-    std::fs::read(path)
+    // Devices and pipes report no length (`-f /dev/zero`): the read itself is bounded too.
+    limited(std::fs::File::open(path)?)
 }
 
 fn read_stdin() -> std::io::Result<Vec<u8>> {
+    limited(std::io::stdin())
+}
+
+/// Everything `reader` gives, or an error once it gives more than [`MAX_FILE_BYTES`].
+fn limited(reader: impl std::io::Read) -> std::io::Result<Vec<u8>> {
+    let bytes = read_up_to(reader, MAX_FILE_BYTES)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES { Err(too_large()) } else { Ok(bytes) }
+}
+
+/// At most `limit + 1` bytes of `reader`: more than `limit` means it is over the limit.
+pub(crate) fn read_up_to(reader: impl std::io::Read, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut bytes = Vec::new();
-    std::io::stdin().take(MAX_FILE_BYTES).read_to_end(&mut bytes)?;
+    reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+fn too_large() -> std::io::Error {
+    std::io::Error::other(format!("it is larger than {} MiB", MAX_FILE_BYTES >> 20))
 }
 
 fn read_failed(path: &Path, error: &std::io::Error, from: Span) -> Diagnostic {
@@ -517,5 +533,71 @@ mod tests {
         assert_eq!(diags[0].code, Code::NotText);
         // The registered text has U+FFFD there; the span must not end inside it.
         assert_eq!(text.get(span.range()), Some("\u{FFFD}"));
+    }
+
+    #[test]
+    fn files_over_the_limit_are_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("compose.yaml");
+        // Sparse: 64 MiB + 1 byte of length, next to nothing on disk.
+        std::fs::File::create(&path).unwrap().set_len(MAX_FILE_BYTES + 1).unwrap();
+        let (read, diags, _) = read(&path);
+        assert!(read.is_none());
+        assert_eq!(diags[0].code, Code::ReadFailed);
+        assert!(diags[0].message.ends_with("it is larger than 64 MiB"), "{}", diags[0].message);
+    }
+
+    #[test]
+    fn endless_devices_are_refused_at_the_limit() {
+        // /dev/zero has no length: reading it must stop at the limit, not eat the memory.
+        let (read, diags, _) = read(Path::new("/dev/zero"));
+        assert!(read.is_none());
+        assert!(diags[0].message.ends_with("it is larger than 64 MiB"), "{}", diags[0].message);
+        assert_eq!(read_up_to(std::io::repeat(b'x'), 10).unwrap().len(), 11);
+        assert_eq!(limited(&b"services: {}"[..]).unwrap(), b"services: {}");
+    }
+
+    #[test]
+    fn a_directory_is_not_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (read, diags, _) = read(dir.path());
+        assert!(read.is_none());
+        assert!(diags[0].message.ends_with("it is a directory, not a file"), "{}", diags[0].message);
+    }
+
+    #[test]
+    fn unreadable_files_are_a_permission_diagnostic() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("compose.yaml");
+        std::fs::write(&path, "services: {}\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+        if std::fs::read(&path).is_ok() {
+            eprintln!("skipped: running as root, where chmod 000 does not stop reads");
+            return;
+        }
+        let (read, diags, _) = read(&path);
+        assert!(read.is_none());
+        assert_eq!(diags[0].code, Code::ReadFailed);
+        assert!(diags[0].message.ends_with("permission denied"), "{}", diags[0].message);
+    }
+
+    #[test]
+    fn a_fifo_with_a_writer_is_read_like_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("compose.yaml");
+        let made = std::process::Command::new("mkfifo").arg(&path).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: mkfifo is not available");
+            return;
+        }
+        let writer = {
+            let path = path.clone();
+            std::thread::spawn(move || std::fs::write(path, "services: {}\n"))
+        };
+        let (read, diags, _) = read(&path);
+        writer.join().unwrap().unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(read.unwrap().1, "services: {}\n");
     }
 }
