@@ -18,7 +18,13 @@ struct Report<'a> {
     labels: Vec<&'a Label>,
     source: Option<FileSource<'a>>,
     related: Vec<Related<'a>>,
+    /// Where the problem is, when its lines are too long to quote and `source` is left out.
+    unquoted_at: Option<String>,
 }
+
+/// Lines longer than this (in bytes) are not quoted: miette pads its underlines with
+/// `{:width$}`, which panics past 65,535 columns, and a huge line helps nobody anyway.
+const MAX_QUOTED_LINE: usize = 4096;
 
 /// A secondary place in another file, shown under the main report.
 struct Related<'a> {
@@ -71,8 +77,27 @@ impl<'a> Report<'a> {
             .filter_map(|label| Some(Related { label, source: named_source(sources, label)? }))
             .collect();
         let source = diagnostic.primary.as_ref().and_then(|l| named_source(sources, l));
-        Report { diagnostic, labels, source, related }
+        Report { diagnostic, labels, source, related, unquoted_at: None }
     }
+
+    /// Drops the quoted source when some label's lines (with the line of context miette
+    /// shows around them) are too long, and names the place in the message instead.
+    fn without_long_lines(mut self, sources: &Sources) -> Report<'a> {
+        let all = self.diagnostic.primary.iter().chain(&self.diagnostic.secondary);
+        if all.filter_map(|l| Some((sources.get(l.span.file)?, l))).all(|(f, l)| quotable(f, l)) {
+            return self;
+        }
+        self.source = None;
+        self.related.clear();
+        self.unquoted_at = self.diagnostic.primary.as_ref().and_then(|l| place(l, sources));
+        self
+    }
+}
+
+fn quotable(file: &SourceFile, label: &Label) -> bool {
+    let first = file.line_index(label.span.start as usize).saturating_sub(1);
+    let last = file.line_index(label.span.end as usize) + 1;
+    (first..=last).all(|line| file.line_start(line + 1) - file.line_start(line) <= MAX_QUOTED_LINE)
 }
 
 fn named_source<'a>(sources: &'a Sources, label: &Label) -> Option<FileSource<'a>> {
@@ -93,7 +118,11 @@ impl fmt::Debug for Report<'_> {
 
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&self.diagnostic.message)?;
+        match &self.unquoted_at {
+            Some(place) => write!(f, "\nat {place} (the line is too long to show)"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -168,7 +197,7 @@ pub fn human(diagnostic: &Diagnostic, sources: &Sources, color: bool, width: usi
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false);
     let mut out = String::new();
-    let report = Report::new(diagnostic, sources);
+    let report = Report::new(diagnostic, sources).without_long_lines(sources);
     if handler.render_report(&mut out, &report).is_err() {
         return short(diagnostic, sources);
     }
@@ -177,20 +206,19 @@ pub fn human(diagnostic: &Diagnostic, sources: &Sources, color: bool, width: usi
 
 /// `file:line:col: severity[CODE]: message`, one line, for editors and grep.
 pub fn short(diagnostic: &Diagnostic, sources: &Sources) -> String {
-    let place = diagnostic
-        .primary
-        .as_ref()
-        .and_then(|l| {
-            let file = sources.get(l.span.file)?;
-            let (line, col) = file.line_col(l.span.start as usize);
-            Some(format!("{}:{line}:{col}: ", file.display))
-        })
-        .unwrap_or_default();
+    let place = diagnostic.primary.as_ref().and_then(|l| place(l, sources)).map(|p| p + ": ").unwrap_or_default();
     let severity = match diagnostic.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
     format!("{place}{severity}[{}]: {}", diagnostic.code.id(), diagnostic.message)
+}
+
+/// `file:line:col` of a label's start.
+fn place(label: &Label, sources: &Sources) -> Option<String> {
+    let file = sources.get(label.span.file)?;
+    let (line, col) = file.line_col(label.span.start as usize);
+    Some(format!("{}:{line}:{col}", file.display))
 }
 
 #[derive(Serialize)]
@@ -342,4 +370,27 @@ fn sarif_result(diagnostic: &Diagnostic, sources: &Sources) -> serde_json::Value
         "message": { "text": text },
         "locations": locations,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::diag::Code;
+    use crate::source::Span;
+
+    #[test]
+    fn labels_on_huge_lines_are_not_quoted() {
+        let mut sources = Sources::default();
+        let text = format!("services:\n  a:\n    environment:\n      {}: 1\n", "x".repeat(70_000));
+        let file = sources.add(Path::new("compose.yaml"), text);
+        let diagnostic = Diagnostic::new(Code::InvalidValue, "bad key").at(Span::new(file, 38, 70_038), "this key");
+        // miette would panic padding a 70,000-column underline.
+        let out = human(&diagnostic, &sources, false, 80);
+        assert!(out.contains("bad key\n  │ at compose.yaml:4:7 (the line is too long to show)"), "{out}");
+        assert!(out.len() < 1000, "the line was quoted:\n{out}");
+        let next_line = Diagnostic::new(Code::InvalidValue, "near").at(Span::new(file, 10, 11), "here");
+        assert!(human(&next_line, &sources, false, 80).contains("╭─[compose.yaml:2:1]"));
+    }
 }

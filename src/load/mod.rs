@@ -99,7 +99,13 @@ fn parse_file(
     diags: &mut Diagnostics,
 ) -> Option<(FileId, String, Node)> {
     let (file, text) = read_source_from(path, from, sources, diags)?;
-    let tree = match yaml::parse(file, &text) {
+    let tree = parse_text(file, &text, diags)?;
+    Some((file, text, tree))
+}
+
+/// Parses a registered compose text; it must be a mapping.
+fn parse_text(file: FileId, text: &str, diags: &mut Diagnostics) -> Option<Node> {
+    let tree = match yaml::parse(file, text) {
         Ok(tree) => tree,
         Err(diagnostic) => {
             diags.push(diagnostic);
@@ -114,7 +120,38 @@ fn parse_file(
         );
         return None;
     }
-    Some((file, text, tree))
+    Some(tree)
+}
+
+/// One compose file given as text, loaded like [`load`] loads a file (interpolation,
+/// `include`, canonical syntax, `extends`) with `environment` as its variables and no
+/// profiles. For the fuzz targets: the text itself touches no disk, though `include`,
+/// `extends` and `env_file` entries in it are looked up under `directory`.
+pub fn load_str(
+    text: &str,
+    directory: &Path,
+    environment: &Environment,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Option<Project> {
+    let path = directory.join("compose.yaml");
+    let file = sources.add(&path, text);
+    let tree = parse_text(file, text, diags)?;
+    let raw = name_in_files(std::iter::once(&tree), environment).unwrap_or_default();
+    let name = Some(normalize_project_name(&raw)).filter(|n| !n.is_empty()).unwrap_or_else(|| "default".to_string());
+    let mut environment = environment.clone();
+    environment.set("COMPOSE_PROJECT_NAME", &name);
+    let mut loader = Loader { sources, diags, environment: &environment, depth: 0, extends_cycles: Vec::new() };
+    let root = loader.resolve_file(&path, directory, text, tree);
+    Some(Project {
+        name,
+        directory: directory.to_path_buf(),
+        files: vec![file],
+        root,
+        environment,
+        profiles: Vec::new(),
+        disabled: Vec::new(),
+    })
 }
 
 struct Loader<'a> {
@@ -242,10 +279,13 @@ pub fn read_source_from(
         Err(error) => {
             let at = error.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            // The registered text has U+FFFD (three bytes) where the invalid bytes were: the
+            // span covers that character, never a part of it.
+            let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
             let file = sources.add(path, text);
             diags.push(
                 Diagnostic::new(Code::NotText, format!("{} is not UTF-8 text", display_path(path)))
-                    .at(Span::new(file, at, at + 1), format!("invalid byte at offset {at}"))
+                    .at(Span::new(file, at, end), format!("invalid byte at offset {at}"))
                     .help("save the file as UTF-8; binary files cannot be compose files"),
             );
             None
@@ -259,16 +299,32 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
         return Err(std::io::Error::other("it is a directory, not a file"));
     }
     if meta.len() > MAX_FILE_BYTES {
-        return Err(std::io::Error::other(format!("it is larger than {} MiB", MAX_FILE_BYTES >> 20)));
+        return Err(too_large());
     }
-    std::fs::read(path)
+    // Devices and pipes report no length (`-f /dev/zero`): the read itself is bounded too.
+    limited(std::fs::File::open(path)?)
 }
 
 fn read_stdin() -> std::io::Result<Vec<u8>> {
+    limited(std::io::stdin())
+}
+
+/// Everything `reader` gives, or an error once it gives more than [`MAX_FILE_BYTES`].
+fn limited(reader: impl std::io::Read) -> std::io::Result<Vec<u8>> {
+    let bytes = read_up_to(reader, MAX_FILE_BYTES)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES { Err(too_large()) } else { Ok(bytes) }
+}
+
+/// At most `limit + 1` bytes of `reader`: more than `limit` means it is over the limit.
+pub(crate) fn read_up_to(reader: impl std::io::Read, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut bytes = Vec::new();
-    std::io::stdin().take(MAX_FILE_BYTES).read_to_end(&mut bytes)?;
+    reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+fn too_large() -> std::io::Error {
+    std::io::Error::other(format!("it is larger than {} MiB", MAX_FILE_BYTES >> 20))
 }
 
 fn read_failed(path: &Path, error: &std::io::Error, from: Span) -> Diagnostic {
@@ -456,4 +512,96 @@ fn apply_profiles(root: &mut Node, active: &[String]) -> Vec<(String, Span)> {
 /// Services that some active-profile service refers to but profiles disabled, for checks.
 pub fn services_map(root: &Node) -> Option<&Map> {
     root.as_map()?.get("services")?.as_map()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(path: &Path) -> (Option<(FileId, String)>, Vec<Diagnostic>, Sources) {
+        let mut sources = Sources::default();
+        let mut diags = Diagnostics::default();
+        let read = read_source(path, &mut sources, &mut diags);
+        (read, diags.into_items(), sources)
+    }
+
+    #[test]
+    fn invalid_utf8_is_pointed_at_whole_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("compose.yaml");
+        std::fs::write(&path, b"services:\n  a: \xff\xfe\n").unwrap();
+        let (read, diags, sources) = read(&path);
+        assert!(read.is_none());
+        let span = diags[0].primary.as_ref().unwrap().span;
+        let text = &sources.get(span.file).unwrap().text;
+        assert_eq!(diags[0].code, Code::NotText);
+        // The registered text has U+FFFD there; the span must not end inside it.
+        assert_eq!(text.get(span.range()), Some("\u{FFFD}"));
+    }
+
+    #[test]
+    fn files_over_the_limit_are_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("compose.yaml");
+        // Sparse: 64 MiB + 1 byte of length, next to nothing on disk.
+        std::fs::File::create(&path).unwrap().set_len(MAX_FILE_BYTES + 1).unwrap();
+        let (read, diags, _) = read(&path);
+        assert!(read.is_none());
+        assert_eq!(diags[0].code, Code::ReadFailed);
+        assert!(diags[0].message.ends_with("it is larger than 64 MiB"), "{}", diags[0].message);
+    }
+
+    #[test]
+    fn endless_devices_are_refused_at_the_limit() {
+        // /dev/zero has no length: reading it must stop at the limit, not eat the memory.
+        let (read, diags, _) = read(Path::new("/dev/zero"));
+        assert!(read.is_none());
+        assert!(diags[0].message.ends_with("it is larger than 64 MiB"), "{}", diags[0].message);
+        assert_eq!(read_up_to(std::io::repeat(b'x'), 10).unwrap().len(), 11);
+        assert_eq!(limited(&b"services: {}"[..]).unwrap(), b"services: {}");
+    }
+
+    #[test]
+    fn a_directory_is_not_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (read, diags, _) = read(dir.path());
+        assert!(read.is_none());
+        assert!(diags[0].message.ends_with("it is a directory, not a file"), "{}", diags[0].message);
+    }
+
+    #[test]
+    fn unreadable_files_are_a_permission_diagnostic() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("compose.yaml");
+        std::fs::write(&path, "services: {}\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+        if std::fs::read(&path).is_ok() {
+            eprintln!("skipped: running as root, where chmod 000 does not stop reads");
+            return;
+        }
+        let (read, diags, _) = read(&path);
+        assert!(read.is_none());
+        assert_eq!(diags[0].code, Code::ReadFailed);
+        assert!(diags[0].message.ends_with("permission denied"), "{}", diags[0].message);
+    }
+
+    #[test]
+    fn a_fifo_with_a_writer_is_read_like_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("compose.yaml");
+        let made = std::process::Command::new("mkfifo").arg(&path).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: mkfifo is not available");
+            return;
+        }
+        let writer = {
+            let path = path.clone();
+            std::thread::spawn(move || std::fs::write(path, "services: {}\n"))
+        };
+        let (read, diags, _) = read(&path);
+        writer.join().unwrap().unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(read.unwrap().1, "services: {}\n");
+    }
 }

@@ -320,7 +320,21 @@ impl<'a> Storage<'a> {
         let map = node.as_map()?;
         if let Some(file) = map.get("file") {
             let path = file.as_str()?;
-            return match std::fs::read(path) {
+            return match read_regular(Path::new(path), CONFIG_MAP_LIMIT) {
+                Ok(bytes) if bytes.len() as u64 > CONFIG_MAP_LIMIT => {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::ReadFailed,
+                            format!(
+                                "`{name}` reads {}, which is larger than the 1 MiB a Secret or ConfigMap can hold",
+                                crate::source::display_path(Path::new(path))
+                            ),
+                        )
+                        .at(file.span, "too large")
+                        .help("mount large files from a volume instead"),
+                    );
+                    None
+                }
                 Ok(bytes) => Some(bytes),
                 Err(_) => {
                     diags.push(
@@ -393,7 +407,7 @@ fn read_project_files(path: &Path) -> Result<(BTreeMap<String, ConfigData>, bool
     let mut data = BTreeMap::new();
     let executable = files.iter().any(|f| is_executable(f));
     for file in &files {
-        let bytes = std::fs::read(file).map_err(|e| e.to_string())?;
+        let bytes = read_regular(file, CONFIG_MAP_LIMIT - total).map_err(|e| e.to_string())?;
         total += bytes.len() as u64;
         if total > CONFIG_MAP_LIMIT {
             return Err("it is larger than the 1 MiB a ConfigMap can hold".into());
@@ -402,6 +416,15 @@ fn read_project_files(path: &Path) -> Result<(BTreeMap<String, ConfigData>, bool
         data.insert(key, config_data(bytes));
     }
     Ok((data, meta.is_file(), executable))
+}
+
+/// At most `limit + 1` bytes of a regular file (more than `limit` means it is too large).
+/// Pipes and devices are refused unopened: they may never end, or block the open itself.
+fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::other(format!("{} is not a regular file", path.display())));
+    }
+    crate::load::read_up_to(std::fs::File::open(path)?, limit)
 }
 
 #[cfg(unix)]
@@ -421,4 +444,59 @@ fn tmpfs_mount(item: &Node) -> Option<Mount> {
     let (target, options) = text.split_once(':').unwrap_or((text, ""));
     let size = options.split(',').find_map(|o| o.strip_prefix("size=")).and_then(units::parse_bytes);
     Some(Mount { target: target.to_string(), read_only: false, source: MountSource::Tmpfs { size } })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use crate::diag::{Code, Diagnostics};
+    use crate::load::{self, Options};
+    use crate::lower::testing::codes;
+    use crate::lower::{Settings, lower};
+    use crate::source::Sources;
+
+    /// Lowers `compose` in a fresh directory after `prepare` has put files next to it.
+    fn lower_in_dir(compose: &str, prepare: impl FnOnce(&std::path::Path)) -> Diagnostics {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
+        prepare(dir.path());
+        let options = Options {
+            files: vec![dir.path().join("compose.yaml")],
+            shell: BTreeMap::new(),
+            working_dir: dir.path().to_path_buf(),
+            ..Options::default()
+        };
+        let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
+        let project = load::load(&options, &mut sources, &mut diags).unwrap();
+        lower(&project, &Settings::default(), &mut diags);
+        diags
+    }
+
+    const SECRET: &str = "services:\n  a:\n    image: x:1\n    secrets: [s]\nsecrets:\n  s:\n    file: ./big\n";
+
+    #[test]
+    fn a_secret_file_too_large_for_a_secret_is_refused_unread() {
+        let diags = lower_in_dir(SECRET, |dir| {
+            std::fs::File::create(dir.join("big")).unwrap().set_len(1 << 30).unwrap();
+        });
+        let refused = diags.items().iter().find(|d| d.code == Code::ReadFailed).expect("no K001");
+        assert!(refused.message.contains("larger than the 1 MiB"), "{}", refused.message);
+    }
+
+    #[test]
+    fn devices_and_pipes_are_not_read_as_secrets_or_project_files() {
+        // /dev/zero never ends; opening a FIFO without a writer never returns.
+        let diags = lower_in_dir(&SECRET.replace("./big", "/dev/zero"), |_| {});
+        assert!(codes(&diags).contains(&Code::MissingFile), "{:?}", diags.items());
+        let mount = "services:\n  a:\n    image: x:1\n    volumes: [./conf:/etc/conf]\n";
+        let diags = lower_in_dir(mount, |dir| {
+            std::fs::create_dir(dir.join("conf")).unwrap();
+            std::fs::write(dir.join("conf/ok.txt"), "fine").unwrap();
+            let made = std::process::Command::new("mkfifo").arg(dir.join("conf/pipe")).status();
+            assert!(made.is_ok_and(|s| s.success()), "mkfifo failed");
+        });
+        let shipped = diags.items().iter().find(|d| d.code == Code::HostPath).expect("no K204");
+        assert!(shipped.message.contains("is not a regular file"), "{}", shipped.message);
+    }
 }
