@@ -84,6 +84,32 @@ codes! {
     InvalidJsonArgs   "K302" "invalid-json-args"    Warning "a JSON-looking argument list is not valid JSON";
     MaintainerDeprecated "K303" "maintainer-deprecated" Warning "the deprecated MAINTAINER instruction";
     MissingDockerfile "K304" "missing-dockerfile"   Warning "a service builds from a Dockerfile that does not exist";
+    RelativeWorkdir   "K305" "relative-workdir"     Warning "a WORKDIR is relative with no absolute one before it";
+    RootUser          "K306" "root-user"            Warning "the image that is built runs as root";
+    Sudo              "K307" "sudo"                 Warning "a RUN command uses `sudo`";
+    UnpinnedBaseImage "K308" "unpinned-base-image"  Warning "a FROM image has no tag or uses `latest`";
+    UnpinnedPackage   "K309" "unpinned-package"     Warning "an apt, apk or pip package is installed without a version";
+    InvalidExpose     "K310" "invalid-expose"       Error   "an EXPOSE port is out of range or malformed";
+    ExposeFormat      "K311" "expose-format"        Warning "an EXPOSE entry has an address, a host port or an uppercase protocol";
+    RepeatedInstruction "K312" "repeated-instruction" Warning "a stage has more than one CMD, ENTRYPOINT or HEALTHCHECK";
+    AddInsteadOfCopy  "K313" "add-instead-of-copy"  Warning "ADD copies plain local files, which COPY does";
+    CopyToNonDirectory "K314" "copy-to-non-directory" Error "COPY or ADD of several sources to a destination without `/`";
+    CopyFromUnknownStage "K315" "copy-from-unknown-stage" Error "`COPY --from` names no stage it can use";
+    CopyFromLaterStage "K316" "copy-from-later-stage" Warning "`COPY --from` names a stage defined further down";
+    StageName         "K317" "stage-name"           Warning "a stage name is used twice, reserved, or not lowercase";
+    ShellFormCommand  "K318" "shell-form-command"   Warning "CMD or ENTRYPOINT in shell form does not receive stop signals";
+    EnvSelfReference  "K319" "env-self-reference"   Warning "an ENV uses a variable that the same ENV sets";
+    RelativeCopyDestination "K320" "relative-copy-destination" Warning "COPY to a relative path with no WORKDIR set";
+    ImageWithoutHealthcheck "K321" "image-without-healthcheck" Warning "a built image that serves ports has no HEALTHCHECK";
+    SecretInBuild     "K322" "secret-in-build"      Warning "an ARG or ENV name looks like a secret";
+    PipeWithoutPipefail "K323" "pipe-without-pipefail" Warning "a RUN pipes commands without `pipefail`";
+    UndefinedVariable "K324" "undefined-variable"   Warning "a Dockerfile variable is used where it is not defined";
+    LegacyKeyValue    "K325" "legacy-key-value"     Warning "ENV or LABEL in the legacy `key value` form";
+    UnknownBuildTarget "K326" "unknown-build-target" Error  "compose `build.target` names no stage of the Dockerfile";
+    UndeclaredBuildArg "K327" "undeclared-build-arg" Warning "compose passes a build arg the Dockerfile does not declare";
+    MissingBuildArg   "K328" "missing-build-arg"    Warning "an ARG without default that compose never passes";
+    PortNotExposed    "K329" "port-not-exposed"     Warning "a compose port the image does not EXPOSE";
+    UserOverridesImage "K330" "user-overrides-image" Warning "compose `user` runs as root an image built to run as another user";
 }
 
 impl std::str::FromStr for Code {

@@ -64,6 +64,32 @@ pages! {
     InvalidJsonArgs "K302";
     MaintainerDeprecated "K303";
     MissingDockerfile "K304";
+    RelativeWorkdir "K305";
+    RootUser "K306";
+    Sudo "K307";
+    UnpinnedBaseImage "K308";
+    UnpinnedPackage "K309";
+    InvalidExpose "K310";
+    ExposeFormat "K311";
+    RepeatedInstruction "K312";
+    AddInsteadOfCopy "K313";
+    CopyToNonDirectory "K314";
+    CopyFromUnknownStage "K315";
+    CopyFromLaterStage "K316";
+    StageName "K317";
+    ShellFormCommand "K318";
+    EnvSelfReference "K319";
+    RelativeCopyDestination "K320";
+    ImageWithoutHealthcheck "K321";
+    SecretInBuild "K322";
+    PipeWithoutPipefail "K323";
+    UndefinedVariable "K324";
+    LegacyKeyValue "K325";
+    UnknownBuildTarget "K326";
+    UndeclaredBuildArg "K327";
+    MissingBuildArg "K328";
+    PortNotExposed "K329";
+    UserOverridesImage "K330";
 }
 
 /// The code `query` names: its id in any case (`k101`) or its name in any case, with `_`
