@@ -46,7 +46,8 @@ fn built_stage<'a>(file: &'a File<'_>, used: &Use<'_>, diags: &mut Diagnostics) 
 }
 
 fn shown(file: &File<'_>) -> String {
-    file.build.path.file_name().map_or_else(|| "the Dockerfile".into(), |n| n.to_string_lossy().into_owned())
+    let name = file.build.path.file_name().map(|n| n.to_string_lossy().into_owned());
+    name.map_or_else(|| "the Dockerfile".into(), |n| format!("`{n}`"))
 }
 
 /// Every ARG name the file declares, in any scope.

@@ -130,10 +130,11 @@ pub fn root_user(file: &File<'_>, stage: &Stage, diags: &mut Diagnostics) {
     if !matches!(user.user.text.as_str(), "root" | "0") {
         return;
     }
-    let name = stage.name.clone().unwrap_or_else(|| stage.index.to_string());
-    diags.push(
-        Diagnostic::new(Code::RootUser, format!("the image built from stage `{name}` runs as root"))
-            .at(file.span(&user.user.span), "last USER is root")
-            .help("switch to an unprivileged user at the end (`USER 10001`); a numeric id lets Kubernetes enforce `runAsNonRoot`"),
-    );
+    let message = match &stage.name {
+        Some(name) => format!("the image built from stage `{name}` runs as root"),
+        None => "the image runs as root".to_string(),
+    };
+    diags.push(Diagnostic::new(Code::RootUser, message).at(file.span(&user.user.span), "last USER is root").help(
+        "switch to an unprivileged user at the end (`USER 10001`); a numeric id lets Kubernetes enforce `runAsNonRoot`",
+    ));
 }
