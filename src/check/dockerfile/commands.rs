@@ -255,6 +255,8 @@ fn is_pinned(manager: &str, package: &str) -> bool {
     match manager {
         "apt" => package.contains('=') || package.ends_with(".deb") || package.contains('/'),
         "apk" => package.contains(['=', '<', '>', '~']) || package.ends_with(".apk"),
+        // A VCS URL is pinned only by a ref after `@`.
+        _ if package.starts_with("git+") => package.rsplit('/').next().is_some_and(|last| last.contains('@')),
         _ => {
             let file = package.starts_with('.') || package.contains('/') || package.ends_with(".whl");
             file || package.contains(['=', '<', '>', '!', '~', '@'])
@@ -380,6 +382,8 @@ mod tests {
         assert!(is_pinned("pip", "django>=4,<5"));
         assert!(is_pinned("pip", "."));
         assert!(!is_pinned("pip", "django"));
+        assert!(!is_pinned("pip", "git+https://github.com/example/lib.git"));
+        assert!(is_pinned("pip", "git+https://github.com/example/lib.git@v1.2"));
     }
 
     #[test]
