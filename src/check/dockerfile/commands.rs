@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use super::File;
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::dockerfile::{Command, Heredoc, Instruction, Keyword, Stage};
+use crate::dockerfile::{Base, Command, Heredoc, Instruction, Keyword, Stage};
 
 pub fn check(file: &File<'_>, diags: &mut Diagnostics) {
     for stage in &file.stages.stages {
@@ -21,7 +21,7 @@ pub fn check(file: &File<'_>, diags: &mut Diagnostics) {
                     sudo(file, &script, command, diags);
                     unpinned(file, &script, command, diags);
                 }
-                if !pipefail && !script.text.contains("pipefail") {
+                if !pipefail && !script.text.contains("pipefail") && !windows_shell(file, stage, script.text) {
                     pipe(file, &script, diags);
                 }
             }
@@ -299,6 +299,15 @@ fn shell_has_pipefail(file: &File<'_>, stage: &Stage, index: usize) -> bool {
     let program = shell.first().map(|w| w.text.to_ascii_lowercase()).unwrap_or_default();
     let posix = ["sh", "bash", "ash", "dash", "zsh", "ksh"].iter().any(|s| program.ends_with(s));
     !posix || shell.iter().any(|w| w.text.contains("pipefail"))
+}
+
+/// Windows images run RUN with cmd or PowerShell, where `pipefail` does not exist.
+fn windows_shell(file: &File<'_>, stage: &Stage, script: &str) -> bool {
+    let first = script.split_whitespace().next().unwrap_or_default().to_ascii_lowercase();
+    let windows_program = ["powershell", "pwsh", "cmd", "cmd.exe", "powershell.exe"].contains(&first.as_str());
+    let root = file.chain(stage).last().map(|s| &s.base);
+    let windows_base = matches!(root, Some(Base::Image(image)) if image.to_ascii_lowercase().contains("windows"));
+    windows_program || windows_base
 }
 
 /// `a | b` in `/bin/sh -c`: the RUN succeeds when `a` fails, as long as `b` succeeds.
