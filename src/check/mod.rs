@@ -3,6 +3,7 @@
 //! reported everything a single value can show.
 
 mod conflicts;
+pub mod dockerfile;
 mod lints;
 mod references;
 
@@ -11,6 +12,7 @@ use crate::load::Project;
 
 pub fn check(project: &Project, diags: &mut Diagnostics) {
     references::check(project, diags);
+    dockerfile::check(project, diags);
     if let Some(services) = crate::load::services_map(&project.root) {
         conflicts::check(services, diags);
         lints::check(services, diags);

@@ -26,7 +26,9 @@ pub fn run(args: &CheckArgs) -> i32 {
     let (projects, dockerfiles) = targets(args);
     for path in dockerfiles {
         let mut diags = Diagnostics::default();
-        load::dockerfiles::load_alone(&path, &mut sources, &mut diags);
+        if let Some(build) = load::dockerfiles::load_alone(&path, &mut sources, &mut diags) {
+            crate::check::dockerfile::check_alone(&build, &mut diags);
+        }
         all.extend(levels.apply(diags));
     }
     for options in projects {

@@ -30,6 +30,7 @@ pub use ast::{Args, Comment, Directive, Dockerfile, Flag, Heredoc, Instruction, 
 pub use parser::parse;
 pub use stages::{Base, Stage, Stages, stages};
 pub use substitute::{SubstError, references, substitute, unquote};
+pub(crate) use suggest::closest;
 pub use views::{
     ArgDecl, Command, CopyView, FromView, Healthcheck, Pair, Pairs, PortSpec, RunView, User, parse_duration,
     parse_port_spec,

@@ -96,7 +96,34 @@ pub fn parse(file: FileId, text: &str, diags: &mut Diagnostics) -> Dockerfile {
 }
 
 /// Hadolint rules kompile implements, by hadolint id, so `# hadolint ignore=` works too.
-const HADOLINT: &[(&str, Code)] = &[("DL4000", Code::MaintainerDeprecated)];
+const HADOLINT: &[(&str, Code)] = &[
+    ("DL3000", Code::RelativeWorkdir),
+    ("DL3002", Code::RootUser),
+    ("DL3004", Code::Sudo),
+    ("DL3006", Code::UnpinnedBaseImage),
+    ("DL3007", Code::UnpinnedBaseImage),
+    ("DL3008", Code::UnpinnedPackage),
+    ("DL3011", Code::InvalidExpose),
+    ("DL3012", Code::RepeatedInstruction),
+    ("DL3013", Code::UnpinnedPackage),
+    ("DL3018", Code::UnpinnedPackage),
+    ("DL3020", Code::AddInsteadOfCopy),
+    ("DL3021", Code::CopyToNonDirectory),
+    ("DL3022", Code::CopyFromUnknownStage),
+    ("DL3022", Code::CopyFromLaterStage),
+    ("DL3023", Code::CopyFromUnknownStage),
+    ("DL3024", Code::StageName),
+    ("DL3025", Code::ShellFormCommand),
+    ("DL3044", Code::EnvSelfReference),
+    ("DL3045", Code::RelativeCopyDestination),
+    ("DL3057", Code::ImageWithoutHealthcheck),
+    ("DL3063", Code::StageName),
+    ("DL3064", Code::SecretInBuild),
+    ("DL4000", Code::MaintainerDeprecated),
+    ("DL4003", Code::RepeatedInstruction),
+    ("DL4004", Code::RepeatedInstruction),
+    ("DL4006", Code::PipeWithoutPipefail),
+];
 
 /// Drops warnings that a comment right above their instruction silences:
 /// `# kompile-ignore=K301,empty-continuation` or `# hadolint ignore=DL4000`. Errors stay:
@@ -175,6 +202,20 @@ mod tests {
         assert_eq!(codes(elsewhere), [Code::MaintainerDeprecated]);
         let other_code = "FROM alpine:3.20\n# kompile-ignore=K301\nMAINTAINER me\n";
         assert_eq!(codes(other_code), [Code::MaintainerDeprecated]);
+    }
+
+    #[test]
+    fn hadolint_ids_silence_the_matching_checks() {
+        let plain = "FROM alpine:3.20\nRUN sudo true\n";
+        let mut sources = Sources::default();
+        let file = sources.add(Path::new("Dockerfile"), plain);
+        let mut diags = Diagnostics::default();
+        diags.push(Diagnostic::new(Code::Sudo, "sudo").at(Span::new(file, 21, 25), "sudo"));
+        let parsed = dockerfile::parse("FROM alpine:3.20\n# hadolint ignore=DL3004\nRUN sudo true\n");
+        let mut shifted = Diagnostics::default();
+        shifted.push(Diagnostic::new(Code::Sudo, "sudo").at(Span::new(file, 47, 51), "sudo"));
+        assert!(without_ignored(&parsed, shifted).items().is_empty());
+        assert_eq!(without_ignored(&dockerfile::parse(plain), diags).items().len(), 1);
     }
 
     #[test]

@@ -151,6 +151,8 @@ pub fn load_str(
         environment,
         profiles: Vec::new(),
         disabled: Vec::new(),
+        // The fuzz target exercises compose loading; Dockerfiles have their own target.
+        dockerfiles: Vec::new(),
     })
 }
 

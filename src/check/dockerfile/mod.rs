@@ -1,0 +1,164 @@
+//! Dockerfile checks: the rules hadolint and `docker build --check` make on one file, and
+//! the ones only kompile can make because it also reads the compose file that builds it
+//! (targets, build args, ports, users).
+//!
+//! Every Dockerfile is checked once for what the file alone shows, then once per service
+//! that builds it for what the service's `build`, `ports` and `user` add. Warnings that
+//! point into the Dockerfile can be silenced with `# kompile-ignore=` or `# hadolint ignore=`.
+
+mod commands;
+mod compose;
+mod instructions;
+mod stages;
+mod variables;
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use crate::diag::Diagnostics;
+use crate::dockerfile::{self, Base, Instruction, Stage, Stages, Word};
+use crate::load::Project;
+use crate::load::dockerfiles::{BuildFile, without_ignored};
+use crate::load::node::{Map, Node};
+use crate::source::Span;
+
+/// Checks every Dockerfile the project builds, with the services that build it.
+pub fn check(project: &Project, diags: &mut Diagnostics) {
+    let services = crate::load::services_map(&project.root);
+    for build in &project.dockerfiles {
+        let uses: Vec<Use<'_>> = build.services.iter().filter_map(|name| Use::of(services?, name)).collect();
+        check_file(build, &uses, diags);
+    }
+}
+
+/// Checks a Dockerfile that no compose project builds (`kompile check Dockerfile`).
+pub fn check_alone(build: &BuildFile, diags: &mut Diagnostics) {
+    check_file(build, &[], diags);
+}
+
+/// One service that builds the file: its canonical `build` mapping and the service itself.
+pub struct Use<'a> {
+    pub name: &'a str,
+    pub service: &'a Map,
+    pub build: &'a Map,
+}
+
+impl<'a> Use<'a> {
+    fn of(services: &'a Map, name: &'a str) -> Option<Use<'a>> {
+        let service = services.get(name)?.as_map()?;
+        let build = service.get("build")?.as_map()?;
+        Some(Use { name, service, build })
+    }
+
+    /// `build.args` as name → value; a value-less arg (taken from an unset variable) is absent.
+    fn args(&self) -> BTreeMap<String, String> {
+        let Some(args) = self.build.get("args").and_then(Node::as_map) else { return BTreeMap::new() };
+        args.entries.iter().filter_map(|e| Some((e.key.clone(), e.value.scalar_text()?))).collect()
+    }
+
+    fn target(&self) -> Option<&'a Node> {
+        self.build.get("target")
+    }
+
+    /// Names given in `build.additional_contexts`: `COPY --from` and `FROM` may use them.
+    fn contexts(&self) -> Vec<String> {
+        let Some(contexts) = self.build.get("additional_contexts").and_then(Node::as_map) else { return Vec::new() };
+        contexts.entries.iter().map(|e| e.key.clone()).collect()
+    }
+}
+
+/// A Dockerfile being checked, with what every rule needs to know about it.
+pub struct File<'a> {
+    pub build: &'a BuildFile,
+    pub stages: Stages,
+    /// Build args compose passes (the first service that builds the file wins a conflict).
+    pub args: BTreeMap<String, String>,
+    /// Named build contexts compose defines.
+    pub contexts: Vec<String>,
+}
+
+impl<'a> File<'a> {
+    fn new(build: &'a BuildFile, uses: &[Use<'_>]) -> File<'a> {
+        let mut args = BTreeMap::new();
+        let mut contexts = Vec::new();
+        for used in uses {
+            for (name, value) in used.args() {
+                args.entry(name).or_insert(value);
+            }
+            contexts.extend(used.contexts());
+        }
+        File { build, stages: dockerfile::stages(&build.parsed), args, contexts }
+    }
+
+    fn instructions(&self) -> &'a [Instruction] {
+        &self.build.parsed.instructions
+    }
+
+    fn escape(&self) -> char {
+        self.build.parsed.escape
+    }
+
+    /// A byte range of the Dockerfile as a diagnostic span.
+    fn span(&self, range: &Range<usize>) -> Span {
+        Span::new(self.build.file, range.start, range.end)
+    }
+
+    /// The span of a part of a word (the whole word when continuations make offsets inexact).
+    fn sub_span(&self, word: &Word, range: Range<usize>) -> Span {
+        self.span(&word.sub(range).span)
+    }
+
+    /// A stage's instructions with their indices, the FROM included.
+    fn stage_instructions(&self, stage: &Stage) -> impl Iterator<Item = (usize, &'a Instruction)> + 'a {
+        let all = self.instructions();
+        stage.instructions.clone().filter_map(move |index| Some((index, all.get(index)?)))
+    }
+
+    /// The stage and the stages it builds on, the stage itself first.
+    fn chain(&self, stage: &'a Stage) -> Vec<&Stage> {
+        let mut chain = vec![stage];
+        let mut current = stage;
+        // Bases are always earlier stages, so this ends; the bound guards malformed input.
+        while let Base::Stage(index) = current.base {
+            let Some(parent) = self.stages.stages.get(index).filter(|p| p.index < current.index) else { break };
+            chain.push(parent);
+            current = parent;
+        }
+        chain
+    }
+
+    /// The stages that are built: each service's target that exists, or the last stage.
+    fn built_stages(&self, uses: &[Use<'_>]) -> Vec<&Stage> {
+        let mut built: Vec<&Stage> = Vec::new();
+        let targets: Vec<Option<String>> = if uses.is_empty() {
+            vec![None]
+        } else {
+            uses.iter().map(|u| u.target().and_then(Node::as_str).map(str::to_string)).collect()
+        };
+        for target in targets {
+            let Some(stage) = self.stages.target(target.as_deref()) else { continue };
+            if !built.iter().any(|s| s.index == stage.index) {
+                built.push(stage);
+            }
+        }
+        built
+    }
+}
+
+fn check_file(build: &BuildFile, uses: &[Use<'_>], diags: &mut Diagnostics) {
+    let file = File::new(build, uses);
+    let mut in_dockerfile = Diagnostics::default();
+    let mut in_compose = Diagnostics::default();
+    instructions::check(&file, &mut in_dockerfile);
+    commands::check(&file, &mut in_dockerfile);
+    stages::check(&file, &mut in_dockerfile);
+    variables::check(&file, &mut in_dockerfile);
+    for stage in file.built_stages(uses) {
+        stages::root_user(&file, stage, &mut in_dockerfile);
+    }
+    for used in uses {
+        compose::check(&file, used, &mut in_dockerfile, &mut in_compose);
+    }
+    diags.extend(without_ignored(&build.parsed, in_dockerfile));
+    diags.extend(in_compose);
+}
