@@ -37,7 +37,8 @@ pub fn compile(args: &BuildArgs, sources: &mut Sources, diags: &mut Diagnostics)
             return None;
         }
     }
-    let settings = Settings { namespace: args.namespace.clone() };
+    let settings =
+        Settings { namespace: args.namespace.clone(), registry: args.project.registry.clone(), skip_hashing: false };
     let app = lower::lower(&project, &settings, diags);
     if diags.has_errors() {
         return None;

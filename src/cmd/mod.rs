@@ -5,6 +5,7 @@ pub mod build;
 pub mod check;
 pub mod config;
 pub mod explain;
+pub mod images;
 
 use std::io::{IsTerminal, Write};
 
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Config(args) => config::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Images(args) => images::run(&args),
     }
 }
 
