@@ -108,7 +108,17 @@ fn tokens(pattern: &str) -> Vec<Token> {
             }
             '*' => Token::Star,
             '?' => Token::One,
-            '[' => class(&mut chars),
+            '[' => {
+                // An unterminated class is a literal `[` (Docker refuses the pattern).
+                let mut ahead = chars.clone();
+                match class(&mut ahead) {
+                    Some(class) => {
+                        chars = ahead;
+                        class
+                    }
+                    None => Token::Char('['),
+                }
+            }
             '\\' => Token::Char(chars.next().unwrap_or('\\')),
             c => Token::Char(c),
         };
@@ -117,8 +127,8 @@ fn tokens(pattern: &str) -> Vec<Token> {
     out
 }
 
-/// `[...]` after its `[`; an unterminated class matches a literal `[` and what followed.
-fn class(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Token {
+/// `[...]` after its `[`; `None` when it is not closed.
+fn class(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<Token> {
     let negated = matches!(chars.peek(), Some('^' | '!'));
     if negated {
         chars.next();
@@ -126,7 +136,7 @@ fn class(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Token {
     let mut ranges = Vec::new();
     while let Some(c) = chars.next() {
         if c == ']' && !ranges.is_empty() {
-            return Token::Class { negated, ranges };
+            return Some(Token::Class { negated, ranges });
         }
         let low = if c == '\\' { chars.next().unwrap_or(c) } else { c };
         let high = if chars.peek() == Some(&'-') {
@@ -137,7 +147,7 @@ fn class(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Token {
         };
         ranges.push((low, high));
     }
-    Token::Char('[')
+    None
 }
 
 impl Rule {
