@@ -166,7 +166,8 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "run.sh", "echo\n");
-        let set = |mode: u32| std::fs::set_permissions(dir.path().join("run.sh"), std::fs::Permissions::from_mode(mode));
+        let set =
+            |mode: u32| std::fs::set_permissions(dir.path().join("run.sh"), std::fs::Permissions::from_mode(mode));
         set(0o644).unwrap();
         let plain = digest(dir.path(), "");
         set(0o600).unwrap();

@@ -33,7 +33,10 @@ enum Token {
     Rest,
     /// `**/` (or `**` before more pattern): any number of whole directories, zero included.
     Dirs,
-    Class { negated: bool, ranges: Vec<(char, char)> },
+    Class {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
 }
 
 impl Ignore {

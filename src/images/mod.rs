@@ -79,7 +79,14 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
-    fn built(&mut self, service: &str, build: &Map, span: Span, image: Option<String>, diags: &mut Diagnostics) -> BuiltImage {
+    fn built(
+        &mut self,
+        service: &str,
+        build: &Map,
+        span: Span,
+        image: Option<String>,
+        diags: &mut Diagnostics,
+    ) -> BuiltImage {
         let text = |key: &str| build.get(key).and_then(Node::scalar_text);
         let context = text("context").unwrap_or_else(|| ".".to_string());
         let dockerfile_inline = text("dockerfile_inline");
@@ -117,7 +124,9 @@ impl Planner<'_> {
         let dockerfile = match (&built.dockerfile_inline, &built.dockerfile) {
             (Some(inline), _) => inline.clone().into_bytes(),
             // A missing Dockerfile was reported when loading; its path stands in for it.
-            (None, Some(path)) => std::fs::read(path).unwrap_or_else(|_| path.to_string_lossy().into_owned().into_bytes()),
+            (None, Some(path)) => {
+                std::fs::read(path).unwrap_or_else(|_| path.to_string_lossy().into_owned().into_bytes())
+            }
             (None, None) => Vec::new(),
         };
         let context = if remote(&built.context) {
@@ -131,7 +140,12 @@ impl Planner<'_> {
                 }
             }
         };
-        let recipe = hash::Recipe { dockerfile: &dockerfile, target: built.target.as_deref(), args: &built.args, context: &context };
+        let recipe = hash::Recipe {
+            dockerfile: &dockerfile,
+            target: built.target.as_deref(),
+            args: &built.args,
+            context: &context,
+        };
         Some(hash::tag(&recipe))
     }
 

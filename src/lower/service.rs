@@ -166,7 +166,11 @@ impl Lowering<'_, '_> {
         match built.cmd() {
             Ok(Some(cmd)) => (Some(entrypoint), Some(cmd)),
             Ok(None) => {
-                self.diags.push(unknown_command(self.name, span, "its Dockerfile sets no CMD, so Docker has nothing to run"));
+                self.diags.push(unknown_command(
+                    self.name,
+                    span,
+                    "its Dockerfile sets no CMD, so Docker has nothing to run",
+                ));
                 (Some(entrypoint), command)
             }
             Err(base) => {
