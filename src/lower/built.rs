@@ -4,7 +4,7 @@
 
 use crate::diag::{Code, Diagnostic};
 use crate::dockerfile::{ImageConfig, ImageHealthcheck, Test};
-use crate::load::Project;
+use crate::load::dockerfiles::BuildFile;
 use crate::load::node::Node;
 use crate::model::{Healthcheck, Port, ProbeCommand};
 use crate::source::{FileId, Span};
@@ -19,10 +19,10 @@ pub struct Built {
 }
 
 impl Built {
-    /// The built image of `service`, when it builds a local Dockerfile whose target exists.
-    pub fn of(project: &Project, service: &str, node: &Node) -> Option<Built> {
+    /// The built image of a service, when it builds a local Dockerfile whose target exists.
+    pub fn of(dockerfile: Option<&BuildFile>, node: &Node) -> Option<Built> {
+        let dockerfile = dockerfile?;
         let build = node.as_map()?.get("build")?.as_map()?;
-        let dockerfile = project.dockerfiles.iter().find(|d| d.services.iter().any(|s| s == service))?;
         let target = build.get("target").and_then(Node::as_str);
         let config = crate::dockerfile::image_config(&dockerfile.parsed, target, &crate::images::build_args(build))?;
         Some(Built { config, file: dockerfile.file })
