@@ -21,6 +21,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Explain a diagnostic code: what it means, a failing example and the fix.
     Explain(ExplainArgs),
+    /// List the images the project builds: context, Dockerfile, target, args and the image
+    /// reference the manifests use.
+    Images(ImagesArgs),
     /// Compile the project and apply it to the cluster (server-side apply), then wait for it.
     Apply(ApplyArgs),
     /// Show what `apply` would change in the cluster; exits 0 when nothing, 1 when something.
@@ -139,6 +142,10 @@ pub struct ProjectArgs {
     /// Enable services with this profile (repeatable; `*` enables all).
     #[arg(long, value_name = "PROFILE")]
     pub profile: Vec<String>,
+    /// Registry for images of built services without `image`: they become
+    /// `<REGISTRY>/<project>-<service>:sha-<content hash>` (overrides `x-kompile.registry`).
+    #[arg(long, value_name = "REGISTRY", env = "KOMPILE_REGISTRY")]
+    pub registry: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -205,6 +212,22 @@ pub struct ExplainArgs {
     /// List every code with its severity and summary.
     #[arg(long)]
     pub list: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImagesArgs {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    /// `text` for people, `json` for scripts, `bake` for `docker buildx bake -f - --push`.
+    #[arg(long, value_enum, default_value_t = ImagesFormat::Text)]
+    pub format: ImagesFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImagesFormat {
+    Text,
+    Json,
+    Bake,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod diag;
 pub mod dockerfile;
 pub mod emit;
+pub mod images;
 pub mod load;
 pub mod lower;
 pub mod model;

@@ -56,7 +56,8 @@ pub fn compile_with_origins(
     }
     let services = project.root.as_map().and_then(|m| m.get("services")).and_then(|s| s.as_map());
     let origins = services.map(|s| s.entries.iter().map(|e| (e.key.clone(), origin(e))).collect()).unwrap_or_default();
-    let settings = Settings { namespace: args.namespace.clone() };
+    let settings =
+        Settings { namespace: args.namespace.clone(), registry: args.project.registry.clone(), skip_hashing: false };
     let app = lower::lower(&project, &settings, diags);
     *diags = levels.apply(std::mem::take(diags));
     if diags.has_errors() {

@@ -36,7 +36,9 @@ pub fn run(args: &CheckArgs) -> i32 {
         let project = load_and_check(&options, &mut sources, &mut diags);
         let levels = match &project {
             Some(project) => {
-                lower::lower(project, &Settings::default(), &mut diags);
+                let settings =
+                    Settings { registry: args.project.registry.clone(), skip_hashing: true, ..Settings::default() };
+                lower::lower(project, &settings, &mut diags);
                 levels.with_project(&project.root, &mut diags)
             }
             None => levels.clone(),

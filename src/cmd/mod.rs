@@ -7,6 +7,7 @@ pub mod check;
 pub mod config;
 pub mod diff;
 pub mod explain;
+pub mod images;
 mod live;
 
 use std::io::{IsTerminal, Write};
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Explain(args) => explain::run(&args),
         Command::Apply(args) => apply::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Images(args) => images::run(&args),
     }
 }
 

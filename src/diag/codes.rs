@@ -73,12 +73,13 @@ codes! {
     NameCollision     "K202" "name-collision"       Error   "two names become the same Kubernetes name";
     RolloutDowntime   "K203" "rollout-downtime"     Warning "the update settings can take the service to zero ready pods";
     HostPath          "K204" "host-path"            Warning "a bind mount of a path outside the project";
-    BuildNeedsImage   "K205" "build-needs-image"    Error   "a service that is built has no image name to push to";
+    BuildNeedsImage   "K205" "build-needs-image"    Error   "a service that is built has no image name and no registry to name it in";
     RestartPolicy     "K206" "restart-policy"       Warning "a restart policy a Deployment cannot honour";
     NamedUser         "K207" "named-user"           Warning "a user name Kubernetes cannot verify";
     ProjectFiles      "K208" "project-files"        Warning "project files are shipped as a ConfigMap";
     SharedVolume      "K209" "shared-volume"        Warning "a ReadWriteOnce volume is used by several pods";
     RequestAboveLimit "K210" "request-above-limit"  Warning "a resource reservation is larger than its limit";
+    UnknownCommand    "K211" "unknown-command"      Warning "the command Compose would run cannot be known";
     DockerfileSyntax  "K300" "dockerfile-syntax"    Error   "a Dockerfile is malformed";
     EmptyContinuation "K301" "empty-continuation"   Warning "a Dockerfile continuation has an empty line";
     InvalidJsonArgs   "K302" "invalid-json-args"    Warning "a JSON-looking argument list is not valid JSON";

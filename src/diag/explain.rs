@@ -59,6 +59,7 @@ pages! {
     ProjectFiles "K208";
     SharedVolume "K209";
     RequestAboveLimit "K210";
+    UnknownCommand "K211";
     DockerfileSyntax "K300";
     EmptyContinuation "K301";
     InvalidJsonArgs "K302";

@@ -5,7 +5,8 @@
 //! ```text
 //! parse(text) ─▶ Dockerfile { directives, instructions, escape, errors, warnings }
 //!                    │  Instruction::as_from / as_env / as_copy / ... (views)
-//!                    └▶ stages(&dockerfile) ─▶ Stages { global_args, stages }
+//!                    ├▶ stages(&dockerfile) ─▶ Stages { global_args, stages }
+//!                    └▶ image_config(&dockerfile, target, args) ─▶ ImageConfig (ports, user, ...)
 //! substitute(word, escape, lookup) ─▶ expanded, unquoted text
 //! ```
 //!
@@ -14,6 +15,7 @@
 
 mod ast;
 mod directives;
+mod image;
 mod lines;
 mod parser;
 mod stages;
@@ -27,6 +29,7 @@ mod words;
 mod tests;
 
 pub use ast::{Args, Comment, Directive, Dockerfile, Flag, Heredoc, Instruction, Issue, Keyword, ParseError, Word};
+pub use image::{Exposed, Fact, ImageConfig, ImageHealthcheck, Test, image_config};
 pub use parser::parse;
 pub use stages::{Base, Stage, Stages, stages};
 pub use substitute::{SubstError, references, substitute, unquote};

@@ -2,6 +2,7 @@
 //! that needs a warning (names changed, keys without a translation, risky rollouts) is made
 //! and reported here, so `emit` can be pure.
 
+mod built;
 mod names;
 mod service;
 mod storage;
@@ -20,6 +21,10 @@ use crate::model::App;
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub namespace: Option<String>,
+    /// `--registry`: where images of built services without `image` are pushed.
+    pub registry: Option<String>,
+    /// Do not read build contexts to tag images (`kompile check` prints no manifests).
+    pub skip_hashing: bool,
 }
 
 pub fn lower(project: &Project, settings: &Settings, diags: &mut Diagnostics) -> App {
@@ -35,9 +40,18 @@ pub fn lower(project: &Project, settings: &Settings, diags: &mut Diagnostics) ->
             named.push((name, key_span, node, k8s_name));
         }
     }
+    let naming = crate::images::Naming { registry: settings.registry.as_deref(), skip_hashing: settings.skip_hashing };
+    let mut images: BTreeMap<String, Option<String>> =
+        crate::images::plan(project, naming, diags).into_iter().map(|b| (b.service, b.image)).collect();
+    // By service, once: a project may build a thousand Dockerfiles.
+    let dockerfiles: BTreeMap<&str, &crate::load::dockerfiles::BuildFile> =
+        project.dockerfiles.iter().flat_map(|d| d.services.iter().map(move |s| (s.as_str(), d))).collect();
     let mut services = Vec::new();
     for (name, key_span, node, k8s_name) in named {
-        let mut lowering = service::Lowering { name: &name, k8s_name, key_span, node, store: &mut store, diags };
+        let built = built::Built::of(dockerfiles.get(name.as_str()).copied(), node);
+        let built_image = images.remove(&name).flatten();
+        let mut lowering =
+            service::Lowering { name: &name, k8s_name, key_span, node, store: &mut store, diags, built, built_image };
         services.push(lowering.lower());
     }
     let (volumes, secrets, configs) = store.finish(&services, diags);

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::built::Built;
 use super::storage::Storage;
 use super::{string_map, unsupported};
 use crate::diag::{Code, Diagnostic, Diagnostics};
@@ -24,6 +25,10 @@ pub struct Lowering<'a, 'b> {
     pub node: &'a Node,
     pub store: &'b mut Storage<'a>,
     pub diags: &'b mut Diagnostics,
+    /// The Dockerfile's facts, when the service builds one kompile could read.
+    pub built: Option<Built>,
+    /// The image reference for a built service without `image` (see `crate::images`).
+    pub built_image: Option<String>,
 }
 
 impl Lowering<'_, '_> {
@@ -64,19 +69,20 @@ impl Lowering<'_, '_> {
                 ),
             );
         }
+        let (entrypoint, command) = self.entrypoint_and_command();
         Service {
             name: self.name.to_string(),
             k8s_name: self.k8s_name.clone(),
             span: self.span(),
             image: self.image(),
-            entrypoint: self.entrypoint(),
-            command: self.words("command"),
+            entrypoint,
+            command,
             environment: self.environment(),
             env_from: self.env_from(),
             working_dir: self.text("working_dir"),
             user: self.user(),
             ports: self.ports(),
-            expose: self.expose(),
+            expose: self.expose_or_exposed(),
             replicas,
             update,
             healthcheck: self.healthcheck(),
@@ -130,29 +136,23 @@ impl Lowering<'_, '_> {
         mounts.iter().find(|m| source(m).as_deref() == Some(volume)).map_or(self.key_span, |m| m.span)
     }
 
+    /// `image`, else the name `crate::images` gave the built image (it reported a service
+    /// it could not name).
     fn image(&mut self) -> String {
-        if let Some(image) = self.text("image") {
-            return image;
-        }
-        if let Some(build) = self.get("build") {
-            self.diags.push(
-                Diagnostic::new(
-                    Code::BuildNeedsImage,
-                    format!("service `{}` is built but has no image name", self.name),
-                )
-                .at(build.span, "built here")
-                .help("add `image: registry.example.com/team/name:tag` so the cluster can pull what you push"),
-            );
-        }
-        String::new()
+        self.text("image").or_else(|| self.built_image.clone()).unwrap_or_default()
     }
 
-    /// An empty `entrypoint` clears the image's ENTRYPOINT. Kubernetes can only do that by
-    /// running the `command` as the container command, so without one it cannot.
-    fn entrypoint(&mut self) -> Option<Vec<String>> {
-        let entrypoint = self.words("entrypoint")?;
-        if entrypoint.is_empty() && self.words("command").is_none_or(|c| c.is_empty()) {
-            let span = self.get("entrypoint").map_or(self.key_span, |n| n.span);
+    /// Compose `entrypoint` and `command`. An empty `entrypoint` clears the image's
+    /// ENTRYPOINT and Docker then runs the image's CMD alone; Kubernetes can only do that
+    /// with the CMD as the container command, so it is taken from the Dockerfile.
+    fn entrypoint_and_command(&mut self) -> (Option<Vec<String>>, Option<Vec<String>>) {
+        let command = self.words("command");
+        let Some(entrypoint) = self.words("entrypoint") else { return (None, command) };
+        if !entrypoint.is_empty() || command.as_ref().is_some_and(|c| !c.is_empty()) {
+            return (Some(entrypoint), command);
+        }
+        let span = self.get("entrypoint").map_or(self.key_span, |n| n.span);
+        let Some(built) = &self.built else {
             self.diags.push(
                 Diagnostic::new(
                     Code::UnsupportedKey,
@@ -161,8 +161,24 @@ impl Lowering<'_, '_> {
                 .at(span, "the image's ENTRYPOINT stays in Kubernetes")
                 .help("Kubernetes cannot run the image's CMD without its ENTRYPOINT; add the CMD as `command`"),
             );
+            return (Some(entrypoint), command);
+        };
+        match built.cmd() {
+            Ok(Some(cmd)) => (Some(entrypoint), Some(cmd)),
+            Ok(None) => {
+                self.diags.push(unknown_command(
+                    self.name,
+                    span,
+                    "its Dockerfile sets no CMD, so Docker has nothing to run",
+                ));
+                (Some(entrypoint), command)
+            }
+            Err(base) => {
+                let why = format!("its CMD comes from base image `{base}`, which kompile cannot see");
+                self.diags.push(unknown_command(self.name, span, &why));
+                (Some(entrypoint), command)
+            }
         }
-        Some(entrypoint)
     }
 
     fn words(&self, key: &str) -> Option<Vec<String>> {
@@ -199,7 +215,15 @@ impl Lowering<'_, '_> {
         Some(EnvFromConfigMap { k8s_name, data })
     }
 
+    /// Compose `user`, else a numeric USER of the Dockerfile.
     fn user(&mut self) -> Option<String> {
+        if self.get("user").is_none() {
+            let (user, problem) = self.built.as_ref().map(|b| b.user(self.name)).unwrap_or_default();
+            if let Some(problem) = problem {
+                self.diags.push(problem);
+            }
+            return user;
+        }
         let user = self.text("user")?;
         let (uid, gid) = user.split_once(':').map_or((user.as_str(), None), |(u, g)| (u, Some(g)));
         let span = self.get("user").map_or(Span::NONE, |n| n.span);
@@ -254,6 +278,15 @@ impl Lowering<'_, '_> {
             out.push(port);
         }
         out
+    }
+
+    /// Compose ports win; a service that declares none gets the Dockerfile's EXPOSE.
+    fn expose_or_exposed(&self) -> Vec<Port> {
+        let declared = self.get("ports").is_some() || self.get("expose").is_some();
+        match &self.built {
+            Some(built) if !declared => built.ports(),
+            _ => self.expose(),
+        }
     }
 
     fn expose(&self) -> Vec<Port> {
@@ -325,17 +358,19 @@ impl Lowering<'_, '_> {
         );
     }
 
+    /// Compose's healthcheck over the image's, field by field, as Docker merges them: a
+    /// compose healthcheck without `test` keeps the Dockerfile's test and changes its timings.
     fn healthcheck(&self) -> Option<Healthcheck> {
-        let map = self.get("healthcheck")?.as_map()?;
+        let image = self.built.as_ref().and_then(Built::healthcheck);
+        let Some(map) = self.get("healthcheck").and_then(Node::as_map) else { return image };
         if map.get("disable").is_some_and(|d| d.value == Value::Bool(true)) {
             return None;
         }
-        let test: Vec<String> = map.get("test")?.as_seq()?.iter().filter_map(Node::scalar_text).collect();
-        let command = match test.split_first() {
-            Some((kind, rest)) if kind == "CMD" && !rest.is_empty() => ProbeCommand::Exec(rest.to_vec()),
-            Some((kind, rest)) if kind == "CMD-SHELL" && !rest.is_empty() => ProbeCommand::Shell(rest.join(" ")),
-            _ => return None,
+        let command = match map.get("test") {
+            Some(test) => probe_command(test)?,
+            None => image.as_ref()?.command.clone(),
         };
+        let image = image.as_ref();
         let duration = |key: &str| map.get(key).and_then(Node::as_str).and_then(units::parse_duration);
         let retries = match map.get("retries").map(|n| &n.value) {
             Some(Value::Int(n)) => u32::try_from(*n).ok(),
@@ -343,11 +378,11 @@ impl Lowering<'_, '_> {
         };
         Some(Healthcheck {
             command,
-            interval: duration("interval"),
-            timeout: duration("timeout"),
-            start_period: duration("start_period"),
-            start_interval: duration("start_interval"),
-            retries,
+            interval: duration("interval").or(image.and_then(|i| i.interval)),
+            timeout: duration("timeout").or(image.and_then(|i| i.timeout)),
+            start_period: duration("start_period").or(image.and_then(|i| i.start_period)),
+            start_interval: duration("start_interval").or(image.and_then(|i| i.start_interval)),
+            retries: retries.or(image.and_then(|i| i.retries)),
         })
     }
 
@@ -394,6 +429,25 @@ impl Lowering<'_, '_> {
     }
 }
 
+fn unknown_command(service: &str, at: Span, why: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnknownCommand,
+        format!("service `{service}` clears the image's entrypoint without a command; {why}"),
+    )
+    .at(at, "Kubernetes would keep the image's ENTRYPOINT")
+    .help("write the command to run as `command:` so Compose and Kubernetes run the same process")
+}
+
+/// A compose healthcheck `test`: `CMD` runs directly, `CMD-SHELL` in a shell; `NONE` is none.
+fn probe_command(test: &Node) -> Option<ProbeCommand> {
+    let test: Vec<String> = test.as_seq()?.iter().filter_map(Node::scalar_text).collect();
+    match test.split_first() {
+        Some((kind, rest)) if kind == "CMD" && !rest.is_empty() => Some(ProbeCommand::Exec(rest.to_vec())),
+        Some((kind, rest)) if kind == "CMD-SHELL" && !rest.is_empty() => Some(ProbeCommand::Shell(rest.join(" "))),
+        _ => None,
+    }
+}
+
 fn port(map: &Map) -> Option<Port> {
     let target = match map.get("target")?.value {
         Value::Int(n) => u16::try_from(n).ok()?,
@@ -421,7 +475,7 @@ fn is_port_name(name: &str) -> bool {
         && !name.contains("--")
 }
 
-fn protocol_of(text: &str) -> Protocol {
+pub(super) fn protocol_of(text: &str) -> Protocol {
     match text {
         "udp" => Protocol::Udp,
         "sctp" => Protocol::Sctp,

@@ -1,0 +1,93 @@
+//! `kompile images` and the content-hash tags of built images: the listing and bake file
+//! of a fixture, and tags that change with the code and only with it.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use kompile::diag::Diagnostics;
+use kompile::images::{self, Naming};
+use kompile::load::{self, Options};
+use kompile::source::Sources;
+
+const FIXTURE: &str = "fixtures/features/dockerfile-inference";
+
+fn kompile(args: &[&str]) -> (String, i32) {
+    let output = Command::new(env!("CARGO_BIN_EXE_kompile"))
+        .args(args)
+        .current_dir(support::root())
+        .env("NO_COLOR", "1")
+        .env_remove("KOMPILE_REGISTRY")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run kompile: {e}"));
+    let root = support::root().display().to_string();
+    (String::from_utf8_lossy(&output.stdout).replace(&root, "[ROOT]"), output.status.code().unwrap_or(-1))
+}
+
+#[test]
+fn images_lists_every_build_in_each_format() {
+    let file = format!("{FIXTURE}/compose.yaml");
+    for format in ["text", "json", "bake"] {
+        let (out, code) = kompile(&["images", "-f", &file, "--format", format]);
+        assert_eq!(code, 0, "{format}: {out}");
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(format!("images-{format}"), out);
+        });
+    }
+}
+
+#[test]
+fn the_command_line_registry_wins_and_no_registry_is_an_error() {
+    let file = format!("{FIXTURE}/compose.yaml");
+    let (out, _) = kompile(&["images", "-f", &file, "--format", "json", "--registry", "ghcr.io/other/"]);
+    assert!(out.contains("\"ghcr.io/other/shop-api:sha-"), "{out}");
+    let (_, code) = kompile(&["images", "-f", "fixtures/diagnostics/K205/compose.yaml"]);
+    assert_eq!(code, 1);
+}
+
+/// The image reference of service `api` in a project at `dir`.
+fn api_image(dir: &Path) -> String {
+    let options = Options { files: vec![dir.join("compose.yaml")], shell: support::shell(), ..Options::default() };
+    let mut sources = Sources::default();
+    let mut diags = Diagnostics::default();
+    let project = load::load(&options, &mut sources, &mut diags).expect("loads");
+    let naming = Naming { registry: Some("r.example.com"), skip_hashing: false };
+    let built = images::plan(&project, naming, &mut diags);
+    assert!(!diags.has_errors(), "{diags:?}");
+    built.into_iter().find(|b| b.service == "api").and_then(|b| b.image).expect("api is named")
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+#[test]
+fn tags_change_with_what_the_build_reads_and_only_with_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let compose = "name: shop\nservices:\n  api:\n    build:\n      context: ./api\n      args: {MODE: fast}\n";
+    write(dir.path(), "compose.yaml", compose);
+    write(dir.path(), "api/Dockerfile", "FROM python:3.13-slim\nCOPY . /app\n");
+    write(dir.path(), "api/.dockerignore", "*.log\n");
+    write(dir.path(), "api/app.py", "print('v1')\n");
+    let first = api_image(dir.path());
+    assert!(first.starts_with("r.example.com/shop-api:sha-"), "{first}");
+    assert_eq!(api_image(dir.path()), first, "nothing changed");
+
+    write(dir.path(), "api/debug.log", "noise");
+    write(dir.path(), "notes.txt", "outside the context");
+    assert_eq!(api_image(dir.path()), first, "ignored and outside files do not count");
+
+    write(dir.path(), "api/app.py", "print('v2')\n");
+    let second = api_image(dir.path());
+    assert_ne!(second, first, "changed code, new tag");
+
+    write(dir.path(), "api/Dockerfile", "FROM python:3.13-slim\nCOPY . /srv\n");
+    let third = api_image(dir.path());
+    assert_ne!(third, second, "a changed Dockerfile, new tag");
+
+    write(dir.path(), "compose.yaml", &compose.replace("fast", "slow"));
+    assert_ne!(api_image(dir.path()), third, "changed build args, new tag");
+}
