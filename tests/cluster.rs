@@ -54,6 +54,20 @@ fn diff(dir: &Path, kubeconfig: &Path, args: &[&str], env: &[(&str, &str)]) -> R
     run
 }
 
+/// Snapshots a run's stderr as `snapshots/cluster-<ID>.snap`, with what changes from run to
+/// run (temp dirs, the stand-in's port, times, durations, generated names) replaced.
+fn snapshot(id: &str, stderr: &str) {
+    assert!(stderr.contains(id), "{id} not raised: {stderr}");
+    let filters = vec![
+        (r"/tmp/\.tmp[A-Za-z0-9]+", "[TEMP]"),
+        (r"127\.0\.0\.1:\d{4,5}", "127.0.0.1:[PORT]"),
+        (r"\b\d+(\.\d+)?(ms|s)\b", "[DURATION]"),
+    ];
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, filters => filters}, {
+        insta::assert_snapshot!(format!("cluster-{id}"), stderr);
+    });
+}
+
 struct Fixture {
     server: StandIn,
     dir: tempfile::TempDir,
@@ -205,6 +219,7 @@ fn prune_deletes_only_this_projects_removed_objects_and_keeps_volumes() {
     assert!(f.server.get("deployments", "default", "worker").is_none());
     assert!(f.server.get("deployments", "default", "other").is_some(), "another set's object survives");
     assert!(pruned.stderr.contains("K411") && pruned.stderr.contains("kept 1 volume claims"), "{}", pruned.stderr);
+    snapshot("K411", &pruned.stderr);
     assert_eq!(f.server.names("persistentvolumeclaims").len(), 1);
 
     let volumes = f.apply(&["--no-wait", "--prune", "--prune-volumes"]);
@@ -235,6 +250,7 @@ fn nothing_is_pruned_when_an_apply_fails_and_rejections_point_at_the_service() {
         failed.stderr
     );
     assert!(failed.stderr.contains("nothing was pruned"), "{}", failed.stderr);
+    snapshot("K407", &failed.stderr);
     assert!(f.server.get("deployments", "default", "api").is_some());
 }
 
@@ -249,6 +265,7 @@ fn conflicts_list_the_other_manager_and_force_takes_over() {
     assert!(conflict.stderr.contains("K406"), "{}", conflict.stderr);
     assert!(conflict.stderr.contains(".spec.replicas is managed by `kubectl`"), "{}", conflict.stderr);
     assert!(conflict.stderr.contains("--force-conflicts"));
+    snapshot("K406", &conflict.stderr);
     let preview = f.diff(&[]);
     assert!(preview.stdout.contains("conflict: another manager owns .spec.replicas"), "{}", preview.stdout);
     let forced = f.apply(&["--no-wait", "--force-conflicts"]);
@@ -286,6 +303,7 @@ fn failed_rollouts_explain_themselves() {
     assert!(err.contains("kubectl logs -n default web-"), "{err}");
     assert!(err.contains("ImagePullBackOff") && err.contains("Failed to pull image"), "{err}");
     assert!(err.contains("cannot be scheduled") && err.contains("Insufficient memory"), "{err}");
+    snapshot("K410", err);
 }
 
 #[test]
@@ -310,6 +328,7 @@ fn transient_failures_are_retried_then_reported() {
     let down = f.apply(&["--no-wait"]);
     assert_eq!(down.code, 3);
     assert!(down.stderr.contains("K408"), "{}", down.stderr);
+    snapshot("K408", &down.stderr);
 }
 
 #[test]
@@ -320,6 +339,7 @@ fn credentials_problems_are_named_and_never_printed() {
     assert_eq!(denied.code, 3);
     assert!(denied.stderr.contains("K403") && denied.stderr.contains("user `tester`"), "{}", denied.stderr);
     assert!(!denied.stderr.contains("wrong-secret-token") && !denied.stdout.contains("wrong-secret-token"));
+    snapshot("K403", &denied.stderr);
 
     // An expired JWT is refused before any request.
     f.server.clear_log();
@@ -333,6 +353,7 @@ fn credentials_problems_are_named_and_never_printed() {
         refused.stderr
     );
     assert!(!refused.stderr.contains(jwt));
+    snapshot("K405", &refused.stderr);
     assert!(f.server.log().is_empty(), "no request was sent");
 
     let config = f.server.kubeconfig(f.dir.path(), TOKEN);
@@ -347,6 +368,7 @@ fn credentials_problems_are_named_and_never_printed() {
         "{}",
         forbidden.stderr
     );
+    snapshot("K404", &forbidden.stderr);
 }
 
 #[test]
@@ -359,8 +381,10 @@ fn kubeconfig_problems() {
         "{}",
         unknown.stderr
     );
+    snapshot("K401", &unknown.stderr);
     let missing = run(f.dir.path(), &f.dir.path().join("nope"), &["apply"]);
     assert!(missing.stderr.contains("K400"), "{}", missing.stderr);
+    snapshot("K400", &missing.stderr);
     let unreachable = f.dir.path().join("down");
     std::fs::write(
         &unreachable,
@@ -374,6 +398,7 @@ fn kubeconfig_problems() {
         "{}",
         down.stderr
     );
+    snapshot("K402", &down.stderr);
 }
 
 #[test]
@@ -419,6 +444,27 @@ fn external_diff_gets_two_directories() {
     let out = diff(f.dir.path(), &f.kubeconfig, &[], &[("KOMPILE_EXTERNAL_DIFF", "ls")]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stdout.contains("apps.v1.Deployment.default.web"), "{}", out.stdout);
+}
+
+#[test]
+fn a_missing_external_diff_program_is_named() {
+    let f = Fixture::new(SHOP);
+    let out = diff(f.dir.path(), &f.kubeconfig, &[], &[("KOMPILE_EXTERNAL_DIFF", "no-such-diff-program -u")]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(out.stderr.contains("no-such-diff-program"), "{}", out.stderr);
+    snapshot("K412", &out.stderr);
+}
+
+#[test]
+fn objects_after_a_failed_step_are_left_unapplied() {
+    let f = Fixture::new(SHOP);
+    f.server.reject("Service", "web", "spec.ports[0].port", "Invalid value: 8080: not allowed here");
+    let failed = f.apply(&["--no-wait"]);
+    assert_eq!(failed.code, 3, "{}", failed.stderr);
+    assert!(failed.stderr.contains("K407"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("2 objects were not applied because an earlier step failed"), "{}", failed.stderr);
+    assert!(f.server.get("deployments", "default", "web").is_none(), "no workload went out before its service");
+    snapshot("K409", &failed.stderr);
 }
 
 /// The benchmark in the README: `cargo test --release --test cluster -- --ignored --nocapture

@@ -148,6 +148,19 @@ fn assert_rendering(code: Code, diagnostics: &[Diagnostic], sources: &Sources) {
     assert!(stored.is_file(), "{} has no snapshot", stored.display());
 }
 
+/// Cluster codes are snapshotted by tests/cluster.rs from the real binary's stderr; a new K4xx
+/// code without a `snapshots/cluster-<ID>.snap` fails here.
+#[test]
+fn every_cluster_code_has_a_snapshot() {
+    let missing: Vec<String> = Code::ALL
+        .iter()
+        .filter(|&&code| cluster_code(code))
+        .map(|code| format!("snapshots/cluster-{}.snap", code.id()))
+        .filter(|path| !support::root().join(path).is_file())
+        .collect();
+    assert!(missing.is_empty(), "cluster codes without a snapshot (add a scenario to tests/cluster.rs): {missing:?}");
+}
+
 #[test]
 fn snapshots_belong_to_codes() {
     let ids: Vec<&str> = Code::ALL.iter().map(|c| c.id()).collect();
@@ -156,7 +169,10 @@ fn snapshots_belong_to_codes() {
         .unwrap_or_default()
         .into_iter()
         .filter(|name| {
-            let id = name.strip_prefix("diagnostic-").and_then(|n| n.strip_suffix(".snap"));
+            let id = name
+                .strip_prefix("diagnostic-")
+                .or_else(|| name.strip_prefix("cluster-"))
+                .and_then(|n| n.strip_suffix(".snap"));
             id.is_some_and(|id| !ids.contains(&id))
         })
         .collect();

@@ -413,7 +413,10 @@ fn patch(
     let name = target.name.clone().unwrap_or_default();
     let rejection = state.controls.rejected.iter().find(|(k, n, _, _)| *k == target.info.kind && *n == name).cloned();
     if let Some((kind, name, field, message)) = rejection {
-        let text = format!("{kind}.{} \"{name}\" is invalid: {field}: {message}", target.info.group);
+        // The core group is empty: the API server writes `Service "web"`, not `Service. "web"`.
+        let qualified =
+            if target.info.group.is_empty() { kind.to_string() } else { format!("{kind}.{}", target.info.group) };
+        let text = format!("{qualified} \"{name}\" is invalid: {field}: {message}");
         let causes = json!([{"reason": "FieldValueInvalid", "message": message, "field": field}]);
         return status(
             422,
