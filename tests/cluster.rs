@@ -218,7 +218,7 @@ fn prune_deletes_only_this_projects_removed_objects_and_keeps_volumes() {
     assert!(pruned.stdout.contains("Deployment default/worker pruned"), "{}", pruned.stdout);
     assert!(f.server.get("deployments", "default", "worker").is_none());
     assert!(f.server.get("deployments", "default", "other").is_some(), "another set's object survives");
-    assert!(pruned.stderr.contains("K411") && pruned.stderr.contains("kept 1 volume claims"), "{}", pruned.stderr);
+    assert!(pruned.stderr.contains("K411") && pruned.stderr.contains("kept 1 volume claim that"), "{}", pruned.stderr);
     snapshot("K411", &pruned.stderr);
     assert_eq!(f.server.names("persistentvolumeclaims").len(), 1);
 

@@ -261,7 +261,12 @@ fn kept_volumes(kept: &[&Live]) -> Diagnostic {
     let names: Vec<&str> = kept.iter().map(|l| l.key.name.as_str()).collect();
     Diagnostic::new(
         Code::PruneSkipped,
-        format!("kept {} volume claims that left the project: {}", names.len(), names.join(", ")),
+        format!(
+            "kept {} volume claim{} that left the project: {}",
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        ),
     )
     .help("volume claims hold data, so prune keeps them; pass `--prune-volumes` to delete them and their data")
 }

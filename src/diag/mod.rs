@@ -99,11 +99,14 @@ impl Diagnostics {
         self.items.extend(other.items);
     }
 
-    /// Sorted by file, then position, then code; duplicates (same code, place and message)
+    /// Sorted by file, then position, then code, placeless ones last; duplicates (same code, place and message)
     /// removed, since merged files can surface one problem twice.
     pub fn sorted(mut self) -> Vec<Diagnostic> {
         self.items.sort_by(|a, b| {
-            let key = |d: &Diagnostic| d.primary.as_ref().map(|l| (l.span.file, l.span.start, l.span.end));
+            // Problems with no place come last: they usually sum up the ones above them.
+            let key = |d: &Diagnostic| {
+                (d.primary.is_none(), d.primary.as_ref().map(|l| (l.span.file, l.span.start, l.span.end)))
+            };
             key(a).cmp(&key(b)).then(a.code.cmp(&b.code)).then(a.message.cmp(&b.message))
         });
         self.items.dedup_by(|a, b| a.code == b.code && a.primary == b.primary && a.message == b.message);
