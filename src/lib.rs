@@ -15,5 +15,6 @@ pub mod images;
 pub mod load;
 pub mod lower;
 pub mod model;
+pub mod parallel;
 pub mod render;
 pub mod source;

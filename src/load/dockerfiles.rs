@@ -22,29 +22,44 @@ pub struct BuildFile {
 /// Every Dockerfile the services build, each parsed once however many services use it.
 /// Remote contexts (git, URLs) are skipped: there is nothing local to read.
 pub fn load(services: &Map, sources: &mut Sources, diags: &mut Diagnostics) -> Vec<BuildFile> {
-    let mut by_path: BTreeMap<PathBuf, BuildFile> = BTreeMap::new();
+    // Reading registers sources, so it happens here, in order; parsing is independent per
+    // file and runs on every core.
+    let mut read: BTreeMap<PathBuf, (FileId, String, Vec<String>)> = BTreeMap::new();
     for entry in &services.entries {
         let Some(build) = entry.value.as_map().and_then(|s| s.get("build")).and_then(Node::as_map) else { continue };
-        let Some(source) = dockerfile_of(&entry.key, build, sources) else { continue };
-        if let Some(known) = by_path.get_mut(&source.0) {
-            known.services.push(entry.key.clone());
+        let Some((path, from)) = dockerfile_of(&entry.key, build, sources) else { continue };
+        if let Some((_, _, users)) = read.get_mut(&path) {
+            users.push(entry.key.clone());
             continue;
         }
-        let (path, from) = source;
         let inline = build.get("dockerfile_inline").and_then(Node::as_str);
         if inline.is_none() && !path.is_file() {
             diags.push(missing(&entry.key, &path, if from.is_none() { entry.value.span } else { from }));
             continue;
         }
-        let read = match inline {
+        let text = match inline {
             Some(text) => Some((sources.add(&path, text), text.to_string())),
             None => super::read_source_from(&path, from, sources, diags),
         };
-        let Some((file, text)) = read else { continue };
-        let parsed = parse(file, &text, diags);
-        by_path.insert(path.clone(), BuildFile { path, file, parsed, services: vec![entry.key.clone()] });
+        if let Some((file, text)) = text {
+            read.insert(path, (file, text, vec![entry.key.clone()]));
+        }
     }
-    by_path.into_values().collect()
+    let files: Vec<_> = read.into_iter().collect();
+    let parsed = crate::parallel::chunks(&files, 16, |chunk| {
+        let mut found = Diagnostics::default();
+        let parsed: Vec<Dockerfile> = chunk.iter().map(|(_, (file, text, _))| parse(*file, text, &mut found)).collect();
+        (parsed, found)
+    });
+    let mut out = Vec::with_capacity(files.len());
+    let mut files = files.into_iter();
+    for (chunk, found) in parsed {
+        diags.extend(found);
+        for (parsed, (path, (file, _, services))) in chunk.into_iter().zip(files.by_ref()) {
+            out.push(BuildFile { path, file, parsed, services });
+        }
+    }
+    out
 }
 
 /// Compose does not need the Dockerfile to print the project, and kompile does not build

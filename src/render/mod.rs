@@ -19,22 +19,9 @@ const KUSTOMIZATION: &str = "kustomization.yaml";
 
 /// A multi-document YAML stream, every document introduced by `---`.
 pub fn yaml(objects: &[Object]) -> String {
-    in_parallel(objects, |chunk| chunk.iter().map(|o| document(&o.to_value())).collect())
-}
-
-/// Large outputs are rendered in chunks on every core and joined in order, so the output is
-/// the same as a sequential run's.
-fn in_parallel(objects: &[Object], render: impl Fn(&[Object]) -> String + Sync) -> String {
-    const SMALL: usize = 256;
-    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(8);
-    if objects.len() < SMALL || threads < 2 {
-        return render(objects);
-    }
-    let size = objects.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = objects.chunks(size).map(|chunk| scope.spawn(|| render(chunk))).collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
-    })
+    // Rendering each object is independent; large outputs use every core.
+    crate::parallel::chunks(objects, 256, |chunk| chunk.iter().map(|o| document(&o.to_value())).collect::<String>())
+        .concat()
 }
 
 /// All objects as one `v1/List`, pretty-printed, with a trailing newline.

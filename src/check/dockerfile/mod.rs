@@ -25,10 +25,16 @@ use crate::source::Span;
 /// Checks every Dockerfile the project builds, with the services that build it.
 pub fn check(project: &Project, diags: &mut Diagnostics) {
     let services = crate::load::services_map(&project.root);
-    for build in &project.dockerfiles {
-        let uses: Vec<Use<'_>> = build.services.iter().filter_map(|name| Use::of(services?, name)).collect();
-        check_file(build, &uses, diags);
-    }
+    // Each Dockerfile is checked on its own; a monorepo's many Dockerfiles use every core.
+    let found = crate::parallel::chunks(&project.dockerfiles, 16, |builds| {
+        let mut found = Diagnostics::default();
+        for build in builds {
+            let uses: Vec<Use<'_>> = build.services.iter().filter_map(|name| Use::of(services?, name)).collect();
+            check_file(build, &uses, &mut found);
+        }
+        found
+    });
+    found.into_iter().for_each(|f| diags.extend(f));
 }
 
 /// Checks a Dockerfile that no compose project builds (`kompile check Dockerfile`).
