@@ -150,10 +150,16 @@ const SPECIAL: &[&str] = &[
 /// with a digit stays plain only in the `500m`/`256Mi` shape.
 fn is_plain_safe(text: &str) -> bool {
     let Some(first) = text.chars().next() else { return false };
-    if !text.chars().all(|c| c.is_ascii_graphic() || c == ' ') || SPECIAL.contains(&text) {
-        return false;
+    // One pass over the bytes: this runs for every string of every object.
+    let mut previous = b'\0';
+    for &byte in text.as_bytes() {
+        let allowed = byte.is_ascii_graphic() || byte == b' ';
+        if !allowed || (previous == b':' && byte == b' ') || (previous == b' ' && byte == b'#') {
+            return false;
+        }
+        previous = byte;
     }
-    if text.ends_with([' ', ':']) || text.contains(": ") || text.contains(" #") {
+    if matches!(previous, b' ' | b':') || SPECIAL.contains(&text) {
         return false;
     }
     match first {
