@@ -78,7 +78,7 @@ impl ImageConfig {
 }
 
 /// Platform ARGs BuildKit fills in itself: their values depend on the machine that builds.
-const PLATFORM_ARGS: [&str; 8] = [
+pub const PLATFORM_ARGS: &[&str] = &[
     "TARGETPLATFORM",
     "TARGETOS",
     "TARGETARCH",

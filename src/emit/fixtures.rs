@@ -59,14 +59,3 @@ pub(crate) fn service(name: &str) -> Service {
 pub(crate) fn port(target: u16) -> Port {
     Port { target, published: None, protocol: Protocol::Tcp, host_ip: None, name: None, app_protocol: None }
 }
-
-/// IANA_SVC_NAME: 1-15 chars of [a-z0-9-], at least one letter, no leading, trailing or
-/// double hyphen.
-pub(crate) fn valid_port_name(name: &str) -> bool {
-    (1..=15).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && name.chars().any(|c| c.is_ascii_lowercase())
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-        && !name.contains("--")
-}

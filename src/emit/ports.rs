@@ -59,7 +59,8 @@ fn unique_name(port: &Port, taken: &mut BTreeSet<String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::fixtures::{port, service, valid_port_name};
+    use crate::emit::fixtures::{port, service};
+    use crate::model::is_port_name as valid_port_name;
 
     #[test]
     fn dedupes_by_target_and_protocol() {

@@ -42,9 +42,10 @@ pub(super) fn service(app: &App, svc: &model::Service) -> Option<Service> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::fixtures::{app, port, service as model_service, valid_port_name};
+    use crate::emit::fixtures::{app, port, service as model_service};
     use crate::emit::workload::deployment;
     use crate::model::Protocol;
+    use crate::model::is_port_name as valid_port_name;
 
     #[test]
     fn no_ports_no_service() {

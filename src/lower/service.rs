@@ -258,7 +258,7 @@ impl Lowering<'_, '_> {
             let Some(map) = item.as_map() else { continue };
             let Some(mut port) = port(map) else { continue };
             if let Some(name) = port.name.take() {
-                if is_port_name(&name) {
+                if crate::model::is_port_name(&name) {
                     port.name = Some(name);
                 } else {
                     let at = map.get("name").map_or(item.span, |n| n.span);
@@ -462,17 +462,6 @@ fn port(map: &Map) -> Option<Port> {
         name: text("name"),
         app_protocol: text("app_protocol"),
     })
-}
-
-/// An IANA_SVC_NAME, as Kubernetes requires of port names: 1–15 lowercase alphanumerics
-/// and `-`, at least one letter, no `-` at either end or twice in a row.
-fn is_port_name(name: &str) -> bool {
-    (1..=15).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && name.chars().any(|c| c.is_ascii_lowercase())
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-        && !name.contains("--")
 }
 
 pub(super) fn protocol_of(text: &str) -> Protocol {

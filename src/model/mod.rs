@@ -216,3 +216,14 @@ pub enum ConfigData {
     Text(String),
     Binary(Vec<u8>),
 }
+
+/// An IANA_SVC_NAME, as Kubernetes requires of port names: 1–15 lowercase alphanumerics and
+/// `-`, at least one letter, no `-` at either end or twice in a row.
+pub fn is_port_name(name: &str) -> bool {
+    (1..=15).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name.chars().any(|c| c.is_ascii_lowercase())
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+}

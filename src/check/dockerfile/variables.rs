@@ -9,16 +9,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::dockerfile::{Args, Base, Flag, Instruction, Keyword, Stage, Word, closest, references, substitute};
 
 /// ARGs the builder defines in the global scope, usable in FROM without declaring them.
-pub const PLATFORM_ARGS: &[&str] = &[
-    "TARGETPLATFORM",
-    "TARGETOS",
-    "TARGETARCH",
-    "TARGETVARIANT",
-    "BUILDPLATFORM",
-    "BUILDOS",
-    "BUILDARCH",
-    "BUILDVARIANT",
-];
+pub use crate::dockerfile::PLATFORM_ARGS;
 
 /// ARGs Docker accepts without an ARG instruction (proxies, BuildKit settings).
 pub const PREDEFINED_ARGS: &[&str] = &[
