@@ -15,6 +15,74 @@ pub fn check(services: &Map, diags: &mut Diagnostics) {
         missing_healthcheck(&entry.key, entry.key_span, service, diags);
         secrets_in_environment(&entry.key, service, diags);
     }
+    unreachable_services(services, diags);
+}
+
+/// In Compose every service reaches every other on any port; in Kubernetes a name resolves
+/// only through a Service, and kompile makes one only for services that declare ports. A
+/// service others depend on or address (`db:5432` in a URL) without ports would not resolve.
+/// Built services are left out: their Dockerfile may EXPOSE the port.
+fn unreachable_services(services: &Map, diags: &mut Diagnostics) {
+    for target in &services.entries {
+        let Some(map) = target.value.as_map() else { continue };
+        let declares =
+            ["ports", "expose"].iter().any(|k| map.get(k).and_then(Node::as_seq).is_some_and(|p| !p.is_empty()));
+        if declares || map.get("build").is_some() {
+            continue;
+        }
+        if let Some((user, span, port)) = first_user(services, &target.key) {
+            let suggestion = port.map_or_else(|| "the port it listens on".to_string(), |p| format!("\"{p}\""));
+            diags.push(
+                Diagnostic::new(
+                    Code::UnreachableService,
+                    format!("`{user}` uses `{}`, which declares no ports: it gets no Service, so its name will not resolve in the cluster", target.key),
+                )
+                .at(span, format!("uses `{}`", target.key))
+                .also(target.key_span, "declares no `ports` or `expose`")
+                .help(format!("add `expose: [{suggestion}]` to `{}`", target.key)),
+            );
+        }
+    }
+}
+
+/// The first service that depends on or addresses `name`, where, and the port it names.
+fn first_user(services: &Map, name: &str) -> Option<(String, Span, Option<String>)> {
+    for entry in &services.entries {
+        let Some(service) = entry.value.as_map() else { continue };
+        if entry.key == name {
+            continue;
+        }
+        let environment = service.get("environment").and_then(Node::as_map);
+        for variable in environment.map(|e| e.entries.as_slice()).unwrap_or_default() {
+            if let Some(port) = variable.value.as_str().and_then(|v| addressed_port(v, name)) {
+                return Some((entry.key.clone(), variable.value.span, Some(port)));
+            }
+        }
+        let dependency = service.get("depends_on").and_then(Node::as_map).and_then(|d| d.entry(name));
+        if let Some(dependency) = dependency {
+            return Some((entry.key.clone(), dependency.key_span, None));
+        }
+    }
+    None
+}
+
+/// `postgres://app@db:5432/app` or `db:6379` → `5432` / `6379` for host `db`.
+fn addressed_port(value: &str, host: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut from = 0;
+    while let Some(found) = value[from..].find(host) {
+        let start = from + found;
+        let end = start + host.len();
+        let boundary = start == 0 || matches!(bytes[start - 1], b'/' | b'@' | b' ' | b',' | b'=');
+        if boundary && value[end..].starts_with(':') {
+            let port: String = value[end + 1..].chars().take_while(char::is_ascii_digit).collect();
+            if !port.is_empty() {
+                return Some(port);
+            }
+        }
+        from = end;
+    }
+    None
 }
 
 fn text(map: &Map, key: &str) -> Option<String> {
@@ -135,5 +203,19 @@ fn secrets_in_environment(name: &str, service: &Map, diags: &mut Diagnostics) {
             .at(entry.key_span, "ends up in plain text in the Deployment")
             .help("declare it under top-level `secrets:` and mount it, or read it from the environment with `${VAR}`"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::addressed_port;
+
+    #[test]
+    fn ports_are_read_from_addresses_of_the_host() {
+        assert_eq!(addressed_port("postgres://app@db:5432/app", "db").as_deref(), Some("5432"));
+        assert_eq!(addressed_port("redis:6379", "redis").as_deref(), Some("6379"));
+        assert_eq!(addressed_port("http://mydb:5432", "db"), None, "only whole host names");
+        assert_eq!(addressed_port("db", "db"), None, "a bare name names no port");
+        assert_eq!(addressed_port("hosts=a:1,db:27017", "db").as_deref(), Some("27017"));
     }
 }

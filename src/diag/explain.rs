@@ -48,6 +48,7 @@ pages! {
     UnpinnedImage "K115";
     MissingHealthcheck "K116";
     SecretInEnvironment "K117";
+    UnreachableService "K118";
     UnsupportedKey "K200";
     NameChanged "K201";
     NameCollision "K202";
