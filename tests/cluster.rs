@@ -1,22 +1,19 @@
 //! `kompile apply` and `kompile diff` end to end: the real binary against the in-process
 //! stand-in API server (tests/support/standin), through a generated kubeconfig.
 
+#[path = "support/run.rs"]
+mod run;
 #[path = "support/standin/mod.rs"]
 mod standin;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
+use run::Run;
 use serde_json::json;
 use standin::StandIn;
 
 const TOKEN: &str = "test-token";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 fn run(dir: &Path, kubeconfig: &Path, args: &[&str]) -> Run {
     run_with(dir, kubeconfig, args, &[])
@@ -29,29 +26,13 @@ fn run_with(dir: &Path, kubeconfig: &Path, args: &[&str], env: &[(&str, &str)]) 
         command.arg("--poll-interval").arg("10ms");
     }
     command.env("KUBECONFIG", kubeconfig).env("NO_COLOR", "1").env("COLUMNS", "400").envs(env.iter().copied());
-    let output: Output = command.output().expect("kompile runs");
-    let run = Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
-    println!("$ kompile {}\n--- exit {}\n{}\n{}", args.join(" "), run.code, run.stdout, run.stderr);
-    run
+    Run::from_output(args, &command.output().expect("kompile runs"))
 }
 
-/// `kompile diff` takes no `--poll-interval`; this runs it without.
+/// `kompile diff ARGS...` (run_with adds `--poll-interval` only to `apply`, which diff lacks).
 fn diff(dir: &Path, kubeconfig: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kompile"));
-    command.arg("diff").args(args).current_dir(dir).env_clear().env("HOME", "/home/user");
-    command.env("KUBECONFIG", kubeconfig).env("NO_COLOR", "1").env("COLUMNS", "400").envs(env.iter().copied());
-    let output = command.output().expect("kompile runs");
-    let run = Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
-    println!("$ kompile diff {}\n--- exit {}\n{}\n{}", args.join(" "), run.code, run.stdout, run.stderr);
-    run
+    let args: Vec<&str> = std::iter::once("diff").chain(args.iter().copied()).collect();
+    run_with(dir, kubeconfig, &args, env)
 }
 
 /// Snapshots a run's stderr as `snapshots/cluster-<ID>.snap`, with what changes from run to

@@ -7,11 +7,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+#[path = "support/run.rs"]
+mod run;
+use run::Run;
 
 fn kubeconfig() -> Option<PathBuf> {
     match std::env::var_os("KOMPILE_E2E_KUBECONFIG") {
@@ -54,13 +52,7 @@ impl Project {
             .env("COLUMNS", "400")
             .output()
             .expect("kompile runs");
-        let run = Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        };
-        println!("$ kompile {}\n--- exit {}\n{}\n{}", args.join(" "), run.code, run.stdout, run.stderr);
-        run
+        Run::from_output(args, &output)
     }
 }
 
