@@ -237,3 +237,17 @@ fn check_exit_codes_and_formats() {
     assert_eq!(kompile(dir.path(), &["check", "--deny", "no-such-code"]).status.code(), Some(2));
     assert_eq!(kompile(dir.path(), &["check", "missing.yaml"]).status.code(), Some(2));
 }
+
+#[test]
+fn a_dockerfile_is_checked_with_the_project_that_builds_it() {
+    let compose = "services:\n  api:\n    build: ./api\n    image: registry.example.com/api\n";
+    let dockerfile = "FROM alpine:3.20\nMAINTAINER me\nCMD [\"true\"]\n";
+    let dir = project(&[("compose.yaml", compose), ("api/Dockerfile", dockerfile), ("lone/Dockerfile", dockerfile)]);
+    let with_project = stdout(&kompile(dir.path(), &["check", "--format", "short", "api/Dockerfile"]));
+    assert!(with_project.contains("[K303]"), "{with_project}");
+    assert!(with_project.contains("[K115]"), "the compose file's problems come too: {with_project}");
+    let alone = stdout(&kompile(dir.path(), &["check", "--format", "short", "lone/Dockerfile"]));
+    assert!(alone.contains("[K303]") && !alone.contains("[K115]"), "{alone}");
+    let both = stdout(&kompile(dir.path(), &["check", "--format", "short", "api/Dockerfile", "compose.yaml"]));
+    assert_eq!(both.matches("[K303]").count(), 1, "one project, checked once: {both}");
+}

@@ -1,7 +1,7 @@
 //! `kompile check`: everything `build` checks plus the lint rules, without writing output.
 //! Made for pre-commit hooks and CI: fast, and exact exit codes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -76,12 +76,14 @@ fn targets(args: &CheckArgs) -> (Vec<Options>, Vec<PathBuf>) {
         return (vec![base], Vec::new());
     }
     let mut seen = BTreeSet::new();
+    // Which Dockerfiles each compose project builds; pre-commit may pass many of one project.
+    let mut built: BTreeMap<Vec<PathBuf>, BTreeSet<PathBuf>> = BTreeMap::new();
     let mut projects = Vec::new();
     let mut dockerfiles = Vec::new();
     for path in &base.files {
         let path = base.working_dir.join(path);
         let files = if is_dockerfile(&path) {
-            match project_building(&path, &base) {
+            match project_building(&path, &base, &mut built) {
                 Some(files) => files,
                 None => {
                     dockerfiles.push(path);
@@ -105,21 +107,27 @@ fn is_dockerfile(path: &Path) -> bool {
 }
 
 /// The compose files of the nearest project above `dockerfile` whose services build it.
-fn project_building(dockerfile: &Path, base: &Options) -> Option<Vec<PathBuf>> {
+fn project_building(
+    dockerfile: &Path,
+    base: &Options,
+    built: &mut BTreeMap<Vec<PathBuf>, BTreeSet<PathBuf>>,
+) -> Option<Vec<PathBuf>> {
     let wanted = std::fs::canonicalize(dockerfile).ok()?;
-    let dir = dockerfile.parent()?;
-    for ancestor in dir.ancestors() {
-        let Some(compose) = load::DEFAULT_FILES.iter().map(|n| ancestor.join(n)).find(|p| p.is_file()) else {
-            continue;
-        };
-        let files = with_base_or_override(&compose);
-        let options = Options { files: files.clone(), ..base.clone() };
-        let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
-        let project = load::load(&options, &mut sources, &mut diags)?;
-        let builds = project.dockerfiles.iter().any(|d| std::fs::canonicalize(&d.path).ok().as_ref() == Some(&wanted));
-        return builds.then_some(files);
-    }
-    None
+    let compose = dockerfile
+        .parent()?
+        .ancestors()
+        .find_map(|dir| load::DEFAULT_FILES.iter().map(|n| dir.join(n)).find(|p| p.is_file()))?;
+    let files = with_base_or_override(&compose);
+    let builds = built.entry(files.clone()).or_insert_with(|| dockerfiles_built_by(&files, base));
+    builds.contains(&wanted).then_some(files)
+}
+
+/// The canonical paths of the Dockerfiles a project's services build.
+fn dockerfiles_built_by(files: &[PathBuf], base: &Options) -> BTreeSet<PathBuf> {
+    let options = Options { files: files.to_vec(), ..base.clone() };
+    let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
+    let Some(project) = load::load(&options, &mut sources, &mut diags) else { return BTreeSet::new() };
+    project.dockerfiles.iter().filter_map(|d| std::fs::canonicalize(&d.path).ok()).collect()
 }
 
 fn with_base_or_override(path: &Path) -> Vec<PathBuf> {
