@@ -8,6 +8,10 @@
 #[path = "support/hostile.rs"]
 mod hostile;
 mod support;
+#[path = "mutation/tree.rs"]
+mod tree;
+#[path = "support/validate.rs"]
+mod validate;
 
 use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
