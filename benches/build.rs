@@ -12,12 +12,14 @@
 
 #[path = "support/gen.rs"]
 mod generate;
+#[path = "support/measure.rs"]
+mod measure;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::sys::resource::{UsageWho, getrusage};
+use measure::{Run, run_once};
 
 const KOMPILE: &str = env!("CARGO_BIN_EXE_kompile");
 const REFERENCE_PLUGIN: &str = "/opt/compose-ref/usr/libexec/docker/cli-plugins/docker-compose";
@@ -29,14 +31,6 @@ const TARGET_SPEEDUP: f64 = 10.0;
 /// `kompile check` with every service built from a Dockerfile: (services, limit in ms).
 const CHECK_TARGETS: [(usize, f64); 2] = [(10, 20.0), (1_000, 150.0)];
 
-/// One measured run of a command.
-#[derive(Clone, Copy)]
-struct Run {
-    wall: Duration,
-    cpu: Duration,
-    max_rss_kb: u64,
-}
-
 /// Several runs of the same command: median times, highest peak.
 struct Summary {
     wall: Duration,
@@ -47,7 +41,7 @@ struct Summary {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--measure") {
-        return measure(&args[1..]);
+        return measure::measure(&args[1..]);
     }
     let strict = args.iter().any(|a| a == "--strict");
     match bench() {
@@ -58,61 +52,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// `--measure DIR PROGRAM ARGS...`: runs PROGRAM in DIR with its output discarded and prints
-/// `wall_ns cpu_ns max_rss_kb` of that one child.
-fn measure(args: &[String]) -> ExitCode {
-    let [dir, program, rest @ ..] = args else {
-        eprintln!("usage: build --measure DIR PROGRAM [ARGS...]");
-        return ExitCode::from(2);
-    };
-    let start = Instant::now();
-    let status = Command::new(program).args(rest).current_dir(dir).stdout(Stdio::null()).stderr(Stdio::null()).status();
-    let wall = start.elapsed();
-    match status {
-        Ok(status) if status.success() => {}
-        Ok(status) => {
-            eprintln!("{program} failed: {status}");
-            return ExitCode::FAILURE;
-        }
-        Err(error) => {
-            eprintln!("cannot run {program}: {error}");
-            return ExitCode::FAILURE;
-        }
-    }
-    let Ok(usage) = getrusage(UsageWho::RUSAGE_CHILDREN) else {
-        eprintln!("getrusage failed");
-        return ExitCode::FAILURE;
-    };
-    let micros = |t: nix::sys::time::TimeVal| t.tv_sec() as u128 * 1_000_000 + t.tv_usec() as u128;
-    let cpu_ns = (micros(usage.user_time()) + micros(usage.system_time())) * 1_000;
-    // Linux reports ru_maxrss in kilobytes.
-    println!("{} {cpu_ns} {}", wall.as_nanos(), usage.max_rss());
-    ExitCode::SUCCESS
-}
-
-/// Runs `program args` in `dir` once, through a fresh copy of this binary.
-fn run_once(dir: &Path, program: &Path, args: &[&str]) -> Result<Run, String> {
-    let me = std::env::current_exe().map_err(|e| format!("cannot find the bench binary: {e}"))?;
-    let output = Command::new(me)
-        .arg("--measure")
-        .arg(dir)
-        .arg(program)
-        .args(args)
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run the measuring wrapper: {e}"))?;
-    if !output.status.success() {
-        return Err(format!("{} {} failed in {}", program.display(), args.join(" "), dir.display()));
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
-    let fields: Vec<u128> = text.split_whitespace().filter_map(|f| f.parse().ok()).collect();
-    let [wall, cpu, rss] = fields[..] else {
-        return Err(format!("unexpected measurement {text:?}"));
-    };
-    let nanos = |n: u128| Duration::from_nanos(n as u64);
-    Ok(Run { wall: nanos(wall), cpu: nanos(cpu), max_rss_kb: rss as u64 })
 }
 
 /// One warm-up run (page cache, binary loaded), then `runs` measured ones.

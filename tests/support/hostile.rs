@@ -46,6 +46,22 @@ pub fn compose_bytes(bytes: &[u8], directory: &Path) -> Result<usize, String> {
     diagnostics(diags, &sources)
 }
 
+/// The objects `kompile build` would print for one compose file given as bytes (loaded like
+/// [`compose_bytes`]), or `None` when it reports errors and prints nothing.
+pub fn build_bytes(bytes: &[u8], directory: &Path) -> Option<Vec<kompile::emit::Object>> {
+    let text = String::from_utf8_lossy(bytes);
+    let environment = Environment::new(BTreeMap::from([("HOME".to_string(), "/home/user".to_string())]));
+    let mut sources = Sources::default();
+    let mut diags = Diagnostics::default();
+    let project = load::load_str(&text, directory, &environment, &mut sources, &mut diags)?;
+    kompile::check::check(&project, &mut diags);
+    if diags.has_errors() {
+        return None;
+    }
+    let app = lower::lower(&project, &Settings::default(), &mut diags);
+    (!diags.has_errors()).then(|| kompile::emit::emit(&app))
+}
+
 fn finish(project: &Project, diags: &mut Diagnostics) {
     let app = lower::lower(project, &Settings::default(), diags);
     if diags.has_errors() {

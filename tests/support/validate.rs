@@ -101,7 +101,7 @@ impl Object<'_> {
 
     fn workload(&mut self, spec: &Value) {
         if let Some(replicas) = spec.get("replicas")
-            && !int32(replicas).is_some_and(|n| n >= 0)
+            && !at_least(int32(replicas), 0)
         {
             self.fail("spec.replicas", format!("{replicas} is not a count"));
         }
@@ -130,7 +130,7 @@ impl Object<'_> {
         let pod = &template["spec"];
         let volumes = self.volumes(pod);
         if let Some(seconds) = pod.get("terminationGracePeriodSeconds")
-            && !seconds.as_i64().is_some_and(|n| n >= 0)
+            && !at_least(seconds.as_i64(), 0)
         {
             self.fail("terminationGracePeriodSeconds", format!("{seconds} is not a number of seconds"));
         }
@@ -306,13 +306,13 @@ impl Object<'_> {
             ("failureThreshold", 1),
         ] {
             if let Some(value) = probe.get(field)
-                && !int32(value).is_some_and(|n| n >= least)
+                && !at_least(int32(value), least)
             {
                 self.fail(&format!("{at}.{field}"), format!("{value} is not an int32 of at least {least}"));
             }
         }
         if let Some(seconds) = probe.get("terminationGracePeriodSeconds")
-            && !seconds.as_i64().is_some_and(|n| n >= 1)
+            && !at_least(seconds.as_i64(), 1)
         {
             self.fail(&format!("{at}.terminationGracePeriodSeconds"), format!("{seconds}"));
         }
@@ -404,6 +404,11 @@ impl Object<'_> {
             }
         }
     }
+}
+
+/// A number that is there and at least `least`.
+fn at_least(number: Option<i64>, least: i64) -> bool {
+    number.is_some_and(|n| n >= least)
 }
 
 fn int32(value: &Value) -> Option<i64> {
