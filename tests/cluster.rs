@@ -645,7 +645,11 @@ fn projects_do_not_take_over_each_others_objects() {
 
     let preview = f.diff(&["--prune"]);
     assert_eq!(preview.code, 3, "{}", preview.stderr);
-    assert!(preview.stderr.contains("K413") && preview.stderr.contains("compose project `alpha`"), "{}", preview.stderr);
+    assert!(
+        preview.stderr.contains("K413") && preview.stderr.contains("compose project `alpha`"),
+        "{}",
+        preview.stderr
+    );
 
     let adopted = f.apply(&["--no-wait", "--adopt"]);
     assert_eq!(adopted.code, 0, "{}", adopted.stderr);
@@ -797,8 +801,12 @@ fn token_files_with_a_trailing_newline_work() {
     let f = Fixture::new(SHOP);
     let file = f.dir.path().join("token");
     std::fs::write(&file, format!("{TOKEN}\n")).expect("token written");
-    let config =
-        custom_kubeconfig(f.dir.path(), &format!("http://{}", f.server.addr), "", &format!("    tokenFile: {}\n", file.display()));
+    let config = custom_kubeconfig(
+        f.dir.path(),
+        &format!("http://{}", f.server.addr),
+        "",
+        &format!("    tokenFile: {}\n", file.display()),
+    );
     let applied = run(f.dir.path(), &config, &["apply", "--no-wait"]);
     assert_eq!(applied.code, 0, "{}", applied.stderr);
 }
@@ -810,10 +818,6 @@ fn server_errors_while_waiting_are_reported_as_such() {
     f.server.fail_gets("deployments", 500, "etcdserver: request timed out");
     let waited = f.apply(&["--timeout", "1s"]);
     assert_eq!(waited.code, 3, "{}", waited.stderr);
-    assert!(
-        waited.stderr.contains("the cluster answered 500: etcdserver: request timed out"),
-        "{}",
-        waited.stderr
-    );
+    assert!(waited.stderr.contains("the cluster answered 500: etcdserver: request timed out"), "{}", waited.stderr);
     assert!(!waited.stderr.contains("did not answer"), "{}", waited.stderr);
 }

@@ -345,7 +345,9 @@ async fn prune_one(cluster: &Cluster, live: &Live, set_id: &str, dry_run: bool) 
     let doomed = Doomed { kind: &live.kind, namespace, name, precondition };
     match delete(cluster, &found, &doomed, dry_run).await {
         Ok(()) => Pruned::Deleted,
-        Err(Failure::Status(s)) if s.code == 409 => Pruned::Kept(format!("it was changed while being pruned ({})", s.message)),
+        Err(Failure::Status(s)) if s.code == 409 => {
+            Pruned::Kept(format!("it was changed while being pruned ({})", s.message))
+        }
         Err(f) => Pruned::Failed(f),
     }
 }

@@ -217,13 +217,12 @@ pub async fn collect(
     for manifest in manifests {
         let _ = cluster.discover(&manifest.group_kind()).await;
     }
-    let results: Vec<Result<Entry, Diagnostic>> =
-        futures::stream::iter(
-            manifests.iter().map(|m| async move { entry(cluster, m, set_id, settings, show_secrets).await }),
-        )
-            .buffered(settings.concurrency)
-            .collect()
-            .await;
+    let results: Vec<Result<Entry, Diagnostic>> = futures::stream::iter(
+        manifests.iter().map(|m| async move { entry(cluster, m, set_id, settings, show_secrets).await }),
+    )
+    .buffered(settings.concurrency)
+    .collect()
+    .await;
     let mut errors = Vec::new();
     for result in results {
         match result {

@@ -413,7 +413,10 @@ mod tests {
     #[test]
     fn passwords_in_urls_are_redacted() {
         assert_eq!(redact("https://user:pw@host:6443/api"), "https://user:***@host:6443/api");
-        assert_eq!(redact("proxy \"http://a:b:c@p:3128/\" and https://h"), "proxy \"http://a:***@p:3128/\" and https://h");
+        assert_eq!(
+            redact("proxy \"http://a:b:c@p:3128/\" and https://h"),
+            "proxy \"http://a:***@p:3128/\" and https://h"
+        );
         assert_eq!(redact("https://user@host"), "https://user@host");
         assert_eq!(redact("no url here"), "no url here");
     }
@@ -422,10 +425,18 @@ mod tests {
     fn bad_responses_and_missing_credentials_name_the_target() {
         let d = diagnose(&Failure::BadResponse("an empty JSON object `{}`".into()), &subject("patch"), &target());
         assert_eq!(d.code, Code::BadResponse);
-        assert!(d.message.contains("Deployment shop/web (from compose service `web`) was not applied"), "{}", d.message);
+        assert!(
+            d.message.contains("Deployment shop/web (from compose service `web`) was not applied"),
+            "{}",
+            d.message
+        );
         let mut with_plugin = target();
         with_plugin.plugin = Some("aws".into());
-        let d = diagnose(&Failure::Credentials("the credential plugin failed (exit status: 1)".into()), &subject("get"), &with_plugin);
+        let d = diagnose(
+            &Failure::Credentials("the credential plugin failed (exit status: 1)".into()),
+            &subject("get"),
+            &with_plugin,
+        );
         assert_eq!(d.code, Code::NoCredentials);
         assert!(d.message.contains("user `alice` (credential plugin `aws`) for context `kind-dev`"), "{}", d.message);
     }

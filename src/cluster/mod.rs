@@ -70,8 +70,9 @@ pub async fn get_named(
     namespace: Option<&str>,
     name: &str,
 ) -> Result<Option<Value>, Failure> {
-    let request =
-        Cluster::collection(found, namespace).get(name, &Default::default()).map_err(|e| Failure::Other(e.to_string()))?;
+    let request = Cluster::collection(found, namespace)
+        .get(name, &Default::default())
+        .map_err(|e| Failure::Other(e.to_string()))?;
     match cluster.call(request).await {
         Ok(reply) => Ok(Some(reply.body)),
         Err(failure) if failure.is_not_found() => Ok(None),

@@ -24,10 +24,9 @@ pub fn foreign(live: &Value, set_id: &str) -> Option<Owner> {
     let labels = &live["metadata"]["labels"];
     match labels[PART_OF].as_str() {
         Some(id) if id == set_id => None,
-        Some(id) => Some(Owner::OtherSet {
-            id: id.to_string(),
-            project: labels[PROJECT_LABEL].as_str().map(str::to_string),
-        }),
+        Some(id) => {
+            Some(Owner::OtherSet { id: id.to_string(), project: labels[PROJECT_LABEL].as_str().map(str::to_string) })
+        }
         None => Some(Owner::Managers(managers(live))),
     }
 }

@@ -486,11 +486,14 @@ mod tests {
 
     #[test]
     fn answers_must_be_the_object_sent() {
-        let sent = manifest(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}}));
+        let sent = manifest(
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}}),
+        );
         assert_eq!(not_the_object(&sent, &sent.body), None);
         assert!(not_the_object(&sent, &Value::Null).is_some_and(|a| a.contains("HTML")));
         assert!(not_the_object(&sent, &json!({})).is_some_and(|a| a.contains("empty JSON object")));
-        let elsewhere = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "other"}});
+        let elsewhere =
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "other"}});
         assert!(not_the_object(&sent, &elsewhere).is_some());
         let other = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web", "namespace": "shop"}});
         assert_eq!(not_the_object(&sent, &other).as_deref(), Some("ConfigMap `web` (apiVersion v1)"));

@@ -328,10 +328,7 @@ mod tests {
             message: "etcdserver: request timed out".into(),
             ..Default::default()
         };
-        assert_eq!(
-            unanswered(&Failure::Status(status)),
-            "the cluster answered 500: etcdserver: request timed out"
-        );
+        assert_eq!(unanswered(&Failure::Status(status)), "the cluster answered 500: etcdserver: request timed out");
         assert!(unanswered(&Failure::Unreachable("connection refused".into())).ends_with("connection refused"));
     }
 
