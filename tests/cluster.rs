@@ -571,6 +571,11 @@ fn stand_in_answers_like_the_api_server() {
     let (code, _) = raw(&server, "DELETE", path, "application/json", r#"{"dryRun":["All"]}"#);
     assert_eq!(code, 200);
     assert!(server.get("configmaps", "default", "c").is_some(), "dryRun in the body is honoured");
+    let stale = r#"{"preconditions":{"uid":"00000000-0000-4000-8000-000000000999"}}"#;
+    let (code, refused) = raw(&server, "DELETE", path, "application/json", stale);
+    assert_eq!((code, refused["reason"].as_str()), (409, Some("Conflict")), "{refused}");
+    assert!(refused["message"].as_str().unwrap_or_default().starts_with("Precondition failed: UID in precondition"));
+    assert!(server.get("configmaps", "default", "c").is_some(), "a failed precondition deletes nothing");
     let (code, gone) = raw(&server, "DELETE", path, "application/json", r#"{"propagationPolicy":"Background"}"#);
     assert_eq!((code, gone["status"].as_str()), (200, Some("Success")));
     let (code, missing) = raw(&server, "GET", path, "", "");
