@@ -48,6 +48,10 @@ pub struct ClusterArgs {
     /// Take over fields another field manager owns instead of failing on the conflict.
     #[arg(long)]
     pub force_conflicts: bool,
+    /// Take over objects that exist but belong to another project or were created by another
+    /// tool (they become this project's, and `--prune` may later delete them).
+    #[arg(long)]
+    pub adopt: bool,
     /// Delete objects of this project that are no longer in the compose files.
     #[arg(long)]
     pub prune: bool,

@@ -571,6 +571,11 @@ fn stand_in_answers_like_the_api_server() {
     let (code, _) = raw(&server, "DELETE", path, "application/json", r#"{"dryRun":["All"]}"#);
     assert_eq!(code, 200);
     assert!(server.get("configmaps", "default", "c").is_some(), "dryRun in the body is honoured");
+    let stale = r#"{"preconditions":{"uid":"00000000-0000-4000-8000-000000000999"}}"#;
+    let (code, refused) = raw(&server, "DELETE", path, "application/json", stale);
+    assert_eq!((code, refused["reason"].as_str()), (409, Some("Conflict")), "{refused}");
+    assert!(refused["message"].as_str().unwrap_or_default().starts_with("Precondition failed: UID in precondition"));
+    assert!(server.get("configmaps", "default", "c").is_some(), "a failed precondition deletes nothing");
     let (code, gone) = raw(&server, "DELETE", path, "application/json", r#"{"propagationPolicy":"Background"}"#);
     assert_eq!((code, gone["status"].as_str()), (200, Some("Success")));
     let (code, missing) = raw(&server, "GET", path, "", "");
@@ -600,4 +605,224 @@ fn live_progress_on_a_terminal() {
     assert!(output.status.success(), "{text}");
     assert!(text.contains("\x1b[2A"), "moves up over the two workload lines: {text:?}");
     assert!(text.contains("✓ Deployment default/web: ready"), "{text}");
+}
+
+const PART_OF: &str = "applyset.kubernetes.io/part-of";
+
+fn project(name: &str) -> String {
+    format!(
+        "name: {name}\nservices:\n  web:\n    image: nginx:1.27\n    ports: ['8080:80']\n    volumes: ['data:/data']\nvolumes:\n  data: {{}}\n"
+    )
+}
+
+fn label(f: &Fixture, plural: &str, name: &str) -> serde_json::Value {
+    f.server.get(plural, "default", name).unwrap_or_else(|| panic!("{plural}/{name} exists"))["metadata"]["labels"]
+        [PART_OF]
+        .clone()
+}
+
+/// Two projects in one namespace with the same service and volume: the second neither
+/// relabels nor prunes the first's objects unless told to `--adopt` them.
+#[test]
+fn projects_do_not_take_over_each_others_objects() {
+    let f = Fixture::new(&project("alpha"));
+    assert_eq!(f.apply(&["--no-wait"]).code, 0);
+    let alpha = label(&f, "deployments", "web");
+
+    f.write(&project("beta"));
+    f.server.clear_log();
+    let refused = f.apply(&["--no-wait", "--prune"]);
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(refused.stderr.contains("K413"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("Deployment default/web (from compose service `web`)"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("compose project `alpha`"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("--adopt"), "{}", refused.stderr);
+    snapshot("K413", &refused.stderr);
+    assert!(!f.server.log().iter().any(|l| l.starts_with("PATCH") || l.starts_with("DELETE")), "nothing was sent");
+    for plural in ["deployments", "services", "persistentvolumeclaims"] {
+        let name = if plural == "persistentvolumeclaims" { "data" } else { "web" };
+        assert_eq!(label(&f, plural, name), alpha, "{plural} still alpha's");
+    }
+
+    let volumes = f.apply(&["--no-wait", "--prune", "--prune-volumes"]);
+    assert_eq!(volumes.code, 3, "{}", volumes.stderr);
+    assert!(f.server.get("persistentvolumeclaims", "default", "data").is_some(), "alpha's data survives");
+
+    let preview = f.diff(&["--prune"]);
+    assert_eq!(preview.code, 3, "{}", preview.stderr);
+    assert!(
+        preview.stderr.contains("K413") && preview.stderr.contains("compose project `alpha`"),
+        "{}",
+        preview.stderr
+    );
+
+    let adopted = f.apply(&["--no-wait", "--adopt"]);
+    assert_eq!(adopted.code, 0, "{}", adopted.stderr);
+    assert_ne!(label(&f, "deployments", "web"), alpha, "taken over by beta");
+    assert_eq!(f.diff(&[]).code, 0, "beta's own now");
+}
+
+#[test]
+fn objects_another_tool_created_are_refused() {
+    let f = Fixture::new(SHOP);
+    let service = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"ports": [{"port": 80}]}});
+    f.server.apply_as("kubectl", service, false).expect("created by kubectl");
+    let refused = f.apply(&["--no-wait"]);
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("Service default/web") && refused.stderr.contains("managed by `kubectl`"),
+        "{}",
+        refused.stderr
+    );
+    assert!(f.server.get("deployments", "default", "web").is_none(), "nothing was applied");
+    let preview = f.diff(&[]);
+    assert!(preview.code == 3 && preview.stderr.contains("managed by `kubectl`"), "{}", preview.stderr);
+    // A near miss: the same names in another namespace are no one's, and go through.
+    assert_eq!(f.apply(&["--no-wait", "-n", "other"]).code, 0);
+}
+
+#[test]
+fn prune_checks_each_object_again_before_deleting_it() {
+    let f = Fixture::new(
+        "name: shop\nservices:\n  web:\n    image: nginx:1.27\n  worker:\n    image: example/worker:1.0\n  cron:\n    image: example/cron:1.0\n",
+    );
+    assert_eq!(f.apply(&["--no-wait"]).code, 0);
+    f.write("name: shop\nservices:\n  web:\n    image: nginx:1.27\n");
+    // Between the listing and the delete, another project takes `worker` and something
+    // writes to `cron`.
+    f.server.relabel_on_get("deployments", "default", "worker", json!({PART_OF: "applyset-someone-else-v1"}));
+    f.server.touch_after_get("deployments", "default", "cron");
+    let pruned = f.apply(&["--no-wait", "--prune"]);
+    assert_eq!(pruned.code, 0, "{}", pruned.stderr);
+    assert!(pruned.stdout.contains("pruned 0"), "{}", pruned.stdout);
+    assert!(pruned.stderr.contains("K411"), "{}", pruned.stderr);
+    assert!(pruned.stderr.contains("Deployment default/worker: it belongs to ApplySet applyset-someone-else-v1"));
+    assert!(pruned.stderr.contains("Deployment default/cron: it was changed while being pruned"), "{}", pruned.stderr);
+    assert!(f.server.get("deployments", "default", "worker").is_some());
+    assert!(f.server.get("deployments", "default", "cron").is_some());
+
+    let again = f.apply(&["--no-wait", "--prune"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stdout.contains("Deployment default/cron pruned"), "{}", again.stdout);
+    assert!(f.server.get("deployments", "default", "worker").is_some(), "another set's object is never pruned");
+}
+
+#[test]
+fn answers_that_are_not_the_object_are_failures() {
+    let f = Fixture::new(SHOP);
+    assert_eq!(f.apply(&["--no-wait"]).code, 0);
+    f.write(&SHOP.replace("nginx:1.27", "nginx:1.28"));
+    f.server.garble("PATCH", "<html><body>Welcome</body></html>");
+    let html = f.apply(&["--no-wait"]);
+    assert_eq!(html.code, 3, "{}", html.stderr);
+    assert!(html.stderr.contains("K414") && html.stderr.contains("not JSON"), "{}", html.stderr);
+    assert!(!html.stdout.contains("changed"), "{}", html.stdout);
+    snapshot("K414", &html.stderr);
+
+    f.server.garble("PATCH", "{}");
+    let empty = f.apply(&["--no-wait"]);
+    assert_eq!(empty.code, 3, "{}", empty.stderr);
+    assert!(empty.stderr.contains("empty JSON object"), "{}", empty.stderr);
+
+    // Deletes: a removed service whose delete is answered with `{}` is not reported pruned.
+    f.server.garble("DELETE", "{}");
+    f.write("name: shop\nservices:\n  web:\n    image: nginx:1.27\n    ports: ['8080:80']\n");
+    let pruned = f.apply(&["--no-wait", "--prune"]);
+    assert_eq!(pruned.code, 3, "{}", pruned.stderr);
+    assert!(pruned.stderr.contains("K414") && pruned.stderr.contains("was not deleted"), "{}", pruned.stderr);
+    assert!(!pruned.stdout.contains("api pruned"), "{}", pruned.stdout);
+}
+
+#[test]
+fn secret_values_in_last_applied_annotations_are_masked() {
+    let f = Fixture::new(
+        "name: shop\nservices:\n  web:\n    image: nginx:1.27\n    secrets: [token]\nsecrets:\n  token:\n    environment: TOKEN\n",
+    );
+    // As `kubectl apply` (client-side) leaves a Secret: the values again in the annotation.
+    let last = r#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"token"},"data":{"token":"b2xkLXNlY3JldA=="}}"#;
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "token", "namespace": "default",
+        "annotations": {"kubectl.kubernetes.io/last-applied-configuration": last}},
+        "data": {"token": "b2xkLXNlY3JldA=="}});
+    f.server.apply_as("kubectl", secret, false).expect("secret created");
+    let env = [("TOKEN", "hunter2")];
+    let leaks = |text: &str| text.contains("b2xkLXNlY3JldA") || text.contains("aHVudGVyMg");
+    let human = diff(f.dir.path(), &f.kubeconfig, &["--adopt"], &env);
+    assert_eq!(human.code, 1, "{}", human.stderr);
+    assert!(human.stdout.contains("last-applied-configuration: \"***\""), "{}", human.stdout);
+    assert!(!leaks(&human.stdout), "{}", human.stdout);
+    let json = diff(f.dir.path(), &f.kubeconfig, &["--adopt", "--format", "json"], &env);
+    assert!(json.stdout.contains("\"kubectl.kubernetes.io/last-applied-configuration\": \"***\""), "{}", json.stdout);
+    assert!(!leaks(&json.stdout), "{}", json.stdout);
+    let external = [("TOKEN", "hunter2"), ("KOMPILE_EXTERNAL_DIFF", "grep -r last-applied")];
+    let external = diff(f.dir.path(), &f.kubeconfig, &["--adopt"], &external);
+    assert!(external.stdout.contains("last-applied-configuration: \"***\""), "{}", external.stdout);
+    assert!(!leaks(&external.stdout), "{}", external.stdout);
+    let shown = diff(f.dir.path(), &f.kubeconfig, &["--adopt", "--show-secrets"], &env);
+    assert!(shown.stdout.contains("b2xkLXNlY3JldA"), "{}", shown.stdout);
+}
+
+/// A kubeconfig for `server` with `cluster` and `user` lines added, in `dir`.
+fn custom_kubeconfig(dir: &Path, server: &str, cluster: &str, user: &str) -> std::path::PathBuf {
+    let path = dir.join("custom-kubeconfig");
+    let text = format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: standin\nclusters:\n- name: standin\n  cluster:\n    server: {server}\n{cluster}\
+         contexts:\n- name: standin\n  context:\n    cluster: standin\n    user: tester\nusers:\n- name: tester\n  user:\n{user}"
+    );
+    std::fs::write(&path, text).expect("kubeconfig written");
+    path
+}
+
+#[test]
+fn credentials_in_urls_and_plugins_are_redacted() {
+    let f = Fixture::new(SHOP);
+    let token = format!("    token: {TOKEN}\n");
+    let password = custom_kubeconfig(f.dir.path(), "http://bob:hunter2@127.0.0.1:9", "", &token);
+    let down = run(f.dir.path(), &password, &["diff"]);
+    assert!(down.stderr.contains("K402") && down.stderr.contains("http://bob:***@127.0.0.1:9"), "{}", down.stderr);
+    assert!(!down.stderr.contains("hunter2"), "{}", down.stderr);
+
+    let server = format!("http://{}", f.server.addr);
+    let proxied = custom_kubeconfig(f.dir.path(), &server, "    proxy-url: http://px:hunter2@127.0.0.1:3128\n", &token);
+    let proxy = run(f.dir.path(), &proxied, &["diff"]);
+    assert_eq!(proxy.code, 3);
+    assert!(proxy.stderr.contains("K400") && proxy.stderr.contains("proxy-url: http://px:***@127.0.0.1:3128"));
+    assert!(proxy.stderr.contains("does not support proxies") && !proxy.stderr.contains("hunter2"), "{}", proxy.stderr);
+
+    let exec = "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: sh\n      \
+                args: ['-c', 'exit 3', '--password=hunter2']\n      env: [{name: SECRET, value: hunter3}]\n      \
+                interactiveMode: Never\n";
+    let plugin = custom_kubeconfig(f.dir.path(), &server, "", exec);
+    let failed = run(f.dir.path(), &plugin, &["diff"]);
+    assert_eq!(failed.code, 3);
+    assert!(failed.stderr.contains("K415") && failed.stderr.contains("credential plugin `sh`"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("user `tester`") && failed.stderr.contains("context `standin`"));
+    assert!(!failed.stderr.contains("hunter") && !failed.stderr.contains("exit 3"), "{}", failed.stderr);
+    snapshot("K415", &failed.stderr);
+}
+
+#[test]
+fn token_files_with_a_trailing_newline_work() {
+    let f = Fixture::new(SHOP);
+    let file = f.dir.path().join("token");
+    std::fs::write(&file, format!("{TOKEN}\n")).expect("token written");
+    let config = custom_kubeconfig(
+        f.dir.path(),
+        &format!("http://{}", f.server.addr),
+        "",
+        &format!("    tokenFile: {}\n", file.display()),
+    );
+    let applied = run(f.dir.path(), &config, &["apply", "--no-wait"]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+}
+
+#[test]
+fn server_errors_while_waiting_are_reported_as_such() {
+    let f = Fixture::new(SHOP);
+    assert_eq!(f.apply(&["--no-wait"]).code, 0);
+    f.server.fail_gets("deployments", 500, "etcdserver: request timed out");
+    let waited = f.apply(&["--timeout", "1s"]);
+    assert_eq!(waited.code, 3, "{}", waited.stderr);
+    assert!(waited.stderr.contains("the cluster answered 500: etcdserver: request timed out"), "{}", waited.stderr);
+    assert!(!waited.stderr.contains("did not answer"), "{}", waited.stderr);
 }

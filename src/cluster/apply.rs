@@ -10,7 +10,7 @@ use super::applyset::{self, Current};
 use super::client::Cluster;
 use super::errors::{Failure, Subject, diagnose};
 use super::plan::{self, ApplySet, Change, Key, Live, Manifest, Step};
-use super::{Settings, apply_one, delete, get, not_served, subject};
+use super::{Doomed, Settings, apply_one, delete, get, get_named, not_served, owner, subject};
 use crate::diag::{Code, Diagnostic};
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -40,15 +40,22 @@ pub async fn apply(
     print: &mut dyn FnMut(String),
 ) -> Report {
     let mut report = Report::default();
-    if let Err(d) = ensure_namespaces(cluster, manifests, settings, &mut report, print).await {
-        report.diagnostics.push(d);
-        report.failed = true;
-        return report;
-    }
     let current = match applyset::read(cluster, set, manifests, settings).await {
         Ok(current) => current,
         Err(d) => return failed(report, d),
     };
+    // Decided before anything is sent: one refusal and nothing is applied.
+    if !settings.adopt {
+        let refusals = refuse_foreign(cluster, set, manifests, &current, settings).await;
+        if !refusals.is_empty() {
+            report.diagnostics.extend(refusals);
+            report.failed = true;
+            return report;
+        }
+    }
+    if let Err(d) = ensure_namespaces(cluster, manifests, settings, &mut report, print).await {
+        return failed(report, d);
+    }
     // Record the superset first, so a run that stops halfway still knows where to look.
     if let Err(d) = applyset::write_parent(cluster, set, &current.group_kinds, &current.namespaces, settings).await {
         return failed(report, d);
@@ -72,6 +79,44 @@ pub async fn apply(
     }
     finish_prune(cluster, set, manifests, &current, settings, prune, &mut report, print).await;
     report
+}
+
+/// Refusals for objects that exist but are not members of `set` ([`owner`]). Listed members
+/// are known to be ours; every other object is looked up.
+async fn refuse_foreign(
+    cluster: &Cluster,
+    set: &ApplySet,
+    manifests: &[Manifest],
+    current: &Current,
+    settings: &Settings,
+) -> Vec<Diagnostic> {
+    let members: BTreeSet<&Key> = current.live.iter().map(|l| &l.key).collect();
+    let unknown: Vec<&Manifest> =
+        manifests.iter().filter(|m| Step::of(&m.kind) != Step::Namespaces && !members.contains(&m.key())).collect();
+    // Discover first, so concurrent lookups do not each ask for the same group.
+    for manifest in &unknown {
+        let _ = cluster.discover(&manifest.group_kind()).await;
+    }
+    let refusals: Vec<Option<Diagnostic>> =
+        futures::stream::iter(unknown.iter().map(|manifest| check_owner(cluster, manifest, &set.id)))
+            .buffered(settings.concurrency)
+            .collect()
+            .await;
+    refusals.into_iter().flatten().collect()
+}
+
+async fn check_owner(cluster: &Cluster, manifest: &Manifest, set_id: &str) -> Option<Diagnostic> {
+    let found = match cluster.discover(&manifest.group_kind()).await {
+        Ok(Some(found)) => found,
+        // Not served: applying it says so.
+        Ok(None) => return None,
+        Err(f) => return Some(diagnose(&f, &subject("get", manifest), &cluster.target)),
+    };
+    match get(cluster, &found, manifest).await {
+        Ok(None) => None,
+        Ok(Some(live)) => owner::foreign(&live, set_id).map(|o| owner::refusal(manifest, &o)),
+        Err(f) => Some(diagnose(&f, &subject("get", manifest), &cluster.target)),
+    }
 }
 
 fn failed(mut report: Report, diagnostic: Diagnostic) -> Report {
@@ -194,7 +239,7 @@ async fn finish_prune(
     }
     let desired: BTreeSet<Key> = manifests.iter().map(Manifest::key).collect();
     let pruning = plan::prune(&current.live, &desired, &set.id, options.prune_volumes);
-    delete_all(cluster, &pruning.delete, settings, report, print).await;
+    let kept = delete_all(cluster, set, &pruning.delete, settings, report, print).await;
     if !pruning.kept_volumes.is_empty() {
         report.diagnostics.push(kept_volumes(&pruning.kept_volumes));
     }
@@ -204,7 +249,7 @@ async fn finish_prune(
     }
     // The set now holds the project's objects and any volume claims kept above.
     let mut group_kinds: BTreeSet<String> = manifests.iter().map(Manifest::group_kind).collect();
-    group_kinds.extend(pruning.kept_volumes.iter().map(|l| l.key.group_kind.clone()));
+    group_kinds.extend(pruning.kept_volumes.iter().chain(&kept).map(|l| l.key.group_kind.clone()));
     let mut namespaces: BTreeSet<String> = manifests.iter().filter_map(|m| m.namespace.clone()).collect();
     namespaces.insert(set.namespace.clone());
     if let Err(d) = applyset::write_parent(cluster, set, &group_kinds, &namespaces, settings).await {
@@ -213,36 +258,45 @@ async fn finish_prune(
     }
 }
 
-/// Deletes `doomed` concurrently and reports each, in a stable order.
-async fn delete_all(
+/// What pruning one object came to.
+enum Pruned {
+    Deleted,
+    /// Left alone, and why.
+    Kept(String),
+    Failed(Failure),
+}
+
+/// Deletes `doomed` concurrently and reports each, in a stable order; returns those kept
+/// because they changed hands or changed since they were listed.
+async fn delete_all<'a>(
     cluster: &Cluster,
-    doomed: &[&Live],
+    set: &ApplySet,
+    doomed: &[&'a Live],
     settings: &Settings,
     report: &mut Report,
     print: &mut dyn FnMut(String),
-) {
-    let mut results: Vec<_> = futures::stream::iter(doomed.iter().map(|live| async move {
-        let outcome = match cluster.discover(&live.key.group_kind).await {
-            Ok(Some(found)) => {
-                delete(cluster, &found, live.key.namespace.as_deref(), &live.key.name, settings.dry_run).await
-            }
-            // The kind is no longer served, so nothing of it is left to delete.
-            Ok(None) => Ok(()),
-            Err(f) => Err(f),
-        };
-        (*live, outcome)
-    }))
+) -> Vec<&'a Live> {
+    let mut results: Vec<_> = futures::stream::iter(
+        doomed.iter().map(|live| async move { (*live, prune_one(cluster, live, &set.id, settings.dry_run).await) }),
+    )
     .buffer_unordered(settings.concurrency)
     .collect()
     .await;
     results.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+    let mut kept = Vec::new();
+    let mut reasons = Vec::new();
     for (live, outcome) in results {
+        let what = plan::describe(&live.kind, live.key.namespace.as_deref(), &live.key.name);
         match outcome {
-            Ok(()) => {
-                print(format!("{} pruned", plan::describe(&live.kind, live.key.namespace.as_deref(), &live.key.name)));
+            Pruned::Deleted => {
+                print(format!("{what} pruned"));
                 report.changes.push((live.kind.clone(), Change::Pruned));
             }
-            Err(f) => {
+            Pruned::Kept(why) => {
+                reasons.push(format!("  {what}: {why}"));
+                kept.push(live);
+            }
+            Pruned::Failed(f) => {
                 let subject = Subject {
                     verb: "delete",
                     kind: live.kind.clone(),
@@ -254,6 +308,47 @@ async fn delete_all(
                 report.failed = true;
             }
         }
+    }
+    if !reasons.is_empty() {
+        report.diagnostics.push(
+            Diagnostic::new(
+                Code::PruneSkipped,
+                format!("not pruned, because it changed since it was listed:\n{}", reasons.join("\n")),
+            )
+            .help("prune deletes only objects still labelled as this project's; apply again to look at them afresh"),
+        );
+    }
+    kept
+}
+
+/// Reads the object again just before deleting it, deletes it only if it is still a member of
+/// the set, and only as it was read (uid and resourceVersion preconditions), so an object
+/// another project or tool took over since the listing is never deleted.
+async fn prune_one(cluster: &Cluster, live: &Live, set_id: &str, dry_run: bool) -> Pruned {
+    let found = match cluster.discover(&live.key.group_kind).await {
+        Ok(Some(found)) => found,
+        // The kind is no longer served, so nothing of it is left to delete.
+        Ok(None) => return Pruned::Deleted,
+        Err(f) => return Pruned::Failed(f),
+    };
+    let (namespace, name) = (live.key.namespace.as_deref(), live.key.name.as_str());
+    let fresh = match get_named(cluster, &found, namespace, name).await {
+        Ok(Some(fresh)) => fresh,
+        Ok(None) => return Pruned::Deleted,
+        Err(f) => return Pruned::Failed(f),
+    };
+    if let Some(owner) = owner::foreign(&fresh, set_id) {
+        return Pruned::Kept(owner.describe());
+    }
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let precondition = Some((text(&fresh["metadata"]["uid"]), text(&fresh["metadata"]["resourceVersion"])));
+    let doomed = Doomed { kind: &live.kind, namespace, name, precondition };
+    match delete(cluster, &found, &doomed, dry_run).await {
+        Ok(()) => Pruned::Deleted,
+        Err(Failure::Status(s)) if s.code == 409 => {
+            Pruned::Kept(format!("it was changed while being pruned ({})", s.message))
+        }
+        Err(f) => Pruned::Failed(f),
     }
 }
 

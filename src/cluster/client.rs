@@ -20,6 +20,8 @@ pub struct Target {
     pub server: String,
     pub user: String,
     pub namespace: String,
+    /// The program of the user's exec credential plugin, if any (never its arguments).
+    pub plugin: Option<String>,
 }
 
 /// A resource found through discovery.

@@ -11,7 +11,7 @@ use super::applyset::Current;
 use super::client::Cluster;
 use super::errors::{Failure, diagnose};
 use super::plan::{self, Key, Manifest};
-use super::{Settings, apply_one, get, not_served, subject};
+use super::{Settings, apply_one, get, not_served, owner, subject};
 use crate::diag::Diagnostic;
 
 /// Metadata the server keeps for itself; it differs on every write and says nothing about
@@ -33,25 +33,46 @@ pub fn normalize(object: &Value) -> Value {
     object
 }
 
+/// The annotation client-side `kubectl apply` leaves: the whole object as last applied, so on a
+/// Secret it holds the values too.
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
 /// Replaces Secret values with `***`, marking which side changed the way `kubectl diff` does,
-/// so a changed secret shows as changed without showing it.
+/// so a changed secret shows as changed without showing it. The last-applied annotation is
+/// masked whole, as one value.
 pub fn mask_secrets(live: &mut Option<Value>, merged: &mut Option<Value>) {
+    mask_values(live, merged, &["metadata", "annotations"], Some(LAST_APPLIED));
     for field in ["data", "stringData"] {
-        let before = live.as_ref().and_then(|v| v[field].as_object()).cloned().unwrap_or_default();
-        let after = merged.as_ref().and_then(|v| v[field].as_object()).cloned().unwrap_or_default();
-        let mask = |side: &mut Option<Value>,
-                    own: &serde_json::Map<String, Value>,
-                    other: &serde_json::Map<String, Value>,
-                    word: &str| {
-            let Some(map) = side.as_mut().and_then(|v| v.get_mut(field)).and_then(Value::as_object_mut) else { return };
-            for (key, value) in map.iter_mut() {
-                let same = other.get(key).is_none_or(|o| Some(o) == own.get(key));
-                *value = json!(if same { "***".to_string() } else { format!("*** ({word})") });
-            }
-        };
-        mask(live, &before, &after, "before");
-        mask(merged, &after, &before, "after");
+        mask_values(live, merged, &[field], None);
     }
+}
+
+/// Masks the values of the map at `path` on both sides (only the entry `only`, when given).
+fn mask_values(live: &mut Option<Value>, merged: &mut Option<Value>, path: &[&str], only: Option<&str>) {
+    let map_at = |side: &Option<Value>| -> serde_json::Map<String, Value> {
+        let mut node = side.as_ref();
+        for key in path {
+            node = node.and_then(|v| v.get(*key));
+        }
+        node.and_then(Value::as_object).cloned().unwrap_or_default()
+    };
+    let (before, after) = (map_at(live), map_at(merged));
+    let mask = |side: &mut Option<Value>,
+                own: &serde_json::Map<String, Value>,
+                other: &serde_json::Map<String, Value>,
+                word: &str| {
+        let mut node = side.as_mut();
+        for key in path {
+            node = node.and_then(|v| v.get_mut(*key));
+        }
+        let Some(map) = node.and_then(Value::as_object_mut) else { return };
+        for (key, value) in map.iter_mut().filter(|(key, _)| only.is_none_or(|o| o == key.as_str())) {
+            let same = other.get(key).is_none_or(|o| Some(o) == own.get(key));
+            *value = json!(if same { "***".to_string() } else { format!("*** ({word})") });
+        }
+    };
+    mask(live, &before, &after, "before");
+    mask(merged, &after, &before, "after");
 }
 
 /// What applying would do to one object.
@@ -196,11 +217,12 @@ pub async fn collect(
     for manifest in manifests {
         let _ = cluster.discover(&manifest.group_kind()).await;
     }
-    let results: Vec<Result<Entry, Diagnostic>> =
-        futures::stream::iter(manifests.iter().map(|m| async move { entry(cluster, m, settings, show_secrets).await }))
-            .buffered(settings.concurrency)
-            .collect()
-            .await;
+    let results: Vec<Result<Entry, Diagnostic>> = futures::stream::iter(
+        manifests.iter().map(|m| async move { entry(cluster, m, set_id, settings, show_secrets).await }),
+    )
+    .buffered(settings.concurrency)
+    .collect()
+    .await;
     let mut errors = Vec::new();
     for result in results {
         match result {
@@ -248,6 +270,7 @@ async fn namespaces(cluster: &Cluster, manifests: &[Manifest]) -> Result<Vec<Ent
 async fn entry(
     cluster: &Cluster,
     manifest: &Manifest,
+    set_id: &str,
     settings: &Settings,
     show_secrets: bool,
 ) -> Result<Entry, Diagnostic> {
@@ -258,6 +281,12 @@ async fn entry(
         Err(f) => return Err(fail(&f, "get")),
     };
     let live = get(cluster, &found, manifest).await.map_err(|f| fail(&f, "get"))?;
+    // The same refusal `apply` makes, so a diff never previews a takeover apply would refuse.
+    if !settings.adopt
+        && let Some(owner) = live.as_ref().and_then(|live| owner::foreign(live, set_id))
+    {
+        return Err(owner::refusal(manifest, &owner));
+    }
     let dry = Settings { dry_run: true, ..settings.clone() };
     let (merged, conflicts) = match apply_one(cluster, &found, manifest, &dry, false).await {
         Ok((_, merged)) => (merged, Vec::new()),
@@ -302,6 +331,16 @@ mod tests {
             normalize(&v),
             json!({"kind": "ConfigMap", "metadata": {"name": "a", "labels": {"x": "y"}}, "data": {"k": "v"}})
         );
+    }
+
+    #[test]
+    fn the_last_applied_annotation_of_a_secret_is_masked() {
+        let annotations = |value: &str| json!({"metadata": {"annotations": {LAST_APPLIED: value, "keep": "me"}}});
+        let mut live = Some(annotations(r#"{"data":{"token":"aHVudGVyMg=="}}"#));
+        let mut merged = Some(annotations(r#"{"data":{"token":"bmV3"}}"#));
+        mask_secrets(&mut live, &mut merged);
+        assert_eq!(live, Some(json!({"metadata": {"annotations": {LAST_APPLIED: "*** (before)", "keep": "me"}}})));
+        assert_eq!(merged, Some(json!({"metadata": {"annotations": {LAST_APPLIED: "*** (after)", "keep": "me"}}})));
     }
 
     #[test]

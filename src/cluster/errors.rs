@@ -46,6 +46,11 @@ pub enum Failure {
     Unreachable(String),
     /// Something kompile could not even send or read (never expected; reported as is).
     Other(String),
+    /// A 2xx answer that is not what was asked for (a proxy's page, `{}`): what it was.
+    BadResponse(String),
+    /// The user's credentials could not be obtained (exec plugin, token file): why, without
+    /// the plugin's arguments, environment or output.
+    Credentials(String),
 }
 
 impl Failure {
@@ -63,10 +68,14 @@ impl Failure {
                     .unwrap_or_default(),
                 retry_after: None,
             }),
-            kube::Error::HyperError(e) => Failure::Unreachable(source_chain(&e)),
-            kube::Error::Service(e) => Failure::Unreachable(source_chain(e.as_ref())),
+            kube::Error::HyperError(e) => Failure::Unreachable(redact(&source_chain(&e))),
+            kube::Error::Service(e) => match e.downcast_ref::<kube::client::AuthError>() {
+                Some(auth) => Failure::Credentials(credentials(auth)),
+                None => Failure::Unreachable(redact(&source_chain(e.as_ref()))),
+            },
+            kube::Error::Auth(auth) => Failure::Credentials(credentials(&auth)),
             kube::Error::TlsRequired => Failure::Unreachable("the server requires TLS".into()),
-            other => Failure::Other(other.to_string()),
+            other => Failure::Other(redact(&other.to_string())),
         }
     }
 
@@ -75,7 +84,7 @@ impl Failure {
         match self {
             Failure::Status(s) => s.code == 429 || (500..600).contains(&s.code),
             Failure::Unreachable(_) => true,
-            Failure::Other(_) => false,
+            Failure::Other(_) | Failure::BadResponse(_) | Failure::Credentials(_) => false,
         }
     }
 
@@ -93,6 +102,46 @@ impl Failure {
     pub fn is_forbidden(&self) -> bool {
         matches!(self, Failure::Status(s) if s.code == 403)
     }
+}
+
+/// Why credentials could not be had. kube's own messages quote the plugin's whole command line
+/// (arguments and environment, which often hold secrets) and its output (which holds the
+/// token), so only the kind of failure and the exit status are kept.
+pub fn credentials(error: &kube::client::AuthError) -> String {
+    use kube::client::AuthError;
+    match error {
+        AuthError::AuthExecRun { out, .. } => format!("the credential plugin failed ({})", out.status),
+        AuthError::AuthExecStart(io) => format!("the credential plugin could not be started: {io}"),
+        AuthError::AuthExecParse(_) => "the credential plugin printed something that is not an ExecCredential".into(),
+        AuthError::ExecPluginFailed => "the credential plugin's answer has no status".into(),
+        AuthError::MissingCommand => "the exec section names no command".into(),
+        AuthError::ReadTokenFile(io, path) => format!("cannot read the token file {}: {io}", path.display()),
+        _ => "the credential plugin or auth provider failed".into(),
+    }
+}
+
+/// `scheme://user:password@host` with the password replaced by `***`, wherever it occurs in
+/// `text`: server and proxy URLs may carry credentials, and messages name them.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let end = tail.find(|c: char| c == '/' || c == '"' || c == '\'' || c.is_whitespace()).unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rsplit_once('@') {
+            Some((userinfo, host)) => {
+                let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+                let hidden = if userinfo.contains(':') { ":***" } else { "" };
+                out.push_str(&format!("{user}{hidden}@{host}"));
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The innermost causes joined, e.g. `error trying to connect: tcp connect error: Connection
@@ -139,6 +188,8 @@ pub fn diagnose(failure: &Failure, subject: &Subject, target: &Target) -> Diagno
     match failure {
         Failure::Unreachable(reason) => unreachable(reason, target),
         Failure::Other(reason) => Diagnostic::new(Code::RequestFailed, format!("{}: {reason}", subject.describe())),
+        Failure::BadResponse(what) => bad_response(what, subject, target),
+        Failure::Credentials(reason) => no_credentials(reason, target),
         Failure::Status(status) => match status.code {
             401 => Diagnostic::new(
                 Code::Unauthorized,
@@ -177,6 +228,38 @@ pub fn unreachable(reason: &str, target: &Target) -> Diagnostic {
         format!("cannot reach the cluster at {} (context `{}`): {reason}", target.server, target.context),
     )
     .help("check that the cluster is running and that this context points at it (`kubectl cluster-info`)")
+}
+
+fn bad_response(what: &str, subject: &Subject, target: &Target) -> Diagnostic {
+    let verb = if subject.verb == "delete" { "deleted" } else { "applied" };
+    Diagnostic::new(
+        Code::BadResponse,
+        format!(
+            "{} was not {verb}: the cluster at {} answered with success, but {what}",
+            subject.describe(),
+            target.server
+        ),
+    )
+    .help(
+        "the API server answers a write with the object it wrote; something else answered (a proxy, a gateway, or a \
+         `server` URL that is not the API server): check the context's server URL with `kubectl cluster-info`",
+    )
+}
+
+/// Credentials that could not be obtained, naming the user, context and plugin program only.
+pub fn no_credentials(reason: &str, target: &Target) -> Diagnostic {
+    let plugin = match &target.plugin {
+        Some(program) => format!(" (credential plugin `{program}`)"),
+        None => String::new(),
+    };
+    Diagnostic::new(
+        Code::NoCredentials,
+        format!(
+            "cannot get the credentials of user `{}`{plugin} for context `{}`: {reason}",
+            target.user, target.context
+        ),
+    )
+    .help("run the plugin yourself to see its message, or log in again; check the user with `kubectl config view --minify`")
 }
 
 fn forbidden(status: &Status, subject: &Subject, target: &Target) -> Diagnostic {
@@ -325,6 +408,37 @@ mod tests {
         let d = diagnose(&Failure::Unreachable("connection refused".into()), &subject("get"), &target());
         assert_eq!(d.code, Code::ClusterUnreachable);
         assert!(d.message.contains("https://10.0.0.1:6443") && d.message.contains("`kind-dev`"));
+    }
+
+    #[test]
+    fn passwords_in_urls_are_redacted() {
+        assert_eq!(redact("https://user:pw@host:6443/api"), "https://user:***@host:6443/api");
+        assert_eq!(
+            redact("proxy \"http://a:b:c@p:3128/\" and https://h"),
+            "proxy \"http://a:***@p:3128/\" and https://h"
+        );
+        assert_eq!(redact("https://user@host"), "https://user@host");
+        assert_eq!(redact("no url here"), "no url here");
+    }
+
+    #[test]
+    fn bad_responses_and_missing_credentials_name_the_target() {
+        let d = diagnose(&Failure::BadResponse("an empty JSON object `{}`".into()), &subject("patch"), &target());
+        assert_eq!(d.code, Code::BadResponse);
+        assert!(
+            d.message.contains("Deployment shop/web (from compose service `web`) was not applied"),
+            "{}",
+            d.message
+        );
+        let mut with_plugin = target();
+        with_plugin.plugin = Some("aws".into());
+        let d = diagnose(
+            &Failure::Credentials("the credential plugin failed (exit status: 1)".into()),
+            &subject("get"),
+            &with_plugin,
+        );
+        assert_eq!(d.code, Code::NoCredentials);
+        assert!(d.message.contains("user `alice` (credential plugin `aws`) for context `kind-dev`"), "{}", d.message);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use super::client::{Cluster, Target};
+use super::errors::{Failure, redact};
 use crate::diag::{Code, Diagnostic};
 
 /// Reads the kubeconfig. Parse errors are reported without their text, which could quote a
@@ -124,9 +125,34 @@ pub fn check_token(token: Option<&str>, now: i64, selection: &Selection) -> Resu
     .help("get a fresh token (log in again, or re-run the command that wrote the kubeconfig)"))
 }
 
+/// Reads the selected user's `tokenFile` into `token`, trimmed: kubectl trims it, kube does
+/// not, and a trailing newline (as `echo` and most editors leave) makes an invalid header. The
+/// file is read once; kube would re-read it every minute, which a run of kompile does not need.
+fn inline_token_file(config: &mut Kubeconfig, user: &str) -> Result<(), Diagnostic> {
+    let Some(auth) = config.auth_infos.iter_mut().find(|a| a.name == user).and_then(|a| a.auth_info.as_mut()) else {
+        return Ok(());
+    };
+    let Some(file) = auth.token_file.take() else { return Ok(()) };
+    if auth.token.is_some() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(&file).map_err(|error| {
+        Diagnostic::new(Code::NoCredentials, format!("cannot read the token file {file} of user `{user}`: {error}"))
+            .help("fix `tokenFile` in the kubeconfig, or log in again")
+    })?;
+    auth.token = Some(secrecy::SecretString::from(text.trim().to_string()));
+    Ok(())
+}
+
+/// The program of the user's exec credential plugin, for messages.
+fn plugin(config: &Kubeconfig, user: &str) -> Option<String> {
+    let auth = config.auth_infos.iter().find(|a| a.name == user)?.auth_info.as_ref()?;
+    auth.exec.as_ref()?.command.clone()
+}
+
 /// Builds the client for the selection. TLS verification stays as the kubeconfig says.
 pub async fn connect(
-    config: Kubeconfig,
+    mut config: Kubeconfig,
     selection: &Selection,
     namespace: Option<&str>,
 ) -> Result<Cluster, Diagnostic> {
@@ -134,7 +160,9 @@ pub async fn connect(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or_default();
+    inline_token_file(&mut config, &selection.user)?;
     check_token(token(&config, &selection.user).as_deref(), now, selection)?;
+    let plugin = plugin(&config, &selection.user);
     let options = KubeConfigOptions { context: Some(selection.context.clone()), ..KubeConfigOptions::default() };
     let mut client_config = kube::Config::from_custom_kubeconfig(config, &options).await.map_err(|error| {
         // Only the error's kind: its text can quote file contents.
@@ -151,19 +179,42 @@ pub async fn connect(
         Diagnostic::new(Code::NoKubeconfig, format!("cannot use context `{}`: {kind}", selection.context))
             .help("check the context with `kubectl config view --minify`")
     })?;
+    if let Some(proxy) = &client_config.proxy_url {
+        return Err(unsupported_proxy(&proxy.to_string(), selection));
+    }
     // kompile retries and reports itself; a read timeout turns a hung server into a retry.
     client_config.default_retry = false;
     client_config.read_timeout = Some(Duration::from_secs(60));
     let namespace = namespace.map(str::to_string).unwrap_or_else(|| client_config.default_namespace.clone());
     let target = Target {
         context: selection.context.clone(),
-        server: selection.server.clone(),
+        server: redact(&selection.server),
         user: selection.user.clone(),
         namespace,
+        plugin,
     };
-    let client = kube::Client::try_from(client_config)
-        .map_err(|error| super::errors::unreachable(&format!("cannot set up the connection: {error}"), &target))?;
+    let client = kube::Client::try_from(client_config).map_err(|error| match Failure::from_kube(error) {
+        Failure::Credentials(reason) => super::errors::no_credentials(&reason, &target),
+        Failure::Unreachable(reason) | Failure::Other(reason) => {
+            super::errors::unreachable(&format!("cannot set up the connection: {reason}"), &target)
+        }
+        other => super::errors::diagnose(&other, &Default::default(), &target),
+    })?;
     Ok(Cluster::new(client, target))
+}
+
+/// kompile is built without kube's proxy support (it would add a connector and more crates for
+/// a rare setup), so a `proxy-url` is refused by name rather than failing as unreachable.
+fn unsupported_proxy(proxy: &str, selection: &Selection) -> Diagnostic {
+    Diagnostic::new(
+        Code::NoKubeconfig,
+        format!(
+            "cannot use context `{}`: its cluster sets `proxy-url: {}`, and kompile does not support proxies",
+            selection.context,
+            redact(proxy)
+        ),
+    )
+    .help("reach the API server directly (e.g. through `kubectl proxy` or a tunnel) and point a context at it")
 }
 
 #[cfg(test)]

@@ -10,10 +10,11 @@ pub mod client;
 pub mod diff;
 pub mod errors;
 pub mod kubeconfig;
+pub mod owner;
 pub mod plan;
 pub mod wait;
 
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, Preconditions};
 use serde_json::Value;
 
 use client::{Cluster, Found};
@@ -25,6 +26,8 @@ use plan::Manifest;
 pub struct Settings {
     pub field_manager: String,
     pub force_conflicts: bool,
+    /// Take over objects of other projects and tools instead of refusing them (`--adopt`).
+    pub adopt: bool,
     /// `dryRun=All` on every write.
     pub dry_run: bool,
     /// Requests in flight at once within one step.
@@ -58,8 +61,17 @@ pub fn subject(verb: &'static str, manifest: &Manifest) -> Subject {
 
 /// The live object, or `None` when it does not exist.
 pub async fn get(cluster: &Cluster, found: &Found, manifest: &Manifest) -> Result<Option<Value>, Failure> {
-    let request = Cluster::collection(found, manifest.namespace.as_deref())
-        .get(&manifest.name, &Default::default())
+    get_named(cluster, found, manifest.namespace.as_deref(), &manifest.name).await
+}
+
+pub async fn get_named(
+    cluster: &Cluster,
+    found: &Found,
+    namespace: Option<&str>,
+    name: &str,
+) -> Result<Option<Value>, Failure> {
+    let request = Cluster::collection(found, namespace)
+        .get(name, &Default::default())
         .map_err(|e| Failure::Other(e.to_string()))?;
     match cluster.call(request).await {
         Ok(reply) => Ok(Some(reply.body)),
@@ -88,6 +100,11 @@ pub async fn apply_one(
         .patch(&manifest.name, &params, &Patch::Apply(&manifest.body))
         .map_err(|e| Failure::Other(e.to_string()))?;
     let reply = cluster.call(request).await?;
+    // Something that answers 200 without being the API server (a proxy's page, a wrong URL)
+    // must not count as applied.
+    if let Some(answer) = plan::not_the_object(manifest, &reply.body) {
+        return Err(Failure::BadResponse(format!("the answer to applying it was {answer}")));
+    }
     Ok((reply.status, reply.body))
 }
 
@@ -105,23 +122,36 @@ pub async fn list(
     Ok(reply.body["items"].as_array().cloned().unwrap_or_default())
 }
 
+/// What a delete is about: the object, and the uid and resourceVersion it must still have.
+pub struct Doomed<'a> {
+    pub kind: &'a str,
+    pub namespace: Option<&'a str>,
+    pub name: &'a str,
+    /// `(uid, resourceVersion)` of the object as last read: the server refuses the delete (409)
+    /// when the object was replaced or changed since.
+    pub precondition: Option<(String, String)>,
+}
+
 /// Deletes one object in the background (its dependents go with it, as kubectl does); an
 /// object already gone counts as deleted.
-pub async fn delete(
-    cluster: &Cluster,
-    found: &Found,
-    namespace: Option<&str>,
-    name: &str,
-    dry_run: bool,
-) -> Result<(), Failure> {
+pub async fn delete(cluster: &Cluster, found: &Found, doomed: &Doomed<'_>, dry_run: bool) -> Result<(), Failure> {
     let mut params = DeleteParams::background();
     if dry_run {
         params = params.dry_run();
     }
-    let request =
-        Cluster::collection(found, namespace).delete(name, &params).map_err(|e| Failure::Other(e.to_string()))?;
+    if let Some((uid, resource_version)) = &doomed.precondition {
+        params.preconditions =
+            Some(Preconditions { uid: Some(uid.clone()), resource_version: Some(resource_version.clone()) });
+    }
+    let request = Cluster::collection(found, doomed.namespace)
+        .delete(doomed.name, &params)
+        .map_err(|e| Failure::Other(e.to_string()))?;
     match cluster.call(request).await {
-        Err(failure) if !failure.is_not_found() => Err(failure),
-        _ => Ok(()),
+        Ok(reply) => match plan::not_deleted(doomed.kind, doomed.name, &reply.body) {
+            Some(answer) => Err(Failure::BadResponse(format!("the answer to deleting it was {answer}"))),
+            None => Ok(()),
+        },
+        Err(failure) if failure.is_not_found() => Ok(()),
+        Err(failure) => Err(failure),
     }
 }

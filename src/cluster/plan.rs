@@ -312,6 +312,43 @@ pub fn prune<'a>(live: &'a [Live], desired: &BTreeSet<Key>, set_id: &str, prune_
     pruning
 }
 
+/// What came back, for a message: `None` when `answer` is the object `sent` describes (same
+/// apiVersion, kind, name and namespace), else a short description of what it was.
+pub fn not_the_object(sent: &Manifest, answer: &Value) -> Option<String> {
+    let api_version = answer["apiVersion"].as_str().unwrap_or_default();
+    let (group, version) = split_api_version(api_version);
+    let same = group == sent.group
+        && version == sent.version
+        && answer["kind"].as_str() == Some(sent.kind.as_str())
+        && answer["metadata"]["name"].as_str() == Some(sent.name.as_str())
+        && (sent.namespace.is_none() || answer["metadata"]["namespace"].as_str() == sent.namespace.as_deref());
+    (!same).then(|| describe_answer(answer))
+}
+
+/// `None` when `answer` confirms a delete of `kind`/`name`: a `Success` Status, or the object
+/// itself (what the server sends while finalizers hold it), else what it was.
+pub fn not_deleted(kind: &str, name: &str, answer: &Value) -> Option<String> {
+    let success = answer["kind"] == "Status" && answer["status"] == "Success";
+    let object = answer["kind"].as_str() == Some(kind) && answer["metadata"]["name"].as_str() == Some(name);
+    (!success && !object).then(|| describe_answer(answer))
+}
+
+fn describe_answer(answer: &Value) -> String {
+    match answer {
+        Value::Null => "not JSON (an HTML page or other text?)".to_string(),
+        Value::Object(map) if map.is_empty() => "an empty JSON object `{}`".to_string(),
+        Value::Object(_) => {
+            let text = |v: &Value| v.as_str().unwrap_or("(none)").to_string();
+            let kind = text(&answer["kind"]);
+            match answer["metadata"]["name"].as_str() {
+                Some(name) => format!("{} `{name}` (apiVersion {})", kind, text(&answer["apiVersion"])),
+                None => format!("a JSON object of kind {kind} without a name"),
+            }
+        }
+        _ => "a JSON value that is not an object".to_string(),
+    }
+}
+
 /// What applying did to one object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -445,6 +482,26 @@ mod tests {
         assert_eq!(classify(200, None, &same), Change::Changed);
         assert_eq!(classify(200, Some(&before), &same), Change::Unchanged);
         assert_eq!(classify(200, Some(&before), &other), Change::Changed);
+    }
+
+    #[test]
+    fn answers_must_be_the_object_sent() {
+        let sent = manifest(
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}}),
+        );
+        assert_eq!(not_the_object(&sent, &sent.body), None);
+        assert!(not_the_object(&sent, &Value::Null).is_some_and(|a| a.contains("HTML")));
+        assert!(not_the_object(&sent, &json!({})).is_some_and(|a| a.contains("empty JSON object")));
+        let elsewhere =
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "other"}});
+        assert!(not_the_object(&sent, &elsewhere).is_some());
+        let other = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web", "namespace": "shop"}});
+        assert_eq!(not_the_object(&sent, &other).as_deref(), Some("ConfigMap `web` (apiVersion v1)"));
+        let success = json!({"kind": "Status", "apiVersion": "v1", "status": "Success"});
+        assert_eq!(not_deleted("Deployment", "web", &success), None);
+        assert_eq!(not_deleted("Deployment", "web", &elsewhere), None, "the object held by finalizers");
+        assert!(not_deleted("Deployment", "web", &json!({})).is_some());
+        assert!(not_deleted("Deployment", "web", &json!({"kind": "Status", "status": "Failure"})).is_some());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use super::client::Cluster;
+use super::errors::Failure;
 use super::plan::Manifest;
 use super::{get, list};
 use crate::diag::{Code, Diagnostic};
@@ -161,9 +162,19 @@ async fn poll(cluster: &Cluster, manifest: &Manifest) -> Rollout {
     match get(cluster, &found, manifest).await {
         Ok(Some(live)) => rollout(&live),
         Ok(None) => Rollout::Failed("the object was deleted while waiting".into()),
-        // Transient failures were retried already; keep waiting, the deadline still holds.
-        Err(f) if f.is_transient() => Rollout::Waiting("the cluster did not answer".into()),
+        // Transient failures were retried already; keep waiting, the deadline still holds, and
+        // say what the server said, should the deadline pass.
+        Err(f) if f.is_transient() => Rollout::Waiting(unanswered(&f)),
         Err(_) => Rollout::Failed("the object can no longer be read".into()),
+    }
+}
+
+/// A failed poll, as the reason a rollout is still waiting.
+fn unanswered(failure: &Failure) -> String {
+    match failure {
+        Failure::Status(s) => format!("the cluster answered {}: {}", s.code, s.message),
+        Failure::Unreachable(reason) => format!("the cluster did not answer: {reason}"),
+        _ => "the cluster could not be asked".to_string(),
     }
 }
 
@@ -307,6 +318,18 @@ mod tests {
         assert_eq!(s(2, 3, 2), Rollout::Waiting("1 old replicas pending termination".into()));
         assert_eq!(s(2, 2, 1), Rollout::Waiting("1 of 2 updated replicas available".into()));
         assert_eq!(s(2, 2, 2), Rollout::Done("2 of 2 replicas available".into()));
+    }
+
+    #[test]
+    fn a_failing_poll_says_what_the_server_said() {
+        let status = super::super::errors::Status {
+            code: 500,
+            reason: "InternalError".into(),
+            message: "etcdserver: request timed out".into(),
+            ..Default::default()
+        };
+        assert_eq!(unanswered(&Failure::Status(status)), "the cluster answered 500: etcdserver: request timed out");
+        assert!(unanswered(&Failure::Unreachable("connection refused".into())).ends_with("connection refused"));
     }
 
     #[test]

@@ -65,6 +65,7 @@ pub async fn prepare(
     let settings = Settings {
         field_manager: args.field_manager.clone(),
         force_conflicts: args.force_conflicts,
+        adopt: args.adopt,
         dry_run,
         concurrency: usize::from(args.concurrency),
     };

@@ -123,8 +123,11 @@ codes! {
     ServerUnavailable "K408" "server-unavailable"   Error   "the cluster kept answering 429 or 5xx, or timing out";
     RequestFailed     "K409" "request-failed"       Error   "a request to the cluster failed";
     RolloutFailed     "K410" "rollout-failed"       Error   "a workload did not become ready";
-    PruneSkipped      "K411" "prune-skipped"        Warning "nothing was pruned, or volume claims were kept";
+    PruneSkipped      "K411" "prune-skipped"        Warning "nothing was pruned, or some objects were kept";
     ExternalDiff      "K412" "external-diff"        Error   "the external diff program could not be run";
+    NotOwned          "K413" "not-owned"            Error   "an object exists that another project or tool created";
+    BadResponse       "K414" "bad-response"         Error   "the cluster answered a write with something that is not the object";
+    NoCredentials     "K415" "no-credentials"       Error   "the user's credentials could not be obtained (exec plugin, token file)";
 }
 
 impl std::str::FromStr for Code {

@@ -105,6 +105,9 @@ pages! {
     RolloutFailed "K410";
     PruneSkipped "K411";
     ExternalDiff "K412";
+    NotOwned "K413";
+    BadResponse "K414";
+    NoCredentials "K415";
 }
 
 /// The code `query` names: its id in any case (`k101`) or its name in any case, with `_`

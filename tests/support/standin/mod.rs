@@ -69,6 +69,17 @@ struct Controls {
     /// `(kind, name)` → `(field, message)`: applies answered with 422.
     rejected: Vec<(String, String, String, String)>,
     latency: Duration,
+    /// `(method, body)`: every such request is answered 200 with this body, as a proxy or a
+    /// wrong server would, and changes nothing.
+    garbled: Option<(String, String)>,
+    /// `(plural, namespace, name, labels)`: the next GET of that object first replaces its
+    /// labels, as another tool taking it over just then would.
+    relabel_on_get: Option<(String, String, String, Value)>,
+    /// `(plural, namespace, name)`: right after the next GET of that object is answered, it is
+    /// changed (a new resourceVersion), as a write racing with kompile would.
+    touch_after_get: Option<(String, String, String)>,
+    /// `(plural, code, message)`: GETs of single objects of that resource fail so.
+    failing_gets: Option<(String, u16, String)>,
 }
 
 #[derive(Default)]
@@ -167,6 +178,26 @@ impl StandIn {
         lock(&self.state).controls.rejected.push((kind.into(), name.into(), field.into(), message.into()));
     }
 
+    /// Answers every `method` request with 200 and `body` (e.g. an HTML page, or `{}`).
+    pub fn garble(&self, method: &str, body: &str) {
+        lock(&self.state).controls.garbled = Some((method.to_string(), body.to_string()));
+    }
+
+    /// Replaces the labels of an object on its next GET, before answering.
+    pub fn relabel_on_get(&self, plural: &str, namespace: &str, name: &str, labels: Value) {
+        lock(&self.state).controls.relabel_on_get = Some((plural.into(), namespace.into(), name.into(), labels));
+    }
+
+    /// Changes an object (new resourceVersion) right after its next GET is answered.
+    pub fn touch_after_get(&self, plural: &str, namespace: &str, name: &str) {
+        lock(&self.state).controls.touch_after_get = Some((plural.into(), namespace.into(), name.into()));
+    }
+
+    /// Makes GETs of single objects of `plural` fail with `code` and `message` (until changed).
+    pub fn fail_gets(&self, plural: &str, code: u16, message: &str) {
+        lock(&self.state).controls.failing_gets = Some((plural.into(), code, message.into()));
+    }
+
     pub fn set_latency(&self, latency: Duration) {
         lock(&self.state).controls.latency = latency;
     }
@@ -238,6 +269,9 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Result<
         s.in_flight -= 1;
         let line = format!("{} {}", parts.method, parts.uri);
         s.log.push(line);
+        if let Some((_, body)) = s.controls.garbled.clone().filter(|(m, _)| *m == parts.method.as_str()) {
+            return Ok(Response::new(Full::new(Bytes::from(body))));
+        }
         answer(&mut s, &parts, &bytes)
     };
     let mut response = respond(code, &value);
@@ -316,13 +350,31 @@ fn route(state: &mut State, parts: &hyper::http::request::Parts, body: &[u8]) ->
 
 fn get(state: &mut State, target: &Target, namespace: &str) -> (u16, Value) {
     let name = target.name.as_deref().unwrap_or_default();
+    if let Some((_, code, message)) = state.controls.failing_gets.clone().filter(|(p, _, _)| p == target.info.plural) {
+        return status(code, "InternalError", &message, Value::Null);
+    }
+    let wanted = (target.info.plural.to_string(), namespace.to_string(), name.to_string());
+    if let Some((plural, ns, object, labels)) = state.controls.relabel_on_get.take() {
+        if (plural.clone(), ns.clone(), object.clone()) == wanted {
+            if let Some(stored) = state.store.get_mut(&plural, &ns, &object) {
+                stored.body["metadata"]["labels"] = labels;
+            }
+        } else {
+            state.controls.relabel_on_get = Some((plural, ns, object, labels));
+        }
+    }
     if target.info.kind == "Deployment" {
         controller::tick(&mut state.store, namespace, name);
     }
-    match state.store.get(target.info.plural, namespace, name) {
+    let answer = match state.store.get(target.info.plural, namespace, name) {
         Some(object) => (200, object.body.clone()),
         None => not_found(target.info, name),
+    };
+    if state.controls.touch_after_get.as_ref() == Some(&wanted) {
+        state.controls.touch_after_get = None;
+        state.store.touch(target.info.plural, namespace, name);
     }
+    answer
 }
 
 fn not_found(info: &KindInfo, name: &str) -> (u16, Value) {
@@ -441,6 +493,17 @@ fn delete(state: &mut State, target: &Target, namespace: &str, body: &[u8]) -> (
         return not_found(target.info, &name);
     };
     let uid = object.body["metadata"]["uid"].clone();
+    let preconditions = &options["preconditions"];
+    for (field, live) in [("uid", &uid), ("resourceVersion", &object.body["metadata"]["resourceVersion"])] {
+        if let Some(wanted) = preconditions[field].as_str().filter(|w| Some(*w) != live.as_str()) {
+            let label = if field == "uid" { "UID" } else { "ResourceVersion" };
+            let message = format!(
+                "Precondition failed: {label} in precondition: {wanted}, {label} in object meta: {}",
+                live.as_str().unwrap_or_default()
+            );
+            return status(409, "Conflict", &message, json!({"name": name, "kind": target.info.plural}));
+        }
+    }
     if !dry_run {
         state.store.remove(target.info.plural, namespace, &name);
         if target.info.kind == "Deployment" {

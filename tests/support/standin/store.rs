@@ -74,6 +74,14 @@ impl Store {
         self.objects.insert(Self::key(plural, namespace, name), stored);
     }
 
+    /// A write that changes nothing kompile looks at: a new resourceVersion.
+    pub fn touch(&mut self, plural: &str, namespace: &str, name: &str) {
+        let version = self.next_version();
+        if let Some(stored) = self.get_mut(plural, namespace, name) {
+            stored.body["metadata"]["resourceVersion"] = json!(version);
+        }
+    }
+
     pub fn remove_where(&mut self, plural: &str, namespace: &str, doomed: impl Fn(&Value) -> bool) {
         self.objects.retain(|(p, ns, _), o| !(p == plural && ns == namespace && doomed(&o.body)));
     }
