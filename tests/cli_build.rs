@@ -161,6 +161,27 @@ fn out_dir_refuses_a_directory_it_did_not_write() {
 }
 
 #[test]
+fn out_dir_that_is_a_file_or_a_dangling_link_says_so() {
+    let dir = project(&[("compose.yaml", WEB), ("k8s.yaml", "mine")]);
+    let output = kompile(dir.path(), &["build", "--out-dir", "k8s.yaml"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("K007") && stderr(&output).contains("it is not a directory"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(dir.path().join("k8s.yaml")).expect("kept"), "mine");
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), dir.path().join("out")).expect("symlink");
+        let output = kompile(dir.path(), &["build", "--out-dir", "out"]);
+        assert_eq!(output.status.code(), Some(1));
+        assert!(stderr(&output).contains("dangling symbolic link"), "{}", stderr(&output));
+        assert!(!dir.path().join("nowhere").exists(), "nothing is written through the link");
+    }
+}
+
+#[test]
 fn no_compose_file_is_a_diagnostic() {
     let dir = project(&[]);
     let output = kompile(dir.path(), &["build"]);
