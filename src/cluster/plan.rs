@@ -160,9 +160,10 @@ pub fn applyset_id(name: &str, namespace: &str, kind: &str, group: &str) -> Stri
     format!("applyset-{}-v1", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest))
 }
 
-/// The parent's name: one per project and namespace.
+/// The parent's name: one per project and namespace. A project name that is no DNS label
+/// (`my_app`, over 63 characters) is made one, with a hash so projects stay apart.
 pub fn parent_name(project: &str) -> String {
-    format!("kompile-applyset-{project}")
+    format!("kompile-applyset-{}", crate::lower::hashed_label(project, 63))
 }
 
 /// The project's ApplySet: the parent is a ConfigMap in the project's namespace (a ConfigMap

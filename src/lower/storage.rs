@@ -92,7 +92,7 @@ impl<'a> Storage<'a> {
         for item in map.get("configs").and_then(Node::as_seq).unwrap_or_default() {
             mounts.extend(self.file_mount(item, false));
         }
-        mounts
+        last_per_target(mounts)
     }
 
     fn volume_mount(&mut self, service: &str, k8s_name: &str, item: &Node, diags: &mut Diagnostics) -> Option<Mount> {
@@ -444,6 +444,18 @@ fn tmpfs_mount(item: &Node) -> Option<Mount> {
     let (target, options) = text.split_once(':').unwrap_or((text, ""));
     let size = options.split(',').find_map(|o| o.strip_prefix("size=")).and_then(units::parse_bytes);
     Some(Mount { target: target.to_string(), read_only: false, source: MountSource::Tmpfs { size } })
+}
+
+/// Targets cleaned lexically (`/data/../etc` is `/etc`), and one mount per target: Compose
+/// keeps the last of several at one path; Kubernetes refuses a pod that has two.
+fn last_per_target(mounts: Vec<Mount>) -> Vec<Mount> {
+    let mut out: Vec<Mount> = Vec::with_capacity(mounts.len());
+    for mut mount in mounts {
+        mount.target = crate::load::canonical::clean_container_path(&mount.target);
+        out.retain(|m| m.target != mount.target);
+        out.push(mount);
+    }
+    out
 }
 
 #[cfg(test)]
