@@ -79,7 +79,7 @@ impl<'a> Storage<'a> {
         let Some(map) = node.as_map() else { return Vec::new() };
         let mut mounts = Vec::new();
         for item in map.get("volumes").and_then(Node::as_seq).unwrap_or_default() {
-            if let Some(mount) = self.volume_mount(service, k8s_name, item, diags) {
+            if let Some(mount) = self.volume_mount(k8s_name, item, diags) {
                 mounts.push(mount);
             }
         }
@@ -92,10 +92,19 @@ impl<'a> Storage<'a> {
         for item in map.get("configs").and_then(Node::as_seq).unwrap_or_default() {
             mounts.extend(self.file_mount(item, false));
         }
-        last_per_target(mounts)
+        let mounts = last_per_target(mounts);
+        // Counted after the last-wins rule: a volume whose mount was replaced is not used.
+        for mount in &mounts {
+            if let MountSource::Volume { k8s_name } = &mount.source
+                && let Some(volume) = self.claims.get(k8s_name)
+            {
+                self.volume_users.entry(volume.clone()).or_default().insert(service.to_string());
+            }
+        }
+        mounts
     }
 
-    fn volume_mount(&mut self, service: &str, k8s_name: &str, item: &Node, diags: &mut Diagnostics) -> Option<Mount> {
+    fn volume_mount(&mut self, k8s_name: &str, item: &Node, diags: &mut Diagnostics) -> Option<Mount> {
         let map = item.as_map()?;
         let text = |key: &str| map.get(key).and_then(Node::scalar_text);
         let target = text("target")?;
@@ -103,7 +112,6 @@ impl<'a> Storage<'a> {
         let source = match text("type").as_deref() {
             Some("volume") => match text("source") {
                 Some(name) => {
-                    self.volume_users.entry(name.clone()).or_default().insert(service.to_string());
                     let k8s_name = self.claim_name(&name);
                     self.claims.insert(k8s_name.clone(), name);
                     MountSource::Volume { k8s_name }
