@@ -181,6 +181,28 @@ fn out_dir_that_is_a_file_or_a_dangling_link_says_so() {
     }
 }
 
+/// Inputs that would make an invalid or enormous manifest are errors: exit 1, nothing printed.
+#[test]
+fn unsafe_inputs_are_errors_not_manifests() {
+    let cases = [
+        ("services:\n  web:\n    image: ''\n", "K110"),
+        ("services:\n  web:\n    image: ''\n    build: .\n", "K110"),
+        ("services:\n  web:\n    image: nginx:1.27\n    ports: ['1-65535:1-65535']\n", "K102"),
+        ("services:\n  web:\n    image: nginx:1.27\n    expose: ['1000-1100']\n", "K102"),
+    ];
+    for (compose, code) in cases {
+        let dir = project(&[("compose.yaml", compose), ("Dockerfile", "FROM nginx:1.27\n")]);
+        let output = kompile(dir.path(), &["build", "--registry", "r.example.com"]);
+        assert_eq!(output.status.code(), Some(1), "{compose}");
+        assert!(stderr(&output).contains(code), "{compose}: {}", stderr(&output));
+        assert!(output.stdout.is_empty(), "{compose}: printed {} bytes", output.stdout.len());
+    }
+    let near_miss = "services:\n  web:\n    image: nginx:1.27\n    ports: ['8000-8099:8000-8099']\n";
+    let dir = project(&[("compose.yaml", near_miss)]);
+    let output = kompile(dir.path(), &["build"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
 #[test]
 fn no_compose_file_is_a_diagnostic() {
     let dir = project(&[]);
