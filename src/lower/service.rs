@@ -22,7 +22,7 @@ const PROGRESS_DEADLINE: Duration = Duration::from_secs(600);
 /// The most ports one `ports` or `expose` entry (a range) may stand for. Each port is a
 /// container port and a Service port; `1-65535` would make megabytes of manifests that no
 /// API server accepts in one object.
-pub const MAX_PORTS_PER_RANGE: usize = 100;
+const MAX_PORTS_PER_RANGE: usize = 100;
 
 pub struct Lowering<'a, 'b> {
     pub name: &'b str,
@@ -320,13 +320,12 @@ impl Lowering<'_, '_> {
         for item in items {
             *per_range.entry(item.span).or_default() += 1;
         }
-        let too_large: Vec<Span> =
-            per_range.into_iter().filter(|(_, n)| *n > MAX_PORTS_PER_RANGE).map(|(s, _)| s).collect();
-        for (span, count) in too_large.iter().map(|s| (*s, items.iter().filter(|i| i.span == *s).count())) {
-            self.diags.push(too_many_ports(self.name, count, span));
+        per_range.retain(|_, count| *count > MAX_PORTS_PER_RANGE);
+        for (span, count) in &per_range {
+            self.diags.push(too_many_ports(self.name, *count, *span));
         }
         let mut out = Vec::new();
-        for item in items.iter().filter(|i| !too_large.contains(&i.span)) {
+        for item in items.iter().filter(|i| !per_range.contains_key(&i.span)) {
             let Some(map) = item.as_map() else { continue };
             let Some(mut port) = port(map) else { continue };
             if let Some(name) = port.name.take() {
