@@ -382,6 +382,20 @@ mod tests {
     }
 
     #[test]
+    fn parent_names_are_valid_for_every_project_name() {
+        assert_eq!(parent_name("shop"), "kompile-applyset-shop");
+        for project in ["my_app", &"p".repeat(200), "app-"] {
+            let name = parent_name(project);
+            // A DNS-1123 subdomain as Kubernetes checks it: no limit per dot-separated part.
+            let valid = name.len() <= 253
+                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !name.ends_with('-');
+            assert!(valid, "{name}");
+        }
+        assert_ne!(parent_name("my_app"), parent_name("my-app"), "projects stay apart");
+    }
+
+    #[test]
     fn applyset_id_matches_the_kep_formula() {
         // sha256("kompile-applyset-shop.default.ConfigMap.") computed independently with
         // `printf %s … | openssl dgst -sha256 -binary | base64 | tr '+/' '-_' | tr -d =`.
