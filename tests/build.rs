@@ -182,3 +182,91 @@ fn output_is_deterministic() {
         assert_eq!(first, second, "{}", dir.display());
     }
 }
+
+/// What the API server validates beyond the schema, written out here independently of
+/// kompile's own helpers: names, label and annotation keys, label values, environment
+/// names, ConfigMap keys, unique and clean mount paths.
+#[test]
+fn objects_pass_api_server_validation() {
+    for (name, compiled) in compiled_fixtures() {
+        for object in compiled.objects.unwrap_or_default() {
+            let value = object.to_value();
+            let at = format!("{name}: {} {}", object.kind(), object.name());
+            check_metadata(&at, &value["metadata"], object.kind() == "Service");
+            if let Object::Deployment(deployment) = &object {
+                let template = deployment.spec.as_ref().map(|s| &s.template);
+                check_metadata(&at, &value["spec"]["template"]["metadata"], false);
+                check_pod(&at, template.and_then(|t| t.spec.as_ref()).expect("pod spec"));
+            }
+            if let Object::ConfigMap(map) = &object {
+                let keys = map.data.iter().flat_map(|d| d.keys()).chain(map.binary_data.iter().flat_map(|d| d.keys()));
+                for key in keys {
+                    let ok = !key.is_empty()
+                        && key.len() <= 253
+                        && key.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
+                    assert!(ok, "{at}: ConfigMap key {key:?}");
+                }
+            }
+        }
+    }
+}
+
+fn is_dns_label(text: &str) -> bool {
+    (1..=63).contains(&text.len())
+        && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !text.starts_with('-')
+        && !text.ends_with('-')
+}
+
+fn is_name_part(text: &str) -> bool {
+    (1..=63).contains(&text.len())
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && text.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && text.ends_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+fn is_qualified_name(key: &str) -> bool {
+    match key.split_once('/') {
+        Some((prefix, name)) => prefix.len() <= 253 && prefix.split('.').all(is_dns_label) && is_name_part(name),
+        None => is_name_part(key),
+    }
+}
+
+fn check_metadata(at: &str, metadata: &serde_json::Value, dns_1035: bool) {
+    if let Some(name) = metadata["name"].as_str() {
+        assert!(name.len() <= 253 && name.split('.').all(is_dns_label), "{at}: name {name:?}");
+        if dns_1035 {
+            assert!(is_dns_label(name) && name.starts_with(|c: char| c.is_ascii_lowercase()), "{at}: Service name");
+        }
+    }
+    for (key, value) in metadata["labels"].as_object().into_iter().flatten() {
+        assert!(is_qualified_name(key), "{at}: label key {key:?}");
+        let value = value.as_str().unwrap_or_default();
+        assert!(value.is_empty() || is_name_part(value), "{at}: label value {value:?}");
+    }
+    for key in metadata["annotations"].as_object().into_iter().flatten().map(|(k, _)| k) {
+        assert!(is_qualified_name(key), "{at}: annotation key {key:?}");
+    }
+}
+
+fn check_pod(at: &str, pod: &k8s_openapi::api::core::v1::PodSpec) {
+    let clean = |path: &str| path.starts_with('/') && !path.split('/').any(|part| part == ".." || part == ".");
+    for container in &pod.containers {
+        for env in container.env.iter().flatten() {
+            let mut chars = env.name.chars();
+            let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || "-._".contains(c))
+                && chars.all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
+            assert!(ok, "{at}: env name {:?}", env.name);
+        }
+        let mut paths = std::collections::BTreeSet::new();
+        for mount in container.volume_mounts.iter().flatten() {
+            assert!(clean(&mount.mount_path), "{at}: mountPath {}", mount.mount_path);
+            assert!(paths.insert(mount.mount_path.as_str()), "{at}: two mounts at {}", mount.mount_path);
+        }
+    }
+    for volume in pod.volumes.iter().flatten() {
+        if let Some(host) = &volume.host_path {
+            assert!(clean(&host.path) || host.path == "/", "{at}: hostPath {}", host.path);
+        }
+    }
+}

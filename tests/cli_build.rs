@@ -161,6 +161,49 @@ fn out_dir_refuses_a_directory_it_did_not_write() {
 }
 
 #[test]
+fn out_dir_that_is_a_file_or_a_dangling_link_says_so() {
+    let dir = project(&[("compose.yaml", WEB), ("k8s.yaml", "mine")]);
+    let output = kompile(dir.path(), &["build", "--out-dir", "k8s.yaml"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("K007") && stderr(&output).contains("it is not a directory"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(dir.path().join("k8s.yaml")).expect("kept"), "mine");
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), dir.path().join("out")).expect("symlink");
+        let output = kompile(dir.path(), &["build", "--out-dir", "out"]);
+        assert_eq!(output.status.code(), Some(1));
+        assert!(stderr(&output).contains("dangling symbolic link"), "{}", stderr(&output));
+        assert!(!dir.path().join("nowhere").exists(), "nothing is written through the link");
+    }
+}
+
+/// Inputs that would make an invalid or enormous manifest are errors: exit 1, nothing printed.
+#[test]
+fn unsafe_inputs_are_errors_not_manifests() {
+    let cases = [
+        ("services:\n  web:\n    image: ''\n", "K110"),
+        ("services:\n  web:\n    image: ''\n    build: .\n", "K110"),
+        ("services:\n  web:\n    image: nginx:1.27\n    ports: ['1-65535:1-65535']\n", "K102"),
+        ("services:\n  web:\n    image: nginx:1.27\n    expose: ['1000-1100']\n", "K102"),
+    ];
+    for (compose, code) in cases {
+        let dir = project(&[("compose.yaml", compose), ("Dockerfile", "FROM nginx:1.27\n")]);
+        let output = kompile(dir.path(), &["build", "--registry", "r.example.com"]);
+        assert_eq!(output.status.code(), Some(1), "{compose}");
+        assert!(stderr(&output).contains(code), "{compose}: {}", stderr(&output));
+        assert!(output.stdout.is_empty(), "{compose}: printed {} bytes", output.stdout.len());
+    }
+    let near_miss = "services:\n  web:\n    image: nginx:1.27\n    ports: ['8000-8099:8000-8099']\n";
+    let dir = project(&[("compose.yaml", near_miss)]);
+    let output = kompile(dir.path(), &["build"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
 fn no_compose_file_is_a_diagnostic() {
     let dir = project(&[]);
     let output = kompile(dir.path(), &["build"]);

@@ -91,3 +91,20 @@ fn tags_change_with_what_the_build_reads_and_only_with_it() {
     write(dir.path(), "compose.yaml", &compose.replace("fast", "slow"));
     assert_ne!(api_image(dir.path()), third, "changed build args, new tag");
 }
+
+#[test]
+fn bake_passes_build_secrets_by_file_and_environment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let compose = "name: shop\nservices:\n  api:\n    image: r.example.com/api:1\n    build:\n      context: ./api\n      secrets:\n        - npmrc\n        - {source: token, target: gh}\nsecrets:\n  npmrc: {file: './npm,rc'}\n  token: {environment: GH_TOKEN}\n";
+    write(dir.path(), "compose.yaml", compose);
+    write(dir.path(), "api/Dockerfile", "FROM scratch\n");
+    write(dir.path(), "npm,rc", "secret value\n");
+    let file = dir.path().join("compose.yaml");
+    let (out, code) = kompile(&["images", "-f", &file.display().to_string(), "--format", "bake"]);
+    assert_eq!(code, 0, "{out}");
+    let bake: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let src = dir.path().join("npm,rc").display().to_string();
+    let wanted = serde_json::json!([format!("id=npmrc,\"src={src}\""), "id=gh,env=GH_TOKEN"]);
+    assert_eq!(bake["target"]["api"]["secret"], wanted);
+    assert!(!out.contains("secret value"), "secret values are never read");
+}

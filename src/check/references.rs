@@ -30,6 +30,13 @@ pub fn check(project: &Project, diags: &mut Diagnostics) {
                     .help("add `image: name:tag`, or `build: ./dir` with a Dockerfile"),
             );
         }
+        if let Some(image) = service.get("image").filter(|i| i.scalar_text().is_some_and(|t| t.trim().is_empty())) {
+            refs.diags.push(
+                Diagnostic::new(Code::InvalidValue, format!("service `{}` has an empty `image`", entry.key))
+                    .at(image.span, "no image name")
+                    .help("write the image to run, `name:tag`, or remove `image` and let `build` name it"),
+            );
+        }
         refs.dependencies(service, services, &project.disabled);
         refs.mounts(service, section("volumes"));
         refs.names(service.get("secrets"), "secret", section("secrets"));

@@ -160,9 +160,10 @@ pub fn applyset_id(name: &str, namespace: &str, kind: &str, group: &str) -> Stri
     format!("applyset-{}-v1", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest))
 }
 
-/// The parent's name: one per project and namespace.
+/// The parent's name: one per project and namespace. A project name that is no DNS label
+/// (`my_app`, over 63 characters) is made one, with a hash so projects stay apart.
 pub fn parent_name(project: &str) -> String {
-    format!("kompile-applyset-{project}")
+    format!("kompile-applyset-{}", crate::lower::hashed_label(project, 63))
 }
 
 /// The project's ApplySet: the parent is a ConfigMap in the project's namespace (a ConfigMap
@@ -415,6 +416,20 @@ mod tests {
         kinds.sort();
         let sorted: Vec<_> = kinds.iter().map(|(_, k)| *k).collect();
         assert_eq!(sorted, ["Namespace", "ConfigMap", "PersistentVolumeClaim", "Secret", "Service", "Deployment"]);
+    }
+
+    #[test]
+    fn parent_names_are_valid_for_every_project_name() {
+        assert_eq!(parent_name("shop"), "kompile-applyset-shop");
+        for project in ["my_app", &"p".repeat(200), "app-"] {
+            let name = parent_name(project);
+            // A DNS-1123 subdomain as Kubernetes checks it: no limit per dot-separated part.
+            let valid = name.len() <= 253
+                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !name.ends_with('-');
+            assert!(valid, "{name}");
+        }
+        assert_ne!(parent_name("my_app"), parent_name("my-app"), "projects stay apart");
     }
 
     #[test]

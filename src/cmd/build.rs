@@ -91,11 +91,8 @@ fn write(args: &BuildArgs, objects: &[emit::Object], diags: &mut Diagnostics) ->
 
 /// The diagnostic for an `--out-dir` that could not be written.
 pub fn write_failed(dir: &Path, error: &std::io::Error) -> Diagnostic {
-    let reason = if error.kind() == std::io::ErrorKind::AlreadyExists {
-        "it has files kompile did not write; nothing was changed".to_string()
-    } else {
-        format!("{error}; nothing was changed")
-    };
+    // `render::write_dir` says why it refused an existing path (AlreadyExists).
+    let reason = format!("{error}; nothing was changed");
     Diagnostic::new(Code::WriteFailed, format!("cannot write {}: {reason}", dir.display()))
         .help("choose an empty or new directory, or one that kompile wrote before")
 }

@@ -81,6 +81,8 @@ codes! {
     SharedVolume      "K209" "shared-volume"        Warning "a ReadWriteOnce volume is used by several pods";
     RequestAboveLimit "K210" "request-above-limit"  Warning "a resource reservation is larger than its limit";
     UnknownCommand    "K211" "unknown-command"      Warning "the command Compose would run cannot be known";
+    InvalidLabelKey   "K212" "invalid-label-key"    Warning "a label key is not a valid Kubernetes annotation key";
+    InvalidEnvName    "K213" "invalid-env-name"     Warning "an environment variable name Kubernetes refuses";
     DockerfileSyntax  "K300" "dockerfile-syntax"    Error   "a Dockerfile is malformed";
     EmptyContinuation "K301" "empty-continuation"   Warning "a Dockerfile continuation has an empty line";
     InvalidJsonArgs   "K302" "invalid-json-args"    Warning "a JSON-looking argument list is not valid JSON";

@@ -61,6 +61,8 @@ pages! {
     SharedVolume "K209";
     RequestAboveLimit "K210";
     UnknownCommand "K211";
+    InvalidLabelKey "K212";
+    InvalidEnvName "K213";
     DockerfileSyntax "K300";
     EmptyContinuation "K301";
     InvalidJsonArgs "K302";

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::lower::label_value;
 use crate::model::{App, Service};
 
 pub(super) const PART_OF: &str = "app.kubernetes.io/part-of";
@@ -14,7 +15,7 @@ pub(super) const SERVICE_ANNOTATION: &str = "kompile.dev/service";
 
 /// Labels on every object of the project.
 pub(super) fn app_labels(app: &App) -> BTreeMap<String, String> {
-    BTreeMap::from([(PART_OF.to_string(), app.name.clone()), (MANAGED_BY.to_string(), "kompile".to_string())])
+    BTreeMap::from([(PART_OF.to_string(), label_value(&app.name)), (MANAGED_BY.to_string(), "kompile".to_string())])
 }
 
 /// Labels on the objects that belong to one service: its Deployment, pods, Service and env
@@ -28,7 +29,7 @@ pub(super) fn service_labels(app: &App, svc: &Service) -> BTreeMap<String, Strin
 /// The pod selector. Deliberately only the two labels that identify the service: a
 /// Deployment's selector is immutable, so it must not include anything that may change.
 pub(super) fn selector(app: &App, svc: &Service) -> BTreeMap<String, String> {
-    BTreeMap::from([(NAME.to_string(), svc.k8s_name.clone()), (INSTANCE.to_string(), app.name.clone())])
+    BTreeMap::from([(NAME.to_string(), svc.k8s_name.clone()), (INSTANCE.to_string(), label_value(&app.name))])
 }
 
 /// Annotations naming the compose service, for the Deployment and the Service.
@@ -49,5 +50,13 @@ mod tests {
             assert_eq!(labels.get(&k), Some(&v));
         }
         assert_eq!(labels.len(), 4);
+    }
+
+    #[test]
+    fn long_project_names_make_valid_label_values() {
+        let mut a = app();
+        a.name = "p".repeat(100);
+        let labels = service_labels(&a, &service("web"));
+        assert!(labels.values().all(|v| crate::lower::label_value(v) == *v && v.len() <= 63), "{labels:?}");
     }
 }

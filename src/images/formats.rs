@@ -86,6 +86,9 @@ fn bake_target(built: &BuiltImage, image: &str) -> Value {
     if !built.args.is_empty() {
         target.insert("args".to_string(), json!(built.args));
     }
+    if !built.secrets.is_empty() {
+        target.insert("secret".to_string(), json!(built.secrets));
+    }
     target.insert("tags".to_string(), json!([image]));
     Value::Object(target)
 }
@@ -126,6 +129,7 @@ mod tests {
                 dockerfile_inline: None,
                 target: Some("prod".into()),
                 args: BTreeMap::from([("PYTHON".into(), "3.13".into())]),
+                secrets: vec!["id=npm,src=/src/shop/npmrc".into()],
                 image: Some("ghcr.io/acme/shop-api:sha-0123456789ab".into()),
             },
             BuiltImage {
@@ -135,6 +139,7 @@ mod tests {
                 dockerfile_inline: None,
                 target: None,
                 args: BTreeMap::new(),
+                secrets: Vec::new(),
                 image: Some("ghcr.io/acme/web:1.0".into()),
             },
         ]
@@ -165,6 +170,8 @@ mod tests {
         assert_eq!(api["target"], "prod");
         assert_eq!(api["args"]["PYTHON"], "3.13");
         assert_eq!(api["tags"], json!(["ghcr.io/acme/shop-api:sha-0123456789ab"]));
+        assert_eq!(api["secret"], json!(["id=npm,src=/src/shop/npmrc"]));
+        assert_eq!(file["target"]["web_v2"].get("secret"), None);
         assert_eq!(file["target"]["web_v2"]["dockerfile"], "/src/docker/web.Dockerfile");
         let listed: Value = serde_json::from_str(&json(&sample())).unwrap();
         assert_eq!(listed[0]["service"], "api");

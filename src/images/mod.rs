@@ -28,6 +28,9 @@ pub struct BuiltImage {
     pub dockerfile_inline: Option<String>,
     pub target: Option<String>,
     pub args: BTreeMap<String, String>,
+    /// `build.secrets` as buildx `--secret` specs (`id=ID,src=FILE` or `id=ID,env=VAR`);
+    /// secret values are never read.
+    pub secrets: Vec<String>,
     /// `None` when the service could not be named (an error was reported).
     pub image: Option<String>,
 }
@@ -56,6 +59,11 @@ pub fn plan(project: &Project, naming: Naming<'_>, diags: &mut Diagnostics) -> V
     }
     out.sort_by(|a, b| a.service.cmp(&b.service));
     out
+}
+
+/// buildx reads `--secret` specs as CSV: a field with a comma or quote is quoted.
+fn csv_field(field: &str) -> String {
+    if field.contains([',', '"']) { format!("\"{}\"", field.replace('"', "\"\"")) } else { field.to_string() }
 }
 
 /// `x-kompile: {registry: ...}` at the top of the compose file.
@@ -101,12 +109,35 @@ impl Planner<'_> {
             dockerfile_inline,
             target: text("target"),
             args: build_args(build),
+            secrets: self.build_secrets(build),
             image,
         };
         if built.image.is_none() {
             built.image = self.name(&built, span, diags);
         }
         built
+    }
+
+    /// The build's secrets, by id: the `target` if given, else the secret's name (as
+    /// `docker compose build` names them). A secret neither in a file nor in the environment
+    /// has nothing buildx could read; checking reports undefined ones.
+    fn build_secrets(&self, build: &Map) -> Vec<String> {
+        let declared = self.project.root.as_map().and_then(|r| r.get("secrets")).and_then(Node::as_map);
+        let mut specs = Vec::new();
+        for item in build.get("secrets").and_then(Node::as_seq).unwrap_or_default() {
+            let field = |key: &str| item.as_map().and_then(|m| m.get(key)).and_then(Node::scalar_text);
+            let Some(source) = field("source") else { continue };
+            let id = field("target").unwrap_or_else(|| source.clone());
+            let secret = declared.and_then(|d| d.get(&source)).and_then(Node::as_map);
+            let from = |key: &str| secret.and_then(|s| s.get(key)).and_then(Node::scalar_text);
+            let spec = match (from("file"), from("environment")) {
+                (Some(file), _) => [format!("id={id}"), format!("src={file}")],
+                (None, Some(variable)) => [format!("id={id}"), format!("env={variable}")],
+                (None, None) => continue,
+            };
+            specs.push(spec.iter().map(|field| csv_field(field)).collect::<Vec<_>>().join(","));
+        }
+        specs
     }
 
     /// `<registry>/<project>-<service>:<tag>`, or a diagnostic saying how to get one.

@@ -475,21 +475,33 @@ pub fn resolve_path(text: &str, cx: &Context<'_>) -> PathBuf {
     clean(&cx.base_dir.join(path))
 }
 
-/// Lexical `.`/`..` resolution, as Go's `filepath.Clean`.
+/// Lexical `.`/`..` resolution, as Go's `filepath.Clean`: `..` above the root is the root
+/// (`/a/../../etc` is `/etc`); a relative path keeps the `..`s it cannot resolve.
 pub fn clean(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
+    let mut names = 0usize;
     for component in path.components() {
         match component {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
+            Component::ParentDir if names > 0 => {
+                out.pop();
+                names -= 1;
+            }
+            Component::ParentDir if out.has_root() => {}
+            Component::ParentDir => out.push(".."),
+            Component::Normal(name) => {
+                out.push(name);
+                names += 1;
             }
             other => out.push(other.as_os_str()),
         }
     }
     out
+}
+
+/// [`clean`] for a path inside a container, always `/`-separated.
+pub fn clean_container_path(text: &str) -> String {
+    clean(Path::new(text)).to_string_lossy().into_owned()
 }
 
 fn env_files(node: &mut Node, cx: &mut Context<'_>) {
@@ -829,4 +841,25 @@ fn service_networks(node: &mut Node, cx: &mut Context<'_>) {
 /// Paths that are not relative to anything.
 pub fn is_path_like(text: &str) -> bool {
     text.starts_with('.') || text.starts_with('/') || text.starts_with('~')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_never_climbs_above_the_root() {
+        let cases = [
+            ("/a/../../etc/passwd", "/etc/passwd"),
+            ("/..", "/"),
+            ("/a/./b/../c/", "/a/c"),
+            ("../../x", "../../x"),
+            ("a/../../x", "../x"),
+            ("a/b/../..", ""),
+        ];
+        for (path, want) in cases {
+            assert_eq!(clean(Path::new(path)), PathBuf::from(want), "{path}");
+        }
+        assert_eq!(clean_container_path("/data/../../../run//x/."), "/run/x");
+    }
 }

@@ -10,7 +10,7 @@ mod unsupported;
 
 use std::collections::BTreeMap;
 
-pub use names::dns_label;
+pub use names::{dns_label, hashed_label, label_value};
 
 use crate::diag::Diagnostics;
 use crate::load::Project;
@@ -34,7 +34,8 @@ pub fn lower(project: &Project, settings: &Settings, diags: &mut Diagnostics) ->
     unsupported::top_level(root, diags);
     let mut store = storage::Storage::new(project, section("volumes"), section("secrets"), section("configs"), diags);
     let mut named = Vec::new();
-    let mut namer = names::Namer::new("service", diags);
+    project_label(&project.name, diags);
+    let mut namer = names::Namer::for_services(diags);
     for (name, key_span, node) in sorted(section("services")) {
         if let Some(k8s_name) = namer.name(&name, key_span) {
             named.push((name, key_span, node, k8s_name));
@@ -56,6 +57,21 @@ pub fn lower(project: &Project, settings: &Settings, diags: &mut Diagnostics) ->
     }
     let (volumes, secrets, configs) = store.finish(&services, diags);
     App { name: project.name.clone(), namespace: settings.namespace.clone(), services, volumes, secrets, configs }
+}
+
+/// The project name labels every object (`app.kubernetes.io/part-of`, `instance`); one that
+/// is not a valid label value is shortened with a hash (see [`label_value`]).
+fn project_label(project: &str, diags: &mut Diagnostics) {
+    let label = label_value(project);
+    if label != project {
+        diags.push(
+            crate::diag::Diagnostic::new(
+                crate::diag::Code::NameChanged,
+                format!("project `{project}` is labelled `{label}` in Kubernetes"),
+            )
+            .help("label values are at most 63 characters and end with a letter or digit; choose a shorter project name (`name:` or `-p`) to silence this"),
+        );
+    }
 }
 
 /// `(name, key span, node)` of a mapping, sorted by name so output order never depends on
@@ -126,6 +142,58 @@ mod tests {
     use crate::model::MountSource;
 
     use crate::diag::Code;
+
+    #[test]
+    fn label_keys_and_env_names_kubernetes_refuses_are_left_out() {
+        let (app, diags) = lower_files(&[
+            (
+                "compose.yaml",
+                "services:\n  a:\n    image: x:1\n    labels: {\"a\\nb\": x, com.example/ok: y, \"a b\": z}\n    environment: {\"E[\": 1, _OK.x-y: 2}\n    env_file: [e.env]\n",
+            ),
+            ("e.env", "1BAD=x\nGOOD=y\n"),
+        ]);
+        let a = only_service(&app);
+        assert_eq!(a.labels.keys().collect::<Vec<_>>(), ["com.example/ok"]);
+        assert_eq!(a.environment.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["_OK.x-y"]);
+        assert_eq!(
+            a.env_from.as_ref().map(|e| e.data.keys().map(String::as_str).collect::<Vec<_>>()),
+            Some(vec!["GOOD"])
+        );
+        let mut found = codes(&diags);
+        found.sort();
+        assert_eq!(found, [Code::InvalidLabelKey, Code::InvalidLabelKey, Code::InvalidEnvName, Code::InvalidEnvName]);
+    }
+
+    #[test]
+    fn valid_label_keys_and_env_names_raise_nothing() {
+        let (_, diags) = lower_text(
+            "services:\n  a:\n    image: x:1\n    labels: {com.example.team: x, example.com/a_b: y}\n    environment: {LOG_LEVEL: info, a.b-c: d}\n",
+        );
+        assert!(codes(&diags).is_empty(), "{diags:?}");
+    }
+
+    #[test]
+    fn mounts_are_cleaned_and_the_last_at_a_target_wins() {
+        let (app, diags) = lower_text(
+            "services:\n  a:\n    image: x:1\n    volumes: ['one:/data', '/srv/../../etc/ssl:/certs/../x/', 'two:/data/.']\nvolumes:\n  one: {}\n  two: {}\n",
+        );
+        let mounts = &only_service(&app).mounts;
+        let targets: Vec<_> = mounts.iter().map(|m| m.target.as_str()).collect();
+        assert_eq!(targets, ["/x", "/data"]);
+        assert_eq!(mounts[0].source, MountSource::HostPath { path: "/etc/ssl".into() });
+        assert_eq!(mounts[1].source, MountSource::Volume { k8s_name: "two".into() });
+        assert!(codes(&diags).contains(&Code::HostPath) && !diags.has_errors(), "{diags:?}");
+    }
+
+    #[test]
+    fn port_ranges_above_the_bound_are_errors() {
+        let (app, diags) = lower_text(
+            "services:\n  a:\n    image: x:1\n    ports: ['1-65535:1-65535', '8000-8099:8000-8099']\n    expose: ['1000-2000']\n",
+        );
+        assert_eq!(codes(&diags).iter().filter(|c| **c == Code::InvalidPort).count(), 2, "{diags:?}");
+        assert!(diags.has_errors());
+        assert_eq!(only_service(&app).ports.len(), 100, "a range of 100 ports is within the bound");
+    }
 
     #[test]
     fn reservation_above_limit_is_lowered_to_the_limit() {

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::built::Built;
+use super::names::{is_env_name, is_qualified_name};
 use super::storage::Storage;
 use super::{string_map, unsupported};
 use crate::diag::{Code, Diagnostic, Diagnostics};
@@ -17,6 +18,11 @@ use crate::source::Span;
 /// Kubernetes gives a rollout ten minutes before reporting it stuck; kompile says so
 /// explicitly so `kompile apply` and users see the same deadline.
 const PROGRESS_DEADLINE: Duration = Duration::from_secs(600);
+
+/// The most ports one `ports` or `expose` entry (a range) may stand for. Each port is a
+/// container port and a Service port; `1-65535` would make megabytes of manifests that no
+/// API server accepts in one object.
+const MAX_PORTS_PER_RANGE: usize = 100;
 
 pub struct Lowering<'a, 'b> {
     pub name: &'b str,
@@ -95,7 +101,7 @@ impl Lowering<'_, '_> {
             cap_drop: self.strings("cap_drop"),
             tty: self.flag("tty"),
             stdin_open: self.flag("stdin_open"),
-            labels: string_map(self.get("labels")),
+            labels: self.labels(),
             pull_policy: self.pull_policy(),
         }
     }
@@ -193,19 +199,75 @@ impl Lowering<'_, '_> {
         units::parse_duration(&self.text(key)?)
     }
 
-    fn environment(&self) -> Vec<EnvVar> {
-        let Some(map) = self.get("environment").and_then(Node::as_map) else { return Vec::new() };
-        map.iter().map(|(name, value)| EnvVar { name: name.to_string(), value: value.scalar_text() }).collect()
+    /// Compose `labels` become pod annotations; a key Kubernetes would refuse (and that
+    /// could break the YAML, like one with a line break) is reported and left out.
+    fn labels(&mut self) -> std::collections::BTreeMap<String, String> {
+        let mut labels = string_map(self.get("labels"));
+        let node = self.node;
+        let labels_node = node.as_map().and_then(|m| m.get("labels")).and_then(Node::as_map);
+        let entries = labels_node.map(|m| m.entries.as_slice()).unwrap_or_default();
+        for entry in entries.iter().filter(|e| !is_qualified_name(&e.key)) {
+            labels.remove(&entry.key);
+            self.diags.push(
+                Diagnostic::new(
+                    Code::InvalidLabelKey,
+                    format!(
+                        "label {:?} of service `{}` is not a valid Kubernetes annotation key",
+                        entry.key, self.name
+                    ),
+                )
+                .at(entry.key_span, "left out of the manifests")
+                .help(
+                    "keys are an optional DNS prefix and `/`, then at most 63 letters, digits, `-`, `_` and `.`, \
+                     starting and ending with a letter or digit (e.g. `com.example.team`)",
+                ),
+            );
+        }
+        labels
+    }
+
+    /// Reports a variable name Kubernetes refuses; true when the name may be used.
+    fn env_name_ok(&mut self, name: &str, at: Span, from: &str) -> bool {
+        if is_env_name(name) {
+            return true;
+        }
+        self.diags.push(
+            Diagnostic::new(
+                Code::InvalidEnvName,
+                format!("environment variable {name:?} of service `{}` has a name Kubernetes refuses", self.name),
+            )
+            .at(at, format!("left out of the {from}"))
+            .help("names are letters, digits, `_`, `-` and `.`, not starting with a digit; rename the variable"),
+        );
+        false
+    }
+
+    fn environment(&mut self) -> Vec<EnvVar> {
+        let node = self.node;
+        let Some(map) = node.as_map().and_then(|m| m.get("environment")).and_then(Node::as_map) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for entry in &map.entries {
+            if self.env_name_ok(&entry.key, entry.key_span, "container's environment") {
+                out.push(EnvVar { name: entry.key.clone(), value: entry.value.scalar_text() });
+            }
+        }
+        out
     }
 
     /// Every `env_file`'s values in order (later files win), as one ConfigMap.
     fn env_from(&mut self) -> Option<EnvFromConfigMap> {
-        let files = self.get("env_file")?.as_seq()?;
+        let node = self.node;
+        let files = node.as_map()?.get("env_file")?.as_seq()?;
         let mut data = std::collections::BTreeMap::new();
         for file in files {
             let Some(values) = file.as_map().and_then(|m| m.get("values")).and_then(Node::as_map) else { continue };
-            for (key, value) in values.iter() {
-                data.insert(key.to_string(), value.scalar_text().unwrap_or_default());
+            for entry in &values.entries {
+                // A ConfigMap with such a key is refused as a whole.
+                if self.env_name_ok(&entry.key, entry.key_span, "env_file ConfigMap") {
+                    data.insert(entry.key.clone(), entry.value.scalar_text().unwrap_or_default());
+                }
             }
         }
         if data.is_empty() {
@@ -253,8 +315,17 @@ impl Lowering<'_, '_> {
     fn ports(&mut self) -> Vec<Port> {
         let node = self.node;
         let Some(items) = node.as_map().and_then(|m| m.get("ports")).and_then(Node::as_seq) else { return Vec::new() };
-        let mut out = Vec::new();
+        // A range was expanded into entries that share its span.
+        let mut per_range = std::collections::BTreeMap::<Span, usize>::new();
         for item in items {
+            *per_range.entry(item.span).or_default() += 1;
+        }
+        per_range.retain(|_, count| *count > MAX_PORTS_PER_RANGE);
+        for (span, count) in &per_range {
+            self.diags.push(too_many_ports(self.name, *count, *span));
+        }
+        let mut out = Vec::new();
+        for item in items.iter().filter(|i| !per_range.contains_key(&i.span)) {
             let Some(map) = item.as_map() else { continue };
             let Some(mut port) = port(map) else { continue };
             if let Some(name) = port.name.take() {
@@ -281,18 +352,38 @@ impl Lowering<'_, '_> {
     }
 
     /// Compose ports win; a service that declares none gets the Dockerfile's EXPOSE.
-    fn expose_or_exposed(&self) -> Vec<Port> {
+    fn expose_or_exposed(&mut self) -> Vec<Port> {
         let declared = self.get("ports").is_some() || self.get("expose").is_some();
         match &self.built {
-            Some(built) if !declared => built.ports(),
+            Some(built) if !declared => {
+                let ports = built.ports();
+                if ports.len() > MAX_PORTS_PER_RANGE {
+                    let at = self.get("build").map_or(self.key_span, |b| b.span);
+                    self.diags.push(
+                        too_many_ports(self.name, ports.len(), at).help(
+                            "the Dockerfile EXPOSEs them; list the ports the service really serves under `expose:`",
+                        ),
+                    );
+                    return Vec::new();
+                }
+                ports
+            }
             _ => self.expose(),
         }
     }
 
-    fn expose(&self) -> Vec<Port> {
+    fn expose(&mut self) -> Vec<Port> {
         let mut out = Vec::new();
-        for text in self.strings("expose") {
+        let node = self.node;
+        let entries = node.as_map().and_then(|m| m.get("expose")).and_then(Node::as_seq).unwrap_or_default();
+        for entry in entries {
+            let Some(text) = entry.scalar_text() else { continue };
             let Some((range, protocol)) = parse_expose(&text) else { continue };
+            let count = range.clone().count();
+            if count > MAX_PORTS_PER_RANGE {
+                self.diags.push(too_many_ports(self.name, count, entry.span));
+                continue;
+            }
             for target in range {
                 out.push(Port {
                     target,
@@ -427,6 +518,15 @@ impl Lowering<'_, '_> {
             _ => request,
         }
     }
+}
+
+fn too_many_ports(service: &str, count: usize, at: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidPort,
+        format!("service `{service}` would get {count} ports from one range; kompile allows {MAX_PORTS_PER_RANGE}"),
+    )
+    .at(at, "too many ports")
+    .help("each port becomes a container port and a Service port; list the ports the service really serves")
 }
 
 fn unknown_command(service: &str, at: Span, why: &str) -> Diagnostic {

@@ -79,7 +79,7 @@ impl<'a> Storage<'a> {
         let Some(map) = node.as_map() else { return Vec::new() };
         let mut mounts = Vec::new();
         for item in map.get("volumes").and_then(Node::as_seq).unwrap_or_default() {
-            if let Some(mount) = self.volume_mount(service, k8s_name, item, diags) {
+            if let Some(mount) = self.volume_mount(k8s_name, item, diags) {
                 mounts.push(mount);
             }
         }
@@ -92,10 +92,19 @@ impl<'a> Storage<'a> {
         for item in map.get("configs").and_then(Node::as_seq).unwrap_or_default() {
             mounts.extend(self.file_mount(item, false));
         }
+        let mounts = last_per_target(mounts);
+        // Counted after the last-wins rule: a volume whose mount was replaced is not used.
+        for mount in &mounts {
+            if let MountSource::Volume { k8s_name } = &mount.source
+                && let Some(volume) = self.claims.get(k8s_name)
+            {
+                self.volume_users.entry(volume.clone()).or_default().insert(service.to_string());
+            }
+        }
         mounts
     }
 
-    fn volume_mount(&mut self, service: &str, k8s_name: &str, item: &Node, diags: &mut Diagnostics) -> Option<Mount> {
+    fn volume_mount(&mut self, k8s_name: &str, item: &Node, diags: &mut Diagnostics) -> Option<Mount> {
         let map = item.as_map()?;
         let text = |key: &str| map.get(key).and_then(Node::scalar_text);
         let target = text("target")?;
@@ -103,7 +112,6 @@ impl<'a> Storage<'a> {
         let source = match text("type").as_deref() {
             Some("volume") => match text("source") {
                 Some(name) => {
-                    self.volume_users.entry(name.clone()).or_default().insert(service.to_string());
                     let k8s_name = self.claim_name(&name);
                     self.claims.insert(k8s_name.clone(), name);
                     MountSource::Volume { k8s_name }
@@ -444,6 +452,18 @@ fn tmpfs_mount(item: &Node) -> Option<Mount> {
     let (target, options) = text.split_once(':').unwrap_or((text, ""));
     let size = options.split(',').find_map(|o| o.strip_prefix("size=")).and_then(units::parse_bytes);
     Some(Mount { target: target.to_string(), read_only: false, source: MountSource::Tmpfs { size } })
+}
+
+/// Targets cleaned lexically (`/data/../etc` is `/etc`), and one mount per target: Compose
+/// keeps the last of several at one path; Kubernetes refuses a pod that has two.
+fn last_per_target(mounts: Vec<Mount>) -> Vec<Mount> {
+    let mut out: Vec<Mount> = Vec::with_capacity(mounts.len());
+    for mut mount in mounts {
+        mount.target = crate::load::canonical::clean_container_path(&mount.target);
+        out.retain(|m| m.target != mount.target);
+        out.push(mount);
+    }
+    out
 }
 
 #[cfg(test)]

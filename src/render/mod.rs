@@ -69,20 +69,26 @@ pub fn write_dir(objects: &[Object], dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(names.into_iter().map(|n| dir.join(n)).collect())
 }
 
-/// Whether `dir` exists and may be replaced; an error when it holds anything not ours.
+/// Whether `dir` exists and may be replaced; an error saying why when it may not.
 fn check_target(dir: &Path) -> io::Result<bool> {
     let meta = match fs::symlink_metadata(dir) {
         Ok(meta) => meta,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(e),
     };
-    if meta.is_dir() && owned_by_kompile(dir)? {
+    let refusal = if meta.is_symlink() {
+        match fs::metadata(dir) {
+            Err(e) if e.kind() == ErrorKind::NotFound => "it is a dangling symbolic link",
+            _ => "it is a symbolic link; kompile replaces only a directory it wrote",
+        }
+    } else if !meta.is_dir() {
+        "it is not a directory"
+    } else if owned_by_kompile(dir)? {
         return Ok(true);
-    }
-    Err(io::Error::new(
-        ErrorKind::AlreadyExists,
-        format!("{} exists and holds files kompile did not write; not replacing it", dir.display()),
-    ))
+    } else {
+        "it has files kompile did not write"
+    };
+    Err(io::Error::new(ErrorKind::AlreadyExists, refusal))
 }
 
 /// True when every entry of `dir` is a plain file listed in its marker (an empty directory

@@ -1,7 +1,8 @@
 //! A YAML writer for JSON values, in the block style kubectl prints. Written for speed and
 //! for one property: every string reads back as the same string in YAML 1.1 and 1.2
 //! readers. Anything that could be read as another type, or that needs care, is written as
-//! a JSON string, which is valid YAML; multi-line text becomes a literal block.
+//! a double-quoted string (JSON syntax, plus escapes for every character YAML does not allow
+//! unescaped); multi-line text becomes a literal block.
 
 use serde_json::{Map, Value};
 
@@ -26,11 +27,33 @@ fn indent(out: &mut String, width: usize) {
 fn mapping(out: &mut String, map: &Map<String, Value>, width: usize) {
     for (key, value) in map {
         indent(out, width);
-        string(out, key, width);
-        out.push(':');
+        key_then_colon(out, key, width);
         child(out, value, width, width + 2);
     }
 }
+
+/// YAML reads an implicit key only up to 1024 characters and never as a block scalar, so
+/// keys are plain or quoted, and a long one is written as an explicit `? key` entry.
+fn key_then_colon(out: &mut String, key: &str, width: usize) {
+    if is_plain_safe(key) && key.len() <= MAX_IMPLICIT_KEY {
+        out.push_str(key);
+        out.push(':');
+        return;
+    }
+    let start = out.len();
+    quoted(out, key);
+    if out.len() - start <= MAX_IMPLICIT_KEY {
+        out.push(':');
+        return;
+    }
+    out.insert_str(start, "? ");
+    out.push('\n');
+    indent(out, width);
+    out.push(':');
+}
+
+/// The longest implicit key YAML allows, in characters (bytes here: stricter).
+const MAX_IMPLICIT_KEY: usize = 1024;
 
 /// Sequence items start at the parent key's indentation, as kubectl writes them.
 fn sequence(out: &mut String, items: &[Value], width: usize) {
@@ -46,8 +69,7 @@ fn sequence(out: &mut String, items: &[Value], width: usize) {
                         indent(out, width + 2);
                     }
                     first = false;
-                    string(out, key, width + 2);
-                    out.push(':');
+                    key_then_colon(out, key, width + 2);
                     child(out, value, width + 2, width + 4);
                 }
             }
@@ -104,9 +126,33 @@ fn string(out: &mut String, text: &str, width: usize) {
     }
 }
 
-/// JSON string syntax is a valid YAML double-quoted scalar.
+/// A double-quoted scalar: JSON string syntax (valid YAML), and every character outside
+/// YAML's printable set, or one a YAML 1.1 reader takes for a line break or byte-order mark,
+/// written as an escape. kubectl refuses files with such characters raw.
 fn quoted(out: &mut String, text: &str) {
-    out.push_str(&Value::String(text.to_string()).to_string());
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if is_raw_safe(c) => out.push(c),
+            c => {
+                use std::fmt::Write;
+                // Only BMP characters fail `is_raw_safe`, so four digits always suffice.
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+        }
+    }
+    out.push('"');
+}
+
+/// Characters written as they are inside quotes and literal blocks: YAML 1.2's printable
+/// set without NEL, LS, PS (line breaks to YAML 1.1) and the byte-order mark.
+fn is_raw_safe(c: char) -> bool {
+    matches!(c, '\t' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{2027}' | '\u{202A}'..='\u{D7FF}' | '\u{E000}'..='\u{FEFE}' | '\u{FF00}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
 }
 
 /// `|`, `|-` or `|+` by the number of trailing newlines, so the text reads back exactly.
@@ -134,7 +180,7 @@ fn literal_block(out: &mut String, text: &str, width: usize) {
 fn is_block_safe(text: &str) -> bool {
     text.contains('\n')
         && !text.starts_with([' ', '\t', '\n'])
-        && !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+        && text.chars().all(|c| c == '\n' || is_raw_safe(c))
         && !text.split('\n').any(|line| line.ends_with([' ', '\t']))
 }
 
@@ -182,6 +228,9 @@ mod tests {
 
     fn round_trip(value: &Value) {
         let text = document(value);
+        // kubectl's reader refuses what YAML 1.2 does not allow raw; saphyr is lenient.
+        let raw = text.chars().find(|c| *c != '\n' && !is_raw_safe(*c));
+        assert_eq!(raw, None, "{text:?}");
         let back: Value = serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{text}\n{e}"));
         assert_eq!(&back, value, "{text}");
     }
@@ -271,6 +320,132 @@ mod tests {
         assert_eq!(text, "---\ndata:\n  nginx.conf: |\n    server {\n      listen 80;\n    }\n");
         for body in ["a\nb", "a\nb\n\n", "a\n\nb\n", "a \nb", " a\nb", "a\n", "\n", "a\r\nb"] {
             round_trip(&json!({ "k": body }));
+        }
+    }
+
+    #[test]
+    fn characters_yaml_forbids_raw_are_escaped() {
+        let text = document(&json!({"k": "a\u{7F}b\u{85}c\u{9F}\u{FEFF}\u{2028}\u{2029}\u{FFFE}\u{FFFF}\u{0}"}));
+        assert_eq!(text, "---\nk: \"a\\u007Fb\\u0085c\\u009F\\uFEFF\\u2028\\u2029\\uFFFE\\uFFFF\\u0000\"\n");
+        let block = document(&json!({"k": "a\n\u{85}b\u{2028}\n"}));
+        assert!(block.is_ascii(), "{block}");
+        round_trip(&json!({"k": "a\n\u{85}b\u{2028}\n"}));
+    }
+
+    #[test]
+    fn long_keys_are_explicit() {
+        let long = "k".repeat(2000);
+        let text = document(&json!({ long.clone(): {"a": [1]}, "b": 2 }));
+        assert!(text.starts_with("---\n? "), "{text}");
+        round_trip(&json!({ long.clone(): {"a": [1]}, "b": [1, 2], "c": {long.clone(): "x"} }));
+        round_trip(&json!([{ long.clone(): "v", "x": long }]));
+    }
+
+    /// A small deterministic generator (xorshift64*), so the property test needs no crate
+    /// and every run checks the same cases.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        /// Text biased towards what breaks writers: indicators, white space, line breaks,
+        /// control and non-characters, lookalikes of other types.
+        fn text(&mut self) -> String {
+            const SPECIAL: &[char] = &[
+                ' ',
+                '\t',
+                '\n',
+                '\r',
+                ':',
+                '#',
+                '-',
+                '?',
+                '|',
+                '>',
+                '\'',
+                '"',
+                '\\',
+                '{',
+                '}',
+                '[',
+                ']',
+                ',',
+                '&',
+                '*',
+                '!',
+                '%',
+                '@',
+                '`',
+                '~',
+                '.',
+                '0',
+                '1',
+                'e',
+                'x',
+                'y',
+                'n',
+                '\u{0}',
+                '\u{7}',
+                '\u{1B}',
+                '\u{7F}',
+                '\u{80}',
+                '\u{85}',
+                '\u{9F}',
+                '\u{A0}',
+                '\u{2028}',
+                '\u{2029}',
+                '\u{FEFF}',
+                '\u{FFFE}',
+                '\u{FFFF}',
+                '\u{D7FF}',
+                '\u{E000}',
+                '\u{FFFD}',
+                '\u{10000}',
+                '\u{10FFFF}',
+                'é',
+                '日',
+            ];
+            const WORDS: &[&str] = &["true", "no", "null", "~", "1e3", "0x1F", "12:30", "- ", ": ", " #", "---", "..."];
+            let mut text = String::new();
+            for _ in 0..self.below(12) {
+                match self.below(4) {
+                    0 => text.push(SPECIAL[self.below(SPECIAL.len())]),
+                    1 => text.push_str(WORDS[self.below(WORDS.len())]),
+                    2 => text.push((b'a' + self.below(26) as u8) as char),
+                    _ => text.extend(char::from_u32(self.below(0x11_0000) as u32)),
+                }
+            }
+            text
+        }
+
+        fn value(&mut self, depth: usize) -> Value {
+            match self.below(if depth > 2 { 3 } else { 6 }) {
+                0 | 1 => Value::String(self.text()),
+                2 => json!(self.below(1000)),
+                3 => Value::Array((0..self.below(4)).map(|_| self.value(depth + 1)).collect()),
+                _ => Value::Object((0..self.below(4)).map(|_| (self.text(), self.value(depth + 1))).collect()),
+            }
+        }
+    }
+
+    #[test]
+    fn any_string_reads_back_as_written() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        for _ in 0..5000 {
+            let key = rng.text();
+            let value = rng.value(0);
+            round_trip(
+                &json!({ key.clone(): value.clone(), "list": [key.clone(), value], "nested": { "a": { key: 1 } } }),
+            );
         }
     }
 
