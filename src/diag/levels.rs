@@ -60,18 +60,16 @@ impl Levels {
 
     /// Applies the settings: allowed diagnostics go, denied ones become errors.
     pub fn apply(&self, diags: Diagnostics) -> Diagnostics {
-        let mut out = Diagnostics::default();
-        for mut diagnostic in diags.into_items() {
+        diags.filter_map(|mut diagnostic| {
             match self.codes.get(&diagnostic.code) {
-                Some(Level::Allow) => continue,
+                Some(Level::Allow) => return None,
                 Some(Level::Deny) => diagnostic.severity = Severity::Error,
                 Some(Level::Warn) => diagnostic.severity = Severity::Warning,
                 None if self.deny_warnings => diagnostic.severity = Severity::Error,
                 None => {}
             }
-            out.push(diagnostic);
-        }
-        out
+            Some(diagnostic)
+        })
     }
 }
 
