@@ -253,8 +253,9 @@ mod tests {
     /// per service: 100,000 services took over a minute; timing is not asserted here.)
     #[test]
     fn many_services_without_ports_raise_nothing() {
-        let compose: String =
-            std::iter::once("services:\n".to_string()).chain((0..2_000).map(|i| format!("  s{i}: {{image: nginx:1}}\n"))).collect();
+        let compose: String = std::iter::once("services:\n".to_string())
+            .chain((0..2_000).map(|i| format!("  s{i}: {{image: nginx:1}}\n")))
+            .collect();
         assert!(lint(&compose).iter().all(|d| d.code != Code::UnreachableService));
     }
 }

@@ -130,7 +130,8 @@ impl Diagnostics {
 
     /// The kept diagnostics, then one summary per code that had some left out.
     pub fn into_items(self) -> Vec<Diagnostic> {
-        let summaries = self.left_out.iter().map(|(code, (count, severity))| left_out_summary(*code, *count, *severity));
+        let summaries =
+            self.left_out.iter().map(|(code, (count, severity))| left_out_summary(*code, *count, *severity));
         let summaries: Vec<Diagnostic> = summaries.collect();
         let mut items = self.items;
         items.extend(summaries);
@@ -202,7 +203,7 @@ pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -233,7 +234,10 @@ mod tests {
         let sorted = warnings(Code::UnpinnedPackage, MAX_PER_CODE + 250).sorted();
         assert_eq!(sorted.len(), MAX_PER_CODE + 1);
         let Some(summary) = sorted.last() else { panic!("no diagnostics") };
-        assert_eq!((summary.code, summary.severity, summary.primary.is_none()), (Code::UnpinnedPackage, Severity::Warning, true));
+        assert_eq!(
+            (summary.code, summary.severity, summary.primary.is_none()),
+            (Code::UnpinnedPackage, Severity::Warning, true)
+        );
         assert_eq!(
             summary.message,
             "250 more K309 (unpinned-package) diagnostics are not shown: kompile keeps at most 1,000 of one code and 10,000 in all"

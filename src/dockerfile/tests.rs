@@ -359,7 +359,8 @@ fn not_heredocs() {
     // `<<<` is a here-string; `<<- EOF` is two words to BuildKit (only `<<` keeps the blanks
     // after it); `<<''` unquotes to nothing; `<<` alone names nothing; `<<<  EOF` pairs the
     // first two `<`, so the third keeps no blanks; heredocs are only read for RUN/COPY/ADD.
-    let text = "FROM x\nRUN cat <<<word\nRUN cat <<- EOF\nRUN cat <<''\nRUN cat <<\nRUN cat <<<  EOF\nCMD cat <<EOF\nEXPOSE 1";
+    let text =
+        "FROM x\nRUN cat <<<word\nRUN cat <<- EOF\nRUN cat <<''\nRUN cat <<\nRUN cat <<<  EOF\nCMD cat <<EOF\nEXPOSE 1";
     let df = parse(text);
     assert!(df.instructions.iter().all(|i| i.heredocs.is_empty()));
     assert_eq!(df.instructions.len(), 8);

@@ -149,7 +149,8 @@ pub fn without_ignored(parsed: &Dockerfile, diags: Diagnostics) -> Diagnostics {
         let at = diagnostic.primary.as_ref().map(|l| l.span.start as usize);
         let ignored = !diagnostic.is_error()
             && at.is_some_and(|at| {
-                instruction_at(parsed, at).is_some_and(|i| i.comments_before.iter().any(|c| ignores(&c.text, diagnostic.code)))
+                instruction_at(parsed, at)
+                    .is_some_and(|i| i.comments_before.iter().any(|c| ignores(&c.text, diagnostic.code)))
             });
         (!ignored).then_some(diagnostic)
     })

@@ -88,11 +88,18 @@ impl Environment {
         match interpolate::interpolate(text, &lookup) {
             Ok(done) => {
                 for (name, at, uses) in first_uses(done.unset) {
-                    let times = if uses > 1 { format!(" (used {} times in this value)", thousands(uses)) } else { String::new() };
+                    let times = if uses > 1 {
+                        format!(" (used {} times in this value)", thousands(uses))
+                    } else {
+                        String::new()
+                    };
                     diags.push(
-                        Diagnostic::new(Code::UnsetVariable, format!("variable `{name}` is not set; using \"\"{times}"))
-                            .at(inner_span(span, written, text, at), "unset")
-                            .help(self.unset_help(&name)),
+                        Diagnostic::new(
+                            Code::UnsetVariable,
+                            format!("variable `{name}` is not set; using \"\"{times}"),
+                        )
+                        .at(inner_span(span, written, text, at), "unset")
+                        .help(self.unset_help(&name)),
                     );
                 }
                 Some(done.value)
@@ -206,7 +213,10 @@ mod tests {
         let text = format!("{}${{b}}$a", "$a".repeat(1_499));
         assert_eq!(
             unset_messages(&text),
-            ["variable `a` is not set; using \"\" (used 1,500 times in this value)", "variable `b` is not set; using \"\""]
+            [
+                "variable `a` is not set; using \"\" (used 1,500 times in this value)",
+                "variable `b` is not set; using \"\""
+            ]
         );
     }
 }

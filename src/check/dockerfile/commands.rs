@@ -275,7 +275,7 @@ fn unpinned(file: &File<'_>, script: &Script<'_>, command: &[Token], diags: &mut
     let Some((manager, arguments, flags)) = install_arguments(command) else { return };
     let found: Vec<&Token> = packages(arguments, flags)
         .into_iter()
-        .filter(|p| !is_pinned(manager, &p.text) && !(manager == "pip" && pip_self_upgrade(arguments, &p.text)))
+        .filter(|p| !(is_pinned(manager, &p.text) || (manager == "pip" && pip_self_upgrade(arguments, &p.text))))
         .collect();
     let (Some(first), Some(last)) = (found.first(), found.last()) else { return };
     let example = match manager {
@@ -287,8 +287,11 @@ fn unpinned(file: &File<'_>, script: &Script<'_>, command: &[Token], diags: &mut
             .at(script.span(file, &first.range), "unpinned")
             .help(format!("pin it (`{example}`), so a rebuild installs what you tested"))
     } else {
-        let message =
-            format!("{} {manager} packages are installed without a version: {}", thousands(found.len()), listed(&found));
+        let message = format!(
+            "{} {manager} packages are installed without a version: {}",
+            thousands(found.len()),
+            listed(&found)
+        );
         Diagnostic::new(Code::UnpinnedPackage, message)
             .at(script.span(file, &(first.range.start..last.range.end)), "unpinned")
             .help(format!("pin each (`{example}`), so a rebuild installs what you tested"))

@@ -217,7 +217,9 @@ mod tests {
         assert_eq!(unpinned.len(), 1_001);
         assert_eq!(
             unpinned.last().copied(),
-            Some("500 more K309 (unpinned-package) diagnostics are not shown: kompile keeps at most 1,000 of one code and 10,000 in all")
+            Some(
+                "500 more K309 (unpinned-package) diagnostics are not shown: kompile keeps at most 1,000 of one code and 10,000 in all"
+            )
         );
     }
 
