@@ -115,6 +115,26 @@ mod tests {
         assert_eq!(seen, vec![(Code::UnsetVariable, Severity::Error), (Code::NameChanged, Severity::Warning)]);
     }
 
+    /// What the caps left out is allowed or denied like the diagnostics it counts.
+    #[test]
+    fn levels_apply_to_what_the_caps_left_out() {
+        let capped = || {
+            let mut diags = Diagnostics::default();
+            for i in 0..crate::diag::MAX_PER_CODE + 5 {
+                diags.push(Diagnostic::new(Code::UnknownKey, format!("key {i}")));
+            }
+            diags
+        };
+        let mut deny = Levels::default();
+        deny.set("K101", Level::Deny).unwrap();
+        let denied = deny.apply(capped()).sorted();
+        let summary = denied.last().map(|d| (d.severity, d.message.starts_with("5 more K101")));
+        assert_eq!(summary, Some((Severity::Error, true)));
+        let mut allow = Levels::default();
+        allow.set("K101", Level::Allow).unwrap();
+        assert!(allow.apply(capped()).sorted().is_empty());
+    }
+
     #[test]
     fn deny_warnings_raises_everything_not_allowed() {
         let mut levels = Levels::default();
