@@ -31,7 +31,7 @@ pub(crate) struct Split {
 }
 
 /// Splits on whitespace outside quotes, honouring the escape character outside single
-/// quotes, like Docker does for ENV, LABEL and ARG and for finding heredoc markers.
+/// quotes, like Docker does for ENV, LABEL and ARG.
 pub(crate) fn split_quoted(text: &str, base: usize, escape: char) -> Split {
     split_words(text, base, escape, false)
 }
