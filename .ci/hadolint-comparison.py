@@ -10,7 +10,7 @@ part of docs/hadolint-comparison.md.
 
 Findings are matched per file, rule and instruction: hadolint reports one finding per
 instruction (for example one DL3008 for a RUN with three unpinned packages) where kompile
-reports each package, so both are reduced to the set of instructions they flag. For the
+reports each install command, so both are reduced to the set of instructions they flag. For the
 "more than one CMD/ENTRYPOINT/HEALTHCHECK" rules, where hadolint blames the later instruction
 and kompile the earlier, findings are matched by count per file instead.
 """
@@ -38,7 +38,10 @@ def hadolint_rule(code, message):
     if code == "K308":
         return "DL3007" if "latest" in message and "no tag" not in message else "DL3006"
     if code == "K309":
-        return {"apt": "DL3008", "apk": "DL3018", "pip": "DL3013"}.get(message.split()[0])
+        # "apt package `x` has no version" or "3 apt packages are installed without a version: ..."
+        words = message.split()
+        manager = words[1] if words[0].replace(",", "").isdigit() and len(words) > 1 else words[0]
+        return {"apt": "DL3008", "apk": "DL3018", "pip": "DL3013"}.get(manager)
     if code == "K312":
         for word, rule in (("CMD", "DL4003"), ("ENTRYPOINT", "DL4004"), ("HEALTHCHECK", "DL3012")):
             if f"this {word}" in message:

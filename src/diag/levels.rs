@@ -60,18 +60,16 @@ impl Levels {
 
     /// Applies the settings: allowed diagnostics go, denied ones become errors.
     pub fn apply(&self, diags: Diagnostics) -> Diagnostics {
-        let mut out = Diagnostics::default();
-        for mut diagnostic in diags.into_items() {
+        diags.filter_map(|mut diagnostic| {
             match self.codes.get(&diagnostic.code) {
-                Some(Level::Allow) => continue,
+                Some(Level::Allow) => return None,
                 Some(Level::Deny) => diagnostic.severity = Severity::Error,
                 Some(Level::Warn) => diagnostic.severity = Severity::Warning,
                 None if self.deny_warnings => diagnostic.severity = Severity::Error,
                 None => {}
             }
-            out.push(diagnostic);
-        }
-        out
+            Some(diagnostic)
+        })
     }
 }
 
@@ -115,6 +113,26 @@ mod tests {
         let out = levels.apply(diags);
         let seen: Vec<(Code, Severity)> = out.items().iter().map(|d| (d.code, d.severity)).collect();
         assert_eq!(seen, vec![(Code::UnsetVariable, Severity::Error), (Code::NameChanged, Severity::Warning)]);
+    }
+
+    /// What the caps left out is allowed or denied like the diagnostics it counts.
+    #[test]
+    fn levels_apply_to_what_the_caps_left_out() {
+        let capped = || {
+            let mut diags = Diagnostics::default();
+            for i in 0..crate::diag::MAX_PER_CODE + 5 {
+                diags.push(Diagnostic::new(Code::UnknownKey, format!("key {i}")));
+            }
+            diags
+        };
+        let mut deny = Levels::default();
+        deny.set("K101", Level::Deny).unwrap();
+        let denied = deny.apply(capped()).sorted();
+        let summary = denied.last().map(|d| (d.severity, d.message.starts_with("5 more K101")));
+        assert_eq!(summary, Some((Severity::Error, true)));
+        let mut allow = Levels::default();
+        allow.set("K101", Level::Allow).unwrap();
+        assert!(allow.apply(capped()).sorted().is_empty());
     }
 
     #[test]

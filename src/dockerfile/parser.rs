@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use super::ast::{Args, Comment, Dockerfile, Heredoc, Instruction, Issue, Keyword, ParseError, Word};
 use super::lines::{Line, Lines, Logical, continuation_cut, is_blank, is_comment};
-use super::words::{Json, first_word_len, parse_json_array, split_plain, split_quoted};
+use super::words::{Json, first_word_len, parse_json_array, split_heredoc_words, split_plain, split_quoted};
 use super::{directives, validate};
 
 const BOM: char = '\u{feff}';
@@ -291,7 +291,7 @@ impl Parser<'_> {
 
     /// Finds every `<<WORD` marker in the line and reads the bodies that follow, in order.
     fn heredocs(&mut self, logical: &Logical, range: Range<usize>) -> Vec<Heredoc> {
-        let split = split_quoted(logical.slice(range.clone()), range.start, self.escape);
+        let split = split_heredoc_words(logical.slice(range.clone()), range.start, self.escape);
         let mut heredocs = Vec::new();
         for marker_range in split.words {
             if let Some(marker) = parse_marker(logical.slice(marker_range.clone()), self.escape) {
@@ -341,8 +341,10 @@ struct Marker {
     quoted: bool,
 }
 
-/// Matches `[n]<<[-]WORD` where WORD is non-empty and has no `<` (so `<<<` here-strings are
-/// not heredocs). A delimiter that unquotes to several words is not a heredoc either.
+/// Matches `[n]<<[-]WORD` as BuildKit does (`^(\d*)<<(-?)\s*([^<]*)$`): blanks may follow
+/// `<<` or `<<-`, WORD is non-empty and has no `<` (so `<<<` here-strings are not heredocs),
+/// and it must unquote to something (`<<''` is not a heredoc). Quoted blanks are part of the
+/// delimiter: `<<'one two'` ends at a line `one two`.
 fn parse_marker(word: &str, escape: char) -> Option<Marker> {
     let digits = word.bytes().take_while(u8::is_ascii_digit).count();
     let after_fd = word.get(digits..)?.strip_prefix("<<")?;
@@ -350,11 +352,13 @@ fn parse_marker(word: &str, escape: char) -> Option<Marker> {
         Some(rest) => (true, rest),
         None => (false, after_fd),
     };
+    // Go's `\s`: space, tab, newline, form feed, carriage return.
+    let raw = raw.trim_start_matches([' ', '\t', '\n', '\x0c', '\r']);
     if raw.is_empty() || raw.contains('<') {
         return None;
     }
     let delimiter = strip_quotes(raw, escape);
-    if delimiter.is_empty() || delimiter.contains(char::is_whitespace) {
+    if delimiter.is_empty() {
         return None;
     }
     let fd = if digits > 0 { word.get(..digits).and_then(|d| d.parse().ok()) } else { None };

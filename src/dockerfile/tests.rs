@@ -356,10 +356,37 @@ fn heredoc_strip_tabs_quotes_fd_and_comment_lines() {
 
 #[test]
 fn not_heredocs() {
-    // `<<<` is a here-string; `<< EOF` has a space; heredocs are only read for RUN/COPY/ADD.
-    let df = parse("FROM x\nRUN cat <<<word\nRUN cat << EOF\nCMD cat <<EOF\nEXPOSE 1");
+    // `<<<` is a here-string; `<<- EOF` is two words to BuildKit (only `<<` keeps the blanks
+    // after it); `<<''` unquotes to nothing; `<<` alone names nothing; `<<<  EOF` pairs the
+    // first two `<`, so the third keeps no blanks; heredocs are only read for RUN/COPY/ADD.
+    let text =
+        "FROM x\nRUN cat <<<word\nRUN cat <<- EOF\nRUN cat <<''\nRUN cat <<\nRUN cat <<<  EOF\nCMD cat <<EOF\nEXPOSE 1";
+    let df = parse(text);
     assert!(df.instructions.iter().all(|i| i.heredocs.is_empty()));
-    assert_eq!(df.instructions.len(), 5);
+    assert_eq!(df.instructions.len(), 8);
+}
+
+/// BuildKit (dockerfile 1.16+) lets blanks follow `<<`, and a quoted delimiter hold blanks.
+#[test]
+fn heredoc_markers_buildkit_accepts() {
+    let text = "FROM x\nRUN <<  EOF\nEOF\nRUN <<  EOF  > /out\necho a\nEOF\nRUN <<'one two'\necho bar\none two\nRUN << -EOF\n-EOF\nRUN <<\tA cat - << \"B\"\na\nA\nb\nB\nEXPOSE 1";
+    let df = parse(text);
+    assert!(df.errors.is_empty(), "{:?}", df.errors);
+    let docs = |n: usize| -> Vec<(String, String, bool)> {
+        nth(&df, n).heredocs.iter().map(|h| (h.delimiter.clone(), h.body.clone(), h.quoted)).collect()
+    };
+    let one = |name: &str, body: &str, quoted: bool| vec![(name.to_string(), body.to_string(), quoted)];
+    assert_eq!(docs(1), one("EOF", "", false));
+    assert_eq!(nth(&df, 1).heredocs.first().map(|h| at(text, &h.span)), Some("<<  EOF".to_string()));
+    assert_eq!(docs(2), one("EOF", "echo a\n", false));
+    assert_eq!(nth(&df, 2).args.text().map(|w| w.text.as_str()), Some("<<  EOF  > /out"));
+    assert_eq!(docs(3), one("one two", "echo bar\n", true));
+    // `<< -EOF`: the `-` after a blank is part of the word, not the tab-stripping `<<-`.
+    assert_eq!(docs(4), one("-EOF", "", false));
+    assert_eq!(nth(&df, 4).heredocs.first().map(|h| h.strip_tabs), Some(false));
+    assert_eq!(docs(5), [one("A", "a\n", false), one("B", "b\n", true)].concat());
+    assert_eq!(nth(&df, 6).keyword, Keyword::Expose);
+    assert_eq!(df.instructions.len(), 7);
 }
 
 #[test]

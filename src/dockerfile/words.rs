@@ -31,8 +31,19 @@ pub(crate) struct Split {
 }
 
 /// Splits on whitespace outside quotes, honouring the escape character outside single
-/// quotes, like Docker does for ENV, LABEL and ARG and for finding heredoc markers.
+/// quotes, like Docker does for ENV, LABEL and ARG.
 pub(crate) fn split_quoted(text: &str, base: usize, escape: char) -> Split {
+    split_words(text, base, escape, false)
+}
+
+/// [`split_quoted`] as BuildKit (dockerfile 1.16+) splits a line to find heredoc markers: an
+/// unquoted `<<` keeps the blanks after it (space, tab, `\r`) in its word, so `<<  EOF` is one
+/// word. `<` pair up from the left, so the third of `<<<` keeps nothing.
+pub(crate) fn split_heredoc_words(text: &str, base: usize, escape: char) -> Split {
+    split_words(text, base, escape, true)
+}
+
+fn split_words(text: &str, base: usize, escape: char, heredocs: bool) -> Split {
     let mut words = Vec::new();
     let mut start: Option<usize> = None;
     let mut quote: Option<(char, usize)> = None;
@@ -57,6 +68,11 @@ pub(crate) fn split_quoted(text: &str, base: usize, escape: char) -> Split {
             quote = Some((c, base + i));
         } else if c == escape {
             chars.next();
+        } else if heredocs && c == '<' && chars.clone().next().is_some_and(|(_, n)| n == '<') {
+            chars.next();
+            while chars.clone().next().is_some_and(|(_, n)| matches!(n, ' ' | '\t' | '\r')) {
+                chars.next();
+            }
         }
     }
     if let Some(s) = start {

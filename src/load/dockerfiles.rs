@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::node::{Map, Node};
 use super::read_source;
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::dockerfile::{self, Dockerfile, Issue};
+use crate::dockerfile::{self, Dockerfile, Instruction, Issue};
 use crate::source::{FileId, Sources, Span};
 
 /// A parsed Dockerfile and the services that build it.
@@ -91,7 +91,7 @@ fn dockerfile_of(service: &str, build: &Map, sources: &Sources) -> Option<(PathB
 /// Parses a Dockerfile, reporting its problems with their codes.
 pub fn parse(file: FileId, text: &str, diags: &mut Diagnostics) -> Dockerfile {
     let parsed = dockerfile::parse(text);
-    let mut found = Diagnostics::default();
+    let mut found = Diagnostics::uncapped();
     for problem in parsed.errors.iter().chain(&parsed.warnings) {
         let code = match problem.kind {
             Issue::Syntax => Code::DockerfileSyntax,
@@ -142,26 +142,28 @@ const HADOLINT: &[(&str, Code)] = &[
 
 /// Drops warnings that a comment right above their instruction silences:
 /// `# kompile-ignore=K301,empty-continuation` or `# hadolint ignore=DL4000`. Errors stay:
-/// a file Docker refuses cannot be waved through.
+/// a file Docker refuses cannot be waved through. `diags` should be
+/// [`Diagnostics::uncapped`], so that what is silenced never counts towards a cap.
 pub fn without_ignored(parsed: &Dockerfile, diags: Diagnostics) -> Diagnostics {
-    let mut kept = Diagnostics::default();
-    for diagnostic in diags.into_items() {
+    diags.filter_map(|diagnostic| {
         let at = diagnostic.primary.as_ref().map(|l| l.span.start as usize);
         let ignored = !diagnostic.is_error()
             && at.is_some_and(|at| {
-                parsed
-                    .instructions
-                    .iter()
-                    .find(|i| {
-                        i.span.contains(&at) || i.comments_before.iter().any(|c| c.span.end <= at && at < i.span.start)
-                    })
+                instruction_at(parsed, at)
                     .is_some_and(|i| i.comments_before.iter().any(|c| ignores(&c.text, diagnostic.code)))
             });
-        if !ignored {
-            kept.push(diagnostic);
-        }
-    }
-    kept
+        (!ignored).then_some(diagnostic)
+    })
+}
+
+/// The instruction whose text, or whose comments above it, hold byte `at`. Instructions are
+/// in file order and each one's comments lie between it and the one before, so the only
+/// candidate is the first that ends after `at`: a binary search, not a scan per diagnostic.
+fn instruction_at(parsed: &Dockerfile, at: usize) -> Option<&Instruction> {
+    let index = parsed.instructions.partition_point(|i| i.span.end <= at);
+    let i = parsed.instructions.get(index)?;
+    let in_comments = i.comments_before.iter().any(|c| c.span.end <= at && at < i.span.start);
+    (i.span.contains(&at) || in_comments).then_some(i)
 }
 
 /// Whether one comment line silences `code`.

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::interpolate::{self, InterpolationError};
 use super::node::{Node, Value};
 use super::{Options, dotenv};
-use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics, thousands};
 use crate::source::{FileId, Sources, Span};
 
 #[derive(Debug, Clone, Default)]
@@ -87,11 +87,19 @@ impl Environment {
         let lookup = |name: &str| self.vars.get(name).cloned();
         match interpolate::interpolate(text, &lookup) {
             Ok(done) => {
-                for (name, at) in done.unset {
+                for (name, at, uses) in first_uses(done.unset) {
+                    let times = if uses > 1 {
+                        format!(" (used {} times in this value)", thousands(uses))
+                    } else {
+                        String::new()
+                    };
                     diags.push(
-                        Diagnostic::new(Code::UnsetVariable, format!("variable `{name}` is not set; using \"\""))
-                            .at(inner_span(span, written, text, at), "unset")
-                            .help(self.unset_help(&name)),
+                        Diagnostic::new(
+                            Code::UnsetVariable,
+                            format!("variable `{name}` is not set; using \"\"{times}"),
+                        )
+                        .at(inner_span(span, written, text, at), "unset")
+                        .help(self.unset_help(&name)),
                     );
                 }
                 Some(done.value)
@@ -115,6 +123,23 @@ impl Environment {
             }
         }
     }
+}
+
+/// Each unset variable once, in order of first use: its first place and how often the
+/// value uses it. `$a$a$a…` is one problem, not one per `$a`.
+fn first_uses(unset: Vec<(String, std::ops::Range<usize>)>) -> Vec<(String, std::ops::Range<usize>, usize)> {
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut found: Vec<(String, std::ops::Range<usize>, usize)> = Vec::new();
+    for (name, at) in unset {
+        match index.get(&name) {
+            Some(&i) => found.get_mut(i).into_iter().for_each(|entry| entry.2 += 1),
+            None => {
+                index.insert(name.clone(), found.len());
+                found.push((name, at, 1));
+            }
+        }
+    }
+    found
 }
 
 /// Narrows a scalar's span to the part of its text at `at`, when the scalar is written
@@ -169,5 +194,29 @@ pub fn parse_env_text(
             );
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unset_messages(text: &str) -> Vec<String> {
+        let mut diags = Diagnostics::default();
+        Environment::default().interpolate(text, Span::NONE, "", &mut diags);
+        diags.into_items().into_iter().filter(|d| d.code == Code::UnsetVariable).map(|d| d.message).collect()
+    }
+
+    /// `$a` used 1,500 times in one value is one problem with a count, not 1,500 problems.
+    #[test]
+    fn each_unset_variable_once_per_value_with_a_count() {
+        let text = format!("{}${{b}}$a", "$a".repeat(1_499));
+        assert_eq!(
+            unset_messages(&text),
+            [
+                "variable `a` is not set; using \"\" (used 1,500 times in this value)",
+                "variable `b` is not set; using \"\""
+            ]
+        );
     }
 }

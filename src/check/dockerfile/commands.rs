@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use super::File;
-use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics, thousands};
 use crate::dockerfile::{Base, Command, Heredoc, Instruction, Keyword, Stage};
 
 pub fn check(file: &File<'_>, diags: &mut Diagnostics) {
@@ -270,22 +270,46 @@ fn pip_self_upgrade(arguments: &[Token], package: &str) -> bool {
     upgrade && ["pip", "setuptools", "wheel"].contains(&package)
 }
 
+/// One diagnostic per install command: `apt-get install p1 … p100000` is one problem.
 fn unpinned(file: &File<'_>, script: &Script<'_>, command: &[Token], diags: &mut Diagnostics) {
     let Some((manager, arguments, flags)) = install_arguments(command) else { return };
-    for package in packages(arguments, flags) {
-        if is_pinned(manager, &package.text) || (manager == "pip" && pip_self_upgrade(arguments, &package.text)) {
-            continue;
-        }
-        let example = match manager {
-            "apt" => format!("{}=<version>", package.text),
-            "apk" => format!("{}=<version>", package.text),
-            _ => format!("{}==<version>", package.text),
-        };
-        diags.push(
-            Diagnostic::new(Code::UnpinnedPackage, format!("{manager} package `{}` has no version", package.text))
-                .at(script.span(file, &package.range), "unpinned")
-                .help(format!("pin it (`{example}`), so a rebuild installs what you tested")),
+    let found: Vec<&Token> = packages(arguments, flags)
+        .into_iter()
+        .filter(|p| !(is_pinned(manager, &p.text) || (manager == "pip" && pip_self_upgrade(arguments, &p.text))))
+        .collect();
+    let (Some(first), Some(last)) = (found.first(), found.last()) else { return };
+    let example = match manager {
+        "pip" => format!("{}==<version>", first.text),
+        _ => format!("{}=<version>", first.text),
+    };
+    let diagnostic = if found.len() == 1 {
+        Diagnostic::new(Code::UnpinnedPackage, format!("{manager} package `{}` has no version", first.text))
+            .at(script.span(file, &first.range), "unpinned")
+            .help(format!("pin it (`{example}`), so a rebuild installs what you tested"))
+    } else {
+        let message = format!(
+            "{} {manager} packages are installed without a version: {}",
+            thousands(found.len()),
+            listed(&found)
         );
+        Diagnostic::new(Code::UnpinnedPackage, message)
+            .at(script.span(file, &(first.range.start..last.range.end)), "unpinned")
+            .help(format!("pin each (`{example}`), so a rebuild installs what you tested"))
+    };
+    diags.push(diagnostic);
+}
+
+/// `` `a`, `b` and `c` `` or `` `a`, `b`, `c` and 99,997 more ``: a few names, then a count.
+fn listed(packages: &[&Token]) -> String {
+    const SHOWN: usize = 3;
+    let names: Vec<String> = packages.iter().take(SHOWN).map(|p| format!("`{}`", p.text)).collect();
+    match packages.len() {
+        n if n > SHOWN => format!("{} and {} more", names.join(", "), thousands(n - SHOWN)),
+        _ => match names.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => String::new(),
+        },
     }
 }
 

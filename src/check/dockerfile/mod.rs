@@ -153,7 +153,8 @@ impl<'a> File<'a> {
 
 fn check_file(build: &BuildFile, uses: &[Use<'_>], diags: &mut Diagnostics) {
     let file = File::new(build, uses);
-    let mut in_dockerfile = Diagnostics::default();
+    // Filtered by `kompile-ignore` comments below: nothing may count towards a cap before that.
+    let mut in_dockerfile = Diagnostics::uncapped();
     let mut in_compose = Diagnostics::default();
     instructions::check(&file, &mut in_dockerfile);
     commands::check(&file, &mut in_dockerfile);
@@ -167,4 +168,66 @@ fn check_file(build: &BuildFile, uses: &[Use<'_>], diags: &mut Diagnostics) {
     }
     diags.extend(without_ignored(&build.parsed, in_dockerfile));
     diags.extend(in_compose);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::diag::{Code, Diagnostic};
+    use crate::source::Sources;
+
+    /// Everything `kompile check Dockerfile` reports for `text`, sorted as printed.
+    fn check_text(text: &str) -> Vec<Diagnostic> {
+        let mut sources = Sources::default();
+        let path = Path::new("Dockerfile");
+        let file = sources.add(path, text);
+        let mut diags = Diagnostics::default();
+        let parsed = crate::load::dockerfiles::parse(file, text, &mut diags);
+        let build = BuildFile { path: path.to_path_buf(), file, parsed, services: Vec::new() };
+        check_alone(&build, &mut diags);
+        diags.sorted()
+    }
+
+    fn messages(found: &[Diagnostic], code: Code) -> Vec<&str> {
+        found.iter().filter(|d| d.code == code).map(|d| d.message.as_str()).collect()
+    }
+
+    /// One install command with many unpinned packages is one problem, listing a few.
+    #[test]
+    fn unpinned_packages_once_per_install_command() {
+        let packages: Vec<String> = (1..=1_200).map(|i| format!("p{i}")).collect();
+        let text = format!("FROM debian:12\nRUN apt-get install -y {} && apk add a b\nUSER 1\n", packages.join(" "));
+        assert_eq!(
+            messages(&check_text(&text), Code::UnpinnedPackage),
+            [
+                "1,200 apt packages are installed without a version: `p1`, `p2`, `p3` and 1,197 more",
+                "2 apk packages are installed without a version: `a` and `b`",
+            ]
+        );
+    }
+
+    /// 1,500 RUNs each with an unpinned package: the first 1,000 are kept, the rest counted.
+    #[test]
+    fn many_diagnostics_of_one_code_are_capped() {
+        let runs: String = (0..1_500).map(|i| format!("RUN apk add p{i}\n")).collect();
+        let found = check_text(&format!("FROM alpine:3\n{runs}USER 1\n"));
+        let unpinned = messages(&found, Code::UnpinnedPackage);
+        assert_eq!(unpinned.len(), 1_001);
+        assert_eq!(
+            unpinned.last().copied(),
+            Some(
+                "500 more K309 (unpinned-package) diagnostics are not shown: kompile keeps at most 1,000 of one code and 10,000 in all"
+            )
+        );
+    }
+
+    /// Warnings silenced by comments are dropped before the cap counts anything.
+    #[test]
+    fn silenced_warnings_count_towards_no_cap() {
+        let runs: String = (0..1_500).map(|i| format!("# kompile-ignore=K309\nRUN apk add p{i}\n")).collect();
+        let found = check_text(&format!("FROM alpine:3\n{runs}USER 1\n"));
+        assert!(messages(&found, Code::UnpinnedPackage).is_empty(), "{:?}", messages(&found, Code::UnpinnedPackage));
+    }
 }
