@@ -68,6 +68,10 @@ fn first_user(services: &Map, name: &str) -> Option<(String, Span, Option<String
 
 /// `postgres://app@db:5432/app` or `db:6379` → `5432` / `6379` for host `db`.
 fn addressed_port(value: &str, host: &str) -> Option<String> {
+    // An empty name (reported when loading) is found everywhere and would never advance.
+    if host.is_empty() {
+        return None;
+    }
     let bytes = value.as_bytes();
     let mut from = 0;
     while let Some(found) = value[from..].find(host) {
@@ -217,5 +221,11 @@ mod tests {
         assert_eq!(addressed_port("http://mydb:5432", "db"), None, "only whole host names");
         assert_eq!(addressed_port("db", "db"), None, "a bare name names no port");
         assert_eq!(addressed_port("hosts=a:1,db:27017", "db").as_deref(), Some("27017"));
+    }
+
+    #[test]
+    fn an_empty_host_name_addresses_nothing() {
+        // `find("")` matches everywhere without advancing: this looped forever.
+        assert_eq!(addressed_port("db:5432", ""), None);
     }
 }

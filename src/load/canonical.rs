@@ -41,7 +41,10 @@ pub fn canonicalize(
     root.remove("version");
     for entry in &mut root.entries {
         match entry.key.as_str() {
-            "services" => each_map_value(&mut entry.value, &mut cx, service),
+            "services" => {
+                drop_empty_names(&mut entry.value, cx.diags);
+                each_map_value(&mut entry.value, &mut cx, service);
+            }
             "networks" => each_map_value(&mut entry.value, &mut cx, |n, cx| resource(n, cx, schema::NETWORK)),
             "volumes" => each_map_value(&mut entry.value, &mut cx, |n, cx| resource(n, cx, schema::VOLUME)),
             "secrets" => each_map_value(&mut entry.value, &mut cx, |n, cx| resource(n, cx, schema::SECRET)),
@@ -49,6 +52,23 @@ pub fn canonicalize(
             _ => {}
         }
     }
+}
+
+/// A service named `""` can be no Kubernetes object nor host name: reported and dropped,
+/// so no later stage meets it.
+fn drop_empty_names(node: &mut Node, diags: &mut Diagnostics) {
+    let Some(map) = node.as_map_mut() else { return };
+    map.entries.retain(|entry| {
+        let empty = entry.key.trim().is_empty();
+        if empty {
+            diags.push(
+                Diagnostic::new(Code::InvalidValue, "a service name cannot be empty")
+                    .at(entry.key_span, "empty name")
+                    .help("name the service with letters, digits, `-`, `_` or `.`"),
+            );
+        }
+        !empty
+    });
 }
 
 /// Applies `f` to each value of a mapping (`services:` → each service); `null` entries
@@ -524,7 +544,8 @@ fn env_file(item: &Node, cx: &mut Context<'_>) -> Option<Node> {
     absolute_path(&mut path_node, cx);
     let path = PathBuf::from(path_node.as_str()?);
     let mut map = Map::default();
-    if !path.is_file() {
+    // A path that exists but is no regular file (a pipe, a directory) is refused when read.
+    if !path.exists() {
         if required {
             cx.diags.push(
                 Diagnostic::new(
@@ -541,7 +562,7 @@ fn env_file(item: &Node, cx: &mut Context<'_>) -> Option<Node> {
     map.insert("required", item.span, Node::new(Value::Bool(required), item.span));
     let env = cx.environment.clone();
     let lookup = |name: &str| env.get(name);
-    let (file, text) = super::read_source(&path, cx.sources, cx.diags)?;
+    let (file, text) = super::read_source_from(&path, item.span, cx.sources, cx.diags)?;
     let entries = super::dotenv::parse(&text, &lookup);
     let mut values = Map::default();
     match entries {

@@ -15,7 +15,7 @@ mod schema;
 pub mod units;
 pub mod yaml;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub use env::Environment;
@@ -72,7 +72,7 @@ pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -
     let name = project_name(options, &shell_and_dotenv, from_files, &directory, diags);
     let mut environment = shell_and_dotenv;
     environment.set("COMPOSE_PROJECT_NAME", &name);
-    let mut loader = Loader { sources, diags, environment: &environment, depth: 0, extends_cycles: Vec::new() };
+    let mut loader = Loader::new(sources, diags, &environment);
     let mut merged: Option<Node> = None;
     let mut files = Vec::new();
     for (path, (file, text, tree)) in parsed {
@@ -141,7 +141,7 @@ pub fn load_str(
     let name = Some(normalize_project_name(&raw)).filter(|n| !n.is_empty()).unwrap_or_else(|| "default".to_string());
     let mut environment = environment.clone();
     environment.set("COMPOSE_PROJECT_NAME", &name);
-    let mut loader = Loader { sources, diags, environment: &environment, depth: 0, extends_cycles: Vec::new() };
+    let mut loader = Loader::new(sources, diags, &environment);
     let root = loader.resolve_file(&path, directory, text, tree);
     Some(Project {
         name,
@@ -165,9 +165,37 @@ struct Loader<'a> {
     /// `extends` cycles already reported (their services, sorted): each is found once from
     /// every service on it, and reported once.
     extends_cycles: Vec<Vec<(PathBuf, String)>>,
+    /// The files being loaded, outermost first (by [`identity`]): one that comes back is
+    /// an include cycle.
+    loading: Vec<PathBuf>,
+    /// Files already included: a second `include` of one is loaded once, not twice.
+    included: HashSet<PathBuf>,
+    /// Include cycles already reported, by the file that closes them.
+    include_cycles: HashSet<PathBuf>,
+    /// The services of files `extends.file` names, loaded once each (`None`: unusable).
+    extends_files: HashMap<PathBuf, Option<Map>>,
 }
 
-impl Loader<'_> {
+/// One name per file however it is reached (`./a.yaml`, `sub/../a.yaml`, a symlink).
+fn identity(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+impl<'a> Loader<'a> {
+    fn new(sources: &'a mut Sources, diags: &'a mut Diagnostics, environment: &'a Environment) -> Self {
+        Loader {
+            sources,
+            diags,
+            environment,
+            depth: 0,
+            extends_cycles: Vec::new(),
+            loading: Vec::new(),
+            included: HashSet::new(),
+            include_cycles: HashSet::new(),
+            extends_files: HashMap::new(),
+        }
+    }
+
     /// One compose file, canonical, with its includes and extends resolved. Relative paths
     /// in it resolve against `base_dir` (the project directory, as Compose does for
     /// override files too).
@@ -198,11 +226,33 @@ impl Loader<'_> {
 
     /// Everything after parsing: interpolation, includes, canonical syntax, extends.
     fn resolve_file(&mut self, path: &Path, base_dir: &Path, text: &str, mut tree: Node) -> Node {
+        self.loading.push(identity(path));
         self.environment.interpolate_tree(&mut tree, text, self.diags);
         self.include(&mut tree, base_dir);
         canonical::canonicalize(&mut tree, base_dir, self.environment, self.sources, self.diags);
         extends::resolve(&mut tree, path, self);
+        self.loading.pop();
         tree
+    }
+
+    /// Whether `path` may be included now: not a file being loaded (a cycle, reported
+    /// once) nor one already included (loaded once).
+    fn first_include(&mut self, path: &Path, span: Span) -> bool {
+        let key = identity(path);
+        if self.loading.contains(&key) {
+            if self.include_cycles.insert(key) {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::IncludeFailed,
+                        format!("{} includes itself, directly or through other files", display_path(path)),
+                    )
+                    .at(span, "included here while it is being loaded")
+                    .help("remove this entry: a file cannot include a file that includes it"),
+                );
+            }
+            return false;
+        }
+        self.included.insert(key)
     }
 
     /// `include:` entries load as projects of their own and add their resources; a resource
@@ -216,6 +266,9 @@ impl Loader<'_> {
         };
         for item in items {
             for (path, span) in include_paths(item, base_dir) {
+                if !self.first_include(&path, span) {
+                    continue;
+                }
                 let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| base_dir.to_path_buf());
                 let before = self.diags.items().len();
                 let loaded = self.load_file(&path, &dir, span);
@@ -258,13 +311,15 @@ pub fn read_source(path: &Path, sources: &mut Sources, diags: &mut Diagnostics) 
 }
 
 /// [`read_source`] for a file named at `from` in another file, where a read failure points.
+/// Such a file must be a regular file: opening a pipe with no writer would block forever.
+/// Files from the command line (`from` is `Span::NONE`) may be pipes, as `-f <(…)` gives.
 pub fn read_source_from(
     path: &Path,
     from: Span,
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Option<(FileId, String)> {
-    let bytes = if path == Path::new("-") { read_stdin() } else { read_bounded(path) };
+    let bytes = if path == Path::new("-") { read_stdin() } else { read_bounded(path, !from.is_none()) };
     let bytes = match bytes {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -295,10 +350,13 @@ pub fn read_source_from(
     }
 }
 
-fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+fn read_bounded(path: &Path, regular_only: bool) -> std::io::Result<Vec<u8>> {
     let meta = std::fs::metadata(path)?;
     if meta.is_dir() {
         return Err(std::io::Error::other("it is a directory, not a file"));
+    }
+    if regular_only && !meta.is_file() {
+        return Err(not_regular());
     }
     if meta.len() > MAX_FILE_BYTES {
         return Err(too_large());
@@ -323,6 +381,11 @@ pub(crate) fn read_up_to(reader: impl std::io::Read, limit: u64) -> std::io::Res
     let mut bytes = Vec::new();
     reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+/// Why a pipe, socket or device named in a project file is not read.
+pub(crate) fn not_regular() -> std::io::Error {
+    std::io::Error::other("it is not a regular file")
 }
 
 fn too_large() -> std::io::Error {
