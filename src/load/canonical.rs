@@ -562,7 +562,7 @@ fn env_file(item: &Node, cx: &mut Context<'_>) -> Option<Node> {
     map.insert("required", item.span, Node::new(Value::Bool(required), item.span));
     let env = cx.environment.clone();
     let lookup = |name: &str| env.get(name);
-    let (file, text) = super::read_source_from(&path, item.span, cx.sources, cx.diags)?;
+    let (file, text) = super::env::read_env_source(&path, item.span, cx.sources, cx.diags)?;
     let entries = super::dotenv::parse(&text, &lookup);
     let mut values = Map::default();
     match entries {
@@ -575,11 +575,7 @@ fn env_file(item: &Node, cx: &mut Context<'_>) -> Option<Node> {
             }
         }
         Err(error) => {
-            cx.diags.push(
-                Diagnostic::new(Code::DotenvSyntax, error.message)
-                    .at(Span::new(file, error.span.start, error.span.end), "this line")
-                    .help("write KEY=VALUE; quote values that contain spaces or `#`"),
-            );
+            cx.diags.push(super::env::env_error(file, error));
             return None;
         }
     }

@@ -319,11 +319,10 @@ pub fn read_source_from(
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Option<(FileId, String)> {
-    let bytes = if path == Path::new("-") { read_stdin() } else { read_bounded(path, !from.is_none()) };
-    let bytes = match bytes {
+    let bytes = match read_bytes(path, from) {
         Ok(bytes) => bytes,
-        Err(error) => {
-            diags.push(read_failed(path, &error, from));
+        Err(diagnostic) => {
+            diags.push(diagnostic);
             return None;
         }
     };
@@ -348,6 +347,12 @@ pub fn read_source_from(
             None
         }
     }
+}
+
+/// The bytes of a file (`-`: standard input), bounded, unregistered; see [`read_source_from`].
+pub(crate) fn read_bytes(path: &Path, from: Span) -> Result<Vec<u8>, Diagnostic> {
+    let bytes = if path == Path::new("-") { read_stdin() } else { read_bounded(path, !from.is_none()) };
+    bytes.map_err(|error| read_failed(path, &error, from))
 }
 
 fn read_bounded(path: &Path, regular_only: bool) -> std::io::Result<Vec<u8>> {
