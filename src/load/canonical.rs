@@ -16,6 +16,8 @@ use crate::source::{Sources, Span};
 /// Everything a conversion needs besides the node itself.
 pub struct Context<'a> {
     pub base_dir: &'a Path,
+    /// `--strict-paths`: files outside `base_dir` are refused.
+    pub strict: bool,
     pub environment: &'a Environment,
     pub sources: &'a mut Sources,
     pub diags: &'a mut Diagnostics,
@@ -25,10 +27,11 @@ pub fn canonicalize(
     tree: &mut Node,
     base_dir: &Path,
     environment: &Environment,
+    strict: bool,
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) {
-    let mut cx = Context { base_dir, environment, sources, diags };
+    let mut cx = Context { base_dir, strict, environment, sources, diags };
     let Some(root) = tree.as_map_mut() else { return };
     drop_unknown_keys(root, schema::TOP_LEVEL, "at the top level", cx.diags);
     if let Some(entry) = root.entries.iter().find(|e| e.key == "version") {
@@ -120,7 +123,15 @@ fn resource(node: &mut Node, cx: &mut Context<'_>, known: &'static [&'static str
     for entry in &mut map.entries {
         match entry.key.as_str() {
             "labels" | "driver_opts" => to_string_map(&mut entry.value, cx, BareValue::Empty),
-            "file" => absolute_path(&mut entry.value, cx),
+            "file" => {
+                absolute_path(&mut entry.value, cx);
+                if let Some(path) = entry.value.as_str().map(PathBuf::from)
+                    && !super::allow_outside(&path, cx.base_dir, entry.value.span, "read", cx.strict, cx.diags)
+                {
+                    // Refused: nothing later may read it.
+                    entry.value = Node::new(Value::Null, entry.value.span);
+                }
+            }
             "external" | "internal" | "attachable" | "enable_ipv6" | "enable_ipv4" => {
                 to_bool(&mut entry.value, cx.diags)
             }
@@ -556,6 +567,9 @@ fn env_file(item: &Node, cx: &mut Context<'_>) -> Option<Node> {
                 .help("create the file, fix the path, or mark it `required: false`"),
             );
         }
+        return None;
+    }
+    if !super::allow_outside(&path, cx.base_dir, path_node.span, "read", cx.strict, cx.diags) {
         return None;
     }
     map.insert("path", item.span, path_node);

@@ -116,6 +116,9 @@ fn other_file_service(other: &Path, named_at: Span, name: &str, at: Span, loader
         );
         return None;
     }
+    if !loader.allow(other, named_at, "extended") {
+        return None;
+    }
     if !loader.extends_files.contains_key(&key) {
         let dir = other.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         let services = loader.load_file(other, &dir, named_at).map(|(_, tree)| services_map(&tree).cloned().unwrap_or_default());

@@ -42,6 +42,8 @@ pub struct Options {
     pub shell: BTreeMap<String, String>,
     /// Where relative paths given on the command line start.
     pub working_dir: PathBuf,
+    /// `--strict-paths`: files outside the project are refused, not read with a warning.
+    pub strict_paths: bool,
 }
 
 /// A loaded compose project: canonical syntax, files merged, profiles applied.
@@ -72,7 +74,7 @@ pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -
     let name = project_name(options, &shell_and_dotenv, from_files, &directory, diags);
     let mut environment = shell_and_dotenv;
     environment.set("COMPOSE_PROJECT_NAME", &name);
-    let mut loader = Loader::new(sources, diags, &environment);
+    let mut loader = Loader::new(sources, diags, &environment, options.strict_paths);
     let mut merged: Option<Node> = None;
     let mut files = Vec::new();
     for (path, (file, text, tree)) in parsed {
@@ -141,7 +143,7 @@ pub fn load_str(
     let name = Some(normalize_project_name(&raw)).filter(|n| !n.is_empty()).unwrap_or_else(|| "default".to_string());
     let mut environment = environment.clone();
     environment.set("COMPOSE_PROJECT_NAME", &name);
-    let mut loader = Loader::new(sources, diags, &environment);
+    let mut loader = Loader::new(sources, diags, &environment, false);
     let root = loader.resolve_file(&path, directory, text, tree);
     Some(Project {
         name,
@@ -174,6 +176,10 @@ struct Loader<'a> {
     include_cycles: HashSet<PathBuf>,
     /// The services of files `extends.file` names, loaded once each (`None`: unusable).
     extends_files: HashMap<PathBuf, Option<Map>>,
+    /// `--strict-paths`.
+    strict: bool,
+    /// The project directory of each file being loaded, innermost last.
+    roots: Vec<PathBuf>,
 }
 
 /// One name per file however it is reached (`./a.yaml`, `sub/../a.yaml`, a symlink).
@@ -182,7 +188,7 @@ fn identity(path: &Path) -> PathBuf {
 }
 
 impl<'a> Loader<'a> {
-    fn new(sources: &'a mut Sources, diags: &'a mut Diagnostics, environment: &'a Environment) -> Self {
+    fn new(sources: &'a mut Sources, diags: &'a mut Diagnostics, environment: &'a Environment, strict: bool) -> Self {
         Loader {
             sources,
             diags,
@@ -193,7 +199,15 @@ impl<'a> Loader<'a> {
             included: HashSet::new(),
             include_cycles: HashSet::new(),
             extends_files: HashMap::new(),
+            strict,
+            roots: Vec::new(),
         }
+    }
+
+    /// Whether a file named at `span` may be read: see [`allow_outside`].
+    fn allow(&mut self, path: &Path, span: Span, what: &str) -> bool {
+        let Some(root) = self.roots.last() else { return true };
+        allow_outside(path, root, span, what, self.strict, self.diags)
     }
 
     /// One compose file, canonical, with its includes and extends resolved. Relative paths
@@ -227,10 +241,13 @@ impl<'a> Loader<'a> {
     /// Everything after parsing: interpolation, includes, canonical syntax, extends.
     fn resolve_file(&mut self, path: &Path, base_dir: &Path, text: &str, mut tree: Node) -> Node {
         self.loading.push(identity(path));
+        self.roots.push(base_dir.to_path_buf());
         self.environment.interpolate_tree(&mut tree, text, self.diags);
         self.include(&mut tree, base_dir);
-        canonical::canonicalize(&mut tree, base_dir, self.environment, self.sources, self.diags);
+        let strict = self.strict;
+        canonical::canonicalize(&mut tree, base_dir, self.environment, strict, self.sources, self.diags);
         extends::resolve(&mut tree, path, self);
+        self.roots.pop();
         self.loading.pop();
         tree
     }
@@ -266,7 +283,7 @@ impl<'a> Loader<'a> {
         };
         for item in items {
             for (path, span) in include_paths(item, base_dir) {
-                if !self.first_include(&path, span) {
+                if !self.allow(&path, span, "included") || !self.first_include(&path, span) {
                     continue;
                 }
                 let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| base_dir.to_path_buf());
@@ -298,6 +315,36 @@ fn include_paths(item: &Node, base_dir: &Path) -> Vec<(PathBuf, Span)> {
         _ => vec![],
     };
     path_nodes.into_iter().filter_map(|n| Some((base_dir.join(n.as_str()?), n.span))).collect()
+}
+
+/// Whether a file named at `span` may be read, given the project directory `root` of the
+/// file that names it. Outside it (symlinks resolved), Compose reads it too: a K014
+/// warning names it; under `--strict-paths` the K014 is an error and it is not read.
+pub(crate) fn allow_outside(
+    path: &Path,
+    root: &Path,
+    span: Span,
+    what: &str,
+    strict: bool,
+    diags: &mut Diagnostics,
+) -> bool {
+    let real = identity(path);
+    if real.starts_with(identity(root)) || real.starts_with(root) {
+        return true;
+    }
+    let mut diagnostic = Diagnostic::new(
+        Code::OutsideProject,
+        format!("{} is {what} from outside the project directory", display_path(&real)),
+    )
+    .at(span, "outside the project");
+    if strict {
+        diagnostic.severity = crate::diag::Severity::Error;
+        diagnostic = diagnostic.help("--strict-paths refuses it: move the file into the project directory");
+    } else {
+        diagnostic = diagnostic.help("move the file into the project, or pass --strict-paths to refuse such files");
+    }
+    diags.push(diagnostic);
+    !strict
 }
 
 pub(crate) fn wrong_type(node: &Node, expected: &str) -> Diagnostic {
