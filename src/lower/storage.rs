@@ -468,7 +468,12 @@ fn report_left_out(source: &str, left_out: &[(PathBuf, &str)], span: Span, diags
     diags.push(
         Diagnostic::new(
             Code::FilesLeftOut,
-            format!("{} file(s) of `{source}` are not shipped: {}", left_out.len(), names.join(", ")),
+            format!(
+                "`{}` is shipped without {} of its files: {}",
+                crate::source::display_path(Path::new(source)),
+                left_out.len(),
+                names.join(", ")
+            ),
         )
         .at(span, "some files left out")
         .help("secrets, env files, version control, symlinks out of the project and .dockerignore'd files never go into a ConfigMap; mount secrets with `secrets:`"),
