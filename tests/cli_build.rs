@@ -311,10 +311,7 @@ fn files_inside_the_project_raise_no_outside_warning() {
 
 #[test]
 fn a_malformed_env_line_shows_no_neighbouring_secret() {
-    let dir = project(&[
-        (".env", "DB_PASSWORD=hunter2\nNOT VALID=1\nAPI_TOKEN=\"abc\"\n"),
-        ("compose.yaml", WEB),
-    ]);
+    let dir = project(&[(".env", "DB_PASSWORD=hunter2\nNOT VALID=1\nAPI_TOKEN=\"abc\"\n"), ("compose.yaml", WEB)]);
     for args in [&["check"][..], &["build"][..]] {
         let output = kompile(dir.path(), args);
         let shown = format!("{}{}", stdout(&output), stderr(&output));
@@ -340,7 +337,9 @@ fn hostile_projects_end_with_diagnostics() {
         }
         text
     };
-    let cases: Vec<(&str, Vec<(&str, String)>, &str)> = vec![
+    // (case, files of the project, the code it must raise)
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
+    let cases: Vec<Case> = vec![
         ("self-include", vec![("compose.yaml", format!("include: [compose.yaml, compose.yaml]\n{WEB}"))], "K022"),
         (
             "huge durations",

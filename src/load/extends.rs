@@ -63,7 +63,9 @@ fn resolve_service(name: &str, reference: Span, file: &File<'_>, loader: &mut Lo
             loader.diags.push(unknown_service(&current, at, file.services));
             break (None, 0);
         };
-        let Some(extends) = service.as_map().and_then(|m| m.get("extends")) else { break (Some((*service).clone()), 0) };
+        let Some(extends) = service.as_map().and_then(|m| m.get("extends")) else {
+            break (Some((*service).clone()), 0);
+        };
         if let Some(start) = chain.iter().position(|(n, _, _)| *n == current) {
             let members: Vec<&str> = chain[start..].iter().map(|(n, _, _)| n.as_str()).collect();
             report_cycle(file.path, &members, &current, at, loader);
@@ -121,7 +123,8 @@ fn other_file_service(other: &Path, named_at: Span, name: &str, at: Span, loader
     }
     if !loader.extends_files.contains_key(&key) {
         let dir = other.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        let services = loader.load_file(other, &dir, named_at).map(|(_, tree)| services_map(&tree).cloned().unwrap_or_default());
+        let services =
+            loader.load_file(other, &dir, named_at).map(|(_, tree)| services_map(&tree).cloned().unwrap_or_default());
         loader.extends_files.insert(key.clone(), services);
     }
     let services = loader.extends_files.get(&key).cloned().flatten()?;

@@ -41,7 +41,8 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 
 /// A count of nanoseconds as a duration, when it is one Go can hold.
 fn nanos(total: f64) -> Option<Duration> {
-    (total.is_finite() && (0.0..MAX_DURATION_NANOS).contains(&total)).then(|| Duration::from_nanos(total.round() as u64))
+    (total.is_finite() && (0.0..MAX_DURATION_NANOS).contains(&total))
+        .then(|| Duration::from_nanos(total.round() as u64))
 }
 
 /// Prints a duration as Go's `time.Duration.String()` does (`1m30s`, `1.5s`, `500ms`),

@@ -165,7 +165,9 @@ impl<'a> Storage<'a> {
             diags.push(
                 Diagnostic::new(
                     Code::HostPath,
-                    format!("bind mount of `{source}` becomes a hostPath volume: a symlink takes it outside the project"),
+                    format!(
+                        "bind mount of `{source}` becomes a hostPath volume: a symlink takes it outside the project"
+                    ),
                 )
                 .at(span, "resolves outside the project")
                 .help("project files are shipped only from inside the project directory"),
