@@ -161,7 +161,7 @@ impl<'a> Storage<'a> {
             return Some(MountSource::HostPath { path: source.to_string() });
         }
         let rules = self.shipping_rules();
-        if !rules.inside(path) {
+        if rules.leads_outside(path) {
             diags.push(
                 Diagnostic::new(
                     Code::HostPath,
@@ -427,9 +427,9 @@ struct ShippingRules {
 }
 
 impl ShippingRules {
-    /// Whether `path`, symlinks resolved, lies in the project.
-    fn inside(&self, path: &Path) -> bool {
-        std::fs::canonicalize(path).is_ok_and(|real| real.starts_with(&self.root))
+    /// Whether `path` exists and, symlinks resolved, lies outside the project.
+    fn leads_outside(&self, path: &Path) -> bool {
+        std::fs::canonicalize(path).is_ok_and(|real| !real.starts_with(&self.root))
     }
 
     /// Why the project file at `path` is not shipped, if it is not.
@@ -441,7 +441,7 @@ impl ShippingRules {
         if name == ".git" {
             return Some("git repository");
         }
-        if !self.inside(path) {
+        if self.leads_outside(path) {
             return Some("symlink to outside the project");
         }
         let real = std::fs::canonicalize(path).ok()?;
