@@ -239,3 +239,31 @@ pub fn parse_env_text(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The codes interpolating `values` (one scalar each) reports, with `BIG` set to
+    /// `big` bytes.
+    fn codes(big: usize, values: &[&str]) -> Vec<Code> {
+        let environment = Environment::new(BTreeMap::from([("BIG".to_string(), "x".repeat(big))]));
+        let items = values.iter().map(|v| Node::str(v.to_string(), Span::NONE)).collect();
+        let mut tree = Node::new(Value::Seq(items), Span::NONE);
+        let mut diags = Diagnostics::default();
+        environment.interpolate_tree(&mut tree, "", &mut diags);
+        diags.into_items().iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn one_value_is_bounded() {
+        assert_eq!(codes(600 << 10, &["${BIG}${BIG}"]), [Code::ExpansionLimit]);
+        assert_eq!(codes(600 << 10, &["${BIG}"]), [], "under the limit");
+    }
+
+    #[test]
+    fn a_file_is_bounded_in_all_and_reported_once() {
+        assert_eq!(codes(1 << 20, &["$BIG"; 100]), [Code::ExpansionLimit]);
+        assert_eq!(codes(1 << 20, &["$BIG"; 60]), [], "under the limit");
+    }
+}

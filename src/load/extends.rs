@@ -1,6 +1,6 @@
 //! `extends`: a service built on another service, from the same file or another one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::node::{Map, Node, Value};
@@ -53,7 +53,10 @@ type Resolved = HashMap<String, (Option<Node>, usize)>;
 /// overflow the stack; every service on it is remembered in `resolved`.
 fn resolve_service(name: &str, reference: Span, file: &File<'_>, loader: &mut Loader<'_>, resolved: &mut Resolved) {
     // The services that extend, from `name` down, each with its own node.
-    let mut chain: Vec<(String, Span, Node)> = Vec::new();
+    // The chain is walked to its end whatever its length (a loop needs no stack), so the
+    // depth limit falls on the same service in whatever order services are listed.
+    let mut chain: Vec<(String, Node)> = Vec::new();
+    let mut on_chain: HashSet<String> = HashSet::new();
     let (mut current, mut at) = (name.to_string(), reference);
     let (mut base, mut depth) = loop {
         if let Some(done) = resolved.get(&current) {
@@ -66,17 +69,15 @@ fn resolve_service(name: &str, reference: Span, file: &File<'_>, loader: &mut Lo
         let Some(extends) = service.as_map().and_then(|m| m.get("extends")) else {
             break (Some((*service).clone()), 0);
         };
-        if let Some(start) = chain.iter().position(|(n, _, _)| *n == current) {
-            let members: Vec<&str> = chain[start..].iter().map(|(n, _, _)| n.as_str()).collect();
+        if on_chain.contains(&current) {
+            let start = chain.iter().position(|(n, _)| *n == current).unwrap_or_default();
+            let members: Vec<&str> = chain[start..].iter().map(|(n, _)| n.as_str()).collect();
             report_cycle(file.path, &members, &current, at, loader);
             break (None, 0);
         }
-        if chain.len() > MAX_EXTENDS_DEPTH {
-            loader.diags.push(too_deep(name, reference));
-            break (None, 0);
-        }
         let Some((base_name, base_span, base_file)) = parse_extends(extends, loader) else { break (None, 0) };
-        chain.push((current.clone(), at, (*service).clone()));
+        on_chain.insert(current.clone());
+        chain.push((current.clone(), (*service).clone()));
         match base_file {
             Some((other, named_at)) if identity(&other) != identity(file.path) => {
                 break (other_file_service(&other, named_at, &base_name, base_span, loader), 0);
@@ -84,9 +85,11 @@ fn resolve_service(name: &str, reference: Span, file: &File<'_>, loader: &mut Lo
             _ => (current, at) = (base_name, base_span),
         }
     };
-    for (service_name, at, own) in chain.into_iter().rev() {
+    for (service_name, own) in chain.into_iter().rev() {
         depth += 1;
         if depth == MAX_EXTENDS_DEPTH + 1 && base.is_some() {
+            // At the service's own `extends`, the same place whichever service led here.
+            let at = own.as_map().and_then(|m| m.get("extends")).map_or(own.span, |e| e.span);
             loader.diags.push(too_deep(&service_name, at));
         }
         base = base.filter(|_| depth <= MAX_EXTENDS_DEPTH).map(|base| merge_onto(base, own));
@@ -171,7 +174,7 @@ fn too_deep(name: &str, at: Span) -> Diagnostic {
         Code::ExtendsDepth,
         format!("service `{name}` extends through a chain of more than {MAX_EXTENDS_DEPTH} services"),
     )
-    .at(at, "the chain is too long from here")
+    .at(at, "one link too many")
     .help("extend a common base service directly instead of chaining services")
 }
 

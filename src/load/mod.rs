@@ -642,6 +642,85 @@ mod tests {
         (read, diags.into_items(), sources)
     }
 
+    /// Loads a project written to a fresh directory; `compose.yaml` is the main file.
+    fn load_files(files: &[(&str, &str)]) -> (Option<Project>, Vec<Diagnostic>) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let options = Options {
+            files: vec![dir.path().join("compose.yaml")],
+            working_dir: dir.path().to_path_buf(),
+            ..Options::default()
+        };
+        let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
+        let project = load(&options, &mut sources, &mut diags);
+        (project, diags.into_items())
+    }
+
+    fn service_names(project: &Project) -> Vec<String> {
+        services_map(&project.root).map(|s| s.entries.iter().map(|e| e.key.clone()).collect()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_file_included_twice_is_loaded_once() {
+        let (project, diags) = load_files(&[
+            ("compose.yaml", "include: [db.yaml, ./db.yaml]\nservices:\n  web:\n    image: a:1\n"),
+            ("db.yaml", "services:\n  db:\n    image: d:1\n"),
+        ]);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(service_names(&project.unwrap()), ["web", "db"]);
+    }
+
+    #[test]
+    fn an_include_cycle_is_one_error() {
+        let (_, diags) = load_files(&[
+            ("compose.yaml", "include: [a.yaml, compose.yaml]\nservices:\n  web:\n    image: a:1\n"),
+            ("a.yaml", "include: [compose.yaml]\nservices:\n  a:\n    image: a:1\n"),
+        ]);
+        let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [Code::IncludeFailed], "{diags:?}");
+    }
+
+    #[test]
+    fn files_that_extend_each_other_are_one_error() {
+        let (_, diags) = load_files(&[
+            ("compose.yaml", "services:\n  x:\n    extends: {file: b.yaml, service: y}\n"),
+            ("b.yaml", "services:\n  y:\n    image: a:1\n    extends: {file: compose.yaml, service: x}\n"),
+        ]);
+        let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [Code::ExtendsCycle], "{diags:?}");
+    }
+
+    /// A chain `s1 → s0`, `s2 → s1`, …, written last link first or first link first.
+    fn chain(links: usize, reversed: bool) -> String {
+        let mut services: Vec<String> = (1..=links).map(|i| format!("  s{i}:\n    extends: s{}\n", i - 1)).collect();
+        if reversed {
+            services.reverse();
+        }
+        format!("services:\n  s0:\n    image: a:1\n{}", services.concat())
+    }
+
+    #[test]
+    fn extends_chains_up_to_the_limit_resolve_in_any_order() {
+        for reversed in [false, true] {
+            let (project, diags) = load_files(&[("compose.yaml", &chain(extends::MAX_EXTENDS_DEPTH, reversed))]);
+            assert!(diags.is_empty(), "{diags:?}");
+            let project = project.unwrap();
+            let services = services_map(&project.root).unwrap();
+            assert!(services.iter().all(|(_, s)| s.as_map().unwrap().get("image").is_some()));
+        }
+    }
+
+    #[test]
+    fn an_extends_chain_over_the_limit_is_one_error_in_any_order() {
+        for reversed in [false, true] {
+            let (_, diags) = load_files(&[("compose.yaml", &chain(3 * extends::MAX_EXTENDS_DEPTH, reversed))]);
+            let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
+            assert_eq!(codes, [Code::ExtendsDepth], "reversed: {reversed}");
+        }
+    }
+
     #[test]
     fn invalid_utf8_is_pointed_at_whole_characters() {
         let dir = tempfile::tempdir().unwrap();
