@@ -385,4 +385,17 @@ fn a_pipe_named_in_a_compose_file_is_refused_unopened() {
     let shown = stdout(&output);
     assert!(shown.contains("cannot read pipe.yaml: it is not a regular file"), "{shown}");
     assert!(shown.contains("Dockerfile.pipe, which is not a regular file"), "{shown}");
+
+    // `build` hashes the Dockerfile for the image tag and reads `.dockerignore` for a
+    // project bind mount: neither may open a pipe.
+    let dir = project(&[(
+        "compose.yaml",
+        "services:\n  web:\n    build: {context: ., dockerfile: Dockerfile.pipe}\n    volumes: [./:/app]\n",
+    )]);
+    for name in [".dockerignore", "Dockerfile.pipe"] {
+        let made = Command::new("mkfifo").arg(dir.path().join(name)).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo failed");
+    }
+    let output = kompile_bounded(dir.path(), &["build", "--registry", "registry.example"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }

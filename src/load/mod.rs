@@ -27,7 +27,7 @@ use crate::source::{FileId, Sources, Span, display_path};
 /// The names `docker compose` looks for, in its order of preference.
 pub const DEFAULT_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
 /// Compose files larger than this are refused before parsing; real ones are far smaller.
-const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// What the user asked for on the command line (and the process environment).
 #[derive(Debug, Clone, Default)]
@@ -425,6 +425,15 @@ fn read_stdin() -> std::io::Result<Vec<u8>> {
 fn limited(reader: impl std::io::Read) -> std::io::Result<Vec<u8>> {
     let bytes = read_up_to(reader, MAX_FILE_BYTES)?;
     if bytes.len() as u64 > MAX_FILE_BYTES { Err(too_large()) } else { Ok(bytes) }
+}
+
+/// At most `limit + 1` bytes of a regular file (more than `limit` means it is too large).
+/// Pipes and devices are refused unopened: they may never end, or block the open itself.
+pub(crate) fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::other(format!("{} is not a regular file", path.display())));
+    }
+    read_up_to(std::fs::File::open(path)?, limit)
 }
 
 /// At most `limit + 1` bytes of `reader`: more than `limit` means it is over the limit.

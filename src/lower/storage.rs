@@ -8,7 +8,7 @@ use super::names::{Namer, dns_label};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::images::ignore::Ignore;
 use crate::load::node::{Map, Node, Value};
-use crate::load::{Environment, Project, units};
+use crate::load::{Environment, Project, read_regular, units};
 use crate::model::{AccessMode, Config, ConfigData, Mount, MountSource, Secret, Service, Volume};
 use crate::source::Span;
 
@@ -213,7 +213,9 @@ impl<'a> Storage<'a> {
             .filter_map(|(_, s)| s.as_map()?.get("file")?.as_str().map(PathBuf::from))
             .map(|f| std::fs::canonicalize(&f).unwrap_or(f))
             .collect();
-        let ignore = std::fs::read_to_string(root.join(".dockerignore")).map(|t| Ignore::parse(&t)).unwrap_or_default();
+        let ignore = read_regular(&root.join(".dockerignore"), CONFIG_MAP_LIMIT)
+            .map(|bytes| Ignore::parse(&String::from_utf8_lossy(&bytes)))
+            .unwrap_or_default();
         ShippingRules { root, secret_files, ignore }
     }
 
@@ -525,15 +527,6 @@ fn read_project_files(
         data.insert(key, config_data(bytes));
     }
     Ok((data, meta.is_file(), executable))
-}
-
-/// At most `limit + 1` bytes of a regular file (more than `limit` means it is too large).
-/// Pipes and devices are refused unopened: they may never end, or block the open itself.
-fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(std::io::Error::other(format!("{} is not a regular file", path.display())));
-    }
-    crate::load::read_up_to(std::fs::File::open(path)?, limit)
 }
 
 #[cfg(unix)]
