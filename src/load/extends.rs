@@ -52,9 +52,9 @@ type Resolved = HashMap<String, (Option<Node>, usize)>;
 /// (reported). The chain is walked in a loop, not by recursion, so a long one cannot
 /// overflow the stack; every service on it is remembered in `resolved`.
 fn resolve_service(name: &str, reference: Span, file: &File<'_>, loader: &mut Loader<'_>, resolved: &mut Resolved) {
-    // The services that extend, from `name` down, each with its own node.
-    // The chain is walked to its end whatever its length (a loop needs no stack), so the
-    // depth limit falls on the same service in whatever order services are listed.
+    // The services that extend, from `name` down, each with its own node. The chain is
+    // walked to its end whatever its length (a loop needs no stack), so the depth limit
+    // falls on the same service in whatever order services are listed.
     let mut chain: Vec<(String, Node)> = Vec::new();
     let mut on_chain: HashSet<String> = HashSet::new();
     let (mut current, mut at) = (name.to_string(), reference);
