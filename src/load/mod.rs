@@ -667,6 +667,40 @@ mod tests {
         (project, diags.into_items())
     }
 
+    #[test]
+    fn every_kind_of_file_named_outside_the_project_is_reported() {
+        let outside = tempfile::tempdir().unwrap();
+        let shared = outside.path().join("shared.yaml");
+        std::fs::write(&shared, "services:\n  base:\n    image: b:1\n  extra:\n    image: e:1\n").unwrap();
+        std::fs::write(outside.path().join("x.env"), "A=1\n").unwrap();
+        let o = outside.path().display();
+        let compose = format!(
+            "include: [{o}/shared.yaml]\nservices:\n  web:\n    extends: {{file: {o}/shared.yaml, service: base}}\n    \
+             env_file: {o}/x.env\nconfigs:\n  c:\n    file: /etc/passwd\nsecrets:\n  s:\n    file: ../x\n"
+        );
+        for strict in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("compose.yaml"), &compose).unwrap();
+            let options = Options {
+                files: vec![dir.path().join("compose.yaml")],
+                working_dir: dir.path().to_path_buf(),
+                strict_paths: strict,
+                ..Options::default()
+            };
+            let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
+            let project = load(&options, &mut sources, &mut diags).unwrap();
+            let outside: Vec<&Diagnostic> = diags.items().iter().filter(|d| d.code == Code::OutsideProject).collect();
+            assert_eq!(outside.len(), 5, "{:?}", diags.items());
+            assert!(outside.iter().all(|d| d.is_error() == strict));
+            // Refused files are not read: nothing of them reaches the project.
+            let services = service_names(&project);
+            assert_eq!(services.contains(&"extra".to_string()), !strict, "{services:?}");
+            let web = services_map(&project.root).unwrap().get("web").unwrap().as_map().unwrap();
+            assert_eq!(web.get("image").is_some(), !strict);
+            assert_eq!(web.get("env_file").and_then(Node::as_seq).is_some_and(|s| !s.is_empty()), !strict);
+        }
+    }
+
     fn service_names(project: &Project) -> Vec<String> {
         services_map(&project.root).map(|s| s.entries.iter().map(|e| e.key.clone()).collect()).unwrap_or_default()
     }
