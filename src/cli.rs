@@ -146,6 +146,10 @@ pub struct ProjectArgs {
     /// Enable services with this profile (repeatable; `*` enables all).
     #[arg(long, value_name = "PROFILE")]
     pub profile: Vec<String>,
+    /// Refuse files outside the project directory (`configs`/`secrets` `file`, `env_file`,
+    /// `include`, `extends.file`) instead of reading them with a warning.
+    #[arg(long)]
+    pub strict_paths: bool,
     /// Registry for images of built services without `image`: they become
     /// `<REGISTRY>/<project>-<service>:sha-<content hash>` (overrides `x-kompile.registry`).
     #[arg(long, value_name = "REGISTRY", env = "KOMPILE_REGISTRY")]

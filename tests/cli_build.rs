@@ -294,3 +294,151 @@ fn a_dockerfile_is_checked_with_the_project_that_builds_it() {
     let both = stdout(&kompile(dir.path(), &["check", "--format", "short", "api/Dockerfile", "compose.yaml"]));
     assert_eq!(both.matches("[K303]").count(), 1, "one project, checked once: {both}");
 }
+
+/// [`kompile`] for inputs that once hung: a run still going after a minute is killed and
+/// fails the test instead of hanging the suite (the fixed runs take well under a second).
+fn kompile_bounded(dir: &Path, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kompile"));
+    command.args(args).current_dir(dir).env_clear().env("HOME", "/home/user");
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().expect("kompile runs");
+    for _ in 0..600 {
+        if child.try_wait().expect("waits").is_some() {
+            return child.wait_with_output().expect("kompile finishes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().expect("killed");
+    panic!("kompile {args:?} did not finish");
+}
+
+#[test]
+fn files_outside_the_project_warn_and_strict_paths_refuses_them() {
+    let root = project(&[
+        ("outside.txt", "from outside"),
+        ("outside.env", "A=1\n"),
+        (
+            "app/compose.yaml",
+            "services:\n  web:\n    image: nginx:1.27\n    env_file: ../outside.env\n    configs: [c]\nconfigs:\n  c:\n    file: ../outside.txt\n",
+        ),
+    ]);
+    let dir = root.path().join("app");
+    let output = kompile(&dir, &["build"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output).matches("K014(outside-project)").count(), 2, "{}", stderr(&output));
+    assert!(stdout(&output).contains("from outside"), "Compose reads them too");
+    let strict = kompile(&dir, &["build", "--strict-paths"]);
+    assert_eq!(strict.status.code(), Some(1));
+    assert_eq!(stderr(&strict).matches("K014(outside-project)").count(), 2, "{}", stderr(&strict));
+    assert!(stdout(&strict).is_empty());
+    let check = kompile(&dir, &["check", "--format", "short"]);
+    assert_eq!(stdout(&check).matches("warning[K014]").count(), 2, "{}", stdout(&check));
+    let check = kompile(&dir, &["check", "--strict-paths", "--format", "short"]);
+    assert_eq!(stdout(&check).matches("error[K014]").count(), 2, "{}", stdout(&check));
+}
+
+#[test]
+fn files_inside_the_project_raise_no_outside_warning() {
+    let dir = project(&[
+        ("conf/c.txt", "inside"),
+        ("app.env", "A=1\n"),
+        (
+            "compose.yaml",
+            "services:\n  web:\n    image: nginx:1.27\n    env_file: ./app.env\n    configs: [c]\nconfigs:\n  c:\n    file: ./conf/../conf/c.txt\n",
+        ),
+    ]);
+    let output = kompile(dir.path(), &["build", "--strict-paths"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("K014"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_malformed_env_line_shows_no_neighbouring_secret() {
+    let dir = project(&[(".env", "DB_PASSWORD=hunter2\nNOT VALID=1\nAPI_TOKEN=\"abc\"\n"), ("compose.yaml", WEB)]);
+    for args in [&["check"][..], &["build"][..]] {
+        let output = kompile(dir.path(), args);
+        let shown = format!("{}{}", stdout(&output), stderr(&output));
+        assert!(shown.contains("K013"), "{shown}");
+        assert!(shown.contains("DB_PASSWORD"), "keys stay readable: {shown}");
+        assert!(!shown.contains("hunter2") && !shown.contains("abc"), "{shown}");
+    }
+}
+
+#[test]
+fn hostile_projects_end_with_diagnostics() {
+    let doubling = {
+        let mut text = String::from("A0=xxxxxxxxxxxxxxxx\n");
+        for i in 1..41 {
+            text.push_str(&format!("A{i}=${{A{}}}${{A{}}}\n", i - 1, i - 1));
+        }
+        text
+    };
+    let chain = |n: usize| {
+        let mut text = String::from("services:\n  s0:\n    image: nginx:1.27\n");
+        for i in 1..n {
+            text.push_str(&format!("  s{i}:\n    extends: s{}\n", i - 1));
+        }
+        text
+    };
+    // (case, files of the project, the code it must raise)
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
+    let cases: Vec<Case> = vec![
+        ("self-include", vec![("compose.yaml", format!("include: [compose.yaml, compose.yaml]\n{WEB}"))], "K022"),
+        (
+            "huge durations",
+            vec![(
+                "compose.yaml",
+                "services:\n  web:\n    image: nginx:1.27\n    stop_grace_period: 1e20\n    healthcheck:\n      test: [CMD, x]\n      interval: 1e20\n".into(),
+            )],
+            "K103",
+        ),
+        (
+            "empty service name",
+            vec![("compose.yaml", "services:\n  \"\":\n    image: a:1\n  b:\n    image: b:1\n    environment:\n      X: y\n".into())],
+            "K110",
+        ),
+        ("doubling .env", vec![(".env", doubling), ("compose.yaml", WEB.into())], "K016"),
+        ("long extends chain", vec![("compose.yaml", chain(200))], "K017"),
+    ];
+    for (name, files, code) in cases {
+        let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        let dir = project(&files);
+        let output = kompile_bounded(dir.path(), &["check", "--format", "short"]);
+        let shown = stdout(&output);
+        assert_eq!(output.status.code(), Some(1), "{name}: {shown}{}", stderr(&output));
+        assert!(shown.contains(&format!("error[{code}]")), "{name}: {shown}");
+        assert!(shown.lines().count() < 10, "{name}: one error, not thousands: {shown}");
+    }
+    let dir = project(&[("compose.yaml", &chain(60))]);
+    let output = kompile(dir.path(), &["check", "--format", "short"]);
+    assert!(!stdout(&output).contains("K017"), "a chain under the limit resolves: {}", stdout(&output));
+}
+
+#[test]
+fn a_pipe_named_in_a_compose_file_is_refused_unopened() {
+    let dir = project(&[(
+        "compose.yaml",
+        "include: [pipe.yaml]\nservices:\n  web:\n    image: nginx:1.27\n    build: {context: ., dockerfile: Dockerfile.pipe}\n",
+    )]);
+    for name in ["pipe.yaml", "Dockerfile.pipe"] {
+        let made = Command::new("mkfifo").arg(dir.path().join(name)).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo failed");
+    }
+    let output = kompile_bounded(dir.path(), &["check", "--format", "short"]);
+    let shown = stdout(&output);
+    assert!(shown.contains("cannot read pipe.yaml: it is not a regular file"), "{shown}");
+    assert!(shown.contains("Dockerfile.pipe, which is not a regular file"), "{shown}");
+
+    // `build` hashes the Dockerfile for the image tag and reads `.dockerignore` for a
+    // project bind mount: neither may open a pipe.
+    let dir = project(&[(
+        "compose.yaml",
+        "services:\n  web:\n    build: {context: ., dockerfile: Dockerfile.pipe}\n    volumes: [./:/app]\n",
+    )]);
+    for name in [".dockerignore", "Dockerfile.pipe"] {
+        let made = Command::new("mkfifo").arg(dir.path().join(name)).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo failed");
+    }
+    let output = kompile_bounded(dir.path(), &["build", "--registry", "registry.example"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}

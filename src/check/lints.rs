@@ -258,4 +258,11 @@ mod tests {
             .collect();
         assert!(lint(&compose).iter().all(|d| d.code != Code::UnreachableService));
     }
+
+    #[test]
+    fn an_empty_host_name_addresses_nothing() {
+        // A service named "" once made the search for its name loop forever.
+        assert!(addressed(":5432").is_empty());
+        assert!(addressed("=:1 /:2").is_empty());
+    }
 }

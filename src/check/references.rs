@@ -23,7 +23,9 @@ pub fn check(project: &Project, diags: &mut Diagnostics) {
     for entry in &services.entries {
         let Some(service) = entry.value.as_map() else { continue };
         let mut refs = References { service: &entry.key, diags };
-        if service.get("image").is_none() && service.get("build").is_none() {
+        // A service that still has `extends` has a broken chain, already reported at loading.
+        let unresolved = service.get("extends").is_some();
+        if service.get("image").is_none() && service.get("build").is_none() && !unresolved {
             refs.diags.push(
                 Diagnostic::new(Code::MissingImage, format!("service `{}` has neither `image` nor `build`", entry.key))
                     .at(entry.key_span, "nothing to run")

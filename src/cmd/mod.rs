@@ -48,6 +48,7 @@ impl ProjectArgs {
             profiles: self.profile.clone(),
             shell: shell_environment(),
             working_dir: std::env::current_dir().unwrap_or_default(),
+            strict_paths: self.strict_paths,
         }
     }
 }

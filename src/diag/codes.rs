@@ -46,6 +46,10 @@ codes! {
     InterpolationSyntax "K011" "interpolation-syntax" Error "a `${...}` expression is malformed";
     UnsetVariable     "K012" "unset-variable"       Warning "a variable without a default is not set";
     DotenvSyntax      "K013" "env-file-syntax"      Error   "a `.env` or `env_file` line is malformed";
+    OutsideProject    "K014" "outside-project"      Warning "a file outside the project directory is read";
+    FilesLeftOut      "K015" "files-left-out"       Warning "project files are left out of a ConfigMap";
+    ExpansionLimit    "K016" "expansion-limit"      Error   "variables expand to a value larger than kompile allows";
+    ExtendsDepth      "K017" "extends-depth"        Error   "an `extends` chain is longer than kompile follows";
     ExtendsCycle      "K020" "extends-cycle"        Error   "services extend each other in a cycle";
     ExtendsUnknown    "K021" "extends-unknown"      Error   "`extends` names a service that does not exist";
     IncludeFailed     "K022" "include-failed"       Error   "an `include` entry could not be loaded";

@@ -26,6 +26,10 @@ pages! {
     InterpolationSyntax "K011";
     UnsetVariable "K012";
     DotenvSyntax "K013";
+    OutsideProject "K014";
+    FilesLeftOut "K015";
+    ExpansionLimit "K016";
+    ExtendsDepth "K017";
     ExtendsCycle "K020";
     ExtendsUnknown "K021";
     IncludeFailed "K022";

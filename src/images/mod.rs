@@ -156,7 +156,9 @@ impl Planner<'_> {
             (Some(inline), _) => inline.clone().into_bytes(),
             // A missing Dockerfile was reported when loading; its path stands in for it.
             (None, Some(path)) => {
-                std::fs::read(path).unwrap_or_else(|_| path.to_string_lossy().into_owned().into_bytes())
+                // Only a regular file is read: a pipe with no writer would block forever.
+                crate::load::read_regular(path, crate::load::MAX_FILE_BYTES)
+                    .unwrap_or_else(|_| path.to_string_lossy().into_owned().into_bytes())
             }
             (None, None) => Vec::new(),
         };

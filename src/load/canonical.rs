@@ -16,6 +16,8 @@ use crate::source::{Sources, Span};
 /// Everything a conversion needs besides the node itself.
 pub struct Context<'a> {
     pub base_dir: &'a Path,
+    /// `--strict-paths`: files outside `base_dir` are refused.
+    pub strict: bool,
     pub environment: &'a Environment,
     pub sources: &'a mut Sources,
     pub diags: &'a mut Diagnostics,
@@ -25,10 +27,11 @@ pub fn canonicalize(
     tree: &mut Node,
     base_dir: &Path,
     environment: &Environment,
+    strict: bool,
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) {
-    let mut cx = Context { base_dir, environment, sources, diags };
+    let mut cx = Context { base_dir, strict, environment, sources, diags };
     let Some(root) = tree.as_map_mut() else { return };
     drop_unknown_keys(root, schema::TOP_LEVEL, "at the top level", cx.diags);
     if let Some(entry) = root.entries.iter().find(|e| e.key == "version") {
@@ -41,7 +44,10 @@ pub fn canonicalize(
     root.remove("version");
     for entry in &mut root.entries {
         match entry.key.as_str() {
-            "services" => each_map_value(&mut entry.value, &mut cx, service),
+            "services" => {
+                drop_empty_names(&mut entry.value, cx.diags);
+                each_map_value(&mut entry.value, &mut cx, service);
+            }
             "networks" => each_map_value(&mut entry.value, &mut cx, |n, cx| resource(n, cx, schema::NETWORK)),
             "volumes" => each_map_value(&mut entry.value, &mut cx, |n, cx| resource(n, cx, schema::VOLUME)),
             "secrets" => each_map_value(&mut entry.value, &mut cx, |n, cx| resource(n, cx, schema::SECRET)),
@@ -49,6 +55,23 @@ pub fn canonicalize(
             _ => {}
         }
     }
+}
+
+/// A service named `""` can be no Kubernetes object nor host name: reported and dropped,
+/// so no later stage meets it.
+fn drop_empty_names(node: &mut Node, diags: &mut Diagnostics) {
+    let Some(map) = node.as_map_mut() else { return };
+    map.entries.retain(|entry| {
+        let empty = entry.key.trim().is_empty();
+        if empty {
+            diags.push(
+                Diagnostic::new(Code::InvalidValue, "a service name cannot be empty")
+                    .at(entry.key_span, "empty name")
+                    .help("name the service with letters, digits, `-`, `_` or `.`"),
+            );
+        }
+        !empty
+    });
 }
 
 /// Applies `f` to each value of a mapping (`services:` → each service); `null` entries
@@ -100,7 +123,15 @@ fn resource(node: &mut Node, cx: &mut Context<'_>, known: &'static [&'static str
     for entry in &mut map.entries {
         match entry.key.as_str() {
             "labels" | "driver_opts" => to_string_map(&mut entry.value, cx, BareValue::Empty),
-            "file" => absolute_path(&mut entry.value, cx),
+            "file" => {
+                absolute_path(&mut entry.value, cx);
+                if let Some(path) = entry.value.as_str().map(PathBuf::from)
+                    && !super::allow_outside(&path, cx.base_dir, entry.value.span, "read", cx.strict, cx.diags)
+                {
+                    // Refused: nothing later may read it.
+                    entry.value = Node::new(Value::Null, entry.value.span);
+                }
+            }
             "external" | "internal" | "attachable" | "enable_ipv6" | "enable_ipv4" => {
                 to_bool(&mut entry.value, cx.diags)
             }
@@ -536,7 +567,8 @@ fn env_file(item: &Node, cx: &mut Context<'_>) -> Option<Node> {
     absolute_path(&mut path_node, cx);
     let path = PathBuf::from(path_node.as_str()?);
     let mut map = Map::default();
-    if !path.is_file() {
+    // A path that exists but is no regular file (a pipe, a directory) is refused when read.
+    if !path.exists() {
         if required {
             cx.diags.push(
                 Diagnostic::new(
@@ -549,11 +581,14 @@ fn env_file(item: &Node, cx: &mut Context<'_>) -> Option<Node> {
         }
         return None;
     }
+    if !super::allow_outside(&path, cx.base_dir, path_node.span, "read", cx.strict, cx.diags) {
+        return None;
+    }
     map.insert("path", item.span, path_node);
     map.insert("required", item.span, Node::new(Value::Bool(required), item.span));
     let env = cx.environment.clone();
     let lookup = |name: &str| env.get(name);
-    let (file, text) = super::read_source(&path, cx.sources, cx.diags)?;
+    let (file, text) = super::env::read_env_source(&path, item.span, cx.sources, cx.diags)?;
     let entries = super::dotenv::parse(&text, &lookup);
     let mut values = Map::default();
     match entries {
@@ -566,11 +601,7 @@ fn env_file(item: &Node, cx: &mut Context<'_>) -> Option<Node> {
             }
         }
         Err(error) => {
-            cx.diags.push(
-                Diagnostic::new(Code::DotenvSyntax, error.message)
-                    .at(Span::new(file, error.span.start, error.span.end), "this line")
-                    .help("write KEY=VALUE; quote values that contain spaces or `#`"),
-            );
+            cx.diags.push(super::env::env_error(file, error));
             return None;
         }
     }

@@ -65,11 +65,17 @@ pub fn load(services: &Map, sources: &mut Sources, diags: &mut Diagnostics) -> V
 /// Compose does not need the Dockerfile to print the project, and kompile does not build
 /// images; but nothing can be checked or learnt from a file that is not there.
 fn missing(service: &str, path: &Path, span: Span) -> Diagnostic {
+    // A pipe or device is never opened (it could block forever), but it is not "missing".
+    let (what, label) = if path.exists() {
+        ("is not a regular file", "not a regular file")
+    } else {
+        ("does not exist", "no such Dockerfile")
+    };
     Diagnostic::new(
         Code::MissingDockerfile,
-        format!("service `{service}` builds from {}, which does not exist", crate::source::display_path(path)),
+        format!("service `{service}` builds from {}, which {what}", crate::source::display_path(path)),
     )
-    .at(span, "no such Dockerfile")
+    .at(span, label)
     .help("create it, or point `build.dockerfile` at the right file; `docker compose build` will fail without it")
 }
 

@@ -53,9 +53,15 @@ pub struct EnvEntry {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DotenvError {
+    /// Never holds a value from the file: values may be secrets.
     pub message: String,
     pub span: Range<usize>,
+    /// Values expand beyond [`super::interpolate::MAX_VALUE_BYTES`] or [`MAX_TOTAL_BYTES`] (K016, not K013).
+    pub too_large: bool,
 }
+
+/// All the values of one file together, expanded, are at most this large.
+pub const MAX_TOTAL_BYTES: usize = 64 << 20;
 
 impl std::fmt::Display for DotenvError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -70,11 +76,17 @@ pub fn parse(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Vec<
     let mut pos = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let mut entries: Vec<EnvEntry> = Vec::new();
     let mut defined: HashMap<String, String> = HashMap::new();
+    let mut total = 0usize;
     while pos < text.len() {
         let resolve = |name: &str| lookup(name).or_else(|| defined.get(name).cloned());
         let (entry, next) = parse_line(text, pos, &resolve)?;
         if let Some(entry) = entry {
             if let Some(value) = &entry.value {
+                total += value.len();
+                if total > MAX_TOTAL_BYTES {
+                    let message = format!("the values of this file expand to more than {} MiB", MAX_TOTAL_BYTES >> 20);
+                    return Err(DotenvError { message, span: entry.span, too_large: true });
+                }
                 defined.insert(entry.key.clone(), value.clone());
             }
             entries.push(entry);
@@ -146,7 +158,7 @@ fn parse_key(raw: &str, span: Range<usize>) -> Result<String, DotenvError> {
     } else {
         format!("invalid variable name {key:?}: names cannot be empty or contain spaces, `$`, `/`, `,`, quotes or `{{`")
     };
-    Err(DotenvError { message, span })
+    Err(DotenvError { message, span, too_large: false })
 }
 
 fn is_valid_key(key: &str) -> bool {
@@ -189,6 +201,7 @@ fn parse_quoted(
         return Err(DotenvError {
             message: format!("unterminated quoted value: missing closing {quote}"),
             span: line_start..line_end(text, open),
+            too_large: false,
         });
     };
     let content = &text[content_start..content_start + close];
@@ -199,6 +212,48 @@ fn parse_quoted(
         expand(&unescape_double(content), resolve, line_start..end)?
     };
     Ok((value, end))
+}
+
+/// `text` as diagnostics may show it: every value and comment masked with `*`, byte for
+/// byte, so offsets and line breaks stay where they were (keys stay readable).
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    // The quote of a value that continues on the next line.
+    let mut open: Option<char> = None;
+    for line in text.split_inclusive('\n') {
+        let keep = match open {
+            Some(_) => 0,
+            None => {
+                let body = line.trim_start_matches(is_blank);
+                let offset = line.len() - body.len();
+                if body.starts_with('#') { offset + 1 } else { line.find(['=', ':']).map_or(line.len(), |i| i + 1) }
+            }
+        };
+        let value = &line[keep..];
+        open = match open {
+            Some(quote) => still_open(value, quote),
+            None => {
+                let start = value.trim_start_matches(is_blank);
+                match start.chars().next() {
+                    Some(quote @ ('\'' | '"')) if keep < line.len() => still_open(&start[1..], quote),
+                    _ => None,
+                }
+            }
+        };
+        out.push_str(&line[..keep]);
+        for c in value.chars() {
+            match c {
+                '\n' | '\r' => out.push(c),
+                _ => out.extend(std::iter::repeat_n('*', c.len_utf8())),
+            }
+        }
+    }
+    out
+}
+
+/// `Some(quote)` when `rest` does not close the value `quote` opened.
+fn still_open(rest: &str, quote: char) -> Option<char> {
+    find_closing_quote(rest, quote).is_none().then_some(quote)
 }
 
 /// Offset of the unescaped `quote` that closes `content`, if any.
@@ -259,13 +314,13 @@ fn expand(raw: &str, resolve: &dyn Fn(&str) -> Option<String>, span: Range<usize
     match interpolate(raw, resolve) {
         Ok(done) => Ok(done.value),
         Err(err) => {
+            // The value itself is not quoted back: it may be a secret.
             let message = match &err {
-                InterpolationError::Syntax { message, .. } => {
-                    format!("invalid interpolation in {raw:?}: {message}")
-                }
-                InterpolationError::Required { .. } => err.to_string(),
+                InterpolationError::Syntax { message, .. } => format!("invalid interpolation in the value: {message}"),
+                InterpolationError::Required { .. } | InterpolationError::TooLarge { .. } => err.to_string(),
             };
-            Err(DotenvError { message, span })
+            let too_large = matches!(err, InterpolationError::TooLarge { .. });
+            Err(DotenvError { message, span, too_large })
         }
     }
 }
@@ -314,6 +369,37 @@ mod tests {
 
     fn kv(key: &str, value: &str) -> (String, Option<String>) {
         (key.into(), Some(value.into()))
+    }
+
+    #[test]
+    fn redaction_keeps_keys_and_offsets_and_masks_values() {
+        let text = "# pw: x\nDB_PASSWORD=hunter2\nexport K=\"a\nb c\"\nBARE\nT: é\n";
+        let shown = redact(text);
+        assert_eq!(shown.len(), text.len());
+        assert_eq!(shown, "#******\nDB_PASSWORD=*******\nexport K=**\n****\nBARE\nT:***\n");
+    }
+
+    #[test]
+    fn error_messages_hold_no_values() {
+        let err = error("TOKEN=abc${\n");
+        assert!(!err.message.contains("abc"), "{}", err.message);
+    }
+
+    #[test]
+    fn values_that_double_each_other_stop_at_the_limit() {
+        // A0 is 64 bytes; A15 would be 2 MiB, A40 two terabytes.
+        let mut text = format!("A0={}\n", "x".repeat(64));
+        for i in 1..41 {
+            text.push_str(&format!("A{i}=${{A{}}}${{A{}}}\n", i - 1, i - 1));
+        }
+        let err = parse(&text, &no_env).unwrap_err();
+        assert!(err.too_large, "{err:?}");
+        assert_eq!(&text[err.span.clone()], "A15=${A14}${A14}");
+        // Many values under the per-value limit are bounded in all.
+        let big = format!("B={}\n", "y".repeat(1 << 19));
+        let repeated = format!("{big}{}", "C=${B}${B}\n".repeat(80));
+        let err = parse(&repeated, &no_env).unwrap_err();
+        assert!(err.too_large && err.message.contains("64 MiB"), "{err:?}");
     }
 
     #[test]

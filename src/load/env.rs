@@ -4,11 +4,21 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::interpolate::{self, InterpolationError};
+use super::interpolate::{self, InterpolationError, MAX_VALUE_BYTES};
 use super::node::{Node, Value};
 use super::{Options, dotenv};
 use crate::diag::{Code, Diagnostic, Diagnostics, thousands};
 use crate::source::{FileId, Sources, Span};
+
+/// How much interpolation may grow one compose file's values in all: each value is
+/// bounded, but a file can repeat a large variable many times.
+const MAX_TREE_BYTES: usize = 64 << 20;
+
+fn too_large(at: Span, message: String) -> Diagnostic {
+    Diagnostic::new(Code::ExpansionLimit, message)
+        .at(at, "expanded here")
+        .help("variables that repeat each other grow without bound; use each large value once")
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
@@ -54,15 +64,33 @@ impl Environment {
     /// original scalars, so later problems still point at what the user wrote. `source`
     /// is the text of the file the tree was parsed from.
     pub fn interpolate_tree(&self, node: &mut Node, source: &str, diags: &mut Diagnostics) {
+        let mut budget = MAX_TREE_BYTES;
+        self.interpolate_within(node, source, &mut budget, diags);
+    }
+
+    /// [`Self::interpolate_tree`] with what is left of the file's `budget`: once the values
+    /// grown by interpolation exceed it, the rest stay as written and one K016 is reported.
+    fn interpolate_within(&self, node: &mut Node, source: &str, budget: &mut usize, diags: &mut Diagnostics) {
         match &mut node.value {
-            Value::Str(text) if interpolate::has_variables(text) => {
+            Value::Str(text) if interpolate::has_variables(text) && *budget > 0 => {
                 let written = source.get(node.span.range()).unwrap_or_default();
-                if let Some(value) = self.interpolate(text, node.span, written, diags) {
-                    *text = value;
+                let Some(value) = self.interpolate(text, node.span, written, diags) else { return };
+                let grown = value.len().saturating_sub(text.len());
+                if grown > *budget {
+                    *budget = 0;
+                    diags.push(too_large(
+                        node.span,
+                        format!("variables in this file expand to more than {} MiB in all", MAX_TREE_BYTES >> 20),
+                    ));
+                    return;
                 }
+                *budget -= grown;
+                *text = value;
             }
-            Value::Seq(items) => items.iter_mut().for_each(|item| self.interpolate_tree(item, source, diags)),
-            Value::Map(map) => map.entries.iter_mut().for_each(|e| self.interpolate_tree(&mut e.value, source, diags)),
+            Value::Seq(items) => items.iter_mut().for_each(|item| self.interpolate_within(item, source, budget, diags)),
+            Value::Map(map) => {
+                map.entries.iter_mut().for_each(|e| self.interpolate_within(&mut e.value, source, budget, diags))
+            }
             _ => {}
         }
     }
@@ -111,6 +139,11 @@ impl Environment {
                         .at(inner_span(span, written, text, at), format!("`{name}` is required here"))
                         .help(format!("set {name} in the environment or in .env")),
                 );
+                None
+            }
+            Err(InterpolationError::TooLarge { at }) => {
+                let at = inner_span(span, written, text, at);
+                diags.push(too_large(at, format!("this value expands to more than {} MiB", MAX_VALUE_BYTES >> 20)));
                 None
             }
             Err(InterpolationError::Syntax { message, at }) => {
@@ -166,8 +199,47 @@ pub fn read_env_file(
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Option<Vec<(String, String)>> {
-    let (file, text) = super::read_source(path, sources, diags)?;
+    let (file, text) = read_env_source(path, Span::NONE, sources, diags)?;
     parse_env_text(file, &text, lookup, diags)
+}
+
+/// Reads an env file and registers it with its values masked (`KEY=*****`): diagnostics
+/// show lines around the one they point at, and those lines may hold passwords. Offsets
+/// are unchanged, so spans into the file stay right.
+pub(super) fn read_env_source(
+    path: &Path,
+    from: Span,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Option<(FileId, String)> {
+    let shown = if path == Path::new("-") { Path::new("<stdin>") } else { path };
+    let bytes = super::read_bytes(path, from).map_err(|d| diags.push(d)).ok()?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            // Not registered: the lines around the bad byte may hold passwords.
+            let at = error.utf8_error().valid_up_to();
+            diags.push(
+                Diagnostic::new(Code::NotText, format!("{} is not UTF-8 text", crate::source::display_path(shown)))
+                    .at(from, format!("invalid byte at offset {at}"))
+                    .help("save the file as UTF-8"),
+            );
+            return None;
+        }
+    };
+    let file = sources.add(shown, dotenv::redact(&text));
+    Some((file, text))
+}
+
+/// The diagnostic for a malformed env file line; its message holds no value.
+pub(super) fn env_error(file: FileId, error: dotenv::DotenvError) -> Diagnostic {
+    let span = Span::new(file, error.span.start, error.span.end);
+    if error.too_large {
+        return too_large(span, error.message);
+    }
+    Diagnostic::new(Code::DotenvSyntax, error.message)
+        .at(span, "this line")
+        .help("write KEY=VALUE; quote values that contain spaces or `#`")
 }
 
 pub fn parse_env_text(
@@ -187,11 +259,7 @@ pub fn parse_env_text(
                 .collect(),
         ),
         Err(error) => {
-            diags.push(
-                Diagnostic::new(Code::DotenvSyntax, error.message)
-                    .at(Span::new(file, error.span.start, error.span.end), "this line")
-                    .help("write KEY=VALUE; quote values that contain spaces or `#`"),
-            );
+            diags.push(env_error(file, error));
             None
         }
     }
@@ -218,5 +286,28 @@ mod tests {
                 "variable `b` is not set; using \"\""
             ]
         );
+    }
+
+    /// The codes interpolating `values` (one scalar each) reports, with `BIG` set to
+    /// `big` bytes.
+    fn codes(big: usize, values: &[&str]) -> Vec<Code> {
+        let environment = Environment::new(BTreeMap::from([("BIG".to_string(), "x".repeat(big))]));
+        let items = values.iter().map(|v| Node::str(v.to_string(), Span::NONE)).collect();
+        let mut tree = Node::new(Value::Seq(items), Span::NONE);
+        let mut diags = Diagnostics::default();
+        environment.interpolate_tree(&mut tree, "", &mut diags);
+        diags.into_items().iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn one_value_is_bounded() {
+        assert_eq!(codes(600 << 10, &["${BIG}${BIG}"]), [Code::ExpansionLimit]);
+        assert_eq!(codes(600 << 10, &["${BIG}"]), [], "under the limit");
+    }
+
+    #[test]
+    fn a_file_is_bounded_in_all_and_reported_once() {
+        assert_eq!(codes(1 << 20, &["$BIG"; 100]), [Code::ExpansionLimit]);
+        assert_eq!(codes(1 << 20, &["$BIG"; 60]), [], "under the limit");
     }
 }

@@ -1,11 +1,15 @@
 //! `extends`: a service built on another service, from the same file or another one.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::node::{Map, Node, Value};
-use super::{Loader, merge, services_map};
+use super::{Loader, identity, merge, services_map};
 use crate::diag::{Code, Diagnostic};
-use crate::source::Span;
+use crate::source::{Span, display_path};
+
+/// Longest `extends` chain followed; real ones are a few links long.
+pub(super) const MAX_EXTENDS_DEPTH: usize = 64;
 
 /// Replaces every service that has `extends` with the merge of its base and itself.
 pub(super) fn resolve(tree: &mut Node, file: &Path, loader: &mut Loader<'_>) {
@@ -14,84 +18,164 @@ pub(super) fn resolve(tree: &mut Node, file: &Path, loader: &mut Loader<'_>) {
         return;
     }
     let Some(services) = services_map(tree).cloned() else { return };
-    let mut resolved = Vec::new();
+    let file = File { path: file, services: &services, index: services.iter().collect() };
+    // Each service is resolved once, however many services extend it: linear in the
+    // number of services, not quadratic in the length of the chains.
+    let mut resolved = Resolved::new();
     for entry in &services.entries {
-        if entry.value.as_map().and_then(|m| m.get("extends")).is_none() {
-            continue;
-        }
-        let mut stack = Vec::new();
-        if let Some(node) = resolve_service(&entry.key, entry.key_span, &services, file, loader, &mut stack) {
-            resolved.push((entry.key.clone(), node));
+        if entry.value.as_map().and_then(|m| m.get("extends")).is_some() {
+            resolve_service(&entry.key, entry.key_span, &file, loader, &mut resolved);
         }
     }
     let Some(target) = tree.as_map_mut().and_then(|m| m.get_mut("services")).and_then(Node::as_map_mut) else {
         return;
     };
-    for (name, node) in resolved {
-        if let Some(service) = target.get_mut(&name) {
-            *service = node;
+    for entry in &mut target.entries {
+        if let Some((Some(node), _)) = resolved.remove(&entry.key) {
+            entry.value = node;
         }
     }
 }
 
-/// The service `name` of `services` with its own `extends` chain applied.
-fn resolve_service(
-    name: &str,
-    reference: Span,
-    services: &Map,
-    file: &Path,
-    loader: &mut Loader<'_>,
-    stack: &mut Vec<(PathBuf, String)>,
-) -> Option<Node> {
-    let Some(service) = services.get(name) else {
-        let mut diagnostic = Diagnostic::new(Code::ExtendsUnknown, format!("`extends` names unknown service `{name}`"))
-            .at(reference, "no such service");
-        if let Some(close) = services.entries.iter().find(|e| strsim::jaro_winkler(&e.key, name) > 0.8) {
-            diagnostic = diagnostic.help(format!("did you mean `{}`?", close.key));
+/// The services of one file, with an index by name.
+struct File<'a> {
+    path: &'a Path,
+    services: &'a Map,
+    index: HashMap<&'a str, &'a Node>,
+}
+
+/// Services already resolved: the result (`None` when its chain is broken, reported) and
+/// how many `extends` links lie under it.
+type Resolved = HashMap<String, (Option<Node>, usize)>;
+
+/// The service `name` with its `extends` chain applied, `None` when the chain is broken
+/// (reported). The chain is walked in a loop, not by recursion, so a long one cannot
+/// overflow the stack; every service on it is remembered in `resolved`.
+fn resolve_service(name: &str, reference: Span, file: &File<'_>, loader: &mut Loader<'_>, resolved: &mut Resolved) {
+    // The services that extend, from `name` down, each with its own node. The chain is
+    // walked to its end whatever its length (a loop needs no stack), so the depth limit
+    // falls on the same service in whatever order services are listed.
+    let mut chain: Vec<(String, Node)> = Vec::new();
+    let mut on_chain: HashSet<String> = HashSet::new();
+    let (mut current, mut at) = (name.to_string(), reference);
+    let (mut base, mut depth) = loop {
+        if let Some(done) = resolved.get(&current) {
+            break done.clone();
         }
-        loader.diags.push(diagnostic);
-        return None;
+        let Some(service) = file.index.get(current.as_str()) else {
+            loader.diags.push(unknown_service(&current, at, file.services));
+            break (None, 0);
+        };
+        let Some(extends) = service.as_map().and_then(|m| m.get("extends")) else {
+            break (Some((*service).clone()), 0);
+        };
+        if on_chain.contains(&current) {
+            let start = chain.iter().position(|(n, _)| *n == current).unwrap_or_default();
+            let members: Vec<&str> = chain[start..].iter().map(|(n, _)| n.as_str()).collect();
+            report_cycle(file.path, &members, &current, at, loader);
+            break (None, 0);
+        }
+        let Some((base_name, base_span, base_file)) = parse_extends(extends, loader) else { break (None, 0) };
+        on_chain.insert(current.clone());
+        chain.push((current.clone(), (*service).clone()));
+        match base_file {
+            Some((other, named_at)) if identity(&other) != identity(file.path) => {
+                break (other_file_service(&other, named_at, &base_name, base_span, loader), 0);
+            }
+            _ => (current, at) = (base_name, base_span),
+        }
     };
-    let Some(extends) = service.as_map().and_then(|m| m.get("extends")) else { return Some(service.clone()) };
-    let key = (file.to_path_buf(), name.to_string());
-    if let Some(start) = stack.iter().position(|k| *k == key) {
-        let mut members = stack[start..].to_vec();
-        members.sort();
-        if !loader.extends_cycles.contains(&members) {
-            loader.extends_cycles.push(members);
-            let chain: Vec<&str> = stack[start..].iter().map(|(_, s)| s.as_str()).collect();
-            loader.diags.push(
-                Diagnostic::new(
-                    Code::ExtendsCycle,
-                    format!("services extend each other in a cycle: {} → {name}", chain.join(" → ")),
-                )
-                .at(reference, "extends back into the cycle")
-                .help("break the cycle: one of these services must not extend the others"),
-            );
+    for (service_name, own) in chain.into_iter().rev() {
+        depth += 1;
+        if depth == MAX_EXTENDS_DEPTH + 1 && base.is_some() {
+            // At the service's own `extends`, the same place whichever service led here.
+            let at = own.as_map().and_then(|m| m.get("extends")).map_or(own.span, |e| e.span);
+            loader.diags.push(too_deep(&service_name, at));
         }
+        base = base.filter(|_| depth <= MAX_EXTENDS_DEPTH).map(|base| merge_onto(base, own));
+        resolved.insert(service_name, (base.clone(), depth));
+    }
+}
+
+/// `own` merged onto its resolved `base`, without `extends`.
+fn merge_onto(mut base: Node, mut own: Node) -> Node {
+    for node in [&mut base, &mut own] {
+        if let Some(map) = node.as_map_mut() {
+            map.remove("extends");
+        }
+    }
+    merge::merge_service(base, own)
+}
+
+/// A service of another file, that file loaded once (with its own `extends` resolved).
+fn other_file_service(other: &Path, named_at: Span, name: &str, at: Span, loader: &mut Loader<'_>) -> Option<Node> {
+    let key = identity(other);
+    if loader.loading.contains(&key) {
+        loader.diags.push(
+            Diagnostic::new(
+                Code::ExtendsCycle,
+                format!("{} is extended from while it is being loaded", display_path(other)),
+            )
+            .at(named_at, "extends from a file that extends from this one")
+            .help("break the cycle: files cannot extend services from each other both ways"),
+        );
         return None;
     }
-    let (base_name, base_span, base_file) = parse_extends(extends, loader)?;
-    stack.push(key);
-    let base = match base_file {
-        None => resolve_service(&base_name, base_span, services, file, loader, stack),
-        Some((other, named_at)) => {
-            let dir = other.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-            let (_, tree) = loader.load_file(&other, &dir, named_at)?;
-            let other_services = services_map(&tree).cloned().unwrap_or_default();
-            resolve_service(&base_name, base_span, &other_services, &other, loader, stack)
+    if !loader.allow(other, named_at, "extended") {
+        return None;
+    }
+    if !loader.extends_files.contains_key(&key) {
+        let dir = other.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let services =
+            loader.load_file(other, &dir, named_at).map(|(_, tree)| services_map(&tree).cloned().unwrap_or_default());
+        loader.extends_files.insert(key.clone(), services);
+    }
+    let services = loader.extends_files.get(&key).cloned().flatten()?;
+    match services.get(name) {
+        // Its own `extends` is still there only when its chain is broken, already reported.
+        Some(service) if service.as_map().and_then(|m| m.get("extends")).is_some() => None,
+        Some(service) => Some(service.clone()),
+        None => {
+            loader.diags.push(unknown_service(name, at, &services));
+            None
         }
-    };
-    stack.pop();
-    let mut own = service.clone();
-    if let Some(map) = own.as_map_mut() {
-        map.remove("extends");
     }
-    let mut base = base?;
-    if let Some(map) = base.as_map_mut() {
-        map.remove("extends");
+}
+
+fn unknown_service(name: &str, reference: Span, services: &Map) -> Diagnostic {
+    let mut diagnostic = Diagnostic::new(Code::ExtendsUnknown, format!("`extends` names unknown service `{name}`"))
+        .at(reference, "no such service");
+    if let Some(close) = services.entries.iter().find(|e| strsim::jaro_winkler(&e.key, name) > 0.8) {
+        diagnostic = diagnostic.help(format!("did you mean `{}`?", close.key));
     }
-    Some(merge::merge_service(base, own))
+    diagnostic
+}
+
+/// Reports a cycle once, however many of its services lead into it.
+fn report_cycle(file: &Path, members: &[&str], back_to: &str, at: Span, loader: &mut Loader<'_>) {
+    let mut key: Vec<(PathBuf, String)> = members.iter().map(|m| (file.to_path_buf(), m.to_string())).collect();
+    key.sort();
+    if loader.extends_cycles.contains(&key) {
+        return;
+    }
+    loader.extends_cycles.push(key);
+    loader.diags.push(
+        Diagnostic::new(
+            Code::ExtendsCycle,
+            format!("services extend each other in a cycle: {} → {back_to}", members.join(" → ")),
+        )
+        .at(at, "extends back into the cycle")
+        .help("break the cycle: one of these services must not extend the others"),
+    );
+}
+
+fn too_deep(name: &str, at: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::ExtendsDepth,
+        format!("service `{name}` extends through a chain of more than {MAX_EXTENDS_DEPTH} services"),
+    )
+    .at(at, "one link too many")
+    .help("extend a common base service directly instead of chaining services")
 }
 
 /// A file named in a compose file, and where it is named.

@@ -26,6 +26,10 @@ pub type Offsets = std::ops::Range<usize>;
 /// Nesting limit for `${..${..}..}` so hostile input cannot overflow the stack.
 pub const MAX_DEPTH: usize = 64;
 
+/// The largest value interpolation produces. Variables that repeat each other
+/// (`A1=${A0}${A0}`, …) double at every line; real values are far smaller.
+pub const MAX_VALUE_BYTES: usize = 1 << 20;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interpolated {
     pub value: String,
@@ -39,6 +43,8 @@ pub enum InterpolationError {
     Required { name: String, message: String, at: Offsets },
     /// Malformed expression, e.g. `${`, `${VAR`, `${1abc}`, `${VAR:x}`; `message` explains in plain English.
     Syntax { message: String, at: Offsets },
+    /// The value would grow beyond [`MAX_VALUE_BYTES`]; `at` is the expression that crossed it.
+    TooLarge { at: Offsets },
 }
 
 impl std::fmt::Display for InterpolationError {
@@ -51,6 +57,7 @@ impl std::fmt::Display for InterpolationError {
                 write!(f, "required variable {name} is missing a value: {message}")
             }
             Self::Syntax { message, .. } => f.write_str(message),
+            Self::TooLarge { .. } => write!(f, "the value expands to more than {} MiB", MAX_VALUE_BYTES >> 20),
         }
     }
 }
@@ -107,7 +114,13 @@ impl Parser<'_> {
                     self.pos += 1;
                     return Ok(out);
                 }
-                Some(_) => self.dollar(&mut out, open.map_or(0, |(_, depth)| depth))?,
+                Some(_) => {
+                    let start = self.pos;
+                    self.dollar(&mut out, open.map_or(0, |(_, depth)| depth))?;
+                    if out.len() > MAX_VALUE_BYTES {
+                        return Err(InterpolationError::TooLarge { at: start..self.pos });
+                    }
+                }
             }
         }
     }

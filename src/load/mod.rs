@@ -15,7 +15,7 @@ mod schema;
 pub mod units;
 pub mod yaml;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub use env::Environment;
@@ -27,7 +27,7 @@ use crate::source::{FileId, Sources, Span, display_path};
 /// The names `docker compose` looks for, in its order of preference.
 pub const DEFAULT_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
 /// Compose files larger than this are refused before parsing; real ones are far smaller.
-const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// What the user asked for on the command line (and the process environment).
 #[derive(Debug, Clone, Default)]
@@ -42,6 +42,8 @@ pub struct Options {
     pub shell: BTreeMap<String, String>,
     /// Where relative paths given on the command line start.
     pub working_dir: PathBuf,
+    /// `--strict-paths`: files outside the project are refused, not read with a warning.
+    pub strict_paths: bool,
 }
 
 /// A loaded compose project: canonical syntax, files merged, profiles applied.
@@ -72,7 +74,7 @@ pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -
     let name = project_name(options, &shell_and_dotenv, from_files, &directory, diags);
     let mut environment = shell_and_dotenv;
     environment.set("COMPOSE_PROJECT_NAME", &name);
-    let mut loader = Loader { sources, diags, environment: &environment, depth: 0, extends_cycles: Vec::new() };
+    let mut loader = Loader::new(sources, diags, &environment, options.strict_paths);
     let mut merged: Option<Node> = None;
     let mut files = Vec::new();
     for (path, (file, text, tree)) in parsed {
@@ -141,7 +143,7 @@ pub fn load_str(
     let name = Some(normalize_project_name(&raw)).filter(|n| !n.is_empty()).unwrap_or_else(|| "default".to_string());
     let mut environment = environment.clone();
     environment.set("COMPOSE_PROJECT_NAME", &name);
-    let mut loader = Loader { sources, diags, environment: &environment, depth: 0, extends_cycles: Vec::new() };
+    let mut loader = Loader::new(sources, diags, &environment, false);
     let root = loader.resolve_file(&path, directory, text, tree);
     Some(Project {
         name,
@@ -165,9 +167,49 @@ struct Loader<'a> {
     /// `extends` cycles already reported (their services, sorted): each is found once from
     /// every service on it, and reported once.
     extends_cycles: Vec<Vec<(PathBuf, String)>>,
+    /// The files being loaded, outermost first (by [`identity`]): one that comes back is
+    /// an include cycle.
+    loading: Vec<PathBuf>,
+    /// Files already included: a second `include` of one is loaded once, not twice.
+    included: HashSet<PathBuf>,
+    /// Include cycles already reported, by the file that closes them.
+    include_cycles: HashSet<PathBuf>,
+    /// The services of files `extends.file` names, loaded once each (`None`: unusable).
+    extends_files: HashMap<PathBuf, Option<Map>>,
+    /// `--strict-paths`.
+    strict: bool,
+    /// The project directory of each file being loaded, innermost last.
+    roots: Vec<PathBuf>,
 }
 
-impl Loader<'_> {
+/// One name per file however it is reached (`./a.yaml`, `sub/../a.yaml`, a symlink).
+fn identity(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+impl<'a> Loader<'a> {
+    fn new(sources: &'a mut Sources, diags: &'a mut Diagnostics, environment: &'a Environment, strict: bool) -> Self {
+        Loader {
+            sources,
+            diags,
+            environment,
+            depth: 0,
+            extends_cycles: Vec::new(),
+            loading: Vec::new(),
+            included: HashSet::new(),
+            include_cycles: HashSet::new(),
+            extends_files: HashMap::new(),
+            strict,
+            roots: Vec::new(),
+        }
+    }
+
+    /// Whether a file named at `span` may be read: see [`allow_outside`].
+    fn allow(&mut self, path: &Path, span: Span, what: &str) -> bool {
+        let Some(root) = self.roots.last() else { return true };
+        allow_outside(path, root, span, what, self.strict, self.diags)
+    }
+
     /// One compose file, canonical, with its includes and extends resolved. Relative paths
     /// in it resolve against `base_dir` (the project directory, as Compose does for
     /// override files too).
@@ -198,11 +240,36 @@ impl Loader<'_> {
 
     /// Everything after parsing: interpolation, includes, canonical syntax, extends.
     fn resolve_file(&mut self, path: &Path, base_dir: &Path, text: &str, mut tree: Node) -> Node {
+        self.loading.push(identity(path));
+        self.roots.push(base_dir.to_path_buf());
         self.environment.interpolate_tree(&mut tree, text, self.diags);
         self.include(&mut tree, base_dir);
-        canonical::canonicalize(&mut tree, base_dir, self.environment, self.sources, self.diags);
+        let strict = self.strict;
+        canonical::canonicalize(&mut tree, base_dir, self.environment, strict, self.sources, self.diags);
         extends::resolve(&mut tree, path, self);
+        self.roots.pop();
+        self.loading.pop();
         tree
+    }
+
+    /// Whether `path` may be included now: not a file being loaded (a cycle, reported
+    /// once) nor one already included (loaded once).
+    fn first_include(&mut self, path: &Path, span: Span) -> bool {
+        let key = identity(path);
+        if self.loading.contains(&key) {
+            if self.include_cycles.insert(key) {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::IncludeFailed,
+                        format!("{} includes itself, directly or through other files", display_path(path)),
+                    )
+                    .at(span, "included here while it is being loaded")
+                    .help("remove this entry: a file cannot include a file that includes it"),
+                );
+            }
+            return false;
+        }
+        self.included.insert(key)
     }
 
     /// `include:` entries load as projects of their own and add their resources; a resource
@@ -216,6 +283,9 @@ impl Loader<'_> {
         };
         for item in items {
             for (path, span) in include_paths(item, base_dir) {
+                if !self.allow(&path, span, "included") || !self.first_include(&path, span) {
+                    continue;
+                }
                 let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| base_dir.to_path_buf());
                 let before = self.diags.items().len();
                 let loaded = self.load_file(&path, &dir, span);
@@ -247,6 +317,36 @@ fn include_paths(item: &Node, base_dir: &Path) -> Vec<(PathBuf, Span)> {
     path_nodes.into_iter().filter_map(|n| Some((base_dir.join(n.as_str()?), n.span))).collect()
 }
 
+/// Whether a file named at `span` may be read, given the project directory `root` of the
+/// file that names it. Outside it (symlinks resolved), Compose reads it too: a K014
+/// warning names it; under `--strict-paths` the K014 is an error and it is not read.
+pub(crate) fn allow_outside(
+    path: &Path,
+    root: &Path,
+    span: Span,
+    what: &str,
+    strict: bool,
+    diags: &mut Diagnostics,
+) -> bool {
+    let real = identity(path);
+    if real.starts_with(identity(root)) || real.starts_with(root) {
+        return true;
+    }
+    let mut diagnostic = Diagnostic::new(
+        Code::OutsideProject,
+        format!("{} is {what} from outside the project directory", display_path(&real)),
+    )
+    .at(span, "outside the project");
+    if strict {
+        diagnostic.severity = crate::diag::Severity::Error;
+        diagnostic = diagnostic.help("--strict-paths refuses it: move the file into the project directory");
+    } else {
+        diagnostic = diagnostic.help("move the file into the project, or pass --strict-paths to refuse such files");
+    }
+    diags.push(diagnostic);
+    !strict
+}
+
 pub(crate) fn wrong_type(node: &Node, expected: &str) -> Diagnostic {
     Diagnostic::new(Code::WrongType, format!("expected {expected}, found {}", node.kind_name()))
         .at(node.span, format!("expected {expected}"))
@@ -258,17 +358,18 @@ pub fn read_source(path: &Path, sources: &mut Sources, diags: &mut Diagnostics) 
 }
 
 /// [`read_source`] for a file named at `from` in another file, where a read failure points.
+/// Such a file must be a regular file: opening a pipe with no writer would block forever.
+/// Files from the command line (`from` is `Span::NONE`) may be pipes, as `-f <(…)` gives.
 pub fn read_source_from(
     path: &Path,
     from: Span,
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Option<(FileId, String)> {
-    let bytes = if path == Path::new("-") { read_stdin() } else { read_bounded(path) };
-    let bytes = match bytes {
+    let bytes = match read_bytes(path, from) {
         Ok(bytes) => bytes,
-        Err(error) => {
-            diags.push(read_failed(path, &error, from));
+        Err(diagnostic) => {
+            diags.push(diagnostic);
             return None;
         }
     };
@@ -295,10 +396,19 @@ pub fn read_source_from(
     }
 }
 
-fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+/// The bytes of a file (`-`: standard input), bounded, unregistered; see [`read_source_from`].
+pub(crate) fn read_bytes(path: &Path, from: Span) -> Result<Vec<u8>, Diagnostic> {
+    let bytes = if path == Path::new("-") { read_stdin() } else { read_bounded(path, !from.is_none()) };
+    bytes.map_err(|error| read_failed(path, &error, from))
+}
+
+fn read_bounded(path: &Path, regular_only: bool) -> std::io::Result<Vec<u8>> {
     let meta = std::fs::metadata(path)?;
     if meta.is_dir() {
         return Err(std::io::Error::other("it is a directory, not a file"));
+    }
+    if regular_only && !meta.is_file() {
+        return Err(not_regular());
     }
     if meta.len() > MAX_FILE_BYTES {
         return Err(too_large());
@@ -317,12 +427,26 @@ fn limited(reader: impl std::io::Read) -> std::io::Result<Vec<u8>> {
     if bytes.len() as u64 > MAX_FILE_BYTES { Err(too_large()) } else { Ok(bytes) }
 }
 
+/// At most `limit + 1` bytes of a regular file (more than `limit` means it is too large).
+/// Pipes and devices are refused unopened: they may never end, or block the open itself.
+pub(crate) fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::other(format!("{} is not a regular file", path.display())));
+    }
+    read_up_to(std::fs::File::open(path)?, limit)
+}
+
 /// At most `limit + 1` bytes of `reader`: more than `limit` means it is over the limit.
 pub(crate) fn read_up_to(reader: impl std::io::Read, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut bytes = Vec::new();
     reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+/// Why a pipe, socket or device named in a project file is not read.
+pub(crate) fn not_regular() -> std::io::Error {
+    std::io::Error::other("it is not a regular file")
 }
 
 fn too_large() -> std::io::Error {
@@ -525,6 +649,119 @@ mod tests {
         let mut diags = Diagnostics::default();
         let read = read_source(path, &mut sources, &mut diags);
         (read, diags.into_items(), sources)
+    }
+
+    /// Loads a project written to a fresh directory; `compose.yaml` is the main file.
+    fn load_files(files: &[(&str, &str)]) -> (Option<Project>, Vec<Diagnostic>) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let options = Options {
+            files: vec![dir.path().join("compose.yaml")],
+            working_dir: dir.path().to_path_buf(),
+            ..Options::default()
+        };
+        let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
+        let project = load(&options, &mut sources, &mut diags);
+        (project, diags.into_items())
+    }
+
+    #[test]
+    fn every_kind_of_file_named_outside_the_project_is_reported() {
+        let outside = tempfile::tempdir().unwrap();
+        let shared = outside.path().join("shared.yaml");
+        std::fs::write(&shared, "services:\n  base:\n    image: b:1\n  extra:\n    image: e:1\n").unwrap();
+        std::fs::write(outside.path().join("x.env"), "A=1\n").unwrap();
+        let o = outside.path().display();
+        let compose = format!(
+            "include: [{o}/shared.yaml]\nservices:\n  web:\n    extends: {{file: {o}/shared.yaml, service: base}}\n    \
+             env_file: {o}/x.env\nconfigs:\n  c:\n    file: /etc/passwd\nsecrets:\n  s:\n    file: ../x\n"
+        );
+        for strict in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("compose.yaml"), &compose).unwrap();
+            let options = Options {
+                files: vec![dir.path().join("compose.yaml")],
+                working_dir: dir.path().to_path_buf(),
+                strict_paths: strict,
+                ..Options::default()
+            };
+            let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
+            let project = load(&options, &mut sources, &mut diags).unwrap();
+            let outside: Vec<&Diagnostic> = diags.items().iter().filter(|d| d.code == Code::OutsideProject).collect();
+            assert_eq!(outside.len(), 5, "{:?}", diags.items());
+            assert!(outside.iter().all(|d| d.is_error() == strict));
+            // Refused files are not read: nothing of them reaches the project.
+            let services = service_names(&project);
+            assert_eq!(services.contains(&"extra".to_string()), !strict, "{services:?}");
+            let web = services_map(&project.root).unwrap().get("web").unwrap().as_map().unwrap();
+            assert_eq!(web.get("image").is_some(), !strict);
+            assert_eq!(web.get("env_file").and_then(Node::as_seq).is_some_and(|s| !s.is_empty()), !strict);
+        }
+    }
+
+    fn service_names(project: &Project) -> Vec<String> {
+        services_map(&project.root).map(|s| s.entries.iter().map(|e| e.key.clone()).collect()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_file_included_twice_is_loaded_once() {
+        let (project, diags) = load_files(&[
+            ("compose.yaml", "include: [db.yaml, ./db.yaml]\nservices:\n  web:\n    image: a:1\n"),
+            ("db.yaml", "services:\n  db:\n    image: d:1\n"),
+        ]);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(service_names(&project.unwrap()), ["web", "db"]);
+    }
+
+    #[test]
+    fn an_include_cycle_is_one_error() {
+        let (_, diags) = load_files(&[
+            ("compose.yaml", "include: [a.yaml, compose.yaml]\nservices:\n  web:\n    image: a:1\n"),
+            ("a.yaml", "include: [compose.yaml]\nservices:\n  a:\n    image: a:1\n"),
+        ]);
+        let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [Code::IncludeFailed], "{diags:?}");
+    }
+
+    #[test]
+    fn files_that_extend_each_other_are_one_error() {
+        let (_, diags) = load_files(&[
+            ("compose.yaml", "services:\n  x:\n    extends: {file: b.yaml, service: y}\n"),
+            ("b.yaml", "services:\n  y:\n    image: a:1\n    extends: {file: compose.yaml, service: x}\n"),
+        ]);
+        let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [Code::ExtendsCycle], "{diags:?}");
+    }
+
+    /// A chain `s1 → s0`, `s2 → s1`, …, written last link first or first link first.
+    fn chain(links: usize, reversed: bool) -> String {
+        let mut services: Vec<String> = (1..=links).map(|i| format!("  s{i}:\n    extends: s{}\n", i - 1)).collect();
+        if reversed {
+            services.reverse();
+        }
+        format!("services:\n  s0:\n    image: a:1\n{}", services.concat())
+    }
+
+    #[test]
+    fn extends_chains_up_to_the_limit_resolve_in_any_order() {
+        for reversed in [false, true] {
+            let (project, diags) = load_files(&[("compose.yaml", &chain(extends::MAX_EXTENDS_DEPTH, reversed))]);
+            assert!(diags.is_empty(), "{diags:?}");
+            let project = project.unwrap();
+            let services = services_map(&project.root).unwrap();
+            assert!(services.iter().all(|(_, s)| s.as_map().unwrap().get("image").is_some()));
+        }
+    }
+
+    #[test]
+    fn an_extends_chain_over_the_limit_is_one_error_in_any_order() {
+        for reversed in [false, true] {
+            let (_, diags) = load_files(&[("compose.yaml", &chain(3 * extends::MAX_EXTENDS_DEPTH, reversed))]);
+            let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
+            assert_eq!(codes, [Code::ExtendsDepth], "reversed: {reversed}");
+        }
     }
 
     #[test]

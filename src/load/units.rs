@@ -2,15 +2,20 @@
 
 use std::time::Duration;
 
+/// Go's `time.Duration` counts nanoseconds in an `i64`: longer durations do not exist in
+/// Compose, and refusing them keeps every later sum and conversion from overflowing.
+const MAX_DURATION_NANOS: f64 = 9_223_372_036_854_775_807.0;
+
 /// Parses a Go-style duration (`1m30s`, `1.5s`, `500ms`, `2h`), as Compose accepts them.
-/// A bare number is taken as seconds, as Compose does for some keys.
+/// A bare number is taken as seconds, as Compose does for some keys. `None` for anything
+/// malformed, negative, or longer than Go's longest duration (about 292 years).
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     if text.is_empty() {
         return None;
     }
     if let Ok(seconds) = text.parse::<f64>() {
-        return (seconds >= 0.0 && seconds.is_finite()).then(|| Duration::from_secs_f64(seconds));
+        return nanos(seconds * 1e9);
     }
     let mut total = 0f64;
     let mut rest = text;
@@ -31,7 +36,13 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         total += number * nanos_per_unit;
         rest = &rest[unit_len..];
     }
-    (total.is_finite() && total < 1e20).then(|| Duration::from_nanos(total.round() as u64))
+    nanos(total)
+}
+
+/// A count of nanoseconds as a duration, when it is one Go can hold.
+fn nanos(total: f64) -> Option<Duration> {
+    (total.is_finite() && (0.0..MAX_DURATION_NANOS).contains(&total))
+        .then(|| Duration::from_nanos(total.round() as u64))
 }
 
 /// Prints a duration as Go's `time.Duration.String()` does (`1m30s`, `1.5s`, `500ms`),
@@ -129,6 +140,15 @@ mod tests {
         for bad in ["", "10x", "s", "-1s", "1.2.3s", "1e400"] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn durations_longer_than_go_allows_are_rejected_not_a_panic() {
+        // 1e20 seconds overflowed `Duration::from_secs_f64` (exit 101).
+        for huge in ["1e20", "18446744073709551616", "1e19s", "3000000h", "NaN", "inf"] {
+            assert_eq!(parse_duration(huge), None, "{huge}");
+        }
+        assert_eq!(parse_duration("2000000h"), Some(Duration::from_secs(2_000_000 * 3600)));
     }
 
     #[test]

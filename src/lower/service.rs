@@ -421,7 +421,7 @@ impl Lowering<'_, '_> {
         };
         let seconds = |key: &str| field(key).and_then(Node::as_str).and_then(units::parse_duration);
         let min_ready = seconds("monitor").or_else(|| seconds("delay")).filter(|d| !d.is_zero());
-        let progress_deadline = Some(PROGRESS_DEADLINE + min_ready.unwrap_or_default());
+        let progress_deadline = Some(PROGRESS_DEADLINE.saturating_add(min_ready.unwrap_or_default()));
         if order == UpdateOrder::StopFirst {
             let at = field("order").map_or(self.span(), |n| n.span);
             self.stop_first_warning(replicas, parallelism, at);

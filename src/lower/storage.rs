@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use super::names::{Namer, dns_label};
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::images::ignore::Ignore;
 use crate::load::node::{Map, Node, Value};
-use crate::load::{Environment, Project, units};
+use crate::load::{Environment, Project, read_regular, units};
 use crate::model::{AccessMode, Config, ConfigData, Mount, MountSource, Secret, Service, Volume};
 use crate::source::Span;
 
@@ -167,7 +168,24 @@ impl<'a> Storage<'a> {
             );
             return Some(MountSource::HostPath { path: source.to_string() });
         }
-        let (data, single, executable) = match read_project_files(path) {
+        let rules = self.shipping_rules();
+        if rules.leads_outside(path) {
+            diags.push(
+                Diagnostic::new(
+                    Code::HostPath,
+                    format!(
+                        "bind mount of `{source}` becomes a hostPath volume: a symlink takes it outside the project"
+                    ),
+                )
+                .at(span, "resolves outside the project")
+                .help("project files are shipped only from inside the project directory"),
+            );
+            return Some(MountSource::HostPath { path: source.to_string() });
+        }
+        let mut left_out = Vec::new();
+        let read = read_project_files(path, &rules, &mut left_out);
+        report_left_out(source, &left_out, span, diags);
+        let (data, single, executable) = match read {
             Ok(read) => read,
             Err(reason) => {
                 diags.push(
@@ -192,6 +210,21 @@ impl<'a> Storage<'a> {
         self.project_files.push(Config { name: source.to_string(), k8s_name: name.clone(), data });
         let default_mode = executable.then_some(0o755);
         Some(MountSource::ConfigMap { k8s_name: name, sub_path, default_mode })
+    }
+
+    /// What may be shipped from the project: see [`ShippingRules`].
+    fn shipping_rules(&self) -> ShippingRules {
+        let root = std::fs::canonicalize(&self.project_dir).unwrap_or_else(|_| self.project_dir.clone());
+        let secret_files = self
+            .secrets
+            .iter()
+            .filter_map(|(_, s)| s.as_map()?.get("file")?.as_str().map(PathBuf::from))
+            .map(|f| std::fs::canonicalize(&f).unwrap_or(f))
+            .collect();
+        let ignore = read_regular(&root.join(".dockerignore"), CONFIG_MAP_LIMIT)
+            .map(|bytes| Ignore::parse(&String::from_utf8_lossy(&bytes)))
+            .unwrap_or_default();
+        ShippingRules { root, secret_files, ignore }
     }
 
     /// A service's secret or config reference → a one-file mount.
@@ -392,25 +425,103 @@ fn config_data(bytes: Vec<u8>) -> ConfigData {
     }
 }
 
+/// Which project files never go into a ConfigMap, where anyone who can read the
+/// namespace reads them in clear text.
+struct ShippingRules {
+    /// The project directory, symlinks resolved.
+    root: PathBuf,
+    /// The files of the project's compose secrets, symlinks resolved.
+    secret_files: BTreeSet<PathBuf>,
+    /// The project's `.dockerignore`, if it has one.
+    ignore: Ignore,
+}
+
+impl ShippingRules {
+    /// Whether `path` exists and, symlinks resolved, lies outside the project.
+    fn leads_outside(&self, path: &Path) -> bool {
+        std::fs::canonicalize(path).is_ok_and(|real| !real.starts_with(&self.root))
+    }
+
+    /// Why the project file at `path` is not shipped, if it is not.
+    fn excluded(&self, path: &Path) -> Option<&'static str> {
+        let name = path.file_name()?.to_string_lossy();
+        if name.starts_with(".env") {
+            return Some("env file");
+        }
+        if name == ".git" {
+            return Some("git repository");
+        }
+        if self.leads_outside(path) {
+            return Some("symlink to outside the project");
+        }
+        let real = std::fs::canonicalize(path).ok()?;
+        if self.secret_files.contains(&real) {
+            return Some("compose secret");
+        }
+        let relative = real.strip_prefix(&self.root).ok()?.to_string_lossy().into_owned();
+        self.ignore.excludes(&relative).then_some(".dockerignore")
+    }
+}
+
+/// One K015 for a bind mount, naming what was left out (the first ten, then a count).
+fn report_left_out(source: &str, left_out: &[(PathBuf, &str)], span: Span, diags: &mut Diagnostics) {
+    if left_out.is_empty() {
+        return;
+    }
+    const SHOWN: usize = 10;
+    let mut names: Vec<String> = left_out
+        .iter()
+        .take(SHOWN)
+        .map(|(path, why)| format!("{} ({why})", crate::source::display_path(path)))
+        .collect();
+    if left_out.len() > SHOWN {
+        names.push(format!("and {} more", left_out.len() - SHOWN));
+    }
+    diags.push(
+        Diagnostic::new(
+            Code::FilesLeftOut,
+            format!(
+                "`{}` is shipped without {} of its files: {}",
+                crate::source::display_path(Path::new(source)),
+                left_out.len(),
+                names.join(", ")
+            ),
+        )
+        .at(span, "some files left out")
+        .help("secrets, env files, version control, symlinks out of the project and .dockerignore'd files never go into a ConfigMap; mount secrets with `secrets:`"),
+    );
+}
+
 /// A file (one key) or the files directly in a directory (one key each); also whether it
-/// was a single file, and whether any file is executable.
-fn read_project_files(path: &Path) -> Result<(BTreeMap<String, ConfigData>, bool, bool), String> {
+/// was a single file, and whether any file is executable. Files `rules` exclude are left
+/// out and listed in `left_out`.
+fn read_project_files(
+    path: &Path,
+    rules: &ShippingRules,
+    left_out: &mut Vec<(PathBuf, &'static str)>,
+) -> Result<(BTreeMap<String, ConfigData>, bool, bool), String> {
     let meta = std::fs::metadata(path).map_err(|_| "it does not exist".to_string())?;
-    let files: Vec<PathBuf> = if meta.is_file() {
+    let candidates: Vec<PathBuf> = if meta.is_file() {
         vec![path.to_path_buf()]
     } else {
         let entries = std::fs::read_dir(path).map_err(|e| e.to_string())?;
-        let mut files = Vec::new();
-        for entry in entries.flatten() {
-            let kind = entry.file_type().map_err(|e| e.to_string())?;
-            if kind.is_dir() {
-                return Err("it contains directories, which a ConfigMap cannot hold".into());
-            }
-            files.push(entry.path());
-        }
-        files.sort();
-        files
+        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        paths
     };
+    let mut files = Vec::new();
+    if meta.is_file() && rules.excluded(path).is_some() {
+        return Err("it is a file that is never shipped".into());
+    }
+    for candidate in candidates {
+        if let Some(why) = rules.excluded(&candidate) {
+            left_out.push((candidate, why));
+        } else if candidate.is_dir() {
+            return Err("it contains directories, which a ConfigMap cannot hold".into());
+        } else {
+            files.push(candidate);
+        }
+    }
     let mut total = 0u64;
     let mut data = BTreeMap::new();
     let executable = files.iter().any(|f| is_executable(f));
@@ -424,15 +535,6 @@ fn read_project_files(path: &Path) -> Result<(BTreeMap<String, ConfigData>, bool
         data.insert(key, config_data(bytes));
     }
     Ok((data, meta.is_file(), executable))
-}
-
-/// At most `limit + 1` bytes of a regular file (more than `limit` means it is too large).
-/// Pipes and devices are refused unopened: they may never end, or block the open itself.
-fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(std::io::Error::other(format!("{} is not a regular file", path.display())));
-    }
-    crate::load::read_up_to(std::fs::File::open(path)?, limit)
 }
 
 #[cfg(unix)]
@@ -491,6 +593,75 @@ mod tests {
         let project = load::load(&options, &mut sources, &mut diags).unwrap();
         lower(&project, &Settings::default(), &mut diags);
         diags
+    }
+
+    /// `lower_in_dir`, and the manifests rendered as YAML when there are no errors.
+    fn manifests_in_dir(compose: &str, prepare: impl FnOnce(&std::path::Path)) -> (Diagnostics, String) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
+        prepare(dir.path());
+        let options = Options {
+            files: vec![dir.path().join("compose.yaml")],
+            working_dir: dir.path().to_path_buf(),
+            ..Options::default()
+        };
+        let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
+        let project = load::load(&options, &mut sources, &mut diags).unwrap();
+        let app = lower(&project, &Settings::default(), &mut diags);
+        (diags, crate::render::yaml(&crate::emit::emit(&app)))
+    }
+
+    #[test]
+    fn symlinks_out_of_the_project_are_not_followed_into_a_config_map() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("shadow"), "TOPSECRET").unwrap();
+        let compose = "services:\n  a:\n    image: x:1\n    volumes: [./conf:/etc/conf, ./link:/etc/link]\n";
+        let (diags, yaml) = manifests_in_dir(compose, |dir| {
+            std::fs::create_dir(dir.join("conf")).unwrap();
+            std::fs::write(dir.join("conf/ok.txt"), "fine").unwrap();
+            std::os::unix::fs::symlink(outside.path().join("shadow"), dir.join("conf/leak")).unwrap();
+            std::os::unix::fs::symlink(outside.path(), dir.join("link")).unwrap();
+        });
+        assert!(!yaml.contains("TOPSECRET"), "{yaml}");
+        assert!(yaml.contains("fine"), "the other files are shipped: {yaml}");
+        let left_out = diags.items().iter().find(|d| d.code == Code::FilesLeftOut).expect("no K015");
+        assert!(left_out.message.contains("leak (symlink to outside the project)"), "{}", left_out.message);
+        let host = diags.items().iter().find(|d| d.code == Code::HostPath).expect("no K204 for ./link");
+        assert!(host.message.contains("symlink takes it outside"), "{}", host.message);
+    }
+
+    #[test]
+    fn mounting_the_project_ships_no_secrets_env_files_or_ignored_files() {
+        let compose = "services:\n  a:\n    image: x:1\n    secrets: [db]\n    volumes: [./:/app, ./.env.local:/x]\nsecrets:\n  db:\n    file: ./db.txt\n";
+        let (diags, yaml) = manifests_in_dir(compose, |dir| {
+            std::fs::write(dir.join(".env"), "DB_PASSWORD=hunter2\n").unwrap();
+            std::fs::write(dir.join(".env.local"), "TOKEN=envlocal\n").unwrap();
+            std::fs::write(dir.join("db.txt"), "dbsecret").unwrap();
+            std::fs::write(dir.join("notes.tmp"), "ignoredtext").unwrap();
+            std::fs::write(dir.join(".dockerignore"), "*.tmp\n").unwrap();
+            std::fs::write(dir.join("app.py"), "print()").unwrap();
+        });
+        for secret in ["hunter2", "envlocal", "ignoredtext"] {
+            assert!(!yaml.contains(secret), "{secret} shipped: {yaml}");
+        }
+        // The compose secret is still mounted, as a Secret; only the ConfigMap leaves it out.
+        assert!(yaml.contains("app.py"), "{yaml}");
+        let left_out: Vec<_> = diags.items().iter().filter(|d| d.code == Code::FilesLeftOut).collect();
+        let message = &left_out[0].message;
+        for name in [".env (env file)", "db.txt (compose secret)", "notes.tmp (.dockerignore)"] {
+            assert!(message.contains(name), "{name} not in {message}");
+        }
+        assert!(codes(&diags).contains(&Code::HostPath), "the single .env.local mount is refused");
+    }
+
+    #[test]
+    fn a_plain_project_directory_leaves_nothing_out() {
+        let compose = "services:\n  a:\n    image: x:1\n    volumes: [./conf:/etc/conf]\n";
+        let (diags, _) = manifests_in_dir(compose, |dir| {
+            std::fs::create_dir(dir.join("conf")).unwrap();
+            std::fs::write(dir.join("conf/app.env.example"), "A=1").unwrap();
+        });
+        assert!(!codes(&diags).contains(&Code::FilesLeftOut), "{:?}", diags.items());
     }
 
     const SECRET: &str = "services:\n  a:\n    image: x:1\n    secrets: [s]\nsecrets:\n  s:\n    file: ./big\n";

@@ -125,7 +125,11 @@ pub fn interpolation(bytes: &[u8]) -> Result<(), String> {
     };
     match interpolate::interpolate(&text, &lookup) {
         Ok(done) => done.unset.into_iter().try_for_each(|(_, at)| within(&text, at)),
-        Err(InterpolationError::Required { at, .. } | InterpolationError::Syntax { at, .. }) => within(&text, at),
+        Err(
+            InterpolationError::Required { at, .. }
+            | InterpolationError::Syntax { at, .. }
+            | InterpolationError::TooLarge { at },
+        ) => within(&text, at),
     }
 }
 
