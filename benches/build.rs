@@ -16,10 +16,10 @@ mod generate;
 mod measure;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
-use std::time::{Duration, Instant};
+use std::process::ExitCode;
+use std::time::Duration;
 
-use measure::{Run, run_once};
+use measure::run_once;
 
 const KOMPILE: &str = env!("CARGO_BIN_EXE_kompile");
 const REFERENCE_PLUGIN: &str = "/opt/compose-ref/usr/libexec/docker/cli-plugins/docker-compose";

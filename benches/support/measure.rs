@@ -1,7 +1,9 @@
 //! Measuring one command: every run goes through a fresh copy of the bench binary
 //! (`--measure`), whose only child is the measured command, so `getrusage(RUSAGE_CHILDREN)`
 //! reports exactly that command's peak RSS and CPU time, not the largest of all earlier runs.
-//! Shared by `benches/build.rs` and `benches/hostile.rs`.
+//! Shared by `benches/build.rs` and `benches/hostile.rs`, each of which uses part of it.
+
+#![allow(dead_code)]
 
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
