@@ -179,9 +179,9 @@ mod tests {
         );
         let mounts = &only_service(&app).mounts;
         let targets: Vec<_> = mounts.iter().map(|m| m.target.as_str()).collect();
-        assert_eq!(targets, ["/x", "/data"]);
-        assert_eq!(mounts[0].source, MountSource::HostPath { path: "/etc/ssl".into() });
-        assert_eq!(mounts[1].source, MountSource::Volume { k8s_name: "two".into() });
+        assert_eq!(targets, ["/data", "/x"], "the later mount takes the earlier one's place, as in Compose");
+        assert_eq!(mounts[0].source, MountSource::Volume { k8s_name: "two".into() });
+        assert_eq!(mounts[1].source, MountSource::HostPath { path: "/etc/ssl".into() });
         assert!(codes(&diags).contains(&Code::HostPath) && !diags.has_errors(), "{diags:?}");
     }
 

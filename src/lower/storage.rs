@@ -119,7 +119,12 @@ impl<'a> Storage<'a> {
                 }
                 None => MountSource::EmptyDir,
             },
-            Some("bind") => self.bind_source(k8s_name, &text("source")?, &target, item.span, diags)?,
+            // Compose keeps an absolute source as written (`/a/../b`); decide on the clean path.
+            Some("bind") => {
+                let source = crate::load::canonical::clean(Path::new(&text("source")?));
+                let source = source.to_string_lossy();
+                self.bind_source(k8s_name, &source, &target, item.span, diags)?
+            }
             Some("tmpfs") => {
                 let size = map.get("tmpfs").and_then(Node::as_map).and_then(|t| t.get("size"));
                 MountSource::Tmpfs { size: size.and_then(Node::scalar_text).and_then(|s| s.parse().ok()) }
@@ -557,13 +562,16 @@ fn tmpfs_mount(item: &Node) -> Option<Mount> {
 }
 
 /// Targets cleaned lexically (`/data/../etc` is `/etc`), and one mount per target: Compose
-/// keeps the last of several at one path; Kubernetes refuses a pod that has two.
+/// keeps the last of several at one path, in the first one's place; Kubernetes refuses a pod
+/// that has two.
 fn last_per_target(mounts: Vec<Mount>) -> Vec<Mount> {
     let mut out: Vec<Mount> = Vec::with_capacity(mounts.len());
     for mut mount in mounts {
         mount.target = crate::load::canonical::clean_container_path(&mount.target);
-        out.retain(|m| m.target != mount.target);
-        out.push(mount);
+        match out.iter_mut().find(|m| m.target == mount.target) {
+            Some(earlier) => *earlier = mount,
+            None => out.push(mount),
+        }
     }
     out
 }

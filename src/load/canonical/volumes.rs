@@ -1,6 +1,6 @@
 //! Service `volumes` in long form: `type`, `source`, `target`, options.
 
-use super::{Context, absolute_path, drop_unknown_keys, is_path_like, resolve_path, to_bool, to_string};
+use super::{Context, clean_container_path, drop_unknown_keys, is_path_like, resolve_path, to_bool, to_string};
 use crate::diag::{Code, Diagnostic};
 use crate::load::node::{Map, Node, Value};
 use crate::load::{schema, units, wrong_type};
@@ -24,9 +24,28 @@ pub fn canonicalize(node: &mut Node, cx: &mut Context<'_>) {
                 }
             },
         };
-        out.extend(converted);
+        if let Some(mount) = converted {
+            keep_last_per_target(&mut out, mount);
+        }
     }
     *node = Node::new(Value::Seq(out), span);
+}
+
+/// Compose keeps one mount per (cleaned) target: a later one replaces the earlier in its place.
+fn keep_last_per_target(mounts: &mut Vec<Node>, mount: Node) {
+    let target = |m: &Node| m.as_map().and_then(|m| m.get("target")).and_then(Node::scalar_text);
+    let new = target(&mount);
+    match mounts.iter_mut().find(|m| new.is_some() && target(m) == new) {
+        Some(earlier) => *earlier = mount,
+        None => mounts.push(mount),
+    }
+}
+
+/// A bind source as Compose prints it: an absolute path as written, a relative one (or `~`)
+/// made absolute against the file's directory and cleaned. Lowering cleans every source
+/// before it decides anything from it.
+fn bind_source(text: &str, cx: &Context<'_>) -> String {
+    if text.starts_with('/') { text.to_string() } else { resolve_path(text, cx).to_string_lossy().into_owned() }
 }
 
 /// `[SOURCE:]TARGET[:OPTIONS]`.
@@ -51,10 +70,10 @@ fn short(text: &str, span: Span, cx: &mut Context<'_>) -> Option<Node> {
     let kind = if bind { "bind" } else { "volume" };
     map.insert("type", span, Node::str(kind, span));
     if let Some(source) = source {
-        let source = if bind { resolve_path(source, cx).to_string_lossy().into_owned() } else { source.to_string() };
+        let source = if bind { bind_source(source, cx) } else { source.to_string() };
         map.insert("source", span, Node::str(source, span));
     }
-    map.insert("target", span, Node::str(target, span));
+    map.insert("target", span, Node::str(clean_container_path(target), span));
     for option in options.split(',').filter(|o| !o.is_empty()) {
         match option {
             "ro" => map.insert("read_only", span, Node::new(Value::Bool(true), span)),
@@ -98,8 +117,19 @@ fn long(mut map: Map, span: Span, cx: &mut Context<'_>) -> Option<Node> {
     }
     for entry in &mut map.entries {
         match entry.key.as_str() {
-            "source" if kind == "bind" => absolute_path(&mut entry.value, cx),
-            "source" | "target" | "consistency" => to_string(&mut entry.value, cx.diags),
+            "source" if kind == "bind" => {
+                to_string(&mut entry.value, cx.diags);
+                if let Some(text) = entry.value.as_str() {
+                    entry.value.value = Value::Str(bind_source(text, cx));
+                }
+            }
+            "target" => {
+                to_string(&mut entry.value, cx.diags);
+                if let Some(text) = entry.value.as_str() {
+                    entry.value.value = Value::Str(clean_container_path(text));
+                }
+            }
+            "source" | "consistency" => to_string(&mut entry.value, cx.diags),
             "read_only" => to_bool(&mut entry.value, cx.diags),
             "tmpfs" => tmpfs_options(&mut entry.value, cx),
             _ => {}
