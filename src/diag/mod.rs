@@ -113,6 +113,13 @@ impl Diagnostics {
         self.items.push(diagnostic);
     }
 
+    /// Whether the next diagnostic of `code` would be kept rather than only counted: work on
+    /// its text (a "did you mean" search) is wasted otherwise.
+    pub fn would_keep(&self, code: Code) -> bool {
+        self.uncapped
+            || (self.kept.get(&code).copied().unwrap_or_default() < MAX_PER_CODE && self.items.len() < MAX_TOTAL)
+    }
+
     fn leave_out(&mut self, code: Code, severity: Severity, count: usize) {
         let entry = self.left_out.entry(code).or_insert((0, severity));
         entry.0 += count;
@@ -242,6 +249,16 @@ mod tests {
             summary.message,
             "250 more K309 (unpinned-package) diagnostics are not shown: kompile keeps at most 1,000 of one code and 10,000 in all"
         );
+    }
+
+    #[test]
+    fn would_keep_until_the_cap() {
+        let mut diags = warnings(Code::UnknownKey, MAX_PER_CODE - 1);
+        assert!(diags.would_keep(Code::UnknownKey));
+        diags.push(Diagnostic::new(Code::UnknownKey, "the last one kept"));
+        assert!(!diags.would_keep(Code::UnknownKey));
+        assert!(diags.would_keep(Code::UnpinnedImage), "other codes are still kept");
+        assert!(Diagnostics::uncapped().would_keep(Code::UnknownKey));
     }
 
     #[test]

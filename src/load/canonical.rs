@@ -106,7 +106,9 @@ pub fn drop_unknown_keys(map: &mut Map, known: &'static [&'static str], place: &
         if !keep {
             let mut diagnostic = Diagnostic::new(Code::UnknownKey, format!("unknown key `{}` {place}", entry.key))
                 .at(entry.key_span, "not a Compose key; ignored");
-            diagnostic = match schema::suggest(&entry.key, known) {
+            // Tens of thousands of unknown keys are counted, not shown: suggest only for those shown.
+            let suggestion = if diags.would_keep(Code::UnknownKey) { schema::suggest(&entry.key, known) } else { None };
+            diagnostic = match suggestion {
                 Some(close) => diagnostic.help(format!("did you mean `{close}`?")),
                 None => diagnostic.help("remove it, or prefix it with `x-` to keep it as an extension"),
             };
