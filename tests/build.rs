@@ -88,7 +88,7 @@ fn selectors_ports_and_probes_line_up() {
         let deployments: BTreeMap<&str, &Deployment> = objects
             .iter()
             .filter_map(|o| match o {
-                Object::Deployment(d) => Some((o.name(), d)),
+                Object::Deployment(d) => Some((o.name(), &**d)),
                 _ => None,
             })
             .collect();
