@@ -8,7 +8,7 @@ mod volumes;
 use std::path::{Component, Path, PathBuf};
 
 use super::env::Environment;
-use super::node::{Map, Node, Value};
+use super::node::{Map, Node, Tag, Value};
 use super::{schema, units, wrong_type};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::{Sources, Span};
@@ -174,7 +174,7 @@ fn service(node: &mut Node, cx: &mut Context<'_>) {
             "extra_hosts" => extra_hosts(value, cx),
             "stop_grace_period" => duration(value, cx.diags),
             "user" | "working_dir" | "image" | "restart" | "hostname" | "container_name" | "stop_signal" => {
-                to_string(value, cx.diags)
+                required_string(value, cx.diags)
             }
             "read_only" | "tty" | "stdin_open" | "privileged" | "init" => to_bool(value, cx.diags),
             "scale" => to_int(value, cx.diags),
@@ -188,6 +188,17 @@ fn service(node: &mut Node, cx: &mut Context<'_>) {
 // ---- scalars -------------------------------------------------------------------------
 
 /// A scalar where Compose wants a string: numbers and booleans become their text.
+/// [`to_string`] for keys whose schema type is a plain string: Compose rejects `image:` with
+/// no value ("must be a string"), where kompile used to build a container with no image.
+/// `!reset` with no value stays, for the merge.
+fn required_string(node: &mut Node, diags: &mut Diagnostics) {
+    if node.is_null() && node.tag != Tag::Reset {
+        diags.push(wrong_type(node, "a string").help("give it a value, or remove the key"));
+        return;
+    }
+    to_string(node, diags);
+}
+
 pub fn to_string(node: &mut Node, diags: &mut Diagnostics) {
     match node.scalar_text() {
         Some(text) => node.value = Value::Str(text),

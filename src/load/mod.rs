@@ -667,6 +667,21 @@ mod tests {
         (project, diags.into_items())
     }
 
+    /// Found by the `compose_build` fuzz target: `image:` with no value built a container
+    /// with no image. Compose says "must be a string"; `!reset` with no value is still a reset.
+    #[test]
+    fn string_keys_without_a_value_are_wrong_types() {
+        for key in ["image", "user", "working_dir", "restart", "hostname", "container_name", "stop_signal"] {
+            let compose = format!("services:\n  cache:\n    image: redis:7\n    {key}:\n");
+            let compose = compose.replace("    image: redis:7\n    image:", "    image:");
+            let (_, diags) = load_files(&[("compose.yaml", &compose)]);
+            let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
+            assert!(codes.contains(&Code::WrongType), "{key}: {diags:?}");
+        }
+        let (_, diags) = load_files(&[("compose.yaml", "services:\n  cache:\n    image: redis:7\n    user: !reset\n")]);
+        assert!(diags.iter().all(|d| d.code != Code::WrongType), "{diags:?}");
+    }
+
     #[test]
     fn every_kind_of_file_named_outside_the_project_is_reported() {
         let outside = tempfile::tempdir().unwrap();
