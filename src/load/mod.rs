@@ -431,7 +431,7 @@ fn limited(reader: impl std::io::Read) -> std::io::Result<Vec<u8>> {
 /// Pipes and devices are refused unopened: they may never end, or block the open itself.
 pub(crate) fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     if !std::fs::metadata(path)?.is_file() {
-        return Err(std::io::Error::other(format!("{} is not a regular file", path.display())));
+        return Err(not_regular());
     }
     read_up_to(std::fs::File::open(path)?, limit)
 }
@@ -453,11 +453,21 @@ fn too_large() -> std::io::Error {
     std::io::Error::other(format!("it is larger than {} MiB", MAX_FILE_BYTES >> 20))
 }
 
+/// Why a file could not be read, in the words every read failure uses.
+pub(crate) fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "it does not exist".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => error.to_string(),
+    }
+}
+
 fn read_failed(path: &Path, error: &std::io::Error, from: Span) -> Diagnostic {
-    let (reason, label) = match error.kind() {
-        std::io::ErrorKind::NotFound => ("it does not exist".to_string(), "no such file".to_string()),
-        std::io::ErrorKind::PermissionDenied => ("permission denied".to_string(), "permission denied".to_string()),
-        _ => (error.to_string(), "cannot be read".to_string()),
+    let reason = io_reason(error);
+    let label = match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file",
+        std::io::ErrorKind::PermissionDenied => "permission denied",
+        _ => "cannot be read",
     };
     let help = if from.is_none() {
         "check the path; relative paths start at the current directory"

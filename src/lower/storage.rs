@@ -382,16 +382,17 @@ impl<'a> Storage<'a> {
                     None
                 }
                 Ok(bytes) => Some(bytes),
-                Err(_) => {
+                Err(error) => {
                     diags.push(
                         Diagnostic::new(
                             Code::MissingFile,
                             format!(
-                                "`{name}` reads {}, which cannot be read",
-                                crate::source::display_path(Path::new(path))
+                                "`{name}` reads {}, which cannot be read: {}",
+                                crate::source::display_path(Path::new(path)),
+                                crate::load::io_reason(&error)
                             ),
                         )
-                        .at(file.span, "file not found")
+                        .at(file.span, "cannot be read")
                         .help("create the file or fix the path; it is relative to the compose file"),
                     );
                     None
