@@ -212,23 +212,7 @@ pub(super) fn read_env_source(
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Option<(FileId, String)> {
-    let shown = if path == Path::new("-") { Path::new("<stdin>") } else { path };
-    let bytes = super::read_bytes(path, from).map_err(|d| diags.push(d)).ok()?;
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(error) => {
-            // Not registered: the lines around the bad byte may hold passwords.
-            let at = error.utf8_error().valid_up_to();
-            diags.push(
-                Diagnostic::new(Code::NotText, format!("{} is not UTF-8 text", crate::source::display_path(shown)))
-                    .at(from, format!("invalid byte at offset {at}"))
-                    .help("save the file as UTF-8"),
-            );
-            return None;
-        }
-    };
-    let file = sources.add(shown, dotenv::redact(&text));
-    Some((file, text))
+    super::read_source_shown(path, from, sources, diags, dotenv::redact)
 }
 
 /// The diagnostic for a malformed env file line; its message holds no value.

@@ -366,6 +366,19 @@ pub fn read_source_from(
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Option<(FileId, String)> {
+    read_source_shown(path, from, sources, diags, str::to_string)
+}
+
+/// [`read_source_from`], registering `show(text)` for diagnostics to display instead of the
+/// text itself (env files: values masked, offsets unchanged, so spans stay right).
+pub(crate) fn read_source_shown(
+    path: &Path,
+    from: Span,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+    show: impl Fn(&str) -> String,
+) -> Option<(FileId, String)> {
+    let shown = if path == Path::new("-") { Path::new("<stdin>") } else { path };
     let bytes = match read_bytes(path, from) {
         Ok(bytes) => bytes,
         Err(diagnostic) => {
@@ -375,8 +388,7 @@ pub fn read_source_from(
     };
     match String::from_utf8(bytes) {
         Ok(text) => {
-            let shown = if path == Path::new("-") { Path::new("<stdin>") } else { path };
-            let file = sources.add(shown, text.as_str());
+            let file = sources.add(shown, show(&text));
             Some((file, text))
         }
         Err(error) => {
@@ -385,9 +397,9 @@ pub fn read_source_from(
             // The registered text has U+FFFD (three bytes) where the invalid bytes were: the
             // span covers that character, never a part of it.
             let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
-            let file = sources.add(path, text);
+            let file = sources.add(shown, show(&text));
             diags.push(
-                Diagnostic::new(Code::NotText, format!("{} is not UTF-8 text", display_path(path)))
+                Diagnostic::new(Code::NotText, format!("{} is not UTF-8 text", display_path(shown)))
                     .at(Span::new(file, at, end), format!("invalid byte at offset {at}"))
                     .help("save the file as UTF-8; binary files cannot be compose files"),
             );
