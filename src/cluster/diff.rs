@@ -41,31 +41,26 @@ pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration
 /// so a changed secret shows as changed without showing it. The last-applied annotation is
 /// masked whole, as one value.
 pub fn mask_secrets(live: &mut Option<Value>, merged: &mut Option<Value>) {
-    mask_values(live, merged, &["metadata", "annotations"], Some(LAST_APPLIED));
-    for field in ["data", "stringData"] {
-        mask_values(live, merged, &[field], None);
+    mask_values(live, merged, "/metadata/annotations", Some(LAST_APPLIED));
+    for pointer in ["/data", "/stringData"] {
+        mask_values(live, merged, pointer, None);
     }
 }
 
-/// Masks the values of the map at `path` on both sides (only the entry `only`, when given).
-fn mask_values(live: &mut Option<Value>, merged: &mut Option<Value>, path: &[&str], only: Option<&str>) {
-    let map_at = |side: &Option<Value>| -> serde_json::Map<String, Value> {
-        let mut node = side.as_ref();
-        for key in path {
-            node = node.and_then(|v| v.get(*key));
-        }
-        node.and_then(Value::as_object).cloned().unwrap_or_default()
+/// Masks the values of the map at JSON `pointer` on both sides (only the entry `only`, when
+/// given).
+fn mask_values(live: &mut Option<Value>, merged: &mut Option<Value>, pointer: &str, only: Option<&str>) {
+    let map_at = |side: &Option<Value>| {
+        side.as_ref().and_then(|v| v.pointer(pointer)).and_then(Value::as_object).cloned().unwrap_or_default()
     };
     let (before, after) = (map_at(live), map_at(merged));
     let mask = |side: &mut Option<Value>,
                 own: &serde_json::Map<String, Value>,
                 other: &serde_json::Map<String, Value>,
                 word: &str| {
-        let mut node = side.as_mut();
-        for key in path {
-            node = node.and_then(|v| v.get_mut(*key));
-        }
-        let Some(map) = node.and_then(Value::as_object_mut) else { return };
+        let Some(map) = side.as_mut().and_then(|v| v.pointer_mut(pointer)).and_then(Value::as_object_mut) else {
+            return;
+        };
         for (key, value) in map.iter_mut().filter(|(key, _)| only.is_none_or(|o| o == key.as_str())) {
             let same = other.get(key).is_none_or(|o| Some(o) == own.get(key));
             *value = json!(if same { "***".to_string() } else { format!("*** ({word})") });
