@@ -35,6 +35,9 @@ pub struct Storage<'a> {
     config_names: BTreeMap<String, String>,
     /// Every ConfigMap name handed out, so env, config and project-file maps never clash.
     config_maps: BTreeSet<String>,
+    /// What may be shipped from the project, worked out at the first bind mount that needs
+    /// it (it reads `.dockerignore` and resolves every secret's file) and kept for the rest.
+    shipping: std::cell::OnceCell<ShippingRules>,
 }
 
 impl<'a> Storage<'a> {
@@ -61,6 +64,7 @@ impl<'a> Storage<'a> {
             secret_names: k8s_names("secret", secrets, diags),
             config_maps: config_names.values().cloned().collect(),
             config_names,
+            shipping: std::cell::OnceCell::new(),
         }
     }
 
@@ -188,7 +192,7 @@ impl<'a> Storage<'a> {
             return Some(MountSource::HostPath { path: source.to_string() });
         }
         let mut left_out = Vec::new();
-        let read = read_project_files(path, &rules, &mut left_out);
+        let read = read_project_files(path, rules, &mut left_out);
         report_left_out(source, &left_out, span, diags);
         let (data, single, executable) = match read {
             Ok(read) => read,
@@ -218,7 +222,11 @@ impl<'a> Storage<'a> {
     }
 
     /// What may be shipped from the project: see [`ShippingRules`].
-    fn shipping_rules(&self) -> ShippingRules {
+    fn shipping_rules(&self) -> &ShippingRules {
+        self.shipping.get_or_init(|| self.new_shipping_rules())
+    }
+
+    fn new_shipping_rules(&self) -> ShippingRules {
         let root = std::fs::canonicalize(&self.project_dir).unwrap_or_else(|_| self.project_dir.clone());
         let secret_files = self
             .secrets
@@ -457,10 +465,10 @@ impl ShippingRules {
         if name == ".git" {
             return Some("git repository");
         }
-        if self.leads_outside(path) {
+        let real = std::fs::canonicalize(path).ok()?;
+        if !real.starts_with(&self.root) {
             return Some("symlink to outside the project");
         }
-        let real = std::fs::canonicalize(path).ok()?;
         if self.secret_files.contains(&real) {
             return Some("compose secret");
         }
