@@ -8,6 +8,7 @@ pub mod check;
 pub mod cli;
 pub mod cluster;
 pub mod cmd;
+pub mod compose;
 pub mod diag;
 pub mod dockerfile;
 pub mod emit;

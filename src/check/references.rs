@@ -39,7 +39,7 @@ pub fn check(project: &Project, diags: &mut Diagnostics) {
                     .help("write the image to run, `name:tag`, or remove `image` and let `build` name it"),
             );
         }
-        refs.dependencies(service, services, &project.disabled);
+        refs.dependencies(service, services, &project.typed.disabled);
         refs.mounts(service, section("volumes"));
         refs.names(service.get("secrets"), "secret", section("secrets"));
         refs.names(service.get("configs"), "config", section("configs"));
@@ -67,7 +67,7 @@ impl References<'_> {
         self.diags.push(diagnostic);
     }
 
-    fn dependencies(&mut self, service: &Map, services: &Map, disabled: &[(String, Span)]) {
+    fn dependencies(&mut self, service: &Map, services: &Map, disabled: &[crate::compose::Key]) {
         let Some(deps) = service.get("depends_on").and_then(Node::as_map) else { return };
         for dep in &deps.entries {
             if services.get(&dep.key).is_some() {
@@ -77,14 +77,14 @@ impl References<'_> {
             if required.as_deref() == Some("false") {
                 continue;
             }
-            match disabled.iter().find(|(name, _)| *name == dep.key) {
-                Some((_, span)) => self.diags.push(
+            match disabled.iter().find(|name| name.value == dep.key) {
+                Some(disabled) => self.diags.push(
                     Diagnostic::new(
                         Code::DisabledDependency,
                         format!("service `{}` depends on `{}`, which its profiles disabled", self.service, dep.key),
                     )
                     .at(dep.key_span, "disabled by profiles")
-                    .also(*span, "defined here, with profiles")
+                    .also(disabled.span, "defined here, with profiles")
                     .help("enable its profile with `--profile`, or mark the dependency `required: false`"),
                 ),
                 None => self.undefined("service", &dep.key, dep.key_span, services),

@@ -127,7 +127,7 @@ fn dockerfiles_built_by(files: &[PathBuf], base: &Options) -> BTreeSet<PathBuf> 
     let options = Options { files: files.to_vec(), ..base.clone() };
     let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
     let Some(project) = load::load(&options, &mut sources, &mut diags) else { return BTreeSet::new() };
-    project.dockerfiles.iter().filter_map(|d| std::fs::canonicalize(&d.path).ok()).collect()
+    project.typed.dockerfiles.iter().filter_map(|d| std::fs::canonicalize(&d.path).ok()).collect()
 }
 
 fn with_base_or_override(path: &Path) -> Vec<PathBuf> {

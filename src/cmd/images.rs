@@ -16,7 +16,7 @@ pub fn run(args: &ImagesArgs) -> i32 {
         let built = images::plan(&project, naming, &mut diags);
         if !diags.has_errors() {
             print(&match args.format {
-                ImagesFormat::Text => formats::text(&built, &project.directory),
+                ImagesFormat::Text => formats::text(&built, &project.typed.directory),
                 ImagesFormat::Json => formats::json(&built),
                 ImagesFormat::Bake => formats::bake(&built),
             });

@@ -73,6 +73,7 @@ codes! {
     MissingHealthcheck "K116" "missing-healthcheck" Warning "a service with ports has no healthcheck";
     SecretInEnvironment "K117" "secret-in-environment" Warning "a secret is written as a literal environment value";
     UnreachableService "K118" "unreachable-service" Warning "a service others use declares no ports, so it gets no Kubernetes Service";
+    UnknownSetting    "K119" "unknown-setting"      Error   "an `x-kompile` key is not a kompile setting";
     UnsupportedKey    "K200" "unsupported-key"      Warning "a compose key has no Kubernetes translation";
     NameChanged       "K201" "name-changed"         Warning "a name was changed to be valid in Kubernetes";
     NameCollision     "K202" "name-collision"       Error   "two names become the same Kubernetes name";

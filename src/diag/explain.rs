@@ -53,6 +53,7 @@ pages! {
     MissingHealthcheck "K116";
     SecretInEnvironment "K117";
     UnreachableService "K118";
+    UnknownSetting "K119";
     UnsupportedKey "K200";
     NameChanged "K201";
     NameCollision "K202";

@@ -15,6 +15,7 @@ use super::ast::{Dockerfile, Instruction, Keyword};
 use super::stages::{Base, Stage, Stages, stages};
 use super::substitute::{references, substitute};
 use super::views::{Command, parse_port_spec};
+use crate::model::{Healthcheck, ProbeCommand};
 
 /// One fact about the image and the instruction that set it. `value` is `None` when the
 /// instruction's value depends on something kompile cannot see.
@@ -32,24 +33,6 @@ pub struct Exposed {
     pub span: Range<usize>,
 }
 
-/// A HEALTHCHECK's test: exec form runs as written, shell form with the shell.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Test {
-    Exec(Vec<String>),
-    Shell(String),
-}
-
-/// `HEALTHCHECK CMD`, with the timings it gives; absent or zero flags are `None` (Docker's
-/// defaults apply, as they do for compose).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageHealthcheck {
-    pub test: Test,
-    pub interval: Option<Duration>,
-    pub timeout: Option<Duration>,
-    pub start_period: Option<Duration>,
-    pub start_interval: Option<Duration>,
-    pub retries: Option<u32>,
-}
 
 /// The built stage's image configuration. Each `Option` is `None` when no visible stage set
 /// it; then `base` says whether an invisible image might have.
@@ -61,7 +44,7 @@ pub struct ImageConfig {
     pub base: Option<String>,
     pub expose: Vec<Exposed>,
     /// `Some(Fact { value: Some(None), .. })` is `HEALTHCHECK NONE`.
-    pub healthcheck: Option<Fact<Option<ImageHealthcheck>>>,
+    pub healthcheck: Option<Fact<Option<Healthcheck>>>,
     /// `user[:group]` after variable substitution.
     pub user: Option<Fact<String>>,
     /// Argv, shell form already wrapped in the shell.
@@ -157,7 +140,7 @@ struct State<'a> {
     /// Whether the current stage set CMD: an ENTRYPOINT then keeps it.
     cmd_in_stage: bool,
     expose: Vec<Exposed>,
-    healthcheck: Option<Fact<Option<ImageHealthcheck>>>,
+    healthcheck: Option<Fact<Option<Healthcheck>>>,
     user: Option<Fact<String>>,
     entrypoint: Option<Fact<Vec<String>>>,
     cmd: Option<Fact<Vec<String>>>,
@@ -277,11 +260,12 @@ impl<'a> State<'a> {
     fn set_healthcheck(&mut self, instruction: &Instruction) {
         let Some(check) = instruction.as_healthcheck() else { return };
         let positive = |d: Option<Duration>| d.filter(|d| !d.is_zero());
-        let value = check.command.map(|command| ImageHealthcheck {
-            test: match command {
-                Command::Exec(words) => Test::Exec(words.iter().map(|w| w.text.clone()).collect()),
-                Command::Shell(word) => Test::Shell(word.text.clone()),
-            },
+        // Absent or zero flags are `None`: Docker's defaults apply, as they do for compose.
+        let value = check.command.map(|command| Healthcheck {
+            test: Some(match command {
+                Command::Exec(words) => ProbeCommand::Exec(words.iter().map(|w| w.text.clone()).collect()),
+                Command::Shell(word) => ProbeCommand::Shell(word.text.clone()),
+            }),
             interval: positive(check.interval),
             timeout: positive(check.timeout),
             start_period: positive(check.start_period),
@@ -410,14 +394,14 @@ mod tests {
         let text = "FROM alpine:3.20 AS base\nHEALTHCHECK --interval=10s --retries=0 CMD [\"wget\", \"-q\", \"localhost\"]\n\
                     FROM base AS quiet\nHEALTHCHECK NONE\nFROM base AS loud\n";
         let inherited = value(&config(text, Some("loud"), &[]).healthcheck).flatten().expect("a check");
-        assert_eq!(inherited.test, Test::Exec(vec!["wget".into(), "-q".into(), "localhost".into()]));
+        assert_eq!(inherited.test, Some(ProbeCommand::Exec(vec!["wget".into(), "-q".into(), "localhost".into()])));
         assert_eq!(inherited.interval, Some(Duration::from_secs(10)));
         assert_eq!(inherited.retries, None, "zero means Docker's default");
         assert_eq!(value(&config(text, Some("quiet"), &[]).healthcheck), Some(None));
         let shell = config("FROM alpine:3.20\nHEALTHCHECK CMD curl -f http://localhost/ || exit 1\n", None, &[]);
         assert_eq!(
-            value(&shell.healthcheck).flatten().map(|h| h.test),
-            Some(Test::Shell("curl -f http://localhost/ || exit 1".into()))
+            value(&shell.healthcheck).flatten().and_then(|h| h.test),
+            Some(ProbeCommand::Shell("curl -f http://localhost/ || exit 1".into()))
         );
     }
 

@@ -29,7 +29,7 @@ mod words;
 mod tests;
 
 pub use ast::{Args, Comment, Directive, Dockerfile, Flag, Heredoc, Instruction, Issue, Keyword, ParseError, Word};
-pub use image::{Exposed, Fact, ImageConfig, ImageHealthcheck, PLATFORM_ARGS, Test, image_config};
+pub use image::{Exposed, Fact, ImageConfig, PLATFORM_ARGS, image_config};
 pub use parser::parse;
 pub use stages::{Base, Stage, Stages, stages};
 pub use substitute::{SubstError, references, substitute, unquote};

@@ -85,7 +85,7 @@ fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
 
 /// The service's single container, minus volume mounts.
 fn container(svc: &Service) -> Container {
-    let probe = svc.healthcheck.as_ref().map(health_probe);
+    let probe = svc.healthcheck.as_ref().and_then(health_probe);
     let (command, args) = command_and_args(svc);
     Container {
         name: svc.k8s_name.clone(),
@@ -152,14 +152,14 @@ fn ports(svc: &Service) -> Vec<ContainerPort> {
 
 /// The healthcheck as readiness and liveness probe: Docker marks an unhealthy container and
 /// keeps it out of rotation; Kubernetes needs both probes for the same effect plus a restart.
-fn health_probe(check: &Healthcheck) -> Probe {
-    Probe {
-        exec: Some(exec(&check.command)),
+fn health_probe(check: &Healthcheck) -> Option<Probe> {
+    Some(Probe {
+        exec: Some(exec(check.test.as_ref()?)?),
         period_seconds: Some(probe_seconds(check.interval.unwrap_or(DEFAULT_INTERVAL))),
         timeout_seconds: Some(probe_seconds(check.timeout.unwrap_or(DEFAULT_TIMEOUT))),
         failure_threshold: Some(int32(check.retries.unwrap_or(DEFAULT_RETRIES).max(1))),
         ..Probe::default()
-    }
+    })
 }
 
 /// Docker ignores failures during `start_period`, then applies `retries` as usual. The
@@ -172,7 +172,7 @@ fn startup_probe(check: &Healthcheck) -> Option<Probe> {
     let retries = u64::from(check.retries.unwrap_or(DEFAULT_RETRIES));
     let threshold = start_period.div_ceil(period).saturating_add(retries).max(1);
     Some(Probe {
-        exec: Some(exec(&check.command)),
+        exec: Some(exec(check.test.as_ref()?)?),
         period_seconds: Some(saturating_i32(period)),
         timeout_seconds: Some(probe_seconds(check.timeout.unwrap_or(DEFAULT_TIMEOUT))),
         failure_threshold: Some(saturating_i32(threshold)),
@@ -185,14 +185,16 @@ fn probe_seconds(duration: Duration) -> i32 {
     seconds_up_i32(duration).max(1)
 }
 
-fn exec(command: &ProbeCommand) -> ExecAction {
+/// The probe's command; `None` for a check that is turned off.
+fn exec(command: &ProbeCommand) -> Option<ExecAction> {
     let command = match command {
         ProbeCommand::Exec(argv) => argv.clone(),
         ProbeCommand::Shell(script) => {
             vec!["/bin/sh".to_string(), "-c".to_string(), script.clone()]
         }
+        ProbeCommand::None => return None,
     };
-    ExecAction { command: Some(command) }
+    Some(ExecAction { command: Some(command) })
 }
 
 fn resources(res: &Resources) -> Option<ResourceRequirements> {
@@ -267,7 +269,7 @@ mod tests {
     use crate::model::EnvVar as ModelEnvVar;
 
     fn check(command: ProbeCommand) -> Healthcheck {
-        Healthcheck { command, interval: None, timeout: None, start_period: None, start_interval: None, retries: None }
+        Healthcheck { test: Some(command), ..Healthcheck::default() }
     }
 
     fn spec(svc: &Service) -> DeploymentSpec {
@@ -385,9 +387,9 @@ mod tests {
 
     #[test]
     fn probe_commands() {
-        let exec_form = health_probe(&check(ProbeCommand::Exec(vec!["curl".into(), "-f".into()])));
+        let exec_form = health_probe(&check(ProbeCommand::Exec(vec!["curl".into(), "-f".into()]))).unwrap();
         assert_eq!(exec_form.exec.unwrap().command.unwrap(), ["curl", "-f"]);
-        let shell = health_probe(&check(ProbeCommand::Shell("pg_isready || exit 1".into())));
+        let shell = health_probe(&check(ProbeCommand::Shell("pg_isready || exit 1".into()))).unwrap();
         assert_eq!(shell.exec.unwrap().command.unwrap(), ["/bin/sh", "-c", "pg_isready || exit 1"]);
         assert_eq!(
             (shell.period_seconds, shell.timeout_seconds, shell.failure_threshold),

@@ -146,7 +146,7 @@ impl Planner<'_> {
             diags.push(no_registry(&built.service, span));
             return None;
         };
-        let repository = crate::lower::dns_label(&format!("{}-{}", self.project.name, built.service));
+        let repository = crate::lower::dns_label(&format!("{}-{}", self.project.typed.name, built.service));
         let tag = if self.skip_hashing { "unhashed".to_string() } else { self.tag(built, span, diags)? };
         Some(format!("{}/{repository}:{tag}", registry.trim_end_matches('/')))
     }

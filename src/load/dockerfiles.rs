@@ -10,14 +10,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::dockerfile::{self, Dockerfile, Instruction, Issue};
 use crate::source::{FileId, Sources, Span};
 
-/// A parsed Dockerfile and the services that build it.
-#[derive(Debug, Clone)]
-pub struct BuildFile {
-    pub path: PathBuf,
-    pub file: FileId,
-    pub parsed: Dockerfile,
-    pub services: Vec<String>,
-}
+pub use crate::compose::BuildFile;
 
 /// Every Dockerfile the services build, each parsed once however many services use it.
 /// Remote contexts (git, URLs) are skipped: there is nothing local to read.

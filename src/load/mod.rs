@@ -4,6 +4,7 @@
 //! syntax with paths made absolute. Then the files merge in order, profiles filter services.
 
 pub mod canonical;
+pub mod decode;
 pub mod dockerfiles;
 pub mod dotenv;
 pub mod env;
@@ -46,20 +47,13 @@ pub struct Options {
     pub strict_paths: bool,
 }
 
-/// A loaded compose project: canonical syntax, files merged, profiles applied.
+/// A loaded compose project: the merged canonical tree (for `kompile config`) and the typed
+/// project every later stage reads.
 #[derive(Debug, Clone)]
 pub struct Project {
-    pub name: String,
-    pub directory: PathBuf,
-    /// The compose files that were read, in merge order.
-    pub files: Vec<FileId>,
     pub root: Node,
     pub environment: Environment,
-    pub profiles: Vec<String>,
-    /// Services that profiles turned off, with their key spans: references to them are errors.
-    pub disabled: Vec<(String, Span)>,
-    /// The Dockerfiles the enabled services build, parsed.
-    pub dockerfiles: Vec<dockerfiles::BuildFile>,
+    pub typed: crate::compose::Project,
 }
 
 /// Loads the project. Problems go to `diags`; `None` when nothing usable could be loaded.
@@ -90,7 +84,9 @@ pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -
     unused_profiles(options, &root, &profiles, diags);
     let disabled = apply_profiles(&mut root, &profiles);
     let dockerfiles = services_map(&root).map(|s| dockerfiles::load(s, sources, diags)).unwrap_or_default();
-    Some(Project { name, directory, files, root, environment, profiles, disabled, dockerfiles })
+    let parts = decode::Parts { name, directory, files, profiles, disabled, dockerfiles, environment: &environment };
+    let typed = decode::decode(&root, parts, diags);
+    Some(Project { root, environment, typed })
 }
 
 /// Reads and parses one compose file; it must be a mapping.
@@ -145,17 +141,18 @@ pub fn load_str(
     environment.set("COMPOSE_PROJECT_NAME", &name);
     let mut loader = Loader::new(sources, diags, &environment, false);
     let root = loader.resolve_file(&path, directory, text, tree);
-    Some(Project {
+    let parts = decode::Parts {
         name,
         directory: directory.to_path_buf(),
         files: vec![file],
-        root,
-        environment,
         profiles: Vec::new(),
         disabled: Vec::new(),
         // The fuzz target exercises compose loading; Dockerfiles have their own target.
         dockerfiles: Vec::new(),
-    })
+        environment: &environment,
+    };
+    let typed = decode::decode(&root, parts, diags);
+    Some(Project { root, environment, typed })
 }
 
 struct Loader<'a> {

@@ -3,10 +3,10 @@
 //! way `docker compose up` would.
 
 use crate::diag::{Code, Diagnostic};
-use crate::dockerfile::{ImageConfig, ImageHealthcheck, Test};
+use crate::dockerfile::ImageConfig;
 use crate::load::dockerfiles::BuildFile;
 use crate::load::node::Node;
-use crate::model::{Healthcheck, Port, ProbeCommand};
+use crate::model::{Healthcheck, Port};
 use crate::source::{FileId, Span};
 
 use super::service::protocol_of;
@@ -50,8 +50,7 @@ impl Built {
 
     /// The Dockerfile's HEALTHCHECK; `None` for `NONE`, for none, or for one kompile cannot see.
     pub fn healthcheck(&self) -> Option<Healthcheck> {
-        let check = self.config.healthcheck.as_ref()?.value.clone()??;
-        Some(model_healthcheck(check))
+        self.config.healthcheck.as_ref()?.value.clone()?
     }
 
     /// The CMD the image runs, as an argv: `Ok(None)` when it is known to be empty, `Err`
@@ -95,18 +94,4 @@ fn named_user(service: &str, name: &str, at: Span) -> Diagnostic {
         "use the numeric id in the Dockerfile (`USER 10001`) or set `user: \"10001\"` in compose; \
          with a name, `runAsNonRoot` cannot be enforced and `{name}` may be root"
     ))
-}
-
-fn model_healthcheck(check: ImageHealthcheck) -> Healthcheck {
-    Healthcheck {
-        command: match check.test {
-            Test::Exec(argv) => ProbeCommand::Exec(argv),
-            Test::Shell(script) => ProbeCommand::Shell(script),
-        },
-        interval: check.interval,
-        timeout: check.timeout,
-        start_period: check.start_period,
-        start_interval: check.start_interval,
-        retries: check.retries,
-    }
 }

@@ -34,7 +34,7 @@ pub fn lower(project: &Project, settings: &Settings, diags: &mut Diagnostics) ->
     unsupported::top_level(root, diags);
     let mut store = storage::Storage::new(project, section("volumes"), section("secrets"), section("configs"), diags);
     let mut named = Vec::new();
-    project_label(&project.name, diags);
+    project_label(&project.typed.name, diags);
     let mut namer = names::Namer::for_services(diags);
     for (name, key_span, node) in sorted(section("services")) {
         if let Some(k8s_name) = namer.name(&name, key_span) {
@@ -46,7 +46,7 @@ pub fn lower(project: &Project, settings: &Settings, diags: &mut Diagnostics) ->
         crate::images::plan(project, naming, diags).into_iter().map(|b| (b.service, b.image)).collect();
     // By service, once: a project may build a thousand Dockerfiles.
     let dockerfiles: BTreeMap<&str, &crate::load::dockerfiles::BuildFile> =
-        project.dockerfiles.iter().flat_map(|d| d.services.iter().map(move |s| (s.as_str(), d))).collect();
+        project.typed.dockerfiles.iter().flat_map(|d| d.services.iter().map(move |s| (s.as_str(), d))).collect();
     let mut services = Vec::new();
     for (name, key_span, node, k8s_name) in named {
         let built = built::Built::of(dockerfiles.get(name.as_str()).copied(), node);
@@ -56,7 +56,7 @@ pub fn lower(project: &Project, settings: &Settings, diags: &mut Diagnostics) ->
         services.push(lowering.lower());
     }
     let (volumes, secrets, configs) = store.finish(&services, diags);
-    App { name: project.name.clone(), namespace: settings.namespace.clone(), services, volumes, secrets, configs }
+    App { name: project.typed.name.clone(), namespace: settings.namespace.clone(), services, volumes, secrets, configs }
 }
 
 /// The project name labels every object (`app.kubernetes.io/part-of`, `instance`); one that

@@ -459,7 +459,7 @@ impl Lowering<'_, '_> {
         }
         let command = match map.get("test") {
             Some(test) => probe_command(test)?,
-            None => image.as_ref()?.command.clone(),
+            None => image.as_ref()?.test.clone()?,
         };
         let image = image.as_ref();
         let duration = |key: &str| map.get(key).and_then(Node::as_str).and_then(units::parse_duration);
@@ -468,7 +468,7 @@ impl Lowering<'_, '_> {
             _ => None,
         };
         Some(Healthcheck {
-            command,
+            test: Some(command),
             interval: duration("interval").or(image.and_then(|i| i.interval)),
             timeout: duration("timeout").or(image.and_then(|i| i.timeout)),
             start_period: duration("start_period").or(image.and_then(|i| i.start_period)),

@@ -50,7 +50,7 @@ impl<'a> Storage<'a> {
     ) -> Storage<'a> {
         let config_names = k8s_names("config", configs, diags);
         Storage {
-            project_dir: project.directory.clone(),
+            project_dir: project.typed.directory.clone(),
             environment: &project.environment,
             volumes,
             secrets,

@@ -126,11 +126,17 @@ pub enum ProbeCommand {
     Exec(Vec<String>),
     /// Compose `CMD-SHELL` or a plain string: run with `/bin/sh -c`.
     Shell(String),
+    /// Compose `NONE` or `disable: true`, Dockerfile `HEALTHCHECK NONE`: no check, not even
+    /// the image's.
+    None,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A health check: a compose `healthcheck`, a Dockerfile `HEALTHCHECK`, and the two merged
+/// for a service (Docker's rules: compose wins field by field).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Healthcheck {
-    pub command: ProbeCommand,
+    /// `None` when the check sets only timings and keeps the image's test.
+    pub test: Option<ProbeCommand>,
     pub interval: Option<Duration>,
     pub timeout: Option<Duration>,
     pub start_period: Option<Duration>,

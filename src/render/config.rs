@@ -26,10 +26,10 @@ pub fn compose_json(project: &Project) -> Value {
     let services = render_services(top.get("services"));
     let used = used_resources(&services);
     let mut out = Object::new();
-    out.insert("name".into(), Value::String(project.name.clone()));
+    out.insert("name".into(), Value::String(project.typed.name.clone()));
     for section in RESOURCE_SECTIONS {
         let declared = top.get(section).and_then(Value::as_object);
-        let resources = render_resources(section, declared, &used, &project.name);
+        let resources = render_resources(section, declared, &used, &project.typed.name);
         if !resources.is_empty() {
             out.insert(section.into(), Value::Object(resources));
         }

@@ -238,7 +238,7 @@ mod tests {
             data: BTreeMap::from([("PORT".into(), "8080".into())]),
         });
         web.healthcheck = Some(Healthcheck {
-            command: ProbeCommand::Shell("curl -f http://localhost:8080/ || exit 1".into()),
+            test: Some(ProbeCommand::Shell("curl -f http://localhost:8080/ || exit 1".into())),
             interval: Some(Duration::from_secs(10)),
             timeout: None,
             start_period: Some(Duration::from_secs(30)),

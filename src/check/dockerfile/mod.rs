@@ -26,7 +26,7 @@ use crate::source::Span;
 pub fn check(project: &Project, diags: &mut Diagnostics) {
     let services = crate::load::services_map(&project.root);
     // Each Dockerfile is checked on its own; a monorepo's many Dockerfiles use every core.
-    let found = crate::parallel::chunks(&project.dockerfiles, 16, |builds| {
+    let found = crate::parallel::chunks(&project.typed.dockerfiles, 16, |builds| {
         let mut found = Diagnostics::default();
         for build in builds {
             let uses: Vec<Use<'_>> = build.services.iter().filter_map(|name| Use::of(services?, name)).collect();

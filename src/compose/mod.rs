@@ -1,0 +1,393 @@
+//! The typed compose project: what `load` hands every later stage. It is decoded once from
+//! the merged, canonical `Node` tree (`load::decode`) after every value was checked, so here
+//! durations are `Duration`s, sizes are bytes, ports are numbers and paths are absolute. Each
+//! value keeps the place it was written ([`Spanned`]) so later stages can point at it.
+//!
+//! The `Node` tree stays for merging and for `kompile config`; nothing after `load` reads it.
+
+mod settings;
+
+use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use settings::{ProjectSettings, ServiceSettings, VolumeSettings};
+
+use crate::dockerfile::Dockerfile;
+use crate::model::{AccessMode, Healthcheck, Port, Protocol};
+use crate::source::{FileId, Span};
+
+/// A value and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, span: Span) -> Spanned<T> {
+        Spanned { value, span }
+    }
+}
+
+impl<T: Default> Default for Spanned<T> {
+    fn default() -> Spanned<T> {
+        Spanned { value: T::default(), span: Span::NONE }
+    }
+}
+
+impl<T> std::ops::Deref for Spanned<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+/// A name and the span of its key (`services.web`, `environment.PATH`).
+pub type Key = Spanned<String>;
+
+/// A loaded compose project: files merged, profiles applied, every value typed.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub name: String,
+    pub directory: PathBuf,
+    /// The compose files that were read, in merge order.
+    pub files: Vec<FileId>,
+    pub profiles: Vec<String>,
+    /// Enabled services, in file order.
+    pub services: Vec<Service>,
+    /// Services that profiles turned off, with their key spans: references to them are errors.
+    pub disabled: Vec<Key>,
+    pub networks: Vec<Network>,
+    pub volumes: Vec<Volume>,
+    pub secrets: Vec<FileObject>,
+    pub configs: Vec<FileObject>,
+    /// Top-level keys, for keys that have no translation (`models`).
+    pub keys: Vec<Key>,
+    /// The project-level `x-kompile` block.
+    pub settings: ProjectSettings,
+    /// The Dockerfiles the enabled services build, parsed.
+    pub dockerfiles: Vec<BuildFile>,
+}
+
+impl Project {
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name.value == name)
+    }
+
+    pub fn volume(&self, name: &str) -> Option<&Volume> {
+        self.volumes.iter().find(|v| v.name.value == name)
+    }
+
+    pub fn secret(&self, name: &str) -> Option<&FileObject> {
+        self.secrets.iter().find(|v| v.name.value == name)
+    }
+
+    pub fn config(&self, name: &str) -> Option<&FileObject> {
+        self.configs.iter().find(|v| v.name.value == name)
+    }
+
+    pub fn network(&self, name: &str) -> Option<&Network> {
+        self.networks.iter().find(|v| v.name.value == name)
+    }
+
+    /// The parsed Dockerfile `service` builds, if kompile could read it.
+    pub fn dockerfile_of(&self, service: &str) -> Option<&BuildFile> {
+        self.dockerfiles.iter().find(|d| d.services.iter().any(|s| s == service))
+    }
+}
+
+/// One compose service. Keys without a typed field are listed in `keys` only.
+#[derive(Debug, Clone, Default)]
+pub struct Service {
+    /// The service name and the span of its key.
+    pub name: Key,
+    /// Every key the service sets, in file order (after `extends` and merging).
+    pub keys: Vec<Key>,
+    pub image: Option<Spanned<String>>,
+    pub build: Option<Spanned<Build>>,
+    pub command: Option<Spanned<Vec<String>>>,
+    pub entrypoint: Option<Spanned<Vec<String>>>,
+    pub environment: Vec<EnvVar>,
+    pub env_files: Vec<EnvFile>,
+    /// `None` when the key is absent; `Some([])` for `ports: []`.
+    pub ports: Option<Spanned<Vec<Spanned<Port>>>>,
+    pub expose: Option<Spanned<Vec<Spanned<PortRange>>>>,
+    pub healthcheck: Option<Spanned<Healthcheck>>,
+    pub deploy: Deploy,
+    /// The legacy `scale`.
+    pub scale: Option<Spanned<u32>>,
+    pub volumes: Vec<Spanned<ServiceVolume>>,
+    /// Service-level `tmpfs` entries: a target and the size option.
+    pub tmpfs: Vec<Spanned<Tmpfs>>,
+    pub secrets: Vec<Spanned<FileReference>>,
+    pub configs: Vec<Spanned<FileReference>>,
+    pub labels: Vec<Label>,
+    pub user: Option<Spanned<String>>,
+    pub working_dir: Option<Spanned<String>>,
+    pub depends_on: Vec<Dependency>,
+    /// The networks the service joins, with their per-service settings.
+    pub networks: Vec<ServiceNetwork>,
+    pub network_mode: Option<Spanned<String>>,
+    pub links: Vec<Spanned<String>>,
+    pub volumes_from: Vec<Spanned<String>>,
+    pub container_name: Option<Spanned<String>>,
+    pub hostname: Option<Spanned<String>>,
+    pub restart: Option<Spanned<String>>,
+    pub pull_policy: Option<Spanned<String>>,
+    pub read_only: bool,
+    pub privileged: bool,
+    pub tty: bool,
+    pub stdin_open: bool,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    /// The legacy `cpus`, in cores.
+    pub cpus: Option<Spanned<f64>>,
+    /// The legacy `mem_limit` and `mem_reservation`, in bytes.
+    pub mem_limit: Option<Spanned<u64>>,
+    pub mem_reservation: Option<Spanned<u64>>,
+    pub stop_grace_period: Option<Spanned<Duration>>,
+    /// The service's `x-kompile` block.
+    pub settings: ServiceSettings,
+}
+
+impl Service {
+    /// Whether the service sets `key` (any value, even an empty list).
+    pub fn has(&self, key: &str) -> bool {
+        self.keys.iter().any(|k| k.value == key)
+    }
+
+    /// The span of `key`, else of the service name.
+    pub fn key_span(&self, key: &str) -> Span {
+        self.keys.iter().find(|k| k.value == key).map_or(self.name.span, |k| k.span)
+    }
+
+    /// Whether the service declares any port, in `ports` or `expose` (an empty list is none).
+    pub fn declares_ports(&self) -> bool {
+        let some = |list: Option<usize>| list.is_some_and(|n| n > 0);
+        some(self.ports.as_ref().map(|p| p.len())) || some(self.expose.as_ref().map(|e| e.len()))
+    }
+
+    /// The number of replicas Compose runs: `deploy.replicas`, else `scale`, else one.
+    pub fn replicas(&self) -> u32 {
+        self.deploy.replicas.as_ref().or(self.scale.as_ref()).map_or(1, |r| r.value)
+    }
+}
+
+/// `build`, with the context made absolute (or kept as a URL).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Build {
+    pub context: Option<Spanned<String>>,
+    pub dockerfile: Option<Spanned<String>>,
+    pub dockerfile_inline: Option<Spanned<String>>,
+    pub target: Option<Spanned<String>>,
+    /// Build arguments that have a value, in file order.
+    pub args: Vec<(Key, String)>,
+    pub additional_contexts: Vec<(Key, String)>,
+    pub secrets: Vec<Spanned<FileReference>>,
+}
+
+/// One `environment` entry. `value` is `None` for a bare name the environment did not set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvVar {
+    pub name: Key,
+    pub value: Option<Spanned<String>>,
+}
+
+/// One `env_file`, read by `load`: its path and values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvFile {
+    pub path: Spanned<String>,
+    pub required: bool,
+    pub values: Vec<(Key, String)>,
+}
+
+/// A `labels` entry (on the service; pod annotations in Kubernetes).
+pub type Label = (Key, String);
+
+/// An `expose` entry: a port or a range, with its protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortRange {
+    pub ports: RangeInclusive<u16>,
+    pub protocol: Protocol,
+}
+
+/// `deploy`, the parts kompile reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Deploy {
+    pub replicas: Option<Spanned<u32>>,
+    pub mode: Option<Spanned<String>>,
+    pub resources: DeployResources,
+    pub update_config: Option<Spanned<UpdateConfig>>,
+    pub restart_policy: Option<Spanned<RestartPolicy>>,
+    /// `deploy.labels`, `placement`, `endpoint_mode`, ... : every key set, for the keys
+    /// without a translation.
+    pub keys: Vec<Key>,
+    /// Keys set inside `deploy.*` blocks (`update_config.failure_action`, ...) as dotted
+    /// paths, with whether the block had content: for the keys without a translation.
+    pub nested_keys: Vec<Key>,
+    /// Whether `placement` and `labels` have entries.
+    pub placement_set: bool,
+    pub labels_set: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeployResources {
+    pub limits: ResourceAmounts,
+    pub reservations: ResourceAmounts,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResourceAmounts {
+    /// Cores.
+    pub cpus: Option<Spanned<f64>>,
+    /// Bytes.
+    pub memory: Option<Spanned<u64>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateConfig {
+    pub parallelism: Option<u32>,
+    /// `start-first` or `stop-first`, with its span.
+    pub order: Option<Spanned<String>>,
+    pub delay: Option<Duration>,
+    pub monitor: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RestartPolicy {
+    pub condition: Option<Spanned<String>>,
+    pub max_attempts: Option<u32>,
+    pub delay: Option<Duration>,
+    pub window: Option<Duration>,
+}
+
+/// A service `volumes` entry in long form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceVolume {
+    pub kind: VolumeKind,
+    /// A named volume's name, or a bind mount's absolute path as Compose prints it.
+    pub source: Option<String>,
+    pub target: String,
+    pub read_only: bool,
+    /// `volume.nocopy`.
+    pub nocopy: bool,
+    /// `tmpfs.size`, bytes.
+    pub tmpfs_size: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VolumeKind {
+    Volume,
+    Bind,
+    Tmpfs,
+    /// `npipe`, `cluster`, `image`: kinds Kubernetes has no translation for.
+    Other(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tmpfs {
+    pub target: String,
+    pub size: Option<u64>,
+}
+
+/// A service's (or a build's) reference to a top-level secret or config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileReference {
+    pub source: Spanned<String>,
+    /// As written, or the default Compose gives (`/run/secrets/<source>` for secrets).
+    pub target: Option<String>,
+    /// Octal permission bits, at most 0o777.
+    pub mode: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dependency {
+    pub service: Key,
+    /// `service_started`, `service_healthy` or `service_completed_successfully`.
+    pub condition: Condition,
+    pub required: bool,
+    pub restart: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    Started,
+    Healthy,
+    CompletedSuccessfully,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceNetwork {
+    pub name: Key,
+    pub aliases: Vec<Spanned<String>>,
+    /// Keys set under the network (`aliases`, `ipv4_address`, ...), for those without a
+    /// translation.
+    pub keys: Vec<Key>,
+}
+
+/// A top-level network.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    pub name: Key,
+    pub external: bool,
+    /// `name:`, the name outside the project.
+    pub explicit_name: Option<String>,
+}
+
+/// A top-level volume.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Volume {
+    pub name: Key,
+    pub external: bool,
+    pub explicit_name: Option<String>,
+    pub settings: VolumeSettings,
+}
+
+impl Volume {
+    pub fn access_mode(&self) -> AccessMode {
+        self.settings.access_mode.as_ref().map_or(AccessMode::ReadWriteOnce, |m| m.value)
+    }
+}
+
+/// A top-level secret or config and where its content comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileObject {
+    pub name: Key,
+    pub explicit_name: Option<String>,
+    pub source: FileSource,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileSource {
+    /// Already in the cluster.
+    External,
+    /// `file:`, read by `load` when a service mounts it: the absolute path and its bytes
+    /// (`None` when it is not mounted or could not be read, which was reported).
+    File { path: Spanned<String>, bytes: Option<Vec<u8>> },
+    /// `environment:`, the variable's value (empty when unset).
+    Environment { variable: Spanned<String>, value: String },
+    /// `content:` (configs).
+    Content(Spanned<String>),
+}
+
+/// A parsed Dockerfile and the services that build it.
+#[derive(Debug, Clone)]
+pub struct BuildFile {
+    pub path: PathBuf,
+    pub file: FileId,
+    pub parsed: Dockerfile,
+    pub services: Vec<String>,
+}
+
+/// Named maps of strings in file order, looked up by key.
+pub fn lookup<'a>(entries: &'a [(Key, String)], key: &str) -> Option<&'a str> {
+    entries.iter().rev().find(|(k, _)| k.value == key).map(|(_, v)| v.as_str())
+}
+
+/// `(key, value)` pairs as an ordered map, later entries winning.
+pub fn to_map(entries: &[(Key, String)]) -> BTreeMap<String, String> {
+    entries.iter().map(|(k, v)| (k.value.clone(), v.clone())).collect()
+}

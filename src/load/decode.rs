@@ -1,0 +1,494 @@
+//! The merged, canonical `Node` tree → the typed [`compose::Project`]. Canonicalization
+//! already checked and normalized every compose value (and reported and dropped bad ones),
+//! so decoding only converts; the `x-kompile` blocks are validated here, and the files the
+//! project's secrets and configs name are read here, so later stages read no files.
+
+mod settings;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::node::{Map, Node, Value};
+use super::{Environment, io_reason, read_regular, units};
+use crate::compose::{
+    Build, BuildFile, Condition, Dependency, Deploy, DeployResources, EnvFile, EnvVar, FileObject, FileReference,
+    FileSource, Key, Network, PortRange, Project, ResourceAmounts, RestartPolicy, Service, ServiceNetwork,
+    ServiceVolume, Spanned, Tmpfs, UpdateConfig, Volume, VolumeKind,
+};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::{Healthcheck, Port, ProbeCommand, Protocol};
+use crate::source::{FileId, Span};
+
+/// A Secret or ConfigMap holds at most this much; larger files are refused unread.
+pub const OBJECT_LIMIT: u64 = 1024 * 1024;
+
+/// What the project is besides its tree.
+pub struct Parts<'a> {
+    pub name: String,
+    pub directory: std::path::PathBuf,
+    pub files: Vec<FileId>,
+    pub profiles: Vec<String>,
+    pub disabled: Vec<(String, Span)>,
+    pub dockerfiles: Vec<BuildFile>,
+    pub environment: &'a Environment,
+}
+
+pub fn decode(root: &Node, parts: Parts<'_>, diags: &mut Diagnostics) -> Project {
+    let empty = Map::default();
+    let map = root.as_map().unwrap_or(&empty);
+    let section = |key: &str| map.get(key).and_then(Node::as_map).unwrap_or(&empty);
+    let services: Vec<Service> =
+        section("services").entries.iter().map(|e| service(key(&e.key, e.key_span), &e.value, diags)).collect();
+    // Only what an enabled service mounts is read: an unused secret's file may not exist.
+    let used = |refs: fn(&Service) -> &[Spanned<FileReference>]| -> BTreeSet<String> {
+        services.iter().flat_map(|s| refs(s).iter().map(|r| r.source.value.clone())).collect()
+    };
+    let (used_secrets, used_configs) = (used(|s| &s.secrets), used(|s| &s.configs));
+    Project {
+        name: parts.name,
+        directory: parts.directory,
+        files: parts.files,
+        profiles: parts.profiles,
+        services,
+        disabled: parts.disabled.into_iter().map(|(name, span)| Spanned::new(name, span)).collect(),
+        networks: section("networks").entries.iter().map(|e| network(key(&e.key, e.key_span), &e.value)).collect(),
+        volumes: section("volumes").entries.iter().map(|e| volume(key(&e.key, e.key_span), &e.value, diags)).collect(),
+        secrets: file_objects(section("secrets"), &used_secrets, parts.environment, diags),
+        configs: file_objects(section("configs"), &used_configs, parts.environment, diags),
+        keys: keys(map),
+        settings: settings::project(map.get("x-kompile"), diags),
+        dockerfiles: parts.dockerfiles,
+    }
+}
+
+fn key(name: &str, span: Span) -> Key {
+    Spanned::new(name.to_string(), span)
+}
+
+fn keys(map: &Map) -> Vec<Key> {
+    map.entries.iter().map(|e| key(&e.key, e.key_span)).collect()
+}
+
+fn text(node: &Node) -> Option<Spanned<String>> {
+    Some(Spanned::new(node.scalar_text()?, node.span))
+}
+
+fn flag(node: Option<&Node>) -> bool {
+    node.is_some_and(|n| n.value == Value::Bool(true))
+}
+
+fn whole(node: &Node) -> Option<i64> {
+    match node.value {
+        Value::Int(n) => Some(n),
+        _ => None,
+    }
+}
+
+fn count(node: &Node) -> Option<Spanned<u32>> {
+    Some(Spanned::new(u32::try_from(whole(node)?).ok()?, node.span))
+}
+
+fn duration(node: &Node) -> Option<Spanned<std::time::Duration>> {
+    Some(Spanned::new(units::parse_duration(node.as_str()?)?, node.span))
+}
+
+/// Sizes are canonical byte counts; zero means "not set", as in Compose.
+fn bytes(node: &Node) -> Option<Spanned<u64>> {
+    let bytes: u64 = node.scalar_text()?.parse().ok()?;
+    (bytes > 0).then(|| Spanned::new(bytes, node.span))
+}
+
+fn cores(node: &Node) -> Option<Spanned<f64>> {
+    let cores = match node.value {
+        Value::Float(f) => f,
+        Value::Int(i) => i as f64,
+        _ => return None,
+    };
+    (cores > 0.0).then(|| Spanned::new(cores, node.span))
+}
+
+fn words(node: &Node) -> Option<Spanned<Vec<String>>> {
+    Some(Spanned::new(node.as_seq()?.iter().filter_map(Node::scalar_text).collect(), node.span))
+}
+
+fn strings(node: Option<&Node>) -> Vec<String> {
+    node.and_then(words).map(|w| w.value).unwrap_or_default()
+}
+
+fn spanned_strings(node: Option<&Node>) -> Vec<Spanned<String>> {
+    node.and_then(Node::as_seq).unwrap_or_default().iter().filter_map(text).collect()
+}
+
+/// A canonical string map (`labels`, `args`, env file values), in file order.
+fn string_pairs(node: Option<&Node>) -> Vec<(Key, String)> {
+    let Some(map) = node.and_then(Node::as_map) else { return Vec::new() };
+    map.entries.iter().filter_map(|e| Some((key(&e.key, e.key_span), e.value.scalar_text()?))).collect()
+}
+
+pub fn protocol(text: &str) -> Protocol {
+    match text {
+        "udp" => Protocol::Udp,
+        "sctp" => Protocol::Sctp,
+        _ => Protocol::Tcp,
+    }
+}
+
+fn service(name: Key, node: &Node, diags: &mut Diagnostics) -> Service {
+    let empty = Map::default();
+    let map = node.as_map().unwrap_or(&empty);
+    let get = |key: &str| map.get(key);
+    Service {
+        keys: keys(map),
+        image: get("image").and_then(text),
+        build: get("build").map(build),
+        command: get("command").and_then(words),
+        entrypoint: get("entrypoint").and_then(words),
+        environment: environment(get("environment")),
+        env_files: env_files(get("env_file")),
+        ports: get("ports").map(ports),
+        expose: get("expose").map(expose),
+        healthcheck: get("healthcheck").map(healthcheck),
+        deploy: get("deploy").map(deploy).unwrap_or_default(),
+        scale: get("scale").and_then(count),
+        volumes: get("volumes").and_then(Node::as_seq).unwrap_or_default().iter().filter_map(service_volume).collect(),
+        tmpfs: get("tmpfs").and_then(Node::as_seq).unwrap_or_default().iter().filter_map(tmpfs).collect(),
+        secrets: file_references(get("secrets")),
+        configs: file_references(get("configs")),
+        labels: string_pairs(get("labels")),
+        user: get("user").and_then(text),
+        working_dir: get("working_dir").and_then(text),
+        depends_on: depends_on(get("depends_on")),
+        networks: service_networks(get("networks")),
+        network_mode: get("network_mode").and_then(text),
+        links: spanned_strings(get("links")),
+        volumes_from: spanned_strings(get("volumes_from")),
+        container_name: get("container_name").and_then(text),
+        hostname: get("hostname").and_then(text),
+        restart: get("restart").and_then(text),
+        pull_policy: get("pull_policy").and_then(text),
+        read_only: flag(get("read_only")),
+        privileged: flag(get("privileged")),
+        tty: flag(get("tty")),
+        stdin_open: flag(get("stdin_open")),
+        cap_add: strings(get("cap_add")),
+        cap_drop: strings(get("cap_drop")),
+        cpus: get("cpus").and_then(cores),
+        mem_limit: get("mem_limit").and_then(bytes),
+        mem_reservation: get("mem_reservation").and_then(bytes),
+        stop_grace_period: get("stop_grace_period").and_then(duration),
+        settings: settings::service(&name.value, get("x-kompile"), diags),
+        name,
+    }
+}
+
+fn build(node: &Node) -> Spanned<Build> {
+    let empty = Map::default();
+    let map = node.as_map().unwrap_or(&empty);
+    let get = |key: &str| map.get(key);
+    let build = Build {
+        context: get("context").and_then(text),
+        dockerfile: get("dockerfile").and_then(text),
+        dockerfile_inline: get("dockerfile_inline").and_then(text),
+        target: get("target").and_then(text),
+        args: string_pairs(get("args")),
+        additional_contexts: string_pairs(get("additional_contexts")),
+        secrets: file_references(get("secrets")),
+    };
+    Spanned::new(build, node.span)
+}
+
+fn environment(node: Option<&Node>) -> Vec<EnvVar> {
+    let Some(map) = node.and_then(Node::as_map) else { return Vec::new() };
+    map.entries.iter().map(|e| EnvVar { name: key(&e.key, e.key_span), value: text(&e.value) }).collect()
+}
+
+fn env_files(node: Option<&Node>) -> Vec<EnvFile> {
+    let items = node.and_then(Node::as_seq).unwrap_or_default();
+    let file = |item: &Node| {
+        let map = item.as_map()?;
+        Some(EnvFile {
+            path: text(map.get("path")?)?,
+            required: !matches!(map.get("required").map(|r| &r.value), Some(Value::Bool(false))),
+            values: string_pairs(map.get("values")),
+        })
+    };
+    items.iter().filter_map(file).collect()
+}
+
+fn ports(node: &Node) -> Spanned<Vec<Spanned<Port>>> {
+    let port = |item: &Node| {
+        let map = item.as_map()?;
+        let target = u16::try_from(whole(map.get("target")?)?).ok()?;
+        let get = |key: &str| map.get(key).and_then(Node::scalar_text);
+        let port = Port {
+            target,
+            published: get("published").and_then(|p| p.parse().ok()),
+            protocol: protocol(&get("protocol").unwrap_or_default()),
+            host_ip: get("host_ip"),
+            name: get("name"),
+            app_protocol: get("app_protocol"),
+        };
+        Some(Spanned::new(port, item.span))
+    };
+    Spanned::new(node.as_seq().unwrap_or_default().iter().filter_map(port).collect(), node.span)
+}
+
+fn expose(node: &Node) -> Spanned<Vec<Spanned<PortRange>>> {
+    let range = |item: &Node| {
+        let (ports, protocol_text) = super::canonical::ports::parse_expose(&item.scalar_text()?)?;
+        Some(Spanned::new(PortRange { ports, protocol: protocol(&protocol_text) }, item.span))
+    };
+    Spanned::new(node.as_seq().unwrap_or_default().iter().filter_map(range).collect(), node.span)
+}
+
+fn healthcheck(node: &Node) -> Spanned<Healthcheck> {
+    let empty = Map::default();
+    let map = node.as_map().unwrap_or(&empty);
+    let time = |key: &str| map.get(key).and_then(duration).map(|d| d.value);
+    let test = if flag(map.get("disable")) { Some(ProbeCommand::None) } else { map.get("test").map(health_test) };
+    let check = Healthcheck {
+        test,
+        interval: time("interval"),
+        timeout: time("timeout"),
+        start_period: time("start_period"),
+        start_interval: time("start_interval"),
+        retries: map.get("retries").and_then(count).map(|r| r.value),
+    };
+    Spanned::new(check, node.span)
+}
+
+/// A canonical `test`: `["CMD", ...]` runs directly, `["CMD-SHELL", script]` in a shell,
+/// `["NONE"]` turns the check off.
+fn health_test(node: &Node) -> ProbeCommand {
+    let test = strings(Some(node));
+    match test.split_first() {
+        Some((kind, rest)) if kind == "CMD" && !rest.is_empty() => ProbeCommand::Exec(rest.to_vec()),
+        Some((kind, rest)) if kind == "CMD-SHELL" && !rest.is_empty() => ProbeCommand::Shell(rest.join(" ")),
+        _ => ProbeCommand::None,
+    }
+}
+
+fn deploy(node: &Node) -> Deploy {
+    let empty = Map::default();
+    let map = node.as_map().unwrap_or(&empty);
+    let get = |key: &str| map.get(key);
+    let has_entries = |key: &str| get(key).and_then(Node::as_map).is_some_and(|m| !m.entries.is_empty());
+    Deploy {
+        replicas: get("replicas").and_then(count),
+        mode: get("mode").and_then(text),
+        resources: resources(get("resources")),
+        update_config: get("update_config").map(update_config),
+        restart_policy: get("restart_policy").map(restart_policy),
+        keys: keys(map),
+        nested_keys: nested_keys(map),
+        placement_set: has_entries("placement"),
+        labels_set: has_entries("labels"),
+    }
+}
+
+/// Keys inside `deploy`'s blocks, as dotted paths (`update_config.failure_action`,
+/// `resources.limits.pids`).
+fn nested_keys(deploy: &Map) -> Vec<Key> {
+    let mut out = Vec::new();
+    for entry in &deploy.entries {
+        let Some(inner) = entry.value.as_map() else { continue };
+        for child in &inner.entries {
+            out.push(key(&format!("{}.{}", entry.key, child.key), child.key_span));
+            for grandchild in child.value.as_map().map(|m| m.entries.as_slice()).unwrap_or_default() {
+                let path = format!("{}.{}.{}", entry.key, child.key, grandchild.key);
+                out.push(key(&path, grandchild.key_span));
+            }
+        }
+    }
+    out
+}
+
+fn resources(node: Option<&Node>) -> DeployResources {
+    let part = |key: &str| {
+        let map = node.and_then(Node::as_map).and_then(|r| r.get(key)).and_then(Node::as_map);
+        ResourceAmounts {
+            cpus: map.and_then(|m| m.get("cpus")).and_then(cores),
+            memory: map.and_then(|m| m.get("memory")).and_then(bytes),
+        }
+    };
+    DeployResources { limits: part("limits"), reservations: part("reservations") }
+}
+
+fn update_config(node: &Node) -> Spanned<UpdateConfig> {
+    let map = node.as_map();
+    let get = |key: &str| map.and_then(|m| m.get(key));
+    let config = UpdateConfig {
+        parallelism: get("parallelism").and_then(count).map(|c| c.value),
+        order: get("order").and_then(text),
+        delay: get("delay").and_then(duration).map(|d| d.value),
+        monitor: get("monitor").and_then(duration).map(|d| d.value),
+    };
+    Spanned::new(config, node.span)
+}
+
+fn restart_policy(node: &Node) -> Spanned<RestartPolicy> {
+    let map = node.as_map();
+    let get = |key: &str| map.and_then(|m| m.get(key));
+    let policy = RestartPolicy {
+        condition: get("condition").and_then(text),
+        max_attempts: get("max_attempts").and_then(count).map(|c| c.value),
+        delay: get("delay").and_then(duration).map(|d| d.value),
+        window: get("window").and_then(duration).map(|d| d.value),
+    };
+    Spanned::new(policy, node.span)
+}
+
+fn service_volume(item: &Node) -> Option<Spanned<ServiceVolume>> {
+    let map = item.as_map()?;
+    let get = |key: &str| map.get(key).and_then(Node::scalar_text);
+    let inner = |block: &str, key: &str| map.get(block).and_then(Node::as_map).and_then(|b| b.get(key));
+    let kind = match get("type")?.as_str() {
+        "volume" => VolumeKind::Volume,
+        "bind" => VolumeKind::Bind,
+        "tmpfs" => VolumeKind::Tmpfs,
+        other => VolumeKind::Other(other.to_string()),
+    };
+    let volume = ServiceVolume {
+        kind,
+        source: get("source"),
+        target: get("target")?,
+        read_only: flag(map.get("read_only")),
+        nocopy: flag(inner("volume", "nocopy")),
+        tmpfs_size: inner("tmpfs", "size").and_then(bytes).map(|b| b.value),
+    };
+    Some(Spanned::new(volume, item.span))
+}
+
+/// Service-level `tmpfs: /run` or `/run:size=64m`.
+fn tmpfs(item: &Node) -> Option<Spanned<Tmpfs>> {
+    let text = item.as_str()?;
+    let (target, options) = text.split_once(':').unwrap_or((text, ""));
+    let size = options.split(',').find_map(|o| o.strip_prefix("size=")).and_then(units::parse_bytes);
+    Some(Spanned::new(Tmpfs { target: target.to_string(), size }, item.span))
+}
+
+fn file_references(node: Option<&Node>) -> Vec<Spanned<FileReference>> {
+    let reference = |item: &Node| {
+        let map = item.as_map()?;
+        let reference = FileReference {
+            source: text(map.get("source")?)?,
+            target: map.get("target").and_then(Node::scalar_text),
+            mode: map.get("mode").and_then(Node::as_str).and_then(|m| u32::from_str_radix(m, 8).ok()),
+        };
+        Some(Spanned::new(reference, item.span))
+    };
+    node.and_then(Node::as_seq).unwrap_or_default().iter().filter_map(reference).collect()
+}
+
+fn depends_on(node: Option<&Node>) -> Vec<Dependency> {
+    let Some(map) = node.and_then(Node::as_map) else { return Vec::new() };
+    let dependency = |entry: &super::node::Entry| {
+        let settings = entry.value.as_map();
+        let get = |key: &str| settings.and_then(|s| s.get(key));
+        Dependency {
+            service: key(&entry.key, entry.key_span),
+            condition: match get("condition").and_then(Node::as_str) {
+                Some("service_healthy") => Condition::Healthy,
+                Some("service_completed_successfully") => Condition::CompletedSuccessfully,
+                _ => Condition::Started,
+            },
+            required: !matches!(get("required").map(|r| &r.value), Some(Value::Bool(false))),
+            restart: flag(get("restart")),
+        }
+    };
+    map.entries.iter().map(dependency).collect()
+}
+
+fn service_networks(node: Option<&Node>) -> Vec<ServiceNetwork> {
+    let Some(map) = node.and_then(Node::as_map) else { return Vec::new() };
+    let network = |entry: &super::node::Entry| {
+        let settings = entry.value.as_map();
+        ServiceNetwork {
+            name: key(&entry.key, entry.key_span),
+            aliases: spanned_strings(settings.and_then(|s| s.get("aliases"))),
+            keys: settings.map(keys).unwrap_or_default(),
+        }
+    };
+    map.entries.iter().map(network).collect()
+}
+
+fn network(name: Key, node: &Node) -> Network {
+    let map = node.as_map();
+    Network {
+        name,
+        external: flag(map.and_then(|m| m.get("external"))),
+        explicit_name: map.and_then(|m| m.get("name")).and_then(Node::scalar_text),
+    }
+}
+
+fn volume(name: Key, node: &Node, diags: &mut Diagnostics) -> Volume {
+    let map = node.as_map();
+    Volume {
+        external: flag(map.and_then(|m| m.get("external"))),
+        explicit_name: map.and_then(|m| m.get("name")).and_then(Node::scalar_text),
+        settings: settings::volume(&name.value, map.and_then(|m| m.get("x-kompile")), diags),
+        name,
+    }
+}
+
+fn file_objects(
+    section: &Map,
+    used: &BTreeSet<String>,
+    environment: &Environment,
+    diags: &mut Diagnostics,
+) -> Vec<FileObject> {
+    let object = |entry: &super::node::Entry, diags: &mut Diagnostics| {
+        let map = entry.value.as_map();
+        let get = |key: &str| map.and_then(|m| m.get(key));
+        let source = if flag(get("external")) {
+            FileSource::External
+        } else if let Some(file) = get("file").and_then(text) {
+            let bytes = if used.contains(&entry.key) { read_object_file(&entry.key, &file, diags) } else { None };
+            FileSource::File { path: file, bytes }
+        } else if let Some(variable) = get("environment").and_then(text) {
+            let value = environment.get(&variable.value).unwrap_or_default();
+            FileSource::Environment { variable, value }
+        } else if let Some(content) = get("content").and_then(text) {
+            FileSource::Content(content)
+        } else {
+            FileSource::External
+        };
+        FileObject {
+            name: key(&entry.key, entry.key_span),
+            explicit_name: get("name").and_then(Node::scalar_text),
+            source,
+        }
+    };
+    section.entries.iter().map(|e| object(e, diags)).collect()
+}
+
+/// A secret's or config's file, refused unread when it is larger than an object can hold.
+fn read_object_file(name: &str, file: &Spanned<String>, diags: &mut Diagnostics) -> Option<Vec<u8>> {
+    let path = Path::new(&file.value);
+    let shown = crate::source::display_path(path);
+    match read_regular(path, OBJECT_LIMIT) {
+        Ok(bytes) if bytes.len() as u64 > OBJECT_LIMIT => {
+            diags.push(
+                Diagnostic::new(
+                    Code::ReadFailed,
+                    format!("`{name}` reads {shown}, which is larger than the 1 MiB a Secret or ConfigMap can hold"),
+                )
+                .at(file.span, "too large")
+                .help("mount large files from a volume instead"),
+            );
+            None
+        }
+        Ok(bytes) => Some(bytes),
+        Err(error) => {
+            diags.push(
+                Diagnostic::new(
+                    Code::MissingFile,
+                    format!("`{name}` reads {shown}, which cannot be read: {}", io_reason(&error)),
+                )
+                .at(file.span, "cannot be read")
+                .help("create the file or fix the path; it is relative to the compose file"),
+            );
+            None
+        }
+    }
+}
