@@ -19,3 +19,4 @@ pub mod model;
 pub mod parallel;
 pub mod render;
 pub mod source;
+pub mod suggest;

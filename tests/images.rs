@@ -53,7 +53,7 @@ fn api_image(dir: &Path) -> String {
     let mut diags = Diagnostics::default();
     let project = load::load(&options, &mut sources, &mut diags).expect("loads");
     let naming = Naming { registry: Some("r.example.com"), skip_hashing: false };
-    let built = images::plan(&project, naming, &mut diags);
+    let built = images::plan(&project.typed, naming, &mut diags);
     assert!(!diags.has_errors(), "{diags:?}");
     built.into_iter().find(|b| b.service == "api").and_then(|b| b.image).expect("api is named")
 }

@@ -2,81 +2,69 @@
 //! `cpus`/`mem_limit` and `deploy.resources.limits`. Compose refuses a project where they
 //! differ, and so does kompile, showing both places.
 
+use crate::compose::{Service, Spanned};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::load::node::{Map, Node};
 
-pub fn check(services: &Map, diags: &mut Diagnostics) {
-    for entry in &services.entries {
-        let Some(service) = entry.value.as_map() else { continue };
-        let deploy = service.get("deploy").and_then(Node::as_map);
-        let limits = deploy
-            .and_then(|d| d.get("resources"))
-            .and_then(Node::as_map)
-            .and_then(|r| r.get("limits"))
-            .and_then(Node::as_map);
-        agree(&entry.key, service.entry("scale"), deploy.and_then(|d| d.entry("replicas")), "deploy.replicas", diags);
-        if let Some(limits) = limits {
-            agree_or_missing(
-                &entry.key,
-                service.entry("cpus"),
-                limits.entry("cpus"),
-                "deploy.resources.limits.cpus",
-                limits,
-                diags,
-            );
-            agree_or_missing(
-                &entry.key,
-                service.entry("mem_limit"),
-                limits.entry("memory"),
-                "deploy.resources.limits.memory",
-                limits,
-                diags,
-            );
+pub fn check(services: &[Service], diags: &mut Diagnostics) {
+    for service in services {
+        let name = service.name.as_str();
+        let limits = &service.deploy.resources.limits;
+        agree(name, "scale", service.scale.as_ref(), service.deploy.replicas.as_ref(), "deploy.replicas", diags);
+        if limits.present {
+            let cpus = (service.cpus.as_ref(), limits.cpus.as_ref());
+            agree_or_missing(name, "cpus", cpus, "deploy.resources.limits.cpus", limits.first_key, diags);
+            let memory = (service.mem_limit.as_ref(), limits.memory.as_ref());
+            agree_or_missing(name, "mem_limit", memory, "deploy.resources.limits.memory", limits.first_key, diags);
         }
     }
 }
 
-type Entry = crate::load::node::Entry;
-
-fn agree(service: &str, legacy: Option<&Entry>, modern: Option<&Entry>, modern_name: &str, diags: &mut Diagnostics) {
+fn agree<T: PartialEq>(
+    service: &str,
+    legacy_name: &str,
+    legacy: Option<&Spanned<T>>,
+    modern: Option<&Spanned<T>>,
+    modern_name: &str,
+    diags: &mut Diagnostics,
+) {
     let (Some(legacy), Some(modern)) = (legacy, modern) else { return };
-    if legacy.value.to_json() == modern.value.to_json() {
+    if legacy.value == modern.value {
         return;
     }
     diags.push(
-        conflict(service, legacy, modern_name)
-            .at(legacy.value.span, "this value")
-            .also(modern.value.span, "differs from this one"),
+        conflict(service, legacy_name, modern_name)
+            .at(legacy.span, "this value")
+            .also(modern.span, "differs from this one"),
     );
 }
 
 /// With `deploy.resources.limits` present, Compose also refuses a legacy key that the limits
 /// leave out: the two blocks would disagree about whether there is a limit at all.
-fn agree_or_missing(
+fn agree_or_missing<T: PartialEq>(
     service: &str,
-    legacy: Option<&Entry>,
-    modern: Option<&Entry>,
+    legacy_name: &str,
+    (legacy, modern): (Option<&Spanned<T>>, Option<&Spanned<T>>),
     modern_name: &str,
-    limits: &Map,
+    limits_first_key: Option<crate::source::Span>,
     diags: &mut Diagnostics,
 ) {
-    let Some(legacy_entry) = legacy else { return };
-    match modern {
-        Some(_) => agree(service, legacy, modern, modern_name, diags),
-        None => {
-            let limits_span = limits.entries.first().map_or(legacy_entry.value.span, |e| e.key_span);
-            diags.push(conflict(service, legacy_entry, modern_name).at(legacy_entry.value.span, "set here").also(
-                limits_span,
-                format!("these limits have no `{}`", modern_name.rsplit('.').next().unwrap_or_default()),
-            ));
-        }
+    let Some(legacy_value) = legacy else { return };
+    if modern.is_some() {
+        return agree(service, legacy_name, legacy, modern, modern_name, diags);
     }
+    let limits_span = limits_first_key.unwrap_or(legacy_value.span);
+    diags.push(
+        conflict(service, legacy_name, modern_name).at(legacy_value.span, "set here").also(
+            limits_span,
+            format!("these limits have no `{}`", modern_name.rsplit('.').next().unwrap_or_default()),
+        ),
+    );
 }
 
-fn conflict(service: &str, legacy: &Entry, modern_name: &str) -> Diagnostic {
+fn conflict(service: &str, legacy_name: &str, modern_name: &str) -> Diagnostic {
     Diagnostic::new(
         Code::InvalidValue,
-        format!("service `{service}` sets `{}` and `{modern_name}` to different values", legacy.key),
+        format!("service `{service}` sets `{legacy_name}` and `{modern_name}` to different values"),
     )
     .help(format!("keep only `{modern_name}`"))
 }

@@ -11,10 +11,10 @@ use crate::diag::Diagnostics;
 use crate::load::Project;
 
 pub fn check(project: &Project, diags: &mut Diagnostics) {
-    references::check(project, diags);
-    dockerfile::check(project, diags);
+    references::check(&project.typed, diags);
+    dockerfile::check(&project.typed, diags);
+    conflicts::check(&project.typed.services, diags);
     if let Some(services) = crate::load::services_map(&project.root) {
-        conflicts::check(services, diags);
         lints::check(services, diags);
     }
 }

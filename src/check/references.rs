@@ -3,49 +3,54 @@
 
 use std::collections::BTreeMap;
 
+use crate::compose::{Project, Service, Spanned, VolumeKind};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::load::Project;
-use crate::load::node::{Map, Node};
 use crate::source::Span;
+use crate::suggest::closest;
 
 pub fn check(project: &Project, diags: &mut Diagnostics) {
-    let empty = Map::default();
-    let root = project.root.as_map().unwrap_or(&empty);
-    let section = |key: &str| root.get(key).and_then(Node::as_map).unwrap_or(&empty);
-    let services = section("services");
-    if services.entries.is_empty() {
+    if project.services.is_empty() {
+        let at = project.keys.iter().find(|k| k.value == "services").map_or(Span::NONE, |k| k.span);
         diags.push(
             Diagnostic::new(Code::NoServices, "the project defines no services")
-                .at(root.entry("services").map_or(project.root.span, |e| e.key_span), "no services here")
+                .at(at, "no services here")
                 .help("add a service under `services:`; with profiles, enable one with `--profile`"),
         );
     }
-    for entry in &services.entries {
-        let Some(service) = entry.value.as_map() else { continue };
-        let mut refs = References { service: &entry.key, diags };
+    let volumes: Vec<&str> = project.volumes.iter().map(|v| v.name.as_str()).collect();
+    let secrets: Vec<&str> = project.secrets.iter().map(|v| v.name.as_str()).collect();
+    let configs: Vec<&str> = project.configs.iter().map(|v| v.name.as_str()).collect();
+    let networks: Vec<&str> = project.networks.iter().map(|v| v.name.as_str()).collect();
+    for service in &project.services {
+        let name = &service.name.value;
+        let mut refs = References { service: name, diags };
         // A service that still has `extends` has a broken chain, already reported at loading.
-        let unresolved = service.get("extends").is_some();
-        if service.get("image").is_none() && service.get("build").is_none() && !unresolved {
+        if service.image.is_none() && service.build.is_none() && !service.has("extends") {
             refs.diags.push(
-                Diagnostic::new(Code::MissingImage, format!("service `{}` has neither `image` nor `build`", entry.key))
-                    .at(entry.key_span, "nothing to run")
+                Diagnostic::new(Code::MissingImage, format!("service `{name}` has neither `image` nor `build`"))
+                    .at(service.name.span, "nothing to run")
                     .help("add `image: name:tag`, or `build: ./dir` with a Dockerfile"),
             );
         }
-        if let Some(image) = service.get("image").filter(|i| i.scalar_text().is_some_and(|t| t.trim().is_empty())) {
+        if let Some(image) = service.image.as_ref().filter(|i| i.trim().is_empty()) {
             refs.diags.push(
-                Diagnostic::new(Code::InvalidValue, format!("service `{}` has an empty `image`", entry.key))
+                Diagnostic::new(Code::InvalidValue, format!("service `{name}` has an empty `image`"))
                     .at(image.span, "no image name")
                     .help("write the image to run, `name:tag`, or remove `image` and let `build` name it"),
             );
         }
-        refs.dependencies(service, services, &project.typed.disabled);
-        refs.mounts(service, section("volumes"));
-        refs.names(service.get("secrets"), "secret", section("secrets"));
-        refs.names(service.get("configs"), "config", section("configs"));
-        refs.networks(service, section("networks"));
+        refs.dependencies(service, project);
+        let mounted = service.volumes.iter().filter(|v| v.kind == VolumeKind::Volume);
+        for source in mounted.filter_map(|v| Some(Spanned::new(v.source.clone()?, v.span))) {
+            refs.defined("volume", &source, &volumes);
+        }
+        service.secrets.iter().for_each(|r| refs.defined("secret", &r.source, &secrets));
+        service.configs.iter().for_each(|r| refs.defined("config", &r.source, &configs));
+        for network in service.networks.iter().filter(|n| n.name.value != "default") {
+            refs.defined("network", &network.name, &networks);
+        }
     }
-    cycles(services, diags);
+    cycles(&project.services, diags);
 }
 
 struct References<'a> {
@@ -54,99 +59,53 @@ struct References<'a> {
 }
 
 impl References<'_> {
-    fn undefined(&mut self, what: &str, name: &str, span: Span, known: &Map) {
+    /// Reports `name` unless it is one of `known`.
+    fn defined(&mut self, what: &str, name: &Spanned<String>, known: &[&str]) {
+        if known.contains(&name.as_str()) {
+            return;
+        }
         let mut diagnostic = Diagnostic::new(
             Code::UndefinedReference,
-            format!("service `{}` uses {what} `{name}`, which is not defined", self.service),
+            format!("service `{}` uses {what} `{}`, which is not defined", self.service, name.value),
         )
-        .at(span, format!("undefined {what}"));
-        diagnostic = match closest(name, known) {
+        .at(name.span, format!("undefined {what}"));
+        diagnostic = match closest(name, known.iter().copied()) {
             Some(close) => diagnostic.help(format!("did you mean `{close}`?")),
             None => diagnostic.help(format!("define it under the top-level `{what}s:` key")),
         };
         self.diags.push(diagnostic);
     }
 
-    fn dependencies(&mut self, service: &Map, services: &Map, disabled: &[crate::compose::Key]) {
-        let Some(deps) = service.get("depends_on").and_then(Node::as_map) else { return };
-        for dep in &deps.entries {
-            if services.get(&dep.key).is_some() {
+    fn dependencies(&mut self, service: &Service, project: &Project) {
+        let services: Vec<&str> = project.services.iter().map(|s| s.name.as_str()).collect();
+        for dep in &service.depends_on {
+            if services.contains(&dep.service.as_str()) || !dep.required {
                 continue;
             }
-            let required = dep.value.as_map().and_then(|m| m.get("required")).and_then(|r| r.scalar_text());
-            if required.as_deref() == Some("false") {
-                continue;
-            }
-            match disabled.iter().find(|name| name.value == dep.key) {
+            match project.disabled.iter().find(|name| name.value == dep.service.value) {
                 Some(disabled) => self.diags.push(
                     Diagnostic::new(
                         Code::DisabledDependency,
-                        format!("service `{}` depends on `{}`, which its profiles disabled", self.service, dep.key),
+                        format!(
+                            "service `{}` depends on `{}`, which its profiles disabled",
+                            self.service, dep.service.value
+                        ),
                     )
-                    .at(dep.key_span, "disabled by profiles")
+                    .at(dep.service.span, "disabled by profiles")
                     .also(disabled.span, "defined here, with profiles")
                     .help("enable its profile with `--profile`, or mark the dependency `required: false`"),
                 ),
-                None => self.undefined("service", &dep.key, dep.key_span, services),
+                None => self.defined("service", &dep.service, &services),
             }
         }
     }
-
-    fn mounts(&mut self, service: &Map, volumes: &Map) {
-        for mount in service.get("volumes").and_then(Node::as_seq).unwrap_or_default() {
-            let Some(map) = mount.as_map() else { continue };
-            if map.get("type").and_then(Node::as_str) != Some("volume") {
-                continue;
-            }
-            let Some(source) = map.get("source") else { continue };
-            let name = source.scalar_text().unwrap_or_default();
-            if volumes.get(&name).is_none() {
-                self.undefined("volume", &name, source.span, volumes);
-            }
-        }
-    }
-
-    fn names(&mut self, refs: Option<&Node>, what: &str, defined: &Map) {
-        for item in refs.and_then(Node::as_seq).unwrap_or_default() {
-            let Some(source) = item.as_map().and_then(|m| m.get("source")) else { continue };
-            let name = source.scalar_text().unwrap_or_default();
-            if defined.get(&name).is_none() {
-                self.undefined(what, &name, source.span, defined);
-            }
-        }
-    }
-
-    fn networks(&mut self, service: &Map, networks: &Map) {
-        let Some(used) = service.get("networks").and_then(Node::as_map) else { return };
-        for network in &used.entries {
-            if network.key != "default" && networks.get(&network.key).is_none() {
-                self.undefined("network", &network.key, network.key_span, networks);
-            }
-        }
-    }
-}
-
-fn closest<'a>(name: &str, known: &'a Map) -> Option<&'a str> {
-    known
-        .entries
-        .iter()
-        .map(|e| (strsim::jaro_winkler(name, &e.key), e.key.as_str()))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| k)
 }
 
 /// `depends_on` cycles: each cycle reported once, at the edge that closes it.
-fn cycles(services: &Map, diags: &mut Diagnostics) {
+fn cycles(services: &[Service], diags: &mut Diagnostics) {
     let edges: BTreeMap<&str, Vec<(&str, Span)>> = services
-        .entries
         .iter()
-        .map(|e| {
-            let deps = e.value.as_map().and_then(|m| m.get("depends_on")).and_then(Node::as_map);
-            let list =
-                deps.map(|d| d.entries.iter().map(|d| (d.key.as_str(), d.key_span)).collect()).unwrap_or_default();
-            (e.key.as_str(), list)
-        })
+        .map(|s| (s.name.as_str(), s.depends_on.iter().map(|d| (d.service.as_str(), d.service.span)).collect()))
         .collect();
     let mut state: BTreeMap<&str, u8> = BTreeMap::new();
     for start in edges.keys() {

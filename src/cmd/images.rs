@@ -13,7 +13,7 @@ pub fn run(args: &ImagesArgs) -> i32 {
     let mut code = INPUT_ERRORS;
     if let Some(project) = project.filter(|_| !diags.has_errors()) {
         let naming = Naming { registry: args.project.registry.as_deref(), skip_hashing: false };
-        let built = images::plan(&project, naming, &mut diags);
+        let built = images::plan(&project.typed, naming, &mut diags);
         if !diags.has_errors() {
             print(&match args.format {
                 ImagesFormat::Text => formats::text(&built, &project.typed.directory),

@@ -241,6 +241,9 @@ pub struct DeployResources {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResourceAmounts {
+    /// Whether the block is written (even empty), and the span of its first key.
+    pub present: bool,
+    pub first_key: Option<Span>,
     /// Cores.
     pub cpus: Option<Spanned<f64>>,
     /// Bytes.

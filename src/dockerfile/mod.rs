@@ -20,7 +20,6 @@ mod lines;
 mod parser;
 mod stages;
 mod substitute;
-mod suggest;
 mod validate;
 mod views;
 mod words;
@@ -28,12 +27,12 @@ mod words;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use crate::suggest::closest;
 pub use ast::{Args, Comment, Directive, Dockerfile, Flag, Heredoc, Instruction, Issue, Keyword, ParseError, Word};
 pub use image::{Exposed, Fact, ImageConfig, PLATFORM_ARGS, image_config};
 pub use parser::parse;
 pub use stages::{Base, Stage, Stages, stages};
 pub use substitute::{SubstError, references, substitute, unquote};
-pub(crate) use suggest::closest;
 pub use views::{
     ArgDecl, Command, CopyView, FromView, Healthcheck, Pair, Pairs, PortSpec, RunView, User, parse_duration,
     parse_port_spec,

@@ -2,8 +2,8 @@
 //! argument counts and shapes, ONBUILD triggers, and what may precede the first FROM.
 
 use super::ast::{Args, Instruction, Issue, KEYWORDS, Keyword, ParseError};
-use super::suggest::closest;
 use super::views::{copy_view, from_view, healthcheck_view, pairs_view};
+use crate::suggest::closest;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum FlagKind {

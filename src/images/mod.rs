@@ -12,9 +12,8 @@ pub mod ignore;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::compose::{Build, FileSource, Project, Service};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::load::Project;
-use crate::load::node::{Map, Node};
 use crate::source::Span;
 
 /// One service's build, as `docker compose build` would run it.
@@ -46,17 +45,10 @@ pub struct Naming<'a> {
 
 /// The build of every service that has one, sorted by service name.
 pub fn plan(project: &Project, naming: Naming<'_>, diags: &mut Diagnostics) -> Vec<BuiltImage> {
-    let root = project.root.as_map();
-    let services = root.and_then(|r| r.get("services")).and_then(Node::as_map);
-    let registry = naming.registry.map(str::to_string).or_else(|| project_registry(project));
+    let from_file = project.settings.registry.as_ref().map(|r| r.value.clone());
+    let registry = naming.registry.map(str::to_string).or(from_file);
     let mut planner = Planner { project, registry, skip_hashing: naming.skip_hashing, digests: BTreeMap::new() };
-    let mut out = Vec::new();
-    for (name, node) in services.map(|s| s.iter().collect::<Vec<_>>()).unwrap_or_default() {
-        let Some(build) = node.as_map().and_then(|m| m.get("build")) else { continue };
-        let Some(build_map) = build.as_map() else { continue };
-        let image = node.as_map().and_then(|m| m.get("image")).and_then(Node::scalar_text);
-        out.push(planner.built(name, build_map, build.span, image, diags));
-    }
+    let mut out: Vec<BuiltImage> = project.services.iter().filter_map(|s| planner.built(s, diags)).collect();
     out.sort_by(|a, b| a.service.cmp(&b.service));
     out
 }
@@ -64,18 +56,6 @@ pub fn plan(project: &Project, naming: Naming<'_>, diags: &mut Diagnostics) -> V
 /// buildx reads `--secret` specs as CSV: a field with a comma or quote is quoted.
 fn csv_field(field: &str) -> String {
     if field.contains([',', '"']) { format!("\"{}\"", field.replace('"', "\"\"")) } else { field.to_string() }
-}
-
-/// `x-kompile: {registry: ...}` at the top of the compose file.
-fn project_registry(project: &Project) -> Option<String> {
-    let settings = project.root.as_map()?.get("x-kompile")?.as_map()?;
-    settings.get("registry")?.scalar_text()
-}
-
-/// `build.args` that have a value; an arg without one is not passed to the build.
-pub fn build_args(build: &Map) -> BTreeMap<String, String> {
-    let args = build.get("args").and_then(Node::as_map);
-    args.map(|a| a.iter().filter_map(|(k, v)| Some((k.to_string(), v.scalar_text()?))).collect()).unwrap_or_default()
 }
 
 struct Planner<'a> {
@@ -87,53 +67,46 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
-    fn built(
-        &mut self,
-        service: &str,
-        build: &Map,
-        span: Span,
-        image: Option<String>,
-        diags: &mut Diagnostics,
-    ) -> BuiltImage {
-        let text = |key: &str| build.get(key).and_then(Node::scalar_text);
-        let context = text("context").unwrap_or_else(|| ".".to_string());
-        let dockerfile_inline = text("dockerfile_inline");
+    /// The service's build, if it has one.
+    fn built(&mut self, service: &Service, diags: &mut Diagnostics) -> Option<BuiltImage> {
+        let build = service.build.as_ref()?;
+        let text = |value: &Option<crate::compose::Spanned<String>>| value.as_ref().map(|v| v.value.clone());
+        let context = text(&build.context).unwrap_or_else(|| ".".to_string());
+        let dockerfile_inline = text(&build.dockerfile_inline);
         let dockerfile = match &dockerfile_inline {
             Some(_) => None,
-            None => Some(Path::new(&context).join(text("dockerfile").unwrap_or_else(|| "Dockerfile".to_string()))),
+            None => Some(Path::new(&context).join(text(&build.dockerfile).unwrap_or_else(|| "Dockerfile".to_string()))),
         };
         let mut built = BuiltImage {
-            service: service.to_string(),
+            service: service.name.value.clone(),
             context,
             dockerfile,
             dockerfile_inline,
-            target: text("target"),
-            args: build_args(build),
+            target: text(&build.target),
+            args: crate::compose::to_map(&build.args),
             secrets: self.build_secrets(build),
-            image,
+            image: text(&service.image),
         };
         if built.image.is_none() {
-            built.image = self.name(&built, span, diags);
+            built.image = self.name(&built, build.span, diags);
         }
-        built
+        Some(built)
     }
 
     /// The build's secrets, by id: the `target` if given, else the secret's name (as
     /// `docker compose build` names them). A secret neither in a file nor in the environment
     /// has nothing buildx could read; checking reports undefined ones.
-    fn build_secrets(&self, build: &Map) -> Vec<String> {
-        let declared = self.project.root.as_map().and_then(|r| r.get("secrets")).and_then(Node::as_map);
+    fn build_secrets(&self, build: &Build) -> Vec<String> {
         let mut specs = Vec::new();
-        for item in build.get("secrets").and_then(Node::as_seq).unwrap_or_default() {
-            let field = |key: &str| item.as_map().and_then(|m| m.get(key)).and_then(Node::scalar_text);
-            let Some(source) = field("source") else { continue };
-            let id = field("target").unwrap_or_else(|| source.clone());
-            let secret = declared.and_then(|d| d.get(&source)).and_then(Node::as_map);
-            let from = |key: &str| secret.and_then(|s| s.get(key)).and_then(Node::scalar_text);
-            let spec = match (from("file"), from("environment")) {
-                (Some(file), _) => [format!("id={id}"), format!("src={file}")],
-                (None, Some(variable)) => [format!("id={id}"), format!("env={variable}")],
-                (None, None) => continue,
+        for reference in &build.secrets {
+            let source = &reference.source.value;
+            let id = reference.target.clone().unwrap_or_else(|| source.clone());
+            let spec = match self.project.secret(source).map(|s| &s.source) {
+                Some(FileSource::File { path, .. }) => [format!("id={id}"), format!("src={}", path.value)],
+                Some(FileSource::Environment { variable, .. }) => {
+                    [format!("id={id}"), format!("env={}", variable.value)]
+                }
+                _ => continue,
             };
             specs.push(spec.iter().map(|field| csv_field(field)).collect::<Vec<_>>().join(","));
         }
@@ -146,7 +119,7 @@ impl Planner<'_> {
             diags.push(no_registry(&built.service, span));
             return None;
         };
-        let repository = crate::lower::dns_label(&format!("{}-{}", self.project.typed.name, built.service));
+        let repository = crate::lower::dns_label(&format!("{}-{}", self.project.name, built.service));
         let tag = if self.skip_hashing { "unhashed".to_string() } else { self.tag(built, span, diags)? };
         Some(format!("{}/{repository}:{tag}", registry.trim_end_matches('/')))
     }

@@ -307,6 +307,8 @@ fn resources(node: Option<&Node>) -> DeployResources {
     let part = |key: &str| {
         let map = node.and_then(Node::as_map).and_then(|r| r.get(key)).and_then(Node::as_map);
         ResourceAmounts {
+            present: map.is_some(),
+            first_key: map.and_then(|m| m.entries.first()).map(|e| e.key_span),
             cpus: map.and_then(|m| m.get("cpus")).and_then(cores),
             memory: map.and_then(|m| m.get("memory")).and_then(bytes),
         }

@@ -43,13 +43,14 @@ pub fn lower(project: &Project, settings: &Settings, diags: &mut Diagnostics) ->
     }
     let naming = crate::images::Naming { registry: settings.registry.as_deref(), skip_hashing: settings.skip_hashing };
     let mut images: BTreeMap<String, Option<String>> =
-        crate::images::plan(project, naming, diags).into_iter().map(|b| (b.service, b.image)).collect();
+        crate::images::plan(&project.typed, naming, diags).into_iter().map(|b| (b.service, b.image)).collect();
     // By service, once: a project may build a thousand Dockerfiles.
     let dockerfiles: BTreeMap<&str, &crate::load::dockerfiles::BuildFile> =
         project.typed.dockerfiles.iter().flat_map(|d| d.services.iter().map(move |s| (s.as_str(), d))).collect();
     let mut services = Vec::new();
     for (name, key_span, node, k8s_name) in named {
-        let built = built::Built::of(dockerfiles.get(name.as_str()).copied(), node);
+        let typed = project.typed.service(&name);
+        let built = typed.and_then(|t| built::Built::of(dockerfiles.get(name.as_str()).copied(), t));
         let built_image = images.remove(&name).flatten();
         let mut lowering =
             service::Lowering { name: &name, k8s_name, key_span, node, store: &mut store, diags, built, built_image };

@@ -87,6 +87,17 @@ pub enum Protocol {
     Sctp,
 }
 
+impl Protocol {
+    /// As Compose and Dockerfiles write it: `tcp`, `udp`, `sctp`.
+    pub fn compose_name(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+            Protocol::Sctp => "sctp",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Port {
     pub target: u16,

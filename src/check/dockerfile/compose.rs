@@ -7,7 +7,6 @@ use super::variables::{PLATFORM_ARGS, PREDEFINED_ARGS, Scope, has_fallback};
 use super::{File, Use};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::dockerfile::{Instruction, Keyword, Stage, closest, parse_port_spec, references};
-use crate::load::node::Node;
 
 /// `in_dockerfile` takes diagnostics that point into the Dockerfile (they can be silenced
 /// there); `in_compose` those that point into the compose file.
@@ -23,7 +22,7 @@ pub fn check(file: &File<'_>, used: &Use<'_>, in_dockerfile: &mut Diagnostics, i
 /// The stage the service builds; a target that names none is an error, as in `docker build`.
 fn built_stage<'a>(file: &'a File<'_>, used: &Use<'_>, diags: &mut Diagnostics) -> Option<&'a Stage> {
     let Some(node) = used.target() else { return file.stages.stages.last() };
-    let name = node.as_str()?;
+    let name = node.value.as_str();
     if let Some(stage) = file.stages.find(name) {
         return Some(stage);
     }
@@ -59,22 +58,21 @@ fn declared_args(file: &File<'_>) -> BTreeSet<String> {
 /// Build args the Dockerfile never declares are ignored by the builder: usually a typo or a
 /// leftover.
 fn undeclared_args(file: &File<'_>, used: &Use<'_>, diags: &mut Diagnostics) {
-    let Some(args) = used.build.get("args").and_then(Node::as_map) else { return };
     let declared = declared_args(file);
-    for entry in &args.entries {
-        if declared.contains(&entry.key) || PREDEFINED_ARGS.contains(&entry.key.as_str()) {
+    for (name, _) in &used.build.args {
+        if declared.contains(&name.value) || PREDEFINED_ARGS.contains(&name.as_str()) {
             continue;
         }
-        let help = match closest(&entry.key, declared.iter().map(String::as_str)) {
+        let help = match closest(name, declared.iter().map(String::as_str)) {
             Some(near) => format!("did you mean `{near}`?"),
-            None => format!("declare it with `ARG {}` where the Dockerfile uses it, or remove it", entry.key),
+            None => format!("declare it with `ARG {}` where the Dockerfile uses it, or remove it", name.value),
         };
         diags.push(
             Diagnostic::new(
                 Code::UndeclaredBuildArg,
-                format!("build arg `{}` of service `{}` is not declared in {}", entry.key, used.name, shown(file)),
+                format!("build arg `{}` of service `{}` is not declared in {}", name.value, used.name, shown(file)),
             )
-            .at(entry.key_span, "unused by the build")
+            .at(name.span, "unused by the build")
             .help(help),
         );
     }
@@ -148,13 +146,9 @@ fn exposed(file: &File<'_>, stage: &Stage) -> Option<Vec<(u16, u16, String)>> {
 /// cannot see.
 fn ports(file: &File<'_>, used: &Use<'_>, stage: &Stage, diags: &mut Diagnostics) {
     let Some(exposed) = exposed(file, stage).filter(|p| !p.is_empty()) else { return };
-    let Some(ports) = used.service.get("ports").and_then(Node::as_seq) else { return };
-    for port in ports {
-        let Some(map) = port.as_map() else { continue };
-        let Some(target) = map.get("target").and_then(Node::scalar_text).and_then(|t| t.parse::<u16>().ok()) else {
-            continue;
-        };
-        let protocol = map.get("protocol").and_then(Node::scalar_text).unwrap_or_else(|| "tcp".into());
+    let Some(ports) = &used.service.ports else { return };
+    for port in &ports.value {
+        let (target, protocol) = (port.target, port.protocol.compose_name());
         if exposed.iter().any(|(start, end, p)| (*start..=*end).contains(&target) && *p == protocol) {
             continue;
         }
@@ -190,9 +184,10 @@ fn image_healthcheck(file: &File<'_>, stage: &Stage) -> Option<bool> {
 /// A service that serves ports needs a readiness probe; compose's `healthcheck` or the image's
 /// HEALTHCHECK provides one. The compose-only case is K116.
 fn healthcheck(file: &File<'_>, used: &Use<'_>, stage: &Stage, diags: &mut Diagnostics) {
-    let serves =
-        ["ports", "expose"].iter().any(|k| used.service.get(k).and_then(Node::as_seq).is_some_and(|p| !p.is_empty()));
-    if !serves || used.service.get("healthcheck").is_some() || image_healthcheck(file, stage) == Some(true) {
+    if !used.service.declares_ports()
+        || used.service.healthcheck.is_some()
+        || image_healthcheck(file, stage) == Some(true)
+    {
         return;
     }
     let Some(from) = file.instructions().get(stage.instructions.start) else { return };
@@ -221,10 +216,10 @@ fn is_root(user: &str) -> bool {
 
 /// Compose `user: root` undoes the Dockerfile's work to run as an unprivileged user.
 fn user(file: &File<'_>, used: &Use<'_>, stage: &Stage, diags: &mut Diagnostics) {
-    let Some(node) = used.service.get("user") else { return };
-    let Some(compose_user) = node.scalar_text() else { return };
+    let Some(node) = &used.service.user else { return };
+    let compose_user = &node.value;
     let Some((image_user, span)) = image_user(file, stage) else { return };
-    if !is_root(&compose_user) || is_root(&image_user) || image_user.contains('$') {
+    if !is_root(compose_user) || is_root(&image_user) || image_user.contains('$') {
         return;
     }
     diags.push(

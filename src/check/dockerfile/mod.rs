@@ -15,21 +15,19 @@ mod variables;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
+use crate::compose::{Build, BuildFile, Project, Service, Spanned};
 use crate::diag::Diagnostics;
 use crate::dockerfile::{self, Base, Instruction, Stage, Stages, Word};
-use crate::load::Project;
-use crate::load::dockerfiles::{BuildFile, without_ignored};
-use crate::load::node::{Map, Node};
+use crate::load::dockerfiles::without_ignored;
 use crate::source::Span;
 
 /// Checks every Dockerfile the project builds, with the services that build it.
 pub fn check(project: &Project, diags: &mut Diagnostics) {
-    let services = crate::load::services_map(&project.root);
     // Each Dockerfile is checked on its own; a monorepo's many Dockerfiles use every core.
-    let found = crate::parallel::chunks(&project.typed.dockerfiles, 16, |builds| {
+    let found = crate::parallel::chunks(&project.dockerfiles, 16, |builds| {
         let mut found = Diagnostics::default();
         for build in builds {
-            let uses: Vec<Use<'_>> = build.services.iter().filter_map(|name| Use::of(services?, name)).collect();
+            let uses: Vec<Use<'_>> = build.services.iter().filter_map(|name| Use::of(project, name)).collect();
             check_file(build, &uses, &mut found);
         }
         found
@@ -42,34 +40,32 @@ pub fn check_alone(build: &BuildFile, diags: &mut Diagnostics) {
     check_file(build, &[], diags);
 }
 
-/// One service that builds the file: its canonical `build` mapping and the service itself.
+/// One service that builds the file: the service and its `build`.
 pub struct Use<'a> {
     pub name: &'a str,
-    pub service: &'a Map,
-    pub build: &'a Map,
+    pub service: &'a Service,
+    pub build: &'a Build,
 }
 
 impl<'a> Use<'a> {
-    fn of(services: &'a Map, name: &'a str) -> Option<Use<'a>> {
-        let service = services.get(name)?.as_map()?;
-        let build = service.get("build")?.as_map()?;
+    fn of(project: &'a Project, name: &'a str) -> Option<Use<'a>> {
+        let service = project.service(name)?;
+        let build = &service.build.as_ref()?.value;
         Some(Use { name, service, build })
     }
 
     /// `build.args` as name → value; a value-less arg (taken from an unset variable) is absent.
     fn args(&self) -> BTreeMap<String, String> {
-        let Some(args) = self.build.get("args").and_then(Node::as_map) else { return BTreeMap::new() };
-        args.entries.iter().filter_map(|e| Some((e.key.clone(), e.value.scalar_text()?))).collect()
+        crate::compose::to_map(&self.build.args)
     }
 
-    fn target(&self) -> Option<&'a Node> {
-        self.build.get("target")
+    fn target(&self) -> Option<&'a Spanned<String>> {
+        self.build.target.as_ref()
     }
 
     /// Names given in `build.additional_contexts`: `COPY --from` and `FROM` may use them.
     fn contexts(&self) -> Vec<String> {
-        let Some(contexts) = self.build.get("additional_contexts").and_then(Node::as_map) else { return Vec::new() };
-        contexts.entries.iter().map(|e| e.key.clone()).collect()
+        self.build.additional_contexts.iter().map(|(name, _)| name.value.clone()).collect()
     }
 }
 
@@ -139,7 +135,7 @@ impl<'a> File<'a> {
         let targets: Vec<Option<String>> = if uses.is_empty() {
             vec![None]
         } else {
-            uses.iter().map(|u| u.target().and_then(Node::as_str).map(str::to_string)).collect()
+            uses.iter().map(|u| u.target().map(|t| t.value.clone())).collect()
         };
         for target in targets {
             let Some(stage) = self.stages.target(target.as_deref()) else { continue };
