@@ -59,7 +59,7 @@ pub fn select(config: &Kubeconfig, context: Option<&str>) -> Result<Selection, D
     };
     let Some(found) = config.contexts.iter().find(|c| c.name == wanted) else {
         let mut d = Diagnostic::new(Code::UnknownContext, format!("the kubeconfig has no context `{wanted}`"));
-        if let Some(close) = names.iter().find(|n| strsim::jaro_winkler(n, wanted) > 0.85) {
+        if let Some(close) = crate::suggest::closest(wanted, names.iter().copied()) {
             d = d.help(format!("did you mean `{close}`? {}", choose_among(&names)));
         } else {
             d = d.help(choose_among(&names));

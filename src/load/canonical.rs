@@ -107,7 +107,11 @@ pub fn drop_unknown_keys(map: &mut Map, known: &'static [&'static str], place: &
             let mut diagnostic = Diagnostic::new(Code::UnknownKey, format!("unknown key `{}` {place}", entry.key))
                 .at(entry.key_span, "not a Compose key; ignored");
             // Tens of thousands of unknown keys are counted, not shown: suggest only for those shown.
-            let suggestion = if diags.would_keep(Code::UnknownKey) { schema::suggest(&entry.key, known) } else { None };
+            let suggestion = if diags.would_keep(Code::UnknownKey) {
+                crate::suggest::closest(&entry.key, known.iter().copied())
+            } else {
+                None
+            };
             diagnostic = match suggestion {
                 Some(close) => diagnostic.help(format!("did you mean `{close}`?")),
                 None => diagnostic.help("remove it, or prefix it with `x-` to keep it as an extension"),
@@ -805,7 +809,7 @@ pub fn one_of(node: &mut Node, allowed: &[&str], diags: &mut Diagnostics) {
     }
     let mut diagnostic = Diagnostic::new(Code::InvalidValue, format!("`{text}` is not allowed here"))
         .at(node.span, format!("expected one of: {}", allowed.join(", ")));
-    if let Some(close) = allowed.iter().find(|a| strsim::jaro_winkler(text, a) > 0.8) {
+    if let Some(close) = crate::suggest::closest(text, allowed.iter().copied()) {
         diagnostic = diagnostic.help(format!("did you mean `{close}`?"));
     }
     diags.push(diagnostic);

@@ -97,14 +97,8 @@ impl Environment {
 
     /// "did you mean" when a defined variable is spelt almost the same.
     fn unset_help(&self, name: &str) -> String {
-        let close = self
-            .vars
-            .keys()
-            .map(|k| (strsim::jaro_winkler(name, k), k))
-            .filter(|(score, _)| *score > 0.9)
-            .max_by(|a, b| a.0.total_cmp(&b.0));
-        match close {
-            Some((_, known)) => format!("did you mean `{known}`? It is set; `{name}` is not"),
+        match crate::suggest::closest(name, self.vars.keys().map(String::as_str)) {
+            Some(known) => format!("did you mean `{known}`? It is set; `{name}` is not"),
             None => format!("set {name} in the environment or .env, or write ${{{name}:-default}}"),
         }
     }

@@ -145,8 +145,8 @@ fn other_file_service(other: &Path, named_at: Span, name: &str, at: Span, loader
 fn unknown_service(name: &str, reference: Span, services: &Map) -> Diagnostic {
     let mut diagnostic = Diagnostic::new(Code::ExtendsUnknown, format!("`extends` names unknown service `{name}`"))
         .at(reference, "no such service");
-    if let Some(close) = services.entries.iter().find(|e| strsim::jaro_winkler(&e.key, name) > 0.8) {
-        diagnostic = diagnostic.help(format!("did you mean `{}`?", close.key));
+    if let Some(close) = crate::suggest::closest(name, services.entries.iter().map(|e| e.key.as_str())) {
+        diagnostic = diagnostic.help(format!("did you mean `{close}`?"));
     }
     diagnostic
 }

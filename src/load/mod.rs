@@ -615,13 +615,9 @@ fn unused_profiles(options: &Options, root: &Node, active: &[String], diags: &mu
     used.dedup();
     let origin = if options.profiles.is_empty() { "COMPOSE_PROFILES" } else { "--profile" };
     for profile in active.iter().filter(|p| *p != "*" && !used.contains(&p.as_str())) {
-        let close = used
-            .iter()
-            .map(|u| (strsim::jaro_winkler(profile, u), *u))
-            .filter(|(score, _)| *score > 0.8)
-            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let close = crate::suggest::closest(profile, used.iter().copied());
         let help = match (close, used.is_empty()) {
-            (Some((_, close)), _) => format!("did you mean `{close}`?"),
+            (Some(close), _) => format!("did you mean `{close}`?"),
             (None, true) => "no service in this project has `profiles`".to_string(),
             (None, false) => format!("the profiles services use are: {}", used.join(", ")),
         };

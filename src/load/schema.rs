@@ -169,13 +169,3 @@ pub const VOLUME: &[&str] = &["name", "driver", "driver_opts", "external", "labe
 pub const SECRET: &[&str] =
     &["name", "file", "environment", "external", "labels", "driver", "driver_opts", "template_driver"];
 pub const CONFIG: &[&str] = &["name", "file", "environment", "content", "external", "labels", "template_driver"];
-
-/// The closest known key, for "did you mean" help.
-pub fn suggest(unknown: &str, known: &'static [&'static str]) -> Option<&'static str> {
-    known
-        .iter()
-        .map(|k| (strsim::jaro_winkler(unknown, k), *k))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| k)
-}

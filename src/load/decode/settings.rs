@@ -4,7 +4,7 @@
 use crate::compose::{ProjectSettings, ServiceSettings, Spanned, VolumeSettings};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::load::node::{Map, Node};
-use crate::load::{schema, units};
+use crate::load::units;
 use crate::model::AccessMode;
 
 pub fn project(node: Option<&Node>, diags: &mut Diagnostics) -> ProjectSettings {
@@ -69,7 +69,7 @@ fn unknown_keys(map: &Map, known: &'static [&'static str], place: &str, diags: &
             Diagnostic::new(Code::UnknownSetting, format!("`x-kompile.{}` of {place} is not a setting", entry.key))
                 .at(entry.key_span, "unknown setting");
         let known_list = if known.is_empty() { "none yet".to_string() } else { known.join(", ") };
-        diags.push(match schema::suggest(&entry.key, known) {
+        diags.push(match crate::suggest::closest(&entry.key, known.iter().copied()) {
             Some(close) => diagnostic.help(format!("did you mean `{close}`?")),
             None => diagnostic.help(format!("settings here: {known_list}; see docs/x-kompile.md")),
         });
