@@ -69,28 +69,62 @@ fn pages_show_what_kompile_prints() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// The index has exactly one row per code, written from the code table: link, name,
-/// severity and summary, so the two cannot drift apart.
+/// The index's tables are the code table: one row per code (link, name, severity, summary),
+/// in the table of its group (K0xx, K1xx, …), in table order, so the two cannot drift apart.
+/// The rows are never edited by hand: `INSTA_UPDATE=always` (as for the snapshots) rewrites
+/// them from the table; only a new group needs its section and table header written first.
 #[test]
 fn the_index_is_the_code_table() {
-    let index = std::fs::read_to_string(support::root().join("docs/codes/README.md")).unwrap_or_default();
-    let rows: Vec<&str> = index.lines().filter(|l| l.starts_with("| [K")).collect();
-    let expected: Vec<String> = Code::ALL
-        .iter()
-        .map(|c| {
-            let severity = format!("{:?}", c.default_severity()).to_lowercase();
-            format!("| [{id}]({id}.md) | `{}` | {severity} | {} |", c.name(), c.summary(), id = c.id())
-        })
-        .collect();
-    let wrong: Vec<String> = expected
-        .iter()
-        .filter(|row| !rows.contains(&row.as_str()))
-        .map(|row| format!("missing or different: {row}"))
-        .chain(
-            rows.iter().filter(|row| !expected.iter().any(|e| e == *row)).map(|row| format!("not in the table: {row}")),
-        )
-        .collect();
-    assert!(wrong.is_empty(), "docs/codes/README.md:\n{}", wrong.join("\n"));
+    let path = support::root().join("docs/codes/README.md");
+    let index = std::fs::read_to_string(&path).unwrap_or_default();
+    let written = index_from_table(&index);
+    let rows = |text: &str| text.lines().filter(|l| is_index_row(l)).map(str::to_string).collect::<Vec<_>>();
+    let (have, want) = (rows(&index), rows(&written));
+    let mut wrong: Vec<String> =
+        want.iter().filter(|r| !have.contains(r)).map(|r| format!("missing or different: {r}")).collect();
+    wrong.extend(have.iter().filter(|r| !want.contains(r)).map(|r| format!("not in the table: {r}")));
+    let ungrouped: Vec<&str> =
+        Code::ALL.iter().map(|c| c.id()).filter(|id| !written.contains(&format!("[{id}]"))).collect();
+    assert!(ungrouped.is_empty(), "docs/codes/README.md has no table for the group of {ungrouped:?}: add its section");
+    if written != index && std::env::var("INSTA_UPDATE").is_ok_and(|v| v == "always") {
+        std::fs::write(&path, &written).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        return;
+    }
+    assert!(
+        wrong.is_empty() && written == index,
+        "docs/codes/README.md (rewrite it with INSTA_UPDATE=always):\n{}",
+        wrong.join("\n")
+    );
+}
+
+fn is_index_row(line: &str) -> bool {
+    line.starts_with("| [K")
+}
+
+/// `index` with each run of code rows replaced by the table's rows of the group its first row
+/// is in (`K1` for `| [K101]…`).
+fn index_from_table(index: &str) -> String {
+    let mut out = String::new();
+    let mut lines = index.lines().peekable();
+    while let Some(line) = lines.next() {
+        if !is_index_row(line) {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        while lines.next_if(|l| is_index_row(l)).is_some() {}
+        let group = line.get(3..5).unwrap_or_default();
+        for code in Code::ALL.iter().filter(|c| c.id().starts_with(group)) {
+            let severity = format!("{:?}", code.default_severity()).to_lowercase();
+            out.push_str(&format!(
+                "| [{id}]({id}.md) | `{}` | {severity} | {} |\n",
+                code.name(),
+                code.summary(),
+                id = code.id()
+            ));
+        }
+    }
+    out
 }
 
 #[test]
