@@ -5,13 +5,13 @@ use std::path::Path;
 
 use super::{INPUT_ERRORS, SUCCESS, load_and_check, print, report};
 use crate::cli::{BuildArgs, OutputFormat};
-use crate::cluster::plan::Origin;
 use crate::diag::levels::Levels;
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::emit::{self, Origin};
 use crate::load::node::Entry;
 use crate::lower::{self, Settings};
+use crate::render;
 use crate::source::Sources;
-use crate::{emit, render};
 
 pub fn run(args: &BuildArgs) -> i32 {
     let mut sources = Sources::default();
