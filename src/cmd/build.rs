@@ -40,7 +40,7 @@ pub fn compile_with_origins(
 ) -> Option<(Vec<emit::Object>, BTreeMap<String, Origin>)> {
     let project = load_and_check(&args.project.options(), sources, diags)?;
     // The project's `x-kompile` levels apply to build as to check: one pipeline, one verdict.
-    let levels = Levels::default().with_project(&project.root, diags);
+    let levels = Levels::default().with_project(&super::project_levels(&project.root), diags);
     *diags = levels.apply(std::mem::take(diags));
     if diags.has_errors() {
         return None;

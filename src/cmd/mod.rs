@@ -13,7 +13,9 @@ mod live;
 use std::io::{IsTerminal, Write};
 
 use crate::cli::{Cli, Command, ProjectArgs};
+use crate::diag::levels::{Level, ProjectLevel};
 use crate::diag::{Diagnostics, render};
+use crate::load::node::Node;
 use crate::load::{self, Options, Project};
 use crate::source::Sources;
 
@@ -51,6 +53,23 @@ impl ProjectArgs {
             strict_paths: self.strict_paths,
         }
     }
+}
+
+/// The codes the project's top-level `x-kompile: {deny: [...], warn: [...], allow: [...]}`
+/// lists, read here so that `diag::levels` needs no compose tree. Lists are read deny, warn,
+/// allow, each in its order.
+pub fn project_levels(root: &Node) -> Vec<ProjectLevel> {
+    let settings = root.as_map().and_then(|m| m.get("x-kompile")).and_then(Node::as_map);
+    let mut listed = Vec::new();
+    for level in Level::ALL {
+        let items = settings.and_then(|s| s.get(level.list())).and_then(Node::as_seq).unwrap_or_default();
+        listed.extend(items.iter().map(|item| ProjectLevel {
+            level,
+            code: item.scalar_text().unwrap_or_default(),
+            span: item.span,
+        }));
+    }
+    listed
 }
 
 /// The process environment; variables that are not UTF-8 cannot take part in interpolation,
