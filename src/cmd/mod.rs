@@ -8,7 +8,7 @@ pub mod config;
 pub mod diff;
 pub mod explain;
 pub mod images;
-mod live;
+mod session;
 
 use std::io::{IsTerminal, Write};
 
