@@ -1,6 +1,7 @@
 //! The diagnostic catalog: every code has a page in docs/codes/, a fixture in
-//! fixtures/diagnostics/ that raises it, and a snapshot of how it renders (human, short and
-//! JSON). A new code without all three fails here.
+//! fixtures/diagnostics/<ID>/ that raises it with a case beside it in <ID>/quiet/ that must
+//! not, and a snapshot of how it renders (human, short and JSON). A new code without all of
+//! them fails here.
 
 mod support;
 
@@ -15,6 +16,26 @@ fn page(code: Code) -> PathBuf {
 
 fn fixture(code: Code) -> PathBuf {
     support::root().join("fixtures/diagnostics").join(code.id())
+}
+
+/// The should-not-fire case of a code: a project like the fixture's, written the way the
+/// rule asks, so the rule has nothing to report.
+fn quiet(code: Code) -> PathBuf {
+    fixture(code).join("quiet")
+}
+
+/// Codes whose should-fire and should-not-fire cases are not the two fixture directories, and
+/// where they are instead. These are the only exceptions.
+fn cases_elsewhere(code: Code) -> Option<&'static str> {
+    match code {
+        Code::WriteFailed => Some("write_failed_renders: the output directory is the input, not the project"),
+        _ if cluster_code(code) => Some(
+            "tests/cluster.rs: a scenario against the stand-in server raises each K4xx code \
+             (every_cluster_code_has_a_snapshot); the scenarios that apply and diff cleanly \
+             assert exit code 0",
+        ),
+        _ => None,
+    }
 }
 
 /// Codes that only the CLI raises, with an input the pipeline cannot see (an output
@@ -151,6 +172,34 @@ fn every_code_has_a_fixture_that_raises_it() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// Every rule has a case that fires it and a case that does not: a rule that fires on
+/// everything passes the first half alone. The quiet case must load without errors, so it
+/// cannot pass by failing before the rule runs.
+#[test]
+fn every_code_has_a_case_that_fires_and_one_that_does_not() {
+    let mut problems = Vec::new();
+    for &code in Code::ALL {
+        let dir = quiet(code);
+        if let Some(elsewhere) = cases_elsewhere(code) {
+            if dir.exists() {
+                problems.push(format!("{}: {} is tested elsewhere ({elsewhere})", dir.display(), code.id()));
+            }
+            continue;
+        }
+        if !dir.is_dir() {
+            problems.push(format!("{}: no should-not-fire case", dir.display()));
+            continue;
+        }
+        let (diagnostics, sources) = support::diagnose(&support::fixture_options(&dir));
+        let wrong: Vec<String> =
+            diagnostics.iter().filter(|d| d.code == code || d.is_error()).map(|d| render::short(d, &sources)).collect();
+        if !wrong.is_empty() {
+            problems.push(format!("{}: must not raise {} or any error; got {wrong:#?}", dir.display(), code.id()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn rendered_diagnostics_match_snapshots() {
     for &code in Code::ALL {
@@ -181,6 +230,9 @@ fn write_failed_renders() {
     let diagnostic = kompile::cmd::build::write_failed(&out, &error);
     let diagnostic = support::replace_in(&diagnostic, &scratch.path().display().to_string(), "[TEMP]");
     assert_rendering(Code::WriteFailed, &[diagnostic], &Sources::default());
+    // The should-not-fire case: a directory that does not exist yet is written.
+    let fresh = scratch.path().join("fresh");
+    assert!(kompile::render::write_dir(&objects, &fresh).is_ok_and(|paths| !paths.is_empty()));
 }
 
 fn assert_rendering(code: Code, diagnostics: &[Diagnostic], sources: &Sources) {
