@@ -13,6 +13,8 @@ pub mod diag;
 pub mod dockerfile;
 pub mod emit;
 pub mod images;
+#[cfg(test)]
+mod layers;
 pub mod load;
 pub mod lower;
 pub mod model;

@@ -1,6 +1,7 @@
 //! The diagnostic catalog: every code has a page in docs/codes/, a fixture in
-//! fixtures/diagnostics/ that raises it, and a snapshot of how it renders (human, short and
-//! JSON). A new code without all three fails here.
+//! fixtures/diagnostics/<ID>/ that raises it with a case beside it in <ID>/quiet/ that must
+//! not, and a snapshot of how it renders (human, short and JSON). A new code without all of
+//! them fails here.
 
 mod support;
 
@@ -15,6 +16,26 @@ fn page(code: Code) -> PathBuf {
 
 fn fixture(code: Code) -> PathBuf {
     support::root().join("fixtures/diagnostics").join(code.id())
+}
+
+/// The should-not-fire case of a code: a project like the fixture's, written the way the
+/// rule asks, so the rule has nothing to report.
+fn quiet(code: Code) -> PathBuf {
+    fixture(code).join("quiet")
+}
+
+/// Codes whose should-fire and should-not-fire cases are not the two fixture directories, and
+/// where they are instead. These are the only exceptions.
+fn cases_elsewhere(code: Code) -> Option<&'static str> {
+    match code {
+        Code::WriteFailed => Some("write_failed_renders: the output directory is the input, not the project"),
+        _ if cluster_code(code) => Some(
+            "tests/cluster.rs: a scenario against the stand-in server raises each K4xx code \
+             (every_cluster_code_has_a_snapshot); the scenarios that apply and diff cleanly \
+             assert exit code 0",
+        ),
+        _ => None,
+    }
 }
 
 /// Codes that only the CLI raises, with an input the pipeline cannot see (an output
@@ -69,28 +90,62 @@ fn pages_show_what_kompile_prints() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// The index has exactly one row per code, written from the code table: link, name,
-/// severity and summary, so the two cannot drift apart.
+/// The index's tables are the code table: one row per code (link, name, severity, summary),
+/// in the table of its group (K0xx, K1xx, …), in table order, so the two cannot drift apart.
+/// The rows are never edited by hand: `INSTA_UPDATE=always` (as for the snapshots) rewrites
+/// them from the table; only a new group needs its section and table header written first.
 #[test]
 fn the_index_is_the_code_table() {
-    let index = std::fs::read_to_string(support::root().join("docs/codes/README.md")).unwrap_or_default();
-    let rows: Vec<&str> = index.lines().filter(|l| l.starts_with("| [K")).collect();
-    let expected: Vec<String> = Code::ALL
-        .iter()
-        .map(|c| {
-            let severity = format!("{:?}", c.default_severity()).to_lowercase();
-            format!("| [{id}]({id}.md) | `{}` | {severity} | {} |", c.name(), c.summary(), id = c.id())
-        })
-        .collect();
-    let wrong: Vec<String> = expected
-        .iter()
-        .filter(|row| !rows.contains(&row.as_str()))
-        .map(|row| format!("missing or different: {row}"))
-        .chain(
-            rows.iter().filter(|row| !expected.iter().any(|e| e == *row)).map(|row| format!("not in the table: {row}")),
-        )
-        .collect();
-    assert!(wrong.is_empty(), "docs/codes/README.md:\n{}", wrong.join("\n"));
+    let path = support::root().join("docs/codes/README.md");
+    let index = std::fs::read_to_string(&path).unwrap_or_default();
+    let written = index_from_table(&index);
+    let rows = |text: &str| text.lines().filter(|l| is_index_row(l)).map(str::to_string).collect::<Vec<_>>();
+    let (have, want) = (rows(&index), rows(&written));
+    let mut wrong: Vec<String> =
+        want.iter().filter(|r| !have.contains(r)).map(|r| format!("missing or different: {r}")).collect();
+    wrong.extend(have.iter().filter(|r| !want.contains(r)).map(|r| format!("not in the table: {r}")));
+    let ungrouped: Vec<&str> =
+        Code::ALL.iter().map(|c| c.id()).filter(|id| !written.contains(&format!("[{id}]"))).collect();
+    assert!(ungrouped.is_empty(), "docs/codes/README.md has no table for the group of {ungrouped:?}: add its section");
+    if written != index && std::env::var("INSTA_UPDATE").is_ok_and(|v| v == "always") {
+        std::fs::write(&path, &written).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        return;
+    }
+    assert!(
+        wrong.is_empty() && written == index,
+        "docs/codes/README.md (rewrite it with INSTA_UPDATE=always):\n{}",
+        wrong.join("\n")
+    );
+}
+
+fn is_index_row(line: &str) -> bool {
+    line.starts_with("| [K")
+}
+
+/// `index` with each run of code rows replaced by the table's rows of the group its first row
+/// is in (`K1` for `| [K101]…`).
+fn index_from_table(index: &str) -> String {
+    let mut out = String::new();
+    let mut lines = index.lines().peekable();
+    while let Some(line) = lines.next() {
+        if !is_index_row(line) {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        while lines.next_if(|l| is_index_row(l)).is_some() {}
+        let group = line.get(3..5).unwrap_or_default();
+        for code in Code::ALL.iter().filter(|c| c.id().starts_with(group)) {
+            let severity = format!("{:?}", code.default_severity()).to_lowercase();
+            out.push_str(&format!(
+                "| [{id}]({id}.md) | `{}` | {severity} | {} |\n",
+                code.name(),
+                code.summary(),
+                id = code.id()
+            ));
+        }
+    }
+    out
 }
 
 #[test]
@@ -112,6 +167,34 @@ fn every_code_has_a_fixture_that_raises_it() {
         if !diagnostics.iter().any(|d| d.code == code) {
             let got: Vec<String> = diagnostics.iter().map(|d| render::short(d, &sources)).collect();
             problems.push(format!("{}: does not raise {}; got {got:#?}", dir.display(), code.id()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Every rule has a case that fires it and a case that does not: a rule that fires on
+/// everything passes the first half alone. The quiet case must load without errors, so it
+/// cannot pass by failing before the rule runs.
+#[test]
+fn every_code_has_a_case_that_fires_and_one_that_does_not() {
+    let mut problems = Vec::new();
+    for &code in Code::ALL {
+        let dir = quiet(code);
+        if let Some(elsewhere) = cases_elsewhere(code) {
+            if dir.exists() {
+                problems.push(format!("{}: {} is tested elsewhere ({elsewhere})", dir.display(), code.id()));
+            }
+            continue;
+        }
+        if !dir.is_dir() {
+            problems.push(format!("{}: no should-not-fire case", dir.display()));
+            continue;
+        }
+        let (diagnostics, sources) = support::diagnose(&support::fixture_options(&dir));
+        let wrong: Vec<String> =
+            diagnostics.iter().filter(|d| d.code == code || d.is_error()).map(|d| render::short(d, &sources)).collect();
+        if !wrong.is_empty() {
+            problems.push(format!("{}: must not raise {} or any error; got {wrong:#?}", dir.display(), code.id()));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -147,6 +230,9 @@ fn write_failed_renders() {
     let diagnostic = kompile::cmd::build::write_failed(&out, &error);
     let diagnostic = support::replace_in(&diagnostic, &scratch.path().display().to_string(), "[TEMP]");
     assert_rendering(Code::WriteFailed, &[diagnostic], &Sources::default());
+    // The should-not-fire case: a directory that does not exist yet is written.
+    let fresh = scratch.path().join("fresh");
+    assert!(kompile::render::write_dir(&objects, &fresh).is_ok_and(|paths| !paths.is_empty()));
 }
 
 fn assert_rendering(code: Code, diagnostics: &[Diagnostic], sources: &Sources) {

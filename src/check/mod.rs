@@ -4,7 +4,7 @@
 
 mod conflicts;
 pub mod dockerfile;
-mod lints;
+mod production;
 mod references;
 
 use crate::diag::Diagnostics;
@@ -15,6 +15,6 @@ pub fn check(project: &Project, diags: &mut Diagnostics) {
     dockerfile::check(&project.typed, diags);
     conflicts::check(&project.typed.services, diags);
     if let Some(services) = crate::load::services_map(&project.root) {
-        lints::check(services, diags);
+        production::check(services, diags);
     }
 }

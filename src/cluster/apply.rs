@@ -208,7 +208,7 @@ async fn apply_member(
         Ok((status, after)) => Ok(plan::classify(status, before, &after)),
         // A dry run does not create the namespace, so objects in a new one cannot be checked;
         // a real run would create them.
-        Err(Failure::Status(s)) if settings.dry_run && super::diff::missing_namespace(&s) => Ok(Change::Created),
+        Err(Failure::Status(s)) if settings.dry_run && s.is_missing_namespace() => Ok(Change::Created),
         Err(f) => Err(diagnose(&f, &subject("patch", manifest), &cluster.target)),
     }
 }

@@ -127,7 +127,7 @@ pub async fn write_parent(
     match apply_one(cluster, &found, &parent, settings, true).await {
         Ok(_) => Ok(()),
         // A dry run does not create the namespace the parent lives in.
-        Err(Failure::Status(s)) if settings.dry_run && super::diff::missing_namespace(&s) => Ok(()),
+        Err(Failure::Status(s)) if settings.dry_run && s.is_missing_namespace() => Ok(()),
         Err(failure) => Err(diagnose(&failure, &super::subject("patch", &parent), &cluster.target)),
     }
 }

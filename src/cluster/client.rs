@@ -12,17 +12,7 @@ use kube::discovery::{self, Scope};
 use serde_json::Value;
 
 use super::errors::{Failure, Status};
-
-/// The names of where kompile talks to, for messages. Never holds a credential.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Target {
-    pub context: String,
-    pub server: String,
-    pub user: String,
-    pub namespace: String,
-    /// The program of the user's exec credential plugin, if any (never its arguments).
-    pub plugin: Option<String>,
-}
+use super::target::Target;
 
 /// A resource found through discovery.
 #[derive(Debug, Clone)]

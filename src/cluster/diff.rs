@@ -10,28 +10,10 @@ use similar::{ChangeTag, TextDiff};
 use super::applyset::Current;
 use super::client::Cluster;
 use super::errors::{Failure, diagnose};
+use super::normalize::normalize;
 use super::plan::{self, Key, Manifest};
 use super::{Settings, apply_one, get, not_served, owner, subject};
 use crate::diag::Diagnostic;
-
-/// Metadata the server keeps for itself; it differs on every write and says nothing about
-/// what the user changed.
-const BOOKKEEPING: &[&str] =
-    &["managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink"];
-
-/// The object without status and bookkeeping metadata.
-pub fn normalize(object: &Value) -> Value {
-    let mut object = object.clone();
-    if let Some(map) = object.as_object_mut() {
-        map.remove("status");
-        if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
-            for key in BOOKKEEPING {
-                meta.remove(*key);
-            }
-        }
-    }
-    object
-}
 
 /// The annotation client-side `kubectl apply` leaves: the whole object as last applied, so on a
 /// Secret it holds the values too.
@@ -287,7 +269,7 @@ async fn entry(
         Ok((_, merged)) => (merged, Vec::new()),
         // The server cannot dry-run objects into a namespace that does not exist yet (apply
         // creates it first); show the object as compiled and say so.
-        Err(Failure::Status(s)) if missing_namespace(&s) => {
+        Err(Failure::Status(s)) if s.is_missing_namespace() => {
             let mut entry = Entry::new(manifest, None, Some(manifest.body.clone()), show_secrets);
             let namespace = manifest.namespace.as_deref().unwrap_or_default();
             entry.note = Some(format!(
@@ -308,25 +290,9 @@ async fn entry(
     Ok(entry)
 }
 
-/// The 404 the server answers for an object in a namespace that does not exist.
-pub fn missing_namespace(status: &super::errors::Status) -> bool {
-    status.code == 404 && status.message.starts_with("namespaces ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn normalize_drops_status_and_bookkeeping_only() {
-        let v = json!({"kind": "ConfigMap", "metadata": {"name": "a", "uid": "u", "resourceVersion": "3",
-            "generation": 2, "creationTimestamp": "t", "managedFields": [], "labels": {"x": "y"}},
-            "data": {"k": "v"}, "status": {"phase": "Bound"}});
-        assert_eq!(
-            normalize(&v),
-            json!({"kind": "ConfigMap", "metadata": {"name": "a", "labels": {"x": "y"}}, "data": {"k": "v"}})
-        );
-    }
 
     #[test]
     fn the_last_applied_annotation_of_a_secret_is_masked() {

@@ -3,8 +3,9 @@
 
 use serde_json::Value;
 
-use super::client::Target;
+use super::target::Target;
 use crate::diag::{Code, Diagnostic};
+use crate::emit::Origin;
 
 /// A Kubernetes `Status` error body, or what could be read of a non-JSON error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -19,6 +20,12 @@ pub struct Status {
 }
 
 impl Status {
+    /// The 404 the server answers for an object in a namespace that does not exist (a dry
+    /// run cannot create the namespace first, as apply does).
+    pub fn is_missing_namespace(&self) -> bool {
+        self.code == 404 && self.message.starts_with("namespaces ")
+    }
+
     /// Reads a `Status` body; the HTTP status is used when the body has no `code` (as for a
     /// proxy's HTML error page).
     pub fn from_body(http_status: u16, body: &Value, raw: &[u8]) -> Status {
@@ -170,7 +177,7 @@ pub struct Subject {
     /// The compose service the object was made from.
     pub service: Option<String>,
     /// Where the service is defined.
-    pub origin: Option<super::plan::Origin>,
+    pub origin: Option<Origin>,
 }
 
 impl Subject {

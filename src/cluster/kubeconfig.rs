@@ -10,8 +10,9 @@ use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
-use super::client::{Cluster, Target};
+use super::client::Cluster;
 use super::errors::{Failure, redact};
+use super::target::Target;
 use crate::diag::{Code, Diagnostic};
 
 /// Reads the kubeconfig. Parse errors are reported without their text, which could quote a

@@ -1,8 +1,14 @@
 //! Talking to a live cluster: `kompile apply` and `kompile diff`.
 //!
 //! The pure decisions live in [`plan`] (order, ApplySet, prune, summary), [`diff`]
-//! (normalising and rendering), [`wait`] (rollout status) and [`errors`] (failure →
-//! diagnostic); the rest sends requests through [`client::Cluster::call`].
+//! (rendering), [`normalize`] (what of a live object is compared), [`wait`] (rollout status)
+//! and [`errors`] (failure → diagnostic); the rest sends requests through
+//! [`client::Cluster::call`].
+//!
+//! The files import each other without a circle (checked by `src/layers.rs`): [`target`] and
+//! [`normalize`] need nothing here, [`plan`] needs normalize, [`owner`] plan, [`errors`]
+//! target and plan, [`client`] errors and plan, the request helpers in this file client, and
+//! [`applyset`], [`apply`], [`diff`], [`wait`] and [`kubeconfig`] build on those.
 
 pub mod apply;
 pub mod applyset;
@@ -10,8 +16,10 @@ pub mod client;
 pub mod diff;
 pub mod errors;
 pub mod kubeconfig;
+pub mod normalize;
 pub mod owner;
 pub mod plan;
+pub mod target;
 pub mod wait;
 
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, Preconditions};

@@ -7,8 +7,8 @@ use base64::Engine;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::emit::Object;
-use crate::source::Span;
+use super::normalize::normalize;
+use crate::emit::{Object, Origin};
 
 /// Label on the ApplySet parent: the id of the set.
 pub const APPLYSET_ID: &str = "applyset.kubernetes.io/id";
@@ -78,54 +78,6 @@ pub fn describe(kind: &str, namespace: Option<&str>, name: &str) -> String {
         Some(ns) => format!("{kind} {ns}/{name}"),
         None => format!("{kind} {name}"),
     }
-}
-
-/// Where a compose service is written: its key, and the keys inside it (`image`, `ports`,
-/// `deploy`, …), so a server's complaint about a field can point at the line that made it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    pub service: Span,
-    pub keys: BTreeMap<String, Span>,
-}
-
-impl Default for Origin {
-    fn default() -> Origin {
-        Origin { service: Span::NONE, keys: BTreeMap::new() }
-    }
-}
-
-impl Origin {
-    /// The span of the compose key that produced the Kubernetes `field` (as a 422 cause names
-    /// it), else the service's.
-    pub fn of_field(&self, field: &str) -> (Span, Option<&'static str>) {
-        match compose_key(field).and_then(|key| Some((*self.keys.get(key)?, key))) {
-            Some((span, key)) => (span, Some(key)),
-            None => (self.service, None),
-        }
-    }
-}
-
-/// The compose key a field of a Deployment or Service comes from, by the field's last
-/// recognisable part.
-pub fn compose_key(field: &str) -> Option<&'static str> {
-    const KEYS: &[(&str, &str)] = &[
-        ("image", "image"),
-        ("Probe", "healthcheck"),
-        ("env", "environment"),
-        ("containerPort", "ports"),
-        ("ports", "ports"),
-        ("resources", "deploy"),
-        ("replicas", "deploy"),
-        ("strategy", "deploy"),
-        ("command", "entrypoint"),
-        ("args", "command"),
-        ("volumeMounts", "volumes"),
-        ("volumes", "volumes"),
-        ("workingDir", "working_dir"),
-        ("hostname", "hostname"),
-        ("securityContext", "user"),
-    ];
-    KEYS.iter().find(|(part, _)| field.contains(part)).map(|(_, key)| *key)
 }
 
 /// Identity of an object: group-kind, namespace and name.
@@ -378,7 +330,7 @@ pub fn classify(http_status: u16, before: Option<&Value>, after: &Value) -> Chan
     match before {
         _ if http_status == 201 => Change::Created,
         None => Change::Changed,
-        Some(before) if super::diff::normalize(before) == super::diff::normalize(after) => Change::Unchanged,
+        Some(before) if normalize(before) == normalize(after) => Change::Unchanged,
         Some(_) => Change::Changed,
     }
 }
@@ -530,14 +482,6 @@ mod tests {
             summary(&changes, false),
             "created 2 (Deployment 1, Service 1), changed 0, unchanged 1 (Deployment 1), pruned 0"
         );
-    }
-
-    #[test]
-    fn fields_map_back_to_compose_keys() {
-        assert_eq!(compose_key("spec.template.spec.containers[0].image"), Some("image"));
-        assert_eq!(compose_key("spec.template.spec.containers[0].readinessProbe.exec"), Some("healthcheck"));
-        assert_eq!(compose_key("spec.ports[0].port"), Some("ports"));
-        assert_eq!(compose_key("metadata.name"), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use super::live::{self, Session, Stop};
+use super::session::{self, Session, Stop};
 use super::{CLUSTER_ERRORS, INPUT_ERRORS, SUCCESS, print, report};
 use crate::cli::ApplyArgs;
 use crate::cluster::apply::{self, PruneOptions};
@@ -14,7 +14,7 @@ use crate::source::Sources;
 pub fn run(args: &ApplyArgs) -> i32 {
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
-    let code = match live::runtime(&mut diags) {
+    let code = match session::runtime(&mut diags) {
         Some(rt) => rt.block_on(apply(args, &mut sources, &mut diags)),
         None => CLUSTER_ERRORS,
     };
@@ -24,7 +24,7 @@ pub fn run(args: &ApplyArgs) -> i32 {
 
 async fn apply(args: &ApplyArgs, sources: &mut Sources, diags: &mut Diagnostics) -> i32 {
     let dry_run = args.dry_run.is_some();
-    let session = match live::prepare(&args.project, &args.cluster, dry_run, sources, diags).await {
+    let session = match session::prepare(&args.project, &args.cluster, dry_run, sources, diags).await {
         Ok(session) => session,
         Err(Stop::Input) => return INPUT_ERRORS,
         Err(Stop::Cluster) => return CLUSTER_ERRORS,

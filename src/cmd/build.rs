@@ -5,13 +5,13 @@ use std::path::Path;
 
 use super::{INPUT_ERRORS, SUCCESS, load_and_check, print, report};
 use crate::cli::{BuildArgs, OutputFormat};
-use crate::cluster::plan::Origin;
 use crate::diag::levels::Levels;
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::emit::{self, Origin};
 use crate::load::node::Entry;
 use crate::lower::{self, Settings};
+use crate::render;
 use crate::source::Sources;
-use crate::{emit, render};
 
 pub fn run(args: &BuildArgs) -> i32 {
     let mut sources = Sources::default();
@@ -40,7 +40,7 @@ pub fn compile_with_origins(
 ) -> Option<(Vec<emit::Object>, BTreeMap<String, Origin>)> {
     let project = load_and_check(&args.project.options(), sources, diags)?;
     // The project's `x-kompile` levels apply to build as to check: one pipeline, one verdict.
-    let levels = Levels::default().with_project(&project.root, diags);
+    let levels = Levels::default().with_project(&super::project_levels(&project.typed.settings), diags);
     *diags = levels.apply(std::mem::take(diags));
     if diags.has_errors() {
         return None;

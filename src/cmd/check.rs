@@ -39,7 +39,7 @@ pub fn run(args: &CheckArgs) -> i32 {
                 let settings =
                     Settings { registry: args.project.registry.clone(), skip_hashing: true, ..Settings::default() };
                 lower::lower(project, &settings, &mut diags);
-                levels.with_project(&project.root, &mut diags)
+                levels.with_project(&super::project_levels(&project.typed.settings), &mut diags)
             }
             None => levels.clone(),
         };

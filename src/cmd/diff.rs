@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::process::Command;
 
-use super::live::{self, Session, Stop};
+use super::session::{self, Session, Stop};
 use super::{CLUSTER_ERRORS, print, report};
 use crate::cli::{DiffArgs, DiffFormat};
 use crate::cluster::applyset;
@@ -21,7 +21,7 @@ pub const DIFF_INPUT_ERRORS: i32 = 2;
 pub fn run(args: &DiffArgs) -> i32 {
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
-    let code = match live::runtime(&mut diags) {
+    let code = match session::runtime(&mut diags) {
         Some(rt) => rt.block_on(collect(args, &mut sources, &mut diags)),
         None => Err(CLUSTER_ERRORS),
     };
@@ -34,7 +34,7 @@ pub fn run(args: &DiffArgs) -> i32 {
 }
 
 async fn collect(args: &DiffArgs, sources: &mut Sources, diags: &mut Diagnostics) -> Result<Vec<Entry>, i32> {
-    let session = match live::prepare(&args.project, &args.cluster, true, sources, diags).await {
+    let session = match session::prepare(&args.project, &args.cluster, true, sources, diags).await {
         Ok(session) => session,
         Err(Stop::Input) => return Err(DIFF_INPUT_ERRORS),
         Err(Stop::Cluster) => return Err(CLUSTER_ERRORS),

@@ -12,7 +12,7 @@ pub fn run(args: &ExplainArgs) -> i32 {
     let query = args.code.as_deref().unwrap_or_default();
     match explain::lookup(query) {
         Some(code) => {
-            print(explain::page(code));
+            print(code.page());
             SUCCESS
         }
         None => {

@@ -8,11 +8,12 @@ pub mod config;
 pub mod diff;
 pub mod explain;
 pub mod images;
-mod live;
+mod session;
 
 use std::io::{IsTerminal, Write};
 
 use crate::cli::{Cli, Command, ProjectArgs};
+use crate::diag::levels::{Level, ProjectLevel};
 use crate::diag::{Diagnostics, render};
 use crate::load::{self, Options, Project};
 use crate::source::Sources;
@@ -51,6 +52,17 @@ impl ProjectArgs {
             strict_paths: self.strict_paths,
         }
     }
+}
+
+/// The codes the project's top-level `x-kompile: {deny: [...], warn: [...], allow: [...]}`
+/// lists, read here so that `diag::levels` needs no compose tree. Lists are read deny, warn,
+/// allow, each in its order.
+pub fn project_levels(settings: &crate::compose::ProjectSettings) -> Vec<ProjectLevel> {
+    let lists = [(Level::Deny, &settings.deny), (Level::Warn, &settings.warn), (Level::Allow, &settings.allow)];
+    let listed = lists.into_iter().flat_map(|(level, items)| {
+        items.iter().map(move |item| ProjectLevel { level, code: item.value.clone(), span: item.span })
+    });
+    listed.collect()
 }
 
 /// The process environment; variables that are not UTF-8 cannot take part in interpolation,

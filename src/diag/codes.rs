@@ -1,6 +1,8 @@
-//! The code table. Codes are stable: never renumber, only add. Grouped by stage:
-//! K0xx loading, K1xx compose semantics, K2xx translation to Kubernetes,
-//! K3xx Dockerfiles, K4xx the cluster.
+//! The code table, the one list of codes: each row gives the variant, id, name, default
+//! severity and summary, and the macro includes the page docs/codes/<id>.md from the id, so a
+//! code cannot exist without its page and nothing else lists the codes. Codes are stable:
+//! never renumber, only add. Grouped by stage: K0xx loading, K1xx compose semantics, K2xx
+//! translation to Kubernetes, K3xx Dockerfiles, K4xx the cluster.
 
 use super::Severity;
 
@@ -29,6 +31,12 @@ macro_rules! codes {
             /// One line: what the code is about.
             pub fn summary(self) -> &'static str {
                 match self { $(Code::$variant => $summary,)* }
+            }
+
+            /// The documentation page, docs/codes/<ID>.md verbatim, compiled in for
+            /// `kompile explain`: a row whose page is missing does not compile.
+            pub fn page(self) -> &'static str {
+                match self { $(Code::$variant => include_str!(concat!("../../docs/codes/", $id, ".md")),)* }
             }
         }
     };

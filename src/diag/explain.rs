@@ -1,121 +1,7 @@
-//! The pages of docs/codes/, compiled into the binary for `kompile explain`.
+//! `kompile explain`: finding a code by id or name, and listing the code table. The pages
+//! themselves come with the table (`Code::page`).
 
 use super::Code;
-
-macro_rules! pages {
-    ($($variant:ident $id:literal;)*) => {
-        /// The documentation page of `code`: docs/codes/<ID>.md, verbatim. The match is
-        /// exhaustive, so a new code does not compile until its page exists.
-        pub fn page(code: Code) -> &'static str {
-            match code {
-                $(Code::$variant => include_str!(concat!("../../docs/codes/", $id, ".md")),)*
-            }
-        }
-    };
-}
-
-pages! {
-    ReadFailed "K001";
-    NotText "K002";
-    YamlSyntax "K003";
-    DuplicateKey "K004";
-    YamlLimit "K005";
-    NoComposeFile "K006";
-    WriteFailed "K007";
-    InterpolationRequired "K010";
-    InterpolationSyntax "K011";
-    UnsetVariable "K012";
-    DotenvSyntax "K013";
-    OutsideProject "K014";
-    FilesLeftOut "K015";
-    ExpansionLimit "K016";
-    ExtendsDepth "K017";
-    ExtendsCycle "K020";
-    ExtendsUnknown "K021";
-    IncludeFailed "K022";
-    UnknownProfile "K023";
-    WrongType "K100";
-    UnknownKey "K101";
-    InvalidPort "K102";
-    InvalidDuration "K103";
-    InvalidSize "K104";
-    InvalidCpus "K105";
-    UndefinedReference "K106";
-    MissingImage "K107";
-    MissingFile "K108";
-    DependencyCycle "K109";
-    InvalidValue "K110";
-    NoServices "K111";
-    DisabledDependency "K112";
-    HostPortConflict "K113";
-    DuplicatePort "K114";
-    UnpinnedImage "K115";
-    MissingHealthcheck "K116";
-    SecretInEnvironment "K117";
-    UnreachableService "K118";
-    UnknownSetting "K119";
-    UnsupportedKey "K200";
-    NameChanged "K201";
-    NameCollision "K202";
-    RolloutDowntime "K203";
-    HostPath "K204";
-    BuildNeedsImage "K205";
-    RestartPolicy "K206";
-    NamedUser "K207";
-    ProjectFiles "K208";
-    SharedVolume "K209";
-    RequestAboveLimit "K210";
-    UnknownCommand "K211";
-    InvalidLabelKey "K212";
-    InvalidEnvName "K213";
-    DockerfileSyntax "K300";
-    EmptyContinuation "K301";
-    InvalidJsonArgs "K302";
-    MaintainerDeprecated "K303";
-    MissingDockerfile "K304";
-    RelativeWorkdir "K305";
-    RootUser "K306";
-    Sudo "K307";
-    UnpinnedBaseImage "K308";
-    UnpinnedPackage "K309";
-    InvalidExpose "K310";
-    ExposeFormat "K311";
-    RepeatedInstruction "K312";
-    AddInsteadOfCopy "K313";
-    CopyToNonDirectory "K314";
-    CopyFromUnknownStage "K315";
-    CopyFromLaterStage "K316";
-    StageName "K317";
-    ShellFormCommand "K318";
-    EnvSelfReference "K319";
-    RelativeCopyDestination "K320";
-    ImageWithoutHealthcheck "K321";
-    SecretInBuild "K322";
-    PipeWithoutPipefail "K323";
-    UndefinedVariable "K324";
-    LegacyKeyValue "K325";
-    UnknownBuildTarget "K326";
-    UndeclaredBuildArg "K327";
-    MissingBuildArg "K328";
-    PortNotExposed "K329";
-    UserOverridesImage "K330";
-    NoKubeconfig "K400";
-    UnknownContext "K401";
-    ClusterUnreachable "K402";
-    Unauthorized "K403";
-    Forbidden "K404";
-    TokenExpired "K405";
-    FieldConflict "K406";
-    ObjectRejected "K407";
-    ServerUnavailable "K408";
-    RequestFailed "K409";
-    RolloutFailed "K410";
-    PruneSkipped "K411";
-    ExternalDiff "K412";
-    NotOwned "K413";
-    BadResponse "K414";
-    NoCredentials "K415";
-}
 
 /// The code `query` names: its id in any case (`k101`) or its name in any case, with `_`
 /// for `-` allowed (`unknown-key`, `unknown_key`).
@@ -180,7 +66,7 @@ mod tests {
     fn every_page_starts_with_its_title() {
         for &code in Code::ALL {
             let title = format!("# {} {}\n", code.id(), code.name());
-            assert!(page(code).starts_with(&title), "{}", code.id());
+            assert!(code.page().starts_with(&title), "{}", code.id());
         }
     }
 }

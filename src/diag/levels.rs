@@ -1,16 +1,41 @@
 //! Severity settings: `--deny`, `--warn`, `--allow` on the command line and the same lists
-//! in a top-level `x-kompile:` block of the compose file. The command line wins.
+//! in a top-level `x-kompile:` block of the compose file. The command line wins. The compose
+//! file is read by the caller, which hands over [`ProjectLevel`]s: diagnostics come before
+//! loading and know nothing of compose trees.
 
 use std::collections::BTreeMap;
 
 use super::{Code, Diagnostic, Diagnostics, Severity};
-use crate::load::node::Node;
+use crate::source::Span;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     Deny,
     Warn,
     Allow,
+}
+
+impl Level {
+    /// Every level, in the order the `x-kompile` lists are read.
+    pub const ALL: [Level; 3] = [Level::Deny, Level::Warn, Level::Allow];
+
+    /// The `x-kompile` list of this level: `deny`, `warn` or `allow`.
+    pub fn list(self) -> &'static str {
+        match self {
+            Level::Deny => "deny",
+            Level::Warn => "warn",
+            Level::Allow => "allow",
+        }
+    }
+}
+
+/// One entry of a project's `x-kompile` lists: the list it is in, the code as written (an id
+/// or a name) and where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectLevel {
+    pub level: Level,
+    pub code: String,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -36,22 +61,18 @@ impl Levels {
         Ok(())
     }
 
-    /// Settings from the project's `x-kompile: {deny: [...], warn: [...], allow: [...]}`;
-    /// entries the command line already set are kept as the command line has them.
-    pub fn with_project(&self, root: &Node, diags: &mut Diagnostics) -> Levels {
+    /// Settings from the project's `x-kompile: {deny: [...], warn: [...], allow: [...]}`
+    /// entries, in the order they are given; entries the command line already set are kept as
+    /// the command line has them.
+    pub fn with_project(&self, listed: &[ProjectLevel], diags: &mut Diagnostics) -> Levels {
         let mut merged = Levels { codes: BTreeMap::new(), deny_warnings: self.deny_warnings };
-        let settings = root.as_map().and_then(|m| m.get("x-kompile")).and_then(Node::as_map);
-        for (key, level) in [("deny", Level::Deny), ("warn", Level::Warn), ("allow", Level::Allow)] {
-            let items = settings.and_then(|s| s.get(key)).and_then(Node::as_seq).unwrap_or_default();
-            for item in items {
-                let text = item.scalar_text().unwrap_or_default();
-                if let Err(message) = merged.set(&text, level) {
-                    diags.push(
-                        Diagnostic::new(Code::InvalidValue, format!("`x-kompile.{key}`: {message}"))
-                            .at(item.span, "not applied")
-                            .help("list codes by id (`K101`) or name (`unknown-key`); see `kompile explain --list`"),
-                    );
-                }
+        for entry in listed {
+            if let Err(message) = merged.set(&entry.code, entry.level) {
+                diags.push(
+                    Diagnostic::new(Code::InvalidValue, format!("`x-kompile.{}`: {message}", entry.level.list()))
+                        .at(entry.span, "not applied")
+                        .help("list codes by id (`K101`) or name (`unknown-key`); see `kompile explain --list`"),
+                );
             }
         }
         merged.codes.extend(self.codes.iter().map(|(c, l)| (*c, *l)));

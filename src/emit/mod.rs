@@ -3,6 +3,7 @@
 
 mod config;
 mod labels;
+mod origin;
 mod ports;
 mod quantity;
 mod service;
@@ -21,6 +22,8 @@ use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Servi
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::model::App;
+
+pub use origin::Origin;
 
 /// One Kubernetes object kompile can produce.
 // Boxed: a Deployment is about 2.4 KB inline, and projects of tens of thousands of services

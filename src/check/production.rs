@@ -1,4 +1,6 @@
-//! Lint rules: valid Compose that will hurt on Kubernetes or in production.
+//! Production readiness: valid Compose that will hurt on Kubernetes or in production (a host
+//! port two services publish, a container port listed twice, unpinned images, no healthcheck,
+//! literal secrets, services others use but cannot reach).
 
 use std::collections::BTreeMap;
 
