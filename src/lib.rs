@@ -16,6 +16,7 @@ pub mod images;
 pub mod load;
 pub mod lower;
 pub mod model;
+pub mod names;
 pub mod parallel;
 pub mod render;
 pub mod source;

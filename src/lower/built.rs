@@ -2,10 +2,9 @@
 //! [`ImageConfig`], used where compose says nothing, so Kubernetes runs the container the
 //! way `docker compose up` would.
 
+use crate::compose::{self, BuildFile};
 use crate::diag::{Code, Diagnostic};
 use crate::dockerfile::ImageConfig;
-use crate::load::dockerfiles::BuildFile;
-use crate::load::node::Node;
 use crate::model::{Healthcheck, Port};
 use crate::source::{FileId, Span};
 
@@ -20,11 +19,12 @@ pub struct Built {
 
 impl Built {
     /// The built image of a service, when it builds a local Dockerfile whose target exists.
-    pub fn of(dockerfile: Option<&BuildFile>, node: &Node) -> Option<Built> {
+    pub fn of(dockerfile: Option<&BuildFile>, service: &compose::Service) -> Option<Built> {
         let dockerfile = dockerfile?;
-        let build = node.as_map()?.get("build")?.as_map()?;
-        let target = build.get("target").and_then(Node::as_str);
-        let config = crate::dockerfile::image_config(&dockerfile.parsed, target, &crate::images::build_args(build))?;
+        let build = service.build.as_ref()?;
+        let target = build.target.as_ref().map(|t| t.value.as_str());
+        let args = compose::to_map(&build.args);
+        let config = crate::dockerfile::image_config(&dockerfile.parsed, target, &args)?;
         Some(Built { config, file: dockerfile.file })
     }
 
