@@ -200,12 +200,22 @@ mod tests {
 
     #[test]
     fn invalid_port_names_fall_back_to_generated_ones() {
-        let (app, diags) = lower_text(
-            "services:\n  a:\n    image: x:1\n    healthcheck: {test: [CMD, ok]}\n    ports:\n      - {target: 80, name: Admin_Port}\n      - {target: 81, name: admin}\n",
-        );
+        let text = "services:\n  a:\n    image: x:1\n    healthcheck: {test: [CMD, ok]}\n    ports:\n      - {target: 80, name: Admin_Port}\n      - {target: 81, name: admin}\n";
+        let (app, diags) = lower_text(text);
         let names: Vec<_> = only_service(&app).ports.iter().map(|p| p.name.clone()).collect();
         assert_eq!(names, [None, Some("admin".to_string())]);
         assert_eq!(codes(&diags), [Code::NameChanged]);
+        let at = diags.items()[0].primary.as_ref().unwrap().span;
+        assert_eq!(&text[at.start as usize..at.end as usize], "Admin_Port", "points at the name");
+    }
+
+    #[test]
+    fn a_zero_resource_leaves_the_legacy_key_in_force() {
+        let (app, _) = lower_text(
+            "services:\n  a:\n    image: x:1\n    mem_limit: 1g\n    cpus: 2\n    deploy:\n      resources:\n        limits: {cpus: '0', memory: '0'}\n",
+        );
+        let r = &only_service(&app).resources;
+        assert_eq!((r.cpu_limit, r.memory_limit), (Some(2000), Some(1 << 30)));
     }
 
     #[test]
