@@ -10,6 +10,7 @@ const ORDER: &[&str] = &[
     "source",
     "parallel",
     "suggest",
+    "names",
     "diag",
     "model",
     "dockerfile",
@@ -26,8 +27,7 @@ const ORDER: &[&str] = &[
 ];
 
 /// Uses against [`ORDER`] that exist and are not removed yet: (user, used, why).
-const KNOWN_BACKWARD: &[(&str, &str, &str)] =
-    &[("images", "lower", "image repositories are named with lower's `dns_label`")];
+const KNOWN_BACKWARD: &[(&str, &str, &str)] = &[];
 
 /// Files that must not use a module although the order would allow it: (file, module, why).
 const FORBIDDEN: &[(&str, &str, &str)] = &[("cmd/build.rs", "cluster", "building never talks to a cluster")];

@@ -18,6 +18,7 @@ mod layers;
 pub mod load;
 pub mod lower;
 pub mod model;
+pub mod names;
 pub mod parallel;
 pub mod render;
 pub mod source;

@@ -115,7 +115,7 @@ pub fn applyset_id(name: &str, namespace: &str, kind: &str, group: &str) -> Stri
 /// The parent's name: one per project and namespace. A project name that is no DNS label
 /// (`my_app`, over 63 characters) is made one, with a hash so projects stay apart.
 pub fn parent_name(project: &str) -> String {
-    format!("kompile-applyset-{}", crate::lower::hashed_label(project, 63))
+    format!("kompile-applyset-{}", crate::names::hashed_label(project, 63))
 }
 
 /// The project's ApplySet: the parent is a ConfigMap in the project's namespace (a ConfigMap

@@ -8,6 +8,7 @@ use crate::cli::{BuildArgs, OutputFormat};
 use crate::diag::levels::Levels;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::emit::{self, Origin};
+use crate::images;
 use crate::load::node::Entry;
 use crate::lower::{self, Settings};
 use crate::render;
@@ -46,7 +47,7 @@ pub fn compile_with_origins(
         return None;
     }
     if let Some(namespace) = &args.namespace
-        && lower::dns_label(namespace) != *namespace
+        && crate::names::dns_label(namespace) != *namespace
     {
         diags.push(
             Diagnostic::new(Code::InvalidValue, format!("`{namespace}` is not a valid namespace name"))
@@ -56,8 +57,9 @@ pub fn compile_with_origins(
     }
     let services = project.root.as_map().and_then(|m| m.get("services")).and_then(|s| s.as_map());
     let origins = services.map(|s| s.entries.iter().map(|e| (e.key.clone(), origin(e))).collect()).unwrap_or_default();
-    let settings =
-        Settings { namespace: args.namespace.clone(), registry: args.project.registry.clone(), skip_hashing: false };
+    let naming = images::Naming { registry: args.project.registry.as_deref(), skip_hashing: false };
+    let built_images = images::names(&project.typed, naming, diags);
+    let settings = Settings { namespace: args.namespace.clone(), built_images };
     let app = lower::lower(&project, &settings, diags);
     *diags = levels.apply(std::mem::take(diags));
     if diags.has_errors() {

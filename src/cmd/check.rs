@@ -9,6 +9,7 @@ use super::{INPUT_ERRORS, SUCCESS, USAGE_ERROR, load_and_check, print, terminal_
 use crate::cli::{CheckArgs, DiagnosticFormat};
 use crate::diag::levels::{Level, Levels};
 use crate::diag::{Code, Diagnostic, Diagnostics, render};
+use crate::images;
 use crate::load::{self, Options};
 use crate::lower::{self, Settings};
 use crate::source::Sources;
@@ -36,8 +37,9 @@ pub fn run(args: &CheckArgs) -> i32 {
         let project = load_and_check(&options, &mut sources, &mut diags);
         let levels = match &project {
             Some(project) => {
-                let settings =
-                    Settings { registry: args.project.registry.clone(), skip_hashing: true, ..Settings::default() };
+                let naming = images::Naming { registry: args.project.registry.as_deref(), skip_hashing: true };
+                let built_images = images::names(&project.typed, naming, &mut diags);
+                let settings = Settings { built_images, ..Settings::default() };
                 lower::lower(project, &settings, &mut diags);
                 levels.with_project(&super::project_levels(&project.typed.settings), &mut diags)
             }

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::lower::label_value;
 use crate::model::{App, Service};
+use crate::names::label_value;
 
 pub(super) const PART_OF: &str = "app.kubernetes.io/part-of";
 pub(super) const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
@@ -57,6 +57,6 @@ mod tests {
         let mut a = app();
         a.name = "p".repeat(100);
         let labels = service_labels(&a, &service("web"));
-        assert!(labels.values().all(|v| crate::lower::label_value(v) == *v && v.len() <= 63), "{labels:?}");
+        assert!(labels.values().all(|v| crate::names::label_value(v) == *v && v.len() <= 63), "{labels:?}");
     }
 }

@@ -53,6 +53,12 @@ pub fn plan(project: &Project, naming: Naming<'_>, diags: &mut Diagnostics) -> V
     out
 }
 
+/// The image name of every built service [`plan`] could name, by service: what `lower` puts
+/// in the manifests for a service that builds and has no `image`.
+pub fn names(project: &Project, naming: Naming<'_>, diags: &mut Diagnostics) -> BTreeMap<String, String> {
+    plan(project, naming, diags).into_iter().filter_map(|b| Some((b.service, b.image?))).collect()
+}
+
 /// buildx reads `--secret` specs as CSV: a field with a comma or quote is quoted.
 fn csv_field(field: &str) -> String {
     if field.contains([',', '"']) { format!("\"{}\"", field.replace('"', "\"\"")) } else { field.to_string() }
@@ -119,7 +125,7 @@ impl Planner<'_> {
             diags.push(no_registry(&built.service, span));
             return None;
         };
-        let repository = crate::lower::dns_label(&format!("{}-{}", self.project.name, built.service));
+        let repository = crate::names::dns_label(&format!("{}-{}", self.project.name, built.service));
         let tag = if self.skip_hashing { "unhashed".to_string() } else { self.tag(built, span, diags)? };
         Some(format!("{}/{repository}:{tag}", registry.trim_end_matches('/')))
     }

@@ -177,6 +177,7 @@ fn service(name: Key, node: &Node, diags: &mut Diagnostics) -> Service {
         mem_reservation: get("mem_reservation").and_then(bytes),
         stop_grace_period: get("stop_grace_period").and_then(duration),
         settings: settings::service(&name.value, get("x-kompile"), diags),
+        port_name_spans: get("ports").map(port_name_spans).unwrap_or_default(),
         name,
     }
 }
@@ -216,21 +217,29 @@ fn env_files(node: Option<&Node>) -> Vec<EnvFile> {
 }
 
 fn ports(node: &Node) -> Spanned<Vec<Spanned<Port>>> {
-    let port = |item: &Node| {
-        let map = item.as_map()?;
-        let target = u16::try_from(whole(map.get("target")?)?).ok()?;
-        let get = |key: &str| map.get(key).and_then(Node::scalar_text);
-        let port = Port {
-            target,
-            published: get("published").and_then(|p| p.parse().ok()),
-            protocol: protocol(&get("protocol").unwrap_or_default()),
-            host_ip: get("host_ip"),
-            name: get("name"),
-            app_protocol: get("app_protocol"),
-        };
-        Some(Spanned::new(port, item.span))
+    let ports = node.as_seq().unwrap_or_default().iter().filter_map(port);
+    Spanned::new(ports.map(|(port, _)| port).collect(), node.span)
+}
+
+/// The spans of the `name`s of [`ports`], entry by entry.
+fn port_name_spans(node: &Node) -> Vec<Option<Span>> {
+    node.as_seq().unwrap_or_default().iter().filter_map(port).map(|(_, name)| name).collect()
+}
+
+/// A canonical `ports` entry, and the span of its `name`.
+fn port(item: &Node) -> Option<(Spanned<Port>, Option<Span>)> {
+    let map = item.as_map()?;
+    let target = u16::try_from(whole(map.get("target")?)?).ok()?;
+    let get = |key: &str| map.get(key).and_then(Node::scalar_text);
+    let port = Port {
+        target,
+        published: get("published").and_then(|p| p.parse().ok()),
+        protocol: protocol(&get("protocol").unwrap_or_default()),
+        host_ip: get("host_ip"),
+        name: get("name"),
+        app_protocol: get("app_protocol"),
     };
-    Spanned::new(node.as_seq().unwrap_or_default().iter().filter_map(port).collect(), node.span)
+    Some((Spanned::new(port, item.span), map.get("name").map(|n| n.span)))
 }
 
 fn expose(node: &Node) -> Spanned<Vec<Spanned<PortRange>>> {

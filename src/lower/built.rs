@@ -2,9 +2,9 @@
 //! [`ImageConfig`], used where compose says nothing, so Kubernetes runs the container the
 //! way `docker compose up` would.
 
+use crate::compose::{self, BuildFile};
 use crate::diag::{Code, Diagnostic};
 use crate::dockerfile::ImageConfig;
-use crate::load::dockerfiles::BuildFile;
 use crate::model::{Healthcheck, Port};
 use crate::source::{FileId, Span};
 
@@ -19,11 +19,11 @@ pub struct Built {
 
 impl Built {
     /// The built image of a service, when it builds a local Dockerfile whose target exists.
-    pub fn of(dockerfile: Option<&BuildFile>, service: &crate::compose::Service) -> Option<Built> {
+    pub fn of(dockerfile: Option<&BuildFile>, service: &compose::Service) -> Option<Built> {
         let dockerfile = dockerfile?;
-        let build = &service.build.as_ref()?.value;
+        let build = service.build.as_ref()?;
         let target = build.target.as_ref().map(|t| t.value.as_str());
-        let args = crate::compose::to_map(&build.args);
+        let args = compose::to_map(&build.args);
         let config = crate::dockerfile::image_config(&dockerfile.parsed, target, &args)?;
         Some(Built { config, file: dockerfile.file })
     }

@@ -1,4 +1,4 @@
-//! Lowering: the loaded, checked compose tree → the typed [`App`] model. Every decision
+//! Lowering: the loaded, checked, typed compose project → the [`App`] model. Every decision
 //! that needs a warning (names changed, keys without a translation, risky rollouts) is made
 //! and reported here, so `emit` can be pure.
 
@@ -10,54 +10,51 @@ mod unsupported;
 
 use std::collections::BTreeMap;
 
-pub use names::{dns_label, hashed_label, label_value};
-
+use crate::compose;
 use crate::diag::Diagnostics;
 use crate::load::Project;
-use crate::load::node::{Map, Node};
 use crate::model::App;
+use crate::names::label_value;
 
 /// What the user chose on the command line that shapes the model.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub namespace: Option<String>,
-    /// `--registry`: where images of built services without `image` are pushed.
-    pub registry: Option<String>,
-    /// Do not read build contexts to tag images (`kompile check` prints no manifests).
-    pub skip_hashing: bool,
+    /// The image of each service that builds one and has no `image`, by service name: what
+    /// `crate::images::names` gave it. A built service missing here (its image could not be
+    /// named, which `images` reported) gets an empty image.
+    pub built_images: BTreeMap<String, String>,
 }
 
+/// `project.root` is not read here: lowering reads the typed model, `project.typed` (storage
+/// still takes the whole project until it reads only the typed model too).
 pub fn lower(project: &Project, settings: &Settings, diags: &mut Diagnostics) -> App {
-    let empty = Map::default();
-    let root = project.root.as_map().unwrap_or(&empty);
-    let section = |key: &str| root.get(key).and_then(Node::as_map).unwrap_or(&empty);
-    unsupported::top_level(root, diags);
-    let mut store = storage::Storage::new(project, section("volumes"), section("secrets"), section("configs"), diags);
+    let typed = &project.typed;
+    unsupported::top_level(typed, diags);
+    let mut store = storage::Storage::new(project, diags);
+    project_label(&typed.name, diags);
+    let mut services: Vec<&compose::Service> = typed.services.iter().collect();
+    // Sorted by name so output order never depends on the order of the file.
+    services.sort_by(|a, b| a.name.value.cmp(&b.name.value));
     let mut named = Vec::new();
-    project_label(&project.typed.name, diags);
     let mut namer = names::Namer::for_services(diags);
-    for (name, key_span, node) in sorted(section("services")) {
-        if let Some(k8s_name) = namer.name(&name, key_span) {
-            named.push((name, key_span, node, k8s_name));
+    for service in services {
+        if let Some(k8s_name) = namer.name(&service.name, service.name.span) {
+            named.push((service, k8s_name));
         }
     }
-    let naming = crate::images::Naming { registry: settings.registry.as_deref(), skip_hashing: settings.skip_hashing };
-    let mut images: BTreeMap<String, Option<String>> =
-        crate::images::plan(&project.typed, naming, diags).into_iter().map(|b| (b.service, b.image)).collect();
     // By service, once: a project may build a thousand Dockerfiles.
-    let dockerfiles: BTreeMap<&str, &crate::load::dockerfiles::BuildFile> =
-        project.typed.dockerfiles.iter().flat_map(|d| d.services.iter().map(move |s| (s.as_str(), d))).collect();
+    let dockerfiles: BTreeMap<&str, &compose::BuildFile> =
+        typed.dockerfiles.iter().flat_map(|d| d.services.iter().map(move |s| (s.as_str(), d))).collect();
     let mut services = Vec::new();
-    for (name, key_span, node, k8s_name) in named {
-        let typed = project.typed.service(&name);
-        let built = typed.and_then(|t| built::Built::of(dockerfiles.get(name.as_str()).copied(), t));
-        let built_image = images.remove(&name).flatten();
-        let mut lowering =
-            service::Lowering { name: &name, k8s_name, key_span, node, store: &mut store, diags, built, built_image };
+    for (service, k8s_name) in named {
+        let built = built::Built::of(dockerfiles.get(service.name.as_str()).copied(), service);
+        let built_image = settings.built_images.get(&service.name.value).cloned();
+        let mut lowering = service::Lowering { service, k8s_name, store: &mut store, diags, built, built_image };
         services.push(lowering.lower());
     }
     let (volumes, secrets, configs) = store.finish(&services, diags);
-    App { name: project.typed.name.clone(), namespace: settings.namespace.clone(), services, volumes, secrets, configs }
+    App { name: typed.name.clone(), namespace: settings.namespace.clone(), services, volumes, secrets, configs }
 }
 
 /// The project name labels every object (`app.kubernetes.io/part-of`, `instance`); one that
@@ -75,29 +72,15 @@ fn project_label(project: &str, diags: &mut Diagnostics) {
     }
 }
 
-/// `(name, key span, node)` of a mapping, sorted by name so output order never depends on
-/// the order of the file.
-fn sorted(map: &Map) -> Vec<(String, crate::source::Span, &Node)> {
-    let mut entries: Vec<_> = map.entries.iter().map(|e| (e.key.clone(), e.key_span, &e.value)).collect();
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
-    entries
-}
-
-/// Mapping values as strings, for labels and annotations.
-fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
-    node.and_then(Node::as_map)
-        .map(|m| m.iter().filter_map(|(k, v)| Some((k.to_string(), v.scalar_text()?))).collect())
-        .unwrap_or_default()
-}
-
 /// Loads compose files written to a temporary directory and lowers them, for tests.
 #[cfg(test)]
 pub(crate) mod testing {
     use std::collections::BTreeMap;
+    use std::path::Path;
 
     use super::{Settings, lower};
     use crate::diag::{Code, Diagnostics};
-    use crate::load::{self, Options};
+    use crate::load::{self, Environment, Options};
     use crate::model::{App, Service};
     use crate::source::Sources;
 
@@ -123,8 +106,17 @@ pub(crate) mod testing {
         (app, diags)
     }
 
+    /// One compose file, loaded from memory (`load::load_str`) in a directory that does not
+    /// exist, checked and lowered.
     pub fn lower_text(text: &str) -> (App, Diagnostics) {
-        lower_files(&[("compose.yaml", text)])
+        let environment = Environment::new(BTreeMap::from([("HOME".to_string(), "/home/test".to_string())]));
+        let mut sources = Sources::default();
+        let mut diags = Diagnostics::default();
+        let directory = Path::new("/nonexistent/kompile-test");
+        let project = load::load_str(text, directory, &environment, &mut sources, &mut diags).unwrap();
+        crate::check::check(&project, &mut diags);
+        let app = lower(&project, &Settings::default(), &mut diags);
+        (app, diags)
     }
 
     pub fn only_service(app: &App) -> &Service {
@@ -208,12 +200,22 @@ mod tests {
 
     #[test]
     fn invalid_port_names_fall_back_to_generated_ones() {
-        let (app, diags) = lower_text(
-            "services:\n  a:\n    image: x:1\n    healthcheck: {test: [CMD, ok]}\n    ports:\n      - {target: 80, name: Admin_Port}\n      - {target: 81, name: admin}\n",
-        );
+        let text = "services:\n  a:\n    image: x:1\n    healthcheck: {test: [CMD, ok]}\n    ports:\n      - {target: 80, name: Admin_Port}\n      - {target: 81, name: admin}\n";
+        let (app, diags) = lower_text(text);
         let names: Vec<_> = only_service(&app).ports.iter().map(|p| p.name.clone()).collect();
         assert_eq!(names, [None, Some("admin".to_string())]);
         assert_eq!(codes(&diags), [Code::NameChanged]);
+        let at = diags.items()[0].primary.as_ref().unwrap().span;
+        assert_eq!(&text[at.start as usize..at.end as usize], "Admin_Port", "points at the name");
+    }
+
+    #[test]
+    fn a_zero_resource_leaves_the_legacy_key_in_force() {
+        let (app, _) = lower_text(
+            "services:\n  a:\n    image: x:1\n    mem_limit: 1g\n    cpus: 2\n    deploy:\n      resources:\n        limits: {cpus: '0', memory: '0'}\n",
+        );
+        let r = &only_service(&app).resources;
+        assert_eq!((r.cpu_limit, r.memory_limit), (Some(2000), Some(1 << 30)));
     }
 
     #[test]

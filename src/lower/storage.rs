@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::names::{Namer, dns_label};
+use crate::compose;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::images::ignore::Ignore;
 use crate::load::node::{Map, Node, Value};
@@ -18,6 +19,7 @@ const CONFIG_MAP_LIMIT: u64 = 1024 * 1024;
 pub struct Storage<'a> {
     project_dir: PathBuf,
     environment: &'a Environment,
+    services: &'a Map,
     volumes: &'a Map,
     secrets: &'a Map,
     configs: &'a Map,
@@ -41,17 +43,16 @@ pub struct Storage<'a> {
 }
 
 impl<'a> Storage<'a> {
-    pub fn new(
-        project: &'a Project,
-        volumes: &'a Map,
-        secrets: &'a Map,
-        configs: &'a Map,
-        diags: &mut Diagnostics,
-    ) -> Storage<'a> {
+    pub fn new(project: &'a Project, diags: &mut Diagnostics) -> Storage<'a> {
+        let section = |key: &str| project.root.as_map().and_then(|m| m.get(key)).and_then(Node::as_map);
+        static EMPTY: Map = Map { entries: Vec::new() };
+        let [services, volumes, secrets, configs] =
+            ["services", "volumes", "secrets", "configs"].map(|key| section(key).unwrap_or(&EMPTY));
         let config_names = k8s_names("config", configs, diags);
         Storage {
             project_dir: project.typed.directory.clone(),
             environment: &project.environment,
+            services,
             volumes,
             secrets,
             configs,
@@ -80,8 +81,9 @@ impl<'a> Storage<'a> {
         name
     }
 
-    pub fn mounts(&mut self, service: &str, k8s_name: &str, node: &Node, diags: &mut Diagnostics) -> Vec<Mount> {
-        let Some(map) = node.as_map() else { return Vec::new() };
+    pub fn mounts(&mut self, service: &compose::Service, k8s_name: &str, diags: &mut Diagnostics) -> Vec<Mount> {
+        let service = service.name.as_str();
+        let Some(map) = self.services.get(service).and_then(Node::as_map) else { return Vec::new() };
         let mut mounts = Vec::new();
         for item in map.get("volumes").and_then(Node::as_seq).unwrap_or_default() {
             if let Some(mount) = self.volume_mount(k8s_name, item, diags) {

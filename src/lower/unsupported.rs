@@ -1,9 +1,8 @@
 //! Compose keys with no Kubernetes translation: each one present gets a warning that says
 //! what kompile does instead. Keep in step with docs/mapping.md.
 
+use crate::compose::{Key, Project, Service};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::load::node::{Map, Node, Value};
-use crate::source::Span;
 
 /// Keys that lower translates, or that are deliberately without effect on Kubernetes
 /// (see docs/mapping.md for why each is harmless to drop).
@@ -74,43 +73,41 @@ fn advice(key: &str) -> &'static str {
     }
 }
 
-pub fn report(service: &str, map: &Map, diags: &mut Diagnostics) {
-    for entry in &map.entries {
-        let key = entry.key.as_str();
-        if TRANSLATED.contains(&key) || key.starts_with("x-") || key == "extends" {
+pub fn report(service: &Service, diags: &mut Diagnostics) {
+    let name = service.name.as_str();
+    for key in &service.keys {
+        if TRANSLATED.contains(&key.as_str()) || key.starts_with("x-") || key.value == "extends" {
             continue;
         }
         diags.push(
             Diagnostic::new(
                 Code::UnsupportedKey,
-                format!("`{key}` of service `{service}` has no Kubernetes translation"),
+                format!("`{}` of service `{name}` has no Kubernetes translation", **key),
             )
-            .at(entry.key_span, "ignored")
+            .at(key.span, "ignored")
             .help(advice(key)),
         );
     }
-    restart(service, map, diags);
-    deploy(service, map, diags);
-    networks(service, map, diags);
+    restart(service, diags);
+    deploy(service, diags);
+    networks(service, diags);
 }
 
 /// Networks are flat in Kubernetes: joining one is harmless to drop, but aliases and fixed
 /// addresses are names and addresses clients may rely on.
-fn networks(service: &str, map: &Map, diags: &mut Diagnostics) {
+fn networks(service: &Service, diags: &mut Diagnostics) {
     const NAMES: [&str; 5] = ["aliases", "ipv4_address", "ipv6_address", "link_local_ips", "mac_address"];
-    let Some(networks) = map.get("networks").and_then(Node::as_map) else { return };
-    for network in &networks.entries {
-        let Some(settings) = network.value.as_map() else { continue };
-        for entry in settings.entries.iter().filter(|e| NAMES.contains(&e.key.as_str())) {
+    for network in &service.networks {
+        for key in network.keys.iter().filter(|k| NAMES.contains(&k.as_str())) {
             diags.push(
                 Diagnostic::new(
                     Code::UnsupportedKey,
                     format!(
-                        "`networks.{}.{}` of service `{service}` has no Kubernetes translation",
-                        network.key, entry.key
+                        "`networks.{}.{}` of service `{}` has no Kubernetes translation",
+                        *network.name, **key, *service.name
                     ),
                 )
-                .at(entry.key_span, "ignored")
+                .at(key.span, "ignored")
                 .help("clients reach the service by its service name; add a Service of your own for another name"),
             );
         }
@@ -118,95 +115,89 @@ fn networks(service: &str, map: &Map, diags: &mut Diagnostics) {
 }
 
 /// Deployments always restart containers; say so when Compose asked for something else.
-fn restart(service: &str, map: &Map, diags: &mut Diagnostics) {
-    let policy = map.get("restart").and_then(Node::as_str);
-    let condition = map
-        .get("deploy")
-        .and_then(Node::as_map)
-        .and_then(|d| d.get("restart_policy"))
-        .and_then(Node::as_map)
-        .and_then(|r| r.get("condition"));
-    let (node, value) = match (map.get("restart"), policy, condition) {
-        (_, _, Some(c)) if c.as_str() != Some("any") => (c, c.as_str().unwrap_or_default()),
-        (Some(n), Some(p), _) if p == "no" || p.starts_with("on-failure") => (n, p),
+fn restart(service: &Service, diags: &mut Diagnostics) {
+    let condition = service.deploy.restart_policy.as_ref().and_then(|r| r.condition.as_ref());
+    let policy = match (condition, &service.restart) {
+        (Some(c), _) if c.value != "any" => c,
+        (_, Some(p)) if p.value == "no" || p.starts_with("on-failure") => p,
         _ => return,
     };
     diags.push(
         Diagnostic::new(
             Code::RestartPolicy,
-            format!("service `{service}` asks for restart `{value}`, but a Deployment always restarts"),
+            format!(
+                "service `{}` asks for restart `{}`, but a Deployment always restarts",
+                *service.name, policy.value
+            ),
         )
-        .at(node.span, "becomes `restartPolicy: Always`")
+        .at(policy.span, "becomes `restartPolicy: Always`")
         .help("for a one-off task, run it as a Kubernetes Job instead of a compose service"),
     );
 }
 
-/// `deploy` settings below the top level that have no effect on the Deployment.
-fn nested(service: &str, key: &str, node: &Node, diags: &mut Diagnostics) {
-    let Some(map) = node.as_map() else { return };
+/// `deploy` settings below the top level (`deploy.<key>.…`) that have no effect on the
+/// Deployment.
+fn nested(service: &Service, key: &str, diags: &mut Diagnostics) {
     let ignored: &[&str] = match key {
         "update_config" => &["failure_action", "max_failure_ratio"],
         "restart_policy" => &["delay", "max_attempts", "window"],
         _ => &[],
     };
-    let mut found: Vec<(String, Span)> = Vec::new();
-    for entry in map.entries.iter().filter(|e| ignored.contains(&e.key.as_str())) {
-        found.push((format!("{key}.{}", entry.key), entry.key_span));
-    }
+    let below = |prefix: &str, names: &[&str]| -> Vec<Key> {
+        let prefix = format!("{prefix}.");
+        let inside = |k: &&Key| k.strip_prefix(&prefix).is_some_and(|rest| names.contains(&rest));
+        service.deploy.nested_keys.iter().filter(inside).cloned().collect()
+    };
+    let mut found = below(key, ignored);
     if key == "resources" {
         for (part, skip) in [("limits", &["pids"][..]), ("reservations", &["devices", "generic_resources"][..])] {
-            let Some(inner) = map.get(part).and_then(Node::as_map) else { continue };
-            for entry in inner.entries.iter().filter(|e| skip.contains(&e.key.as_str())) {
-                found.push((format!("resources.{part}.{}", entry.key), entry.key_span));
-            }
+            found.extend(below(&format!("resources.{part}"), skip));
         }
     }
-    for (path, span) in found {
+    for path in found {
         diags.push(
-            Diagnostic::new(Code::UnsupportedKey, format!("`deploy.{path}` is not translated (service `{service}`)"))
-                .at(span, "not translated")
-                .help("Kubernetes has no such Deployment setting; see docs/mapping.md"),
+            Diagnostic::new(
+                Code::UnsupportedKey,
+                format!("`deploy.{}` is not translated (service `{}`)", *path, *service.name),
+            )
+            .at(path.span, "not translated")
+            .help("Kubernetes has no such Deployment setting; see docs/mapping.md"),
         );
     }
 }
 
-fn deploy(service: &str, map: &Map, diags: &mut Diagnostics) {
-    let Some(deploy) = map.get("deploy").and_then(Node::as_map) else { return };
-    for entry in &deploy.entries {
-        let message = match (entry.key.as_str(), &entry.value.value) {
-            ("mode", Value::Str(mode)) if mode == "global" => {
-                "`deploy.mode: global` (one per node) becomes a Deployment"
-            }
-            ("placement", Value::Map(p)) if !p.entries.is_empty() => "`deploy.placement` is not translated",
-            ("endpoint_mode", _) => "`deploy.endpoint_mode` is not translated",
-            ("rollback_config", _) => {
-                "`deploy.rollback_config` is not translated; roll back with `kubectl rollout undo`"
-            }
-            ("mode", Value::Str(mode)) if mode.ends_with("-job") => {
+fn deploy(service: &Service, diags: &mut Diagnostics) {
+    let deploy = &service.deploy;
+    let mode = deploy.mode.as_ref().map(|m| m.as_str());
+    for key in &deploy.keys {
+        let message = match key.as_str() {
+            "mode" if mode == Some("global") => "`deploy.mode: global` (one per node) becomes a Deployment",
+            "placement" if deploy.placement_set => "`deploy.placement` is not translated",
+            "endpoint_mode" => "`deploy.endpoint_mode` is not translated",
+            "rollback_config" => "`deploy.rollback_config` is not translated; roll back with `kubectl rollout undo`",
+            "mode" if mode.is_some_and(|m| m.ends_with("-job")) => {
                 "a `deploy.mode` job becomes a Deployment that restarts it forever; run it as a Kubernetes Job"
             }
-            ("labels", Value::Map(l)) if !l.entries.is_empty() => {
-                "`deploy.labels` (labels of the swarm service) are not translated"
-            }
-            _ => {
-                nested(service, &entry.key, &entry.value, diags);
+            "labels" if deploy.labels_set => "`deploy.labels` (labels of the swarm service) are not translated",
+            other => {
+                nested(service, other, diags);
                 continue;
             }
         };
         diags.push(
-            Diagnostic::new(Code::UnsupportedKey, format!("{message} (service `{service}`)"))
-                .at(entry.key_span, "not translated")
+            Diagnostic::new(Code::UnsupportedKey, format!("{message} (service `{}`)", *service.name))
+                .at(key.span, "not translated")
                 .help("use a kustomize patch for scheduling rules, or a DaemonSet for one pod per node"),
         );
     }
 }
 
 /// Top-level keys with no Kubernetes translation.
-pub fn top_level(root: &Map, diags: &mut Diagnostics) {
-    if let Some(entry) = root.entry("models") {
+pub fn top_level(project: &Project, diags: &mut Diagnostics) {
+    if let Some(key) = project.keys.iter().find(|k| k.value == "models") {
         diags.push(
             Diagnostic::new(Code::UnsupportedKey, "top-level `models` has no Kubernetes translation")
-                .at(entry.key_span, "ignored")
+                .at(key.span, "ignored")
                 .help(
                     "serve the model from its own service with an image, or with an inference operator in the cluster",
                 ),

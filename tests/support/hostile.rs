@@ -58,12 +58,20 @@ pub fn build_bytes(bytes: &[u8], directory: &Path) -> Option<Vec<kompile::emit::
     if diags.has_errors() {
         return None;
     }
-    let app = lower::lower(&project, &Settings::default(), &mut diags);
+    let settings = lower_settings(&project, &mut diags);
+    let app = lower::lower(&project, &settings, &mut diags);
     (!diags.has_errors()).then(|| kompile::emit::emit(&app))
 }
 
+/// Settings as `kompile build` makes them without flags: the image names of built services.
+fn lower_settings(project: &Project, diags: &mut Diagnostics) -> Settings {
+    let built_images = kompile::images::names(&project.typed, kompile::images::Naming::default(), diags);
+    Settings { built_images, ..Settings::default() }
+}
+
 fn finish(project: &Project, diags: &mut Diagnostics) {
-    let app = lower::lower(project, &Settings::default(), diags);
+    let settings = lower_settings(project, diags);
+    let app = lower::lower(project, &settings, diags);
     if diags.has_errors() {
         return;
     }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use kompile::diag::{Diagnostic, Diagnostics, render};
 use kompile::emit::Object;
+use kompile::images::{self, Naming};
 use kompile::load::Options;
 use kompile::lower::{self, Settings};
 use kompile::source::Sources;
@@ -79,7 +80,9 @@ fn pipeline(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -
     if diags.has_errors() {
         return None;
     }
-    let app = lower::lower(&project, &Settings::default(), diags);
+    let settings =
+        Settings { built_images: images::names(&project.typed, Naming::default(), diags), ..Settings::default() };
+    let app = lower::lower(&project, &settings, diags);
     (!diags.has_errors()).then(|| kompile::emit::emit(&app))
 }
 
