@@ -6,7 +6,7 @@
 mod settings;
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::node::{Map, Node, Value};
 use super::{Environment, io_reason, read_regular, units};
@@ -37,8 +37,12 @@ pub fn decode(root: &Node, parts: Parts<'_>, diags: &mut Diagnostics) -> Project
     let empty = Map::default();
     let map = root.as_map().unwrap_or(&empty);
     let section = |key: &str| map.get(key).and_then(Node::as_map).unwrap_or(&empty);
-    let services: Vec<Service> =
+    let mut services: Vec<Service> =
         section("services").entries.iter().map(|e| service(key(&e.key, e.key_span), &e.value, diags)).collect();
+    // Every secret's file, mounted or not and external or not: none is shipped as a project file.
+    let secret_files = section("secrets").entries.iter();
+    let secret_files = secret_files.filter_map(|e| e.value.as_map()?.get("file")?.as_str().map(PathBuf::from));
+    super::project_files::read_bind_mounts(&mut services, &parts.directory, secret_files.collect());
     // Only what an enabled service mounts is read: an unused secret's file may not exist.
     let used = |refs: fn(&Service) -> &[Spanned<FileReference>]| -> BTreeSet<String> {
         services.iter().flat_map(|s| refs(s).iter().map(|r| r.source.value.clone())).collect()
@@ -355,6 +359,8 @@ fn service_volume(item: &Node) -> Option<Spanned<ServiceVolume>> {
         read_only: flag(map.get("read_only")),
         nocopy: flag(inner("volume", "nocopy")),
         tmpfs_size: inner("tmpfs", "size").and_then(bytes).map(|b| b.value),
+        // Bind mounts' files are read once every service is decoded: see `project_files`.
+        contents: None,
     };
     Some(Spanned::new(volume, item.span))
 }

@@ -32,7 +32,7 @@ pub fn lower(project: &Project, settings: &Settings, diags: &mut Diagnostics) ->
     let root = project.root.as_map().unwrap_or(&empty);
     let section = |key: &str| root.get(key).and_then(Node::as_map).unwrap_or(&empty);
     unsupported::top_level(root, diags);
-    let mut store = storage::Storage::new(project, section("volumes"), section("secrets"), section("configs"), diags);
+    let mut store = storage::Storage::new(&project.typed, diags);
     let mut named = Vec::new();
     project_label(&project.typed.name, diags);
     let mut namer = names::Namer::for_services(diags);
@@ -51,8 +51,19 @@ pub fn lower(project: &Project, settings: &Settings, diags: &mut Diagnostics) ->
     for (name, key_span, node, k8s_name) in named {
         let built = built::Built::of(dockerfiles.get(name.as_str()).copied(), node);
         let built_image = images.remove(&name).flatten();
-        let mut lowering =
-            service::Lowering { name: &name, k8s_name, key_span, node, store: &mut store, diags, built, built_image };
+        // Every entry of `services` was decoded into the typed project.
+        let Some(typed) = project.typed.service(&name) else { continue };
+        let mut lowering = service::Lowering {
+            name: &name,
+            k8s_name,
+            key_span,
+            node,
+            typed,
+            store: &mut store,
+            diags,
+            built,
+            built_image,
+        };
         services.push(lowering.lower());
     }
     let (volumes, secrets, configs) = store.finish(&services, diags);

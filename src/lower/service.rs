@@ -29,6 +29,8 @@ pub struct Lowering<'a, 'b> {
     pub k8s_name: String,
     pub key_span: Span,
     pub node: &'a Node,
+    /// The same service, typed.
+    pub typed: &'a crate::compose::Service,
     pub store: &'b mut Storage<'a>,
     pub diags: &'b mut Diagnostics,
     /// The Dockerfile's facts, when the service builds one kompile could read.
@@ -55,7 +57,7 @@ impl Lowering<'_, '_> {
             unsupported::report(self.name, map, self.diags);
         }
         let replicas = self.replicas();
-        let mounts = self.store.mounts(self.name, &self.k8s_name, self.node, self.diags);
+        let mounts = self.store.mounts(self.typed, &self.k8s_name, self.diags);
         let mut update = self.update(replicas);
         if let Some(volume) = self.store.read_write_once_volume(&mounts) {
             update.recreate = true;

@@ -78,7 +78,7 @@ fn unknown_keys(map: &Map, known: &'static [&'static str], place: &str, diags: &
 
 fn string(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Spanned<String>> {
     match node.scalar_text() {
-        Some(text) if !node.as_seq().is_some() => Some(Spanned::new(text, node.span)),
+        Some(text) if node.as_seq().is_none() => Some(Spanned::new(text, node.span)),
         _ => {
             diags.push(wrong(node, key, "a string"));
             None
@@ -113,9 +113,12 @@ fn access_mode(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<AccessMod
         Some("ReadWriteMany") => AccessMode::ReadWriteMany,
         _ => {
             diags.push(
-                Diagnostic::new(Code::InvalidValue, "`x-kompile.access_mode` must be `ReadWriteOnce` or `ReadWriteMany`")
-                    .at(node.span, "not an access mode")
-                    .help("ReadWriteMany needs storage that attaches to many nodes (NFS, CephFS, EFS)"),
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    "`x-kompile.access_mode` must be `ReadWriteOnce` or `ReadWriteMany`",
+                )
+                .at(node.span, "not an access mode")
+                .help("ReadWriteMany needs storage that attaches to many nodes (NFS, CephFS, EFS)"),
             );
             return None;
         }
