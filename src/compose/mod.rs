@@ -49,7 +49,7 @@ impl<T> std::ops::Deref for Spanned<T> {
 pub type Key = Spanned<String>;
 
 /// A loaded compose project: files merged, profiles applied, every value typed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Project {
     pub name: String,
     pub directory: PathBuf,

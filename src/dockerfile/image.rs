@@ -33,7 +33,6 @@ pub struct Exposed {
     pub span: Range<usize>,
 }
 
-
 /// The built stage's image configuration. Each `Option` is `None` when no visible stage set
 /// it; then `base` says whether an invisible image might have.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -498,3 +498,65 @@ fn read_object_file(name: &str, file: &Spanned<String>, diags: &mut Diagnostics)
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use crate::compose::FileSource;
+    use crate::diag::{Code, Diagnostics};
+    use crate::load::{self, Options};
+    use crate::source::Sources;
+
+    /// Loads `compose` in a fresh directory after `prepare` has put files next to it.
+    fn load_in_dir(compose: &str, prepare: impl FnOnce(&Path)) -> (Option<load::Project>, Diagnostics) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
+        prepare(dir.path());
+        let options = Options {
+            files: vec![dir.path().join("compose.yaml")],
+            shell: BTreeMap::new(),
+            working_dir: dir.path().to_path_buf(),
+            ..Options::default()
+        };
+        let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
+        let project = load::load(&options, &mut sources, &mut diags);
+        (project, diags)
+    }
+
+    const SECRET: &str = "services:\n  a:\n    image: x:1\n    secrets: [s]\nsecrets:\n  s:\n    file: ./big\n";
+
+    fn secret_bytes(project: &load::Project) -> Option<&Vec<u8>> {
+        match &project.typed.secret("s")?.source {
+            FileSource::File { bytes, .. } => bytes.as_ref(),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_mounted_secret_file_is_read() {
+        let (project, diags) = load_in_dir(SECRET, |dir| std::fs::write(dir.join("big"), "pw").unwrap());
+        assert!(diags.items().is_empty(), "{:?}", diags.items());
+        assert_eq!(secret_bytes(&project.unwrap()).map(Vec::as_slice), Some(&b"pw"[..]));
+    }
+
+    #[test]
+    fn a_secret_file_too_large_for_a_secret_is_refused_unread() {
+        let (project, diags) = load_in_dir(SECRET, |dir| {
+            std::fs::File::create(dir.join("big")).unwrap().set_len(1 << 30).unwrap();
+        });
+        let refused = diags.items().iter().find(|d| d.code == Code::ReadFailed).expect("no K001");
+        assert!(refused.message.contains("larger than the 1 MiB"), "{}", refused.message);
+        assert_eq!(secret_bytes(&project.unwrap()), None);
+    }
+
+    #[test]
+    fn devices_are_not_read_as_secrets() {
+        // /dev/zero never ends.
+        let (project, diags) = load_in_dir(&SECRET.replace("./big", "/dev/zero"), |_| {});
+        let refused = diags.items().iter().find(|d| d.code == Code::MissingFile).expect("no K108");
+        assert!(refused.message.contains("is not a regular file"), "{}", refused.message);
+        assert_eq!(secret_bytes(&project.unwrap()), None);
+    }
+}

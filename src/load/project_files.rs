@@ -147,3 +147,162 @@ fn is_executable(path: &Path) -> bool {
 fn is_executable(_: &Path) -> bool {
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use crate::compose::{BindContents, LeftOut, ProjectFiles};
+    use crate::diag::Diagnostics;
+    use crate::load::{self, Options};
+    use crate::source::Sources;
+
+    /// Loads `compose` in a fresh directory after `prepare` has put files next to it, and
+    /// returns what each bind mount of the first service ships, by target.
+    fn bind_contents(compose: &str, prepare: impl FnOnce(&Path)) -> BTreeMap<String, BindContents> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
+        prepare(dir.path());
+        let options = Options {
+            files: vec![dir.path().join("compose.yaml")],
+            shell: BTreeMap::new(),
+            working_dir: dir.path().to_path_buf(),
+            ..Options::default()
+        };
+        let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
+        let project = load::load(&options, &mut sources, &mut diags).unwrap();
+        assert!(!diags.has_errors(), "{:?}", diags.items());
+        let volumes = &project.typed.services[0].volumes;
+        volumes.iter().filter_map(|v| Some((v.target.clone(), v.contents.clone()?))).collect()
+    }
+
+    fn shipped(contents: &BindContents) -> (&[LeftOut], &Result<ProjectFiles, String>) {
+        match contents {
+            BindContents::Project { left_out, shipped } => (left_out, shipped),
+            other => panic!("not project files: {other:?}"),
+        }
+    }
+
+    fn names(files: &ProjectFiles) -> Vec<&str> {
+        files.files.iter().map(|(name, _)| name.as_str()).collect()
+    }
+
+    fn left_out(left_out: &[LeftOut]) -> Vec<String> {
+        let name = |l: &LeftOut| l.path.file_name().unwrap().to_string_lossy().into_owned();
+        left_out.iter().map(|l| format!("{} ({})", name(l), l.reason)).collect()
+    }
+
+    #[test]
+    fn symlinks_out_of_the_project_are_not_followed() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("shadow"), "TOPSECRET").unwrap();
+        let compose = "services:\n  a:\n    image: x:1\n    volumes: [./conf:/etc/conf, ./link:/etc/link]\n";
+        let contents = bind_contents(compose, |dir| {
+            std::fs::create_dir(dir.join("conf")).unwrap();
+            std::fs::write(dir.join("conf/ok.txt"), "fine").unwrap();
+            std::os::unix::fs::symlink(outside.path().join("shadow"), dir.join("conf/leak")).unwrap();
+            std::os::unix::fs::symlink(outside.path(), dir.join("link")).unwrap();
+        });
+        let (out, files) = shipped(&contents["/etc/conf"]);
+        assert_eq!(left_out(out), ["leak (symlink to outside the project)"]);
+        let files = files.as_ref().unwrap();
+        assert_eq!(files.files, [("ok.txt".to_string(), b"fine".to_vec())], "the other files are shipped");
+        assert!(!files.single);
+        assert_eq!(contents["/etc/link"], BindContents::SymlinkOutside, "nothing behind the link is read");
+    }
+
+    #[test]
+    fn mounting_the_project_ships_no_secrets_env_files_or_ignored_files() {
+        let compose = "services:\n  a:\n    image: x:1\n    secrets: [db]\n    volumes: [./:/app, ./.env.local:/x]\nsecrets:\n  db:\n    file: ./db.txt\n";
+        let contents = bind_contents(compose, |dir| {
+            std::fs::write(dir.join(".env"), "DB_PASSWORD=hunter2\n").unwrap();
+            std::fs::write(dir.join(".env.local"), "TOKEN=envlocal\n").unwrap();
+            std::fs::write(dir.join("db.txt"), "dbsecret").unwrap();
+            std::fs::write(dir.join("notes.tmp"), "ignoredtext").unwrap();
+            std::fs::write(dir.join(".dockerignore"), "*.tmp\n").unwrap();
+            std::fs::write(dir.join("app.py"), "print()").unwrap();
+        });
+        let (out, files) = shipped(&contents["/app"]);
+        let out = left_out(out);
+        for name in [".env (env file)", ".env.local (env file)", "db.txt (compose secret)", "notes.tmp (.dockerignore)"]
+        {
+            assert!(out.iter().any(|o| o == name), "{name} not in {out:?}");
+        }
+        let files = files.as_ref().unwrap();
+        assert_eq!(names(files), [".dockerignore", "app.py", "compose.yaml"]);
+        let (out, single) = shipped(&contents["/x"]);
+        assert!(out.is_empty());
+        assert_eq!(single.as_ref().unwrap_err(), "it is a file that is never shipped");
+    }
+
+    #[test]
+    fn a_plain_project_directory_leaves_nothing_out() {
+        let compose = "services:\n  a:\n    image: x:1\n    volumes: [./conf:/etc/conf]\n";
+        let contents = bind_contents(compose, |dir| {
+            std::fs::create_dir(dir.join("conf")).unwrap();
+            std::fs::write(dir.join("conf/app.env.example"), "A=1").unwrap();
+        });
+        let (out, files) = shipped(&contents["/etc/conf"]);
+        assert!(out.is_empty(), "{out:?}");
+        assert_eq!(names(files.as_ref().unwrap()), ["app.env.example"]);
+    }
+
+    #[test]
+    fn a_single_executable_file_is_read_as_such() {
+        use std::os::unix::fs::PermissionsExt;
+        let compose = "services:\n  a:\n    image: x:1\n    volumes: [./run.sh:/run.sh, ./conf:/conf]\n";
+        let contents = bind_contents(compose, |dir| {
+            std::fs::write(dir.join("run.sh"), "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(dir.join("run.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+            std::fs::create_dir(dir.join("conf")).unwrap();
+            std::fs::write(dir.join("conf/a"), "a").unwrap();
+        });
+        let files = shipped(&contents["/run.sh"]).1.as_ref().unwrap();
+        assert!(files.single && files.executable, "{files:?}");
+        let files = shipped(&contents["/conf"]).1.as_ref().unwrap();
+        assert!(!files.single && !files.executable, "{files:?}");
+    }
+
+    #[test]
+    fn paths_outside_the_project_are_not_read() {
+        let compose = "services:\n  a:\n    image: x:1\n    volumes: ['/etc/ssl:/certs', './../x:/x']\n";
+        let contents = bind_contents(compose, |_| {});
+        assert_eq!(contents["/certs"], BindContents::Outside);
+        assert_eq!(contents["/x"], BindContents::Outside);
+    }
+
+    #[test]
+    fn directories_missing_sources_and_more_than_a_config_map_holds_cannot_be_shipped() {
+        let compose =
+            "services:\n  a:\n    image: x:1\n    volumes: [./nested:/n, ./missing:/m, ./big:/b, ./huge:/h]\n";
+        let contents = bind_contents(compose, |dir| {
+            std::fs::create_dir_all(dir.join("nested/sub")).unwrap();
+            std::fs::create_dir(dir.join("big")).unwrap();
+            // Each file fits; together they do not.
+            std::fs::write(dir.join("big/a"), vec![b'a'; 600 << 10]).unwrap();
+            std::fs::write(dir.join("big/b"), vec![b'b'; 600 << 10]).unwrap();
+            // Read no further than the budget.
+            std::fs::File::create(dir.join("huge")).unwrap().set_len(1 << 30).unwrap();
+        });
+        let reason = |target: &str| shipped(&contents[target]).1.clone().unwrap_err();
+        assert_eq!(reason("/n"), "it contains directories, which a ConfigMap cannot hold");
+        assert_eq!(reason("/m"), "it does not exist");
+        assert_eq!(reason("/b"), "it is larger than the 1 MiB a ConfigMap can hold");
+        assert_eq!(reason("/h"), "it is larger than the 1 MiB a ConfigMap can hold");
+    }
+
+    #[test]
+    fn pipes_are_not_read_as_project_files() {
+        // Opening a FIFO without a writer never returns.
+        let mount = "services:\n  a:\n    image: x:1\n    volumes: [./conf:/etc/conf]\n";
+        let contents = bind_contents(mount, |dir| {
+            std::fs::create_dir(dir.join("conf")).unwrap();
+            std::fs::write(dir.join("conf/ok.txt"), "fine").unwrap();
+            let made = std::process::Command::new("mkfifo").arg(dir.join("conf/pipe")).status();
+            assert!(made.is_ok_and(|s| s.success()), "mkfifo failed");
+        });
+        let reason = shipped(&contents["/etc/conf"]).1.clone().unwrap_err();
+        assert!(reason.contains("is not a regular file"), "{reason}");
+    }
+}

@@ -392,124 +392,237 @@ fn last_per_target(mounts: Vec<Mount>) -> Vec<Mount> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    use std::path::PathBuf;
 
+    use super::Storage;
+    use crate::compose::{
+        self, BindContents, FileObject, FileReference, FileSource, LeftOut, ProjectFiles, ServiceVolume, Spanned,
+        VolumeKind, VolumeSettings,
+    };
     use crate::diag::{Code, Diagnostics};
-    use crate::load::{self, Options};
-    use crate::lower::testing::codes;
-    use crate::lower::{Settings, lower};
-    use crate::source::Sources;
+    use crate::model::{AccessMode, Config, ConfigData, Mount, MountSource, Secret, Volume};
+    use crate::source::Span;
 
-    /// Lowers `compose` in a fresh directory after `prepare` has put files next to it.
-    fn lower_in_dir(compose: &str, prepare: impl FnOnce(&std::path::Path)) -> Diagnostics {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
-        prepare(dir.path());
-        let options = Options {
-            files: vec![dir.path().join("compose.yaml")],
-            shell: BTreeMap::new(),
-            working_dir: dir.path().to_path_buf(),
-            ..Options::default()
+    fn name(text: &str) -> compose::Key {
+        Spanned::new(text.to_string(), Span::NONE)
+    }
+
+    fn service(text: &str) -> compose::Service {
+        compose::Service { name: name(text), ..compose::Service::default() }
+    }
+
+    fn bind(source: &str, target: &str, contents: BindContents) -> Spanned<ServiceVolume> {
+        let volume = ServiceVolume {
+            kind: VolumeKind::Bind,
+            source: Some(source.to_string()),
+            target: target.to_string(),
+            read_only: false,
+            nocopy: false,
+            tmpfs_size: None,
+            contents: Some(contents),
         };
-        let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
-        let project = load::load(&options, &mut sources, &mut diags).unwrap();
-        lower(&project, &Settings::default(), &mut diags);
-        diags
+        Spanned::new(volume, Span::NONE)
     }
 
-    /// `lower_in_dir`, and the manifests rendered as YAML when there are no errors.
-    fn manifests_in_dir(compose: &str, prepare: impl FnOnce(&std::path::Path)) -> (Diagnostics, String) {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
-        prepare(dir.path());
-        let options = Options {
-            files: vec![dir.path().join("compose.yaml")],
-            working_dir: dir.path().to_path_buf(),
-            ..Options::default()
+    fn named(source: &str, target: &str) -> Spanned<ServiceVolume> {
+        let volume = ServiceVolume {
+            kind: VolumeKind::Volume,
+            source: Some(source.to_string()),
+            target: target.to_string(),
+            read_only: false,
+            nocopy: false,
+            tmpfs_size: None,
+            contents: None,
         };
-        let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
-        let project = load::load(&options, &mut sources, &mut diags).unwrap();
-        let app = lower(&project, &Settings::default(), &mut diags);
-        (diags, crate::render::yaml(&crate::emit::emit(&app)))
+        Spanned::new(volume, Span::NONE)
+    }
+
+    fn files(files: &[(&str, &str)]) -> ProjectFiles {
+        let files = files.iter().map(|(n, t)| (n.to_string(), t.as_bytes().to_vec())).collect();
+        ProjectFiles { files, single: false, executable: false }
+    }
+
+    fn reference(source: &str) -> Spanned<FileReference> {
+        let reference = FileReference { source: name(source), target: None, mode: None };
+        Spanned::new(reference, Span::NONE)
+    }
+
+    type Lowered = (Vec<Mount>, (Vec<Volume>, Vec<Secret>, Vec<Config>), Diagnostics);
+
+    /// The mounts and objects of one service `a` of `project`.
+    fn lower(project: &compose::Project, a: &compose::Service) -> Lowered {
+        let mut diags = Diagnostics::default();
+        let mut store = Storage::new(project, &mut diags);
+        let mounts = store.mounts(a, "a", &mut diags);
+        let objects = store.finish(&[], &mut diags);
+        (mounts, objects, diags)
+    }
+
+    fn messages(diags: &Diagnostics, code: Code) -> Vec<&str> {
+        diags.items().iter().filter(|d| d.code == code).map(|d| d.message.as_str()).collect()
     }
 
     #[test]
-    fn symlinks_out_of_the_project_are_not_followed_into_a_config_map() {
-        let outside = tempfile::tempdir().unwrap();
-        std::fs::write(outside.path().join("shadow"), "TOPSECRET").unwrap();
-        let compose = "services:\n  a:\n    image: x:1\n    volumes: [./conf:/etc/conf, ./link:/etc/link]\n";
-        let (diags, yaml) = manifests_in_dir(compose, |dir| {
-            std::fs::create_dir(dir.join("conf")).unwrap();
-            std::fs::write(dir.join("conf/ok.txt"), "fine").unwrap();
-            std::os::unix::fs::symlink(outside.path().join("shadow"), dir.join("conf/leak")).unwrap();
-            std::os::unix::fs::symlink(outside.path(), dir.join("link")).unwrap();
-        });
-        assert!(!yaml.contains("TOPSECRET"), "{yaml}");
-        assert!(yaml.contains("fine"), "the other files are shipped: {yaml}");
-        let left_out = diags.items().iter().find(|d| d.code == Code::FilesLeftOut).expect("no K015");
-        assert!(left_out.message.contains("leak (symlink to outside the project)"), "{}", left_out.message);
-        let host = diags.items().iter().find(|d| d.code == Code::HostPath).expect("no K204 for ./link");
-        assert!(host.message.contains("symlink takes it outside"), "{}", host.message);
+    fn project_files_become_a_config_map_without_what_was_left_out() {
+        let mut a = service("a");
+        let left_out = vec![LeftOut { path: PathBuf::from("/p/conf/leak"), reason: "symlink to outside the project" }];
+        let shipped = Ok(files(&[("ok.txt", "fine"), ("a b", "x")]));
+        a.volumes.push(bind("/p/conf", "/etc/conf", BindContents::Project { left_out, shipped }));
+        let (mounts, (_, _, configs), diags) = lower(&compose::Project::default(), &a);
+        assert_eq!(
+            messages(&diags, Code::FilesLeftOut),
+            ["`/p/conf` is shipped without 1 of its files: /p/conf/leak (symlink to outside the project)"]
+        );
+        assert_eq!(
+            messages(&diags, Code::ProjectFiles),
+            ["`conf` is shipped as ConfigMap `a-conf`, mounted at /etc/conf"]
+        );
+        let source = MountSource::ConfigMap { k8s_name: "a-conf".into(), sub_path: None, default_mode: None };
+        assert_eq!(mounts, [Mount { target: "/etc/conf".into(), read_only: false, source }]);
+        assert_eq!(configs.len(), 1);
+        let keys: Vec<_> = configs[0].data.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["a_b", "ok.txt"], "keys allow only [-._a-zA-Z0-9]");
+        assert_eq!(configs[0].data["ok.txt"], ConfigData::Text("fine".into()));
     }
 
     #[test]
-    fn mounting_the_project_ships_no_secrets_env_files_or_ignored_files() {
-        let compose = "services:\n  a:\n    image: x:1\n    secrets: [db]\n    volumes: [./:/app, ./.env.local:/x]\nsecrets:\n  db:\n    file: ./db.txt\n";
-        let (diags, yaml) = manifests_in_dir(compose, |dir| {
-            std::fs::write(dir.join(".env"), "DB_PASSWORD=hunter2\n").unwrap();
-            std::fs::write(dir.join(".env.local"), "TOKEN=envlocal\n").unwrap();
-            std::fs::write(dir.join("db.txt"), "dbsecret").unwrap();
-            std::fs::write(dir.join("notes.tmp"), "ignoredtext").unwrap();
-            std::fs::write(dir.join(".dockerignore"), "*.tmp\n").unwrap();
-            std::fs::write(dir.join("app.py"), "print()").unwrap();
-        });
-        for secret in ["hunter2", "envlocal", "ignoredtext"] {
-            assert!(!yaml.contains(secret), "{secret} shipped: {yaml}");
-        }
-        // The compose secret is still mounted, as a Secret; only the ConfigMap leaves it out.
-        assert!(yaml.contains("app.py"), "{yaml}");
-        let left_out: Vec<_> = diags.items().iter().filter(|d| d.code == Code::FilesLeftOut).collect();
-        let message = &left_out[0].message;
-        for name in [".env (env file)", "db.txt (compose secret)", "notes.tmp (.dockerignore)"] {
-            assert!(message.contains(name), "{name} not in {message}");
-        }
-        assert!(codes(&diags).contains(&Code::HostPath), "the single .env.local mount is refused");
+    fn a_single_executable_file_is_mounted_by_sub_path_with_its_mode() {
+        let mut a = service("a");
+        let shipped = Ok(ProjectFiles { single: true, executable: true, ..files(&[("run.sh", "#!/bin/sh")]) });
+        a.volumes.push(bind("/p/run.sh", "/run.sh", BindContents::Project { left_out: Vec::new(), shipped }));
+        let (mounts, _, diags) = lower(&compose::Project::default(), &a);
+        assert!(messages(&diags, Code::FilesLeftOut).is_empty());
+        let source = MountSource::ConfigMap {
+            k8s_name: "a-run-sh".into(),
+            sub_path: Some("run.sh".into()),
+            default_mode: Some(0o755),
+        };
+        assert_eq!(mounts[0].source, source);
     }
 
     #[test]
-    fn a_plain_project_directory_leaves_nothing_out() {
-        let compose = "services:\n  a:\n    image: x:1\n    volumes: [./conf:/etc/conf]\n";
-        let (diags, _) = manifests_in_dir(compose, |dir| {
-            std::fs::create_dir(dir.join("conf")).unwrap();
-            std::fs::write(dir.join("conf/app.env.example"), "A=1").unwrap();
-        });
-        assert!(!codes(&diags).contains(&Code::FilesLeftOut), "{:?}", diags.items());
-    }
-
-    const SECRET: &str = "services:\n  a:\n    image: x:1\n    secrets: [s]\nsecrets:\n  s:\n    file: ./big\n";
-
-    #[test]
-    fn a_secret_file_too_large_for_a_secret_is_refused_unread() {
-        let diags = lower_in_dir(SECRET, |dir| {
-            std::fs::File::create(dir.join("big")).unwrap().set_len(1 << 30).unwrap();
-        });
-        let refused = diags.items().iter().find(|d| d.code == Code::ReadFailed).expect("no K001");
-        assert!(refused.message.contains("larger than the 1 MiB"), "{}", refused.message);
+    fn more_than_ten_files_left_out_are_counted() {
+        let mut a = service("a");
+        let left_out: Vec<_> =
+            (0..12).map(|i| LeftOut { path: PathBuf::from(format!("/p/.env.{i:02}")), reason: "env file" }).collect();
+        a.volumes.push(bind("/p", "/app", BindContents::Project { left_out, shipped: Ok(files(&[])) }));
+        let (_, _, diags) = lower(&compose::Project::default(), &a);
+        let message = messages(&diags, Code::FilesLeftOut)[0];
+        assert!(message.starts_with("`/p` is shipped without 12 of its files: /p/.env.00 (env file), "), "{message}");
+        assert!(message.ends_with("/p/.env.09 (env file), and 2 more"), "{message}");
     }
 
     #[test]
-    fn devices_and_pipes_are_not_read_as_secrets_or_project_files() {
-        // /dev/zero never ends; opening a FIFO without a writer never returns.
-        let diags = lower_in_dir(&SECRET.replace("./big", "/dev/zero"), |_| {});
-        assert!(codes(&diags).contains(&Code::MissingFile), "{:?}", diags.items());
-        let mount = "services:\n  a:\n    image: x:1\n    volumes: [./conf:/etc/conf]\n";
-        let diags = lower_in_dir(mount, |dir| {
-            std::fs::create_dir(dir.join("conf")).unwrap();
-            std::fs::write(dir.join("conf/ok.txt"), "fine").unwrap();
-            let made = std::process::Command::new("mkfifo").arg(dir.join("conf/pipe")).status();
-            assert!(made.is_ok_and(|s| s.success()), "mkfifo failed");
-        });
-        let shipped = diags.items().iter().find(|d| d.code == Code::HostPath).expect("no K204");
-        assert!(shipped.message.contains("is not a regular file"), "{}", shipped.message);
+    fn what_cannot_be_shipped_is_an_empty_directory_or_a_host_path() {
+        let mut a = service("a");
+        let cannot = BindContents::Project { left_out: Vec::new(), shipped: Err("it is not a regular file".into()) };
+        a.volumes.push(bind("/p/conf", "/c", cannot));
+        a.volumes.push(bind("/p/link", "/l", BindContents::SymlinkOutside));
+        // Compose keeps the source as written; kompile reports the clean path.
+        a.volumes.push(bind("/srv/../etc/ssl", "/s", BindContents::Outside));
+        let (mounts, (_, _, configs), diags) = lower(&compose::Project::default(), &a);
+        let sources: Vec<_> = mounts.iter().map(|m| m.source.clone()).collect();
+        assert_eq!(
+            sources,
+            [
+                MountSource::EmptyDir,
+                MountSource::HostPath { path: "/p/link".into() },
+                MountSource::HostPath { path: "/etc/ssl".into() }
+            ]
+        );
+        assert_eq!(
+            messages(&diags, Code::HostPath),
+            [
+                "bind mount of `/p/conf` cannot be shipped: it is not a regular file",
+                "bind mount of `/p/link` becomes a hostPath volume: a symlink takes it outside the project",
+                "bind mount of `/etc/ssl` becomes a hostPath volume",
+            ]
+        );
+        assert!(configs.is_empty());
+    }
+
+    #[test]
+    fn secrets_and_configs_take_what_load_read() {
+        let object = |n: &str, source| FileObject { name: name(n), explicit_name: None, source };
+        let project = compose::Project {
+            secrets: vec![
+                object(
+                    "file",
+                    FileSource::File { path: Spanned::new("/p/f".into(), Span::NONE), bytes: Some(b"pw".to_vec()) },
+                ),
+                // Not readable: load reported it.
+                object("unread", FileSource::File { path: Spanned::new("/p/u".into(), Span::NONE), bytes: None }),
+                object("env", FileSource::Environment { variable: name("TOKEN"), value: "t".into() }),
+                object("outside", FileSource::External),
+            ],
+            configs: vec![object("inline", FileSource::Content(name("hello")))],
+            ..compose::Project::default()
+        };
+        let mut a = service("a");
+        a.secrets = ["file", "unread", "env", "outside"].into_iter().map(reference).collect();
+        a.configs = vec![reference("inline")];
+        let (mounts, (_, secrets, configs), diags) = lower(&project, &a);
+        assert!(diags.items().is_empty(), "{:?}", diags.items());
+        let targets: Vec<_> = mounts.iter().map(|m| m.target.as_str()).collect();
+        assert_eq!(
+            targets,
+            ["/run/secrets/file", "/run/secrets/unread", "/run/secrets/env", "/run/secrets/outside", "/inline"]
+        );
+        let data: Vec<_> = secrets.iter().map(|s| (s.name.as_str(), s.data.as_slice())).collect();
+        assert_eq!(data, [("env", &b"t"[..]), ("file", &b"pw"[..])]);
+        assert_eq!(configs.len(), 1);
+        assert_eq!(configs[0].data["inline"], ConfigData::Text("hello".into()));
+    }
+
+    #[test]
+    fn claims_take_their_settings_from_the_volume() {
+        let settings = VolumeSettings {
+            size: Some(Spanned::new(5 << 30, Span::NONE)),
+            storage_class: Some(name("fast")),
+            access_mode: Some(Spanned::new(AccessMode::ReadWriteMany, Span::NONE)),
+        };
+        let volume = |n: &str, external, settings| compose::Volume {
+            name: name(n),
+            external,
+            explicit_name: Some(format!("{n}_x")),
+            settings,
+        };
+        let project = compose::Project {
+            volumes: vec![
+                volume("data", false, settings),
+                volume("logs", false, VolumeSettings::default()),
+                volume("shared", true, VolumeSettings::default()),
+            ],
+            ..compose::Project::default()
+        };
+        let mut a = service("a");
+        a.volumes = vec![named("data", "/d"), named("logs", "/l"), named("shared", "/s")];
+        let mut diags = Diagnostics::default();
+        let mut store = Storage::new(&project, &mut diags);
+        let mounts = store.mounts(&a, "a", &mut diags);
+        assert_eq!(store.read_write_once_volume(&mounts).as_deref(), Some("logs"));
+        let claim = |m: &Mount| match &m.source {
+            MountSource::Volume { k8s_name } => k8s_name.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            mounts.iter().map(claim).collect::<Vec<_>>(),
+            ["data", "logs", "shared-x"],
+            "an external volume keeps its name"
+        );
+        let b = compose::Service { volumes: vec![named("logs", "/l")], ..service("b") };
+        store.mounts(&b, "b", &mut diags);
+        let (claims, _, _) = store.finish(&[], &mut diags);
+        let made: Vec<_> =
+            claims.iter().map(|c| (c.k8s_name.as_str(), c.access_mode, c.size, c.storage_class.as_deref())).collect();
+        assert_eq!(
+            made,
+            [
+                ("data", AccessMode::ReadWriteMany, Some(5 << 30), Some("fast")),
+                ("logs", AccessMode::ReadWriteOnce, None, None)
+            ]
+        );
+        // `finish` counts the replicas of the lowered services, and none were given here.
+        assert_eq!(messages(&diags, Code::SharedVolume), ["ReadWriteOnce volume `logs` is used by 0 pods (a, b)"]);
     }
 }
