@@ -552,6 +552,14 @@ mod tests {
     }
 
     #[test]
+    fn an_external_secret_is_not_read_even_with_a_file() {
+        let compose = SECRET.replace("file: ./big", "external: true\n    file: ./big");
+        let (project, diags) = load_in_dir(&compose, |dir| std::fs::write(dir.join("big"), "pw").unwrap());
+        assert!(diags.items().is_empty(), "{:?}", diags.items());
+        assert_eq!(project.unwrap().typed.secret("s").map(|s| &s.source), Some(&FileSource::External));
+    }
+
+    #[test]
     fn devices_are_not_read_as_secrets() {
         // /dev/zero never ends.
         let (project, diags) = load_in_dir(&SECRET.replace("./big", "/dev/zero"), |_| {});
