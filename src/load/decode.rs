@@ -560,6 +560,16 @@ mod tests {
     }
 
     #[test]
+    fn a_tmpfs_mount_of_size_zero_has_no_size() {
+        // Compose drops it (`tmpfs: {}`): zero is no limit, not a limit of zero bytes.
+        let compose = "services:\n  a:\n    image: x:1\n    volumes:\n      - {type: tmpfs, target: /t, tmpfs: {size: 0}}\n      - {type: tmpfs, target: /u, tmpfs: {size: 64m}}\n";
+        let (project, _) = load_in_dir(compose, |_| {});
+        let project = project.unwrap();
+        let sizes: Vec<_> = project.typed.services[0].volumes.iter().map(|v| v.tmpfs_size).collect();
+        assert_eq!(sizes, [None, Some(64 << 20)]);
+    }
+
+    #[test]
     fn devices_are_not_read_as_secrets() {
         // /dev/zero never ends.
         let (project, diags) = load_in_dir(&SECRET.replace("./big", "/dev/zero"), |_| {});
