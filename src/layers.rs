@@ -11,6 +11,7 @@ const ORDER: &[&str] = &[
     "parallel",
     "suggest",
     "names",
+    "dockerignore",
     "diag",
     "model",
     "dockerfile",

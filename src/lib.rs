@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod compose;
 pub mod diag;
 pub mod dockerfile;
+pub mod dockerignore;
 pub mod emit;
 pub mod images;
 #[cfg(test)]

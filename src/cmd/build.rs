@@ -60,7 +60,7 @@ pub fn compile_with_origins(
     let naming = images::Naming { registry: args.project.registry.as_deref(), skip_hashing: false };
     let built_images = images::names(&project.typed, naming, diags);
     let settings = Settings { namespace: args.namespace.clone(), built_images };
-    let app = lower::lower(&project, &settings, diags);
+    let app = lower::lower(&project.typed, &settings, diags);
     *diags = levels.apply(std::mem::take(diags));
     if diags.has_errors() {
         return None;

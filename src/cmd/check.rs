@@ -40,7 +40,7 @@ pub fn run(args: &CheckArgs) -> i32 {
                 let naming = images::Naming { registry: args.project.registry.as_deref(), skip_hashing: true };
                 let built_images = images::names(&project.typed, naming, &mut diags);
                 let settings = Settings { built_images, ..Settings::default() };
-                lower::lower(project, &settings, &mut diags);
+                lower::lower(&project.typed, &settings, &mut diags);
                 levels.with_project(&super::project_levels(&project.typed.settings), &mut diags)
             }
             None => levels.clone(),

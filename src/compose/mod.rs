@@ -49,7 +49,7 @@ impl<T> std::ops::Deref for Spanned<T> {
 pub type Key = Spanned<String>;
 
 /// A loaded compose project: files merged, profiles applied, every value typed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Project {
     pub name: String,
     pub directory: PathBuf,
@@ -282,6 +282,40 @@ pub struct ServiceVolume {
     pub nocopy: bool,
     /// `tmpfs.size`, bytes.
     pub tmpfs_size: Option<u64>,
+    /// For a bind mount with a source: what it ships, decided (and read) by `load`.
+    pub contents: Option<BindContents>,
+}
+
+/// What a bind mount's source becomes in Kubernetes. `load` decides it and reads the files,
+/// so `lower` reads none; `lower` reports what it decided (K204, K015, K208).
+#[derive(Debug, Clone, PartialEq)]
+pub enum BindContents {
+    /// Outside the project directory: a hostPath, read on whatever node the pod lands on.
+    Outside,
+    /// Inside the project directory, but a symlink takes it outside: a hostPath too, and
+    /// nothing was read.
+    SymlinkOutside,
+    /// Project files: what was left out of them, and what ships, or why they cannot be.
+    Project { left_out: Vec<LeftOut>, shipped: Result<ProjectFiles, String> },
+}
+
+/// A project file that is never shipped, and why (`env file`, `compose secret`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftOut {
+    pub path: PathBuf,
+    pub reason: &'static str,
+}
+
+/// The project files a bind mount ships, within the 1 MiB a ConfigMap holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectFiles {
+    /// File names and contents, in path order: the file itself, or the files directly in
+    /// the directory.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// Whether the source is a single file rather than a directory.
+    pub single: bool,
+    /// Whether any of the files is executable.
+    pub executable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

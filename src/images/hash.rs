@@ -13,7 +13,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
-use super::ignore::Ignore;
+use crate::dockerignore::Ignore;
 
 /// Bumped whenever the layout below changes, so old and new tags never collide.
 const VERSION: &[u8] = b"kompile-build-hash-v1";

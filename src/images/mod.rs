@@ -7,7 +7,6 @@
 
 pub mod formats;
 pub mod hash;
-pub mod ignore;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -169,8 +168,8 @@ impl Planner<'_> {
             return Ok(*digest);
         }
         let rules = match &key.1 {
-            Some(path) => ignore::Ignore::parse(&std::fs::read_to_string(path)?),
-            None => ignore::Ignore::default(),
+            Some(path) => crate::dockerignore::Ignore::parse(&std::fs::read_to_string(path)?),
+            None => crate::dockerignore::Ignore::default(),
         };
         let digest = hash::context_digest(&key.0, &rules)?;
         self.digests.insert(key, digest);

@@ -6,7 +6,7 @@
 mod settings;
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::node::{Map, Node, Value};
 use super::{Environment, io_reason, read_regular, units};
@@ -37,8 +37,12 @@ pub fn decode(root: &Node, parts: Parts<'_>, diags: &mut Diagnostics) -> Project
     let empty = Map::default();
     let map = root.as_map().unwrap_or(&empty);
     let section = |key: &str| map.get(key).and_then(Node::as_map).unwrap_or(&empty);
-    let services: Vec<Service> =
+    let mut services: Vec<Service> =
         section("services").entries.iter().map(|e| service(key(&e.key, e.key_span), &e.value, diags)).collect();
+    // Every secret's file, mounted or not and external or not: none is shipped as a project file.
+    let secret_files = section("secrets").entries.iter();
+    let secret_files = secret_files.filter_map(|e| e.value.as_map()?.get("file")?.as_str().map(PathBuf::from));
+    super::project_files::read_bind_mounts(&mut services, &parts.directory, secret_files.collect());
     // Only what an enabled service mounts is read: an unused secret's file may not exist.
     let used = |refs: fn(&Service) -> &[Spanned<FileReference>]| -> BTreeSet<String> {
         services.iter().flat_map(|s| refs(s).iter().map(|r| r.source.value.clone())).collect()
@@ -366,6 +370,8 @@ fn service_volume(item: &Node) -> Option<Spanned<ServiceVolume>> {
         read_only: flag(map.get("read_only")),
         nocopy: flag(inner("volume", "nocopy")),
         tmpfs_size: inner("tmpfs", "size").and_then(bytes).map(|b| b.value),
+        // Bind mounts' files are read once every service is decoded: see `project_files`.
+        contents: None,
     };
     Some(Spanned::new(volume, item.span))
 }
@@ -501,5 +507,85 @@ fn read_object_file(name: &str, file: &Spanned<String>, diags: &mut Diagnostics)
             );
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use crate::compose::FileSource;
+    use crate::diag::{Code, Diagnostics};
+    use crate::load::{self, Options};
+    use crate::source::Sources;
+
+    /// Loads `compose` in a fresh directory after `prepare` has put files next to it.
+    fn load_in_dir(compose: &str, prepare: impl FnOnce(&Path)) -> (Option<load::Project>, Diagnostics) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
+        prepare(dir.path());
+        let options = Options {
+            files: vec![dir.path().join("compose.yaml")],
+            shell: BTreeMap::new(),
+            working_dir: dir.path().to_path_buf(),
+            ..Options::default()
+        };
+        let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
+        let project = load::load(&options, &mut sources, &mut diags);
+        (project, diags)
+    }
+
+    const SECRET: &str = "services:\n  a:\n    image: x:1\n    secrets: [s]\nsecrets:\n  s:\n    file: ./big\n";
+
+    fn secret_bytes(project: &load::Project) -> Option<&Vec<u8>> {
+        match &project.typed.secret("s")?.source {
+            FileSource::File { bytes, .. } => bytes.as_ref(),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_mounted_secret_file_is_read() {
+        let (project, diags) = load_in_dir(SECRET, |dir| std::fs::write(dir.join("big"), "pw").unwrap());
+        assert!(diags.items().is_empty(), "{:?}", diags.items());
+        assert_eq!(secret_bytes(&project.unwrap()).map(Vec::as_slice), Some(&b"pw"[..]));
+    }
+
+    #[test]
+    fn a_secret_file_too_large_for_a_secret_is_refused_unread() {
+        let (project, diags) = load_in_dir(SECRET, |dir| {
+            std::fs::File::create(dir.join("big")).unwrap().set_len(1 << 30).unwrap();
+        });
+        let refused = diags.items().iter().find(|d| d.code == Code::ReadFailed).expect("no K001");
+        assert!(refused.message.contains("larger than the 1 MiB"), "{}", refused.message);
+        assert_eq!(secret_bytes(&project.unwrap()), None);
+    }
+
+    #[test]
+    fn an_external_secret_is_not_read_even_with_a_file() {
+        let compose = SECRET.replace("file: ./big", "external: true\n    file: ./big");
+        let (project, diags) = load_in_dir(&compose, |dir| std::fs::write(dir.join("big"), "pw").unwrap());
+        assert!(diags.items().is_empty(), "{:?}", diags.items());
+        assert_eq!(project.unwrap().typed.secret("s").map(|s| &s.source), Some(&FileSource::External));
+    }
+
+    #[test]
+    fn a_tmpfs_mount_of_size_zero_has_no_size() {
+        // Compose drops it (`tmpfs: {}`): zero is no limit, not a limit of zero bytes.
+        let compose = "services:\n  a:\n    image: x:1\n    volumes:\n      - {type: tmpfs, target: /t, tmpfs: {size: 0}}\n      - {type: tmpfs, target: /u, tmpfs: {size: 64m}}\n";
+        let (project, _) = load_in_dir(compose, |_| {});
+        let project = project.unwrap();
+        let sizes: Vec<_> = project.typed.services[0].volumes.iter().map(|v| v.tmpfs_size).collect();
+        assert_eq!(sizes, [None, Some(64 << 20)]);
+    }
+
+    #[test]
+    fn devices_are_not_read_as_secrets() {
+        // /dev/zero never ends.
+        let (project, diags) = load_in_dir(&SECRET.replace("./big", "/dev/zero"), |_| {});
+        let refused = diags.items().iter().find(|d| d.code == Code::MissingFile).expect("no K108");
+        assert!(refused.message.contains("is not a regular file"), "{}", refused.message);
+        assert_eq!(secret_bytes(&project.unwrap()), None);
     }
 }

@@ -12,6 +12,7 @@ mod extends;
 pub mod interpolate;
 mod merge;
 pub mod node;
+mod project_files;
 mod schema;
 pub mod units;
 pub mod yaml;
@@ -124,7 +125,8 @@ fn parse_text(file: FileId, text: &str, diags: &mut Diagnostics) -> Option<Node>
 /// One compose file given as text, loaded like [`load`] loads a file (interpolation,
 /// `include`, canonical syntax, `extends`) with `environment` as its variables and no
 /// profiles. For the fuzz targets: the text itself touches no disk, though `include`,
-/// `extends` and `env_file` entries in it are looked up under `directory`.
+/// `extends` and `env_file` entries and bind-mounted project files are looked up under
+/// `directory`.
 pub fn load_str(
     text: &str,
     directory: &Path,

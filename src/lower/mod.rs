@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 
 use crate::compose;
 use crate::diag::Diagnostics;
-use crate::load::Project;
 use crate::model::App;
 use crate::names::label_value;
 
@@ -26,12 +25,9 @@ pub struct Settings {
     pub built_images: BTreeMap<String, String>,
 }
 
-/// `project.root` is not read here: lowering reads the typed model, `project.typed` (storage
-/// still takes the whole project until it reads only the typed model too).
-pub fn lower(project: &Project, settings: &Settings, diags: &mut Diagnostics) -> App {
-    let typed = &project.typed;
+pub fn lower(typed: &compose::Project, settings: &Settings, diags: &mut Diagnostics) -> App {
     unsupported::top_level(typed, diags);
-    let mut store = storage::Storage::new(project, diags);
+    let mut store = storage::Storage::new(typed, diags);
     project_label(&typed.name, diags);
     let mut services: Vec<&compose::Service> = typed.services.iter().collect();
     // Sorted by name so output order never depends on the order of the file.
@@ -102,7 +98,7 @@ pub(crate) mod testing {
         let mut diags = Diagnostics::default();
         let project = load::load(&options, &mut sources, &mut diags).unwrap();
         crate::check::check(&project, &mut diags);
-        let app = lower(&project, &Settings::default(), &mut diags);
+        let app = lower(&project.typed, &Settings::default(), &mut diags);
         (app, diags)
     }
 
@@ -115,7 +111,7 @@ pub(crate) mod testing {
         let directory = Path::new("/nonexistent/kompile-test");
         let project = load::load_str(text, directory, &environment, &mut sources, &mut diags).unwrap();
         crate::check::check(&project, &mut diags);
-        let app = lower(&project, &Settings::default(), &mut diags);
+        let app = lower(&project.typed, &Settings::default(), &mut diags);
         (app, diags)
     }
 

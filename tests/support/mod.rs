@@ -82,7 +82,7 @@ fn pipeline(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -
     }
     let settings =
         Settings { built_images: images::names(&project.typed, Naming::default(), diags), ..Settings::default() };
-    let app = lower::lower(&project, &settings, diags);
+    let app = lower::lower(&project.typed, &settings, diags);
     (!diags.has_errors()).then(|| kompile::emit::emit(&app))
 }
 
