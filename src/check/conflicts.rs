@@ -1,6 +1,7 @@
 //! Two keys that say the same thing must agree: `scale` and `deploy.replicas`, the legacy
 //! `cpus`/`mem_limit` and `deploy.resources.limits`. Compose refuses a project where they
-//! differ, and so does kompile, showing both places.
+//! differ, and so does kompile, showing both places. It also refuses keys that exclude each
+//! other: `network_mode` with `networks`, `container_name` with more than one replica.
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::load::node::{Map, Node};
@@ -15,6 +16,7 @@ pub fn check(services: &Map, diags: &mut Diagnostics) {
             .and_then(|r| r.get("limits"))
             .and_then(Node::as_map);
         agree(&entry.key, service.entry("scale"), deploy.and_then(|d| d.entry("replicas")), "deploy.replicas", diags);
+        exclusive(&entry.key, service, deploy, diags);
         if let Some(limits) = limits {
             agree_or_missing(
                 &entry.key,
@@ -37,6 +39,36 @@ pub fn check(services: &Map, diags: &mut Diagnostics) {
 }
 
 type Entry = crate::load::node::Entry;
+
+fn exclusive(service: &str, keys: &Map, deploy: Option<&Map>, diags: &mut Diagnostics) {
+    if let (Some(mode), Some(networks)) = (keys.entry("network_mode"), keys.entry("networks")) {
+        diags.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!("service `{service}` sets both `network_mode` and `networks`, which exclude each other"),
+            )
+            .at(mode.key_span, "network_mode here")
+            .also(networks.key_span, "networks here")
+            .help("keep one: `network_mode` shares another network stack, `networks` joins project networks"),
+        );
+    }
+    let Some(name) = keys.entry("container_name") else { return };
+    let replicas = [deploy.and_then(|d| d.entry("replicas")), keys.entry("scale")]
+        .into_iter()
+        .flatten()
+        .find(|e| matches!(e.value.value, crate::load::node::Value::Int(n) if n > 1));
+    if let Some(replicas) = replicas {
+        diags.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!("service `{service}` has a `container_name` and more than one replica"),
+            )
+            .at(name.key_span, "one name")
+            .also(replicas.value.span, "several containers")
+            .help("container names are unique: remove `container_name`, or run one replica"),
+        );
+    }
+}
 
 fn agree(service: &str, legacy: Option<&Entry>, modern: Option<&Entry>, modern_name: &str, diags: &mut Diagnostics) {
     let (Some(legacy), Some(modern)) = (legacy, modern) else { return };

@@ -14,11 +14,7 @@ pub fn check(project: &Project, diags: &mut Diagnostics) {
     let section = |key: &str| root.get(key).and_then(Node::as_map).unwrap_or(&empty);
     let services = section("services");
     if services.entries.is_empty() {
-        diags.push(
-            Diagnostic::new(Code::NoServices, "the project defines no services")
-                .at(root.entry("services").map_or(project.root.span, |e| e.key_span), "no services here")
-                .help("add a service under `services:`; with profiles, enable one with `--profile`"),
-        );
+        diags.push(no_services(project, root));
     }
     for entry in &services.entries {
         let Some(service) = entry.value.as_map() else { continue };
@@ -46,6 +42,52 @@ pub fn check(project: &Project, diags: &mut Diagnostics) {
         refs.networks(service, section("networks"));
     }
     cycles(services, diags);
+    for (section_name, sources) in
+        [("secrets", &["file", "environment"][..]), ("configs", &["file", "environment", "content"])]
+    {
+        without_source(section(section_name), section_name, sources, diags);
+    }
+}
+
+/// Compose refuses a secret or config that says neither where its content comes from nor
+/// that it is `external`: there would be nothing to mount. Checked on the merged project,
+/// as an override may add what the base file leaves out.
+fn without_source(section: &Map, kind: &str, sources: &[&str], diags: &mut Diagnostics) {
+    let what = kind.trim_end_matches('s');
+    for entry in &section.entries {
+        let Some(definition) = entry.value.as_map() else { continue };
+        let external = definition.get("external").is_some_and(|e| e.value == crate::load::node::Value::Bool(true));
+        if external || sources.iter().any(|k| definition.get(k).is_some()) {
+            continue;
+        }
+        let keys: Vec<String> = sources.iter().map(|k| format!("`{k}`")).collect();
+        diags.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!("{what} `{}` sets none of {} or `external`", entry.key, keys.join(", ")),
+            )
+            .at(entry.key_span, "no content")
+            .help(format!("add `file: ./{}.txt`, or `external: true` if it already exists", entry.key)),
+        );
+    }
+}
+
+/// Compose accepts an empty project (and prints it), so kompile does too, with a warning:
+/// the output has no workloads.
+fn no_services(project: &Project, root: &Map) -> Diagnostic {
+    let at = root.entry("services").map_or(project.root.span, |e| e.key_span);
+    let Some((first, first_span)) = project.disabled.first() else {
+        return Diagnostic::new(Code::NoServices, "the project defines no services; the output is empty")
+            .at(at, "no services here")
+            .help("add a service under `services:`");
+    };
+    let names: Vec<String> = project.disabled.iter().map(|(name, _)| format!("`{name}`")).collect();
+    Diagnostic::new(
+        Code::NoServices,
+        format!("every service is behind a profile that is not active ({}); the output is empty", names.join(", ")),
+    )
+    .at(*first_span, format!("`{first}` is only in inactive profiles"))
+    .help("enable a profile with `--profile NAME` or `COMPOSE_PROFILES`")
 }
 
 struct References<'a> {

@@ -65,9 +65,9 @@ codes! {
     MissingFile       "K108" "missing-file"         Error   "a referenced file does not exist";
     DependencyCycle   "K109" "dependency-cycle"     Error   "`depends_on` forms a cycle";
     InvalidValue      "K110" "invalid-value"        Error   "a value is not one of those allowed";
-    NoServices        "K111" "no-services"          Error   "the project defines no services";
+    NoServices        "K111" "no-services"          Warning "the project defines no services";
     DisabledDependency "K112" "disabled-dependency" Error   "a service depends on a service its profiles disabled";
-    HostPortConflict  "K113" "host-port-conflict"   Error   "two services publish the same host port";
+    HostPortConflict  "K113" "host-port-conflict"   Warning "two services publish the same host port";
     DuplicatePort     "K114" "duplicate-port"       Warning "a service lists the same container port twice";
     UnpinnedImage     "K115" "unpinned-image"       Warning "an image has no tag or uses `latest`";
     MissingHealthcheck "K116" "missing-healthcheck" Warning "a service with ports has no healthcheck";

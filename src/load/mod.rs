@@ -540,8 +540,9 @@ fn project_directory(options: &Options, files: &[PathBuf]) -> PathBuf {
         .map_or_else(|| options.working_dir.clone(), Path::to_path_buf)
 }
 
-/// `-p`, `COMPOSE_PROJECT_NAME`, the top-level `name:`, else the directory name; made
-/// lowercase with only `[a-z0-9_-]` as Compose does.
+/// `-p`, `COMPOSE_PROJECT_NAME`, the top-level `name:`, else the directory name. As in
+/// Compose, a name the user gives on the command line or in the environment must already
+/// be valid; `name:` and the directory name are made lowercase with only `[a-z0-9_-]`.
 fn project_name(
     options: &Options,
     environment: &Environment,
@@ -549,11 +550,16 @@ fn project_name(
     directory: &Path,
     diags: &mut Diagnostics,
 ) -> String {
-    let raw = options
-        .project_name
-        .clone()
-        .or_else(|| environment.get("COMPOSE_PROJECT_NAME").filter(|n| !n.is_empty()))
-        .or(from_file)
+    let given = options.project_name.clone().filter(|n| !n.is_empty()).map(|n| (n, "-p")).or_else(|| {
+        environment.get("COMPOSE_PROJECT_NAME").filter(|n| !n.is_empty()).map(|n| (n, "COMPOSE_PROJECT_NAME"))
+    });
+    if let Some((name, origin)) = given {
+        if !is_valid_project_name(&name) {
+            diags.push(invalid_project_name(&name, origin));
+        }
+        return name;
+    }
+    let raw = from_file
         .unwrap_or_else(|| directory.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
     let name = normalize_project_name(&raw);
     if name.is_empty() {
@@ -564,6 +570,24 @@ fn project_name(
         return "default".to_string();
     }
     name
+}
+
+/// Compose's rule for `-p` and `COMPOSE_PROJECT_NAME`: lowercase letters, digits, `-` and
+/// `_`, starting with a letter or digit.
+fn is_valid_project_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'))
+}
+
+/// A project name from the command line or environment has no place in a file to point at.
+fn invalid_project_name(name: &str, origin: &str) -> Diagnostic {
+    let normalized = normalize_project_name(name);
+    let help = if normalized.is_empty() {
+        "use lowercase letters, digits, `-` and `_`, starting with a letter or digit".to_string()
+    } else {
+        format!("use lowercase letters, digits, `-` and `_`, starting with a letter or digit: `{normalized}`?")
+    };
+    Diagnostic::new(Code::InvalidValue, format!("invalid project name `{name}` (from {origin})")).help(help)
 }
 
 /// The top-level `name:` of the files, interpolated, the last file that sets it winning.

@@ -92,10 +92,10 @@ impl<'a> Storage<'a> {
             mounts.extend(tmpfs_mount(item));
         }
         for item in map.get("secrets").and_then(Node::as_seq).unwrap_or_default() {
-            mounts.extend(self.file_mount(item, true));
+            mounts.extend(self.file_mount(item, true, diags));
         }
         for item in map.get("configs").and_then(Node::as_seq).unwrap_or_default() {
-            mounts.extend(self.file_mount(item, false));
+            mounts.extend(self.file_mount(item, false, diags));
         }
         let mounts = last_per_target(mounts);
         // Counted after the last-wins rule: a volume whose mount was replaced is not used.
@@ -125,7 +125,14 @@ impl<'a> Storage<'a> {
             },
             // Compose keeps an absolute source as written (`/a/../b`); decide on the clean path.
             Some("bind") => {
-                let source = crate::load::canonical::clean(Path::new(&text("source")?));
+                let written = text("source")?;
+                // Loading made every other source absolute: this is a Windows path
+                // (`C:\data`, `\\server\share`), which Compose takes but a hostPath cannot be.
+                if !written.starts_with('/') {
+                    diags.push(windows_bind(&written, item.span));
+                    return None;
+                }
+                let source = crate::load::canonical::clean(Path::new(&written));
                 let source = source.to_string_lossy();
                 self.bind_source(k8s_name, &source, &target, item.span, diags)?
             }
@@ -241,11 +248,11 @@ impl<'a> Storage<'a> {
     }
 
     /// A service's secret or config reference → a one-file mount.
-    fn file_mount(&mut self, item: &Node, secret: bool) -> Option<Mount> {
+    fn file_mount(&mut self, item: &Node, secret: bool, diags: &mut Diagnostics) -> Option<Mount> {
         let map = item.as_map()?;
         let source = map.get("source").and_then(Node::scalar_text)?;
         let target = map.get("target").and_then(Node::scalar_text);
-        let mode = map.get("mode").and_then(Node::as_str).and_then(|m| u32::from_str_radix(m, 8).ok());
+        let mode = map.get("mode").and_then(|m| file_mode(m, diags));
         let names = if secret { &self.secret_names } else { &self.config_names };
         let k8s_name = names.get(&source).cloned().unwrap_or_else(|| dns_label(&source));
         let key = config_key(&source);
@@ -416,6 +423,44 @@ impl<'a> Storage<'a> {
 
 /// Kubernetes names for every entry of a top-level section, reported when changed and
 /// refused when two collide.
+fn windows_bind(source: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidValue,
+        format!("bind mount of Windows path `{source}` cannot be a Kubernetes hostPath"),
+    )
+    .at(span, "Windows path")
+    .help("a hostPath is an absolute path on a Linux node: use a named volume, or a path relative to the project")
+}
+
+/// A secret or config `mode` (octal text, as loading left it). Kubernetes refuses modes
+/// above 0777 (Compose takes them, and `mode: 644` is decimal 644 = octal 1204, which has
+/// the sticky bit), so such a mode is an error naming the octal the user most likely meant.
+fn file_mode(node: &Node, diags: &mut Diagnostics) -> Option<u32> {
+    let mode = u32::from_str_radix(node.as_str()?, 8).ok()?;
+    if mode <= 0o777 {
+        return Some(mode);
+    }
+    diags.push(mode_too_large(mode, node.span));
+    None
+}
+
+fn mode_too_large(mode: u32, span: Span) -> Diagnostic {
+    // Read as decimal, the digits the user wrote: `644` became octal 1204.
+    let written = mode.to_string();
+    let meant = u32::from_str_radix(&written, 8).ok().filter(|m| *m <= 0o777);
+    let (message, help) = match meant {
+        Some(meant) => (
+            format!("mode {written} is decimal (octal {mode:o}); did you mean `0{meant:o}`?"),
+            format!("write `0{meant:o}` (a leading 0 makes it octal) or quote it: `\"{meant:o}\"`"),
+        ),
+        None => (
+            format!("mode 0{mode:o} is above 0777"),
+            "a mounted file's mode is permission bits only, at most `0777`".to_string(),
+        ),
+    };
+    Diagnostic::new(Code::InvalidValue, message).at(span, "not a Kubernetes file mode").help(help)
+}
+
 fn k8s_names(what: &'static str, section: &Map, diags: &mut Diagnostics) -> BTreeMap<String, String> {
     let mut namer = Namer::new(what, diags);
     let mut names = BTreeMap::new();
