@@ -122,6 +122,16 @@ fn parse_text(file: FileId, text: &str, diags: &mut Diagnostics) -> Option<Node>
         );
         return None;
     }
+    // Compose refuses a file with no top-level keys ("empty compose file"): usually the
+    // wrong file, or one that was truncated.
+    if tree.as_map().is_some_and(|m| m.entries.is_empty()) {
+        diags.push(
+            Diagnostic::new(Code::WrongType, "the compose file is empty")
+                .at(tree.span, "no top-level keys")
+                .help("start the file with `services:`"),
+        );
+        return None;
+    }
     Some(tree)
 }
 
@@ -525,8 +535,14 @@ fn override_file(path: &Path) -> Option<PathBuf> {
     candidate.is_file().then_some(candidate)
 }
 
+/// A path from the command line made absolute and cleaned (as Compose's `filepath.Abs`):
+/// `-f ../compose.yaml` from a subdirectory is the same file, in the same project directory
+/// with the same name, as `-f compose.yaml` from the project.
 fn absolute(base: &Path, path: &Path) -> PathBuf {
-    if path == Path::new("-") || path.is_absolute() { path.to_path_buf() } else { base.join(path) }
+    if path == Path::new("-") {
+        return path.to_path_buf();
+    }
+    canonical::clean(&base.join(path))
 }
 
 fn project_directory(options: &Options, files: &[PathBuf]) -> PathBuf {
