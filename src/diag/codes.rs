@@ -54,6 +54,7 @@ codes! {
     ExtendsUnknown    "K021" "extends-unknown"      Error   "`extends` names a service that does not exist";
     IncludeFailed     "K022" "include-failed"       Error   "an `include` entry could not be loaded";
     UnknownProfile    "K023" "unknown-profile"      Warning "an active profile is used by no service";
+    MultipleComposeFiles "K024" "multiple-compose-files" Warning "a directory has more than one compose file name; the first is used";
     WrongType         "K100" "wrong-type"           Error   "a value has the wrong type";
     UnknownKey        "K101" "unknown-key"          Warning "a key is not part of the Compose specification";
     InvalidPort       "K102" "invalid-port"         Error   "a port or port range is invalid";

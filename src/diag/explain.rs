@@ -34,6 +34,7 @@ pages! {
     ExtendsUnknown "K021";
     IncludeFailed "K022";
     UnknownProfile "K023";
+    MultipleComposeFiles "K024";
     WrongType "K100";
     UnknownKey "K101";
     InvalidPort "K102";

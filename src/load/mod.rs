@@ -64,12 +64,15 @@ pub struct Project {
 
 /// Loads the project. Problems go to `diags`; `None` when nothing usable could be loaded.
 pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -> Option<Project> {
-    let paths = compose_files(options, diags)?;
+    let (paths, passed_over) = compose_files(options, diags)?;
     let directory = project_directory(options, &paths);
     let shell_and_dotenv = Environment::load(options, &directory, sources, diags);
     // Each file is read and parsed once; the name must be known before interpolation,
     // because files may use `${COMPOSE_PROJECT_NAME}`, which holds the final name.
     let parsed: Vec<_> = paths.iter().filter_map(|p| Some((p, parse_file(p, Span::NONE, sources, diags)?))).collect();
+    if let (Some((found, (file, _, _))), false) = (parsed.first(), passed_over.is_empty()) {
+        diags.push(multiple_compose_files(found, *file, &passed_over));
+    }
     let from_files = name_in_files(parsed.iter().map(|(_, (_, _, tree))| tree), &shell_and_dotenv);
     let name = project_name(options, &shell_and_dotenv, from_files, &directory, diags);
     let mut environment = shell_and_dotenv;
@@ -502,22 +505,26 @@ fn read_failed(path: &Path, error: &std::io::Error, from: Span) -> Diagnostic {
 }
 
 /// `-f` files, else `COMPOSE_FILE`, else the default names in the working directory or the
-/// nearest parent that has one, with the matching override file.
-fn compose_files(options: &Options, diags: &mut Diagnostics) -> Option<Vec<PathBuf>> {
+/// nearest parent that has one, with the matching override file. Also the other default
+/// names found next to the one used, which Compose warns about and ignores.
+fn compose_files(options: &Options, diags: &mut Diagnostics) -> Option<(Vec<PathBuf>, Vec<PathBuf>)> {
     if !options.files.is_empty() {
-        return Some(options.files.iter().map(|f| absolute(&options.working_dir, f)).collect());
+        return Some((options.files.iter().map(|f| absolute(&options.working_dir, f)).collect(), Vec::new()));
     }
     if let Some(list) = options.shell.get("COMPOSE_FILE").filter(|l| !l.is_empty()) {
         let separator = options.shell.get("COMPOSE_PATH_SEPARATOR").and_then(|s| s.chars().next()).unwrap_or(':');
-        return Some(list.split(separator).map(|f| absolute(&options.working_dir, Path::new(f))).collect());
+        let files = list.split(separator).map(|f| absolute(&options.working_dir, Path::new(f))).collect();
+        return Some((files, Vec::new()));
     }
     let start =
         options.project_directory.as_deref().map_or(options.working_dir.clone(), |d| absolute(&options.working_dir, d));
     for dir in start.ancestors() {
-        if let Some(found) = DEFAULT_FILES.iter().map(|n| dir.join(n)).find(|p| p.is_file()) {
+        let mut present = DEFAULT_FILES.iter().map(|n| dir.join(n)).filter(|p| p.is_file());
+        if let Some(found) = present.next() {
+            let passed_over = present.collect();
             let mut files = vec![found.clone()];
             files.extend(override_file(&found));
-            return Some(files);
+            return Some((files, passed_over));
         }
     }
     diags.push(
@@ -525,6 +532,20 @@ fn compose_files(options: &Options, diags: &mut Diagnostics) -> Option<Vec<PathB
             .help("name one with `-f FILE`, or create compose.yaml"),
     );
     None
+}
+
+/// Compose's warning, "Found multiple config files with supported names: …" then
+/// "Using …", as one diagnostic at the top of the file that is used.
+fn multiple_compose_files(found: &Path, file: FileId, passed_over: &[PathBuf]) -> Diagnostic {
+    let all: Vec<String> =
+        std::iter::once(found).chain(passed_over.iter().map(PathBuf::as_path)).map(display_path).collect();
+    let used = display_path(found);
+    Diagnostic::new(
+        Code::MultipleComposeFiles,
+        format!("found multiple config files with supported names: {}; using {used}", all.join(", ")),
+    )
+    .at(Span::new(file, 0, 0), "this file is used")
+    .help(format!("remove or rename the others, or name the file to use with `-f {used}`"))
 }
 
 /// `compose.yaml` → `compose.override.yaml` (same extension), when it exists.
