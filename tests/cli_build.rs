@@ -442,3 +442,62 @@ fn a_pipe_named_in_a_compose_file_is_refused_unopened() {
     let output = kompile_bounded(dir.path(), &["build", "--registry", "registry.example"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
+
+/// `-f ../compose.yaml` from a subdirectory is the same project as `build` in the project
+/// directory: same name, project files shipped as ConfigMaps, no hostPath of this machine.
+#[test]
+fn building_from_a_subdirectory_gives_the_same_manifests() {
+    let compose = "services:\n  web:\n    image: nginx:1.27\n    volumes: [\"./conf:/etc/web:ro\", \"./data:/data\"]\n";
+    let dir =
+        project(&[("compose.yaml", compose), ("conf/web.conf", "listen 80;\n"), ("data/.keep", ""), ("sub/.keep", "")]);
+    let here = kompile(dir.path(), &["build"]);
+    assert_eq!(here.status.code(), Some(0), "{}", stderr(&here));
+    for (cwd, file) in
+        [(dir.path().join("sub"), "../compose.yaml"), (dir.path().join("conf"), "../sub/../compose.yaml")]
+    {
+        let there = kompile(&cwd, &["build", "-f", file]);
+        assert_eq!(there.status.code(), Some(0), "{file}: {}", stderr(&there));
+        assert_eq!(stdout(&there), stdout(&here), "-f {file} from {}", cwd.display());
+    }
+    assert!(!stdout(&here).contains("hostPath"), "{}", stdout(&here));
+}
+
+/// `check -f base -f override` merges the files as `build` does: the override alone has no
+/// image, which is no error once merged. `-` reads standard input.
+#[test]
+fn check_merges_files_like_build_and_reads_stdin() {
+    let dir = project(&[("compose.yaml", WEB), ("compose.prod.yaml", "services:\n  web:\n    environment: {A: b}\n")]);
+    let merged = kompile(dir.path(), &["check", "--format", "short", "-f", "compose.yaml", "-f", "compose.prod.yaml"]);
+    assert_eq!(merged.status.code(), Some(0), "{}", stdout(&merged));
+    assert!(!stdout(&merged).contains("K107"), "{}", stdout(&merged));
+    let piped = kompile_with(dir.path(), &["check", "--format", "short", "-"], &[], Some("services:\n  web: {}\n"));
+    assert_eq!(piped.status.code(), Some(1), "{}", stdout(&piped));
+    assert!(stdout(&piped).contains("K107"), "{}", stdout(&piped));
+}
+
+/// A build context that does not exist is the same error in `check` and `build`, naming it.
+#[test]
+fn check_and_build_agree_on_a_missing_build_context() {
+    let dir = project(&[("compose.yaml", "services:\n  app:\n    build: ./missing\n")]);
+    let env = [("KOMPILE_REGISTRY", "registry.example.com")];
+    let check = kompile_with(dir.path(), &["check", "--format", "short"], &env, None);
+    let build = kompile_with(dir.path(), &["build"], &env, None);
+    assert_eq!((check.status.code(), build.status.code()), (Some(1), Some(1)), "{}", stdout(&check));
+    assert!(
+        stdout(&check).contains("error[K108]") && stdout(&check).contains("builds from missing"),
+        "{}",
+        stdout(&check)
+    );
+    assert!(stderr(&build).contains("builds from missing, which is not a directory"), "{}", stderr(&build));
+}
+
+/// An empty project (every service behind an inactive profile) is a warning, as Compose
+/// accepts it: build, check and config exit 0.
+#[test]
+fn an_empty_project_is_a_warning() {
+    let dir = project(&[("compose.yaml", "services:\n  debug:\n    image: busybox:1.36\n    profiles: [debug]\n")]);
+    for command in ["build", "check", "config"] {
+        let output = kompile(dir.path(), &[command]);
+        assert_eq!(output.status.code(), Some(0), "{command}: {}{}", stdout(&output), stderr(&output));
+    }
+}

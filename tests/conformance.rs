@@ -4,7 +4,9 @@
 //!
 //! A fixture directory may hold `conformance.args`: global flags for both sides, one per
 //! line — `--profile NAME`, `-f FILE`, `-p NAME`, `--env-file FILE`, or `--env KEY=VALUE`
-//! (a shell variable). The reference is `$KOMPILE_COMPOSE_REF`, the packaged plugin, or
+//! (a shell variable). A directory holding `conformance.reject` is a file Compose refuses:
+//! both sides must fail (the reference exits non-zero, kompile reports an error), and the
+//! marker's text says why. The reference is `$KOMPILE_COMPOSE_REF`, the packaged plugin, or
 //! `docker-compose` / `docker compose` on PATH; without one the test is skipped.
 
 use std::collections::BTreeMap;
@@ -12,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kompile::diag::{Diagnostics, render};
-use kompile::load::{self, Options};
+use kompile::load::Options;
 use kompile::render::config::{compose_json, compose_yaml};
 use kompile::source::Sources;
 use serde_json::Value;
@@ -108,11 +110,31 @@ fn clean_environment(args: &FixtureArgs) -> BTreeMap<String, String> {
 fn check_fixture(reference: &Reference, dir: &Path) -> Result<(), String> {
     let args = fixture_args(dir);
     let env = clean_environment(&args);
+    if dir.join("conformance.reject").is_file() {
+        return both_reject(reference, dir, &args, env);
+    }
     let expected = run_reference(reference, dir, &args, &env)?;
     let actual = run_kompile(dir, &args, env)?;
     let mut differences = Vec::new();
     diff("$", &expected, &actual, &mut differences);
     if differences.is_empty() { Ok(()) } else { Err(differences.join("\n")) }
+}
+
+/// A fixture Compose refuses: kompile must refuse it too, with an error diagnostic.
+fn both_reject(
+    reference: &Reference,
+    dir: &Path,
+    args: &FixtureArgs,
+    env: BTreeMap<String, String>,
+) -> Result<(), String> {
+    if let Ok(value) = run_reference(reference, dir, args, &env) {
+        return Err(format!("marked conformance.reject, but the reference accepts it: {value}"));
+    }
+    match run_kompile(dir, args, env) {
+        Err(report) if report.starts_with("kompile failed") => Ok(()),
+        Err(report) => Err(report),
+        Ok(value) => Err(format!("the reference refuses it, kompile accepts it: {value}")),
+    }
 }
 
 fn run_reference(
@@ -151,7 +173,8 @@ fn run_kompile(dir: &Path, args: &FixtureArgs, shell: BTreeMap<String, String>) 
     }
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
-    let project = load::load(&options, &mut sources, &mut diags);
+    // What `kompile config` runs: load, then the whole-project checks.
+    let project = kompile::cmd::load_and_check(&options, &mut sources, &mut diags);
     if diags.has_errors() {
         let shown: Vec<String> = diags.sorted().iter().map(|d| render::short(d, &sources)).collect();
         return Err(format!("kompile failed:\n{}", shown.join("\n")));

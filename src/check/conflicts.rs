@@ -1,6 +1,7 @@
 //! Two keys that say the same thing must agree: `scale` and `deploy.replicas`, the legacy
 //! `cpus`/`mem_limit` and `deploy.resources.limits`. Compose refuses a project where they
-//! differ, and so does kompile, showing both places.
+//! differ, and so does kompile, showing both places. It also refuses keys that exclude each
+//! other: `network_mode` with `networks`, `container_name` with more than one replica.
 
 use crate::compose::{Service, Spanned};
 use crate::diag::{Code, Diagnostic, Diagnostics};
@@ -10,12 +11,44 @@ pub fn check(services: &[Service], diags: &mut Diagnostics) {
         let name = service.name.as_str();
         let limits = &service.deploy.resources.limits;
         agree(name, "scale", service.scale.as_ref(), service.deploy.replicas.as_ref(), "deploy.replicas", diags);
+        exclusive(service, diags);
         if limits.present {
             let cpus = (service.cpus.as_ref(), limits.cpus.as_ref());
             agree_or_missing(name, "cpus", cpus, "deploy.resources.limits.cpus", limits.first_key, diags);
             let memory = (service.mem_limit.as_ref(), limits.memory.as_ref());
             agree_or_missing(name, "mem_limit", memory, "deploy.resources.limits.memory", limits.first_key, diags);
         }
+    }
+}
+
+fn exclusive(service: &Service, diags: &mut Diagnostics) {
+    let name = service.name.as_str();
+    if service.has("network_mode") && service.has("networks") {
+        diags.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!("service `{name}` sets both `network_mode` and `networks`, which exclude each other"),
+            )
+            .at(service.key_span("network_mode"), "network_mode here")
+            .also(service.key_span("networks"), "networks here")
+            .help("keep one: `network_mode` shares another network stack, `networks` joins project networks"),
+        );
+    }
+    if !service.has("container_name") {
+        return;
+    }
+    let replicas =
+        [service.deploy.replicas.as_ref(), service.scale.as_ref()].into_iter().flatten().find(|r| r.value > 1);
+    if let Some(replicas) = replicas {
+        diags.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!("service `{name}` has a `container_name` and more than one replica"),
+            )
+            .at(service.key_span("container_name"), "one name")
+            .also(replicas.span, "several containers")
+            .help("container names are unique: remove `container_name`, or run one replica"),
+        );
     }
 }
 

@@ -119,7 +119,7 @@ fn host_ports(services: &Map, diags: &mut Diagnostics) {
                     )
                     .at(port.span, "published again here")
                     .also(*span, format!("first published by `{other}`"))
-                    .help("give each service its own host port; Compose cannot start both"),
+                    .help("kompile's manifests bind no host ports, but `docker compose up` cannot start both: give each its own"),
                 ),
                 Some(_) => {}
                 None => {
@@ -201,7 +201,8 @@ fn looks_secret(name: &str) -> bool {
 fn secrets_in_environment(name: &str, service: &Map, diags: &mut Diagnostics) {
     let Some(environment) = service.get("environment").and_then(Node::as_map) else { return };
     for entry in &environment.entries {
-        let literal = entry.value.as_str().is_some_and(|v| !v.is_empty());
+        // `${PASSWORD}` is the fix this rule suggests: the value is not in the file.
+        let literal = entry.value.as_str().is_some_and(|v| !v.is_empty()) && !entry.value.interpolated;
         if !literal || !looks_secret(&entry.key) {
             continue;
         }

@@ -3,19 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::compose::{Project, Service, Spanned, VolumeKind};
+use crate::compose::{FileObject, FileSource, Project, Service, Spanned, VolumeKind};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::Span;
 use crate::suggest::closest;
 
 pub fn check(project: &Project, diags: &mut Diagnostics) {
     if project.services.is_empty() {
-        let at = project.keys.iter().find(|k| k.value == "services").map_or(Span::NONE, |k| k.span);
-        diags.push(
-            Diagnostic::new(Code::NoServices, "the project defines no services")
-                .at(at, "no services here")
-                .help("add a service under `services:`; with profiles, enable one with `--profile`"),
-        );
+        diags.push(no_services(project));
     }
     let volumes: Vec<&str> = project.volumes.iter().map(|v| v.name.as_str()).collect();
     let secrets: Vec<&str> = project.secrets.iter().map(|v| v.name.as_str()).collect();
@@ -51,6 +46,44 @@ pub fn check(project: &Project, diags: &mut Diagnostics) {
         }
     }
     cycles(&project.services, diags);
+    without_source(&project.secrets, "secret", &["file", "environment"], diags);
+    without_source(&project.configs, "config", &["file", "environment", "content"], diags);
+}
+
+/// Compose refuses a secret or config that says neither where its content comes from nor
+/// that it is `external`: there would be nothing to mount. Checked on the merged project,
+/// as an override may add what the base file leaves out.
+fn without_source(objects: &[FileObject], what: &str, sources: &[&str], diags: &mut Diagnostics) {
+    for object in objects.iter().filter(|o| o.source == FileSource::Missing) {
+        let keys: Vec<String> = sources.iter().map(|k| format!("`{k}`")).collect();
+        diags.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!("{what} `{}` sets none of {} or `external`", object.name.value, keys.join(", ")),
+            )
+            .at(object.name.span, "no content")
+            .help(format!("add `file: ./{}.txt`, or `external: true` if it already exists", object.name.value)),
+        );
+    }
+}
+
+/// Compose accepts an empty project (and prints it), so kompile does too, with a warning:
+/// the output has no workloads.
+fn no_services(project: &Project) -> Diagnostic {
+    let at =
+        project.keys.iter().find(|k| k.value == "services").or(project.keys.first()).map_or(Span::NONE, |k| k.span);
+    let Some(first) = project.disabled.first() else {
+        return Diagnostic::new(Code::NoServices, "the project defines no services; the output is empty")
+            .at(at, "no services here")
+            .help("add a service under `services:`");
+    };
+    let names: Vec<String> = project.disabled.iter().map(|name| format!("`{}`", name.value)).collect();
+    Diagnostic::new(
+        Code::NoServices,
+        format!("every service is behind a profile that is not active ({}); the output is empty", names.join(", ")),
+    )
+    .at(first.span, format!("`{}` is only in inactive profiles", first.value))
+    .help("enable a profile with `--profile NAME` or `COMPOSE_PROFILES`")
 }
 
 struct References<'a> {

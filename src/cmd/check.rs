@@ -68,13 +68,15 @@ fn cli_levels(args: &CheckArgs) -> Result<Levels, String> {
     Ok(levels)
 }
 
-/// What to check. Without paths, the project `build` would find. With paths (as pre-commit
-/// passes them): each compose file with its override, or an override file with the base
-/// file it overrides, so a changed override is checked in context; each Dockerfile with the
-/// compose project that builds it, or on its own when none does.
+/// What to check. Without paths, the project `build` would find; with `-f`, the files
+/// merged in order, exactly as `build` merges them. With positional paths only (as
+/// pre-commit passes them): each compose file with its override, or an override file with
+/// the base file it overrides, so a changed override is checked in context; `-` (standard
+/// input) on its own; each Dockerfile with the compose project that builds it, or on its
+/// own when none does.
 fn targets(args: &CheckArgs) -> (Vec<Options>, Vec<PathBuf>) {
     let base = args.project.options();
-    if base.files.is_empty() {
+    if base.files.is_empty() || !args.project.file.is_empty() {
         return (vec![base], Vec::new());
     }
     let mut seen = BTreeSet::new();
@@ -83,8 +85,10 @@ fn targets(args: &CheckArgs) -> (Vec<Options>, Vec<PathBuf>) {
     let mut projects = Vec::new();
     let mut dockerfiles = Vec::new();
     for path in &base.files {
-        let path = base.working_dir.join(path);
-        let files = if is_dockerfile(&path) {
+        let files = if path == Path::new("-") {
+            vec![path.clone()]
+        } else if is_dockerfile(path) {
+            let path = base.working_dir.join(path);
             match project_building(&path, &base, &mut built) {
                 Some(files) => files,
                 None => {
@@ -93,7 +97,7 @@ fn targets(args: &CheckArgs) -> (Vec<Options>, Vec<PathBuf>) {
                 }
             }
         } else {
-            with_base_or_override(&path)
+            with_base_or_override(&base.working_dir.join(path))
         };
         if seen.insert(files.clone()) {
             projects.push(Options { files, ..base.clone() });

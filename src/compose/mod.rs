@@ -339,8 +339,8 @@ pub struct FileReference {
     pub source: Spanned<String>,
     /// As written, or the default Compose gives (`/run/secrets/<source>` for secrets).
     pub target: Option<String>,
-    /// Octal permission bits, at most 0o777.
-    pub mode: Option<u32>,
+    /// Permission bits as written (octal); Compose takes more than 0o777, Kubernetes does not.
+    pub mode: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -411,6 +411,8 @@ pub enum FileSource {
     Environment { variable: Spanned<String>, value: String },
     /// `content:` (configs).
     Content(Spanned<String>),
+    /// None of these: Compose refuses the project, and so does `check`.
+    Missing,
 }
 
 /// A parsed Dockerfile and the services that build it.

@@ -62,6 +62,7 @@ codes! {
     ExtendsUnknown    "K021" "extends-unknown"      Error   "`extends` names a service that does not exist";
     IncludeFailed     "K022" "include-failed"       Error   "an `include` entry could not be loaded";
     UnknownProfile    "K023" "unknown-profile"      Warning "an active profile is used by no service";
+    MultipleComposeFiles "K024" "multiple-compose-files" Warning "a directory has more than one compose file name; the first is used";
     WrongType         "K100" "wrong-type"           Error   "a value has the wrong type";
     UnknownKey        "K101" "unknown-key"          Warning "a key is not part of the Compose specification";
     InvalidPort       "K102" "invalid-port"         Error   "a port or port range is invalid";
@@ -73,9 +74,9 @@ codes! {
     MissingFile       "K108" "missing-file"         Error   "a referenced file does not exist";
     DependencyCycle   "K109" "dependency-cycle"     Error   "`depends_on` forms a cycle";
     InvalidValue      "K110" "invalid-value"        Error   "a value is not one of those allowed";
-    NoServices        "K111" "no-services"          Error   "the project defines no services";
+    NoServices        "K111" "no-services"          Warning "the project defines no services";
     DisabledDependency "K112" "disabled-dependency" Error   "a service depends on a service its profiles disabled";
-    HostPortConflict  "K113" "host-port-conflict"   Error   "two services publish the same host port";
+    HostPortConflict  "K113" "host-port-conflict"   Warning "two services publish the same host port";
     DuplicatePort     "K114" "duplicate-port"       Warning "a service lists the same container port twice";
     UnpinnedImage     "K115" "unpinned-image"       Warning "an image has no tag or uses `latest`";
     MissingHealthcheck "K116" "missing-healthcheck" Warning "a service with ports has no healthcheck";

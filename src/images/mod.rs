@@ -125,6 +125,11 @@ impl Planner<'_> {
             return None;
         };
         let repository = crate::names::dns_label(&format!("{}-{}", self.project.name, built.service));
+        // Checked even when hashing is skipped (`check`), so `check` and `build` agree.
+        if !remote(&built.context) && !Path::new(&built.context).is_dir() {
+            diags.push(missing_context(built, span));
+            return None;
+        }
         let tag = if self.skip_hashing { "unhashed".to_string() } else { self.tag(built, span, diags)? };
         Some(format!("{}/{repository}:{tag}", registry.trim_end_matches('/')))
     }
@@ -199,6 +204,19 @@ fn no_registry(service: &str, span: Span) -> Diagnostic {
             "pass `--registry registry.example.com/team` (or set `x-kompile: {registry: ...}` at the top of the \
              compose file) to push it as `<registry>/<project>-<service>:<content hash>`, or set `image:` yourself",
         )
+}
+
+fn missing_context(built: &BuiltImage, span: Span) -> Diagnostic {
+    let shown = crate::source::display_path(Path::new(&built.context));
+    Diagnostic::new(
+        Code::MissingFile,
+        format!(
+            "service `{}` builds from {shown}, which is not a directory, so its image cannot be tagged",
+            built.service
+        ),
+    )
+    .at(span, "built from here")
+    .help("kompile tags built images with a hash of their context: fix the path, or set `image:` yourself")
 }
 
 fn unreadable(built: &BuiltImage, error: &std::io::Error, span: Span) -> Diagnostic {

@@ -126,6 +126,7 @@ pub fn drop_unknown_keys(map: &mut Map, known: &'static [&'static str], place: &
 fn resource(node: &mut Node, cx: &mut Context<'_>, known: &'static [&'static str]) {
     let Some(map) = node.as_map_mut() else { return };
     drop_unknown_keys(map, known, "in this definition", cx.diags);
+    legacy_external(map, cx.diags);
     for entry in &mut map.entries {
         match entry.key.as_str() {
             "labels" | "driver_opts" => to_string_map(&mut entry.value, cx, BareValue::Empty),
@@ -144,6 +145,35 @@ fn resource(node: &mut Node, cx: &mut Context<'_>, known: &'static [&'static str
             "content" | "name" | "environment" | "driver" => to_string(&mut entry.value, cx.diags),
             _ => {}
         }
+    }
+}
+
+/// The legacy `external: {name: X}` → `name: X` and `external: true`, as Compose prints it,
+/// with its deprecation warning. `external: {}` is just `external: true`. A `name` that
+/// says something else is refused, as Compose refuses it.
+fn legacy_external(map: &mut Map, diags: &mut Diagnostics) {
+    let Some(external) = map.get_mut("external") else { return };
+    let span = external.span;
+    let Some(inner) = external.as_map_mut() else { return };
+    drop_unknown_keys(inner, &["name"], "in `external`", diags);
+    let legacy = inner.entry("name").map(|e| (e.key_span, e.value.clone()));
+    *external = Node::new(Value::Bool(true), span);
+    let Some((key_span, mut name)) = legacy else { return };
+    to_string(&mut name, diags);
+    let Some(text) = name.as_str().map(str::to_string) else { return };
+    diags.push(
+        Diagnostic::new(Code::UnknownKey, "`external.name` is deprecated")
+            .at(key_span, "deprecated")
+            .help(format!("write `name: {text}` and `external: true`")),
+    );
+    match map.get("name").and_then(Node::scalar_text) {
+        Some(other) if other != text => diags.push(
+            Diagnostic::new(Code::InvalidValue, format!("`name: {other}` and `external.name: {text}` conflict"))
+                .at(name.span, "a second name")
+                .help("keep only `name`"),
+        ),
+        Some(_) => {}
+        None => map.insert("name", key_span, name),
     }
 }
 
@@ -181,7 +211,7 @@ fn service(node: &mut Node, cx: &mut Context<'_>) {
                 required_string(value, cx.diags)
             }
             "read_only" | "tty" | "stdin_open" | "privileged" | "init" => to_bool(value, cx.diags),
-            "scale" => to_int(value, cx.diags),
+            "scale" => to_count(value, cx.diags),
             "pull_policy" => pull_policy(value),
             _ => {}
         }
@@ -237,6 +267,21 @@ pub fn to_int(node: &mut Node, diags: &mut Diagnostics) {
     match parsed {
         Some(i) => node.value = Value::Int(i),
         None => diags.push(wrong_type(node, "a whole number")),
+    }
+}
+
+/// A whole number that counts something (`deploy.replicas`, `healthcheck.retries`): Compose
+/// refuses a negative one, which Kubernetes would refuse too.
+fn to_count(node: &mut Node, diags: &mut Diagnostics) {
+    to_int(node, diags);
+    if let Value::Int(n) = node.value
+        && n < 0
+    {
+        diags.push(
+            Diagnostic::new(Code::InvalidValue, format!("`{n}` is negative; this is a count"))
+                .at(node.span, "must be 0 or more")
+                .help("write 0 or a positive whole number"),
+        );
     }
 }
 
@@ -322,7 +367,9 @@ pub fn to_string_map(node: &mut Node, cx: &mut Context<'_>, bare: BareValue) {
                     continue;
                 };
                 let (key, value) = match text.split_once('=') {
-                    Some((k, v)) => (k.to_string(), Some(Node::str(v, item.span))),
+                    Some((k, v)) => {
+                        (k.to_string(), Some(Node { interpolated: item.interpolated, ..Node::str(v, item.span) }))
+                    }
                     None => (text.clone(), None),
                 };
                 if let Some(value) = value.or_else(|| bare_value(&key, item.span, bare, cx)) {
@@ -342,6 +389,7 @@ pub fn to_string_map(node: &mut Node, cx: &mut Context<'_>, bare: BareValue) {
                 };
                 if let Some(mut value) = value {
                     value.tag = entry.value.tag;
+                    value.interpolated = entry.value.interpolated;
                     out.insert(entry.key.clone(), entry.key_span, value);
                 }
             }
@@ -694,7 +742,7 @@ fn healthcheck(node: &mut Node, cx: &mut Context<'_>) {
         match entry.key.as_str() {
             "test" => health_test(&mut entry.value, cx),
             "interval" | "timeout" | "start_period" | "start_interval" => duration(&mut entry.value, cx.diags),
-            "retries" => to_int(&mut entry.value, cx.diags),
+            "retries" => to_count(&mut entry.value, cx.diags),
             "disable" => to_bool(&mut entry.value, cx.diags),
             _ => {}
         }
@@ -742,7 +790,7 @@ fn deploy(node: &mut Node, cx: &mut Context<'_>) {
     for entry in &mut map.entries {
         let value = &mut entry.value;
         match entry.key.as_str() {
-            "replicas" => to_int(value, cx.diags),
+            "replicas" => to_count(value, cx.diags),
             "labels" => to_string_map(value, cx, BareValue::Empty),
             "resources" => resources(value, cx),
             "update_config" | "rollback_config" => update_config(value, cx),
@@ -851,8 +899,8 @@ fn file_references(node: &mut Node, cx: &mut Context<'_>, default_dir: Option<&s
     *node = Node::new(Value::Seq(out), span);
 }
 
-/// File modes print as 4-digit octal strings; YAML `0400` is already octal, a quoted
-/// `"0440"` is read as octal text.
+/// File modes print as Compose prints them, `0` then the octal digits (`0440`, `07`,
+/// `01204`); YAML `0400` is already octal, a quoted `"0440"` is read as octal text.
 fn file_mode(node: &mut Node, diags: &mut Diagnostics) {
     let mode = match &node.value {
         Value::Int(i) => u32::try_from(*i).ok(),
@@ -860,7 +908,7 @@ fn file_mode(node: &mut Node, diags: &mut Diagnostics) {
         _ => None,
     };
     match mode.filter(|m| *m <= 0o7777) {
-        Some(mode) => node.value = Value::Str(format!("{mode:04o}")),
+        Some(mode) => node.value = Value::Str(format!("0{mode:o}")),
         None => diags.push(
             Diagnostic::new(Code::InvalidValue, "a file mode must be an octal number such as 0440")
                 .at(node.span, "invalid mode"),

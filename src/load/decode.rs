@@ -390,7 +390,7 @@ fn file_references(node: Option<&Node>) -> Vec<Spanned<FileReference>> {
         let reference = FileReference {
             source: text(map.get("source")?)?,
             target: map.get("target").and_then(Node::scalar_text),
-            mode: map.get("mode").and_then(Node::as_str).and_then(|m| u32::from_str_radix(m, 8).ok()),
+            mode: map.get("mode").and_then(|m| Some(Spanned::new(u32::from_str_radix(m.as_str()?, 8).ok()?, m.span))),
         };
         Some(Spanned::new(reference, item.span))
     };
@@ -468,7 +468,7 @@ fn file_objects(
         } else if let Some(content) = get("content").and_then(text) {
             FileSource::Content(content)
         } else {
-            FileSource::External
+            FileSource::Missing
         };
         FileObject {
             name: key(&entry.key, entry.key_span),

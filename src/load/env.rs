@@ -85,6 +85,9 @@ impl Environment {
                     return;
                 }
                 *budget -= grown;
+                // Judged on the text as written, before it is replaced.
+                node.interpolated = interpolate::is_one_expression(text)
+                    || text.split_once('=').is_some_and(|(_, v)| interpolate::is_one_expression(v));
                 *text = value;
             }
             Value::Seq(items) => items.iter_mut().for_each(|item| self.interpolate_within(item, source, budget, diags)),

@@ -70,6 +70,20 @@ pub fn has_variables(input: &str) -> bool {
     input.contains('$')
 }
 
+/// True when `input` is one `$NAME` or `${...}` expression and nothing else, so its value
+/// is entirely what interpolation gives (`${PASSWORD}`, `${TOKEN:-}`; not `pw-${X}`).
+pub fn is_one_expression(input: &str) -> bool {
+    let bytes = input.as_bytes();
+    let starts = bytes.first() == Some(&b'$') && bytes.get(1).is_some_and(|&c| c == b'{' || is_name_start(c));
+    if !starts {
+        return false;
+    }
+    // Every variable set, so `${A:?message}` parses through instead of failing.
+    let lookup = |_: &str| Some("x".to_string());
+    let mut parser = Parser { input, pos: 0, lookup: &lookup, unset: Vec::new() };
+    parser.dollar(&mut String::new(), 0).is_ok() && parser.pos == input.len()
+}
+
 /// Substitutes variables in `input`, resolving names through `lookup`
 /// (`None` means unset, `Some("")` means set but empty).
 pub fn interpolate(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Interpolated, InterpolationError> {
@@ -315,6 +329,16 @@ mod tests {
         match error(input) {
             InterpolationError::Required { name, message, at } => (name, message, at),
             other => panic!("{input:?}: expected a required error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn one_expression_is_the_whole_text() {
+        for whole in ["${A}", "$A", "${A:-}", "${A:-x${B}}", "${A:?m}"] {
+            assert!(is_one_expression(whole), "{whole}");
+        }
+        for partial in ["pw-${A}", "${A}x", "$A$B", "$$A", "$1", "plain", "", "${A", "x"] {
+            assert!(!is_one_expression(partial), "{partial}");
         }
     }
 

@@ -17,6 +17,7 @@ fn merge_at(base: Node, overlay: Node, path: &[&str]) -> Node {
         Tag::Reset => return overlay,
         Tag::None => {}
     }
+    let interpolated = overlay.interpolated;
     match (base.value, overlay.value) {
         (Value::Map(base_map), Value::Map(overlay_map)) => {
             let span = overlay.span;
@@ -26,7 +27,7 @@ fn merge_at(base: Node, overlay: Node, path: &[&str]) -> Node {
             let items = merge_seqs(base_items, overlay_items, path);
             Node::new(Value::Seq(items), overlay.span)
         }
-        (_, value) => Node { value, span: overlay.span, tag: Tag::None },
+        (_, value) => Node { value, span: overlay.span, tag: Tag::None, interpolated },
     }
 }
 

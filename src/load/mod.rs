@@ -59,12 +59,15 @@ pub struct Project {
 
 /// Loads the project. Problems go to `diags`; `None` when nothing usable could be loaded.
 pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -> Option<Project> {
-    let paths = compose_files(options, diags)?;
+    let (paths, passed_over) = compose_files(options, diags)?;
     let directory = project_directory(options, &paths);
     let shell_and_dotenv = Environment::load(options, &directory, sources, diags);
     // Each file is read and parsed once; the name must be known before interpolation,
     // because files may use `${COMPOSE_PROJECT_NAME}`, which holds the final name.
     let parsed: Vec<_> = paths.iter().filter_map(|p| Some((p, parse_file(p, Span::NONE, sources, diags)?))).collect();
+    if let (Some((found, (file, _, _))), false) = (parsed.first(), passed_over.is_empty()) {
+        diags.push(multiple_compose_files(found, *file, &passed_over));
+    }
     let from_files = name_in_files(parsed.iter().map(|(_, (_, _, tree))| tree), &shell_and_dotenv);
     let name = project_name(options, &shell_and_dotenv, from_files, &directory, diags);
     let mut environment = shell_and_dotenv;
@@ -115,6 +118,16 @@ fn parse_text(file: FileId, text: &str, diags: &mut Diagnostics) -> Option<Node>
         diags.push(
             Diagnostic::new(Code::WrongType, format!("a compose file must be a mapping, not {}", tree.kind_name()))
                 .at(tree.span, "expected `services:` and other top-level keys")
+                .help("start the file with `services:`"),
+        );
+        return None;
+    }
+    // Compose refuses a file with no top-level keys ("empty compose file"): usually the
+    // wrong file, or one that was truncated.
+    if tree.as_map().is_some_and(|m| m.entries.is_empty()) {
+        diags.push(
+            Diagnostic::new(Code::WrongType, "the compose file is empty")
+                .at(tree.span, "no top-level keys")
                 .help("start the file with `services:`"),
         );
         return None;
@@ -491,22 +504,26 @@ fn read_failed(path: &Path, error: &std::io::Error, from: Span) -> Diagnostic {
 }
 
 /// `-f` files, else `COMPOSE_FILE`, else the default names in the working directory or the
-/// nearest parent that has one, with the matching override file.
-fn compose_files(options: &Options, diags: &mut Diagnostics) -> Option<Vec<PathBuf>> {
+/// nearest parent that has one, with the matching override file. Also the other default
+/// names found next to the one used, which Compose warns about and ignores.
+fn compose_files(options: &Options, diags: &mut Diagnostics) -> Option<(Vec<PathBuf>, Vec<PathBuf>)> {
     if !options.files.is_empty() {
-        return Some(options.files.iter().map(|f| absolute(&options.working_dir, f)).collect());
+        return Some((options.files.iter().map(|f| absolute(&options.working_dir, f)).collect(), Vec::new()));
     }
     if let Some(list) = options.shell.get("COMPOSE_FILE").filter(|l| !l.is_empty()) {
         let separator = options.shell.get("COMPOSE_PATH_SEPARATOR").and_then(|s| s.chars().next()).unwrap_or(':');
-        return Some(list.split(separator).map(|f| absolute(&options.working_dir, Path::new(f))).collect());
+        let files = list.split(separator).map(|f| absolute(&options.working_dir, Path::new(f))).collect();
+        return Some((files, Vec::new()));
     }
     let start =
         options.project_directory.as_deref().map_or(options.working_dir.clone(), |d| absolute(&options.working_dir, d));
     for dir in start.ancestors() {
-        if let Some(found) = DEFAULT_FILES.iter().map(|n| dir.join(n)).find(|p| p.is_file()) {
+        let mut present = DEFAULT_FILES.iter().map(|n| dir.join(n)).filter(|p| p.is_file());
+        if let Some(found) = present.next() {
+            let passed_over = present.collect();
             let mut files = vec![found.clone()];
             files.extend(override_file(&found));
-            return Some(files);
+            return Some((files, passed_over));
         }
     }
     diags.push(
@@ -514,6 +531,20 @@ fn compose_files(options: &Options, diags: &mut Diagnostics) -> Option<Vec<PathB
             .help("name one with `-f FILE`, or create compose.yaml"),
     );
     None
+}
+
+/// Compose's warning, "Found multiple config files with supported names: …" then
+/// "Using …", as one diagnostic at the top of the file that is used.
+fn multiple_compose_files(found: &Path, file: FileId, passed_over: &[PathBuf]) -> Diagnostic {
+    let all: Vec<String> =
+        std::iter::once(found).chain(passed_over.iter().map(PathBuf::as_path)).map(display_path).collect();
+    let used = display_path(found);
+    Diagnostic::new(
+        Code::MultipleComposeFiles,
+        format!("found multiple config files with supported names: {}; using {used}", all.join(", ")),
+    )
+    .at(Span::new(file, 0, 0), "this file is used")
+    .help(format!("remove or rename the others, or name the file to use with `-f {used}`"))
 }
 
 /// `compose.yaml` → `compose.override.yaml` (same extension), when it exists.
@@ -524,8 +555,14 @@ fn override_file(path: &Path) -> Option<PathBuf> {
     candidate.is_file().then_some(candidate)
 }
 
+/// A path from the command line made absolute and cleaned (as Compose's `filepath.Abs`):
+/// `-f ../compose.yaml` from a subdirectory is the same file, in the same project directory
+/// with the same name, as `-f compose.yaml` from the project.
 fn absolute(base: &Path, path: &Path) -> PathBuf {
-    if path == Path::new("-") || path.is_absolute() { path.to_path_buf() } else { base.join(path) }
+    if path == Path::new("-") {
+        return path.to_path_buf();
+    }
+    canonical::clean(&base.join(path))
 }
 
 fn project_directory(options: &Options, files: &[PathBuf]) -> PathBuf {
@@ -539,8 +576,9 @@ fn project_directory(options: &Options, files: &[PathBuf]) -> PathBuf {
         .map_or_else(|| options.working_dir.clone(), Path::to_path_buf)
 }
 
-/// `-p`, `COMPOSE_PROJECT_NAME`, the top-level `name:`, else the directory name; made
-/// lowercase with only `[a-z0-9_-]` as Compose does.
+/// `-p`, `COMPOSE_PROJECT_NAME`, the top-level `name:`, else the directory name. As in
+/// Compose, a name the user gives on the command line or in the environment must already
+/// be valid; `name:` and the directory name are made lowercase with only `[a-z0-9_-]`.
 fn project_name(
     options: &Options,
     environment: &Environment,
@@ -548,11 +586,16 @@ fn project_name(
     directory: &Path,
     diags: &mut Diagnostics,
 ) -> String {
-    let raw = options
-        .project_name
-        .clone()
-        .or_else(|| environment.get("COMPOSE_PROJECT_NAME").filter(|n| !n.is_empty()))
-        .or(from_file)
+    let given = options.project_name.clone().filter(|n| !n.is_empty()).map(|n| (n, "-p")).or_else(|| {
+        environment.get("COMPOSE_PROJECT_NAME").filter(|n| !n.is_empty()).map(|n| (n, "COMPOSE_PROJECT_NAME"))
+    });
+    if let Some((name, origin)) = given {
+        if !is_valid_project_name(&name) {
+            diags.push(invalid_project_name(&name, origin));
+        }
+        return name;
+    }
+    let raw = from_file
         .unwrap_or_else(|| directory.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
     let name = normalize_project_name(&raw);
     if name.is_empty() {
@@ -563,6 +606,24 @@ fn project_name(
         return "default".to_string();
     }
     name
+}
+
+/// Compose's rule for `-p` and `COMPOSE_PROJECT_NAME`: lowercase letters, digits, `-` and
+/// `_`, starting with a letter or digit.
+fn is_valid_project_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'))
+}
+
+/// A project name from the command line or environment has no place in a file to point at.
+fn invalid_project_name(name: &str, origin: &str) -> Diagnostic {
+    let normalized = normalize_project_name(name);
+    let help = if normalized.is_empty() {
+        "use lowercase letters, digits, `-` and `_`, starting with a letter or digit".to_string()
+    } else {
+        format!("use lowercase letters, digits, `-` and `_`, starting with a letter or digit: `{normalized}`?")
+    };
+    Diagnostic::new(Code::InvalidValue, format!("invalid project name `{name}` (from {origin})")).help(help)
 }
 
 /// The top-level `name:` of the files, interpolated, the last file that sets it winning.

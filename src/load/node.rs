@@ -7,6 +7,10 @@ pub struct Node {
     pub value: Value,
     pub span: Span,
     pub tag: Tag,
+    /// The value came entirely from interpolation (`${PASSWORD}`; for a `KEY=VALUE` list
+    /// item, its part after `=`): no literal text of the file is in it. Lints about values
+    /// written in the file (K117) skip such values.
+    pub interpolated: bool,
 }
 
 /// The YAML tags Compose gives meaning to.
@@ -78,7 +82,7 @@ impl Map {
 
 impl Node {
     pub fn new(value: Value, span: Span) -> Node {
-        Node { value, span, tag: Tag::None }
+        Node { value, span, tag: Tag::None, interpolated: false }
     }
 
     pub fn str(text: impl Into<String>, span: Span) -> Node {

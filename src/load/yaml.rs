@@ -163,7 +163,7 @@ impl<'a> Builder<'a> {
             (ScalarStyle::Plain, _) => resolve_plain(text),
             _ => Value::Str(text.into_owned()),
         };
-        Node { value, span, tag: compose_tag(tag.and_then(|t| t.strip_prefix('!'))) }
+        Node { value, span, tag: compose_tag(tag.and_then(|t| t.strip_prefix('!'))), interpolated: false }
     }
 
     fn alias(&mut self, id: usize, start: usize, end: usize) -> Result<(), Diagnostic> {
@@ -190,11 +190,11 @@ impl<'a> Builder<'a> {
         let Some(open) = self.stack.pop() else { return Ok(()) };
         let (node, anchor) = match open {
             Open::Seq { items, start, anchor, tag } => {
-                (Node { value: Value::Seq(items), span: self.span(start, end), tag }, anchor)
+                (Node { value: Value::Seq(items), span: self.span(start, end), tag, interpolated: false }, anchor)
             }
             Open::Map { mut map, merges, start, anchor, tag, .. } => {
                 apply_merges(&mut map, merges);
-                (Node { value: Value::Map(map), span: self.span(start, end), tag }, anchor)
+                (Node { value: Value::Map(map), span: self.span(start, end), tag, interpolated: false }, anchor)
             }
         };
         self.finish(node, anchor)

@@ -71,10 +71,10 @@ impl<'a> Storage<'a> {
             mounts.push(Mount { target: tmpfs.target.clone(), read_only: false, source });
         }
         for reference in &service.secrets {
-            mounts.push(self.file_mount(reference, true));
+            mounts.push(self.file_mount(reference, true, diags));
         }
         for reference in &service.configs {
-            mounts.push(self.file_mount(reference, false));
+            mounts.push(self.file_mount(reference, false, diags));
         }
         let mounts = last_per_target(mounts);
         // Counted after the last-wins rule: a volume whose mount was replaced is not used.
@@ -106,9 +106,16 @@ impl<'a> Storage<'a> {
                 None => MountSource::EmptyDir,
             },
             VolumeKind::Bind => {
+                let written = volume.source.as_ref()?;
+                // Loading made every other source absolute: this is a Windows path
+                // (`C:\data`, `\\server\share`), which Compose takes but a hostPath cannot be.
+                if !written.starts_with('/') {
+                    diags.push(windows_bind(written, span));
+                    return None;
+                }
                 // Compose keeps an absolute source as written (`/a/../b`); load decided on the
                 // clean path, and so does the report.
-                let source = crate::load::canonical::clean(Path::new(volume.source.as_ref()?));
+                let source = crate::load::canonical::clean(Path::new(written));
                 let source = source.to_string_lossy();
                 self.bind_source(k8s_name, &source, &target, volume.contents.as_ref()?, span, diags)
             }
@@ -203,10 +210,10 @@ impl<'a> Storage<'a> {
     }
 
     /// A service's secret or config reference → a one-file mount.
-    fn file_mount(&mut self, reference: &FileReference, secret: bool) -> Mount {
+    fn file_mount(&mut self, reference: &FileReference, secret: bool, diags: &mut Diagnostics) -> Mount {
         let source = reference.source.value.clone();
         let target = reference.target.clone();
-        let mode = reference.mode;
+        let mode = reference.mode.as_ref().and_then(|mode| file_mode(mode, diags));
         let names = if secret { &self.secret_names } else { &self.config_names };
         let k8s_name = names.get(&source).cloned().unwrap_or_else(|| dns_label(&source));
         let key = config_key(&source);
@@ -310,11 +317,48 @@ impl<'a> Storage<'a> {
 /// ones, which already exist in the cluster.
 fn content(object: &FileObject) -> Option<Vec<u8>> {
     match &object.source {
-        FileSource::External => None,
+        FileSource::External | FileSource::Missing => None,
         FileSource::File { bytes, .. } => bytes.clone(),
         FileSource::Environment { value, .. } => Some(value.clone().into_bytes()),
         FileSource::Content(text) => Some(text.value.clone().into_bytes()),
     }
+}
+
+fn windows_bind(source: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidValue,
+        format!("bind mount of Windows path `{source}` cannot be a Kubernetes hostPath"),
+    )
+    .at(span, "Windows path")
+    .help("a hostPath is an absolute path on a Linux node: use a named volume, or a path relative to the project")
+}
+
+/// A secret or config `mode` (octal text, as loading left it). Kubernetes refuses modes
+/// above 0777 (Compose takes them, and `mode: 644` is decimal 644 = octal 1204, which has
+/// the sticky bit), so such a mode is an error naming the octal the user most likely meant.
+fn file_mode(mode: &compose::Spanned<u32>, diags: &mut Diagnostics) -> Option<u32> {
+    if mode.value <= 0o777 {
+        return Some(mode.value);
+    }
+    diags.push(mode_too_large(mode.value, mode.span));
+    None
+}
+
+fn mode_too_large(mode: u32, span: Span) -> Diagnostic {
+    // Read as decimal, the digits the user wrote: `644` became octal 1204.
+    let written = mode.to_string();
+    let meant = u32::from_str_radix(&written, 8).ok().filter(|m| *m <= 0o777);
+    let (message, help) = match meant {
+        Some(meant) => (
+            format!("mode {written} is decimal (octal {mode:o}); did you mean `0{meant:o}`?"),
+            format!("write `0{meant:o}` (a leading 0 makes it octal) or quote it: `\"{meant:o}\"`"),
+        ),
+        None => (
+            format!("mode 0{mode:o} is above 0777"),
+            "a mounted file's mode is permission bits only, at most `0777`".to_string(),
+        ),
+    };
+    Diagnostic::new(Code::InvalidValue, message).at(span, "not a Kubernetes file mode").help(help)
 }
 
 /// Kubernetes names for every entry of a top-level section, reported when changed and

@@ -21,12 +21,11 @@ pub fn canonicalize(node: &mut Node, cx: &mut Context<'_>) {
         cx.diags.push(wrong_type(node, "a list of ports"));
         return;
     };
-    let mut out: Vec<Node> = Vec::new();
-    let mut seen_short: Vec<String> = Vec::new();
+    let mut out = Unique::default();
     for item in items {
         if let Value::Map(map) = &item.value {
             if let Some(long) = long_port(map.clone(), item.span, cx) {
-                out.push(long);
+                out.push(long, cx);
             }
             continue;
         }
@@ -34,17 +33,51 @@ pub fn canonicalize(node: &mut Node, cx: &mut Context<'_>) {
             cx.diags.push(wrong_type(item, "a port"));
             continue;
         };
-        // Compose drops a short entry written twice in one list.
-        if seen_short.contains(&text) {
-            continue;
-        }
-        seen_short.push(text.clone());
         match parse_short(&text) {
-            Ok(ports) => out.extend(ports.into_iter().map(|p| port_node(&p, item.span))),
+            Ok(ports) => ports.iter().for_each(|p| out.push(port_node(p, item.span), cx)),
             Err(reason) => cx.diags.push(invalid_port(&text, &reason, item.span)),
         }
     }
-    *node = Node::new(Value::Seq(out), span);
+    *node = Node::new(Value::Seq(out.ports), span);
+}
+
+/// Compose drops a port equal to one already listed, after ranges are expanded and short
+/// entries written long: `["3000", "3000-3001", {target: 3000}]` is 3000 and 3001.
+/// A range may expand to 65,536 ports, so what was seen is a map, not a scan.
+#[derive(Default)]
+struct Unique {
+    ports: Vec<Node>,
+    seen: std::collections::HashMap<Vec<(String, String)>, Span>,
+}
+
+impl Unique {
+    /// Keeps `port` unless it was listed before; then warns (K114) and drops it.
+    fn push(&mut self, port: Node, cx: &mut Context<'_>) {
+        match self.seen.entry(identity(&port)) {
+            std::collections::hash_map::Entry::Occupied(first) => cx.diags.push(listed_twice(&port, *first.get())),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(port.span);
+                self.ports.push(port);
+            }
+        }
+    }
+}
+
+fn listed_twice(port: &Node, first: Span) -> Diagnostic {
+    let target = port.as_map().and_then(|m| m.get("target")).and_then(Node::scalar_text).unwrap_or_default();
+    Diagnostic::new(Code::DuplicatePort, format!("container port {target} is listed twice with the same mapping"))
+        .at(port.span, "listed again; dropped, as Compose drops it")
+        .also(first, "first listed here")
+        .help("remove one of the two entries")
+}
+
+/// A port's keys and values, in key order: a long entry may list its keys in any order.
+fn identity(port: &Node) -> Vec<(String, String)> {
+    let entries = port.as_map().map(|m| m.entries.as_slice()).unwrap_or_default();
+    let mut identity: Vec<(String, String)> =
+        entries.iter().map(|e| (e.key.clone(), e.value.to_json().to_string())).collect();
+    identity.sort();
+    identity
 }
 
 pub fn invalid_port(text: &str, reason: &str, span: Span) -> Diagnostic {

@@ -44,13 +44,51 @@ fn keep_last_per_target(mounts: &mut Vec<Node>, mount: Node) {
 /// A bind source as Compose prints it: an absolute path as written, a relative one (or `~`)
 /// made absolute against the file's directory and cleaned. Lowering cleans every source
 /// before it decides anything from it.
+/// A Windows absolute path (`C:\data`, `c:/data`, `\\server\share`) is kept as written too:
+/// Compose running on Linux takes it and prints it unchanged.
 fn bind_source(text: &str, cx: &Context<'_>) -> String {
-    if text.starts_with('/') { text.to_string() } else { resolve_path(text, cx).to_string_lossy().into_owned() }
+    if text.starts_with('/') || is_windows_absolute(text) {
+        text.to_string()
+    } else {
+        resolve_path(text, cx).to_string_lossy().into_owned()
+    }
+}
+
+fn is_windows_absolute(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let drive =
+        bytes.len() >= 3 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' && matches!(bytes[2], b'\\' | b'/');
+    drive || text.starts_with(r"\\")
+}
+
+/// A bind source in short syntax: a path, or (as Compose reads it) a Windows drive path
+/// or UNC path, whatever platform kompile runs on.
+fn is_bind_source(text: &str) -> bool {
+    let mut chars = text.chars();
+    let drive = matches!((chars.next(), chars.next()), (Some(c), Some(':')) if c.is_alphabetic());
+    is_path_like(text) || drive || text.starts_with(r"\\")
+}
+
+/// Splits at `:` as Compose does: a `:` right after a single letter is a Windows drive
+/// (`C:\data:/data` is `C:\data` and `/data`), not a separator.
+fn split_short(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        let part = &text[start..i];
+        let drive = part.chars().count() == 1 && part.chars().all(char::is_alphabetic);
+        if c == ':' && !drive {
+            parts.push(part);
+            start = i + 1;
+        }
+    }
+    parts.push(&text[start..]);
+    parts
 }
 
 /// `[SOURCE:]TARGET[:OPTIONS]`.
 fn short(text: &str, span: Span, cx: &mut Context<'_>) -> Option<Node> {
-    let parts: Vec<&str> = text.split(':').collect();
+    let parts = split_short(text);
     let (source, target, options) = match parts.as_slice() {
         [target] => (None, *target, ""),
         [source, target] => (Some(*source), *target, ""),
@@ -66,7 +104,7 @@ fn short(text: &str, span: Span, cx: &mut Context<'_>) -> Option<Node> {
     }
     let mut map = Map::default();
     let mut flags = Map::default();
-    let bind = source.is_some_and(is_path_like);
+    let bind = source.is_some_and(is_bind_source);
     let kind = if bind { "bind" } else { "volume" };
     map.insert("type", span, Node::str(kind, span));
     if let Some(source) = source {
@@ -161,4 +199,20 @@ fn invalid_volume(text: &str, reason: &str, span: Span) -> Diagnostic {
     Diagnostic::new(Code::InvalidValue, format!("invalid volume `{text}`: {reason}")).at(span, reason.to_string()).help(
         "write `NAME:/container/path[:ro]` for a named volume or `./host/path:/container/path[:ro]` for a bind mount",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_drives_are_not_separators() {
+        assert_eq!(split_short(r"C:\data:/data:ro"), [r"C:\data", "/data", "ro"]);
+        assert_eq!(split_short("c:/x/y:/z"), ["c:/x/y", "/z"]);
+        assert_eq!(split_short("data:/data"), ["data", "/data"]);
+        assert_eq!(split_short("/data"), ["/data"]);
+        assert!(is_windows_absolute(r"C:\data") && is_windows_absolute("c:/x") && is_windows_absolute(r"\\srv\share"));
+        assert!(!is_windows_absolute("C:data") && !is_windows_absolute("./data"));
+        assert!(is_bind_source("C:data") && is_bind_source(r"\\srv\s") && !is_bind_source("data"));
+    }
 }
