@@ -2,12 +2,12 @@
 //! fixtures/diagnostics/ that raises it, and a snapshot of how it renders (human, short and
 //! JSON). A new code without all three fails here.
 
-mod support;
-
 use std::path::PathBuf;
 
 use kompile::diag::{Code, Diagnostic, render};
 use kompile::source::Sources;
+
+use crate::support;
 
 fn page(code: Code) -> PathBuf {
     support::root().join("docs/codes").join(format!("{}.md", code.id()))

@@ -1,10 +1,10 @@
 //! What kompile reports for each Dockerfile of the corpus (fixtures/dockerfiles/corpus/), checked
 //! alone as `kompile check FILE` does. The same corpus backs docs/hadolint-comparison.md.
 
-mod support;
-
 use kompile::diag::{Diagnostics, render};
 use kompile::source::Sources;
+
+use crate::support;
 
 #[test]
 fn corpus_reports_match_snapshots() {

@@ -8,6 +8,7 @@ use crate::cli::{BuildArgs, OutputFormat};
 use crate::cluster::plan::Origin;
 use crate::diag::levels::Levels;
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::load::Options;
 use crate::load::node::Entry;
 use crate::lower::{self, Settings};
 use crate::source::Sources;
@@ -38,14 +39,27 @@ pub fn compile_with_origins(
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Option<(Vec<emit::Object>, BTreeMap<String, Origin>)> {
-    let project = load_and_check(&args.project.options(), sources, diags)?;
+    let settings =
+        Settings { namespace: args.namespace.clone(), registry: args.project.registry.clone(), skip_hashing: false };
+    pipeline(&args.project.options(), &settings, sources, diags)
+}
+
+/// The pipeline of [`compile_with_origins`] on options and settings already worked out from
+/// the command line: what the integration tests call, with an environment of their own.
+pub fn pipeline(
+    options: &Options,
+    settings: &Settings,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Option<(Vec<emit::Object>, BTreeMap<String, Origin>)> {
+    let project = load_and_check(options, sources, diags)?;
     // The project's `x-kompile` levels apply to build as to check: one pipeline, one verdict.
     let levels = Levels::default().with_project(&project.root, diags);
     *diags = levels.apply(std::mem::take(diags));
     if diags.has_errors() {
         return None;
     }
-    if let Some(namespace) = &args.namespace
+    if let Some(namespace) = &settings.namespace
         && lower::dns_label(namespace) != *namespace
     {
         diags.push(
@@ -56,9 +70,7 @@ pub fn compile_with_origins(
     }
     let services = project.root.as_map().and_then(|m| m.get("services")).and_then(|s| s.as_map());
     let origins = services.map(|s| s.entries.iter().map(|e| (e.key.clone(), origin(e))).collect()).unwrap_or_default();
-    let settings =
-        Settings { namespace: args.namespace.clone(), registry: args.project.registry.clone(), skip_hashing: false };
-    let app = lower::lower(&project, &settings, diags);
+    let app = lower::lower(&project, settings, diags);
     *diags = levels.apply(std::mem::take(diags));
     if diags.has_errors() {
         return None;
