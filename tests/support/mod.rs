@@ -25,9 +25,10 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A shell environment that does not depend on the machine running the tests.
+/// A shell environment that does not depend on the machine running the tests: the one the
+/// binary runs with ([`run::ENVIRONMENT`]).
 pub fn shell() -> BTreeMap<String, String> {
-    BTreeMap::from([("HOME".to_string(), "/home/user".to_string())])
+    run::ENVIRONMENT.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect()
 }
 
 pub fn options(dir: &Path) -> Options {
