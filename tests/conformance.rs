@@ -40,21 +40,16 @@ fn config_matches_reference() {
 }
 
 fn find_reference() -> Option<Reference> {
-    if let Some(path) = std::env::var_os("KOMPILE_COMPOSE_REF") {
+    if let Some(path) = std::env::var_os("KOMPILE_COMPOSE_REF").filter(|p| !p.is_empty()) {
         return Some(Reference { program: path.into(), prefix: vec![] });
     }
     if Path::new(PACKAGED_REFERENCE).is_file() {
         return Some(Reference { program: PACKAGED_REFERENCE.into(), prefix: vec![] });
     }
-    let works = |program: &str, prefix: &[&str]| {
-        let mut command = Command::new(program);
-        command.args(prefix).arg("version");
-        command.output().is_ok_and(|o| o.status.success())
-    };
-    if works("docker-compose", &[]) {
+    if support::runs("docker-compose", &["version"]) {
         return Some(Reference { program: "docker-compose".into(), prefix: vec![] });
     }
-    if works("docker", &["compose"]) {
+    if support::runs("docker", &["compose", "version"]) {
         return Some(Reference { program: "docker".into(), prefix: vec!["compose".into()] });
     }
     None
