@@ -1,34 +1,24 @@
 //! `kompile images --format bake` read back by `docker buildx bake --print` (it needs no
 //! engine): buildx must accept the file and build exactly the images the manifests name.
-//! Skips with a message when `docker buildx` is not installed (`.ci/install-buildx.sh`).
-
-mod support;
+//! Skips with a message when `docker buildx` is not installed (`.ci/install-buildx.sh`), and
+//! fails under CI.
 
 use std::process::Command;
 
-fn buildx_available() -> bool {
-    Command::new("docker").args(["buildx", "version"]).output().is_ok_and(|o| o.status.success())
-}
+use crate::support;
 
 #[test]
 fn buildx_accepts_the_bake_file() {
-    if !buildx_available() {
-        eprintln!("SKIPPED: docker buildx not found (run .ci/install-buildx.sh)");
+    let found = support::runs("docker", &["buildx", "version"]).then_some(());
+    if support::tool("docker buildx", "run .ci/install-buildx.sh", found).is_none() {
         return;
     }
     let dir = support::root().join("fixtures/features/dockerfile-inference");
-    let images = Command::new(env!("CARGO_BIN_EXE_kompile"))
-        .args(["images", "--format", "json"])
-        .current_dir(&dir)
-        .output()
-        .expect("kompile runs");
+    let images = support::kompile(&dir).args(["images", "--format", "json"]).output();
     assert!(images.status.success(), "{}", String::from_utf8_lossy(&images.stderr));
     let listed: serde_json::Value = serde_json::from_slice(&images.stdout).expect("JSON");
-    let bake = Command::new(env!("CARGO_BIN_EXE_kompile"))
-        .args(["images", "--format", "bake"])
-        .current_dir(&dir)
-        .output()
-        .expect("kompile runs");
+    let bake = support::kompile(&dir).args(["images", "--format", "bake"]).output();
+    assert!(bake.status.success(), "{}", String::from_utf8_lossy(&bake.stderr));
     let file = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(file.path(), &bake.stdout).expect("written");
     let printed = Command::new("docker")

@@ -1,14 +1,14 @@
 //! `kompile build` on every fixture: snapshots of the manifests and of the diagnostics, and
 //! structural checks a Kubernetes API server would make.
 
-mod support;
-
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service};
 use kompile::emit::Object;
 use kompile::render;
+
+use crate::support;
 
 fn compiled_fixtures() -> Vec<(String, support::Compiled)> {
     let mut all = Vec::new();

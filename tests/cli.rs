@@ -1,10 +1,10 @@
 //! The `kompile` binary end to end: what only the command line can show.
 
-mod support;
-
-use std::process::{Command, Output};
+use std::process::Output;
 
 use kompile::diag::Code;
+
+use crate::support;
 
 fn kompile(args: &[&str]) -> Output {
     kompile_with_width(args, 80)
@@ -12,15 +12,7 @@ fn kompile(args: &[&str]) -> Output {
 
 /// `columns` wide; wide enough not to wrap when the output contains a machine's temp path.
 fn kompile_with_width(args: &[&str], columns: usize) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kompile"))
-        .args(args)
-        .current_dir(support::root())
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", columns.to_string())
-        .env_remove("COMPOSE_FILE")
-        .env_remove("COMPOSE_PROFILES")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run kompile: {e}"))
+    support::kompile(support::root()).args(args).columns(columns).output()
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -1,25 +1,20 @@
 //! The `kompile` binary as a user runs it: file discovery, stdin, exit codes, output files.
 
-mod support;
-
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
+
+use crate::support;
 
 fn kompile(dir: &Path, args: &[&str]) -> Output {
     kompile_with(dir, args, &[], None)
 }
 
 fn kompile_with(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kompile"));
-    command.args(args).current_dir(dir).env_clear().env("HOME", "/home/user").envs(env.iter().copied());
-    command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
-    command.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = command.spawn().expect("kompile runs");
-    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        use std::io::Write;
-        pipe.write_all(text.as_bytes()).expect("stdin written");
+    let command = support::kompile(dir).args(args).envs(env.iter().copied());
+    match stdin {
+        Some(text) => command.stdin(text).output(),
+        None => command.output(),
     }
-    child.wait_with_output().expect("kompile finishes")
 }
 
 fn stdout(output: &Output) -> String {
@@ -298,18 +293,7 @@ fn a_dockerfile_is_checked_with_the_project_that_builds_it() {
 /// [`kompile`] for inputs that once hung: a run still going after a minute is killed and
 /// fails the test instead of hanging the suite (the fixed runs take well under a second).
 fn kompile_bounded(dir: &Path, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kompile"));
-    command.args(args).current_dir(dir).env_clear().env("HOME", "/home/user");
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = command.spawn().expect("kompile runs");
-    for _ in 0..600 {
-        if child.try_wait().expect("waits").is_some() {
-            return child.wait_with_output().expect("kompile finishes");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    child.kill().expect("killed");
-    panic!("kompile {args:?} did not finish");
+    support::kompile(dir).args(args).limit(std::time::Duration::from_secs(60)).output()
 }
 
 #[test]

@@ -1,17 +1,12 @@
 //! `kompile apply` and `kompile diff` end to end: the real binary against the in-process
 //! stand-in API server (tests/support/standin), through a generated kubeconfig.
 
-#[path = "support/run.rs"]
-mod run;
-#[path = "support/standin/mod.rs"]
-mod standin;
-
 use std::path::Path;
-use std::process::Command;
 
-use run::Run;
 use serde_json::json;
-use standin::StandIn;
+
+use crate::support::standin::StandIn;
+use crate::support::{self, Run};
 
 const TOKEN: &str = "test-token";
 
@@ -20,13 +15,11 @@ fn run(dir: &Path, kubeconfig: &Path, args: &[&str]) -> Run {
 }
 
 fn run_with(dir: &Path, kubeconfig: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kompile"));
-    command.args(args).current_dir(dir).env_clear().env("HOME", "/home/user");
+    let mut command = support::kompile(dir).args(args);
     if args.first() == Some(&"apply") {
-        command.arg("--poll-interval").arg("10ms");
+        command = command.args(["--poll-interval", "10ms"]);
     }
-    command.env("KUBECONFIG", kubeconfig).env("NO_COLOR", "1").env("COLUMNS", "400").envs(env.iter().copied());
-    Run::from_output(args, &command.output().expect("kompile runs"))
+    command.env("KUBECONFIG", kubeconfig).envs(env.iter().copied()).run()
 }
 
 /// `kompile diff ARGS...` (run_with adds `--poll-interval` only to `apply`, which diff lacks).
@@ -587,20 +580,16 @@ fn stand_in_answers_like_the_api_server() {
 /// which gives kompile a pseudo-terminal; skipped where it is missing).
 #[test]
 fn live_progress_on_a_terminal() {
-    if Command::new("script").arg("--version").output().is_err() {
-        let _ = std::io::Write::write_all(&mut std::io::stderr(), b"skipped: `script` is not installed\n");
+    let found = support::runs("script", &["--version"]).then_some(());
+    if support::tool("`script` (util-linux)", "apt-get install bsdutils", found).is_none() {
         return;
     }
     let f = Fixture::new(SHOP);
-    let line =
-        format!("{} apply --poll-interval 10ms --kubeconfig {}", env!("CARGO_BIN_EXE_kompile"), f.kubeconfig.display());
-    let output = Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .current_dir(f.dir.path())
-        .env("TERM", "xterm")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("script runs");
+    let output = support::kompile(f.dir.path())
+        .args(["apply", "--poll-interval", "10ms", "--kubeconfig"])
+        .arg(&f.kubeconfig)
+        .on_terminal()
+        .output();
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{text}");
     assert!(text.contains("\x1b[2A"), "moves up over the two workload lines: {text:?}");

@@ -7,17 +7,16 @@
 //! (a shell variable). A directory holding `conformance.reject` is a file Compose refuses:
 //! both sides must fail (the reference exits non-zero, kompile reports an error), and the
 //! marker's text says why. The reference is `$KOMPILE_COMPOSE_REF`, the packaged plugin, or
-//! `docker-compose` / `docker compose` on PATH; without one the test is skipped.
+//! `docker-compose` / `docker compose` on PATH; without one the test is skipped, and fails
+//! under CI.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kompile::diag::{Diagnostics, render};
-use kompile::load::Options;
-use kompile::render::config::{compose_json, compose_yaml};
-use kompile::source::Sources;
 use serde_json::Value;
+
+use crate::support;
 
 const PACKAGED_REFERENCE: &str = "/opt/compose-ref/usr/libexec/docker/cli-plugins/docker-compose";
 
@@ -29,10 +28,8 @@ struct Reference {
 
 #[test]
 fn config_matches_reference() {
-    let Some(reference) = find_reference() else {
-        eprintln!("SKIPPED: reference docker-compose not found (set KOMPILE_COMPOSE_REF)");
-        return;
-    };
+    let install = "set KOMPILE_COMPOSE_REF, or run .ci/install-compose-reference.sh";
+    let Some(reference) = support::tool("the reference docker-compose", install, find_reference()) else { return };
     let fixtures = fixture_dirs();
     assert!(!fixtures.is_empty(), "no fixtures found");
     let mut failures = Vec::new();
@@ -45,21 +42,16 @@ fn config_matches_reference() {
 }
 
 fn find_reference() -> Option<Reference> {
-    if let Some(path) = std::env::var_os("KOMPILE_COMPOSE_REF") {
+    if let Some(path) = std::env::var_os("KOMPILE_COMPOSE_REF").filter(|p| !p.is_empty()) {
         return Some(Reference { program: path.into(), prefix: vec![] });
     }
     if Path::new(PACKAGED_REFERENCE).is_file() {
         return Some(Reference { program: PACKAGED_REFERENCE.into(), prefix: vec![] });
     }
-    let works = |program: &str, prefix: &[&str]| {
-        let mut command = Command::new(program);
-        command.args(prefix).arg("version");
-        command.output().is_ok_and(|o| o.status.success())
-    };
-    if works("docker-compose", &[]) {
+    if support::runs("docker-compose", &["version"]) {
         return Some(Reference { program: "docker-compose".into(), prefix: vec![] });
     }
-    if works("docker", &["compose"]) {
+    if support::runs("docker", &["compose", "version"]) {
         return Some(Reference { program: "docker".into(), prefix: vec!["compose".into()] });
     }
     None
@@ -99,10 +91,12 @@ fn fixture_args(dir: &Path) -> FixtureArgs {
     args
 }
 
-/// The variables both sides see: only PATH and HOME from this process, plus the fixture's.
+/// The variables both sides see: the tests' fixed environment for kompile, PATH from this
+/// process, and the fixture's.
 fn clean_environment(args: &FixtureArgs) -> BTreeMap<String, String> {
     let mut env: BTreeMap<String, String> =
-        ["PATH", "HOME"].iter().filter_map(|k| Some((k.to_string(), std::env::var(k).ok()?))).collect();
+        support::run::ENVIRONMENT.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    env.extend(std::env::var("PATH").ok().map(|path| ("PATH".to_string(), path)));
     env.extend(args.env.clone());
     env
 }
@@ -111,10 +105,10 @@ fn check_fixture(reference: &Reference, dir: &Path) -> Result<(), String> {
     let args = fixture_args(dir);
     let env = clean_environment(&args);
     if dir.join("conformance.reject").is_file() {
-        return both_reject(reference, dir, &args, env);
+        return both_reject(reference, dir, &args, &env);
     }
     let expected = run_reference(reference, dir, &args, &env)?;
-    let actual = run_kompile(dir, &args, env)?;
+    let actual = run_kompile(dir, &args, &env)?;
     let mut differences = Vec::new();
     diff("$", &expected, &actual, &mut differences);
     if differences.is_empty() { Ok(()) } else { Err(differences.join("\n")) }
@@ -125,9 +119,9 @@ fn both_reject(
     reference: &Reference,
     dir: &Path,
     args: &FixtureArgs,
-    env: BTreeMap<String, String>,
+    env: &BTreeMap<String, String>,
 ) -> Result<(), String> {
-    if let Ok(value) = run_reference(reference, dir, args, &env) {
+    if let Ok(value) = run_reference(reference, dir, args, env) {
         return Err(format!("marked conformance.reject, but the reference accepts it: {value}"));
     }
     match run_kompile(dir, args, env) {
@@ -158,33 +152,21 @@ fn run_reference(
     serde_json::from_slice(&output.stdout).map_err(|e| format!("reference printed invalid JSON: {e}"))
 }
 
-fn run_kompile(dir: &Path, args: &FixtureArgs, shell: BTreeMap<String, String>) -> Result<Value, String> {
-    let mut options = Options { shell, working_dir: dir.to_path_buf(), ..Options::default() };
-    for pair in args.flags.chunks(2) {
-        let value = pair[1].clone();
-        match pair[0].as_str() {
-            "--profile" => options.profiles.push(value),
-            "-f" | "--file" => options.files.push(value.into()),
-            "-p" | "--project-name" => options.project_name = Some(value),
-            "--env-file" => options.env_files.push(value.into()),
-            "--project-directory" => options.project_directory = Some(value.into()),
-            other => return Err(format!("conformance.args: unknown flag {other}")),
+/// `kompile config` in `dir`, as JSON and as YAML, which must be the same value.
+fn run_kompile(dir: &Path, args: &FixtureArgs, env: &BTreeMap<String, String>) -> Result<Value, String> {
+    let config = |format: &str| {
+        let output =
+            support::kompile(dir).envs(env).arg("config").args(&args.flags).args(["--format", format]).output();
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            Err(format!("kompile failed:\n{}", String::from_utf8_lossy(&output.stderr)))
         }
-    }
-    let mut sources = Sources::default();
-    let mut diags = Diagnostics::default();
-    // What `kompile config` runs: load, then the whole-project checks.
-    let project = kompile::cmd::load_and_check(&options, &mut sources, &mut diags);
-    if diags.has_errors() {
-        let shown: Vec<String> = diags.sorted().iter().map(|d| render::short(d, &sources)).collect();
-        return Err(format!("kompile failed:\n{}", shown.join("\n")));
-    }
-    let project = project.ok_or_else(|| "kompile loaded nothing".to_string())?;
-    let json = compose_json(&project);
-    // `--format yaml` must print the same value.
-    let yaml: Value = serde_saphyr::from_str(&compose_yaml(&project)).map_err(|e| format!("invalid YAML: {e}"))?;
+    };
+    let json: Value = serde_json::from_str(&config("json")?).map_err(|e| format!("invalid JSON: {e}"))?;
+    let yaml: Value = serde_saphyr::from_str(&config("yaml")?).map_err(|e| format!("invalid YAML: {e}"))?;
     if yaml != json {
-        return Err("compose_yaml and compose_json disagree".to_string());
+        return Err("`config --format yaml` and `--format json` disagree".to_string());
     }
     Ok(json)
 }

@@ -3,12 +3,12 @@
 //! not, and a snapshot of how it renders (human, short and JSON). A new code without all of
 //! them fails here.
 
-mod support;
-
 use std::path::PathBuf;
 
 use kompile::diag::{Code, Diagnostic, render};
 use kompile::source::Sources;
+
+use crate::support;
 
 fn page(code: Code) -> PathBuf {
     support::root().join("docs/codes").join(format!("{}.md", code.id()))

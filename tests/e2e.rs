@@ -3,22 +3,16 @@
 //! namespace. Without the variable every test passes after printing that it was skipped.
 //! See README "Testing against a real cluster" and .github/workflows/e2e.yml.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-#[path = "support/run.rs"]
-mod run;
-use run::Run;
+use crate::support::{self, Run};
 
 fn kubeconfig() -> Option<PathBuf> {
     match std::env::var_os("KOMPILE_E2E_KUBECONFIG") {
         Some(path) if !path.is_empty() => Some(PathBuf::from(path)),
         _ => {
-            // Straight to the stream: the test harness would hide `eprintln!` of a passing test.
-            let _ = std::io::stderr().write_all(
-                b"skipped: set KOMPILE_E2E_KUBECONFIG to a throwaway cluster's kubeconfig to run the e2e tests\n",
-            );
+            support::skip("set KOMPILE_E2E_KUBECONFIG to a throwaway cluster's kubeconfig to run the e2e tests");
             None
         }
     }
@@ -44,15 +38,10 @@ impl Project {
     }
 
     fn kompile(&self, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_kompile"))
-            .args(args)
-            .args(["--kubeconfig", path(&self.kubeconfig), "-n", &self.namespace])
-            .current_dir(self.dir.path())
-            .env("NO_COLOR", "1")
-            .env("COLUMNS", "400")
-            .output()
-            .expect("kompile runs");
-        Run::from_output(args, &output)
+        let command = support::kompile(self.dir.path()).args(args);
+        // PATH for the credential plugins a real cluster's kubeconfig may name.
+        let command = command.envs(std::env::var_os("PATH").map(|path| ("PATH", path)));
+        command.args(["--kubeconfig", path(&self.kubeconfig), "-n", &self.namespace]).run()
     }
 }
 
@@ -120,16 +109,17 @@ fn e2e_failing_rollouts_are_explained() {
 #[test]
 fn e2e_conflicts_are_reported() {
     let Some(config) = kubeconfig() else { return };
+    let kubectl = support::runs("kubectl", &["version", "--client"]).then_some(());
+    if support::tool("kubectl", "the conflict is made with `kubectl scale`", kubectl).is_none() {
+        return;
+    }
     let p = Project::new(config, "conflict");
     p.write(WEB);
     assert_eq!(p.kompile(&["apply", "--no-wait"]).code, 0);
     let scaled = Command::new("kubectl")
         .args(["--kubeconfig", path(&p.kubeconfig), "-n", &p.namespace, "scale", "deployment/web", "--replicas=2"])
         .status();
-    if !scaled.is_ok_and(|s| s.success()) {
-        let _ = std::io::stderr().write_all(b"skipped the conflict check: kubectl is not available\n");
-        return;
-    }
+    assert!(scaled.is_ok_and(|s| s.success()), "kubectl scale failed");
     let conflict = p.kompile(&["apply", "--no-wait"]);
     assert_eq!(conflict.code, 3, "{}", conflict.stderr);
     assert!(conflict.stderr.contains("K406") && conflict.stderr.contains(".spec.replicas"), "{}", conflict.stderr);

@@ -1,26 +1,14 @@
 //! `kompile images` and the content-hash tags of built images: the listing and bake file
 //! of a fixture, and tags that change with the code and only with it.
 
-mod support;
-
 use std::path::Path;
-use std::process::Command;
 
-use kompile::diag::Diagnostics;
-use kompile::images::{self, Naming};
-use kompile::load::{self, Options};
-use kompile::source::Sources;
+use crate::support;
 
 const FIXTURE: &str = "fixtures/features/dockerfile-inference";
 
 fn kompile(args: &[&str]) -> (String, i32) {
-    let output = Command::new(env!("CARGO_BIN_EXE_kompile"))
-        .args(args)
-        .current_dir(support::root())
-        .env("NO_COLOR", "1")
-        .env_remove("KOMPILE_REGISTRY")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run kompile: {e}"));
+    let output = support::kompile(support::root()).args(args).output();
     let root = support::root().display().to_string();
     (String::from_utf8_lossy(&output.stdout).replace(&root, "[ROOT]"), output.status.code().unwrap_or(-1))
 }
@@ -46,16 +34,13 @@ fn the_command_line_registry_wins_and_no_registry_is_an_error() {
     assert_eq!(code, 1);
 }
 
-/// The image reference of service `api` in a project at `dir`.
+/// The image reference of service `api` in a project at `dir`, as `kompile images` prints it.
 fn api_image(dir: &Path) -> String {
-    let options = Options { files: vec![dir.join("compose.yaml")], shell: support::shell(), ..Options::default() };
-    let mut sources = Sources::default();
-    let mut diags = Diagnostics::default();
-    let project = load::load(&options, &mut sources, &mut diags).expect("loads");
-    let naming = Naming { registry: Some("r.example.com"), skip_hashing: false };
-    let built = images::plan(&project.typed, naming, &mut diags);
-    assert!(!diags.has_errors(), "{diags:?}");
-    built.into_iter().find(|b| b.service == "api").and_then(|b| b.image).expect("api is named")
+    let output = support::kompile(dir).args(["images", "--format", "json", "--registry", "r.example.com"]).output();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let api = listed.as_array().expect("a list").iter().find(|i| i["service"] == "api").expect("api is listed");
+    api["image"].as_str().expect("api is named").to_string()
 }
 
 fn write(dir: &Path, name: &str, text: &str) {

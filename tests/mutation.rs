@@ -5,19 +5,15 @@
 //! checks (tests/support/hostile.rs) on inputs libFuzzer invents; this test is their stable,
 //! always-on counterpart. Mutants that fail are written to target/tmp/mutation-failures/.
 
-#[path = "support/hostile.rs"]
-mod hostile;
-mod support;
-#[path = "mutation/tree.rs"]
 mod tree;
-#[path = "support/validate.rs"]
-mod validate;
 
 use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 use std::time::{Duration, Instant};
+
+use crate::support::{self, hostile, validate};
 
 /// Mutants per file: enough to cover every kind of corruption, few enough to stay fast.
 const PER_FILE: usize = 20;

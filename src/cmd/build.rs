@@ -9,6 +9,7 @@ use crate::diag::levels::Levels;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::emit::{self, Origin};
 use crate::images;
+use crate::load::Options;
 use crate::load::node::Entry;
 use crate::lower::{self, Settings};
 use crate::render;
@@ -39,14 +40,35 @@ pub fn compile_with_origins(
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Option<(Vec<emit::Object>, BTreeMap<String, Origin>)> {
-    let project = load_and_check(&args.project.options(), sources, diags)?;
+    let choices = Choices { namespace: args.namespace.clone(), registry: args.project.registry.clone() };
+    pipeline(&args.project.options(), &choices, sources, diags)
+}
+
+/// What the command line adds to the compose files.
+#[derive(Debug, Clone, Default)]
+pub struct Choices {
+    /// `--namespace`.
+    pub namespace: Option<String>,
+    /// `--registry`: where images of built services without `image` are pushed.
+    pub registry: Option<String>,
+}
+
+/// The pipeline of [`compile_with_origins`] on options and settings already worked out from
+/// the command line: what the integration tests call, with an environment of their own.
+pub fn pipeline(
+    options: &Options,
+    choices: &Choices,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Option<(Vec<emit::Object>, BTreeMap<String, Origin>)> {
+    let project = load_and_check(options, sources, diags)?;
     // The project's `x-kompile` levels apply to build as to check: one pipeline, one verdict.
     let levels = Levels::default().with_project(&super::project_levels(&project.typed.settings), diags);
     *diags = levels.apply(std::mem::take(diags));
     if diags.has_errors() {
         return None;
     }
-    if let Some(namespace) = &args.namespace
+    if let Some(namespace) = &choices.namespace
         && crate::names::dns_label(namespace) != *namespace
     {
         diags.push(
@@ -57,9 +79,9 @@ pub fn compile_with_origins(
     }
     let services = project.root.as_map().and_then(|m| m.get("services")).and_then(|s| s.as_map());
     let origins = services.map(|s| s.entries.iter().map(|e| (e.key.clone(), origin(e))).collect()).unwrap_or_default();
-    let naming = images::Naming { registry: args.project.registry.as_deref(), skip_hashing: false };
+    let naming = images::Naming { registry: choices.registry.as_deref(), skip_hashing: false };
     let built_images = images::names(&project.typed, naming, diags);
-    let settings = Settings { namespace: args.namespace.clone(), built_images };
+    let settings = Settings { namespace: choices.namespace.clone(), built_images };
     let app = lower::lower(&project.typed, &settings, diags);
     *diags = levels.apply(std::mem::take(diags));
     if diags.has_errors() {

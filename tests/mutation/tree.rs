@@ -9,7 +9,6 @@
 //! parse as YAML and pass the API server's checks (tests/support/validate.rs).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
@@ -268,62 +267,26 @@ fn targets() -> Vec<(PathBuf, PathBuf, Value)> {
 }
 
 enum Outcome {
-    Exited { code: i32, stdout: Vec<u8> },
+    Exited { code: i32, stdout: Vec<u8>, stderr: Vec<u8> },
     Hung,
     Killed(String),
 }
 
-/// `kompile build` in `dir`, killed after [`HANG`]. Output goes to files beside it (not in
-/// the project, which may be mounted whole), so a large one cannot block the child on a pipe.
-fn build(dir: &Path, out: &Path, err: &Path) -> Outcome {
-    let (Ok(stdout), Ok(stderr)) = (std::fs::File::create(out), std::fs::File::create(err)) else {
-        return Outcome::Killed("could not create output files".into());
-    };
-    let spawned = Command::new(env!("CARGO_BIN_EXE_kompile"))
-        .arg("build")
-        .current_dir(dir)
-        .env_clear()
-        .env("HOME", "/home/user")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr)
-        .spawn();
-    let mut child = match spawned {
-        Ok(child) => child,
-        Err(error) => return Outcome::Killed(format!("spawn: {error}")),
-    };
-    let started = Instant::now();
-    let mut pause = Duration::from_millis(1);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > HANG => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Outcome::Hung;
-            }
-            Ok(None) => {
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(20));
-            }
-            Err(error) => return Outcome::Killed(format!("wait: {error}")),
-        }
-    };
-    match status.code() {
-        Some(code) => Outcome::Exited { code, stdout: std::fs::read(out).unwrap_or_default() },
-        None => {
-            Outcome::Killed(format!("{status}: {}", String::from_utf8_lossy(&std::fs::read(err).unwrap_or_default())))
-        }
+/// `kompile build` in `dir`, killed after [`HANG`].
+fn build(dir: &Path) -> Outcome {
+    let Some(output) = support::kompile(dir).arg("build").output_within(HANG) else { return Outcome::Hung };
+    match output.status.code() {
+        Some(code) => Outcome::Exited { code, stdout: output.stdout, stderr: output.stderr },
+        None => Outcome::Killed(format!("{}: {}", output.status, String::from_utf8_lossy(&output.stderr))),
     }
 }
 
 /// What is wrong with one run, if anything.
-fn judge(outcome: Outcome, err: &Path) -> Option<String> {
+fn judge(outcome: Outcome) -> Option<String> {
     match outcome {
         Outcome::Hung => Some(format!("still running after {HANG:?}")),
         Outcome::Killed(why) => Some(format!("killed: {why}")),
-        Outcome::Exited { code: 0, stdout } => {
+        Outcome::Exited { code: 0, stdout, .. } => {
             let text = String::from_utf8_lossy(&stdout);
             match serde_saphyr::from_multiple::<Value>(&text) {
                 Err(error) => Some(format!("exit 0 with output that is not YAML: {error}")),
@@ -335,8 +298,7 @@ fn judge(outcome: Outcome, err: &Path) -> Option<String> {
             }
         }
         Outcome::Exited { code: 1 | 2, .. } => None,
-        Outcome::Exited { code, .. } => {
-            let stderr = std::fs::read(err).unwrap_or_default();
+        Outcome::Exited { code, stderr, .. } => {
             let tail: String = String::from_utf8_lossy(&stderr).chars().take(600).collect();
             Some(format!("exit {code}: {tail}"))
         }
@@ -380,11 +342,10 @@ fn run_all(cases: &[Case], workers: usize) -> Vec<String> {
             scope.spawn(|| {
                 while let Some(case) = cases.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
                     let scratch = tempfile::tempdir().expect("temp dir");
-                    let (project, out, err) =
-                        (scratch.path().join("project"), scratch.path().join("stdout"), scratch.path().join("stderr"));
+                    let project = scratch.path().join("project");
                     super::copy_dir(&case.dir, &project);
                     std::fs::write(project.join(&case.file), &case.bytes).expect("write mutant");
-                    if let Some(problem) = judge(build(&project, &out, &err), &err) {
+                    if let Some(problem) = judge(build(&project)) {
                         let saved = save_failure(
                             &format!("tree-{}", case.label.chars().take(60).collect::<String>()),
                             &case.bytes,

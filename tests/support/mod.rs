@@ -1,25 +1,34 @@
-//! Shared by the integration tests: run the pipeline on a fixture with a fixed environment,
-//! and render diagnostics with stable paths.
+//! Shared by the integration tests: one way to run the `kompile` binary ([`kompile`]), the
+//! pipeline the binary runs called on a fixture with a fixed environment ([`compile`],
+//! [`diagnose`]), outside programs that CI must have ([`tool`]), and diagnostics rendered
+//! with stable paths.
 
 #![allow(dead_code)]
+
+pub mod hostile;
+pub mod run;
+pub mod standin;
+pub mod validate;
+
+pub use run::{Run, kompile};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use kompile::cmd::build::Choices;
 use kompile::diag::{Diagnostic, Diagnostics, render};
 use kompile::emit::Object;
-use kompile::images::{self, Naming};
 use kompile::load::Options;
-use kompile::lower::{self, Settings};
 use kompile::source::Sources;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A shell environment that does not depend on the machine running the tests.
+/// A shell environment that does not depend on the machine running the tests: the one the
+/// binary runs with ([`run::ENVIRONMENT`]).
 pub fn shell() -> BTreeMap<String, String> {
-    BTreeMap::from([("HOME".to_string(), "/home/user".to_string())])
+    run::ENVIRONMENT.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect()
 }
 
 pub fn options(dir: &Path) -> Options {
@@ -41,11 +50,11 @@ pub fn fixture_options(dir: &Path) -> Options {
     Options { project_directory: Some(dir.to_path_buf()), shell: shell(), working_dir: root(), ..Options::default() }
 }
 
-/// The diagnostics of the build pipeline, sorted, with the sources they point into.
+/// The diagnostics of the build pipeline ([`build`]), sorted, with the sources they point into.
 pub fn diagnose(options: &Options) -> (Vec<Diagnostic>, Sources) {
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
-    pipeline(options, &mut sources, &mut diags);
+    build(options, &mut sources, &mut diags);
     (diags.sorted(), sources)
 }
 
@@ -61,29 +70,24 @@ pub fn replace_in(diagnostic: &Diagnostic, from: &str, to: &str) -> Diagnostic {
     out
 }
 
+/// `kompile build`'s own pipeline, [`kompile::cmd::build::pipeline`], without `--namespace` or
+/// `--registry`: the project's `x-kompile` levels, the namespace check and all.
+pub fn build(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -> Option<Vec<Object>> {
+    kompile::cmd::build::pipeline(options, &Choices::default(), sources, diags).map(|(objects, _)| objects)
+}
+
 pub struct Compiled {
     pub objects: Option<Vec<Object>>,
     pub diagnostics: String,
 }
 
-/// The build pipeline on `options`, as `kompile build` runs it.
+/// The build pipeline on `options`, as `kompile build` runs it ([`build`]).
 pub fn compile(options: &Options) -> Compiled {
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
-    let objects = pipeline(options, &mut sources, &mut diags);
+    let objects = build(options, &mut sources, &mut diags);
     let diagnostics = short(diags, &sources);
     Compiled { objects, diagnostics }
-}
-
-fn pipeline(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -> Option<Vec<Object>> {
-    let project = kompile::cmd::load_and_check(options, sources, diags)?;
-    if diags.has_errors() {
-        return None;
-    }
-    let settings =
-        Settings { built_images: images::names(&project.typed, Naming::default(), diags), ..Settings::default() };
-    let app = lower::lower(&project.typed, &settings, diags);
-    (!diags.has_errors()).then(|| kompile::emit::emit(&app))
 }
 
 /// Diagnostics one per line, with the repository path replaced so snapshots are stable.
@@ -103,4 +107,33 @@ pub fn fixtures(group: &str) -> Vec<PathBuf> {
 
 pub fn name(dir: &Path) -> String {
     dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Whether this is a CI run (`CI=true`, as CI sets it and .ci/run exports it).
+pub fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// An outside program a test needs, `found` by the caller: `None` means it is missing. On a
+/// developer's machine the test then skips, saying so on standard error; under CI a missing
+/// program fails the test, since .ci/run installs every one (`install` says how).
+#[track_caller]
+pub fn tool<T>(what: &str, install: &str, found: Option<T>) -> Option<T> {
+    if found.is_none() {
+        assert!(!ci(), "{what} is missing, and CI must run every test ({install})");
+        skip(&format!("{what} not found ({install})"));
+    }
+    found
+}
+
+/// Says on standard error that a test skipped, past the test harness's capture of `eprintln!`
+/// (which hides the output of a passing test).
+pub fn skip(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
+}
+
+/// Whether `program ARGS...` runs and exits 0: for [`tool`] to find a program on PATH.
+pub fn runs(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> bool {
+    std::process::Command::new(program).args(args).output().is_ok_and(|o| o.status.success())
 }
