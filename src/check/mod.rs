@@ -7,14 +7,12 @@ pub mod dockerfile;
 mod production;
 mod references;
 
+use crate::compose::Project;
 use crate::diag::Diagnostics;
-use crate::load::Project;
 
 pub fn check(project: &Project, diags: &mut Diagnostics) {
-    references::check(&project.typed, diags);
-    dockerfile::check(&project.typed, diags);
-    conflicts::check(&project.typed.services, diags);
-    if let Some(services) = crate::load::services_map(&project.root) {
-        production::check(services, diags);
-    }
+    references::check(project, diags);
+    dockerfile::check(project, diags);
+    conflicts::check(&project.services, diags);
+    production::check(&project.services, diags);
 }

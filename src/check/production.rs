@@ -4,18 +4,18 @@
 
 use std::collections::BTreeMap;
 
+use crate::compose::{Service, Spanned};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::load::node::{Map, Node};
+use crate::model::Port;
 use crate::source::Span;
 
-pub fn check(services: &Map, diags: &mut Diagnostics) {
+pub fn check(services: &[Service], diags: &mut Diagnostics) {
     host_ports(services, diags);
-    for entry in &services.entries {
-        let Some(service) = entry.value.as_map() else { continue };
-        duplicate_ports(&entry.key, service, diags);
+    for service in services {
+        duplicate_ports(service, diags);
         unpinned_image(service, diags);
-        missing_healthcheck(&entry.key, entry.key_span, service, diags);
-        secrets_in_environment(&entry.key, service, diags);
+        missing_healthcheck(service, diags);
+        secrets_in_environment(service, diags);
     }
     unreachable_services(services, diags);
 }
@@ -24,25 +24,23 @@ pub fn check(services: &Map, diags: &mut Diagnostics) {
 /// only through a Service, and kompile makes one only for services that declare ports. A
 /// service others depend on or address (`db:5432` in a URL) without ports would not resolve.
 /// Built services are left out: their Dockerfile may EXPOSE the port.
-fn unreachable_services(services: &Map, diags: &mut Diagnostics) {
+fn unreachable_services(services: &[Service], diags: &mut Diagnostics) {
     let users = first_users(services);
-    for target in &services.entries {
-        let Some(map) = target.value.as_map() else { continue };
-        let declares =
-            ["ports", "expose"].iter().any(|k| map.get(k).and_then(Node::as_seq).is_some_and(|p| !p.is_empty()));
-        if declares || map.get("build").is_some() {
+    for target in services {
+        if target.declares_ports() || target.build.is_some() {
             continue;
         }
-        if let Some((user, span, port)) = users.get(target.key.as_str()) {
+        let name = target.name.as_str();
+        if let Some((user, span, port)) = users.get(name) {
             let suggestion = port.map_or_else(|| "the port it listens on".to_string(), |p| format!("\"{p}\""));
             diags.push(
                 Diagnostic::new(
                     Code::UnreachableService,
-                    format!("`{user}` uses `{}`, which declares no ports: it gets no Service, so its name will not resolve in the cluster", target.key),
+                    format!("`{user}` uses `{name}`, which declares no ports: it gets no Service, so its name will not resolve in the cluster"),
                 )
-                .at(*span, format!("uses `{}`", target.key))
-                .also(target.key_span, "declares no `ports` or `expose`")
-                .help(format!("add `expose: [{suggestion}]` to `{}`", target.key)),
+                .at(*span, format!("uses `{name}`"))
+                .also(target.name.span, "declares no `ports` or `expose`")
+                .help(format!("add `expose: [{suggestion}]` to `{name}`")),
             );
         }
     }
@@ -51,24 +49,20 @@ fn unreachable_services(services: &Map, diags: &mut Diagnostics) {
 /// For every name some service uses: the first service (in file order) that addresses it in
 /// an environment value or depends on it, where, and the port it names. One pass over all
 /// services, so a project of many services is not scanned once per service.
-fn first_users(services: &Map) -> BTreeMap<&str, (&str, Span, Option<&str>)> {
+fn first_users(services: &[Service]) -> BTreeMap<&str, (&str, Span, Option<&str>)> {
     let mut users: BTreeMap<&str, (&str, Span, Option<&str>)> = BTreeMap::new();
-    for entry in &services.entries {
-        let Some(service) = entry.value.as_map() else { continue };
-        let user = entry.key.as_str();
-        let environment = service.get("environment").and_then(Node::as_map);
-        for variable in environment.map(|e| e.entries.as_slice()).unwrap_or_default() {
-            let Some(value) = variable.value.as_str() else { continue };
+    for service in services {
+        let user = service.name.as_str();
+        for value in service.environment.iter().filter_map(|v| v.value.as_ref()) {
             for (host, port) in addressed(value) {
                 if host != user {
-                    users.entry(host).or_insert((user, variable.value.span, Some(port)));
+                    users.entry(host).or_insert((user, value.span, Some(port)));
                 }
             }
         }
-        let dependencies = service.get("depends_on").and_then(Node::as_map);
-        for dependency in dependencies.map(|d| d.entries.as_slice()).unwrap_or_default() {
-            if dependency.key != user {
-                users.entry(dependency.key.as_str()).or_insert((user, dependency.key_span, None));
+        for dependency in &service.depends_on {
+            if dependency.service.as_str() != user {
+                users.entry(dependency.service.as_str()).or_insert((user, dependency.service.span, None));
             }
         }
     }
@@ -95,27 +89,23 @@ fn addressed(value: &str) -> Vec<(&str, &str)> {
     found
 }
 
-fn text(map: &Map, key: &str) -> Option<String> {
-    map.get(key).and_then(Node::scalar_text)
+fn ports(service: &Service) -> &[Spanned<Port>] {
+    service.ports.as_ref().map(|p| p.value.as_slice()).unwrap_or_default()
 }
 
-/// One published port: (host ip, host port, protocol).
-type Published = (String, String, String);
-
-fn host_ports(services: &Map, diags: &mut Diagnostics) {
-    let mut first: BTreeMap<Published, (String, Span)> = BTreeMap::new();
-    for entry in &services.entries {
-        let ports = entry.value.as_map().and_then(|s| s.get("ports")).and_then(Node::as_seq).unwrap_or_default();
-        for port in ports {
-            let Some(map) = port.as_map() else { continue };
-            let Some(published) = text(map, "published") else { continue };
-            let ip = text(map, "host_ip").unwrap_or_else(|| "0.0.0.0".into());
-            let key = (ip, published.clone(), text(map, "protocol").unwrap_or_else(|| "tcp".into()));
+fn host_ports(services: &[Service], diags: &mut Diagnostics) {
+    // One published port: (host ip, host port, protocol).
+    let mut first: BTreeMap<(&str, u16, &str), (&str, Span)> = BTreeMap::new();
+    for service in services {
+        let name = service.name.as_str();
+        for port in ports(service) {
+            let Some(published) = port.published else { continue };
+            let key = (port.host_ip.as_deref().unwrap_or("0.0.0.0"), published, port.protocol.compose_name());
             match first.get(&key) {
-                Some((other, span)) if *other != entry.key => diags.push(
+                Some((other, span)) if *other != name => diags.push(
                     Diagnostic::new(
                         Code::HostPortConflict,
-                        format!("services `{}` and `{other}` both publish host port {published}", entry.key),
+                        format!("services `{name}` and `{other}` both publish host port {published}"),
                     )
                     .at(port.span, "published again here")
                     .also(*span, format!("first published by `{other}`"))
@@ -123,30 +113,26 @@ fn host_ports(services: &Map, diags: &mut Diagnostics) {
                 ),
                 Some(_) => {}
                 None => {
-                    first.insert(key, (entry.key.clone(), port.span));
+                    first.insert(key, (name, port.span));
                 }
             }
         }
     }
 }
 
-fn duplicate_ports(name: &str, service: &Map, diags: &mut Diagnostics) {
-    let ports = service.get("ports").and_then(Node::as_seq).unwrap_or_default();
-    let mut seen: BTreeMap<(String, String, String, String), Span> = BTreeMap::new();
-    for port in ports {
-        let Some(map) = port.as_map() else { continue };
-        let key = (
-            text(map, "target").unwrap_or_default(),
-            text(map, "protocol").unwrap_or_default(),
-            text(map, "published").unwrap_or_default(),
-            text(map, "host_ip").unwrap_or_default(),
-        );
+fn duplicate_ports(service: &Service, diags: &mut Diagnostics) {
+    let mut seen: BTreeMap<(u16, &str, Option<u16>, Option<&str>), Span> = BTreeMap::new();
+    for port in ports(service) {
+        let key = (port.target, port.protocol.compose_name(), port.published, port.host_ip.as_deref());
         if let Some(first) = seen.get(&key) {
             diags.push(
-                Diagnostic::new(Code::DuplicatePort, format!("service `{name}` lists container port {} twice", key.0))
-                    .at(port.span, "listed again")
-                    .also(*first, "first listed here")
-                    .help("remove one of the two entries"),
+                Diagnostic::new(
+                    Code::DuplicatePort,
+                    format!("service `{}` lists container port {} twice", service.name.value, port.target),
+                )
+                .at(port.span, "listed again")
+                .also(*first, "first listed here")
+                .help("remove one of the two entries"),
             );
         } else {
             seen.insert(key, port.span);
@@ -154,13 +140,12 @@ fn duplicate_ports(name: &str, service: &Map, diags: &mut Diagnostics) {
     }
 }
 
-fn unpinned_image(service: &Map, diags: &mut Diagnostics) {
-    let Some(node) = service.get("image") else { return };
-    let Some(image) = node.scalar_text() else { return };
+fn unpinned_image(service: &Service, diags: &mut Diagnostics) {
+    let Some(image) = &service.image else { return };
     if image.contains('@') {
         return;
     }
-    let last = image.rsplit('/').next().unwrap_or(&image);
+    let last = image.rsplit('/').next().unwrap_or(image);
     let tag = last.split_once(':').map(|(_, tag)| tag);
     let problem = match tag {
         None | Some("") => "has no tag, so it means `latest`",
@@ -168,22 +153,25 @@ fn unpinned_image(service: &Map, diags: &mut Diagnostics) {
         Some(_) => return,
     };
     diags.push(
-        Diagnostic::new(Code::UnpinnedImage, format!("image `{image}` {problem}"))
-            .at(node.span, "unpinned")
+        Diagnostic::new(Code::UnpinnedImage, format!("image `{}` {problem}", image.value))
+            .at(image.span, "unpinned")
             .help("pin a version (`postgres:16.3`) or a digest, so every node runs the same image and a rollout changes only what you changed"),
     );
 }
 
-fn missing_healthcheck(name: &str, span: Span, service: &Map, diags: &mut Diagnostics) {
-    let has_ports =
-        ["ports", "expose"].iter().any(|k| service.get(k).and_then(Node::as_seq).is_some_and(|p| !p.is_empty()));
-    if !has_ports || service.get("healthcheck").is_some() || service.get("build").is_some() {
+fn missing_healthcheck(service: &Service, diags: &mut Diagnostics) {
+    if !service.declares_ports() || service.healthcheck.is_some() || service.build.is_some() {
         return;
     }
     diags.push(
-        Diagnostic::new(Code::MissingHealthcheck, format!("service `{name}` serves ports but has no healthcheck"))
-            .at(span, "no readiness probe")
-            .help("add a `healthcheck:`; without one, Kubernetes sends traffic and finishes rollouts before the app is ready"),
+        Diagnostic::new(
+            Code::MissingHealthcheck,
+            format!("service `{}` serves ports but has no healthcheck", service.name.value),
+        )
+        .at(service.name.span, "no readiness probe")
+        .help(
+            "add a `healthcheck:`; without one, Kubernetes sends traffic and finishes rollouts before the app is ready",
+        ),
     );
 }
 
@@ -198,20 +186,22 @@ fn looks_secret(name: &str) -> bool {
         .any(|word| upper.contains(word))
 }
 
-fn secrets_in_environment(name: &str, service: &Map, diags: &mut Diagnostics) {
-    let Some(environment) = service.get("environment").and_then(Node::as_map) else { return };
-    for entry in &environment.entries {
+fn secrets_in_environment(service: &Service, diags: &mut Diagnostics) {
+    for variable in &service.environment {
         // `${PASSWORD}` is the fix this rule suggests: the value is not in the file.
-        let literal = entry.value.as_str().is_some_and(|v| !v.is_empty()) && !entry.value.interpolated;
-        if !literal || !looks_secret(&entry.key) {
+        let literal = variable.value.as_ref().is_some_and(|v| !v.is_empty()) && !variable.interpolated;
+        if !literal || !looks_secret(&variable.name) {
             continue;
         }
         diags.push(
             Diagnostic::new(
                 Code::SecretInEnvironment,
-                format!("`{}` of service `{name}` looks like a secret written in the compose file", entry.key),
+                format!(
+                    "`{}` of service `{}` looks like a secret written in the compose file",
+                    variable.name.value, service.name.value
+                ),
             )
-            .at(entry.key_span, "ends up in plain text in the Deployment")
+            .at(variable.name.span, "ends up in plain text in the Deployment")
             .help("declare it under top-level `secrets:` and mount it, or read it from the environment with `${VAR}`"),
         );
     }
@@ -234,12 +224,13 @@ mod tests {
 
     fn lint(compose: &str) -> Vec<Diagnostic> {
         let mut sources = Sources::default();
-        let file = sources.add(std::path::Path::new("compose.yaml"), compose);
         let mut diags = Diagnostics::default();
-        let root = crate::load::yaml::parse(file, compose).expect("valid YAML");
-        let services = root.as_map().and_then(|m| m.get("services")).and_then(Node::as_map).expect("services");
-        check(services, &mut diags);
-        diags.into_items()
+        let environment = crate::load::Environment::default();
+        let directory = std::path::Path::new("/nonexistent");
+        let project = crate::load::load_str(compose, directory, &environment, &mut sources, &mut diags).expect("loads");
+        let mut found = Diagnostics::default();
+        check(&project.typed.services, &mut found);
+        found.into_items()
     }
 
     /// The first user in file order is named; a service that addresses itself is no user.

@@ -10,7 +10,6 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::emit::{self, Origin};
 use crate::images;
 use crate::load::Options;
-use crate::load::node::Entry;
 use crate::lower::{self, Settings};
 use crate::render;
 use crate::source::Sources;
@@ -77,8 +76,7 @@ pub fn pipeline(
         );
         return None;
     }
-    let services = project.root.as_map().and_then(|m| m.get("services")).and_then(|s| s.as_map());
-    let origins = services.map(|s| s.entries.iter().map(|e| (e.key.clone(), origin(e))).collect()).unwrap_or_default();
+    let origins = project.typed.services.iter().map(|s| (s.name.value.clone(), origin(s))).collect();
     let naming = images::Naming { registry: choices.registry.as_deref(), skip_hashing: false };
     let built_images = images::names(&project.typed, naming, diags);
     let settings = Settings { namespace: choices.namespace.clone(), built_images };
@@ -91,9 +89,9 @@ pub fn pipeline(
 }
 
 /// Where a service and each of its keys are written.
-fn origin(service: &Entry) -> Origin {
-    let keys = service.value.as_map().map(|m| m.entries.iter().map(|e| (e.key.clone(), e.key_span)).collect());
-    Origin { service: service.key_span, keys: keys.unwrap_or_default() }
+fn origin(service: &crate::compose::Service) -> Origin {
+    let keys = service.keys.iter().map(|k| (k.value.clone(), k.span)).collect();
+    Origin { service: service.name.span, keys }
 }
 
 fn write(args: &BuildArgs, objects: &[emit::Object], diags: &mut Diagnostics) -> i32 {

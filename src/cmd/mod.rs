@@ -74,7 +74,7 @@ fn shell_environment() -> std::collections::BTreeMap<String, String> {
 /// Load and check: what every command starts with.
 pub fn load_and_check(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -> Option<Project> {
     let project = load::load(options, sources, diags)?;
-    crate::check::check(&project, diags);
+    crate::check::check(&project.typed, diags);
     Some(project)
 }
 

@@ -197,6 +197,9 @@ pub struct Build {
 pub struct EnvVar {
     pub name: Key,
     pub value: Option<Spanned<String>>,
+    /// The value is one whole `${VAR}` (or `$VAR`) of interpolation: it is not written in the
+    /// compose file.
+    pub interpolated: bool,
 }
 
 /// One `env_file`, read by `load`: its path and values.

@@ -204,7 +204,12 @@ fn build(node: &Node) -> Spanned<Build> {
 
 fn environment(node: Option<&Node>) -> Vec<EnvVar> {
     let Some(map) = node.and_then(Node::as_map) else { return Vec::new() };
-    map.entries.iter().map(|e| EnvVar { name: key(&e.key, e.key_span), value: text(&e.value) }).collect()
+    let variable = |e: &super::node::Entry| EnvVar {
+        name: key(&e.key, e.key_span),
+        value: text(&e.value),
+        interpolated: e.value.interpolated,
+    };
+    map.entries.iter().map(variable).collect()
 }
 
 fn env_files(node: Option<&Node>) -> Vec<EnvFile> {

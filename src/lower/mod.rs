@@ -97,7 +97,7 @@ pub(crate) mod testing {
         let mut sources = Sources::default();
         let mut diags = Diagnostics::default();
         let project = load::load(&options, &mut sources, &mut diags).unwrap();
-        crate::check::check(&project, &mut diags);
+        crate::check::check(&project.typed, &mut diags);
         let app = lower(&project.typed, &Settings::default(), &mut diags);
         (app, diags)
     }
@@ -110,7 +110,7 @@ pub(crate) mod testing {
         let mut diags = Diagnostics::default();
         let directory = Path::new("/nonexistent/kompile-test");
         let project = load::load_str(text, directory, &environment, &mut sources, &mut diags).unwrap();
-        crate::check::check(&project, &mut diags);
+        crate::check::check(&project.typed, &mut diags);
         let app = lower(&project.typed, &Settings::default(), &mut diags);
         (app, diags)
     }

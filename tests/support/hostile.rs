@@ -40,7 +40,7 @@ pub fn compose_bytes(bytes: &[u8], directory: &Path) -> Result<usize, String> {
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
     if let Some(project) = load::load_str(&text, directory, &environment, &mut sources, &mut diags) {
-        kompile::check::check(&project, &mut diags);
+        kompile::check::check(&project.typed, &mut diags);
         finish(&project, &mut diags);
     }
     diagnostics(diags, &sources)
@@ -54,7 +54,7 @@ pub fn build_bytes(bytes: &[u8], directory: &Path) -> Option<Vec<kompile::emit::
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
     let project = load::load_str(&text, directory, &environment, &mut sources, &mut diags)?;
-    kompile::check::check(&project, &mut diags);
+    kompile::check::check(&project.typed, &mut diags);
     if diags.has_errors() {
         return None;
     }
