@@ -120,8 +120,11 @@ fn host_ports(services: &[Service], diags: &mut Diagnostics) {
     }
 }
 
+/// A container port as Compose tells two entries apart: target, protocol, host port, host ip.
+type PortIdentity<'a> = (u16, &'a str, Option<u16>, Option<&'a str>);
+
 fn duplicate_ports(service: &Service, diags: &mut Diagnostics) {
-    let mut seen: BTreeMap<(u16, &str, Option<u16>, Option<&str>), Span> = BTreeMap::new();
+    let mut seen: BTreeMap<PortIdentity<'_>, Span> = BTreeMap::new();
     for port in ports(service) {
         let key = (port.target, port.protocol.compose_name(), port.published, port.host_ip.as_deref());
         if let Some(first) = seen.get(&key) {
