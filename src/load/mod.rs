@@ -14,7 +14,9 @@ mod merge;
 pub mod node;
 mod project_files;
 mod schema;
-pub mod units;
+/// The value syntaxes moved to `crate::units`, which Dockerfiles share; `load/decode.rs`
+/// still names them `super::units`.
+pub use crate::units;
 pub mod yaml;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
