@@ -6,16 +6,9 @@ use super::Code;
 /// The code closest to a `query` that names none, for "did you mean" (`kompile explain`,
 /// `--deny` and the `x-kompile` lists), with its spelling closest to the query: id or name.
 pub fn suggest(query: &str) -> Option<(Code, &'static str)> {
-    let query = query.trim().to_ascii_lowercase();
-    // Reversed, so that among equally close codes `max_by` keeps the lowest id.
-    Code::ALL
-        .iter()
-        .rev()
-        .flat_map(|&c| [(c, c.id()), (c, c.name())])
-        .map(|(c, spelling)| (strsim::jaro_winkler(&query, &spelling.to_ascii_lowercase()), c, spelling))
-        .filter(|(score, _, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c, spelling)| (c, spelling))
+    let spellings = Code::ALL.iter().flat_map(|c| [c.id(), c.name()]);
+    let spelling = crate::suggest::closest(query.trim(), spellings)?;
+    Code::lookup(spelling).map(|code| (code, spelling))
 }
 
 /// Every code, one per line: id, name, severity and summary, in columns.
