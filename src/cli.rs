@@ -109,20 +109,10 @@ pub enum DiffFormat {
     Json,
 }
 
-/// `300`, `90s`, `5m`, `1h`, `500ms`.
+/// `300`, `90s`, `5m`, `1h`, `500ms`, `1m30s`: Go's syntax, or a bare number of seconds, as
+/// compose durations ([`crate::units::parse_duration`]).
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 90s or 5m"))?;
-    let seconds = match unit {
-        "" | "s" => n,
-        "m" => n.saturating_mul(60),
-        "h" => n.saturating_mul(3600),
-        "ms" => return Ok(std::time::Duration::from_millis(n)),
-        _ => return Err(format!("unknown unit `{unit}` in `{text}`: use ms, s, m or h")),
-    };
-    Ok(std::time::Duration::from_secs(seconds))
+    crate::units::parse_duration(text).ok_or_else(|| format!("`{}` is not a duration like 90s or 5m", text.trim()))
 }
 
 /// How to find and read the compose project; shared by every command.

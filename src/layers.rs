@@ -11,6 +11,8 @@ const ORDER: &[&str] = &[
     "parallel",
     "suggest",
     "names",
+    "units",
+    "ports",
     "dockerignore",
     "diag",
     "model",

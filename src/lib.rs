@@ -21,6 +21,8 @@ pub mod lower;
 pub mod model;
 pub mod names;
 pub mod parallel;
+pub mod ports;
 pub mod render;
 pub mod source;
 pub mod suggest;
+pub mod units;

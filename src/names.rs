@@ -1,6 +1,7 @@
 //! Kubernetes naming rules: DNS-1123 labels, label values, qualified (label and annotation)
-//! keys and environment variable names. Pure functions, used by `lower` (which decides and
-//! reports names), `images` (repository names), `emit` and `cluster`.
+//! keys, ConfigMap keys and environment variable names; the only sanitizers of them. Pure
+//! functions, used by `lower` (which decides and reports names), `images` (repository names),
+//! `emit` and `cluster`.
 
 /// The closest DNS-1123 label: lowercase alphanumerics and `-`, starting and ending with an
 /// alphanumeric, at most 63 characters.
@@ -67,6 +68,11 @@ fn is_name_part(text: &str) -> bool {
 
 fn is_dns_subdomain(text: &str) -> bool {
     text.len() <= 253 && text.split('.').all(|label| !label.is_empty() && dns_label(label) == label)
+}
+
+/// A ConfigMap or Secret key: `[-._a-zA-Z0-9]`; other characters become `_`.
+pub fn config_key(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect()
 }
 
 /// An environment variable name Kubernetes accepts on every version: `[-._a-zA-Z]` then

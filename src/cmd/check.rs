@@ -119,10 +119,7 @@ fn project_building(
     built: &mut BTreeMap<Vec<PathBuf>, BTreeSet<PathBuf>>,
 ) -> Option<Vec<PathBuf>> {
     let wanted = std::fs::canonicalize(dockerfile).ok()?;
-    let compose = dockerfile
-        .parent()?
-        .ancestors()
-        .find_map(|dir| load::DEFAULT_FILES.iter().map(|n| dir.join(n)).find(|p| p.is_file()))?;
+    let (compose, _) = load::find_compose_file(dockerfile.parent()?)?;
     let files = with_base_or_override(&compose);
     let builds = built.entry(files.clone()).or_insert_with(|| dockerfiles_built_by(&files, base));
     builds.contains(&wanted).then_some(files)
@@ -145,9 +142,7 @@ fn with_base_or_override(path: &Path) -> Vec<PathBuf> {
         }
         return vec![path.to_path_buf()];
     }
-    let (stem, ext) = name.rsplit_once('.').unwrap_or((name.as_str(), ""));
-    let override_file = path.with_file_name(format!("{stem}.override.{ext}"));
-    if override_file.is_file() { vec![path.to_path_buf(), override_file] } else { vec![path.to_path_buf()] }
+    std::iter::once(path.to_path_buf()).chain(load::override_file(path)).collect()
 }
 
 fn format_all(items: &[Diagnostic], sources: &Sources, format: DiagnosticFormat) -> String {

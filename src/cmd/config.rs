@@ -3,7 +3,7 @@
 use super::{INPUT_ERRORS, SUCCESS, load_and_check, print, report};
 use crate::cli::{ConfigArgs, OutputFormat};
 use crate::diag::Diagnostics;
-use crate::render::config::{compose_json, compose_yaml};
+use crate::render::compose::{compose_json, compose_yaml};
 use crate::source::Sources;
 
 pub fn run(args: &ConfigArgs) -> i32 {

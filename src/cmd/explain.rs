@@ -1,8 +1,9 @@
-//! `kompile explain CODE`: prints the code's page from docs/codes/; `--list` lists codes.
+//! `kompile explain CODE`: prints the code's page from docs/codes/ (a hadolint rule: the pages
+//! of the codes that implement it); `--list` lists codes.
 
 use super::{SUCCESS, USAGE_ERROR, print};
 use crate::cli::ExplainArgs;
-use crate::diag::explain;
+use crate::diag::{Code, explain};
 
 pub fn run(args: &ExplainArgs) -> i32 {
     if args.list {
@@ -10,22 +11,20 @@ pub fn run(args: &ExplainArgs) -> i32 {
         return SUCCESS;
     }
     let query = args.code.as_deref().unwrap_or_default();
-    match explain::lookup(query) {
-        Some(code) => {
-            print(code.page());
-            SUCCESS
-        }
-        None => {
-            eprintln!("{}", unknown(query));
-            USAGE_ERROR
-        }
+    // A hadolint rule may be several codes: each page, in the order of the hadolint table.
+    let codes = Code::matching(query);
+    if codes.is_empty() {
+        eprintln!("{}", unknown(query));
+        return USAGE_ERROR;
     }
+    print(&codes.iter().map(|c| c.page()).collect::<Vec<_>>().join("\n"));
+    SUCCESS
 }
 
 /// The message for a code that does not exist, with the closest one if any.
 pub fn unknown(query: &str) -> String {
     let mut message = format!("error: `{query}` is not a kompile diagnostic code");
-    if let Some(close) = explain::suggest(query) {
+    if let Some((close, _)) = explain::suggest(query) {
         message.push_str(&format!("\n  help: did you mean `{}` ({})?", close.id(), close.name()));
     }
     message.push_str("\n  help: run `kompile explain --list` to see every code");

@@ -146,11 +146,81 @@ codes! {
     NoCredentials     "K415" "no-credentials"       Error   "the user's credentials could not be obtained (exec plugin, token file)";
 }
 
+/// Hadolint rules kompile implements, by hadolint id, so `# hadolint ignore=DL3008` works
+/// and hadolint ids name codes wherever codes are read ([`Code::matching`]). One rule may be
+/// several codes (DL3022), and one code several rules.
+pub const HADOLINT: &[(&str, Code)] = &[
+    ("DL3000", Code::RelativeWorkdir),
+    ("DL3002", Code::RootUser),
+    ("DL3004", Code::Sudo),
+    ("DL3006", Code::UnpinnedBaseImage),
+    ("DL3007", Code::UnpinnedBaseImage),
+    ("DL3008", Code::UnpinnedPackage),
+    ("DL3011", Code::InvalidExpose),
+    ("DL3012", Code::RepeatedInstruction),
+    ("DL3013", Code::UnpinnedPackage),
+    ("DL3018", Code::UnpinnedPackage),
+    ("DL3020", Code::AddInsteadOfCopy),
+    ("DL3021", Code::CopyToNonDirectory),
+    ("DL3022", Code::CopyFromUnknownStage),
+    ("DL3022", Code::CopyFromLaterStage),
+    ("DL3023", Code::CopyFromUnknownStage),
+    ("DL3024", Code::StageName),
+    ("DL3025", Code::ShellFormCommand),
+    ("DL3044", Code::EnvSelfReference),
+    ("DL3045", Code::RelativeCopyDestination),
+    ("DL3057", Code::ImageWithoutHealthcheck),
+    ("DL3063", Code::StageName),
+    ("DL3064", Code::SecretInBuild),
+    ("DL4000", Code::MaintainerDeprecated),
+    ("DL4003", Code::RepeatedInstruction),
+    ("DL4004", Code::RepeatedInstruction),
+    ("DL4006", Code::PipeWithoutPipefail),
+];
+
+impl Code {
+    /// The one reader of a code written as text: its id in any case (`K101`, `k101`) or its
+    /// name in any case, with `_` allowed for `-` (`unknown-key`, `Unknown_Key`); around
+    /// spaces ignored.
+    pub fn lookup(text: &str) -> Option<Code> {
+        let text = text.trim().replace('_', "-");
+        Code::ALL.iter().copied().find(|c| c.id().eq_ignore_ascii_case(&text) || c.name().eq_ignore_ascii_case(&text))
+    }
+
+    /// The codes `text` names: the one [`Code::lookup`] finds, else those implementing the
+    /// hadolint rule it names (`DL3008`, any case; see [`HADOLINT`]). Empty when it names none.
+    pub fn matching(text: &str) -> Vec<Code> {
+        if let Some(code) = Code::lookup(text) {
+            return vec![code];
+        }
+        let text = text.trim();
+        HADOLINT.iter().filter(|(rule, _)| rule.eq_ignore_ascii_case(text)).map(|(_, code)| *code).collect()
+    }
+}
+
 impl std::str::FromStr for Code {
     type Err = ();
 
-    /// Accepts the id (`K101`, any case) or the name (`unknown-key`).
+    /// [`Code::lookup`]: the id or the name, in any case.
     fn from_str(s: &str) -> Result<Code, ()> {
-        Code::ALL.iter().copied().find(|c| c.id().eq_ignore_ascii_case(s) || c.name() == s).ok_or(())
+        Code::lookup(s).ok_or(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_read_by_id_name_or_hadolint_rule() {
+        for text in ["K101", "k101", " unknown-key ", "Unknown-Key", "unknown_key"] {
+            assert_eq!(Code::lookup(text), Some(Code::UnknownKey), "{text}");
+        }
+        assert_eq!(Code::lookup("K999"), None);
+        assert_eq!(Code::lookup("DL3008"), None);
+        assert_eq!(Code::matching("dl3008"), [Code::UnpinnedPackage]);
+        assert_eq!(Code::matching("DL3022"), [Code::CopyFromUnknownStage, Code::CopyFromLaterStage]);
+        assert_eq!(Code::matching("K303"), [Code::MaintainerDeprecated]);
+        assert!(Code::matching("DL9999").is_empty());
     }
 }

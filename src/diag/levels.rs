@@ -46,18 +46,21 @@ pub struct Levels {
 }
 
 impl Levels {
-    /// Parses one `--deny/--warn/--allow` value: a code id, a code name, or `warnings`
-    /// (only with deny). Errors explain what was wrong, for a usage error.
+    /// Parses one `--deny/--warn/--allow` value: what [`Code::matching`] reads (an id, a
+    /// name, a hadolint rule), or `warnings` (only with deny). Errors explain what was wrong, for a usage error.
     pub fn set(&mut self, value: &str, level: Level) -> Result<(), String> {
         if value == "warnings" && level == Level::Deny {
             self.deny_warnings = true;
             return Ok(());
         }
-        let code: Code = value.parse().map_err(|()| unknown_code(value))?;
-        if code.default_severity() == Severity::Error && level != Level::Deny {
+        let codes = Code::matching(value);
+        if codes.is_empty() {
+            return Err(unknown_code(value));
+        }
+        if let Some(code) = codes.iter().find(|c| c.default_severity() == Severity::Error && level != Level::Deny) {
             return Err(format!("{} ({}) is an error and cannot be lowered", code.id(), code.name()));
         }
-        self.codes.insert(code, level);
+        self.codes.extend(codes.into_iter().map(|code| (code, level)));
         Ok(())
     }
 
@@ -95,14 +98,8 @@ impl Levels {
 }
 
 fn unknown_code(value: &str) -> String {
-    let close = Code::ALL
-        .iter()
-        .flat_map(|c| [c.id(), c.name()])
-        .map(|name| (strsim::jaro_winkler(value, name), name))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    match close {
-        Some((_, name)) => format!("unknown code `{value}`; did you mean `{name}`?"),
+    match super::explain::suggest(value) {
+        Some((_, spelling)) => format!("unknown code `{value}`; did you mean `{spelling}`?"),
         None => format!("unknown code `{value}`; `kompile explain --list` lists them"),
     }
 }
@@ -120,6 +117,10 @@ mod tests {
         assert!(levels.set("unknown-kye", Level::Deny).unwrap_err().contains("unknown-key"));
         assert!(levels.set("yaml-syntax", Level::Allow).unwrap_err().contains("cannot be lowered"));
         assert!(levels.set("warnings", Level::Allow).is_err());
+        assert!(levels.set("Unknown_Key", Level::Warn).is_ok());
+        assert!(levels.set("DL3022", Level::Allow).unwrap_err().contains("K315"), "one of its codes is an error");
+        assert!(levels.set("dl3022", Level::Deny).is_ok());
+        assert_eq!(levels.codes.get(&Code::CopyFromLaterStage), Some(&Level::Deny));
     }
 
     #[test]

@@ -246,8 +246,8 @@ impl<'a> State<'a> {
             // A port that depends on an invisible variable is left out rather than guessed.
             let Some(text) = self.expand(&word.text) else { continue };
             let Ok(spec) = parse_port_spec(&text) else { continue };
-            let protocol = spec.protocol.as_deref().unwrap_or("tcp").to_ascii_lowercase();
-            if !matches!(protocol.as_str(), "tcp" | "udp" | "sctp") {
+            let protocol = spec.protocol.unwrap_or("tcp").to_ascii_lowercase();
+            if !crate::ports::is_protocol(&protocol) {
                 continue;
             }
             for port in spec.start..=spec.end {

@@ -34,6 +34,5 @@ pub use parser::parse;
 pub use stages::{Base, Stage, Stages, stages};
 pub use substitute::{SubstError, references, substitute, unquote};
 pub use views::{
-    ArgDecl, Command, CopyView, FromView, Healthcheck, Pair, Pairs, PortSpec, RunView, User, parse_duration,
-    parse_port_spec,
+    ArgDecl, Command, CopyView, FromView, Healthcheck, Pair, Pairs, RunView, User, parse_duration, parse_port_spec,
 };

@@ -501,8 +501,12 @@ fn expose_user_workdir_stopsignal_volume_shell_maintainer() {
     let Some(ports) = nth(&df, 1).as_expose() else { panic!() };
     assert_eq!(word_texts(ports), vec!["80", "53/udp", "8000-8010/TCP", "$PORT"]);
     assert_eq!(word_spans(ports), vec![14..16, 17..23, 24..37, 38..43]);
-    assert_eq!(parse_port_spec("80"), Ok(PortSpec { start: 80, end: 80, protocol: None }));
-    assert_eq!(parse_port_spec("8000-8010/TCP"), Ok(PortSpec { start: 8000, end: 8010, protocol: Some("TCP".into()) }));
+    assert_eq!(parse_port_spec("80"), Ok(crate::ports::Spec { start: 80, end: 80, protocol: None }));
+    assert_eq!(
+        parse_port_spec("8000-8010/TCP"),
+        Ok(crate::ports::Spec { start: 8000, end: 8010, protocol: Some("TCP") })
+    );
+    assert_eq!(parse_port_spec("x"), Err("invalid port `x` in `x`".to_string()));
     assert!(parse_port_spec("70000").is_err());
     assert!(parse_port_spec("90-80").is_err());
 

@@ -5,6 +5,8 @@
 use std::time::Duration;
 
 use super::ast::{Args, Flag, Heredoc, Instruction, Keyword, ParseError, Word};
+use crate::ports::{self, Spec};
+use crate::units::{self, DurationError};
 
 /// Exec form (JSON array) or shell form of RUN, CMD, ENTRYPOINT and HEALTHCHECK CMD.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,15 +110,6 @@ pub struct RunView<'a> {
     pub network: Option<&'a Flag>,
     pub security: Option<&'a Flag>,
     pub heredocs: &'a [Heredoc],
-}
-
-/// A parsed EXPOSE entry: `80`, `53/udp`, `8000-8010/tcp`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PortSpec {
-    pub start: u16,
-    pub end: u16,
-    /// As written (lowercase it to compare; `ExposeProtoCasing` wants it lowercase).
-    pub protocol: Option<String>,
 }
 
 impl Instruction {
@@ -335,50 +328,21 @@ pub(crate) fn copy_view(ins: &Instruction) -> Result<CopyView<'_>, ParseError> {
     })
 }
 
-/// Parses `port[-port][/protocol]`. Use it after variable substitution.
-pub fn parse_port_spec(text: &str) -> Result<PortSpec, String> {
-    let (ports, protocol) = match text.split_once('/') {
-        Some((ports, protocol)) => (ports, Some(protocol.to_string())),
-        None => (text, None),
-    };
-    let port = |p: &str| p.parse::<u16>().map_err(|_| format!("invalid port `{p}` in `{text}`"));
-    let (start, end) = match ports.split_once('-') {
-        Some((start, end)) => (port(start)?, port(end)?),
-        None => (port(ports)?, port(ports)?),
-    };
-    if end < start {
-        return Err(format!("invalid port range `{ports}`: the end is before the start"));
-    }
-    Ok(PortSpec { start, end, protocol })
+/// Parses an EXPOSE entry, `port[-port][/protocol]` with ports from 0 ([`crate::ports`], the
+/// parser compose `expose` uses too), in the words of the Dockerfile diagnostics. Use it after
+/// variable substitution.
+pub fn parse_port_spec(text: &str) -> Result<Spec<'_>, String> {
+    ports::spec(text, 0).map_err(|error| match error {
+        ports::Error::Backwards(range) => format!("invalid port range `{range}`: the end is before the start"),
+        other => format!("invalid port `{}` in `{text}`", other.part()),
+    })
 }
 
-/// Parses a Go duration such as `30s`, `1m30s`, `1.5h`, `250ms` (HEALTHCHECK timings).
+/// Parses a HEALTHCHECK timing, a Go duration such as `30s`, `1m30s`, `1.5h`, `250ms`
+/// ([`crate::units::parse_go_duration`]), in the words of the Dockerfile diagnostics.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let invalid = || format!("invalid duration `{text}`");
-    if text == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let mut rest = text;
-    let mut total = 0f64;
-    if rest.is_empty() {
-        return Err(invalid());
-    }
-    while !rest.is_empty() {
-        let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        let number: f64 = rest.get(..number_len).and_then(|n| n.parse().ok()).ok_or_else(invalid)?;
-        rest = rest.get(number_len..).unwrap_or("");
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
-        let seconds = match rest.get(..unit_len) {
-            Some("ns") => 1e-9,
-            Some("us" | "µs" | "μs") => 1e-6,
-            Some("ms") => 1e-3,
-            Some("s") => 1.0,
-            Some("m") => 60.0,
-            Some("h") => 3600.0,
-            _ => return Err(format!("{}: unit must be one of ns, us, ms, s, m, h", invalid())),
-        };
-        total += number * seconds;
-        rest = rest.get(unit_len..).unwrap_or("");
-    }
-    Duration::try_from_secs_f64(total).map_err(|_| invalid())
+    units::parse_go_duration(text).map_err(|error| match error {
+        DurationError::Invalid => format!("invalid duration `{text}`"),
+        DurationError::Unit => format!("invalid duration `{text}`: unit must be one of ns, us, ms, s, m, h"),
+    })
 }

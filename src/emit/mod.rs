@@ -1,12 +1,12 @@
 //! Turns the validated [`App`] model into Kubernetes objects. Pure and infallible: every
 //! decision that could fail or warn was already made by `lower`.
 
-mod config;
+mod configs_and_secrets;
+mod k8s_service;
 mod labels;
 mod origin;
 mod ports;
 mod quantity;
-mod service;
 mod storage;
 mod workload;
 
@@ -96,14 +96,14 @@ impl Object {
 pub fn emit(app: &App) -> Vec<Object> {
     let mut objects =
         Vec::with_capacity(app.configs.len() + app.secrets.len() + app.volumes.len() + 3 * app.services.len());
-    objects.extend(app.configs.iter().map(|c| Object::ConfigMap(Box::new(config::config_map(app, c)))));
-    objects.extend(app.secrets.iter().map(|s| Object::Secret(Box::new(config::secret(app, s)))));
+    objects.extend(app.configs.iter().map(|c| Object::ConfigMap(Box::new(configs_and_secrets::config_map(app, c)))));
+    objects.extend(app.secrets.iter().map(|s| Object::Secret(Box::new(configs_and_secrets::secret(app, s)))));
     objects.extend(app.volumes.iter().map(|v| Object::PersistentVolumeClaim(Box::new(storage::claim(app, v)))));
     for svc in &app.services {
         if let Some(env) = &svc.env_from {
-            objects.push(Object::ConfigMap(Box::new(config::env_config_map(app, svc, env))));
+            objects.push(Object::ConfigMap(Box::new(configs_and_secrets::env_config_map(app, svc, env))));
         }
-        if let Some(s) = service::service(app, svc) {
+        if let Some(s) = k8s_service::service(app, svc) {
             objects.push(Object::Service(Box::new(s)));
         }
         objects.push(Object::Deployment(Box::new(workload::deployment(app, svc))));

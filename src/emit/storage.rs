@@ -140,7 +140,7 @@ fn base_name(source: &MountSource) -> String {
         MountSource::Volume { k8s_name }
         | MountSource::ConfigMap { k8s_name, .. }
         | MountSource::Secret { k8s_name, .. }
-        | MountSource::Config { k8s_name, .. } => dns_label(k8s_name),
+        | MountSource::Config { k8s_name, .. } => volume_label(k8s_name),
         MountSource::EmptyDir => "scratch".to_string(),
         MountSource::Tmpfs { .. } => "tmpfs".to_string(),
         MountSource::HostPath { .. } => "host".to_string(),
@@ -164,14 +164,9 @@ fn with_suffix(base: &str, suffix: &str) -> String {
 }
 
 /// Object names may be DNS-1123 subdomains (dots, 253 chars); volume names must be labels.
-fn dns_label(name: &str) -> String {
-    let mapped: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
-        .take(MAX_NAME)
-        .collect();
-    let trimmed = mapped.trim_matches('-');
-    if trimmed.is_empty() { "volume".to_string() } else { trimmed.to_string() }
+fn volume_label(name: &str) -> String {
+    let label = crate::names::dns_label(name);
+    if label.is_empty() { "volume".to_string() } else { label }
 }
 
 #[cfg(test)]
@@ -268,11 +263,11 @@ mod tests {
     fn long_names_stay_labels() {
         let long = "a".repeat(70);
         let mut taken = BTreeSet::new();
-        let first = unique_name(&dns_label(&long), &mut taken);
-        let second = unique_name(&dns_label(&long), &mut taken);
+        let first = unique_name(&volume_label(&long), &mut taken);
+        let second = unique_name(&volume_label(&long), &mut taken);
         assert_eq!(first.len(), 63);
         assert_eq!(second.len(), 63);
         assert!(second.ends_with("-1"));
-        assert_eq!(dns_label("--"), "volume");
+        assert_eq!(volume_label("--"), "volume");
     }
 }

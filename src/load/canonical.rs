@@ -9,9 +9,10 @@ use std::path::{Component, Path, PathBuf};
 
 use super::env::Environment;
 use super::node::{Map, Node, Tag, Value};
-use super::{schema, units, wrong_type};
+use super::{schema, wrong_type};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::{Sources, Span};
+use crate::units;
 
 /// Everything a conversion needs besides the node itself.
 pub struct Context<'a> {

@@ -109,38 +109,9 @@ pub fn parse(file: FileId, text: &str, diags: &mut Diagnostics) -> Dockerfile {
     parsed
 }
 
-/// Hadolint rules kompile implements, by hadolint id, so `# hadolint ignore=` works too.
-const HADOLINT: &[(&str, Code)] = &[
-    ("DL3000", Code::RelativeWorkdir),
-    ("DL3002", Code::RootUser),
-    ("DL3004", Code::Sudo),
-    ("DL3006", Code::UnpinnedBaseImage),
-    ("DL3007", Code::UnpinnedBaseImage),
-    ("DL3008", Code::UnpinnedPackage),
-    ("DL3011", Code::InvalidExpose),
-    ("DL3012", Code::RepeatedInstruction),
-    ("DL3013", Code::UnpinnedPackage),
-    ("DL3018", Code::UnpinnedPackage),
-    ("DL3020", Code::AddInsteadOfCopy),
-    ("DL3021", Code::CopyToNonDirectory),
-    ("DL3022", Code::CopyFromUnknownStage),
-    ("DL3022", Code::CopyFromLaterStage),
-    ("DL3023", Code::CopyFromUnknownStage),
-    ("DL3024", Code::StageName),
-    ("DL3025", Code::ShellFormCommand),
-    ("DL3044", Code::EnvSelfReference),
-    ("DL3045", Code::RelativeCopyDestination),
-    ("DL3057", Code::ImageWithoutHealthcheck),
-    ("DL3063", Code::StageName),
-    ("DL3064", Code::SecretInBuild),
-    ("DL4000", Code::MaintainerDeprecated),
-    ("DL4003", Code::RepeatedInstruction),
-    ("DL4004", Code::RepeatedInstruction),
-    ("DL4006", Code::PipeWithoutPipefail),
-];
-
 /// Drops warnings that a comment right above their instruction silences:
-/// `# kompile-ignore=K301,empty-continuation` or `# hadolint ignore=DL4000`. Errors stay:
+/// `# kompile-ignore=K301,empty-continuation` or `# hadolint ignore=DL4000` (either list
+/// takes what [`Code::matching`] reads: ids, names, hadolint rules). Errors stay:
 /// a file Docker refuses cannot be waved through. `diags` should be
 /// [`Diagnostics::uncapped`], so that what is silenced never counts towards a cap.
 pub fn without_ignored(parsed: &Dockerfile, diags: Diagnostics) -> Diagnostics {
@@ -168,13 +139,8 @@ fn instruction_at(parsed: &Dockerfile, at: usize) -> Option<&Instruction> {
 /// Whether one comment line silences `code`.
 fn ignores(comment: &str, code: Code) -> bool {
     let text = comment.trim_start_matches('#').trim();
-    if let Some(list) = text.strip_prefix("kompile-ignore=") {
-        return list.split(',').any(|item| item.trim().parse::<Code>() == Ok(code));
-    }
-    if let Some(list) = text.strip_prefix("hadolint ignore=") {
-        return list.split(',').any(|id| HADOLINT.iter().any(|(h, c)| *h == id.trim() && *c == code));
-    }
-    false
+    let list = text.strip_prefix("kompile-ignore=").or_else(|| text.strip_prefix("hadolint ignore="));
+    list.is_some_and(|list| list.split(',').any(|item| Code::matching(item).contains(&code)))
 }
 
 fn label(kind: Issue) -> &'static str {

@@ -14,7 +14,9 @@ mod merge;
 pub mod node;
 mod project_files;
 mod schema;
-pub mod units;
+/// The value syntaxes moved to `crate::units`, which Dockerfiles share; `load/decode.rs`
+/// still names them `super::units`.
+pub use crate::units;
 pub mod yaml;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -517,20 +519,25 @@ fn compose_files(options: &Options, diags: &mut Diagnostics) -> Option<(Vec<Path
     }
     let start =
         options.project_directory.as_deref().map_or(options.working_dir.clone(), |d| absolute(&options.working_dir, d));
-    for dir in start.ancestors() {
-        let mut present = DEFAULT_FILES.iter().map(|n| dir.join(n)).filter(|p| p.is_file());
-        if let Some(found) = present.next() {
-            let passed_over = present.collect();
-            let mut files = vec![found.clone()];
-            files.extend(override_file(&found));
-            return Some((files, passed_over));
-        }
+    if let Some((found, passed_over)) = find_compose_file(&start) {
+        let mut files = vec![found.clone()];
+        files.extend(override_file(&found));
+        return Some((files, passed_over));
     }
     diags.push(
         Diagnostic::new(Code::NoComposeFile, format!("no compose file found in {} or its parents", start.display()))
             .help("name one with `-f FILE`, or create compose.yaml"),
     );
     None
+}
+
+/// The compose file of `start` or its nearest parent that has one: the first of
+/// [`DEFAULT_FILES`] there, and the other default names next to it, which Compose passes over.
+pub fn find_compose_file(start: &Path) -> Option<(PathBuf, Vec<PathBuf>)> {
+    start.ancestors().find_map(|dir| {
+        let mut present = DEFAULT_FILES.iter().map(|n| dir.join(n)).filter(|p| p.is_file());
+        present.next().map(|found| (found, present.collect()))
+    })
 }
 
 /// Compose's warning, "Found multiple config files with supported names: …" then
@@ -548,7 +555,7 @@ fn multiple_compose_files(found: &Path, file: FileId, passed_over: &[PathBuf]) -
 }
 
 /// `compose.yaml` → `compose.override.yaml` (same extension), when it exists.
-fn override_file(path: &Path) -> Option<PathBuf> {
+pub fn override_file(path: &Path) -> Option<PathBuf> {
     let stem = path.file_stem()?.to_str()?;
     let ext = path.extension()?.to_str()?;
     let candidate = path.with_file_name(format!("{stem}.override.{ext}"));

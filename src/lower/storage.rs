@@ -10,6 +10,7 @@ use crate::compose::{
 };
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{AccessMode, Config, ConfigData, Mount, MountSource, Secret, Service, Volume};
+use crate::names::config_key;
 use crate::source::Span;
 
 pub struct Storage<'a> {
@@ -376,11 +377,6 @@ fn k8s_names<'k>(
         }
     }
     names
-}
-
-/// ConfigMap and Secret keys allow `[-._a-zA-Z0-9]`; other characters become `_`.
-fn config_key(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect()
 }
 
 fn config_data(bytes: Vec<u8>) -> ConfigData {

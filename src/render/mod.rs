@@ -1,6 +1,6 @@
 //! Writes emitted objects out: one YAML stream, one JSON `List`, or a kustomize directory.
 
-pub mod config;
+pub mod compose;
 mod yaml;
 
 use std::fs;

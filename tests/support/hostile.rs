@@ -78,8 +78,8 @@ fn finish(project: &Project, diags: &mut Diagnostics) {
     let objects = kompile::emit::emit(&app);
     let _ = kompile::render::yaml(&objects);
     let _ = kompile::render::json(&objects);
-    let _ = kompile::render::config::compose_yaml(project);
-    let _ = kompile::render::config::compose_json(project);
+    let _ = kompile::render::compose::compose_yaml(project);
+    let _ = kompile::render::compose::compose_json(project);
 }
 
 /// Checks every label of every diagnostic, then renders them all.

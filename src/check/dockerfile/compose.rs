@@ -133,8 +133,9 @@ fn exposed(file: &File<'_>, stage: &Stage) -> Option<Vec<(u16, u16, String)>> {
             let Some(words) = ins.as_expose() else { continue };
             let scope = Scope::before(file, ancestor, index);
             for word in words {
-                let spec = parse_port_spec(&scope.resolve(file, &word.text)?.to_ascii_lowercase()).ok()?;
-                ports.push((spec.start, spec.end, spec.protocol.unwrap_or_else(|| "tcp".into())));
+                let text = scope.resolve(file, &word.text)?.to_ascii_lowercase();
+                let spec = parse_port_spec(&text).ok()?;
+                ports.push((spec.start, spec.end, spec.protocol.unwrap_or("tcp").to_string()));
             }
         }
     }

@@ -87,7 +87,7 @@ fn expose_entry(text: &str) -> Option<Diagnostic> {
         ));
     }
     let protocol = text.split_once('/').map(|(_, p)| p).unwrap_or("tcp");
-    if !["tcp", "udp", "sctp"].contains(&protocol.to_ascii_lowercase().as_str()) {
+    if !crate::ports::is_protocol(&protocol.to_ascii_lowercase()) {
         return Some(
             Diagnostic::new(Code::InvalidExpose, format!("EXPOSE `{text}` has an unknown protocol"))
                 .help("the protocol is `tcp`, `udp` or `sctp`"),

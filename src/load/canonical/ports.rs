@@ -4,6 +4,7 @@ use super::{Context, drop_unknown_keys, one_of, to_string};
 use crate::diag::{Code, Diagnostic};
 use crate::load::node::{Map, Node, Value};
 use crate::load::{schema, wrong_type};
+use crate::ports;
 use crate::source::Span;
 
 /// One port in Compose's long syntax, before it becomes a node.
@@ -131,7 +132,7 @@ fn long_port(mut map: Map, span: Span, cx: &mut Context<'_>) -> Option<Node> {
     let protocol = map.get("protocol").and_then(Node::scalar_text).unwrap_or_else(|| "tcp".into());
     map.insert("protocol", span, Node::str(protocol.to_lowercase(), map.get("protocol").map_or(span, |n| n.span)));
     if let Some(protocol) = map.get_mut("protocol") {
-        one_of(protocol, &["tcp", "udp", "sctp"], cx.diags);
+        one_of(protocol, &ports::PROTOCOLS, cx.diags);
     }
     if map.get("mode").is_none() {
         map.insert("mode", span, Node::str("ingress", span));
@@ -145,7 +146,7 @@ pub fn parse_short(text: &str) -> Result<Vec<LongPort>, String> {
         Some((rest, protocol)) => (rest, protocol.to_lowercase()),
         None => (text, "tcp".to_string()),
     };
-    if !matches!(protocol.as_str(), "tcp" | "udp" | "sctp") {
+    if !ports::is_protocol(&protocol) {
         return Err(format!("unknown protocol `{protocol}`"));
     }
     let (host_ip, rest) = split_ip(rest)?;
@@ -201,40 +202,28 @@ fn split_ip(text: &str) -> Result<(Option<String>, &str), String> {
 
 /// `80` or `9000-9002`; every port in 1–65535.
 pub fn parse_range(text: &str) -> Result<std::ops::RangeInclusive<u16>, String> {
-    let (start, end) = match text.split_once('-') {
-        Some((start, end)) => (parse_port_number(start)?, parse_port_number(end)?),
-        None => {
-            let port = parse_port_number(text)?;
-            (port, port)
-        }
-    };
-    if end < start {
-        return Err(format!("the range `{text}` ends before it starts"));
-    }
-    Ok(start..=end)
+    ports::range(text, 1).map_err(|e| reason(&e))
 }
 
 pub fn parse_port_number(text: &str) -> Result<u16, String> {
-    if text.is_empty() {
-        return Err("a port number is missing".into());
-    }
-    if !text.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!("`{text}` is not a port number"));
-    }
-    match text.parse::<u32>() {
-        Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
-        _ => Err(format!("`{text}` is outside 1-65535")),
+    ports::number(text, 1).map_err(|e| reason(&e))
+}
+
+/// A port error in the words of the compose diagnostics.
+fn reason(error: &ports::Error) -> String {
+    match error {
+        ports::Error::Missing => "a port number is missing".into(),
+        ports::Error::NotANumber(text) => format!("`{text}` is not a port number"),
+        ports::Error::OutOfRange(text) => format!("`{text}` is outside 1-65535"),
+        ports::Error::Backwards(text) => format!("the range `{text}` ends before it starts"),
     }
 }
 
-/// `expose` entries: a port or range, optionally with a protocol.
+/// `expose` entries: a port or range, optionally with a protocol (lowercased).
 pub fn parse_expose(text: &str) -> Option<(std::ops::RangeInclusive<u16>, String)> {
-    let (ports, protocol) = text.split_once('/').unwrap_or((text, "tcp"));
-    let protocol = protocol.to_lowercase();
-    if !matches!(protocol.as_str(), "tcp" | "udp" | "sctp") {
-        return None;
-    }
-    Some((parse_range(ports).ok()?, protocol))
+    let spec = ports::spec(text, 1).ok()?;
+    let protocol = spec.protocol.unwrap_or("tcp").to_lowercase();
+    ports::is_protocol(&protocol).then(|| (spec.ports(), protocol))
 }
 
 #[cfg(test)]

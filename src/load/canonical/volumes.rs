@@ -3,8 +3,9 @@
 use super::{Context, clean_container_path, drop_unknown_keys, is_path_like, resolve_path, to_bool, to_string};
 use crate::diag::{Code, Diagnostic};
 use crate::load::node::{Map, Node, Value};
-use crate::load::{schema, units, wrong_type};
+use crate::load::{schema, wrong_type};
 use crate::source::Span;
+use crate::units;
 
 pub fn canonicalize(node: &mut Node, cx: &mut Context<'_>) {
     let span = node.span;

@@ -4,8 +4,8 @@
 use crate::compose::{ProjectSettings, ServiceSettings, Spanned, VolumeSettings};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::load::node::{Map, Node};
-use crate::load::units;
 use crate::model::AccessMode;
+use crate::units;
 
 pub fn project(node: Option<&Node>, diags: &mut Diagnostics) -> ProjectSettings {
     let Some(map) = block(node, "the project", diags) else { return ProjectSettings::default() };

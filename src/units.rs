@@ -1,4 +1,6 @@
-//! Compose's value syntaxes: Go durations, byte sizes with binary units, CPU counts.
+//! The value syntaxes of Compose and Docker: Go durations (the one duration parser, used by
+//! compose keys, Dockerfile HEALTHCHECK flags and `--timeout`), byte sizes with binary units,
+//! CPU counts.
 
 use std::time::Duration;
 
@@ -6,37 +8,57 @@ use std::time::Duration;
 /// Compose, and refusing them keeps every later sum and conversion from overflowing.
 const MAX_DURATION_NANOS: f64 = 9_223_372_036_854_775_807.0;
 
-/// Parses a Go-style duration (`1m30s`, `1.5s`, `500ms`, `2h`), as Compose accepts them.
-/// A bare number is taken as seconds, as Compose does for some keys. `None` for anything
-/// malformed, negative, or longer than Go's longest duration (about 292 years).
+/// Parses a duration as Compose accepts them: Go's syntax ([`parse_go_duration`]), or a bare
+/// number taken as seconds, as Compose does for some keys; around spaces ignored. `None` for
+/// anything malformed, negative, or longer than Go's longest duration (about 292 years).
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
     if let Ok(seconds) = text.parse::<f64>() {
         return nanos(seconds * 1e9);
+    }
+    parse_go_duration(text).ok()
+}
+
+/// Why [`parse_go_duration`] refused a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DurationError {
+    /// Empty, a number missing or malformed, or longer than Go's longest duration.
+    Invalid,
+    /// A number without a unit, or with one Go does not know.
+    Unit,
+}
+
+/// The one parser of Go's `time.ParseDuration` syntax, which both Docker (HEALTHCHECK flags)
+/// and Compose use: `0`, or numbers (decimals allowed) each followed by a unit `ns`, `us`
+/// (`µs`, `μs`), `ms`, `s`, `m` or `h` (`1m30s`, `1.5h`, `250ms`). Unlike Go, no sign: a
+/// negative duration is never valid here. At most Go's longest duration.
+pub fn parse_go_duration(text: &str) -> Result<Duration, DurationError> {
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    if text.is_empty() {
+        return Err(DurationError::Invalid);
     }
     let mut total = 0f64;
     let mut rest = text;
     while !rest.is_empty() {
         let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        let number: f64 = rest[..number_len].parse().ok()?;
+        let number: f64 = rest[..number_len].parse().map_err(|_| DurationError::Invalid)?;
         rest = &rest[number_len..];
         let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
         let nanos_per_unit = match &rest[..unit_len] {
             "ns" => 1.0,
-            "us" | "µs" => 1e3,
+            "us" | "µs" | "μs" => 1e3,
             "ms" => 1e6,
             "s" => 1e9,
             "m" => 60e9,
             "h" => 3600e9,
-            _ => return None,
+            _ => return Err(DurationError::Unit),
         };
         total += number * nanos_per_unit;
         rest = &rest[unit_len..];
     }
-    nanos(total)
+    nanos(total).ok_or(DurationError::Invalid)
 }
 
 /// A count of nanoseconds as a duration, when it is one Go can hold.
@@ -140,6 +162,20 @@ mod tests {
         for bad in ["", "10x", "s", "-1s", "1.2.3s", "1e400"] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(parse_go_duration("1h2m3s"), Ok(Duration::from_secs(3723)));
+        assert_eq!(parse_go_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_go_duration("1ms"), Ok(Duration::from_millis(1)));
+        assert_eq!(parse_go_duration("2μs"), parse_go_duration("2µs"));
+        assert_eq!(parse_go_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_go_duration("5"), Err(DurationError::Unit));
+        assert_eq!(parse_go_duration("10 s"), Err(DurationError::Unit));
+        assert_eq!(parse_go_duration(""), Err(DurationError::Invalid));
+        assert_eq!(parse_go_duration("s"), Err(DurationError::Invalid));
+        assert_eq!(parse_go_duration("3000000h"), Err(DurationError::Invalid));
     }
 
     #[test]
