@@ -110,9 +110,8 @@ impl References<'_> {
     }
 
     fn dependencies(&mut self, service: &Service, project: &Project) {
-        let services: Vec<&str> = project.services.iter().map(|s| s.name.as_str()).collect();
         for dep in &service.depends_on {
-            if services.contains(&dep.service.as_str()) || !dep.required {
+            if project.service(&dep.service).is_some() || !dep.required {
                 continue;
             }
             match project.disabled.iter().find(|name| name.value == dep.service.value) {
@@ -128,7 +127,10 @@ impl References<'_> {
                     .also(disabled.span, "defined here, with profiles")
                     .help("enable its profile with `--profile`, or mark the dependency `required: false`"),
                 ),
-                None => self.defined("service", &dep.service, &services),
+                None => {
+                    let services: Vec<&str> = project.services.iter().map(|s| s.name.as_str()).collect();
+                    self.defined("service", &dep.service, &services);
+                }
             }
         }
     }

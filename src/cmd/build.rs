@@ -80,7 +80,7 @@ pub fn pipeline(
     let naming = images::Naming { registry: choices.registry.as_deref(), skip_hashing: false };
     let built_images = images::names(&project.typed, naming, diags);
     let settings = Settings { namespace: choices.namespace.clone(), built_images };
-    let app = lower::lower(&project.typed, &settings, diags);
+    let app = lower::lower(project.typed, &settings, diags);
     *diags = levels.apply(std::mem::take(diags));
     if diags.has_errors() {
         return None;

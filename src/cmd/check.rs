@@ -35,13 +35,14 @@ pub fn run(args: &CheckArgs) -> i32 {
     for options in projects {
         let mut diags = Diagnostics::default();
         let project = load_and_check(&options, &mut sources, &mut diags);
-        let levels = match &project {
+        let levels = match project {
             Some(project) => {
+                let levels = levels.with_project(&super::project_levels(&project.typed.settings), &mut diags);
                 let naming = images::Naming { registry: args.project.registry.as_deref(), skip_hashing: true };
                 let built_images = images::names(&project.typed, naming, &mut diags);
                 let settings = Settings { built_images, ..Settings::default() };
-                lower::lower(&project.typed, &settings, &mut diags);
-                levels.with_project(&super::project_levels(&project.typed.settings), &mut diags)
+                lower::lower(project.typed, &settings, &mut diags);
+                levels
             }
             None => levels.clone(),
         };

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::node::{Map, Node, Value};
-use super::{Environment, io_reason, read_regular, units};
+use super::{Environment, io_reason, read_regular};
 use crate::compose::{
     Build, BuildFile, Condition, Dependency, Deploy, DeployResources, EnvFile, EnvVar, FileObject, FileReference,
     FileSource, Key, Network, PortRange, Project, ResourceAmounts, RestartPolicy, Service, ServiceNetwork,
@@ -18,6 +18,7 @@ use crate::compose::{
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Healthcheck, Port, ProbeCommand, Protocol};
 use crate::source::{FileId, Span};
+use crate::units;
 
 /// A Secret or ConfigMap holds at most this much; larger files are refused unread.
 pub const OBJECT_LIMIT: u64 = 1024 * 1024;
@@ -137,53 +138,61 @@ pub fn protocol(text: &str) -> Protocol {
     }
 }
 
+/// One pass over the service's keys: a project may have thousands of services.
 fn service(name: Key, node: &Node, diags: &mut Diagnostics) -> Service {
     let empty = Map::default();
     let map = node.as_map().unwrap_or(&empty);
-    let get = |key: &str| map.get(key);
-    Service {
-        keys: keys(map),
-        image: get("image").and_then(text),
-        build: get("build").map(build),
-        command: get("command").and_then(words),
-        entrypoint: get("entrypoint").and_then(words),
-        environment: environment(get("environment")),
-        env_files: env_files(get("env_file")),
-        ports: get("ports").map(ports),
-        expose: get("expose").map(expose),
-        healthcheck: get("healthcheck").map(healthcheck),
-        deploy: get("deploy").map(deploy).unwrap_or_default(),
-        scale: get("scale").and_then(count),
-        volumes: get("volumes").and_then(Node::as_seq).unwrap_or_default().iter().filter_map(service_volume).collect(),
-        tmpfs: get("tmpfs").and_then(Node::as_seq).unwrap_or_default().iter().filter_map(tmpfs).collect(),
-        secrets: file_references(get("secrets")),
-        configs: file_references(get("configs")),
-        labels: string_pairs(get("labels")),
-        user: get("user").and_then(text),
-        working_dir: get("working_dir").and_then(text),
-        depends_on: depends_on(get("depends_on")),
-        networks: service_networks(get("networks")),
-        network_mode: get("network_mode").and_then(text),
-        links: spanned_strings(get("links")),
-        volumes_from: spanned_strings(get("volumes_from")),
-        container_name: get("container_name").and_then(text),
-        hostname: get("hostname").and_then(text),
-        restart: get("restart").and_then(text),
-        pull_policy: get("pull_policy").and_then(text),
-        read_only: flag(get("read_only")),
-        privileged: flag(get("privileged")),
-        tty: flag(get("tty")),
-        stdin_open: flag(get("stdin_open")),
-        cap_add: strings(get("cap_add")),
-        cap_drop: strings(get("cap_drop")),
-        cpus: get("cpus").and_then(cores),
-        mem_limit: get("mem_limit").and_then(bytes),
-        mem_reservation: get("mem_reservation").and_then(bytes),
-        stop_grace_period: get("stop_grace_period").and_then(duration),
-        settings: settings::service(&name.value, get("x-kompile"), diags),
-        port_name_spans: get("ports").map(port_name_spans).unwrap_or_default(),
-        name,
+    let mut s = Service { keys: keys(map), ..Service::default() };
+    for entry in &map.entries {
+        let value = &entry.value;
+        let seq = || value.as_seq().unwrap_or_default();
+        match entry.key.as_str() {
+            "image" => s.image = text(value),
+            "build" => s.build = Some(build(value)),
+            "command" => s.command = words(value),
+            "entrypoint" => s.entrypoint = words(value),
+            "environment" => s.environment = environment(Some(value)),
+            "env_file" => s.env_files = env_files(Some(value)),
+            "ports" => {
+                s.ports = Some(ports(value));
+                s.port_name_spans = port_name_spans(value);
+            }
+            "expose" => s.expose = Some(expose(value)),
+            "healthcheck" => s.healthcheck = Some(healthcheck(value)),
+            "deploy" => s.deploy = deploy(value),
+            "scale" => s.scale = count(value),
+            "volumes" => s.volumes = seq().iter().filter_map(service_volume).collect(),
+            "tmpfs" => s.tmpfs = seq().iter().filter_map(tmpfs).collect(),
+            "secrets" => s.secrets = file_references(Some(value)),
+            "configs" => s.configs = file_references(Some(value)),
+            "labels" => s.labels = string_pairs(Some(value)),
+            "user" => s.user = text(value),
+            "working_dir" => s.working_dir = text(value),
+            "depends_on" => s.depends_on = depends_on(Some(value)),
+            "networks" => s.networks = service_networks(Some(value)),
+            "network_mode" => s.network_mode = text(value),
+            "links" => s.links = spanned_strings(Some(value)),
+            "volumes_from" => s.volumes_from = spanned_strings(Some(value)),
+            "container_name" => s.container_name = text(value),
+            "hostname" => s.hostname = text(value),
+            "restart" => s.restart = text(value),
+            "pull_policy" => s.pull_policy = text(value),
+            "read_only" => s.read_only = flag(Some(value)),
+            "privileged" => s.privileged = flag(Some(value)),
+            "tty" => s.tty = flag(Some(value)),
+            "stdin_open" => s.stdin_open = flag(Some(value)),
+            "cap_add" => s.cap_add = strings(Some(value)),
+            "cap_drop" => s.cap_drop = strings(Some(value)),
+            "cpus" => s.cpus = cores(value),
+            "mem_limit" => s.mem_limit = bytes(value),
+            "mem_reservation" => s.mem_reservation = bytes(value),
+            "stop_grace_period" => s.stop_grace_period = duration(value),
+            "x-kompile" => s.settings = settings::service(&name.value, Some(value), diags),
+            _ => {}
+        }
     }
+    s.name = name;
+    s
 }
 
 fn build(node: &Node) -> Spanned<Build> {

@@ -14,9 +14,6 @@ mod merge;
 pub mod node;
 mod project_files;
 mod schema;
-/// The value syntaxes moved to `crate::units`, which Dockerfiles share; `load/decode.rs`
-/// still names them `super::units`.
-pub use crate::units;
 pub mod yaml;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

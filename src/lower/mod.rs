@@ -25,28 +25,33 @@ pub struct Settings {
     pub built_images: BTreeMap<String, String>,
 }
 
-pub fn lower(typed: &compose::Project, settings: &Settings, diags: &mut Diagnostics) -> App {
+/// Takes the project: its environments, the bulk of a project's strings, move into the model
+/// instead of being copied.
+pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagnostics) -> App {
+    let environments: Vec<_> = typed.services.iter_mut().map(|s| std::mem::take(&mut s.environment)).collect();
+    let typed = &typed;
     unsupported::top_level(typed, diags);
     let mut store = storage::Storage::new(typed, diags);
     project_label(&typed.name, diags);
-    let mut services: Vec<&compose::Service> = typed.services.iter().collect();
+    let mut services: Vec<_> = typed.services.iter().zip(environments).collect();
     // Sorted by name so output order never depends on the order of the file.
-    services.sort_by(|a, b| a.name.value.cmp(&b.name.value));
+    services.sort_by(|a, b| a.0.name.value.cmp(&b.0.name.value));
     let mut named = Vec::new();
     let mut namer = names::Namer::for_services(diags);
-    for service in services {
+    for (service, environment) in services {
         if let Some(k8s_name) = namer.name(&service.name, service.name.span) {
-            named.push((service, k8s_name));
+            named.push((service, environment, k8s_name));
         }
     }
     // By service, once: a project may build a thousand Dockerfiles.
     let dockerfiles: BTreeMap<&str, &compose::BuildFile> =
         typed.dockerfiles.iter().flat_map(|d| d.services.iter().map(move |s| (s.as_str(), d))).collect();
     let mut services = Vec::new();
-    for (service, k8s_name) in named {
+    for (service, environment, k8s_name) in named {
         let built = built::Built::of(dockerfiles.get(service.name.as_str()).copied(), service);
         let built_image = settings.built_images.get(&service.name.value).cloned();
-        let mut lowering = service::Lowering { service, k8s_name, store: &mut store, diags, built, built_image };
+        let mut lowering =
+            service::Lowering { service, environment, k8s_name, store: &mut store, diags, built, built_image };
         services.push(lowering.lower());
     }
     let (volumes, secrets, configs) = store.finish(&services, diags);
@@ -98,7 +103,7 @@ pub(crate) mod testing {
         let mut diags = Diagnostics::default();
         let project = load::load(&options, &mut sources, &mut diags).unwrap();
         crate::check::check(&project.typed, &mut diags);
-        let app = lower(&project.typed, &Settings::default(), &mut diags);
+        let app = lower(project.typed, &Settings::default(), &mut diags);
         (app, diags)
     }
 
@@ -111,7 +116,7 @@ pub(crate) mod testing {
         let directory = Path::new("/nonexistent/kompile-test");
         let project = load::load_str(text, directory, &environment, &mut sources, &mut diags).unwrap();
         crate::check::check(&project.typed, &mut diags);
-        let app = lower(&project.typed, &Settings::default(), &mut diags);
+        let app = lower(project.typed, &Settings::default(), &mut diags);
         (app, diags)
     }
 

@@ -24,6 +24,8 @@ const MAX_PORTS_PER_RANGE: usize = 100;
 
 pub struct Lowering<'a, 'b> {
     pub service: &'a compose::Service,
+    /// The service's `environment`, moved out of it (see [`super::lower`]).
+    pub environment: Vec<compose::EnvVar>,
     pub k8s_name: String,
     pub store: &'b mut Storage<'a>,
     pub diags: &'b mut Diagnostics,
@@ -221,9 +223,9 @@ impl<'a> Lowering<'a, '_> {
 
     fn environment(&mut self) -> Vec<EnvVar> {
         let mut out = Vec::new();
-        for var in &self.service.environment {
+        for var in std::mem::take(&mut self.environment) {
             if self.env_name_ok(&var.name, var.name.span, "container's environment") {
-                out.push(EnvVar { name: var.name.value.clone(), value: var.value.as_ref().map(|v| v.value.clone()) });
+                out.push(EnvVar { name: var.name.value, value: var.value.map(|v| v.value) });
             }
         }
         out

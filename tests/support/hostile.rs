@@ -59,7 +59,7 @@ pub fn build_bytes(bytes: &[u8], directory: &Path) -> Option<Vec<kompile::emit::
         return None;
     }
     let settings = lower_settings(&project, &mut diags);
-    let app = lower::lower(&project.typed, &settings, &mut diags);
+    let app = lower::lower(project.typed, &settings, &mut diags);
     (!diags.has_errors()).then(|| kompile::emit::emit(&app))
 }
 
@@ -71,7 +71,7 @@ fn lower_settings(project: &Project, diags: &mut Diagnostics) -> Settings {
 
 fn finish(project: &Project, diags: &mut Diagnostics) {
     let settings = lower_settings(project, diags);
-    let app = lower::lower(&project.typed, &settings, diags);
+    let app = lower::lower(project.typed.clone(), &settings, diags);
     if diags.has_errors() {
         return;
     }

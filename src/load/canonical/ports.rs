@@ -48,7 +48,7 @@ pub fn canonicalize(node: &mut Node, cx: &mut Context<'_>) {
 #[derive(Default)]
 struct Unique {
     ports: Vec<Node>,
-    seen: std::collections::HashMap<Vec<(String, String)>, Span>,
+    seen: std::collections::HashMap<String, Span>,
 }
 
 impl Unique {
@@ -72,12 +72,22 @@ fn listed_twice(port: &Node, first: Span) -> Diagnostic {
         .help("remove one of the two entries")
 }
 
-/// A port's keys and values, in key order: a long entry may list its keys in any order.
-fn identity(port: &Node) -> Vec<(String, String)> {
+/// A port's keys and values, in key order (a long entry may list its keys in any order), as
+/// one string: every port of a project is hashed once, so this stays one allocation.
+fn identity(port: &Node) -> String {
+    use std::fmt::Write;
     let entries = port.as_map().map(|m| m.entries.as_slice()).unwrap_or_default();
-    let mut identity: Vec<(String, String)> =
-        entries.iter().map(|e| (e.key.clone(), e.value.to_json().to_string())).collect();
-    identity.sort();
+    let mut sorted: Vec<_> = entries.iter().collect();
+    sorted.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut identity = String::new();
+    for entry in sorted {
+        // Separators no key or value of a canonical port contains; the kind keeps `80` and
+        // `"80"` apart, as Compose's comparison of typed values does.
+        let _ = match &entry.value.value {
+            Value::Str(text) => write!(identity, "{}\u{1f}s{text}\u{1e}", entry.key),
+            other => write!(identity, "{}\u{1f}{}\u{1e}", entry.key, Node::new(other.clone(), Span::NONE).to_json()),
+        };
+    }
     identity
 }
 
