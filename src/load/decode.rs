@@ -526,29 +526,11 @@ fn read_object_file(name: &str, file: &Spanned<String>, diags: &mut Diagnostics)
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-    use std::path::Path;
-
     use crate::compose::FileSource;
-    use crate::diag::{Code, Diagnostics};
-    use crate::load::{self, Options};
-    use crate::source::Sources;
+    use crate::diag::Code;
+    use crate::load;
+    use crate::load::testing::load_in_dir;
 
-    /// Loads `compose` in a fresh directory after `prepare` has put files next to it.
-    fn load_in_dir(compose: &str, prepare: impl FnOnce(&Path)) -> (Option<load::Project>, Diagnostics) {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
-        prepare(dir.path());
-        let options = Options {
-            files: vec![dir.path().join("compose.yaml")],
-            shell: BTreeMap::new(),
-            working_dir: dir.path().to_path_buf(),
-            ..Options::default()
-        };
-        let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
-        let project = load::load(&options, &mut sources, &mut diags);
-        (project, diags)
-    }
 
     const SECRET: &str = "services:\n  a:\n    image: x:1\n    secrets: [s]\nsecrets:\n  s:\n    file: ./big\n";
 

@@ -722,6 +722,34 @@ pub fn services_map(root: &Node) -> Option<&Map> {
     root.as_map()?.get("services")?.as_map()
 }
 
+/// Loading projects written to a temporary directory, for the tests of load's steps.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use super::{Options, Project, load};
+    use crate::diag::Diagnostics;
+    use crate::source::Sources;
+
+    /// Loads `compose` in a fresh directory after `prepare` has put files next to it, with an
+    /// empty shell environment.
+    pub fn load_in_dir(compose: &str, prepare: impl FnOnce(&Path)) -> (Option<Project>, Diagnostics) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
+        prepare(dir.path());
+        let options = Options {
+            files: vec![dir.path().join("compose.yaml")],
+            shell: BTreeMap::new(),
+            working_dir: dir.path().to_path_buf(),
+            ..Options::default()
+        };
+        let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
+        let project = load(&options, &mut sources, &mut diags);
+        (project, diags)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -154,25 +154,13 @@ mod tests {
     use std::path::Path;
 
     use crate::compose::{BindContents, LeftOut, ProjectFiles};
-    use crate::diag::Diagnostics;
-    use crate::load::{self, Options};
-    use crate::source::Sources;
 
     /// Loads `compose` in a fresh directory after `prepare` has put files next to it, and
     /// returns what each bind mount of the first service ships, by target.
     fn bind_contents(compose: &str, prepare: impl FnOnce(&Path)) -> BTreeMap<String, BindContents> {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
-        prepare(dir.path());
-        let options = Options {
-            files: vec![dir.path().join("compose.yaml")],
-            shell: BTreeMap::new(),
-            working_dir: dir.path().to_path_buf(),
-            ..Options::default()
-        };
-        let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
-        let project = load::load(&options, &mut sources, &mut diags).unwrap();
+        let (project, diags) = crate::load::testing::load_in_dir(compose, prepare);
         assert!(!diags.has_errors(), "{:?}", diags.items());
+        let project = project.expect("loads");
         let volumes = &project.typed.services[0].volumes;
         volumes.iter().filter_map(|v| Some((v.target.clone(), v.contents.clone()?))).collect()
     }
