@@ -50,6 +50,7 @@ impl ProjectArgs {
             shell: shell_environment(),
             working_dir: std::env::current_dir().unwrap_or_default(),
             strict_paths: self.strict_paths,
+            keep_tree: false,
         }
     }
 }

@@ -34,12 +34,18 @@ pub struct Parts<'a> {
     pub environment: &'a Environment,
 }
 
-pub fn decode(root: &Node, parts: Parts<'_>, diags: &mut Diagnostics) -> Project {
+/// Service keys and environments, the bulk of a project's strings, are moved out of `root`
+/// rather than copied: keep a copy of the tree first if it is needed afterwards.
+pub fn decode(root: &mut Node, parts: Parts<'_>, diags: &mut Diagnostics) -> Project {
+    let mut services = Vec::new();
+    if let Some(entries) = root.as_map_mut().and_then(|m| m.get_mut("services")).and_then(Node::as_map_mut) {
+        for entry in &mut entries.entries {
+            services.push(service(key(&entry.key, entry.key_span), &mut entry.value, diags));
+        }
+    }
     let empty = Map::default();
     let map = root.as_map().unwrap_or(&empty);
     let section = |key: &str| map.get(key).and_then(Node::as_map).unwrap_or(&empty);
-    let mut services: Vec<Service> =
-        section("services").entries.iter().map(|e| service(key(&e.key, e.key_span), &e.value, diags)).collect();
     // Every secret's file, mounted or not and external or not: none is shipped as a project file.
     let secret_files = section("secrets").entries.iter();
     let secret_files = secret_files.filter_map(|e| e.value.as_map()?.get("file")?.as_str().map(PathBuf::from));
@@ -139,11 +145,14 @@ pub fn protocol(text: &str) -> Protocol {
 }
 
 /// One pass over the service's keys: a project may have thousands of services.
-fn service(name: Key, node: &Node, diags: &mut Diagnostics) -> Service {
-    let empty = Map::default();
-    let map = node.as_map().unwrap_or(&empty);
-    let mut s = Service { keys: keys(map), ..Service::default() };
-    for entry in &map.entries {
+fn service(name: Key, node: &mut Node, diags: &mut Diagnostics) -> Service {
+    let mut s = Service::default();
+    let Some(map) = node.as_map_mut() else { return Service { name, ..s } };
+    for entry in &mut map.entries {
+        if entry.key == "environment" {
+            s.environment = take_environment(&mut entry.value);
+            continue;
+        }
         let value = &entry.value;
         let seq = || value.as_seq().unwrap_or_default();
         match entry.key.as_str() {
@@ -151,7 +160,6 @@ fn service(name: Key, node: &Node, diags: &mut Diagnostics) -> Service {
             "build" => s.build = Some(build(value)),
             "command" => s.command = words(value),
             "entrypoint" => s.entrypoint = words(value),
-            "environment" => s.environment = environment(Some(value)),
             "env_file" => s.env_files = env_files(Some(value)),
             "ports" => {
                 s.ports = Some(ports(value));
@@ -191,6 +199,7 @@ fn service(name: Key, node: &Node, diags: &mut Diagnostics) -> Service {
             _ => {}
         }
     }
+    s.keys = map.entries.iter_mut().map(|e| Spanned::new(std::mem::take(&mut e.key), e.key_span)).collect();
     s.name = name;
     s
 }
@@ -211,14 +220,17 @@ fn build(node: &Node) -> Spanned<Build> {
     Spanned::new(build, node.span)
 }
 
-fn environment(node: Option<&Node>) -> Vec<EnvVar> {
-    let Some(map) = node.and_then(Node::as_map) else { return Vec::new() };
-    let variable = |e: &super::node::Entry| EnvVar {
-        name: key(&e.key, e.key_span),
-        value: text(&e.value),
-        interpolated: e.value.interpolated,
+/// `environment`, its names and values moved out of the tree.
+fn take_environment(node: &mut Node) -> Vec<EnvVar> {
+    let Some(map) = node.as_map_mut() else { return Vec::new() };
+    let variable = |e: &mut super::node::Entry| {
+        let value = match &mut e.value.value {
+            Value::Str(text) => Some(Spanned::new(std::mem::take(text), e.value.span)),
+            _ => text(&e.value),
+        };
+        EnvVar { name: Spanned::new(std::mem::take(&mut e.key), e.key_span), value, interpolated: e.value.interpolated }
     };
-    map.entries.iter().map(variable).collect()
+    map.entries.iter_mut().map(variable).collect()
 }
 
 fn env_files(node: Option<&Node>) -> Vec<EnvFile> {
@@ -530,7 +542,6 @@ mod tests {
     use crate::diag::Code;
     use crate::load;
     use crate::load::testing::load_in_dir;
-
 
     const SECRET: &str = "services:\n  a:\n    image: x:1\n    secrets: [s]\nsecrets:\n  s:\n    file: ./big\n";
 

@@ -45,13 +45,18 @@ pub struct Options {
     pub working_dir: PathBuf,
     /// `--strict-paths`: files outside the project are refused, not read with a warning.
     pub strict_paths: bool,
+    /// Keep the merged tree in [`Project::root`] (`kompile config` prints it); other commands
+    /// read only the typed project.
+    pub keep_tree: bool,
 }
 
 /// A loaded compose project: the merged canonical tree (for `kompile config`) and the typed
 /// project every later stage reads.
 #[derive(Debug, Clone)]
 pub struct Project {
-    pub root: Node,
+    /// The merged canonical tree, for `kompile config`: kept only when
+    /// [`Options::keep_tree`] asks for it.
+    pub root: Option<Node>,
     pub environment: Environment,
     pub typed: crate::compose::Project,
 }
@@ -88,8 +93,21 @@ pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -
     let disabled = apply_profiles(&mut root, &profiles);
     let dockerfiles = services_map(&root).map(|s| dockerfiles::load(s, sources, diags)).unwrap_or_default();
     let parts = decode::Parts { name, directory, files, profiles, disabled, dockerfiles, environment: &environment };
-    let typed = decode::decode(&root, parts, diags);
-    Some(Project { root, environment, typed })
+    let root = decoded(root, options.keep_tree, parts, diags);
+    Some(Project { root: root.0, environment, typed: root.1 })
+}
+
+/// The typed project, and the tree when `keep_tree` asks for it (decoding takes strings out
+/// of the tree it reads).
+fn decoded(
+    mut root: Node,
+    keep_tree: bool,
+    parts: decode::Parts<'_>,
+    diags: &mut Diagnostics,
+) -> (Option<Node>, crate::compose::Project) {
+    let kept = keep_tree.then(|| root.clone());
+    let typed = decode::decode(&mut root, parts, diags);
+    (kept, typed)
 }
 
 /// Reads and parses one compose file; it must be a mapping.
@@ -165,7 +183,7 @@ pub fn load_str(
         dockerfiles: Vec::new(),
         environment: &environment,
     };
-    let typed = decode::decode(&root, parts, diags);
+    let (root, typed) = decoded(root, true, parts, diags);
     Some(Project { root, environment, typed })
 }
 
@@ -820,14 +838,14 @@ mod tests {
             // Refused files are not read: nothing of them reaches the project.
             let services = service_names(&project);
             assert_eq!(services.contains(&"extra".to_string()), !strict, "{services:?}");
-            let web = services_map(&project.root).unwrap().get("web").unwrap().as_map().unwrap();
-            assert_eq!(web.get("image").is_some(), !strict);
-            assert_eq!(web.get("env_file").and_then(Node::as_seq).is_some_and(|s| !s.is_empty()), !strict);
+            let web = project.typed.service("web").unwrap();
+            assert_eq!(web.image.is_some(), !strict);
+            assert_eq!(!web.env_files.is_empty(), !strict);
         }
     }
 
     fn service_names(project: &Project) -> Vec<String> {
-        services_map(&project.root).map(|s| s.entries.iter().map(|e| e.key.clone()).collect()).unwrap_or_default()
+        project.typed.services.iter().map(|s| s.name.value.clone()).collect()
     }
 
     #[test]
@@ -875,8 +893,7 @@ mod tests {
             let (project, diags) = load_files(&[("compose.yaml", &chain(extends::MAX_EXTENDS_DEPTH, reversed))]);
             assert!(diags.is_empty(), "{diags:?}");
             let project = project.unwrap();
-            let services = services_map(&project.root).unwrap();
-            assert!(services.iter().all(|(_, s)| s.as_map().unwrap().get("image").is_some()));
+            assert!(project.typed.services.iter().all(|s| s.image.is_some()));
         }
     }
 

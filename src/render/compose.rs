@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use crate::load::Project;
+use crate::load::node::Node;
 
 type Object = Map<String, Value>;
 
@@ -21,15 +21,15 @@ const RESOURCE_SECTIONS: [&str; 4] = ["networks", "volumes", "secrets", "configs
 const KEPT_WHEN_EMPTY: [&str; 4] = ["healthcheck", "logging", "deploy", "build"];
 
 /// The project as `docker compose config --format json` prints it (equal after parsing).
-pub fn compose_json(project: &Project) -> Value {
-    let top = into_object(project.root.to_json());
+pub fn compose_json(tree: &Node, name: &str) -> Value {
+    let top = into_object(tree.to_json());
     let services = render_services(top.get("services"));
     let used = used_resources(&services);
     let mut out = Object::new();
-    out.insert("name".into(), Value::String(project.typed.name.clone()));
+    out.insert("name".into(), Value::String(name.to_string()));
     for section in RESOURCE_SECTIONS {
         let declared = top.get(section).and_then(Value::as_object);
-        let resources = render_resources(section, declared, &used, &project.typed.name);
+        let resources = render_resources(section, declared, &used, name);
         if !resources.is_empty() {
             out.insert(section.into(), Value::Object(resources));
         }
@@ -44,8 +44,8 @@ pub fn compose_json(project: &Project) -> Value {
 }
 
 /// The same value as YAML.
-pub fn compose_yaml(project: &Project) -> String {
-    let value = compose_json(project);
+pub fn compose_yaml(tree: &Node, name: &str) -> String {
+    let value = compose_json(tree, name);
     // A JSON value always serializes; JSON is valid YAML should that ever change.
     serde_saphyr::to_string(&value).unwrap_or_else(|_| serde_json::to_string_pretty(&value).unwrap_or_default())
 }

@@ -22,7 +22,8 @@ use kompile::source::{Sources, Span};
 pub fn compose_files(options: &Options) -> Result<usize, String> {
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
-    if let Some(project) = kompile::cmd::load_and_check(options, &mut sources, &mut diags) {
+    let options = Options { keep_tree: true, ..options.clone() };
+    if let Some(project) = kompile::cmd::load_and_check(&options, &mut sources, &mut diags) {
         finish(&project, &mut diags);
     }
     diagnostics(diags, &sources)
@@ -78,8 +79,10 @@ fn finish(project: &Project, diags: &mut Diagnostics) {
     let objects = kompile::emit::emit(&app);
     let _ = kompile::render::yaml(&objects);
     let _ = kompile::render::json(&objects);
-    let _ = kompile::render::compose::compose_yaml(project);
-    let _ = kompile::render::compose::compose_json(project);
+    if let Some(tree) = &project.root {
+        let _ = kompile::render::compose::compose_yaml(tree, &project.typed.name);
+        let _ = kompile::render::compose::compose_json(tree, &project.typed.name);
+    }
 }
 
 /// Checks every label of every diagnostic, then renders them all.
