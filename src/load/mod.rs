@@ -795,6 +795,25 @@ mod tests {
         (project, diags.into_items())
     }
 
+    #[test]
+    fn reset_and_override_survive_canonical_syntax() {
+        let base = "services:\n  web:\n    image: nginx\n    ports: ['8080:80']\n    environment: {A: '1', B: '2'}\n    volumes: ['/cache']\n";
+        let over = "services:\n  web:\n    ports: !override ['9090:8080']\n    environment:\n      B: !reset null\n    volumes: !reset []\n";
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("compose.yaml"), base).unwrap();
+        std::fs::write(dir.path().join("override.yaml"), over).unwrap();
+        let files = vec![dir.path().join("compose.yaml"), dir.path().join("override.yaml")];
+        let options = Options { files, working_dir: dir.path().to_path_buf(), ..Options::default() };
+        let (mut sources, mut diags) = (Sources::default(), Diagnostics::default());
+        let project = load(&options, &mut sources, &mut diags).unwrap();
+        assert!(!diags.has_errors(), "{diags:?}");
+        let web = project.typed.service("web").unwrap();
+        let ports = web.ports.as_ref().map(|p| p.iter().map(|p| p.target).collect::<Vec<_>>());
+        assert_eq!(ports, Some(vec![8080]));
+        assert_eq!(web.environment.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["A"]);
+        assert!(web.volumes.is_empty(), "{:?}", web.volumes);
+    }
+
     /// Found by the `compose_build` fuzz target: `image:` with no value built a container
     /// with no image. Compose says "must be a string"; `!reset` with no value is still a reset.
     #[test]

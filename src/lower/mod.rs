@@ -81,40 +81,25 @@ pub(crate) mod testing {
 
     use super::{Settings, lower};
     use crate::diag::{Code, Diagnostics};
-    use crate::load::{self, Environment, Options};
+    use crate::load::{self, Environment};
     use crate::model::{App, Service};
     use crate::source::Sources;
-
-    /// `files[0]` is `compose.yaml`; every file is written, the `.yaml` ones are loaded in order.
-    pub fn lower_files(files: &[(&str, &str)]) -> (App, Diagnostics) {
-        let dir = tempfile::tempdir().unwrap();
-        for (name, text) in files {
-            let path = dir.path().join(name);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        let options = Options {
-            files: files.iter().filter(|(n, _)| n.ends_with(".yaml")).map(|(n, _)| dir.path().join(n)).collect(),
-            shell: BTreeMap::from([("HOME".to_string(), "/home/test".to_string())]),
-            working_dir: dir.path().to_path_buf(),
-            ..Options::default()
-        };
-        let mut sources = Sources::default();
-        let mut diags = Diagnostics::default();
-        let project = load::load(&options, &mut sources, &mut diags).unwrap();
-        crate::check::check(&project.typed, &mut diags);
-        let app = lower(project.typed, &Settings::default(), &mut diags);
-        (app, diags)
-    }
 
     /// One compose file, loaded from memory (`load::load_str`) in a directory that does not
     /// exist, checked and lowered.
     pub fn lower_text(text: &str) -> (App, Diagnostics) {
+        lower_edited(text, |_| {})
+    }
+
+    /// [`lower_text`], with `edit` applied to the typed project before lowering: what `load`
+    /// would have read from files (env files, secrets) is written into it here.
+    pub fn lower_edited(text: &str, edit: impl FnOnce(&mut crate::compose::Project)) -> (App, Diagnostics) {
         let environment = Environment::new(BTreeMap::from([("HOME".to_string(), "/home/test".to_string())]));
         let mut sources = Sources::default();
         let mut diags = Diagnostics::default();
         let directory = Path::new("/nonexistent/kompile-test");
-        let project = load::load_str(text, directory, &environment, &mut sources, &mut diags).unwrap();
+        let mut project = load::load_str(text, directory, &environment, &mut sources, &mut diags).unwrap();
+        edit(&mut project.typed);
         crate::check::check(&project.typed, &mut diags);
         let app = lower(project.typed, &Settings::default(), &mut diags);
         (app, diags)
@@ -133,19 +118,20 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::testing::*;
+    use crate::compose::{EnvFile, Spanned};
     use crate::model::MountSource;
+    use crate::source::Span;
 
     use crate::diag::Code;
 
     #[test]
     fn label_keys_and_env_names_kubernetes_refuses_are_left_out() {
-        let (app, diags) = lower_files(&[
-            (
-                "compose.yaml",
-                "services:\n  a:\n    image: x:1\n    labels: {\"a\\nb\": x, com.example/ok: y, \"a b\": z}\n    environment: {\"E[\": 1, _OK.x-y: 2}\n    env_file: [e.env]\n",
-            ),
-            ("e.env", "1BAD=x\nGOOD=y\n"),
-        ]);
+        let compose = "services:\n  a:\n    image: x:1\n    labels: {\"a\\nb\": x, com.example/ok: y, \"a b\": z}\n    environment: {\"E[\": 1, _OK.x-y: 2}\n";
+        let (app, diags) = lower_edited(compose, |project| {
+            let values = ["1BAD", "GOOD"].map(|name| (Spanned::new(name.to_string(), Span::NONE), "x".to_string()));
+            let path = Spanned::new("/p/e.env".to_string(), Span::NONE);
+            project.services[0].env_files.push(EnvFile { path, required: true, values: values.to_vec() });
+        });
         let a = only_service(&app);
         assert_eq!(a.labels.keys().collect::<Vec<_>>(), ["com.example/ok"]);
         assert_eq!(a.environment.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["_OK.x-y"]);
@@ -246,13 +232,9 @@ mod tests {
 
     #[test]
     fn secret_modes_written_with_a_leading_zero_are_octal() {
-        let (app, _) = lower_files(&[
-            (
-                "compose.yaml",
-                "services:\n  a:\n    image: x:1\n    secrets:\n      - {source: s, mode: 0400}\nsecrets:\n  s:\n    file: s.txt\n",
-            ),
-            ("s.txt", "pw"),
-        ]);
+        let (app, _) = lower_text(
+            "services:\n  a:\n    image: x:1\n    secrets:\n      - {source: s, mode: 0400}\nsecrets:\n  s:\n    file: s.txt\n",
+        );
         let modes: Vec<_> = only_service(&app)
             .mounts
             .iter()
@@ -266,10 +248,9 @@ mod tests {
 
     #[test]
     fn project_name_is_available_to_interpolation() {
-        let (app, _) = lower_files(&[(
-            "compose.yaml",
+        let (app, _) = lower_text(
             "name: shop\nservices:\n  a:\n    image: x:1\n    environment: {P: '${COMPOSE_PROJECT_NAME}'}\n",
-        )]);
+        );
         assert_eq!(only_service(&app).environment[0].value.as_deref(), Some("shop"));
     }
 
@@ -290,17 +271,5 @@ mod tests {
         let (app, diags) = lower_text("services:\n  a:\n    image: x:1\n    pull_policy: build\n");
         assert_eq!(only_service(&app).pull_policy, None);
         assert_eq!(codes(&diags), [Code::UnsupportedKey]);
-    }
-
-    #[test]
-    fn reset_and_override_survive_canonical_syntax() {
-        let base = "services:\n  web:\n    image: nginx\n    ports: ['8080:80']\n    environment: {A: '1', B: '2'}\n    volumes: ['/cache']\n";
-        let over = "services:\n  web:\n    ports: !override ['9090:8080']\n    environment:\n      B: !reset null\n    volumes: !reset []\n";
-        let (app, diags) = lower_files(&[("compose.yaml", base), ("override.yaml", over)]);
-        assert!(!diags.has_errors(), "{diags:?}");
-        let web = only_service(&app);
-        assert_eq!(web.ports.iter().map(|p| p.target).collect::<Vec<_>>(), [8080]);
-        assert_eq!(web.environment.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["A"]);
-        assert!(!web.mounts.iter().any(|m| m.source == MountSource::EmptyDir), "{:?}", web.mounts);
     }
 }
