@@ -195,3 +195,70 @@ fn diff(path: &str, expected: &Value, actual: &Value, out: &mut Vec<String>) {
         _ => out.push(format!("  {path}: reference {expected}, kompile {actual}")),
     }
 }
+
+/// What the process receives: for every conformance fixture Compose accepts, each service's
+/// environment values, entrypoint and command as Compose resolves them must come out of the
+/// kubelet's `$(VAR)`/`$$` expansion of kompile's Deployment unchanged.
+#[test]
+fn values_reach_the_process_as_compose_resolves_them() {
+    let install = "set KOMPILE_COMPOSE_REF, or run .ci/install-compose-reference.sh";
+    let Some(reference) = support::tool("the reference docker-compose", install, find_reference()) else { return };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/conformance");
+    let mut checked = 0;
+    for dir in fixture_dirs().iter().filter(|d| d.starts_with(&root) && !d.join("conformance.reject").is_file()) {
+        let args = fixture_args(dir);
+        let env = clean_environment(&args);
+        let Ok(expected) = run_reference(&reference, dir, &args, &env) else { continue };
+        let output = support::kompile(dir).envs(&env).args(&args.flags).args(["build", "-o", "json"]).output();
+        if !output.status.success() {
+            continue;
+        }
+        let objects: Value = serde_json::from_slice(&output.stdout).expect("build prints JSON");
+        for (name, service) in expected["services"].as_object().into_iter().flatten() {
+            let Some(container) = container_of(&objects, name) else { continue };
+            check_process_values(dir, name, service, container);
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no service was compared");
+}
+
+/// The first container of the Deployment named after `service`.
+fn container_of<'a>(objects: &'a Value, service: &str) -> Option<&'a Value> {
+    let items = objects["items"].as_array().or(objects.as_array())?;
+    let deployment = items.iter().find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == service)?;
+    deployment["spec"]["template"]["spec"]["containers"].get(0)
+}
+
+fn check_process_values(dir: &Path, name: &str, service: &Value, container: &Value) {
+    // `config` prints values as Compose writes them, with `$` escaped as `$$`.
+    let resolved = |v: &Value| v.as_str().map(|s| s.replace("$$", "$"));
+    let mut defined: Vec<(String, String)> = Vec::new();
+    for var in container["env"].as_array().into_iter().flatten() {
+        let (Some(key), Some(value)) = (var["name"].as_str(), var["value"].as_str()) else { continue };
+        // The kubelet resolves a variable from those defined before it.
+        let got =
+            support::kubelet_expand(value, |n| defined.iter().rev().find(|(k, _)| k == n).map(|(_, v)| v.clone()));
+        let want = resolved(&service["environment"][key]);
+        assert_eq!(Some(&got), want.as_ref(), "{}: `{name}` env {key}", dir.display());
+        defined.push((key.to_string(), got));
+    }
+    let lookup = |n: &str| defined.iter().rev().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    let words = |v: &Value| -> Vec<String> { v.as_array().into_iter().flatten().filter_map(resolved).collect() };
+    let expand = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(|w| support::kubelet_expand(w, lookup))
+            .collect()
+    };
+    let (entrypoint, command) = (words(&service["entrypoint"]), words(&service["command"]));
+    let (got_command, got_args) = (expand(&container["command"]), expand(&container["args"]));
+    // An empty entrypoint runs the command as the whole container command (see emit).
+    let want: Vec<String> = entrypoint.iter().chain(&command).cloned().collect();
+    let got: Vec<String> = got_command.into_iter().chain(got_args).collect();
+    if !entrypoint.is_empty() || !command.is_empty() {
+        assert_eq!(got, want, "{}: `{name}` command line", dir.display());
+    }
+}

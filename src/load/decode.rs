@@ -328,14 +328,25 @@ fn deploy(node: &Node) -> Deploy {
 /// Keys inside `deploy`'s blocks, as dotted paths (`update_config.failure_action`,
 /// `resources.limits.pids`).
 fn nested_keys(deploy: &Map) -> Vec<Key> {
+    // Built by hand, not with `format!`: every service of a large project has a few.
+    let path = |parts: &[&str]| {
+        let mut path = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                path.push('.');
+            }
+            path.push_str(part);
+        }
+        path
+    };
     let mut out = Vec::new();
     for entry in &deploy.entries {
         let Some(inner) = entry.value.as_map() else { continue };
         for child in &inner.entries {
-            out.push(key(&format!("{}.{}", entry.key, child.key), child.key_span));
+            out.push(Spanned::new(path(&[&entry.key, &child.key]), child.key_span));
             for grandchild in child.value.as_map().map(|m| m.entries.as_slice()).unwrap_or_default() {
-                let path = format!("{}.{}.{}", entry.key, child.key, grandchild.key);
-                out.push(key(&path, grandchild.key_span));
+                let nested = path(&[&entry.key, &child.key, &grandchild.key]);
+                out.push(Spanned::new(nested, grandchild.key_span));
             }
         }
     }

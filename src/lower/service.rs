@@ -66,6 +66,7 @@ impl<'a> Lowering<'a, '_> {
             );
         }
         let (entrypoint, command) = self.entrypoint_and_command();
+        let (entrypoint, command) = (entrypoint.map(kubelet_literals), command.map(kubelet_literals));
         Service {
             name: self.name().to_string(),
             k8s_name: self.k8s_name.clone(),
@@ -225,7 +226,7 @@ impl<'a> Lowering<'a, '_> {
         let mut out = Vec::new();
         for var in std::mem::take(&mut self.environment) {
             if self.env_name_ok(&var.name, var.name.span, "container's environment") {
-                out.push(EnvVar { name: var.name.value, value: var.value.map(|v| v.value) });
+                out.push(EnvVar { name: var.name.value, value: var.value.map(|v| kubelet_literal(v.value)) });
             }
         }
         out
@@ -495,4 +496,48 @@ pub(super) fn protocol_of(text: &str) -> Protocol {
 fn millicores(cores: Option<&compose::Spanned<f64>>) -> Option<u64> {
     let cores = cores?.value;
     (cores > 0.0).then(|| (cores * 1000.0 - 1e-9).ceil() as u64)
+}
+
+/// The kubelet expands `$(VAR)` and turns `$$` into `$` in a container's `command`, `args` and
+/// `env` values, where Compose has already resolved its own: the `$` that would start either
+/// is doubled, so the process receives the value Compose gives it. Any other `$` means only
+/// itself to the kubelet and stays, so ordinary values stay readable; most values have none
+/// and are returned as they are.
+fn kubelet_literal(value: String) -> String {
+    let expands = |w: &[u8]| w[0] == b'$' && matches!(w[1], b'$' | b'(');
+    let bytes = value.as_bytes();
+    if !bytes.contains(&b'$') || !bytes.windows(2).any(expands) {
+        return value;
+    }
+    let mut out = String::with_capacity(value.len() + 4);
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '$' && matches!(chars.peek(), Some('$' | '(')) {
+            out.push('$');
+        }
+    }
+    out
+}
+
+fn kubelet_literals(words: Vec<String>) -> Vec<String> {
+    words.into_iter().map(kubelet_literal).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_dollars_the_kubelet_would_expand_are_doubled() {
+        let cases = [
+            ("$HOME ${X} cost $5 end$", "$HOME ${X} cost $5 end$"),
+            ("$(CACHE_URL)", "$$(CACHE_URL)"),
+            // The last `$` starts nothing: the kubelet keeps a `$` at the end.
+            ("$$", "$$$"),
+            ("$$$(A)", "$$$$$$(A)"),
+            ("no dollar", "no dollar"),
+        ];
+        for (value, escaped) in cases {
+            assert_eq!(super::kubelet_literal(value.to_string()), escaped, "{value}");
+        }
+    }
 }

@@ -137,3 +137,44 @@ pub fn skip(why: &str) {
 pub fn runs(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> bool {
     std::process::Command::new(program).args(args).output().is_ok_and(|o| o.status.success())
 }
+
+/// The kubelet's expansion of a container's `command`, `args` and `env` values
+/// (k8s.io/kubernetes third_party/forked/golang/expansion): `$$` is `$`, `$(NAME)` is the
+/// variable when `lookup` knows it and stays as written otherwise, an unclosed `$(` and any
+/// other `$x` stay as written.
+pub fn kubelet_expand(input: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::new();
+    let mut rest = input;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        match after.chars().next() {
+            None => {
+                out.push('$');
+                rest = after;
+            }
+            Some('$') => {
+                out.push('$');
+                rest = &after[1..];
+            }
+            Some('(') => match after.find(')') {
+                Some(close) => {
+                    let name = &after[1..close];
+                    out.push_str(&lookup(name).unwrap_or_else(|| format!("$({name})")));
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push_str("$(");
+                    rest = &after[1..];
+                }
+            },
+            Some(other) => {
+                out.push('$');
+                out.push(other);
+                rest = &after[other.len_utf8()..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
