@@ -151,6 +151,8 @@ pub struct Service {
     pub stop_grace_period: Option<Spanned<Duration>>,
     /// The service's `x-kompile` block.
     pub settings: ServiceSettings,
+    /// `extra_hosts` in canonical `host=address` form.
+    pub extra_hosts: Vec<Spanned<String>>,
     /// Where each `ports` entry's `name` is written, in the order of `ports` (`None` for an
     /// entry without one): a name Kubernetes refuses is reported there.
     pub port_name_spans: Vec<Option<Span>>,

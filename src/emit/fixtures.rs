@@ -52,6 +52,7 @@ pub(crate) fn service(name: &str) -> Service {
         stdin_open: false,
         labels: BTreeMap::new(),
         pull_policy: None,
+        host_aliases: Vec::new(),
     }
 }
 

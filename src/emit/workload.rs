@@ -78,9 +78,18 @@ fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
             containers: vec![container],
             volumes: non_empty_vec(volumes),
             termination_grace_period_seconds: svc.stop_grace_period.map(seconds_up),
+            host_aliases: non_empty_vec(host_aliases(svc)),
             ..PodSpec::default()
         }),
     }
+}
+
+fn host_aliases(svc: &Service) -> Vec<k8s_openapi::api::core::v1::HostAlias> {
+    let alias = |a: &crate::model::HostAlias| k8s_openapi::api::core::v1::HostAlias {
+        ip: a.ip.clone(),
+        hostnames: Some(a.hostnames.clone()),
+    };
+    svc.host_aliases.iter().map(alias).collect()
 }
 
 /// The service's single container, minus volume mounts.

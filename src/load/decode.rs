@@ -195,6 +195,7 @@ fn service(name: Key, node: &mut Node, diags: &mut Diagnostics) -> Service {
             "mem_limit" => s.mem_limit = bytes(value),
             "mem_reservation" => s.mem_reservation = bytes(value),
             "stop_grace_period" => s.stop_grace_period = duration(value),
+            "extra_hosts" => s.extra_hosts = spanned_strings(Some(value)),
             "x-kompile" => s.settings = settings::service(&name.value, Some(value), diags),
             _ => {}
         }

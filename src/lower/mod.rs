@@ -264,6 +264,24 @@ mod tests {
     }
 
     #[test]
+    fn extra_hosts_become_host_aliases_by_address() {
+        let compose = "services:\n  a:\n    image: x:1\n    extra_hosts: ['db:10.0.0.5', 'cache=10.0.0.5', 'v6=[::1]', 'host.docker.internal:host-gateway']\n";
+        let (app, diags) = lower_text(compose);
+        let aliases: Vec<(&str, Vec<&str>)> = only_service(&app)
+            .host_aliases
+            .iter()
+            .map(|a| (a.ip.as_str(), a.hostnames.iter().map(String::as_str).collect()))
+            .collect();
+        assert!(
+            aliases.contains(&("10.0.0.5", vec!["cache", "db"]))
+                || aliases.contains(&("10.0.0.5", vec!["db", "cache"]))
+        );
+        assert!(aliases.contains(&("::1", vec!["v6"])), "{aliases:?}");
+        assert_eq!(aliases.len(), 2, "{aliases:?}");
+        assert_eq!(codes(&diags), [Code::UnsupportedKey], "host-gateway has no address on a cluster");
+    }
+
+    #[test]
     fn pull_policy_becomes_image_pull_policy() {
         let (app, diags) = lower_text("services:\n  a:\n    image: x:1\n    pull_policy: if_not_present\n");
         assert_eq!(only_service(&app).pull_policy.as_deref(), Some("IfNotPresent"));

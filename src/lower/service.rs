@@ -8,7 +8,8 @@ use super::unsupported;
 use crate::compose;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{
-    EnvFromConfigMap, EnvVar, Healthcheck, Port, ProbeCommand, Protocol, Resources, Service, UpdateOrder, UpdatePolicy,
+    EnvFromConfigMap, EnvVar, Healthcheck, HostAlias, Port, ProbeCommand, Protocol, Resources, Service, UpdateOrder,
+    UpdatePolicy,
 };
 use crate::names::{is_env_name, is_qualified_name};
 use crate::source::Span;
@@ -94,7 +95,35 @@ impl<'a> Lowering<'a, '_> {
             stdin_open: service.stdin_open,
             labels: self.labels(),
             pull_policy: self.pull_policy(),
+            host_aliases: self.host_aliases(),
         }
+    }
+
+    /// `extra_hosts` as the pod's `hostAliases`, grouped by address. Kubernetes needs an IP
+    /// address; Docker's `host-gateway` (the host running Docker) has no counterpart on a
+    /// cluster, so such an entry is reported and left out.
+    fn host_aliases(&mut self) -> Vec<HostAlias> {
+        let mut aliases: Vec<HostAlias> = Vec::new();
+        for entry in &self.service.extra_hosts {
+            let (host, address) = entry.split_once('=').unwrap_or((entry.as_str(), ""));
+            let ip = address.trim_start_matches('[').trim_end_matches(']');
+            if ip.parse::<std::net::IpAddr>().is_err() {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::UnsupportedKey,
+                        format!("`extra_hosts` entry `{host}` → `{address}` of service `{}` is not an IP address Kubernetes can use", self.name()),
+                    )
+                    .at(entry.span, "left out of hostAliases")
+                    .help("hostAliases need an IP address; reach the Docker host's services through a Service (type ExternalName) instead"),
+                );
+                continue;
+            }
+            match aliases.iter_mut().find(|a| a.ip == ip) {
+                Some(alias) => alias.hostnames.push(host.to_string()),
+                None => aliases.push(HostAlias { ip: ip.to_string(), hostnames: vec![host.to_string()] }),
+            }
+        }
+        aliases
     }
 
     /// `pull_policy` as `imagePullPolicy`; the policies Kubernetes lacks are reported.

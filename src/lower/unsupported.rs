@@ -19,6 +19,7 @@ const TRANSLATED: &[&str] = &[
     "env_file",
     "environment",
     "expose",
+    "extra_hosts",
     "healthcheck",
     "image",
     "labels",
@@ -52,9 +53,7 @@ fn advice(key: &str) -> &'static str {
         "pid" | "ipc" | "uts" | "userns_mode" | "cgroup" | "cgroup_parent" => {
             "namespaces are set per pod in Kubernetes; add them with a kustomize patch if you need them"
         }
-        "extra_hosts" | "dns" | "dns_search" | "dns_opt" => {
-            "use the pod's hostAliases or dnsConfig through a kustomize patch"
-        }
+        "dns" | "dns_search" | "dns_opt" => "use the pod's hostAliases or dnsConfig through a kustomize patch",
         "logging" => "the cluster collects container output; configure logging there",
         "ulimits" | "sysctls" | "security_opt" | "oom_score_adj" | "oom_kill_disable" | "shm_size" => {
             "these are node or pod security settings; set them with a kustomize patch if the cluster allows them"

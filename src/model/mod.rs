@@ -64,6 +64,14 @@ pub struct Service {
     pub labels: BTreeMap<String, String>,
     /// Kubernetes `imagePullPolicy` (`Always`, `IfNotPresent`, `Never`) from `pull_policy`.
     pub pull_policy: Option<String>,
+    /// Compose `extra_hosts`: the pod's `/etc/hosts` entries, by address in first-seen order.
+    pub host_aliases: Vec<HostAlias>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostAlias {
+    pub ip: String,
+    pub hostnames: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
