@@ -88,15 +88,6 @@ impl Project {
     pub fn config(&self, name: &str) -> Option<&FileObject> {
         self.configs.iter().find(|v| v.name.value == name)
     }
-
-    pub fn network(&self, name: &str) -> Option<&Network> {
-        self.networks.iter().find(|v| v.name.value == name)
-    }
-
-    /// The parsed Dockerfile `service` builds, if kompile could read it.
-    pub fn dockerfile_of(&self, service: &str) -> Option<&BuildFile> {
-        self.dockerfiles.iter().find(|d| d.services.iter().any(|s| s == service))
-    }
 }
 
 /// One compose service. Keys without a typed field are listed in `keys` only.
@@ -427,11 +418,6 @@ pub struct BuildFile {
     pub file: FileId,
     pub parsed: Dockerfile,
     pub services: Vec<String>,
-}
-
-/// Named maps of strings in file order, looked up by key.
-pub fn lookup<'a>(entries: &'a [(Key, String)], key: &str) -> Option<&'a str> {
-    entries.iter().rev().find(|(k, _)| k.value == key).map(|(_, v)| v.as_str())
 }
 
 /// `(key, value)` pairs as an ordered map, later entries winning.

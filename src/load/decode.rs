@@ -136,14 +136,6 @@ fn string_pairs(node: Option<&Node>) -> Vec<(Key, String)> {
     map.entries.iter().filter_map(|e| Some((key(&e.key, e.key_span), e.value.scalar_text()?))).collect()
 }
 
-pub fn protocol(text: &str) -> Protocol {
-    match text {
-        "udp" => Protocol::Udp,
-        "sctp" => Protocol::Sctp,
-        _ => Protocol::Tcp,
-    }
-}
-
 /// One pass over the service's keys: a project may have thousands of services.
 fn service(name: Key, node: &mut Node, diags: &mut Diagnostics) -> Service {
     let mut s = Service::default();
@@ -265,7 +257,7 @@ fn port(item: &Node) -> Option<(Spanned<Port>, Option<Span>)> {
     let port = Port {
         target,
         published: get("published").and_then(|p| p.parse().ok()),
-        protocol: protocol(&get("protocol").unwrap_or_default()),
+        protocol: Protocol::from_compose_name(&get("protocol").unwrap_or_default()),
         host_ip: get("host_ip"),
         name: get("name"),
         app_protocol: get("app_protocol"),
@@ -276,7 +268,7 @@ fn port(item: &Node) -> Option<(Spanned<Port>, Option<Span>)> {
 fn expose(node: &Node) -> Spanned<Vec<Spanned<PortRange>>> {
     let range = |item: &Node| {
         let (ports, protocol_text) = super::canonical::ports::parse_expose(&item.scalar_text()?)?;
-        Some(Spanned::new(PortRange { ports, protocol: protocol(&protocol_text) }, item.span))
+        Some(Spanned::new(PortRange { ports, protocol: Protocol::from_compose_name(&protocol_text) }, item.span))
     };
     Spanned::new(node.as_seq().unwrap_or_default().iter().filter_map(range).collect(), node.span)
 }

@@ -8,8 +8,6 @@ use crate::dockerfile::ImageConfig;
 use crate::model::{Healthcheck, Port};
 use crate::source::{FileId, Span};
 
-use super::service::protocol_of;
-
 /// The image configuration of the stage a service builds, and the Dockerfile it is in.
 #[derive(Debug, Clone)]
 pub struct Built {
@@ -40,7 +38,7 @@ impl Built {
             .map(|e| Port {
                 target: e.port,
                 published: None,
-                protocol: protocol_of(&e.protocol),
+                protocol: crate::model::Protocol::from_compose_name(&e.protocol),
                 host_ip: None,
                 name: None,
                 app_protocol: None,

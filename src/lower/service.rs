@@ -8,8 +8,7 @@ use super::unsupported;
 use crate::compose;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{
-    EnvFromConfigMap, EnvVar, Healthcheck, HostAlias, Port, ProbeCommand, Protocol, Resources, Service, UpdateOrder,
-    UpdatePolicy,
+    EnvFromConfigMap, EnvVar, Healthcheck, HostAlias, Port, ProbeCommand, Resources, Service, UpdateOrder, UpdatePolicy,
 };
 use crate::names::{is_env_name, is_qualified_name};
 use crate::source::Span;
@@ -511,14 +510,6 @@ fn unknown_command(service: &str, at: Span, why: &str) -> Diagnostic {
     )
     .at(at, "Kubernetes would keep the image's ENTRYPOINT")
     .help("write the command to run as `command:` so Compose and Kubernetes run the same process")
-}
-
-pub(super) fn protocol_of(text: &str) -> Protocol {
-    match text {
-        "udp" => Protocol::Udp,
-        "sctp" => Protocol::Sctp,
-        _ => Protocol::Tcp,
-    }
 }
 
 /// Cores → millicores, rounded up so a limit is never tighter than written.

@@ -97,6 +97,16 @@ pub enum Protocol {
 
 impl Protocol {
     /// As Compose and Dockerfiles write it: `tcp`, `udp`, `sctp`.
+    /// From how Compose and Dockerfiles write it; anything but `udp` and `sctp` is TCP, the
+    /// default both use (loading already refused other protocols).
+    pub fn from_compose_name(text: &str) -> Protocol {
+        match text {
+            "udp" => Protocol::Udp,
+            "sctp" => Protocol::Sctp,
+            _ => Protocol::Tcp,
+        }
+    }
+
     pub fn compose_name(self) -> &'static str {
         match self {
             Protocol::Tcp => "tcp",
