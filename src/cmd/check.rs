@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::{INPUT_ERRORS, SUCCESS, USAGE_ERROR, load_and_check, print, terminal_width};
 use crate::cli::{CheckArgs, DiagnosticFormat};
 use crate::diag::levels::{Level, Levels};
-use crate::diag::{Code, Diagnostic, Diagnostics, render};
+use crate::diag::{Code, Diagnostic, Diagnostics, Severity, render};
 use crate::images;
 use crate::load::{self, Options};
 use crate::lower::{self, Settings};
@@ -164,11 +164,15 @@ fn format_all(items: &[Diagnostic], sources: &Sources, format: DiagnosticFormat)
         }
         DiagnosticFormat::Github => items.iter().map(|d| render::github(d, sources) + "\n").collect(),
         DiagnosticFormat::Json => {
-            let errors = items.iter().filter(|d| d.is_error()).count();
+            let count = |severity: Severity| items.iter().filter(|d| d.severity == severity).count();
             let value = serde_json::json!({
                 "version": 1,
                 "diagnostics": items.iter().map(|d| render::json_value(d, sources)).collect::<Vec<_>>(),
-                "summary": { "errors": errors, "warnings": items.len() - errors },
+                "summary": {
+                    "errors": count(Severity::Error),
+                    "warnings": count(Severity::Warning),
+                    "notes": count(Severity::Note),
+                },
             });
             serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
         }

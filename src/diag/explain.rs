@@ -16,10 +16,7 @@ pub fn list() -> String {
     let width = Code::ALL.iter().map(|c| c.name().len()).max().unwrap_or(0);
     let mut out = String::new();
     for code in Code::ALL {
-        let severity = match code.default_severity() {
-            super::Severity::Error => "error",
-            super::Severity::Warning => "warning",
-        };
+        let severity = code.default_severity().word();
         out.push_str(&format!("{}  {:<width$}  {severity:<7}  {}\n", code.id(), code.name(), code.summary()));
     }
     out

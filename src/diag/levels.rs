@@ -89,7 +89,9 @@ impl Levels {
                 Some(Level::Allow) => return None,
                 Some(Level::Deny) => diagnostic.severity = Severity::Error,
                 Some(Level::Warn) => diagnostic.severity = Severity::Warning,
-                None if self.deny_warnings => diagnostic.severity = Severity::Error,
+                None if self.deny_warnings && diagnostic.severity == Severity::Warning => {
+                    diagnostic.severity = Severity::Error
+                }
                 None => {}
             }
             Some(diagnostic)
@@ -164,5 +166,18 @@ mod tests {
         let mut diags = Diagnostics::default();
         diags.push(Diagnostic::new(Code::UnknownKey, "a"));
         assert!(levels.apply(diags).has_errors());
+    }
+
+    #[test]
+    fn deny_warnings_leaves_notes_alone() {
+        let mut levels = Levels::default();
+        levels.set("warnings", Level::Deny).unwrap();
+        let mut diags = Diagnostics::default();
+        let mut note = Diagnostic::new(Code::NameChanged, "a");
+        note.severity = Severity::Note;
+        diags.push(note);
+        let out = levels.apply(diags);
+        assert!(!out.has_errors());
+        assert_eq!(out.items()[0].severity, Severity::Note);
     }
 }

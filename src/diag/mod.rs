@@ -16,6 +16,20 @@ use crate::source::Span;
 pub enum Severity {
     Error,
     Warning,
+    /// What kompile decided that the user should know (a port learned from a config file,
+    /// a port kept internal): printed, never fails a run, not raised by `--deny warnings`.
+    Note,
+}
+
+impl Severity {
+    /// As diagnostics print it: `error`, `warning`, `note`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -138,6 +138,7 @@ impl miette::Diagnostic for Report<'_> {
         Some(match self.diagnostic.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
+            Severity::Note => miette::Severity::Advice,
         })
     }
 
@@ -207,10 +208,7 @@ pub fn human(diagnostic: &Diagnostic, sources: &Sources, color: bool, width: usi
 /// `file:line:col: severity[CODE]: message`, one line, for editors and grep.
 pub fn short(diagnostic: &Diagnostic, sources: &Sources) -> String {
     let place = diagnostic.primary.as_ref().and_then(|l| place(l, sources)).map(|p| p + ": ").unwrap_or_default();
-    let severity = match diagnostic.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    };
+    let severity = diagnostic.severity.word();
     format!("{place}{severity}[{}]: {}", diagnostic.code.id(), diagnostic.message)
 }
 
@@ -274,12 +272,17 @@ pub fn json_value(diagnostic: &Diagnostic, sources: &Sources) -> serde_json::Val
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
-/// "2 errors, 1 warning" style summary.
+/// "2 errors, 1 warning" style summary; notes are counted only when there are some.
 pub fn summary(diagnostics: &[Diagnostic]) -> String {
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    let warnings = diagnostics.len() - errors;
+    let count = |severity: Severity| diagnostics.iter().filter(|d| d.severity == severity).count();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+    let mut text =
+        format!("{}, {}", plural(count(Severity::Error), "error"), plural(count(Severity::Warning), "warning"));
+    let notes = count(Severity::Note);
+    if notes > 0 {
+        text.push_str(&format!(", {}", plural(notes, "note")));
+    }
+    text
 }
 
 /// A GitHub Actions workflow command, so the problem shows on the pull request's diff.
@@ -287,6 +290,7 @@ pub fn github(diagnostic: &Diagnostic, sources: &Sources) -> String {
     let command = match diagnostic.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
+        Severity::Note => "notice",
     };
     let mut properties =
         vec![format!("title={}", escape_property(&format!("{} {}", diagnostic.code.id(), diagnostic.code.name())))];
@@ -339,10 +343,7 @@ pub fn sarif(diagnostics: &[Diagnostic], sources: &Sources) -> serde_json::Value
 }
 
 fn sarif_result(diagnostic: &Diagnostic, sources: &Sources) -> serde_json::Value {
-    let level = match diagnostic.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    };
+    let level = diagnostic.severity.word();
     let mut text = diagnostic.message.clone();
     if let Some(help) = &diagnostic.help {
         text.push_str("\nhelp: ");
