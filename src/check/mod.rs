@@ -14,5 +14,5 @@ pub fn check(project: &Project, diags: &mut Diagnostics) {
     references::check(project, diags);
     dockerfile::check(project, diags);
     conflicts::check(&project.services, diags);
-    production::check(&project.services, diags);
+    production::check(project, diags);
 }

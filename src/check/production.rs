@@ -4,12 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::compose::{Service, Spanned};
+use crate::compose::{Project, Service, Spanned, addresses};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::Port;
 use crate::source::Span;
 
-pub fn check(services: &[Service], diags: &mut Diagnostics) {
+pub fn check(project: &Project, diags: &mut Diagnostics) {
+    let services = &project.services[..];
     host_ports(services, diags);
     for service in services {
         duplicate_ports(service, diags);
@@ -17,76 +18,57 @@ pub fn check(services: &[Service], diags: &mut Diagnostics) {
         missing_healthcheck(service, diags);
         secrets_in_environment(service, diags);
     }
-    unreachable_services(services, diags);
+    unreachable_services(project, diags);
 }
 
 /// In Compose every service reaches every other on any port; in Kubernetes a name resolves
-/// only through a Service, and kompile makes one only for services that declare ports. A
-/// service others depend on or address (`db:5432` in a URL) without ports would not resolve.
-/// Built services are left out: their Dockerfile may EXPOSE the port.
-fn unreachable_services(services: &[Service], diags: &mut Diagnostics) {
-    let users = first_users(services);
-    for target in services {
-        if target.declares_ports() || target.build.is_some() {
+/// only through a Service, which needs ports. A service others depend on or link to, that
+/// declares none, whose built image EXPOSEs none, and that nobody addresses with a port
+/// (`db:5432` in a URL or a mounted config, which kompile learns) gets no Service.
+fn unreachable_services(project: &Project, diags: &mut Diagnostics) {
+    let learned = addresses::learned_ports(project);
+    if learned.values().all(|ports| !ports.is_empty()) {
+        return;
+    }
+    let users = first_users(&project.services);
+    for target in &project.services {
+        let name = target.name.as_str();
+        if !learned.get(name).is_some_and(Vec::is_empty) {
             continue;
         }
-        let name = target.name.as_str();
-        if let Some((user, span, port)) = users.get(name) {
-            let suggestion = port.map_or_else(|| "the port it listens on".to_string(), |p| format!("\"{p}\""));
-            diags.push(
-                Diagnostic::new(
-                    Code::UnreachableService,
-                    format!("`{user}` uses `{name}`, which declares no ports: it gets no Service, so its name will not resolve in the cluster"),
-                )
-                .at(*span, format!("uses `{name}`"))
-                .also(target.name.span, "declares no `ports` or `expose`")
-                .help(format!("add `expose: [{suggestion}]` to `{name}`")),
-            );
-        }
+        let Some((user, span)) = users.get(name) else { continue };
+        let declares = if target.build.is_some() {
+            "declares no `ports` or `expose`, and its Dockerfile EXPOSEs none"
+        } else {
+            "declares no `ports` or `expose`"
+        };
+        diags.push(
+            Diagnostic::new(
+                Code::UnreachableService,
+                format!("`{user}` uses `{name}`, which has no port: it gets no Service, so its name will not resolve in the cluster"),
+            )
+            .at(*span, format!("uses `{name}`"))
+            .also(target.name.span, declares)
+            .help(format!("add `expose: [PORT]` to `{name}`, with the port it listens on")),
+        );
     }
 }
 
-/// For every name some service uses: the first service (in file order) that addresses it in
-/// an environment value or depends on it, where, and the port it names. One pass over all
-/// services, so a project of many services is not scanned once per service.
-fn first_users(services: &[Service]) -> BTreeMap<&str, (&str, Span, Option<&str>)> {
-    let mut users: BTreeMap<&str, (&str, Span, Option<&str>)> = BTreeMap::new();
+/// For every name some service depends on or links to: the first service (in file order)
+/// that does, and where. One pass over all services.
+fn first_users(services: &[Service]) -> BTreeMap<&str, (&str, Span)> {
+    let mut users: BTreeMap<&str, (&str, Span)> = BTreeMap::new();
     for service in services {
         let user = service.name.as_str();
-        for value in service.environment.iter().filter_map(|v| v.value.as_ref()) {
-            for (host, port) in addressed(value) {
-                if host != user {
-                    users.entry(host).or_insert((user, value.span, Some(port)));
-                }
-            }
-        }
-        for dependency in &service.depends_on {
-            if dependency.service.as_str() != user {
-                users.entry(dependency.service.as_str()).or_insert((user, dependency.service.span, None));
+        let dependencies = service.depends_on.iter().map(|d| (d.service.as_str(), d.service.span));
+        let links = service.links.iter().map(|l| (l.split_once(':').map_or(l.as_str(), |(t, _)| t), l.span));
+        for (used, span) in dependencies.chain(links) {
+            if used != user {
+                users.entry(used).or_insert((user, span));
             }
         }
     }
     users
-}
-
-/// Every `host:port` a value addresses, in order: `postgres://app@db:5432/app` gives
-/// `("db", "5432")`. The host runs back from the `:` to the start or to one of `/ @ , =` or a
-/// space; the port is the digits after it.
-fn addressed(value: &str) -> Vec<(&str, &str)> {
-    let mut found = Vec::new();
-    let mut host_start = 0;
-    for (i, c) in value.char_indices() {
-        if matches!(c, '/' | '@' | ' ' | ',' | '=') {
-            host_start = i + 1;
-        } else if c == ':' {
-            let rest = &value[i + 1..];
-            let port = &rest[..rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len())];
-            if host_start < i && !port.is_empty() {
-                found.push((&value[host_start..i], port));
-            }
-        }
-    }
-    found
 }
 
 fn ports(service: &Service) -> &[Spanned<Port>] {
@@ -215,16 +197,6 @@ mod tests {
     use super::*;
     use crate::source::Sources;
 
-    #[test]
-    fn ports_are_read_from_addresses_of_the_host() {
-        assert_eq!(addressed("postgres://app@db:5432/app"), [("db", "5432")]);
-        assert_eq!(addressed("redis:6379"), [("redis", "6379")]);
-        assert_eq!(addressed("http://mydb:5432"), [("mydb", "5432")], "only whole host names");
-        assert!(addressed("db").is_empty(), "a bare name names no port");
-        assert_eq!(addressed("a:b:5432"), [("a:b", "5432")], "`b` follows a `:`, not a boundary");
-        assert_eq!(addressed("hosts=a:1,db:27017"), [("a", "1"), ("db", "27017")]);
-    }
-
     fn lint(compose: &str) -> Vec<Diagnostic> {
         let mut sources = Sources::default();
         let mut diags = Diagnostics::default();
@@ -232,18 +204,29 @@ mod tests {
         let directory = std::path::Path::new("/nonexistent");
         let project = crate::load::load_str(compose, directory, &environment, &mut sources, &mut diags).expect("loads");
         let mut found = Diagnostics::default();
-        check(&project.typed.services, &mut found);
+        check(&project.typed, &mut found);
         found.into_items()
     }
 
     /// The first user in file order is named; a service that addresses itself is no user.
     #[test]
     fn unreachable_names_the_first_user() {
-        let compose = "services:\n  db: {image: postgres:16, environment: {SELF: 'db:5432'}}\n  api: {image: a:1, depends_on: {db: {}}}\n  web: {image: w:1, environment: {URL: 'postgres://u@db:5432/x'}}\n";
+        let compose = "services:\n  db: {image: postgres:16, environment: {SELF: 'db:5432'}}\n  api: {image: a:1, depends_on: {db: {}}}\n  web: {image: w:1, links: [db], environment: {URL: 'postgres://u@db/x'}}\n";
         let found: Vec<String> =
             lint(compose).into_iter().filter(|d| d.code == Code::UnreachableService).map(|d| d.message).collect();
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].starts_with("`api` uses `db`"), "{found:?}");
+    }
+
+    /// A port another service addresses is learned, so the service is reachable; a built
+    /// service whose Dockerfile kompile cannot read has no known port.
+    #[test]
+    fn learned_ports_make_services_reachable_and_built_ones_count() {
+        let compose = "services:\n  db: {image: postgres:16}\n  app: {build: ./app}\n  api: {image: a:1, depends_on: [db, app], environment: {URL: 'postgres://u@db:5432/x'}}\n";
+        let found: Vec<String> =
+            lint(compose).into_iter().filter(|d| d.code == Code::UnreachableService).map(|d| d.message).collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("`api` uses `app`"), "{found:?}");
     }
 
     /// Many services that use nobody raise nothing. (The old check scanned every service once
@@ -254,12 +237,5 @@ mod tests {
             .chain((0..2_000).map(|i| format!("  s{i}: {{image: nginx:1}}\n")))
             .collect();
         assert!(lint(&compose).iter().all(|d| d.code != Code::UnreachableService));
-    }
-
-    #[test]
-    fn an_empty_host_name_addresses_nothing() {
-        // A service named "" once made the search for its name loop forever.
-        assert!(addressed(":5432").is_empty());
-        assert!(addressed("=:1 /:2").is_empty());
     }
 }

@@ -5,6 +5,7 @@
 //!
 //! The `Node` tree stays for merging and for `kompile config`; nothing after `load` reads it.
 
+pub mod addresses;
 mod settings;
 
 use std::collections::BTreeMap;

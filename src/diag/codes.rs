@@ -97,6 +97,9 @@ codes! {
     UnknownCommand    "K211" "unknown-command"      Warning "the command Compose would run cannot be known";
     InvalidLabelKey   "K212" "invalid-label-key"    Warning "a label key is not a valid Kubernetes annotation key";
     InvalidEnvName    "K213" "invalid-env-name"     Warning "an environment variable name Kubernetes refuses";
+    LearnedPort       "K214" "learned-port"         Note    "a service that declares no port gets the ports others address it on";
+    AliasTaken        "K215" "alias-taken"          Warning "an extra name of a service is another service's name or alias";
+    InvalidAlias      "K216" "invalid-alias"        Warning "an extra name of a service cannot name a Kubernetes Service";
     DockerfileSyntax  "K300" "dockerfile-syntax"    Error   "a Dockerfile is malformed";
     EmptyContinuation "K301" "empty-continuation"   Warning "a Dockerfile continuation has an empty line";
     InvalidJsonArgs   "K302" "invalid-json-args"    Warning "a JSON-looking argument list is not valid JSON";

@@ -39,6 +39,14 @@ pub(super) fn service(app: &App, svc: &model::Service) -> Option<Service> {
     })
 }
 
+/// The Service of another name of the same compose service (`container_name`, an alias):
+/// the same pods, the same ports.
+pub(super) fn alias(service: &Service, name: &str) -> Service {
+    let mut alias = service.clone();
+    alias.metadata.name = Some(name.to_string());
+    alias
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

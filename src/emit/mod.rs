@@ -104,6 +104,8 @@ pub fn emit(app: &App) -> Vec<Object> {
             objects.push(Object::ConfigMap(Box::new(configs_and_secrets::env_config_map(app, svc, env))));
         }
         if let Some(s) = k8s_service::service(app, svc) {
+            let aliases = svc.aliases.iter().map(|alias| k8s_service::alias(&s, alias));
+            objects.extend(aliases.map(|a| Object::Service(Box::new(a))));
             objects.push(Object::Service(Box::new(s)));
         }
         objects.push(Object::Deployment(Box::new(workload::deployment(app, svc))));

@@ -2,6 +2,7 @@
 //! that needs a warning (names changed, keys without a translation, risky rollouts) is made
 //! and reported here, so `emit` can be pure.
 
+mod aliases;
 mod built;
 mod names;
 mod service;
@@ -28,6 +29,8 @@ pub struct Settings {
 /// Takes the project: its environments, the bulk of a project's strings, move into the model
 /// instead of being copied.
 pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagnostics) -> App {
+    // Before the environments move out: they are where services address each other.
+    let mut learned = compose::addresses::learned_ports(&typed);
     let environments: Vec<_> = typed.services.iter_mut().map(|s| std::mem::take(&mut s.environment)).collect();
     let typed = &typed;
     unsupported::top_level(typed, diags);
@@ -50,10 +53,12 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
     for (service, environment, k8s_name) in named {
         let built = built::Built::of(dockerfiles.get(service.name.as_str()).copied(), service);
         let built_image = settings.built_images.get(&service.name.value).cloned();
+        let learned = learned.remove(service.name.as_str()).unwrap_or_default();
         let mut lowering =
-            service::Lowering { service, environment, k8s_name, store: &mut store, diags, built, built_image };
+            service::Lowering { service, environment, k8s_name, store: &mut store, diags, built, built_image, learned };
         services.push(lowering.lower());
     }
+    aliases::assign(typed, &mut services, diags);
     let (volumes, secrets, configs) = store.finish(&services, diags);
     App { name: typed.name.clone(), namespace: settings.namespace.clone(), services, volumes, secrets, configs }
 }
@@ -257,10 +262,10 @@ mod tests {
     #[test]
     fn silently_ignored_keys_are_reported() {
         let (_, diags) = lower_text(
-            "services:\n  a:\n    image: x:1\n    container_name: app\n    hostname: h\n    stop_signal: SIGINT\n    networks:\n      default:\n        aliases: [db]\n    deploy:\n      labels: {a: b}\n      update_config: {failure_action: rollback}\n      restart_policy: {max_attempts: 3}\n      resources:\n        limits: {pids: 10}\n",
+            "services:\n  a:\n    image: x:1\n    stop_signal: SIGINT\n    external_links: [redis]\n    networks:\n      default:\n        ipv4_address: 10.0.0.2\n    deploy:\n      labels: {a: b}\n      update_config: {failure_action: rollback}\n      restart_policy: {max_attempts: 3}\n      resources:\n        limits: {pids: 10}\n",
         );
         let count = codes(&diags).iter().filter(|c| **c == Code::UnsupportedKey).count();
-        assert_eq!(count, 8, "{diags:?}");
+        assert_eq!(count, 7, "{diags:?}");
     }
 
     #[test]
@@ -289,5 +294,53 @@ mod tests {
         let (app, diags) = lower_text("services:\n  a:\n    image: x:1\n    pull_policy: build\n");
         assert_eq!(only_service(&app).pull_policy, None);
         assert_eq!(codes(&diags), [Code::UnsupportedKey]);
+    }
+
+    #[test]
+    fn extra_names_become_services_of_the_same_pods() {
+        let compose = "services:\n  db:\n    image: postgres:16\n    expose: ['5432']\n    container_name: es_Main\n    hostname: db\n    networks:\n      default:\n        aliases: [database, MyDB]\n  web:\n    image: w:1\n    links: ['db:sql', 'db']\n";
+        let (app, diags) = lower_text(compose);
+        let db = app.services.iter().find(|s| s.name == "db").unwrap();
+        assert_eq!(db.aliases, ["es-main", "database", "mydb", "sql"]);
+        let found: Vec<Code> = codes(&diags).into_iter().filter(|c| *c != Code::MissingHealthcheck).collect();
+        assert_eq!(found, [Code::NameChanged], "only `es_Main` changed beyond case: {diags:?}");
+        let web = app.services.iter().find(|s| s.name == "web").unwrap();
+        assert!(web.aliases.is_empty());
+    }
+
+    #[test]
+    fn extra_names_that_collide_or_cannot_be_service_names_are_reported() {
+        let compose = "services:\n  api:\n    image: a:1\n    expose: ['80']\n    networks:\n      default:\n        aliases: [web, shared, db.local, '---']\n  web:\n    image: w:1\n    expose: ['80']\n    container_name: shared\n  worker:\n    image: w:1\n    container_name: lonely\n";
+        let (app, diags) = lower_text(compose);
+        let aliases = |name: &str| app.services.iter().find(|s| s.name == name).unwrap().aliases.clone();
+        assert_eq!(aliases("api"), ["shared"], "the first service in name order keeps a shared alias");
+        assert!(aliases("web").is_empty() && aliases("worker").is_empty(), "a service without ports gets none");
+        let mut found: Vec<Code> = codes(&diags).into_iter().filter(|c| *c != Code::MissingHealthcheck).collect();
+        found.sort();
+        assert_eq!(found, [Code::AliasTaken, Code::AliasTaken, Code::InvalidAlias, Code::InvalidAlias], "{diags:?}");
+        assert!(diags.items().iter().filter(|d| d.code == Code::AliasTaken).all(|d| d.secondary.len() == 1));
+    }
+
+    #[test]
+    fn ports_are_learned_from_how_others_address_a_service() {
+        use crate::compose::{BindContents, ProjectFiles};
+        let compose = "services:\n  proxy:\n    image: nginx:1\n    ports: ['80:80']\n    volumes: ['./nginx.conf:/etc/nginx/nginx.conf:ro']\n  backend:\n    image: b:1\n    container_name: api\n  worker:\n    image: w:1\n    command: [run, --queue, 'cache:6379']\n  cache:\n    image: redis:7\n";
+        let conf = b"# proxy_pass http://backend:1;\nlocation / { proxy_pass http://backend:8000; }\nlocation /a { proxy_pass http://api:8001; }\n";
+        let (app, diags) = lower_edited(compose, |project| {
+            let volume = &mut project.services[0].volumes[0].value;
+            let files = ProjectFiles { files: vec![(String::new(), conf.to_vec())], single: true, executable: false };
+            volume.contents = Some(BindContents::Project { left_out: Vec::new(), shipped: Ok(files) });
+        });
+        let ports = |name: &str| -> Vec<u16> {
+            app.services.iter().find(|s| s.name == name).unwrap().expose.iter().map(|p| p.target).collect()
+        };
+        assert_eq!(ports("backend"), [8000, 8001]);
+        assert_eq!(ports("cache"), [6379]);
+        assert!(ports("worker").is_empty() && ports("proxy").is_empty());
+        let notes: Vec<&str> =
+            diags.items().iter().filter(|d| d.code == Code::LearnedPort).map(|d| d.message.as_str()).collect();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes.iter().any(|n| n.contains("8000 (used by `proxy` in ") && n.contains("nginx.conf:2)")), "{notes:?}");
+        assert!(!diags.has_errors());
     }
 }

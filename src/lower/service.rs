@@ -6,6 +6,7 @@ use super::built::Built;
 use super::storage::Storage;
 use super::unsupported;
 use crate::compose;
+use crate::compose::addresses::{Learned, Place};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{
     EnvFromConfigMap, EnvVar, Healthcheck, HostAlias, Port, ProbeCommand, Resources, Service, UpdateOrder, UpdatePolicy,
@@ -33,6 +34,8 @@ pub struct Lowering<'a, 'b> {
     pub built: Option<Built>,
     /// The image reference for a built service without `image` (see `crate::images`).
     pub built_image: Option<String>,
+    /// The ports others address the service on, when it has none of its own.
+    pub learned: Vec<Learned>,
 }
 
 impl<'a> Lowering<'a, '_> {
@@ -95,6 +98,7 @@ impl<'a> Lowering<'a, '_> {
             labels: self.labels(),
             pull_policy: self.pull_policy(),
             host_aliases: self.host_aliases(),
+            aliases: Vec::new(),
         }
     }
 
@@ -349,8 +353,12 @@ impl<'a> Lowering<'a, '_> {
         out
     }
 
-    /// Compose ports win; a service that declares none gets the Dockerfile's EXPOSE.
+    /// Compose ports win; a service that declares none gets the Dockerfile's EXPOSE, else the
+    /// ports others address it on.
     fn expose_or_exposed(&mut self) -> Vec<Port> {
+        if !self.learned.is_empty() {
+            return self.learned_ports();
+        }
         // `ports: []` declares no port, but says not to take the Dockerfile's.
         let declared = self.service.ports.is_some() || self.service.expose.is_some();
         match &self.built {
@@ -369,6 +377,39 @@ impl<'a> Lowering<'a, '_> {
             }
             _ => self.expose(),
         }
+    }
+
+    /// The learned ports, with a note saying where each was found: a port kompile took from
+    /// a configuration file should not go unsaid.
+    fn learned_ports(&mut self) -> Vec<Port> {
+        let mut uses = Vec::new();
+        let mut note = Diagnostic::new(Code::LearnedPort, "").at(self.span(), "declares no port");
+        for learned in &self.learned {
+            let (port, user) = (learned.port, &learned.user);
+            match &learned.place {
+                Place::Compose(span) => {
+                    uses.push(format!("{port} (used by `{user}`)"));
+                    note = note.also(*span, format!("`{user}` uses port {port}"));
+                }
+                Place::File { path, line } => uses.push(format!("{port} (used by `{user}` in {path}:{line})")),
+            }
+        }
+        let ports: Vec<String> = self.learned.iter().map(|l| format!("\"{}\"", l.port)).collect();
+        let plural = if uses.len() == 1 { "" } else { "s" };
+        note.message = format!(
+            "service `{}` declares no port; its Service gets the port{plural} others use: {}",
+            self.name(),
+            uses.join(", ")
+        );
+        self.diags.push(note.help(format!("declare them to make them explicit: `expose: [{}]`", ports.join(", "))));
+        self.learned.iter().map(|l| Port {
+            target: l.port,
+            published: None,
+            protocol: crate::model::Protocol::Tcp,
+            host_ip: None,
+            name: None,
+            app_protocol: None,
+        }).collect()
     }
 
     fn expose(&mut self) -> Vec<Port> {

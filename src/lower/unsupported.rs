@@ -11,6 +11,7 @@ const TRANSLATED: &[&str] = &[
     "cap_add",
     "cap_drop",
     "command",
+    "container_name",
     "configs",
     "cpus",
     "depends_on",
@@ -21,8 +22,10 @@ const TRANSLATED: &[&str] = &[
     "expose",
     "extra_hosts",
     "healthcheck",
+    "hostname",
     "image",
     "labels",
+    "links",
     "mem_limit",
     "mem_reservation",
     "networks",
@@ -58,11 +61,12 @@ fn advice(key: &str) -> &'static str {
         "ulimits" | "sysctls" | "security_opt" | "oom_score_adj" | "oom_kill_disable" | "shm_size" => {
             "these are node or pod security settings; set them with a kustomize patch if the cluster allows them"
         }
-        "links" | "external_links" => "services reach each other by service name; links are not needed",
+        "external_links" => {
+            "containers outside the project are not on the cluster; reach them through a Service of type ExternalName"
+        }
         "volumes_from" => "declare a named volume and mount it in both services",
         "init" => "Kubernetes has no init process option; add tini to the image",
         "platform" => "use a nodeSelector on kubernetes.io/arch through a kustomize patch",
-        "container_name" => "pods get generated names; other services reach this one by its service name",
         "hostname" | "domainname" => {
             "the pod's hostname is its generated pod name; set `hostname` with a kustomize patch"
         }
@@ -92,10 +96,10 @@ pub fn report(service: &Service, diags: &mut Diagnostics) {
     networks(service, diags);
 }
 
-/// Networks are flat in Kubernetes: joining one is harmless to drop, but aliases and fixed
-/// addresses are names and addresses clients may rely on.
+/// Networks are flat in Kubernetes: joining one is harmless to drop, but fixed addresses are
+/// addresses clients may rely on. (Aliases become Services: `aliases.rs`.)
 fn networks(service: &Service, diags: &mut Diagnostics) {
-    const NAMES: [&str; 5] = ["aliases", "ipv4_address", "ipv6_address", "link_local_ips", "mac_address"];
+    const NAMES: [&str; 4] = ["ipv4_address", "ipv6_address", "link_local_ips", "mac_address"];
     for network in &service.networks {
         for key in network.keys.iter().filter(|k| NAMES.contains(&k.as_str())) {
             diags.push(

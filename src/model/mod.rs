@@ -66,6 +66,11 @@ pub struct Service {
     pub pull_policy: Option<String>,
     /// Compose `extra_hosts`: the pod's `/etc/hosts` entries, by address in first-seen order.
     pub host_aliases: Vec<HostAlias>,
+    /// The names other than `k8s_name` that reach the service (`container_name`, `hostname`,
+    /// network and `links` aliases), valid and unique Service names: one more ClusterIP
+    /// Service each, selecting the same pods on the same ports. Empty for a service without
+    /// ports.
+    pub aliases: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

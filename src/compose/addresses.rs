@@ -1,0 +1,324 @@
+//! Who addresses whom, on which port. In Compose every service reaches every other on any
+//! port; in Kubernetes a name resolves only through a Service, which needs the ports. Where a
+//! service declares none (no `ports`, `expose` or Dockerfile `EXPOSE`), the ports are learned
+//! from how the other services address it: `host:port` in their environment values, commands
+//! and the project files they mount (nginx `proxy_pass`, HAProxy `server`, `.env` files, JSON,
+//! YAML, TOML), and Envoy's `address`/`port_value` pairs.
+//!
+//! One home for both stages that need it: `check` (K118: a service others use that nothing
+//! gives a port) and `lower` (the learned ports, and the note saying where each came from).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use super::{BindContents, FileSource, Project, Service, Spanned};
+use crate::source::Span;
+
+/// Where a use of `host:port` is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// In a compose file: the value that holds it.
+    Compose(Span),
+    /// In a project file a service mounts (or a compose `config` file): the path relative
+    /// to the project directory, and the line (from 1). Such files have no span.
+    File { path: String, line: usize },
+}
+
+/// A port learned for a service that declares none: the first place another service uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Learned {
+    pub port: u16,
+    /// The compose service whose configuration addresses it.
+    pub user: String,
+    pub place: Place,
+}
+
+/// For every service that has no port (see [`lacks_ports`]): the ports others address it on,
+/// each once, in the order they were found (services in file order). Services with ports are
+/// not keys, so a project whose services all declare ports is not scanned at all.
+pub fn learned_ports(project: &Project) -> BTreeMap<String, Vec<Learned>> {
+    let mut learned: BTreeMap<String, Vec<Learned>> = BTreeMap::new();
+    let mut targets: HashMap<&str, usize> = HashMap::new();
+    for (index, service) in project.services.iter().enumerate() {
+        if lacks_ports(project, service) {
+            learned.insert(service.name.value.clone(), Vec::new());
+            targets.insert(service.name.as_str(), index);
+        }
+    }
+    if targets.is_empty() {
+        return learned;
+    }
+    // Extra names after service names: a service's own name wins over another's alias.
+    let services: std::collections::HashSet<&str> = project.services.iter().map(|s| s.name.as_str()).collect();
+    for extra in extra_names(project) {
+        let target = project.services[extra.service].name.as_str();
+        if targets.contains_key(target) && !services.contains(extra.name) {
+            targets.entry(extra.name).or_insert(extra.service);
+        }
+    }
+    for user in &project.services {
+        let mut record = |host: &str, port: u16, place: &dyn Fn() -> Place| {
+            let Some(&index) = targets.get(host) else { return };
+            let target = &project.services[index];
+            if target.name.value == user.name.value {
+                return;
+            }
+            let Some(ports) = learned.get_mut(target.name.as_str()) else { return };
+            if ports.iter().all(|l| l.port != port) {
+                ports.push(Learned { port, user: user.name.value.clone(), place: place() });
+            }
+        };
+        uses(project, user, &mut record);
+    }
+    learned
+}
+
+/// Whether a service has no port kompile knows: none in `ports` or `expose`, and (when
+/// neither key is written) none its built Dockerfile EXPOSEs.
+pub fn lacks_ports(project: &Project, service: &Service) -> bool {
+    if service.declares_ports() {
+        return false;
+    }
+    // `ports: []` says not to take the Dockerfile's ports (as lower does).
+    let written = service.ports.is_some() || service.expose.is_some();
+    written || !image_exposes(project, service)
+}
+
+/// Whether the Dockerfile a service builds EXPOSEs a port.
+fn image_exposes(project: &Project, service: &Service) -> bool {
+    let Some(build) = &service.build else { return false };
+    let name = service.name.as_str();
+    let Some(file) = project.dockerfiles.iter().find(|d| d.services.iter().any(|s| s == name)) else { return false };
+    let target = build.target.as_ref().map(|t| t.value.as_str());
+    let config = crate::dockerfile::image_config(&file.parsed, target, &super::to_map(&build.args));
+    config.is_some_and(|c| !c.expose.is_empty())
+}
+
+/// A name other than its own that reaches a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtraName<'a> {
+    pub name: &'a str,
+    pub span: Span,
+    /// What gives it: `container_name`, `hostname`, `network alias`, `links alias`.
+    pub kind: &'static str,
+    /// The index of the service it reaches, in `Project::services`.
+    pub service: usize,
+}
+
+/// The names other than its own that reach a service: its `container_name`, `hostname` and
+/// network aliases, and the aliases other services give it in `links` (`db:database`). In
+/// file order, service by service, then the links.
+pub fn extra_names<'a>(project: &'a Project) -> Vec<ExtraName<'a>> {
+    let mut names = Vec::new();
+    for (service, s) in project.services.iter().enumerate() {
+        let name = |kind, n: &'a Spanned<String>| ExtraName { name: n.as_str(), span: n.span, kind, service };
+        names.extend(s.container_name.iter().map(|n| name("container_name", n)));
+        names.extend(s.hostname.iter().map(|n| name("hostname", n)));
+        names.extend(s.networks.iter().flat_map(|n| &n.aliases).map(|n| name("network alias", n)));
+    }
+    if project.services.iter().all(|s| s.links.is_empty()) {
+        return names;
+    }
+    let index: HashMap<&str, usize> =
+        project.services.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+    for link in project.services.iter().flat_map(|s| &s.links) {
+        let Some((target, alias)) = link.split_once(':') else { continue };
+        if let Some(&service) = index.get(target) {
+            names.push(ExtraName { name: alias, span: link.span, kind: "links alias", service });
+        }
+    }
+    names
+}
+
+/// Every `host:port` a service's configuration addresses, passed to `found` with where it is
+/// written (made only when asked for: most hosts are no service).
+fn uses(project: &Project, user: &Service, found: &mut dyn FnMut(&str, u16, &dyn Fn() -> Place)) {
+    for value in user.environment.iter().filter_map(|v| v.value.as_ref()) {
+        host_ports(value, |host, port, _| found(host, port, &|| Place::Compose(value.span)));
+    }
+    for file in &user.env_files {
+        for (key, value) in &file.values {
+            let span = if key.span.is_none() { file.path.span } else { key.span };
+            host_ports(value, |host, port, _| found(host, port, &|| Place::Compose(span)));
+        }
+    }
+    for argv in user.entrypoint.iter().chain(&user.command) {
+        for word in argv.iter() {
+            host_ports(word, |host, port, _| found(host, port, &|| Place::Compose(argv.span)));
+        }
+    }
+    for volume in &user.volumes {
+        let (Some(source), Some(BindContents::Project { shipped: Ok(files), .. })) =
+            (&volume.source, &volume.contents)
+        else {
+            continue;
+        };
+        for (name, bytes) in &files.files {
+            let path = || {
+                let full = if files.single { Path::new(source).to_path_buf() } else { Path::new(source).join(name) };
+                relative(project, &full)
+            };
+            in_file(bytes, &path, found);
+        }
+    }
+    for reference in &user.configs {
+        match project.config(&reference.source).map(|c| &c.source) {
+            Some(FileSource::File { path, bytes: Some(bytes) }) => {
+                in_file(bytes, &|| relative(project, Path::new(&path.value)), found);
+            }
+            Some(FileSource::Content(text)) => {
+                scan(text, |host, port, _| found(host, port, &|| Place::Compose(text.span)));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn relative(project: &Project, path: &Path) -> String {
+    path.strip_prefix(&project.directory).unwrap_or(path).display().to_string()
+}
+
+/// The uses in one project file; a line commented out (`#`, `;`, `//`) is no use.
+fn in_file(bytes: &[u8], path: &dyn Fn() -> String, found: &mut dyn FnMut(&str, u16, &dyn Fn() -> Place)) {
+    let Ok(text) = std::str::from_utf8(bytes) else { return };
+    scan(text, |host, port, at| {
+        let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+        let line = text[line_start..].trim_start();
+        if line.starts_with('#') || line.starts_with(';') || line.starts_with("//") {
+            return;
+        }
+        let number = text.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        found(host, port, &|| Place::File { path: path(), line: number });
+    });
+}
+
+/// Every address in a text: `host:port` pairs and Envoy's `address`/`port_value` pairs.
+fn scan(text: &str, mut found: impl FnMut(&str, u16, usize)) {
+    host_ports(text, &mut found);
+    address_pairs(text, &mut found);
+}
+
+fn is_host_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')
+}
+
+/// Every `host:port` in `text`, with the byte offset of the host: `postgres://app@db:5432/app`
+/// gives `db`, 5432. The host is the run of letters, digits, `-`, `_` and `.` before a `:`
+/// (not itself after a `:`, which would make it a port or a password); the port is 1 to 5
+/// digits up to 65535, not followed by a letter, digit or `.digit` (so `nginx:1.27` is an
+/// image, not an address).
+pub fn host_ports(text: &str, mut found: impl FnMut(&str, u16, usize)) {
+    let bytes = text.as_bytes();
+    for (colon, _) in text.match_indices(':') {
+        let start = bytes[..colon].iter().rposition(|b| !is_host_byte(*b)).map_or(0, |p| p + 1);
+        if start == colon || (start > 0 && bytes[start - 1] == b':') {
+            continue;
+        }
+        let digits = bytes[colon + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let end = colon + 1 + digits;
+        let next = bytes.get(end).copied();
+        let continues = next.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+            || (next == Some(b'.') && bytes.get(end + 1).is_some_and(u8::is_ascii_digit));
+        if digits == 0 || digits > 5 || continues {
+            continue;
+        }
+        if let Ok(port @ 1..) = text[colon + 1..end].parse::<u16>() {
+            found(&text[start..colon], port, start);
+        }
+    }
+}
+
+/// Envoy's `socket_address: {address: app, port_value: 8080}`, in YAML or JSON: an
+/// `address` whose value is a bare name, and the first `port_value` after it, within a few
+/// lines and before the next `address`.
+fn address_pairs(text: &str, mut found: impl FnMut(&str, u16, usize)) {
+    if !text.contains("port_value") {
+        return;
+    }
+    for (at, _) in text.match_indices("address") {
+        let rest = &text[at + "address".len()..];
+        let Some(host) = key_value(rest) else { continue };
+        let window = &rest[..rest.len().min(300)];
+        let window = &window[..window.find("address").unwrap_or(window.len())];
+        let Some(port_at) = window.find("port_value") else { continue };
+        let port = key_value(&window[port_at + "port_value".len()..]).and_then(|p| p.parse::<u16>().ok());
+        if let (Some(port @ 1..), Some(offset)) = (port, rest.find(host)) {
+            found(host, port, at + "address".len() + offset);
+        }
+    }
+}
+
+/// The value after a key (`"key": "value"`, `key: value`, `key = value`): the run of host
+/// characters after the separator, quotes and spaces.
+fn key_value(after_key: &str) -> Option<&str> {
+    let rest = after_key.trim_start_matches(['"', '\'']).trim_start_matches([' ', '\t']);
+    let rest = rest.strip_prefix(':').or_else(|| rest.strip_prefix('='))?;
+    let rest = rest.trim_start_matches([' ', '\t', '"', '\'']);
+    let end = rest.bytes().position(|b| !is_host_byte(b)).unwrap_or(rest.len());
+    (end > 0).then(|| &rest[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(text: &str) -> Vec<(String, u16)> {
+        let mut out = Vec::new();
+        scan(text, |host, port, _| out.push((host.to_string(), port)));
+        out
+    }
+
+    #[test]
+    fn ports_are_read_from_addresses_of_the_host() {
+        assert_eq!(all("postgres://app@db:5432/app"), [("db".into(), 5432)]);
+        assert_eq!(all("redis:6379"), [("redis".into(), 6379)]);
+        assert_eq!(all("http://mydb:5432"), [("mydb".into(), 5432)], "only whole host names");
+        assert!(all("db").is_empty(), "a bare name names no port");
+        assert!(all("a:b:5432").is_empty(), "`b` follows a `:`: a port or a password, not a host");
+        assert_eq!(all("hosts=a:1,db:27017"), [("a".into(), 1), ("db".into(), 27017)]);
+        assert!(all("image: nginx:1.27 postgres:16").len() == 1, "{:?}", all("image: nginx:1.27 postgres:16"));
+        assert!(all("db:70000 db:0 db:5432x").is_empty());
+    }
+
+    #[test]
+    fn an_empty_host_name_addresses_nothing() {
+        // A service named "" once made the search for its name loop forever.
+        assert!(all(":5432").is_empty());
+        assert!(all("=:1 /:2").is_empty());
+    }
+
+    #[test]
+    fn proxy_configurations_are_read() {
+        let nginx = "upstream app {\n  server backend:8000;\n}\nserver {\n  location / { proxy_pass http://web:3000; }\n  location ~ \\.php$ { fastcgi_pass php:9000; }\n  location /g { grpc_pass grpc://grpc-app:50051; }\n}\n";
+        let hosts: Vec<_> = all(nginx);
+        let expected: Vec<(String, u16)> =
+            [("backend", 8000), ("web", 3000), ("php", 9000), ("grpc-app", 50051)].map(|(h, p)| (h.into(), p)).into();
+        assert_eq!(hosts, expected);
+        assert_eq!(all("backend be\n    server s1 app:8080 check\n"), [("app".into(), 8080)]);
+        assert_eq!(all("[[http.services.x.loadBalancer.servers]]\nurl = \"http://app:8080\"\n"), [("app".into(), 8080)]);
+        assert_eq!(all("{\"upstream\": \"api:9000\"}"), [("api".into(), 9000)]);
+        assert_eq!(all("API_URL=api:9000\n"), [("api".into(), 9000)]);
+    }
+
+    #[test]
+    fn envoy_socket_addresses_are_read() {
+        let yaml = "address:\n  socket_address:\n    address: app\n    port_value: 8080\n";
+        assert_eq!(all(yaml), [("app".into(), 8080)]);
+        let inline = "socket_address: {address: web, port_value: 80}";
+        assert_eq!(all(inline), [("web".into(), 80)]);
+        let json = "{\"socket_address\": {\"address\": \"api\", \"port_value\": 9000}}";
+        assert_eq!(all(json), [("api".into(), 9000)]);
+        let listener = "socket_address: {address: 0.0.0.0, port_value: 10000}";
+        assert_eq!(all(listener), [("0.0.0.0".into(), 10000)], "not a name; the caller looks it up");
+    }
+
+    #[test]
+    fn commented_lines_in_files_are_no_use() {
+        let mut found = Vec::new();
+        let text = "# proxy_pass http://old:80;\nproxy_pass http://new:81;\n";
+        in_file(text.as_bytes(), &|| "f".to_string(), &mut |host, port, place| {
+            found.push((host.to_string(), port, place()))
+        });
+        assert_eq!(found, [("new".to_string(), 81, Place::File { path: "f".into(), line: 2 })]);
+    }
+}
