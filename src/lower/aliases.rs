@@ -121,7 +121,7 @@ fn alias_taken(what: &str, label: &str, at: Span, holder: &Holder<'_>) -> Diagno
     } else {
         (format!("also the name of service `{other}`"), format!("service `{other}`"))
     };
-    Diagnostic::new(Code::AliasTaken, format!("{what} is {is}; `{label}` reaches `{other}` only"))
+    Diagnostic::new(Code::AliasTaken, format!("{what} is {is}: the name reaches `{other}` only"))
         .at(at, "gets no Service")
         .also(holder.span, there)
         .help("in Compose DNS answers with either service; give each name to one service")

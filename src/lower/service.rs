@@ -395,13 +395,13 @@ impl<'a> Lowering<'a, '_> {
             }
         }
         let ports: Vec<String> = self.learned.iter().map(|l| format!("\"{}\"", l.port)).collect();
-        let plural = if uses.len() == 1 { "" } else { "s" };
+        let (plural, them) = if uses.len() == 1 { ("", "it") } else { ("s", "them") };
         note.message = format!(
             "service `{}` declares no port; its Service gets the port{plural} others use: {}",
             self.name(),
             uses.join(", ")
         );
-        self.diags.push(note.help(format!("declare them to make them explicit: `expose: [{}]`", ports.join(", "))));
+        self.diags.push(note.help(format!("declare {them} to make {them} explicit: `expose: [{}]`", ports.join(", "))));
         self.learned.iter().map(|l| Port {
             target: l.port,
             published: None,
