@@ -97,8 +97,12 @@ fn selectors_ports_and_probes_line_up() {
         }
         for object in &objects {
             if let Object::Service(service) = object {
+                // A Service of an extra name (`container_name`, an alias) selects the pods of
+                // the Deployment its selector names.
+                let selector = service.spec.as_ref().and_then(|s| s.selector.as_ref());
+                let selected = selector.and_then(|s| s.get("app.kubernetes.io/name")).map_or("", String::as_str);
                 let deployment =
-                    deployments.get(object.name()).unwrap_or_else(|| panic!("{name}: service without deployment"));
+                    deployments.get(selected).unwrap_or_else(|| panic!("{name}: service without deployment"));
                 check_service(&name, service, deployment);
             }
         }
