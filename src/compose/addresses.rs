@@ -119,8 +119,7 @@ pub fn extra_names<'a>(project: &'a Project) -> Vec<ExtraName<'a>> {
     if project.services.iter().all(|s| s.links.is_empty()) {
         return names;
     }
-    let index: HashMap<&str, usize> =
-        project.services.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = project.services.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
     for link in project.services.iter().flat_map(|s| &s.links) {
         let Some((target, alias)) = link.split_once(':') else { continue };
         if let Some(&service) = index.get(target) {
@@ -130,9 +129,13 @@ pub fn extra_names<'a>(project: &'a Project) -> Vec<ExtraName<'a>> {
     names
 }
 
+/// Called with a host, a port, and where they are written (made only when asked for: most
+/// hosts are no service).
+type Found<'a> = dyn FnMut(&str, u16, &dyn Fn() -> Place) + 'a;
+
 /// Every `host:port` a service's configuration addresses, passed to `found` with where it is
 /// written (made only when asked for: most hosts are no service).
-fn uses(project: &Project, user: &Service, found: &mut dyn FnMut(&str, u16, &dyn Fn() -> Place)) {
+fn uses(project: &Project, user: &Service, found: &mut Found<'_>) {
     for value in user.environment.iter().filter_map(|v| v.value.as_ref()) {
         host_ports(value, |host, port, _| found(host, port, &|| Place::Compose(value.span)));
     }
@@ -148,8 +151,7 @@ fn uses(project: &Project, user: &Service, found: &mut dyn FnMut(&str, u16, &dyn
         }
     }
     for volume in &user.volumes {
-        let (Some(source), Some(BindContents::Project { shipped: Ok(files), .. })) =
-            (&volume.source, &volume.contents)
+        let (Some(source), Some(BindContents::Project { shipped: Ok(files), .. })) = (&volume.source, &volume.contents)
         else {
             continue;
         };
@@ -179,7 +181,7 @@ fn relative(project: &Project, path: &Path) -> String {
 }
 
 /// The uses in one project file; a line commented out (`#`, `;`, `//`) is no use.
-fn in_file(bytes: &[u8], path: &dyn Fn() -> String, found: &mut dyn FnMut(&str, u16, &dyn Fn() -> Place)) {
+fn in_file(bytes: &[u8], path: &dyn Fn() -> String, found: &mut Found<'_>) {
     let Ok(text) = std::str::from_utf8(bytes) else { return };
     scan(text, |host, port, at| {
         let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
@@ -295,7 +297,10 @@ mod tests {
             [("backend", 8000), ("web", 3000), ("php", 9000), ("grpc-app", 50051)].map(|(h, p)| (h.into(), p)).into();
         assert_eq!(hosts, expected);
         assert_eq!(all("backend be\n    server s1 app:8080 check\n"), [("app".into(), 8080)]);
-        assert_eq!(all("[[http.services.x.loadBalancer.servers]]\nurl = \"http://app:8080\"\n"), [("app".into(), 8080)]);
+        assert_eq!(
+            all("[[http.services.x.loadBalancer.servers]]\nurl = \"http://app:8080\"\n"),
+            [("app".into(), 8080)]
+        );
         assert_eq!(all("{\"upstream\": \"api:9000\"}"), [("api".into(), 9000)]);
         assert_eq!(all("API_URL=api:9000\n"), [("api".into(), 9000)]);
     }
@@ -320,5 +325,44 @@ mod tests {
             found.push((host.to_string(), port, place()))
         });
         assert_eq!(found, [("new".to_string(), 81, Place::File { path: "f".into(), line: 2 })]);
+    }
+
+    fn project(text: &str) -> Project {
+        let mut sources = crate::source::Sources::default();
+        let mut diags = crate::diag::Diagnostics::default();
+        let environment = crate::load::Environment::default();
+        let directory = Path::new("/nonexistent/addresses");
+        crate::load::load_str(text, directory, &environment, &mut sources, &mut diags).expect("loads").typed
+    }
+
+    fn ports(learned: &BTreeMap<String, Vec<Learned>>, name: &str) -> Vec<(u16, String)> {
+        learned[name].iter().map(|l| (l.port, l.user.clone())).collect()
+    }
+
+    #[test]
+    fn ports_are_learned_by_name_and_extra_name_from_other_services() {
+        let text = "services:\n  api:\n    image: a:1\n    container_name: backend\n    environment: {SELF: 'api:1'}\n  web:\n    image: w:1\n    ports: ['80:80']\n    environment: {A: 'http://api:8000', B: 'backend:8001', C: 'api:8000'}\n    links: ['cache:memo']\n  worker:\n    image: w:1\n    entrypoint: [run, --redis=memo:6379]\n    configs: [settings]\n  cache:\n    image: redis:7\n  db:\n    image: postgres:16\n    networks: {default: {aliases: [web]}}\nconfigs:\n  settings:\n    content: '{\"db\": \"db:5432\"}'\n";
+        let project = project(text);
+        let learned = learned_ports(&project);
+        assert_eq!(learned.keys().collect::<Vec<_>>(), ["api", "cache", "db", "worker"], "`web` has ports");
+        let web = || "web".to_string();
+        assert_eq!(ports(&learned, "api"), [(8000, web()), (8001, web())], "once per port; not from itself");
+        assert_eq!(ports(&learned, "cache"), [(6379, "worker".to_string())], "by a links alias");
+        assert_eq!(ports(&learned, "db"), [(5432, "worker".to_string())], "from a config's content");
+        assert!(ports(&learned, "worker").is_empty());
+        assert!(matches!(learned["cache"][0].place, Place::Compose(span) if !span.is_none()));
+    }
+
+    #[test]
+    fn a_built_service_that_exposes_has_ports() {
+        let text = "services:\n  app:\n    build: ./app\n  web:\n    image: w:1\n    environment: {A: 'app:80'}\n";
+        let mut project = project(text);
+        assert!(lacks_ports(&project, &project.services[0]), "no Dockerfile was read: no EXPOSE known");
+        let parsed = crate::dockerfile::parse("FROM scratch\nEXPOSE 80\n");
+        let file = crate::source::Span::NONE.file;
+        let path = "/nonexistent/addresses/app/Dockerfile".into();
+        project.dockerfiles.push(super::super::BuildFile { path, file, parsed, services: vec!["app".into()] });
+        assert!(!lacks_ports(&project, &project.services[0]));
+        assert!(!learned_ports(&project).contains_key("app"));
     }
 }

@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::compose::addresses::{ExtraName, extra_names};
 use crate::compose::Project;
+use crate::compose::addresses::{ExtraName, extra_names};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model;
 use crate::names::dns_label;
@@ -46,7 +46,10 @@ pub fn assign(project: &Project, services: &mut [model::Service], diags: &mut Di
         }
         for name in names {
             if let Some(label) = service_name(service, &name, &mut taken, diags) {
-                taken.insert(label.clone(), Holder { service: &project.services[name.service].name, span: name.span, alias: true });
+                taken.insert(
+                    label.clone(),
+                    Holder { service: &project.services[name.service].name, span: name.span, alias: true },
+                );
                 service.aliases.push(label);
             }
         }
@@ -74,7 +77,12 @@ fn service_name(
     }
     let what = format!("{} `{name}` of service `{owner}`", extra.kind);
     if name.contains('.') {
-        diags.push(invalid(&what, extra.span, "it has a `.`", "on the cluster `a.b` means Service `a` in namespace `b`"));
+        diags.push(invalid(
+            &what,
+            extra.span,
+            "it has a `.`",
+            "on the cluster `a.b` means Service `a` in namespace `b`",
+        ));
         return None;
     }
     let mut label = dns_label(name);

@@ -340,7 +340,10 @@ mod tests {
         let notes: Vec<&str> =
             diags.items().iter().filter(|d| d.code == Code::LearnedPort).map(|d| d.message.as_str()).collect();
         assert_eq!(notes.len(), 2, "{notes:?}");
-        assert!(notes.iter().any(|n| n.contains("8000 (used by `proxy` in ") && n.contains("nginx.conf:2)")), "{notes:?}");
+        assert!(
+            notes.iter().any(|n| n.contains("8000 (used by `proxy` in ") && n.contains("nginx.conf:2)")),
+            "{notes:?}"
+        );
         assert!(!diags.has_errors());
     }
 }

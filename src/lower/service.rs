@@ -402,14 +402,17 @@ impl<'a> Lowering<'a, '_> {
             uses.join(", ")
         );
         self.diags.push(note.help(format!("declare {them} to make {them} explicit: `expose: [{}]`", ports.join(", "))));
-        self.learned.iter().map(|l| Port {
-            target: l.port,
-            published: None,
-            protocol: crate::model::Protocol::Tcp,
-            host_ip: None,
-            name: None,
-            app_protocol: None,
-        }).collect()
+        self.learned
+            .iter()
+            .map(|l| Port {
+                target: l.port,
+                published: None,
+                protocol: crate::model::Protocol::Tcp,
+                host_ip: None,
+                name: None,
+                app_protocol: None,
+            })
+            .collect()
     }
 
     fn expose(&mut self) -> Vec<Port> {
