@@ -57,15 +57,17 @@ pub fn learned_ports(project: &Project) -> BTreeMap<String, Vec<Learned>> {
         }
     }
     for user in &project.services {
-        let mut record = |host: &str, port: u16, place: &dyn Fn() -> Place| {
+        let mut record = |host: &str, port: u16, place: &mut dyn FnMut() -> Option<Place>| {
             let Some(&index) = targets.get(host) else { return };
             let target = &project.services[index];
             if target.name.value == user.name.value {
                 return;
             }
             let Some(ports) = learned.get_mut(target.name.as_str()) else { return };
-            if ports.iter().all(|l| l.port != port) {
-                ports.push(Learned { port, user: user.name.value.clone(), place: place() });
+            if ports.iter().all(|l| l.port != port)
+                && let Some(place) = place()
+            {
+                ports.push(Learned { port, user: user.name.value.clone(), place });
             }
         };
         uses(project, user, &mut record);
@@ -129,25 +131,25 @@ pub fn extra_names<'a>(project: &'a Project) -> Vec<ExtraName<'a>> {
     names
 }
 
-/// Called with a host, a port, and where they are written (made only when asked for: most
-/// hosts are no service).
-type Found<'a> = dyn FnMut(&str, u16, &dyn Fn() -> Place) + 'a;
+/// Called with a host, a port, and where they are written: made only when asked for, since
+/// most hosts are no service; `None` when the place turns out to be a comment.
+type Found<'a> = dyn FnMut(&str, u16, &mut dyn FnMut() -> Option<Place>) + 'a;
 
 /// Every `host:port` a service's configuration addresses, passed to `found` with where it is
 /// written (made only when asked for: most hosts are no service).
 fn uses(project: &Project, user: &Service, found: &mut Found<'_>) {
     for value in user.environment.iter().filter_map(|v| v.value.as_ref()) {
-        host_ports(value, |host, port, _| found(host, port, &|| Place::Compose(value.span)));
+        host_ports(value, |host, port, _| found(host, port, &mut || Some(Place::Compose(value.span))));
     }
     for file in &user.env_files {
         for (key, value) in &file.values {
             let span = if key.span.is_none() { file.path.span } else { key.span };
-            host_ports(value, |host, port, _| found(host, port, &|| Place::Compose(span)));
+            host_ports(value, |host, port, _| found(host, port, &mut || Some(Place::Compose(span))));
         }
     }
     for argv in user.entrypoint.iter().chain(&user.command) {
         for word in argv.iter() {
-            host_ports(word, |host, port, _| found(host, port, &|| Place::Compose(argv.span)));
+            host_ports(word, |host, port, _| found(host, port, &mut || Some(Place::Compose(argv.span))));
         }
     }
     for volume in &user.volumes {
@@ -169,7 +171,7 @@ fn uses(project: &Project, user: &Service, found: &mut Found<'_>) {
                 in_file(bytes, &|| relative(project, Path::new(&path.value)), found);
             }
             Some(FileSource::Content(text)) => {
-                scan(text, |host, port, _| found(host, port, &|| Place::Compose(text.span)));
+                scan(text, |host, port, _| found(host, port, &mut || Some(Place::Compose(text.span))));
             }
             _ => {}
         }
@@ -183,15 +185,44 @@ fn relative(project: &Project, path: &Path) -> String {
 /// The uses in one project file; a line commented out (`#`, `;`, `//`) is no use.
 fn in_file(bytes: &[u8], path: &dyn Fn() -> String, found: &mut Found<'_>) {
     let Ok(text) = std::str::from_utf8(bytes) else { return };
+    let mut lines = Lines { text, at: 0, line: 1, commented: commented(text) };
     scan(text, |host, port, at| {
-        let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
-        let line = text[line_start..].trim_start();
-        if line.starts_with('#') || line.starts_with(';') || line.starts_with("//") {
-            return;
-        }
-        let number = text.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
-        found(host, port, &|| Place::File { path: path(), line: number });
+        found(host, port, &mut || {
+            let (line, commented) = lines.seek(at);
+            (!commented).then(|| Place::File { path: path(), line })
+        })
     });
+}
+
+/// Whether a line is a comment in the usual configuration syntaxes.
+fn commented(line: &str) -> bool {
+    let line = line.trim_start();
+    line.starts_with('#') || line.starts_with(';') || line.starts_with("//")
+}
+
+/// The line of an offset, found moving forward from the last one asked for, so a file with
+/// many addresses is read once per pass, not once per address.
+struct Lines<'t> {
+    text: &'t str,
+    at: usize,
+    line: usize,
+    /// Whether the line `at` is on is a comment.
+    commented: bool,
+}
+
+impl Lines<'_> {
+    fn seek(&mut self, offset: usize) -> (usize, bool) {
+        if offset < self.at {
+            *self = Lines { text: self.text, at: 0, line: 1, commented: commented(self.text) };
+        }
+        let passed = &self.text.as_bytes()[self.at..offset];
+        if let Some(last) = passed.iter().rposition(|b| *b == b'\n') {
+            self.line += passed.iter().filter(|b| **b == b'\n').count();
+            self.commented = commented(&self.text[self.at + last + 1..]);
+        }
+        self.at = offset;
+        (self.line, self.commented)
+    }
 }
 
 /// Every address in a text: `host:port` pairs and Envoy's `address`/`port_value` pairs.
@@ -320,11 +351,15 @@ mod tests {
     #[test]
     fn commented_lines_in_files_are_no_use() {
         let mut found = Vec::new();
-        let text = "# proxy_pass http://old:80;\nproxy_pass http://new:81;\n";
+        let text = "# proxy_pass http://old:80;\nproxy_pass http://new:81;\n  ; x a:1\nsocket_address: {address: envoy, port_value: 82}\n// b:2\nc:3 # d:4\n";
         in_file(text.as_bytes(), &|| "f".to_string(), &mut |host, port, place| {
-            found.push((host.to_string(), port, place()))
+            if let Some(Place::File { line, .. }) = place() {
+                found.push((host.to_string(), port, line));
+            }
         });
-        assert_eq!(found, [("new".to_string(), 81, Place::File { path: "f".into(), line: 2 })]);
+        let expected: Vec<(String, u16, usize)> =
+            [("new", 81, 2), ("c", 3, 6), ("d", 4, 6), ("envoy", 82, 4)].map(|(h, p, l)| (h.into(), p, l)).into();
+        assert_eq!(found, expected, "the Envoy pass reads the file again from the start");
     }
 
     fn project(text: &str) -> Project {
