@@ -3,7 +3,7 @@
 //! service declares none (no `ports`, `expose` or Dockerfile `EXPOSE`), the ports are learned
 //! from how the other services address it: `host:port` in their environment values, commands
 //! and the project files they mount (nginx `proxy_pass`, HAProxy `server`, `.env` files, JSON,
-//! YAML, TOML), and Envoy's `address`/`port_value` pairs.
+//! YAML, TOML), Envoy's `address`/`port_value` pairs, and `DB_HOST`/`DB_PORT` variables.
 //!
 //! One home for both stages that need it: `check` (K118: a service others use that nothing
 //! gives a port) and `lower` (the learned ports, and the note saying where each came from).
@@ -147,6 +147,12 @@ fn uses(project: &Project, user: &Service, found: &mut Found<'_>) {
             host_ports(value, |host, port, _| found(host, port, &mut || Some(Place::Compose(span))));
         }
     }
+    let variables = user.environment.iter().filter_map(|v| Some((v.name.as_str(), v.value.as_ref()?)));
+    host_and_port_variables(variables.map(|(name, value)| (name, value.as_str(), value.span)), found);
+    for file in &user.env_files {
+        let span = |key: &Spanned<String>| if key.span.is_none() { file.path.span } else { key.span };
+        host_and_port_variables(file.values.iter().map(|(k, v)| (k.as_str(), v.as_str(), span(k))), found);
+    }
     for argv in user.entrypoint.iter().chain(&user.command) {
         for word in argv.iter() {
             host_ports(word, |host, port, _| found(host, port, &mut || Some(Place::Compose(argv.span))));
@@ -176,6 +182,29 @@ fn uses(project: &Project, user: &Service, found: &mut Found<'_>) {
             _ => {}
         }
     }
+}
+
+/// `DB_HOST=db` beside `DB_PORT=5432` (any prefix and case; `HOST` or `HOSTNAME`): the way
+/// many images take an address. The place is the host variable's.
+fn host_and_port_variables<'v, I>(variables: I, found: &mut Found<'_>)
+where
+    I: Iterator<Item = (&'v str, &'v str, Span)> + Clone,
+{
+    for (name, host, span) in variables.clone() {
+        let Some(start) = prefix(name, "HOST").or_else(|| prefix(name, "HOSTNAME")) else { continue };
+        let same = |other: &str| prefix(other, "PORT").is_some_and(|p| p.eq_ignore_ascii_case(start));
+        let port =
+            variables.clone().find(|(other, _, _)| same(other)).and_then(|(_, p, _)| p.trim().parse::<u16>().ok());
+        if let Some(port @ 1..) = port {
+            found(host.trim(), port, &mut || Some(Place::Compose(span)));
+        }
+    }
+}
+
+/// `name` without `suffix` (compared ignoring case), when it ends with it.
+fn prefix<'n>(name: &'n str, suffix: &str) -> Option<&'n str> {
+    let cut = name.len().checked_sub(suffix.len())?;
+    (name.is_char_boundary(cut) && name[cut..].eq_ignore_ascii_case(suffix)).then(|| &name[..cut])
 }
 
 fn relative(project: &Project, path: &Path) -> String {
@@ -386,6 +415,13 @@ mod tests {
         assert_eq!(ports(&learned, "db"), [(5432, "worker".to_string())], "from a config's content");
         assert!(ports(&learned, "worker").is_empty());
         assert!(matches!(learned["cache"][0].place, Place::Compose(span) if !span.is_none()));
+    }
+
+    #[test]
+    fn host_and_port_variables_are_an_address() {
+        let text = "services:\n  db:\n    image: postgres:16\n  web:\n    image: w:1\n    environment: {db_host: db, DB_PORT: '5432', CACHE_HOST: db, OTHER_PORT: '1', X_HOSTNAME: db, X_PORT: nope}\n";
+        let learned = learned_ports(&project(text));
+        assert_eq!(ports(&learned, "db"), [(5432, "web".to_string())], "the prefix must match; the port be a number");
     }
 
     #[test]
