@@ -300,7 +300,11 @@ fn address_pairs(text: &str, mut found: impl FnMut(&str, u16, usize)) {
     for (at, _) in text.match_indices("address") {
         let rest = &text[at + "address".len()..];
         let Some(host) = key_value(rest) else { continue };
-        let window = &rest[..rest.len().min(300)];
+        let mut end = rest.len().min(300);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let window = &rest[..end];
         let window = &window[..window.find("address").unwrap_or(window.len())];
         let Some(port_at) = window.find("port_value") else { continue };
         let port = key_value(&window[port_at + "port_value".len()..]).and_then(|p| p.parse::<u16>().ok());
@@ -375,6 +379,18 @@ mod tests {
         assert_eq!(all(json), [("api".into(), 9000)]);
         let listener = "socket_address: {address: 0.0.0.0, port_value: 10000}";
         assert_eq!(all(listener), [("0.0.0.0".into(), 10000)], "not a name; the caller looks it up");
+    }
+
+    #[test]
+    fn text_that_is_not_ascii_is_read_without_panics() {
+        let text = format!("address: app \n{}port_value: 80\né:1 ä.b:2 x:3é", "é".repeat(200));
+        assert!(all(&text).iter().all(|(host, _)| host != "app"), "`port_value` is too far from `address`");
+        for cut in 0..text.len() {
+            if text.is_char_boundary(cut) {
+                all(&text[..cut]);
+                all(&text[cut..]);
+            }
+        }
     }
 
     #[test]
