@@ -382,37 +382,16 @@ impl<'a> Lowering<'a, '_> {
     /// The learned ports, with a note saying where each was found: a port kompile took from
     /// a configuration file should not go unsaid.
     fn learned_ports(&mut self) -> Vec<Port> {
-        let mut uses = Vec::new();
-        let mut note = Diagnostic::new(Code::LearnedPort, "").at(self.span(), "declares no port");
-        for learned in &self.learned {
-            let (port, user) = (learned.port, &learned.user);
-            match &learned.place {
-                Place::Compose(span) => {
-                    uses.push(format!("{port} (used by `{user}`)"));
-                    note = note.also(*span, format!("`{user}` uses port {port}"));
-                }
-                Place::File { path, line } => uses.push(format!("{port} (used by `{user}` in {path}:{line})")),
-            }
-        }
-        let ports: Vec<String> = self.learned.iter().map(|l| format!("\"{}\"", l.port)).collect();
-        let (plural, them) = if uses.len() == 1 { ("", "it") } else { ("s", "them") };
-        note.message = format!(
-            "service `{}` declares no port; its Service gets the port{plural} others use: {}",
-            self.name(),
-            uses.join(", ")
-        );
-        self.diags.push(note.help(format!("declare {them} to make {them} explicit: `expose: [{}]`", ports.join(", "))));
-        self.learned
-            .iter()
-            .map(|l| Port {
-                target: l.port,
-                published: None,
-                protocol: crate::model::Protocol::Tcp,
-                host_ip: None,
-                name: None,
-                app_protocol: None,
-            })
-            .collect()
+        self.diags.push(learned_note(self.name(), self.span(), &self.learned));
+        let port = |l: &Learned| Port {
+            target: l.port,
+            published: None,
+            protocol: crate::model::Protocol::Tcp,
+            host_ip: None,
+            name: None,
+            app_protocol: None,
+        };
+        self.learned.iter().map(port).collect()
     }
 
     fn expose(&mut self) -> Vec<Port> {
@@ -536,6 +515,29 @@ impl<'a> Lowering<'a, '_> {
             _ => request,
         }
     }
+}
+
+/// K214 for `service`: each learned port, who uses it and where (a label in the compose file,
+/// `path:line` in the message for project files, which have no span).
+fn learned_note(service: &str, at: Span, learned: &[Learned]) -> Diagnostic {
+    let mut uses = Vec::new();
+    let mut note = Diagnostic::new(Code::LearnedPort, "").at(at, "declares no port");
+    for Learned { port, user, place } in learned {
+        match place {
+            Place::Compose(span) => {
+                uses.push(format!("{port} (used by `{user}`)"));
+                note = note.also(*span, format!("`{user}` uses port {port}"));
+            }
+            Place::File { path, line } => uses.push(format!("{port} (used by `{user}` in {path}:{line})")),
+        }
+    }
+    let ports: Vec<String> = learned.iter().map(|l| format!("\"{}\"", l.port)).collect();
+    let (plural, them) = if uses.len() == 1 { ("", "it") } else { ("s", "them") };
+    note.message = format!(
+        "service `{service}` declares no port; its Service gets the port{plural} others use: {}",
+        uses.join(", ")
+    );
+    note.help(format!("declare {them} to make {them} explicit: `expose: [{}]`", ports.join(", ")))
 }
 
 fn too_many_ports(service: &str, count: usize, at: Span) -> Diagnostic {
