@@ -89,4 +89,27 @@ mod tests {
         assert_eq!(ports[1].app_protocol.as_deref(), Some("kubernetes.io/h2c"));
         assert_eq!(out.metadata.annotations.unwrap()["kompile.dev/service"], "api");
     }
+
+    #[test]
+    fn an_alias_is_the_same_service_under_another_name() {
+        let mut s = model_service("db");
+        s.expose = vec![port(5432)];
+        s.aliases = vec!["database".into()];
+        let a = app();
+        let main = service(&a, &s).unwrap();
+        let alias = alias(&main, "database");
+        assert_eq!(alias.metadata.name.as_deref(), Some("database"));
+        assert_eq!(alias.spec, main.spec, "same selector, ports and type");
+        let mut app_with = app();
+        app_with.services = vec![s.clone()];
+        let names: Vec<String> = crate::emit::emit(&app_with)
+            .iter()
+            .filter(|o| o.kind() == "Service")
+            .map(|o| o.name().to_string())
+            .collect();
+        assert_eq!(names, ["database", "db"]);
+        s.expose.clear();
+        app_with.services = vec![s];
+        assert!(crate::emit::emit(&app_with).iter().all(|o| o.kind() != "Service"), "no ports, no Service at all");
+    }
 }
