@@ -37,7 +37,9 @@ fn unreachable_services(project: &Project, diags: &mut Diagnostics) {
             continue;
         }
         let Some((user, span)) = users.get(name) else { continue };
-        let declares = if target.build.is_some() {
+        // `ports: []` or `expose: []` turns the Dockerfile's EXPOSE off, as in lower.
+        let written = target.ports.is_some() || target.expose.is_some();
+        let declares = if target.build.is_some() && !written {
             "declares no `ports` or `expose`, and its Dockerfile EXPOSEs none"
         } else {
             "declares no `ports` or `expose`"
