@@ -97,6 +97,11 @@ codes! {
     UnknownCommand    "K211" "unknown-command"      Warning "the command Compose would run cannot be known";
     InvalidLabelKey   "K212" "invalid-label-key"    Warning "a label key is not a valid Kubernetes annotation key";
     InvalidEnvName    "K213" "invalid-env-name"     Warning "an environment variable name Kubernetes refuses";
+    InternalNetwork   "K223" "internal-network"     Note    "an internal network keeps its pods from reaching out in Compose, not in Kubernetes";
+    HostNetwork       "K224" "host-network"         Note    "a service on the host's network runs on the pod network";
+    ExternalNetwork   "K225" "external-network"     Note    "pods outside the project reach an external network's services only with its label";
+    InvalidHostname   "K226" "invalid-hostname"     Warning "a hostname or domainname is not a DNS label Kubernetes accepts";
+    InvalidDns        "K227" "invalid-dns"          Warning "a dns server, search domain or option Kubernetes refuses";
     DockerfileSyntax  "K300" "dockerfile-syntax"    Error   "a Dockerfile is malformed";
     EmptyContinuation "K301" "empty-continuation"   Warning "a Dockerfile continuation has an empty line";
     InvalidJsonArgs   "K302" "invalid-json-args"    Warning "a JSON-looking argument list is not valid JSON";

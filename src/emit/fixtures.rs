@@ -53,6 +53,11 @@ pub(crate) fn service(name: &str) -> Service {
         labels: BTreeMap::new(),
         pull_policy: None,
         host_aliases: Vec::new(),
+        networks: Vec::new(),
+        isolation: crate::model::Isolation::Open,
+        dns: None,
+        hostname: None,
+        subdomain: None,
     }
 }
 

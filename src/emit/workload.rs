@@ -3,7 +3,7 @@
 use indexmap::IndexMap;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapEnvSource, Container, ContainerPort, EnvFromSource, EnvVar, ExecAction, PodSpec,
+    Capabilities, ConfigMapEnvSource, Container, ContainerPort, EnvFromSource, EnvVar, ExecAction, PodDNSConfig, PodDNSConfigOption, PodSpec,
     PodTemplateSpec, Probe, ResourceRequirements, SecurityContext,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -12,7 +12,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::labels::{selector, service_annotations, service_labels};
+use super::labels::{pod_labels, selector, service_annotations, service_labels};
 use super::ports::{container_ports, protocol_name};
 use super::{int32, metadata, non_empty, quantity, saturating_i32, seconds_up, seconds_up_i32, storage, whole_seconds};
 use crate::model::{App, Healthcheck, ProbeCommand, Resources, Service, UpdateOrder, UpdatePolicy};
@@ -68,7 +68,7 @@ fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
     let container = Container { volume_mounts: non_empty_vec(volume_mounts), ..container(svc) };
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
-            labels: Some(service_labels(app, svc)),
+            labels: Some(pod_labels(app, svc)),
             // Compose labels are free-form metadata, not identity; as annotations they can never
             // collide with or break the selector.
             annotations: non_empty(svc.labels.clone()),
@@ -79,6 +79,10 @@ fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
             volumes: non_empty_vec(volumes),
             termination_grace_period_seconds: svc.stop_grace_period.map(seconds_up),
             host_aliases: non_empty_vec(host_aliases(svc)),
+            hostname: svc.hostname.clone(),
+            subdomain: svc.subdomain.clone(),
+            dns_policy: svc.dns.as_ref().filter(|d| !d.nameservers.is_empty()).map(|_| "None".to_string()),
+            dns_config: svc.dns.as_ref().map(dns_config),
             ..PodSpec::default()
         }),
     }
@@ -90,6 +94,17 @@ fn host_aliases(svc: &Service) -> Vec<k8s_openapi::api::core::v1::HostAlias> {
         hostnames: Some(a.hostnames.clone()),
     };
     svc.host_aliases.iter().map(alias).collect()
+}
+
+/// Compose `dns` servers replace the cluster's (`dnsPolicy: None`, set beside this); search
+/// domains and options alone are added to the cluster's resolver settings.
+fn dns_config(dns: &crate::model::DnsConfig) -> PodDNSConfig {
+    let option = |(name, value): &(String, Option<String>)| PodDNSConfigOption { name: Some(name.clone()), value: value.clone() };
+    PodDNSConfig {
+        nameservers: non_empty_vec(dns.nameservers.clone()),
+        searches: non_empty_vec(dns.searches.clone()),
+        options: non_empty_vec(dns.options.iter().map(option).collect()),
+    }
 }
 
 /// The service's single container, minus volume mounts.

@@ -3,7 +3,9 @@
 //! and reported here, so `emit` can be pure.
 
 mod built;
+mod dns;
 mod names;
+mod network;
 mod service;
 mod storage;
 mod unsupported;
@@ -32,6 +34,7 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
     let typed = &typed;
     unsupported::top_level(typed, diags);
     let mut store = storage::Storage::new(typed, diags);
+    let networks = network::Networks::new(typed, diags);
     project_label(&typed.name, diags);
     let mut services: Vec<_> = typed.services.iter().zip(environments).collect();
     // Sorted by name so output order never depends on the order of the file.
@@ -50,8 +53,16 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
     for (service, environment, k8s_name) in named {
         let built = built::Built::of(dockerfiles.get(service.name.as_str()).copied(), service);
         let built_image = settings.built_images.get(&service.name.value).cloned();
-        let mut lowering =
-            service::Lowering { service, environment, k8s_name, store: &mut store, diags, built, built_image };
+        let mut lowering = service::Lowering {
+            service,
+            environment,
+            k8s_name,
+            store: &mut store,
+            networks: &networks,
+            diags,
+            built,
+            built_image,
+        };
         services.push(lowering.lower());
     }
     let (volumes, secrets, configs) = store.finish(&services, diags);
@@ -257,10 +268,10 @@ mod tests {
     #[test]
     fn silently_ignored_keys_are_reported() {
         let (_, diags) = lower_text(
-            "services:\n  a:\n    image: x:1\n    container_name: app\n    hostname: h\n    stop_signal: SIGINT\n    networks:\n      default:\n        aliases: [db]\n    deploy:\n      labels: {a: b}\n      update_config: {failure_action: rollback}\n      restart_policy: {max_attempts: 3}\n      resources:\n        limits: {pids: 10}\n",
+            "services:\n  a:\n    image: x:1\n    container_name: app\n    stop_signal: SIGINT\n    networks:\n      default:\n        aliases: [db]\n    deploy:\n      labels: {a: b}\n      update_config: {failure_action: rollback}\n      restart_policy: {max_attempts: 3}\n      resources:\n        limits: {pids: 10}\n",
         );
         let count = codes(&diags).iter().filter(|c| **c == Code::UnsupportedKey).count();
-        assert_eq!(count, 8, "{diags:?}");
+        assert_eq!(count, 7, "{diags:?}");
     }
 
     #[test]
