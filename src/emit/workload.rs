@@ -3,8 +3,8 @@
 use indexmap::IndexMap;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapEnvSource, Container, ContainerPort, EnvFromSource, EnvVar, ExecAction, PodDNSConfig, PodDNSConfigOption, PodSpec,
-    PodTemplateSpec, Probe, ResourceRequirements, SecurityContext,
+    Capabilities, ConfigMapEnvSource, Container, ContainerPort, EnvFromSource, EnvVar, ExecAction, PodDNSConfig,
+    PodDNSConfigOption, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SecurityContext,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -99,7 +99,10 @@ fn host_aliases(svc: &Service) -> Vec<k8s_openapi::api::core::v1::HostAlias> {
 /// Compose `dns` servers replace the cluster's (`dnsPolicy: None`, set beside this); search
 /// domains and options alone are added to the cluster's resolver settings.
 fn dns_config(dns: &crate::model::DnsConfig) -> PodDNSConfig {
-    let option = |(name, value): &(String, Option<String>)| PodDNSConfigOption { name: Some(name.clone()), value: value.clone() };
+    let option = |(name, value): &(String, Option<String>)| PodDNSConfigOption {
+        name: Some(name.clone()),
+        value: value.clone(),
+    };
     PodDNSConfig {
         nameservers: non_empty_vec(dns.nameservers.clone()),
         searches: non_empty_vec(dns.searches.clone()),

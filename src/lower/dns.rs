@@ -31,7 +31,13 @@ pub fn hostname(service: &Service, diags: &mut Diagnostics) -> (Option<String>, 
     (host, domain)
 }
 
-fn label(text: &str, at: Option<&Spanned<String>>, what: &str, service: &str, diags: &mut Diagnostics) -> Option<String> {
+fn label(
+    text: &str,
+    at: Option<&Spanned<String>>,
+    what: &str,
+    service: &str,
+    diags: &mut Diagnostics,
+) -> Option<String> {
     if is_dns_label(text) {
         return Some(text.to_string());
     }
@@ -57,9 +63,17 @@ pub fn dns_config(service: &Service, diags: &mut Diagnostics) -> Option<DnsConfi
     for server in &service.dns {
         let address = server.trim_start_matches('[').trim_end_matches(']');
         if address.parse::<std::net::IpAddr>().is_err() {
-            diags.push(invalid(server, format!("`dns` server `{}` of service `{name}` is not an IP address", server.value), "Kubernetes needs the nameserver's address"));
+            diags.push(invalid(
+                server,
+                format!("`dns` server `{}` of service `{name}` is not an IP address", server.value),
+                "Kubernetes needs the nameserver's address",
+            ));
         } else if config.nameservers.len() == MAX_NAMESERVERS {
-            diags.push(invalid(server, format!("service `{name}` lists more than {MAX_NAMESERVERS} `dns` servers"), "a pod has at most three nameservers; keep the three that matter"));
+            diags.push(invalid(
+                server,
+                format!("service `{name}` lists more than {MAX_NAMESERVERS} `dns` servers"),
+                "a pod has at most three nameservers; keep the three that matter",
+            ));
         } else {
             config.nameservers.push(address.to_string());
         }
@@ -67,18 +81,34 @@ pub fn dns_config(service: &Service, diags: &mut Diagnostics) -> Option<DnsConfi
     for domain in &service.dns_search {
         let trimmed = domain.strip_suffix('.').unwrap_or(domain);
         if !is_dns_subdomain(trimmed) {
-            diags.push(invalid(domain, format!("`dns_search` domain `{}` of service `{name}` is not a lowercase DNS name", domain.value), "write the domain in lowercase letters, digits, `-` and `.`"));
+            diags.push(invalid(
+                domain,
+                format!("`dns_search` domain `{}` of service `{name}` is not a lowercase DNS name", domain.value),
+                "write the domain in lowercase letters, digits, `-` and `.`",
+            ));
         } else if config.searches.len() == MAX_SEARCHES {
-            diags.push(invalid(domain, format!("service `{name}` lists more than {MAX_SEARCHES} `dns_search` domains"), "a pod has at most 32 search domains"));
+            diags.push(invalid(
+                domain,
+                format!("service `{name}` lists more than {MAX_SEARCHES} `dns_search` domains"),
+                "a pod has at most 32 search domains",
+            ));
         } else {
             config.searches.push(domain.value.clone());
         }
     }
     for option in &service.dns_opt {
         match option.split_once(':') {
-            Some(("", _)) => diags.push(invalid(option, format!("`dns_opt` `{}` of service `{name}` has no option name", option.value), "write options as `name` or `name:value`, e.g. `ndots:2`")),
+            Some(("", _)) => diags.push(invalid(
+                option,
+                format!("`dns_opt` `{}` of service `{name}` has no option name", option.value),
+                "write options as `name` or `name:value`, e.g. `ndots:2`",
+            )),
             Some((key, value)) => config.options.push((key.to_string(), Some(value.to_string()))),
-            None if option.is_empty() => diags.push(invalid(option, format!("service `{name}` has an empty `dns_opt`"), "write options as `name` or `name:value`, e.g. `ndots:2`")),
+            None if option.is_empty() => diags.push(invalid(
+                option,
+                format!("service `{name}` has an empty `dns_opt`"),
+                "write options as `name` or `name:value`, e.g. `ndots:2`",
+            )),
             None => config.options.push((option.value.clone(), None)),
         }
     }

@@ -64,7 +64,10 @@ impl<'a> Networks<'a> {
         match mode {
             Mode::Offline if self.policies => (Vec::new(), Isolation::Offline),
             _ if !self.isolate => (Vec::new(), Isolation::Open),
-            Mode::Member => (self.labels(&names), Isolation::Networks { published: published(ports) }),
+            Mode::Member => {
+                let internal = !names.is_empty() && names.iter().all(|n| self.internal(n));
+                (self.labels(&names), Isolation::Networks { published: published(ports), internal })
+            }
             Mode::Open => (self.labels(&names), Isolation::Open),
             Mode::Offline => (Vec::new(), Isolation::Open),
         }
@@ -87,6 +90,10 @@ impl<'a> Networks<'a> {
         }
     }
 
+    fn internal(&self, name: &str) -> bool {
+        self.project.networks.iter().any(|n| n.name.value == name && n.internal)
+    }
+
     fn labels(&self, names: &[&str]) -> Vec<PodNetwork> {
         names.iter().map(|name| self.label(name)).collect()
     }
@@ -96,7 +103,10 @@ impl<'a> Networks<'a> {
     fn label(&self, name: &str) -> PodNetwork {
         let network = self.project.networks.iter().find(|n| n.name.value == name);
         match network.filter(|n| n.external) {
-            Some(n) => PodNetwork { label: hashed_label(n.explicit_name.as_deref().unwrap_or(name), LABEL_MAX), external: true },
+            Some(n) => PodNetwork {
+                label: hashed_label(n.explicit_name.as_deref().unwrap_or(name), LABEL_MAX),
+                external: true,
+            },
             None => PodNetwork { label: hashed_label(name, LABEL_MAX), external: false },
         }
     }
@@ -105,7 +115,7 @@ impl<'a> Networks<'a> {
     fn notes(&self, diags: &mut Diagnostics) {
         for network in self.project.networks.iter().filter(|n| self.used.contains(&n.name.as_str())) {
             if network.internal {
-                diags.push(internal_note(&network.name));
+                diags.push(internal_note(&network.name, self.isolate));
             }
             if network.external && self.isolate {
                 diags.push(external_note(&network.name, &self.label(&network.name).label));
@@ -128,19 +138,29 @@ fn named(service: &Service) -> impl Iterator<Item = &str> {
 /// Container ports published beyond the host itself (a loopback `host_ip` publishes to the
 /// host alone), once each.
 fn published(ports: &[Port]) -> Vec<(u16, Protocol)> {
-    let mut out: Vec<(u16, Protocol)> = ports.iter().filter(|p| !p.on_loopback()).map(|p| (p.target, p.protocol)).collect();
+    let mut out: Vec<(u16, Protocol)> =
+        ports.iter().filter(|p| !p.on_loopback()).map(|p| (p.target, p.protocol)).collect();
     out.sort();
     out.dedup();
     out
 }
 
-fn internal_note(name: &Spanned<String>) -> Diagnostic {
+fn internal_note(name: &Spanned<String>, isolate: bool) -> Diagnostic {
+    let network = &name.value;
+    if isolate {
+        return Diagnostic::new(
+            Code::InternalNetwork,
+            format!("network `{network}` is internal: pods only on internal networks connect only to their networks' pods and to DNS"),
+        )
+        .at(name.span, "internal")
+        .help("an egress NetworkPolicy keeps them in the cluster; DNS (port 53) stays open so names resolve");
+    }
     Diagnostic::new(
         Code::InternalNetwork,
-        format!("network `{}` is internal: in Kubernetes its pods can still reach outside the cluster", name.value),
+        format!("network `{network}` is internal, but kompile emits no NetworkPolicies: its pods can reach outside the cluster"),
     )
     .at(name.span, "internal")
-    .help("kompile's NetworkPolicies isolate what comes in; to keep the pods from reaching out, add an egress NetworkPolicy (see docs/codes/K223.md)")
+    .help("NetworkPolicies are turned off (`x-kompile.network_policies: false`) or the project has only the default network")
 }
 
 fn external_note(name: &Spanned<String>, label: &str) -> Diagnostic {
@@ -163,8 +183,8 @@ fn host_note(service: &str, mode: &Spanned<String>) -> Diagnostic {
 
 #[cfg(test)]
 mod tests {
-    use crate::lower::testing::{codes, lower_text};
     use crate::diag::Code;
+    use crate::lower::testing::{codes, lower_text};
     use crate::model::{Isolation, Protocol};
 
     fn labels(app: &crate::model::App, service: &str) -> Vec<String> {
@@ -186,7 +206,8 @@ mod tests {
         assert_eq!(labels(&app, "side"), ["front"], "shares web's network stack");
         assert_eq!(labels(&app, "host"), ["default", "front"], "reaches everything through the host");
         assert!(labels(&app, "off").is_empty());
-        assert_eq!(isolation(&app, "web"), Isolation::Networks { published: vec![(80, Protocol::Tcp)] });
+        let published = vec![(80, Protocol::Tcp)];
+        assert_eq!(isolation(&app, "web"), Isolation::Networks { published, internal: false });
         assert_eq!(isolation(&app, "host"), Isolation::Open);
         assert_eq!(isolation(&app, "off"), Isolation::Offline);
         assert!(codes(&diags).contains(&Code::HostNetwork), "{diags:?}");
@@ -211,5 +232,6 @@ mod tests {
         assert!(a.networks[0].external && !a.networks[1].external);
         assert!(a.networks[1].label.starts_with("back-net-"), "{:?}", a.networks[1]);
         assert!(codes(&diags).contains(&Code::ExternalNetwork) && codes(&diags).contains(&Code::InternalNetwork));
+        assert_eq!(a.isolation, Isolation::Networks { published: vec![], internal: false }, "`shared` leads out");
     }
 }

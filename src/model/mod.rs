@@ -96,8 +96,9 @@ pub enum Isolation {
     #[default]
     Open,
     /// Pods sharing one of the service's `networks` may connect on any port, anyone on the
-    /// `published` container ports.
-    Networks { published: Vec<(u16, Protocol)> },
+    /// `published` container ports. `internal`: every network it joins is `internal`, so its
+    /// pods may connect only to those networks' pods, and to DNS.
+    Networks { published: Vec<(u16, Protocol)>, internal: bool },
     /// `network_mode: none`: nothing in, nothing out.
     Offline,
 }
