@@ -97,7 +97,7 @@ codes! {
     UnknownCommand    "K211" "unknown-command"      Warning "the command Compose would run cannot be known";
     InvalidLabelKey   "K212" "invalid-label-key"    Warning "a label key is not a valid Kubernetes annotation key";
     InvalidEnvName    "K213" "invalid-env-name"     Warning "an environment variable name Kubernetes refuses";
-    InternalNetwork   "K223" "internal-network"     Note    "an internal network keeps its pods from reaching out in Compose, not in Kubernetes";
+    InternalNetwork   "K223" "internal-network"     Note    "pods only on internal networks reach only their networks' pods and DNS";
     HostNetwork       "K224" "host-network"         Note    "a service on the host's network runs on the pod network";
     ExternalNetwork   "K225" "external-network"     Note    "pods outside the project reach an external network's services only with its label";
     InvalidHostname   "K226" "invalid-hostname"     Warning "a hostname or domainname is not a DNS label Kubernetes accepts";
