@@ -223,6 +223,13 @@ mod tests {
     }
 
     #[test]
+    fn network_policies_must_be_true_or_false() {
+        let (app, diags) = lower_text(&format!("x-kompile: {{network_policies: 'off'}}\n{PROJECT}"));
+        assert!(codes(&diags).contains(&Code::WrongType), "{diags:?}");
+        assert!(app.services.iter().any(|s| s.isolation != Isolation::Open), "the default holds");
+    }
+
+    #[test]
     fn external_networks_are_labelled_by_their_real_name() {
         let (app, diags) = lower_text(
             "services:\n  a:\n    image: x:1\n    networks: [shared, Back_Net]\nnetworks:\n  shared: {external: true, name: corp-net}\n  Back_Net: {internal: true}\n",
