@@ -303,6 +303,38 @@ mod tests {
         deployment(&app(), svc).spec.unwrap()
     }
 
+    #[test]
+    fn dns_servers_replace_the_cluster_resolver_and_search_domains_extend_it() {
+        let mut s = service("web");
+        s.dns = Some(crate::model::DnsConfig {
+            nameservers: vec![],
+            searches: vec!["corp.example".into()],
+            options: vec![("ndots".into(), Some("2".into())), ("use-vc".into(), None)],
+        });
+        let pod = spec(&s).template.spec.unwrap();
+        assert_eq!(pod.dns_policy, None, "ClusterFirst, with the search domain added");
+        let config = pod.dns_config.unwrap();
+        assert_eq!(config.searches, Some(vec!["corp.example".to_string()]));
+        let options = config.options.unwrap();
+        assert_eq!((options[1].name.as_deref(), options[1].value.as_deref()), (Some("use-vc"), None));
+        s.dns.as_mut().unwrap().nameservers = vec!["10.0.0.53".into()];
+        assert_eq!(spec(&s).template.spec.unwrap().dns_policy.as_deref(), Some("None"));
+    }
+
+    #[test]
+    fn network_labels_are_on_pods_but_not_in_the_selector() {
+        let mut s = service("web");
+        s.networks = vec![crate::model::PodNetwork { label: "front".into(), external: false }];
+        s.hostname = Some("web".into());
+        s.subdomain = Some("corp".into());
+        let spec = spec(&s);
+        let labels = spec.template.metadata.unwrap().labels.unwrap();
+        assert_eq!(labels.get("kompile.dev/network-front").map(String::as_str), Some("true"));
+        assert!(!spec.selector.match_labels.unwrap().contains_key("kompile.dev/network-front"));
+        let pod = spec.template.spec.unwrap();
+        assert_eq!((pod.hostname.as_deref(), pod.subdomain.as_deref()), (Some("web"), Some("corp")));
+    }
+
     fn only_container(svc: &Service) -> Container {
         spec(svc).template.spec.unwrap().containers.remove(0)
     }
