@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{App, PodNetwork, Service};
+use crate::model::{App, Service};
 use crate::names::label_value;
 
 pub(super) const PART_OF: &str = "app.kubernetes.io/part-of";
@@ -32,16 +32,11 @@ pub(super) fn selector(app: &App, svc: &Service) -> BTreeMap<String, String> {
     BTreeMap::from([(NAME.to_string(), svc.k8s_name.clone()), (INSTANCE.to_string(), label_value(&app.name))])
 }
 
-/// Marks a pod as a member of a compose network: `kompile.dev/network-<label>`.
-pub(super) fn network_key(network: &PodNetwork) -> String {
-    format!("kompile.dev/network-{}", network.label)
-}
-
 /// The pod template's labels: the service's, and one per network it joins (never selector
 /// labels: a Deployment's selector cannot change).
 pub(super) fn pod_labels(app: &App, svc: &Service) -> BTreeMap<String, String> {
     let mut labels = service_labels(app, svc);
-    labels.extend(svc.networks.iter().map(|n| (network_key(n), "true".to_string())));
+    labels.extend(svc.networks.iter().map(|n| (n.key(), "true".to_string())));
     labels
 }
 

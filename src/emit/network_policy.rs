@@ -12,7 +12,7 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::labels::{INSTANCE, network_key, selector, service_annotations, service_labels};
+use super::labels::{INSTANCE, selector, service_annotations, service_labels};
 use super::metadata;
 use super::ports::protocol_name;
 use crate::model::{App, Isolation, PodNetwork, Protocol, Service};
@@ -66,7 +66,7 @@ fn confined(app: &App, networks: &[PodNetwork]) -> Vec<NetworkPolicyEgressRule> 
 /// The pods of a network: of this project, or, for an external network, of any project in
 /// the namespace.
 fn member(app: &App, network: &PodNetwork) -> NetworkPolicyPeer {
-    let mut labels = BTreeMap::from([(network_key(network), "true".to_string())]);
+    let mut labels = BTreeMap::from([(network.key(), "true".to_string())]);
     if !network.external {
         labels.insert(INSTANCE.to_string(), label_value(&app.name));
     }

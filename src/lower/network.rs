@@ -118,7 +118,7 @@ impl<'a> Networks<'a> {
                 diags.push(internal_note(&network.name, self.isolate));
             }
             if network.external && self.isolate {
-                diags.push(external_note(&network.name, &self.label(&network.name).label));
+                diags.push(external_note(&network.name, &self.label(&network.name).key()));
             }
         }
         for service in &self.project.services {
@@ -163,13 +163,16 @@ fn internal_note(name: &Spanned<String>, isolate: bool) -> Diagnostic {
     .help("NetworkPolicies are turned off (`x-kompile.network_policies: false`) or the project has only the default network")
 }
 
-fn external_note(name: &Spanned<String>, label: &str) -> Diagnostic {
+fn external_note(name: &Spanned<String>, key: &str) -> Diagnostic {
     Diagnostic::new(
         Code::ExternalNetwork,
-        format!("network `{}` is external: only pods labelled `kompile.dev/network-{label}: \"true\"` in the namespace reach its services", name.value),
+        format!(
+            "network `{}` is external: only pods labelled `{key}: \"true\"` in the namespace reach its services",
+            name.value
+        ),
     )
     .at(name.span, "external")
-    .help(format!("label the pods of other projects on this network `kompile.dev/network-{label}=true` (kompile does so for its own)"))
+    .help(format!("label the pods of other projects on this network `{key}=true` (kompile does so for its own)"))
 }
 
 fn host_note(service: &str, mode: &Spanned<String>) -> Diagnostic {

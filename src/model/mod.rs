@@ -89,6 +89,14 @@ pub struct PodNetwork {
     pub external: bool,
 }
 
+impl PodNetwork {
+    /// The pod label that says the pod is on this network: `kompile.dev/network-<label>`,
+    /// whose value is `"true"`.
+    pub fn key(&self) -> String {
+        format!("kompile.dev/network-{}", self.label)
+    }
+}
+
 /// Which traffic reaches a service's pods.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Isolation {
