@@ -73,6 +73,53 @@ fn pods_reach_each_other_exactly_when_compose_networks_let_them() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// The table above is what Compose itself makes of the fixture: each service's networks
+/// (`network_mode: service:` following the named service, `none` joining nothing), its ports
+/// not bound to a loopback address, and the internal networks, from `docker compose config`.
+#[test]
+fn the_expected_networks_are_composes() {
+    let install = "set KOMPILE_COMPOSE_REF, or run .ci/install-compose-reference.sh";
+    let found = crate::conformance::find_reference();
+    let Some(reference) = support::tool("the reference docker-compose", install, found) else { return };
+    let dir = support::root().join("fixtures/features/networks");
+    let output = std::process::Command::new(&reference.program)
+        .args(&reference.prefix)
+        .args(["config", "--format", "json"])
+        .current_dir(&dir)
+        .env_clear()
+        .output()
+        .expect("the reference runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let config: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let networks_of = |name: &str| -> Vec<String> {
+        let mut service = &config["services"][name];
+        if let Some(shared) = service["network_mode"].as_str().and_then(|m| m.strip_prefix("service:")) {
+            service = &config["services"][shared];
+        }
+        service["networks"].as_object().map(|n| n.keys().cloned().collect()).unwrap_or_default()
+    };
+    let published_of = |name: &str| -> Vec<i64> {
+        let ports = config["services"][name]["ports"].as_array().cloned().unwrap_or_default();
+        let outside = |p: &&Value| p["host_ip"].as_str().is_none_or(|ip| !ip.starts_with("127.") && ip != "::1");
+        ports.iter().filter(outside).filter_map(|p| p["target"].as_i64()).collect()
+    };
+    assert_eq!(config["services"].as_object().map(|s| s.len()), Some(COMPOSE.len()));
+    for (name, networks, published) in COMPOSE {
+        let mut expected: Vec<&str> = networks.to_vec();
+        expected.sort();
+        assert_eq!(networks_of(name), expected, "networks of {name}");
+        assert_eq!(published_of(name), published.to_vec(), "published ports of {name}");
+    }
+    let internal: Vec<&String> = config["networks"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, n)| n["internal"] == true)
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(internal, INTERNAL);
+}
+
 #[test]
 fn no_policies_without_networks_or_when_turned_off() {
     for dir in ["fixtures/features/ports", "fixtures/features/dns"] {
