@@ -18,38 +18,45 @@ const MAX_SEARCHES: usize = 32;
 /// `domainname` says the domain.
 pub fn hostname(service: &Service, diags: &mut Diagnostics) -> (Option<String>, Option<String>) {
     let name = service.name.as_str();
-    let written = service.hostname.as_ref();
-    let (host, rest) = match written {
-        Some(h) => h.split_once('.').map_or((Some(h.as_str()), None), |(host, rest)| (Some(host), Some(rest))),
-        None => (None, None),
+    let Some(written) = &service.hostname else {
+        let domain = service.domainname.as_ref().and_then(|d| subdomain(d, d, "domainname", name, diags));
+        return (None, domain);
     };
-    let host = host.and_then(|h| label(h, written, "hostname", name, diags));
+    let (host, rest) = written.split_once('.').map_or((written.as_str(), None), |(host, rest)| (host, Some(rest)));
+    let host = valid(host, written, "hostname", name, "the pod keeps its generated name", diags);
     let domain = match &service.domainname {
-        Some(d) => label(d, Some(d), "domainname", name, diags),
-        None => rest.and_then(|r| label(r, written, "domain of hostname", name, diags)),
+        Some(d) => subdomain(d, d, "domainname", name, diags),
+        None => rest.and_then(|r| subdomain(r, written, "domain of hostname", name, diags)),
     };
     (host, domain)
 }
 
-fn label(
+fn subdomain(text: &str, at: &Spanned<String>, what: &str, service: &str, diags: &mut Diagnostics) -> Option<String> {
+    valid(text, at, what, service, "the pod gets no subdomain", diags)
+}
+
+/// `text` when it is a DNS label; otherwise reported at `at` and left out.
+fn valid(
     text: &str,
-    at: Option<&Spanned<String>>,
+    at: &Spanned<String>,
     what: &str,
     service: &str,
+    instead: &str,
     diags: &mut Diagnostics,
 ) -> Option<String> {
     if is_dns_label(text) {
         return Some(text.to_string());
     }
-    let mut diagnostic = Diagnostic::new(
-        Code::InvalidHostname,
-        format!("{what} `{text}` of service `{service}` is not a DNS label; the pod's generated name is kept"),
-    )
-    .help("a DNS label is at most 63 lowercase letters, digits and `-`, starting and ending with a letter or digit");
-    if let Some(at) = at {
-        diagnostic = diagnostic.at(at.span, "left out of the pod");
-    }
-    diags.push(diagnostic);
+    diags.push(
+        Diagnostic::new(
+            Code::InvalidHostname,
+            format!("{what} `{text}` of service `{service}` is not a DNS label; {instead}"),
+        )
+        .at(at.span, "left out of the pod")
+        .help(
+            "a DNS label is at most 63 lowercase letters, digits and `-`, starting and ending with a letter or digit",
+        ),
+    );
     None
 }
 
@@ -150,5 +157,7 @@ mod tests {
         assert_eq!(host("    hostname: db.x\n    domainname: corp\n"), (some("db"), some("corp"), vec![]));
         assert_eq!(host("    hostname: Db_1\n"), (None, None, vec![Code::InvalidHostname]));
         assert_eq!(host("    hostname: db.a.b\n"), (some("db"), None, vec![Code::InvalidHostname]));
+        assert_eq!(host("    domainname: Corp.Example\n"), (None, None, vec![Code::InvalidHostname]));
+        assert_eq!(host("    domainname: corp\n"), (None, some("corp"), vec![]));
     }
 }
