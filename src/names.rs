@@ -66,7 +66,13 @@ fn is_name_part(text: &str) -> bool {
         && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-fn is_dns_subdomain(text: &str) -> bool {
+/// A DNS-1123 label: 1–63 lowercase alphanumerics and `-`, alphanumeric at both ends.
+pub fn is_dns_label(text: &str) -> bool {
+    !text.is_empty() && dns_label(text) == text
+}
+
+/// A DNS-1123 subdomain: dot-separated DNS labels, at most 253 characters.
+pub fn is_dns_subdomain(text: &str) -> bool {
     text.len() <= 253 && text.split('.').all(|label| !label.is_empty() && dns_label(label) == label)
 }
 

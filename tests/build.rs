@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kompile::emit::Object;
 use kompile::render;
 
@@ -57,6 +58,7 @@ fn objects_round_trip_through_typed_api() {
                 "ConfigMap" => retyped::<ConfigMap>(&value),
                 "Secret" => retyped::<Secret>(&value),
                 "PersistentVolumeClaim" => retyped::<PersistentVolumeClaim>(&value),
+                "NetworkPolicy" => retyped::<NetworkPolicy>(&value),
                 kind => panic!("{name}: unexpected kind {kind}"),
             };
             assert_eq!(again, value, "{name}: {} {} changed", object.kind(), object.name());

@@ -163,6 +163,30 @@ fn secrets_are_masked_unless_asked() {
     assert!(shown.stdout.contains("aHVudGVyMg"), "{}", shown.stdout);
 }
 
+/// NetworkPolicies are applied through discovery like every kind (another API group), are
+/// recorded in the ApplySet, and pruned when the project stops using networks.
+#[test]
+fn network_policies_are_applied_and_pruned() {
+    let f = Fixture::new(
+        "name: shop\nservices:\n  web:\n    image: nginx:1.27\n    networks: [front]\n  db:\n    image: postgres:16.4\n    networks: [back]\nnetworks:\n  front: {}\n  back: {}\n",
+    );
+    let applied = f.apply(&["--no-wait"]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert!(applied.stdout.contains("NetworkPolicy default/web created"), "{}", applied.stdout);
+    let policy = f.server.get("networkpolicies", "default", "db").expect("db's policy exists");
+    assert_eq!(policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"], "db");
+    let parent = f.server.get("configmaps", "default", "kompile-applyset-shop").expect("parent exists");
+    let kinds =
+        parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"].as_str().unwrap_or_default();
+    assert!(kinds.contains("NetworkPolicy.networking.k8s.io"), "{kinds}");
+
+    f.write("name: shop\nservices:\n  web:\n    image: nginx:1.27\n  db:\n    image: postgres:16.4\n");
+    let pruned = f.apply(&["--no-wait", "--prune"]);
+    assert_eq!(pruned.code, 0, "{}", pruned.stderr);
+    assert!(pruned.stdout.contains("NetworkPolicy default/db pruned"), "{}", pruned.stdout);
+    assert!(f.server.names("networkpolicies").is_empty());
+}
+
 #[test]
 fn prune_deletes_only_this_projects_removed_objects_and_keeps_volumes() {
     let f = Fixture::new(

@@ -21,9 +21,9 @@ use crate::support;
 const PACKAGED_REFERENCE: &str = "/opt/compose-ref/usr/libexec/docker/cli-plugins/docker-compose";
 
 /// How to start the reference: the program and the arguments before the global flags.
-struct Reference {
-    program: PathBuf,
-    prefix: Vec<String>,
+pub(crate) struct Reference {
+    pub(crate) program: PathBuf,
+    pub(crate) prefix: Vec<String>,
 }
 
 #[test]
@@ -41,7 +41,7 @@ fn config_matches_reference() {
     assert!(failures.is_empty(), "{} of {} fixtures differ:\n{}", failures.len(), fixtures.len(), failures.join("\n"));
 }
 
-fn find_reference() -> Option<Reference> {
+pub(crate) fn find_reference() -> Option<Reference> {
     if let Some(path) = std::env::var_os("KOMPILE_COMPOSE_REF").filter(|p| !p.is_empty()) {
         return Some(Reference { program: path.into(), prefix: vec![] });
     }

@@ -15,6 +15,7 @@ mod dockerfile_corpus;
 mod e2e;
 mod images;
 mod mutation;
+mod network_policies;
 mod support;
 
 /// Cargo.toml turns off test discovery (`autotests = false`), so a new file in tests/ runs

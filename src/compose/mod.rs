@@ -127,6 +127,12 @@ pub struct Service {
     pub volumes_from: Vec<Spanned<String>>,
     pub container_name: Option<Spanned<String>>,
     pub hostname: Option<Spanned<String>>,
+    pub domainname: Option<Spanned<String>>,
+    /// `dns` (nameservers), `dns_search` and `dns_opt` (resolver options such as `ndots:2`),
+    /// each a list after loading (Compose takes `dns: 8.8.8.8` for `[8.8.8.8]`).
+    pub dns: Vec<Spanned<String>>,
+    pub dns_search: Vec<Spanned<String>>,
+    pub dns_opt: Vec<Spanned<String>>,
     pub restart: Option<Spanned<String>>,
     pub pull_policy: Option<Spanned<String>>,
     pub read_only: bool,
@@ -372,6 +378,9 @@ pub struct Network {
     pub external: bool,
     /// `name:`, the name outside the project.
     pub explicit_name: Option<String>,
+    /// `internal: true`: Compose gives its containers no way out of the network.
+    pub internal: bool,
+    pub driver: Option<String>,
 }
 
 /// A top-level volume.

@@ -14,10 +14,13 @@ pub struct ProjectSettings {
     pub deny: Vec<Spanned<String>>,
     pub warn: Vec<Spanned<String>>,
     pub allow: Vec<Spanned<String>>,
+    /// `network_policies`: `false` turns off the NetworkPolicies that isolate compose
+    /// networks (on by default).
+    pub network_policies: Option<Spanned<bool>>,
 }
 
 impl ProjectSettings {
-    pub const KEYS: &'static [&'static str] = &["registry", "deny", "warn", "allow"];
+    pub const KEYS: &'static [&'static str] = &["registry", "deny", "warn", "allow", "network_policies"];
 }
 
 /// A service's `x-kompile` block. The issues that add Kubernetes-only service settings add

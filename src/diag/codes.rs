@@ -100,6 +100,11 @@ codes! {
     LearnedPort       "K214" "learned-port"         Note    "a service that declares no port gets the ports others address it on";
     AliasTaken        "K215" "alias-taken"          Warning "an extra name of a service is another service's name or alias";
     InvalidAlias      "K216" "invalid-alias"        Warning "an extra name of a service cannot name a Kubernetes Service";
+    InternalNetwork   "K223" "internal-network"     Note    "pods only on internal networks reach only their networks' pods and DNS";
+    HostNetwork       "K224" "host-network"         Note    "a service on the host's network runs on the pod network";
+    ExternalNetwork   "K225" "external-network"     Note    "pods outside the project reach an external network's services only with its label";
+    InvalidHostname   "K226" "invalid-hostname"     Warning "a hostname or domainname is not a DNS label Kubernetes accepts";
+    InvalidDns        "K227" "invalid-dns"          Warning "a dns server, search domain or option Kubernetes refuses";
     DockerfileSyntax  "K300" "dockerfile-syntax"    Error   "a Dockerfile is malformed";
     EmptyContinuation "K301" "empty-continuation"   Warning "a Dockerfile continuation has an empty line";
     InvalidJsonArgs   "K302" "invalid-json-args"    Warning "a JSON-looking argument list is not valid JSON";

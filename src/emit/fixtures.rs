@@ -54,6 +54,11 @@ pub(crate) fn service(name: &str) -> Service {
         pull_policy: None,
         host_aliases: Vec::new(),
         aliases: Vec::new(),
+        networks: Vec::new(),
+        isolation: crate::model::Isolation::Open,
+        dns: None,
+        hostname: None,
+        subdomain: None,
     }
 }
 

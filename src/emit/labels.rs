@@ -32,6 +32,14 @@ pub(super) fn selector(app: &App, svc: &Service) -> BTreeMap<String, String> {
     BTreeMap::from([(NAME.to_string(), svc.k8s_name.clone()), (INSTANCE.to_string(), label_value(&app.name))])
 }
 
+/// The pod template's labels: the service's, and one per network it joins (never selector
+/// labels: a Deployment's selector cannot change).
+pub(super) fn pod_labels(app: &App, svc: &Service) -> BTreeMap<String, String> {
+    let mut labels = service_labels(app, svc);
+    labels.extend(svc.networks.iter().map(|n| (n.key(), "true".to_string())));
+    labels
+}
+
 /// Annotations naming the compose service, for the Deployment and the Service.
 pub(super) fn service_annotations(svc: &Service) -> BTreeMap<String, String> {
     BTreeMap::from([(SERVICE_ANNOTATION.to_string(), svc.name.clone())])

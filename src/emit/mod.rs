@@ -4,6 +4,7 @@
 mod configs_and_secrets;
 mod k8s_service;
 mod labels;
+mod network_policy;
 mod origin;
 mod ports;
 mod quantity;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use k8s_openapi::Resource;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::model::App;
@@ -36,6 +38,7 @@ pub enum Object {
     PersistentVolumeClaim(Box<PersistentVolumeClaim>),
     Service(Box<Service>),
     Deployment(Box<Deployment>),
+    NetworkPolicy(Box<NetworkPolicy>),
 }
 
 impl Object {
@@ -47,6 +50,7 @@ impl Object {
             Object::PersistentVolumeClaim(_) => PersistentVolumeClaim::KIND,
             Object::Service(_) => Service::KIND,
             Object::Deployment(_) => Deployment::KIND,
+            Object::NetworkPolicy(_) => NetworkPolicy::KIND,
         }
     }
 
@@ -62,6 +66,7 @@ impl Object {
             Object::PersistentVolumeClaim(o) => &o.metadata,
             Object::Service(o) => &o.metadata,
             Object::Deployment(o) => &o.metadata,
+            Object::NetworkPolicy(o) => &o.metadata,
         }
     }
 
@@ -73,26 +78,29 @@ impl Object {
             Object::PersistentVolumeClaim(o) => serde_json::to_value(o),
             Object::Service(o) => serde_json::to_value(o),
             Object::Deployment(o) => serde_json::to_value(o),
+            Object::NetworkPolicy(o) => serde_json::to_value(o),
         };
         // Serializing into a Value only fails for non-string map keys or custom serializer
         // errors, and k8s-openapi types have neither; Null keeps this infallible regardless.
         value.unwrap_or_default()
     }
 
-    /// Position of the kind in apply order: things a pod references come before the pod.
+    /// Position of the kind in apply order: things a pod references come before the pod,
+    /// and its NetworkPolicy before it, so it never runs unisolated.
     fn kind_rank(&self) -> u8 {
         match self {
             Object::ConfigMap(_) => 0,
             Object::Secret(_) => 1,
             Object::PersistentVolumeClaim(_) => 2,
             Object::Service(_) => 3,
-            Object::Deployment(_) => 4,
+            Object::NetworkPolicy(_) => 4,
+            Object::Deployment(_) => 5,
         }
     }
 }
 
 /// Every object for `app`, in apply order: ConfigMaps, Secrets, PersistentVolumeClaims,
-/// Services, Deployments, each kind sorted by name.
+/// Services, NetworkPolicies, Deployments, each kind sorted by name.
 pub fn emit(app: &App) -> Vec<Object> {
     let mut objects =
         Vec::with_capacity(app.configs.len() + app.secrets.len() + app.volumes.len() + 3 * app.services.len());
@@ -107,6 +115,9 @@ pub fn emit(app: &App) -> Vec<Object> {
             let aliases = svc.aliases.iter().map(|alias| k8s_service::alias(&s, alias));
             objects.extend(aliases.map(|a| Object::Service(Box::new(a))));
             objects.push(Object::Service(Box::new(s)));
+        }
+        if let Some(policy) = network_policy::network_policy(app, svc) {
+            objects.push(Object::NetworkPolicy(Box::new(policy)));
         }
         objects.push(Object::Deployment(Box::new(workload::deployment(app, svc))));
     }

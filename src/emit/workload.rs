@@ -3,8 +3,8 @@
 use indexmap::IndexMap;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapEnvSource, Container, ContainerPort, EnvFromSource, EnvVar, ExecAction, PodSpec,
-    PodTemplateSpec, Probe, ResourceRequirements, SecurityContext,
+    Capabilities, ConfigMapEnvSource, Container, ContainerPort, EnvFromSource, EnvVar, ExecAction, PodDNSConfig,
+    PodDNSConfigOption, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SecurityContext,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -12,7 +12,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::labels::{selector, service_annotations, service_labels};
+use super::labels::{pod_labels, selector, service_annotations, service_labels};
 use super::ports::{container_ports, protocol_name};
 use super::{int32, metadata, non_empty, quantity, saturating_i32, seconds_up, seconds_up_i32, storage, whole_seconds};
 use crate::model::{App, Healthcheck, ProbeCommand, Resources, Service, UpdateOrder, UpdatePolicy};
@@ -68,7 +68,7 @@ fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
     let container = Container { volume_mounts: non_empty_vec(volume_mounts), ..container(svc) };
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
-            labels: Some(service_labels(app, svc)),
+            labels: Some(pod_labels(app, svc)),
             // Compose labels are free-form metadata, not identity; as annotations they can never
             // collide with or break the selector.
             annotations: non_empty(svc.labels.clone()),
@@ -79,6 +79,10 @@ fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
             volumes: non_empty_vec(volumes),
             termination_grace_period_seconds: svc.stop_grace_period.map(seconds_up),
             host_aliases: non_empty_vec(host_aliases(svc)),
+            hostname: svc.hostname.clone(),
+            subdomain: svc.subdomain.clone(),
+            dns_policy: svc.dns.as_ref().filter(|d| !d.nameservers.is_empty()).map(|_| "None".to_string()),
+            dns_config: svc.dns.as_ref().map(dns_config),
             ..PodSpec::default()
         }),
     }
@@ -90,6 +94,20 @@ fn host_aliases(svc: &Service) -> Vec<k8s_openapi::api::core::v1::HostAlias> {
         hostnames: Some(a.hostnames.clone()),
     };
     svc.host_aliases.iter().map(alias).collect()
+}
+
+/// Compose `dns` servers replace the cluster's (`dnsPolicy: None`, set beside this); search
+/// domains and options alone are added to the cluster's resolver settings.
+fn dns_config(dns: &crate::model::DnsConfig) -> PodDNSConfig {
+    let option = |(name, value): &(String, Option<String>)| PodDNSConfigOption {
+        name: Some(name.clone()),
+        value: value.clone(),
+    };
+    PodDNSConfig {
+        nameservers: non_empty_vec(dns.nameservers.clone()),
+        searches: non_empty_vec(dns.searches.clone()),
+        options: non_empty_vec(dns.options.iter().map(option).collect()),
+    }
 }
 
 /// The service's single container, minus volume mounts.
@@ -283,6 +301,38 @@ mod tests {
 
     fn spec(svc: &Service) -> DeploymentSpec {
         deployment(&app(), svc).spec.unwrap()
+    }
+
+    #[test]
+    fn dns_servers_replace_the_cluster_resolver_and_search_domains_extend_it() {
+        let mut s = service("web");
+        s.dns = Some(crate::model::DnsConfig {
+            nameservers: vec![],
+            searches: vec!["corp.example".into()],
+            options: vec![("ndots".into(), Some("2".into())), ("use-vc".into(), None)],
+        });
+        let pod = spec(&s).template.spec.unwrap();
+        assert_eq!(pod.dns_policy, None, "ClusterFirst, with the search domain added");
+        let config = pod.dns_config.unwrap();
+        assert_eq!(config.searches, Some(vec!["corp.example".to_string()]));
+        let options = config.options.unwrap();
+        assert_eq!((options[1].name.as_deref(), options[1].value.as_deref()), (Some("use-vc"), None));
+        s.dns.as_mut().unwrap().nameservers = vec!["10.0.0.53".into()];
+        assert_eq!(spec(&s).template.spec.unwrap().dns_policy.as_deref(), Some("None"));
+    }
+
+    #[test]
+    fn network_labels_are_on_pods_but_not_in_the_selector() {
+        let mut s = service("web");
+        s.networks = vec![crate::model::PodNetwork { label: "front".into(), external: false }];
+        s.hostname = Some("web".into());
+        s.subdomain = Some("corp".into());
+        let spec = spec(&s);
+        let labels = spec.template.metadata.unwrap().labels.unwrap();
+        assert_eq!(labels.get("kompile.dev/network-front").map(String::as_str), Some("true"));
+        assert!(!spec.selector.match_labels.unwrap().contains_key("kompile.dev/network-front"));
+        let pod = spec.template.spec.unwrap();
+        assert_eq!((pod.hostname.as_deref(), pod.subdomain.as_deref()), (Some("web"), Some("corp")));
     }
 
     fn only_container(svc: &Service) -> Container {

@@ -175,6 +175,10 @@ fn service(name: Key, node: &mut Node, diags: &mut Diagnostics) -> Service {
             "volumes_from" => s.volumes_from = spanned_strings(Some(value)),
             "container_name" => s.container_name = text(value),
             "hostname" => s.hostname = text(value),
+            "domainname" => s.domainname = text(value),
+            "dns" => s.dns = spanned_strings(Some(value)),
+            "dns_search" => s.dns_search = spanned_strings(Some(value)),
+            "dns_opt" => s.dns_opt = spanned_strings(Some(value)),
             "restart" => s.restart = text(value),
             "pull_policy" => s.pull_policy = text(value),
             "read_only" => s.read_only = flag(Some(value)),
@@ -465,6 +469,8 @@ fn network(name: Key, node: &Node) -> Network {
         name,
         external: flag(map.and_then(|m| m.get("external"))),
         explicit_name: map.and_then(|m| m.get("name")).and_then(Node::scalar_text),
+        internal: flag(map.and_then(|m| m.get("internal"))),
+        driver: map.and_then(|m| m.get("driver")).and_then(Node::scalar_text),
     }
 }
 

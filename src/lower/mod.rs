@@ -4,7 +4,9 @@
 
 mod aliases;
 mod built;
+mod dns;
 mod names;
+mod network;
 mod service;
 mod storage;
 mod unsupported;
@@ -35,6 +37,7 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
     let typed = &typed;
     unsupported::top_level(typed, diags);
     let mut store = storage::Storage::new(typed, diags);
+    let networks = network::Networks::new(typed, diags);
     project_label(&typed.name, diags);
     let mut services: Vec<_> = typed.services.iter().zip(environments).collect();
     // Sorted by name so output order never depends on the order of the file.
@@ -54,8 +57,17 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
         let built = built::Built::of(dockerfiles.get(service.name.as_str()).copied(), service);
         let built_image = settings.built_images.get(&service.name.value).cloned();
         let learned = learned.remove(service.name.as_str()).unwrap_or_default();
-        let mut lowering =
-            service::Lowering { service, environment, k8s_name, store: &mut store, diags, built, built_image, learned };
+        let mut lowering = service::Lowering {
+            service,
+            environment,
+            k8s_name,
+            store: &mut store,
+            networks: &networks,
+            diags,
+            built,
+            built_image,
+            learned,
+        };
         services.push(lowering.lower());
     }
     aliases::assign(typed, &mut services, diags);

@@ -29,6 +29,7 @@ pub struct Lowering<'a, 'b> {
     pub environment: Vec<compose::EnvVar>,
     pub k8s_name: String,
     pub store: &'b mut Storage<'a>,
+    pub networks: &'b super::network::Networks<'a>,
     pub diags: &'b mut Diagnostics,
     /// The Dockerfile's facts, when the service builds one kompile could read.
     pub built: Option<Built>,
@@ -70,6 +71,9 @@ impl<'a> Lowering<'a, '_> {
         }
         let (entrypoint, command) = self.entrypoint_and_command();
         let (entrypoint, command) = (entrypoint.map(kubelet_literals), command.map(kubelet_literals));
+        let ports = self.ports();
+        let (networks, isolation) = self.networks.of(service, &ports);
+        let (hostname, subdomain) = super::dns::hostname(service, self.diags);
         Service {
             name: self.name().to_string(),
             k8s_name: self.k8s_name.clone(),
@@ -81,7 +85,7 @@ impl<'a> Lowering<'a, '_> {
             env_from: self.env_from(),
             working_dir: service.working_dir.as_ref().map(|w| w.value.clone()),
             user: self.user(),
-            ports: self.ports(),
+            ports,
             expose: self.expose_or_exposed(),
             replicas,
             update,
@@ -99,6 +103,11 @@ impl<'a> Lowering<'a, '_> {
             pull_policy: self.pull_policy(),
             host_aliases: self.host_aliases(),
             aliases: Vec::new(),
+            networks,
+            isolation,
+            dns: super::dns::dns_config(service, self.diags),
+            hostname,
+            subdomain,
         }
     }
 

@@ -16,6 +16,10 @@ const TRANSLATED: &[&str] = &[
     "cpus",
     "depends_on",
     "deploy",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "domainname",
     "entrypoint",
     "env_file",
     "environment",
@@ -49,14 +53,15 @@ const TRANSLATED: &[&str] = &[
 /// What to tell the user about a key kompile cannot translate.
 fn advice(key: &str) -> &'static str {
     match key {
-        "network_mode" => "Kubernetes pods share one flat network; containers of one pod share localhost",
+        "network_mode" => {
+            "kompile runs the service in its own pod, on the networks of the service it names; it reaches that service by name, not on localhost"
+        }
         "devices" | "device_cgroup_rules" | "gpus" => {
             "request devices through a device plugin and resource limits instead"
         }
         "pid" | "ipc" | "uts" | "userns_mode" | "cgroup" | "cgroup_parent" => {
             "namespaces are set per pod in Kubernetes; add them with a kustomize patch if you need them"
         }
-        "dns" | "dns_search" | "dns_opt" => "use the pod's hostAliases or dnsConfig through a kustomize patch",
         "logging" => "the cluster collects container output; configure logging there",
         "ulimits" | "sysctls" | "security_opt" | "oom_score_adj" | "oom_kill_disable" | "shm_size" => {
             "these are node or pod security settings; set them with a kustomize patch if the cluster allows them"
@@ -67,9 +72,6 @@ fn advice(key: &str) -> &'static str {
         "volumes_from" => "declare a named volume and mount it in both services",
         "init" => "Kubernetes has no init process option; add tini to the image",
         "platform" => "use a nodeSelector on kubernetes.io/arch through a kustomize patch",
-        "hostname" | "domainname" => {
-            "the pod's hostname is its generated pod name; set `hostname` with a kustomize patch"
-        }
         "stop_signal" => "Kubernetes stops containers with SIGTERM (or the image's STOPSIGNAL); handle it in the app",
         "annotations" => "use `labels`, which kompile puts on the pod as annotations",
         _ => "it is ignored; see docs/mapping.md",
@@ -80,6 +82,11 @@ pub fn report(service: &Service, diags: &mut Diagnostics) {
     let name = service.name.as_str();
     for key in &service.keys {
         if TRANSLATED.contains(&key.as_str()) || key.starts_with("x-") || key.value == "extends" {
+            continue;
+        }
+        // `none` is translated and `host` has its own note (lower/network.rs).
+        let mode = service.network_mode.as_ref().map(|m| m.as_str());
+        if key.value == "network_mode" && matches!(mode, Some("host" | "none")) {
             continue;
         }
         diags.push(
@@ -96,8 +103,8 @@ pub fn report(service: &Service, diags: &mut Diagnostics) {
     networks(service, diags);
 }
 
-/// Networks are flat in Kubernetes: joining one is harmless to drop, but fixed addresses are
-/// addresses clients may rely on. (Aliases become Services: `aliases.rs`.)
+/// Joining networks becomes NetworkPolicies (`network.rs`) and aliases become Services
+/// (`aliases.rs`); fixed addresses, which clients may rely on, have no translation.
 fn networks(service: &Service, diags: &mut Diagnostics) {
     const NAMES: [&str; 4] = ["ipv4_address", "ipv6_address", "link_local_ips", "mac_address"];
     for network in &service.networks {

@@ -71,6 +71,58 @@ pub struct Service {
     /// Service each, selecting the same pods on the same ports. Empty for a service without
     /// ports.
     pub aliases: Vec<String>,
+    /// The compose networks the pods join, as pod labels; empty when kompile does not
+    /// isolate networks (no project networks, or `x-kompile.network_policies: false`).
+    pub networks: Vec<PodNetwork>,
+    /// Who may connect to the pods: what the service's NetworkPolicy says.
+    pub isolation: Isolation,
+    /// Compose `dns`, `dns_search`, `dns_opt`: the pod's `dnsConfig`.
+    pub dns: Option<DnsConfig>,
+    /// Compose `hostname` (its first label) and `domainname` (else the rest of `hostname`),
+    /// each a valid DNS label.
+    pub hostname: Option<String>,
+    pub subdomain: Option<String>,
+}
+
+/// A compose network a pod joins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodNetwork {
+    /// The network's name made a valid label-key part (`front-tier`).
+    pub label: String,
+    /// An `external` network is shared with other projects: its members are matched in the
+    /// whole namespace, not only in this project.
+    pub external: bool,
+}
+
+impl PodNetwork {
+    /// The pod label that says the pod is on this network: `kompile.dev/network-<label>`,
+    /// whose value is `"true"`.
+    pub fn key(&self) -> String {
+        format!("kompile.dev/network-{}", self.label)
+    }
+}
+
+/// Which traffic reaches a service's pods.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Isolation {
+    /// No NetworkPolicy selects the pods: every pod may connect, as without networks.
+    #[default]
+    Open,
+    /// Pods sharing one of the service's `networks` may connect on any port, anyone on the
+    /// `published` container ports. `internal`: every network it joins is `internal`, so its
+    /// pods may connect only to those networks' pods, and to DNS.
+    Networks { published: Vec<(u16, Protocol)>, internal: bool },
+    /// `network_mode: none`: nothing in, nothing out.
+    Offline,
+}
+
+/// The pod's `dnsConfig`; `nameservers` set means `dnsPolicy: None`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DnsConfig {
+    pub nameservers: Vec<String>,
+    pub searches: Vec<String>,
+    /// Resolver options, `ndots:2` as (`ndots`, `2`), `use-vc` as (`use-vc`, None).
+    pub options: Vec<(String, Option<String>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,6 +183,15 @@ pub struct Port {
     /// Compose long-syntax `name`, already a valid IANA_SVC_NAME if set.
     pub name: Option<String>,
     pub app_protocol: Option<String>,
+}
+
+impl Port {
+    /// Published on a loopback `host_ip` (`127.0.0.1:8081:8080`): only the Docker host
+    /// itself reaches it.
+    pub fn on_loopback(&self) -> bool {
+        let ip = self.host_ip.as_deref().map(|ip| ip.trim_start_matches('[').trim_end_matches(']'));
+        ip.and_then(|ip| ip.parse::<std::net::IpAddr>().ok()).is_some_and(|ip| ip.is_loopback())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

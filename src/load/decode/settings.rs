@@ -17,6 +17,7 @@ pub fn project(node: Option<&Node>, diags: &mut Diagnostics) -> ProjectSettings 
             "deny" => settings.deny = string_list(&entry.value, "deny", diags),
             "warn" => settings.warn = string_list(&entry.value, "warn", diags),
             "allow" => settings.allow = string_list(&entry.value, "allow", diags),
+            "network_policies" => settings.network_policies = boolean(&entry.value, "network_policies", diags),
             _ => {}
         }
     }
@@ -81,6 +82,16 @@ fn string(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Spanned<Str
         Some(text) => Some(Spanned::new(text, node.span)),
         _ => {
             diags.push(wrong(node, key, "a string"));
+            None
+        }
+    }
+}
+
+fn boolean(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Spanned<bool>> {
+    match node.value {
+        crate::load::node::Value::Bool(b) => Some(Spanned::new(b, node.span)),
+        _ => {
+            diags.push(wrong(node, key, "true or false"));
             None
         }
     }

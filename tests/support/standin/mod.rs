@@ -1,7 +1,7 @@
 //! An in-process stand-in for the Kubernetes API server, on 127.0.0.1 over plain HTTP, for
 //! testing the real `kompile` binary end to end through a generated kubeconfig.
 //!
-//! It serves discovery (`/api`, `/api/v1`, `/apis`, `/apis/apps/v1`), GET, LIST with label
+//! It serves discovery (`/api`, `/api/v1`, `/apis`, `/apis/<group>/v1`), GET, LIST with label
 //! and simple field selectors, server-side apply (PATCH `application/apply-patch+yaml`) with
 //! per-manager field ownership, conflicts and dry runs, DELETE with its options in the body,
 //! and `Status` error bodies. [`controller`] plays the Deployment controller. Limits are
@@ -55,6 +55,7 @@ pub const KINDS: &[KindInfo] = &[
     kind("", "Pod", "pods", true),
     kind("", "Event", "events", true),
     kind("apps", "Deployment", "deployments", true),
+    kind("networking.k8s.io", "NetworkPolicy", "networkpolicies", true),
 ];
 
 /// What tests can change about how the stand-in answers.
@@ -555,13 +556,24 @@ fn discovery(path: &str) -> Option<Value> {
         "/api" => Some(json!({"kind": "APIVersions", "versions": ["v1"],
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}]})),
         "/api/v1" => Some(json!({"kind": "APIResourceList", "groupVersion": "v1", "resources": resources("")})),
-        "/apis" => Some(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [{"name": "apps",
-            "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
-            "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}}]})),
-        "/apis/apps/v1" => Some(
-            json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "apps/v1", "resources": resources("apps")}),
-        ),
-        _ => None,
+        "/apis" => {
+            let mut groups: Vec<&str> = KINDS.iter().map(|k| k.group).filter(|g| !g.is_empty()).collect();
+            groups.dedup();
+            let groups: Vec<Value> = groups
+                .iter()
+                .map(|g| {
+                    let version = json!({"groupVersion": format!("{g}/v1"), "version": "v1"});
+                    json!({"name": g, "versions": [version.clone()], "preferredVersion": version})
+                })
+                .collect();
+            Some(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}))
+        }
+        other => {
+            let group = other.strip_prefix("/apis/")?.strip_suffix("/v1")?;
+            KINDS.iter().any(|k| k.group == group).then(|| {
+                json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": format!("{group}/v1"), "resources": resources(group)})
+            })
+        }
     }
 }
 
