@@ -97,6 +97,11 @@ codes! {
     UnknownCommand    "K211" "unknown-command"      Warning "the command Compose would run cannot be known";
     InvalidLabelKey   "K212" "invalid-label-key"    Warning "a label key is not a valid Kubernetes annotation key";
     InvalidEnvName    "K213" "invalid-env-name"     Warning "an environment variable name Kubernetes refuses";
+    PublishedPort     "K218" "published-port"       Note    "a published port is reached on the cluster other than as in Compose";
+    IngressConflict   "K219" "ingress-conflict"     Error   "two services route the same Ingress host and path";
+    IngressPort       "K220" "ingress-port"         Error   "an Ingress has no port of its service to route to";
+    KomposeLabel      "K221" "kompose-label"        Note    "a Kompose label is read as the matching `x-kompile` setting";
+    KomposeUntranslated "K222" "kompose-untranslated" Warning "a Kompose label kompile does not translate yet";
     DockerfileSyntax  "K300" "dockerfile-syntax"    Error   "a Dockerfile is malformed";
     EmptyContinuation "K301" "empty-continuation"   Warning "a Dockerfile continuation has an empty line";
     InvalidJsonArgs   "K302" "invalid-json-args"    Warning "a JSON-looking argument list is not valid JSON";

@@ -53,6 +53,7 @@ pub(crate) fn service(name: &str) -> Service {
         labels: BTreeMap::new(),
         pull_policy: None,
         host_aliases: Vec::new(),
+        exposure: Default::default(),
     }
 }
 

@@ -39,6 +39,55 @@ pub(super) fn service(app: &App, svc: &model::Service) -> Option<Service> {
     })
 }
 
+/// The `<service>-published` Service of type LoadBalancer or NodePort: what was
+/// `localhost:8080` under Compose is `<address>:8080`. Ports target the container ports by name,
+/// like the ClusterIP Service.
+pub(super) fn published(app: &App, svc: &model::Service) -> Option<Service> {
+    let published = svc.exposure.published.as_ref()?;
+    let named = container_ports(svc);
+    let target_name = |p: &model::PublishedPort| {
+        named.iter().find(|n| n.target == p.target && n.protocol == p.protocol).map(|n| n.name.clone())
+    };
+    let ports = published
+        .ports
+        .iter()
+        .map(|p| ServicePort {
+            name: Some(published_port_name(p)),
+            port: i32::from(p.port),
+            node_port: p.node_port.map(i32::from),
+            target_port: target_name(p).map(IntOrString::String),
+            protocol: Some(protocol_name(p.protocol).to_string()),
+            ..ServicePort::default()
+        })
+        .collect();
+    let type_ = match published.kind {
+        model::ExposeKind::NodePort => "NodePort",
+        _ => "LoadBalancer",
+    };
+    Some(Service {
+        metadata: metadata(app, &published.k8s_name, service_labels(app, svc), service_annotations(svc)),
+        spec: Some(ServiceSpec {
+            type_: Some(type_.to_string()),
+            selector: Some(selector(app, svc)),
+            ports: Some(ports),
+            external_traffic_policy: published.external_traffic_policy.map(|t| t.k8s_name().to_string()),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    })
+}
+
+/// `<proto>-<published port>`: unique in the Service, since lower keeps one port per published
+/// port and protocol.
+fn published_port_name(port: &model::PublishedPort) -> String {
+    let protocol = protocol_name(port.protocol).to_ascii_lowercase();
+    let mut name = String::with_capacity(protocol.len() + 6);
+    name.push_str(&protocol);
+    name.push('-');
+    name.push_str(&port.port.to_string());
+    name
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! decision that could fail or warn was already made by `lower`.
 
 mod configs_and_secrets;
+mod ingress;
 mod k8s_service;
 mod labels;
 mod origin;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use k8s_openapi::Resource;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service};
+use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::model::App;
@@ -35,6 +37,7 @@ pub enum Object {
     Secret(Box<Secret>),
     PersistentVolumeClaim(Box<PersistentVolumeClaim>),
     Service(Box<Service>),
+    Ingress(Box<Ingress>),
     Deployment(Box<Deployment>),
 }
 
@@ -46,6 +49,7 @@ impl Object {
             Object::Secret(_) => Secret::KIND,
             Object::PersistentVolumeClaim(_) => PersistentVolumeClaim::KIND,
             Object::Service(_) => Service::KIND,
+            Object::Ingress(_) => Ingress::KIND,
             Object::Deployment(_) => Deployment::KIND,
         }
     }
@@ -61,6 +65,7 @@ impl Object {
             Object::Secret(o) => &o.metadata,
             Object::PersistentVolumeClaim(o) => &o.metadata,
             Object::Service(o) => &o.metadata,
+            Object::Ingress(o) => &o.metadata,
             Object::Deployment(o) => &o.metadata,
         }
     }
@@ -72,6 +77,7 @@ impl Object {
             Object::Secret(o) => serde_json::to_value(o),
             Object::PersistentVolumeClaim(o) => serde_json::to_value(o),
             Object::Service(o) => serde_json::to_value(o),
+            Object::Ingress(o) => serde_json::to_value(o),
             Object::Deployment(o) => serde_json::to_value(o),
         };
         // Serializing into a Value only fails for non-string map keys or custom serializer
@@ -86,13 +92,14 @@ impl Object {
             Object::Secret(_) => 1,
             Object::PersistentVolumeClaim(_) => 2,
             Object::Service(_) => 3,
-            Object::Deployment(_) => 4,
+            Object::Ingress(_) => 4,
+            Object::Deployment(_) => 5,
         }
     }
 }
 
 /// Every object for `app`, in apply order: ConfigMaps, Secrets, PersistentVolumeClaims,
-/// Services, Deployments, each kind sorted by name.
+/// Services, Ingresses, Deployments, each kind sorted by name.
 pub fn emit(app: &App) -> Vec<Object> {
     let mut objects =
         Vec::with_capacity(app.configs.len() + app.secrets.len() + app.volumes.len() + 3 * app.services.len());
@@ -105,6 +112,12 @@ pub fn emit(app: &App) -> Vec<Object> {
         }
         if let Some(s) = k8s_service::service(app, svc) {
             objects.push(Object::Service(Box::new(s)));
+        }
+        if let Some(s) = k8s_service::published(app, svc) {
+            objects.push(Object::Service(Box::new(s)));
+        }
+        if let Some(ingress) = ingress::ingress(app, svc) {
+            objects.push(Object::Ingress(Box::new(ingress)));
         }
         objects.push(Object::Deployment(Box::new(workload::deployment(app, svc))));
     }
@@ -131,6 +144,11 @@ fn metadata(
 /// Kubernetes omits empty maps; `None` keeps the output free of `{}` noise.
 fn non_empty<K, V>(map: BTreeMap<K, V>) -> Option<BTreeMap<K, V>> {
     if map.is_empty() { None } else { Some(map) }
+}
+
+/// [`non_empty`] for lists.
+fn non_empty_vec<T>(items: Vec<T>) -> Option<Vec<T>> {
+    if items.is_empty() { None } else { Some(items) }
 }
 
 /// Kubernetes counts in whole seconds; rounding up never shortens what the user asked for.

@@ -3,6 +3,8 @@
 //! and reported here, so `emit` can be pure.
 
 mod built;
+mod expose;
+mod kompose;
 mod names;
 mod service;
 mod storage;
@@ -50,10 +52,20 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
     for (service, environment, k8s_name) in named {
         let built = built::Built::of(dockerfiles.get(service.name.as_str()).copied(), service);
         let built_image = settings.built_images.get(&service.name.value).cloned();
-        let mut lowering =
-            service::Lowering { service, environment, k8s_name, store: &mut store, diags, built, built_image };
+        let mut lowering = service::Lowering {
+            service,
+            environment,
+            k8s_name,
+            store: &mut store,
+            diags,
+            built,
+            built_image,
+            project: &typed.settings,
+        };
         services.push(lowering.lower());
     }
+    expose::ingress_conflicts(&services, diags);
+    expose::published_name_conflicts(&services, diags);
     let (volumes, secrets, configs) = store.finish(&services, diags);
     App { name: typed.name.clone(), namespace: settings.namespace.clone(), services, volumes, secrets, configs }
 }

@@ -33,6 +33,8 @@ pub struct Lowering<'a, 'b> {
     pub built: Option<Built>,
     /// The image reference for a built service without `image` (see `crate::images`).
     pub built_image: Option<String>,
+    /// The project's `x-kompile` block: defaults for every service.
+    pub project: &'a compose::ProjectSettings,
 }
 
 impl<'a> Lowering<'a, '_> {
@@ -67,6 +69,17 @@ impl<'a> Lowering<'a, '_> {
         }
         let (entrypoint, command) = self.entrypoint_and_command();
         let (entrypoint, command) = (entrypoint.map(kubelet_literals), command.map(kubelet_literals));
+        let ports = self.ports();
+        let expose = self.expose_or_exposed();
+        let exposure = super::expose::Exposing {
+            service,
+            k8s_name: &self.k8s_name,
+            project: self.project,
+            ports: &ports,
+            expose: &expose,
+            diags: self.diags,
+        }
+        .exposure();
         Service {
             name: self.name().to_string(),
             k8s_name: self.k8s_name.clone(),
@@ -78,8 +91,8 @@ impl<'a> Lowering<'a, '_> {
             env_from: self.env_from(),
             working_dir: service.working_dir.as_ref().map(|w| w.value.clone()),
             user: self.user(),
-            ports: self.ports(),
-            expose: self.expose_or_exposed(),
+            ports,
+            expose,
             replicas,
             update,
             healthcheck: self.healthcheck(),
@@ -95,6 +108,7 @@ impl<'a> Lowering<'a, '_> {
             labels: self.labels(),
             pull_policy: self.pull_policy(),
             host_aliases: self.host_aliases(),
+            exposure,
         }
     }
 
@@ -213,6 +227,8 @@ impl<'a> Lowering<'a, '_> {
     /// could break the YAML, like one with a line break) is reported and left out.
     fn labels(&mut self) -> std::collections::BTreeMap<String, String> {
         let mut labels = compose::to_map(&self.service.labels);
+        // Kompose's labels are settings (see `kompose`), read or reported there.
+        labels.retain(|key, _| !key.starts_with(super::kompose::PREFIX));
         for (key, _) in self.service.labels.iter().filter(|(k, _)| !is_qualified_name(k)) {
             labels.remove(&key.value);
             self.diags.push(
