@@ -54,6 +54,7 @@ fn objects_round_trip_through_typed_api() {
             let again = match object.kind() {
                 "Deployment" => retyped::<Deployment>(&value),
                 "Service" => retyped::<Service>(&value),
+                "Ingress" => retyped::<k8s_openapi::api::networking::v1::Ingress>(&value),
                 "ConfigMap" => retyped::<ConfigMap>(&value),
                 "Secret" => retyped::<Secret>(&value),
                 "PersistentVolumeClaim" => retyped::<PersistentVolumeClaim>(&value),
@@ -97,8 +98,15 @@ fn selectors_ports_and_probes_line_up() {
         }
         for object in &objects {
             if let Object::Service(service) = object {
-                let deployment =
-                    deployments.get(object.name()).unwrap_or_else(|| panic!("{name}: service without deployment"));
+                // `<service>-published` selects the pods of `<service>`.
+                let selected = service
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.selector.as_ref())
+                    .and_then(|s| s.get("app.kubernetes.io/name"));
+                let deployment = selected
+                    .and_then(|n| deployments.get(n.as_str()))
+                    .unwrap_or_else(|| panic!("{name}: service {} without deployment", object.name()));
                 check_service(&name, service, deployment);
             }
         }

@@ -118,7 +118,8 @@ fn json_output_is_a_list() {
     let output = kompile(dir.path(), &["build", "-o", "json"]);
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(value["kind"], "List");
-    assert_eq!(value["items"].as_array().map(Vec::len), Some(2));
+    // The ClusterIP Service, the `-published` LoadBalancer and the Deployment.
+    assert_eq!(value["items"].as_array().map(Vec::len), Some(3));
 }
 
 #[test]

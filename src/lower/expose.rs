@@ -333,3 +333,163 @@ pub fn published_name_conflicts(services: &[Service], diags: &mut Diagnostics) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::published_name;
+    use crate::diag::Code;
+    use crate::lower::testing::{codes, lower_text, only_service};
+    use crate::model::{ExposeKind, Protocol, PublishedPort, TrafficPolicy};
+
+    fn service(ports: &str, settings: &str) -> String {
+        format!(
+            "services:\n  web:\n    image: x:1\n    healthcheck: {{test: [CMD, ok]}}\n    ports: {ports}\n    x-kompile: {settings}\n"
+        )
+    }
+
+    fn port(port: u16, node_port: Option<u16>, target: u16) -> PublishedPort {
+        PublishedPort { port, node_port, target, protocol: Protocol::Tcp }
+    }
+
+    #[test]
+    fn published_ports_get_a_load_balancer_by_default() {
+        let (app, diags) = lower_text(&service("['8080:80', '53:53/udp']", "{}"));
+        let published = only_service(&app).exposure.published.as_ref().expect("a published Service");
+        assert_eq!((published.k8s_name.as_str(), published.kind), ("web-published", ExposeKind::LoadBalancer));
+        let udp = PublishedPort { protocol: Protocol::Udp, ..port(53, None, 53) };
+        assert_eq!(published.ports, [port(8080, None, 80), udp]);
+        assert!(codes(&diags).is_empty(), "{diags:?}");
+    }
+
+    #[test]
+    fn node_ports_are_the_published_ports_in_range_else_allocated() {
+        let (app, diags) = lower_text(&service("['30080:80', '8080:8080', '9000']", "{expose: nodeport}"));
+        let published = only_service(&app).exposure.published.clone().unwrap();
+        assert_eq!(published.kind, ExposeKind::NodePort);
+        assert_eq!(published.ports, [port(30080, Some(30080), 80), port(8080, None, 8080), port(9000, None, 9000)]);
+        assert_eq!(codes(&diags), [Code::PublishedPort, Code::PublishedPort], "8080 allocated, 9000 random");
+        let (app, _) = lower_text(&service("['8080:80']", "{expose: nodeport, node_port: 31000}"));
+        assert_eq!(only_service(&app).exposure.published.clone().unwrap().ports, [port(8080, Some(31000), 80)]);
+    }
+
+    #[test]
+    fn loopback_ports_stay_inside_with_a_note() {
+        let (app, diags) = lower_text(&service("['127.0.0.1:8081:8080', '[::1]:9000:9000', '8082:80']", "{}"));
+        let published = only_service(&app).exposure.published.clone().unwrap();
+        assert_eq!(published.ports, [port(8082, None, 80)]);
+        assert_eq!(codes(&diags), [Code::PublishedPort, Code::PublishedPort]);
+        let (app, diags) = lower_text(&service("['127.0.0.1:8081:8080']", "{}"));
+        assert_eq!(only_service(&app).exposure.published, None);
+        assert_eq!(codes(&diags), [Code::PublishedPort]);
+    }
+
+    #[test]
+    fn none_keeps_every_port_inside_and_the_project_default_applies() {
+        let compose =
+            format!("x-kompile: {{expose: none, external_traffic_policy: Local}}\n{}", service("['80:80']", "{}"));
+        let (app, diags) = lower_text(&compose);
+        assert_eq!(only_service(&app).exposure, Default::default());
+        assert!(codes(&diags).is_empty(), "{diags:?}");
+        let compose = compose.replace("x-kompile: {}", "x-kompile: {expose: loadbalancer}");
+        let (app, _) = lower_text(&compose);
+        let published = only_service(&app).exposure.published.clone().unwrap();
+        assert_eq!(published.external_traffic_policy, Some(TrafficPolicy::Local));
+    }
+
+    #[test]
+    fn an_ingress_routes_the_first_published_port() {
+        let settings = "{ingress: {host: shop.example.com, path: /shop, tls: true, class: nginx}}";
+        let (app, diags) = lower_text(&service("['8443:443/udp', '8080:80', '9090:9090']", settings));
+        let web = only_service(&app);
+        let ingress = web.exposure.ingress.as_ref().expect("an Ingress");
+        assert_eq!(ingress.port, 80, "the first TCP port");
+        assert_eq!(ingress.tls_secret.as_deref(), Some("web-tls"));
+        assert_eq!(
+            (ingress.rules[0].host.as_deref(), ingress.rules[0].path.as_str()),
+            (Some("shop.example.com"), "/shop")
+        );
+        assert_eq!(web.exposure.published, None, "the ingress block makes `expose: ingress`");
+        assert_eq!(codes(&diags), [Code::PublishedPort, Code::PublishedPort], "443/udp and 9090 are not routed");
+    }
+
+    #[test]
+    fn an_ingress_needs_a_port_the_service_serves() {
+        let (app, diags) = lower_text(&service("['8080:80']", "{ingress: {port: 81, tls: cert}}"));
+        assert_eq!(only_service(&app).exposure.ingress, None);
+        assert_eq!(codes(&diags), [Code::IngressPort]);
+        let compose =
+            "services:\n  web:\n    image: x:1\n    x-kompile: {expose: ingress, ingress: {host: a.example}}\n";
+        let (_, diags) = lower_text(compose);
+        assert_eq!(codes(&diags), [Code::IngressPort]);
+    }
+
+    #[test]
+    fn two_services_on_one_host_and_path_conflict() {
+        let compose = "services:\n  a:\n    image: x:1\n    healthcheck: {test: [CMD, ok]}\n    expose: [80]\n    x-kompile: {ingress: {host: shop.example.com}}\n  b:\n    image: x:1\n    healthcheck: {test: [CMD, ok]}\n    expose: [80]\n    x-kompile: {ingress: {host: shop.example.com, path: /}}\n";
+        let (_, diags) = lower_text(compose);
+        assert_eq!(codes(&diags), [Code::IngressConflict]);
+        let conflict = &diags.items()[0];
+        assert_eq!(conflict.secondary.len(), 1, "both places are shown");
+        let (_, diags) = lower_text(&compose.replace("path: /}", "path: /b}"));
+        assert!(codes(&diags).is_empty(), "{diags:?}");
+    }
+
+    #[test]
+    fn bad_settings_are_errors_at_the_value() {
+        for (settings, code) in [
+            ("{expose: loadbalancers}", Code::InvalidValue),
+            ("{ingress: {host: 'https://shop.example.com'}}", Code::InvalidValue),
+            ("{ingress: {host: Shop.example.com}}", Code::InvalidValue),
+            ("{ingress: {path: shop}}", Code::InvalidValue),
+            ("{ingress: {tls: 'Not A Secret'}}", Code::InvalidValue),
+            ("{node_port: 8080}", Code::InvalidValue),
+            ("{external_traffic_policy: nearest}", Code::InvalidValue),
+            ("{ingress: {hots: a.example}}", Code::UnknownSetting),
+            ("{ingress: {port: 0}}", Code::InvalidPort),
+        ] {
+            let text = service("['8080:80']", settings);
+            let (_, diags) = lower_text(&text);
+            let found =
+                diags.items().iter().find(|d| d.code == code).unwrap_or_else(|| panic!("{settings}: {diags:?}"));
+            assert!(found.primary.is_some() && found.is_error(), "{settings}: {found:?}");
+        }
+        let (_, diags) = lower_text(&service("['8080:80']", "{expose: LoadBalancer}"));
+        assert!(
+            diags.items()[0].help.as_deref().unwrap_or_default().contains("did you mean `loadbalancer`"),
+            "{diags:?}"
+        );
+    }
+
+    #[test]
+    fn kompose_labels_are_read_and_x_kompile_wins() {
+        let compose = "services:\n  web:\n    image: x:1\n    healthcheck: {test: [CMD, ok]}\n    ports: ['80:80']\n    labels:\n      kompose.service.type: NodePort\n      kompose.service.nodeport.port: '30081'\n      kompose.volume.size: 1Gi\n      team: web\n";
+        let (app, diags) = lower_text(compose);
+        let web = only_service(&app);
+        assert_eq!(web.exposure.published.clone().unwrap().ports, [port(80, Some(30081), 80)]);
+        assert_eq!(web.labels.keys().collect::<Vec<_>>(), ["team"], "kompose labels are not annotations");
+        assert_eq!(codes(&diags), [Code::KomposeLabel, Code::KomposeLabel, Code::KomposeUntranslated]);
+        let (app, diags) =
+            lower_text(&compose.replace("    labels:", "    x-kompile: {expose: loadbalancer}\n    labels:"));
+        assert_eq!(only_service(&app).exposure.published.clone().unwrap().kind, ExposeKind::LoadBalancer);
+        assert!(diags.items()[0].message.contains("is ignored"), "{diags:?}");
+    }
+
+    #[test]
+    fn kompose_expose_lists_hosts_and_paths() {
+        let compose = "services:\n  web:\n    image: x:1\n    healthcheck: {test: [CMD, ok]}\n    ports: ['8080:80']\n    labels:\n      kompose.service.expose: 'a.example.com, b.example.com/blog'\n      kompose.service.expose.tls-secret: cert\n";
+        let (app, _) = lower_text(compose);
+        let ingress = only_service(&app).exposure.ingress.clone().expect("an Ingress");
+        let rules: Vec<_> = ingress.rules.iter().map(|r| (r.host.as_deref(), r.path.as_str())).collect();
+        assert_eq!(rules, [(Some("a.example.com"), "/"), (Some("b.example.com"), "/blog")]);
+        assert_eq!((ingress.port, ingress.tls_secret.as_deref()), (80, Some("cert")));
+        let (app, _) = lower_text(&compose.replace("'a.example.com, b.example.com/blog'", "'true'"));
+        assert_eq!(only_service(&app).exposure.ingress.clone().unwrap().rules[0].host, None);
+    }
+
+    #[test]
+    fn published_names_fit_a_service_name() {
+        assert_eq!(published_name("web"), "web-published");
+        let long = published_name(&"a".repeat(63));
+        assert!(long.len() <= 63 && crate::names::dns_label(&long) == long, "{long}");
+    }
+}

@@ -199,7 +199,7 @@ mod tests {
 
     #[test]
     fn invalid_port_names_fall_back_to_generated_ones() {
-        let text = "services:\n  a:\n    image: x:1\n    healthcheck: {test: [CMD, ok]}\n    ports:\n      - {target: 80, name: Admin_Port}\n      - {target: 81, name: admin}\n";
+        let text = "services:\n  a:\n    image: x:1\n    healthcheck: {test: [CMD, ok]}\n    ports:\n      - {target: 80, published: 8080, name: Admin_Port}\n      - {target: 81, published: 8081, name: admin}\n";
         let (app, diags) = lower_text(text);
         let names: Vec<_> = only_service(&app).ports.iter().map(|p| p.name.clone()).collect();
         assert_eq!(names, [None, Some("admin".to_string())]);
