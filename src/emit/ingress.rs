@@ -47,3 +47,55 @@ pub(super) fn ingress(app: &App, svc: &model::Service) -> Option<Ingress> {
         status: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::fixtures::{app, port, service};
+
+    fn web() -> model::Service {
+        let mut s = service("web");
+        s.expose = vec![port(80)];
+        s.exposure.ingress = Some(model::Ingress {
+            k8s_name: "web".into(),
+            rules: vec![
+                model::IngressRule {
+                    host: Some("shop.example.com".into()),
+                    path: "/".into(),
+                    span: crate::source::Span::NONE,
+                },
+                model::IngressRule { host: None, path: "/web".into(), span: crate::source::Span::NONE },
+            ],
+            port: 80,
+            tls_secret: Some("web-tls".into()),
+            class: Some("nginx".into()),
+            annotations: [("a.example/b".to_string(), "c".to_string())].into(),
+        });
+        s
+    }
+
+    #[test]
+    fn routes_each_rule_to_the_cluster_ip_service_port() {
+        let out = ingress(&app(), &web()).expect("an Ingress");
+        let spec = out.spec.unwrap();
+        assert_eq!(spec.ingress_class_name.as_deref(), Some("nginx"));
+        let rules = spec.rules.unwrap();
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[1].host, None, "every host");
+        let path = &rules[0].http.as_ref().unwrap().paths[0];
+        assert_eq!((path.path.as_deref(), path.path_type.as_str()), (Some("/"), "Prefix"));
+        let backend = path.backend.service.as_ref().unwrap();
+        assert_eq!((backend.name.as_str(), backend.port.as_ref().unwrap().number), ("web", Some(80)));
+        let tls = &spec.tls.unwrap()[0];
+        assert_eq!(
+            (tls.hosts.clone(), tls.secret_name.as_deref()),
+            (Some(vec!["shop.example.com".into()]), Some("web-tls"))
+        );
+        assert_eq!(out.metadata.annotations.unwrap()["a.example/b"], "c");
+    }
+
+    #[test]
+    fn no_ingress_without_one_in_the_model() {
+        assert!(ingress(&app(), &service("web")).is_none());
+    }
+}

@@ -130,4 +130,48 @@ mod tests {
         assert_eq!(ports[1].app_protocol.as_deref(), Some("kubernetes.io/h2c"));
         assert_eq!(out.metadata.annotations.unwrap()["kompile.dev/service"], "api");
     }
+
+    fn published_web(kind: model::ExposeKind) -> model::Service {
+        let mut s = model_service("web");
+        let mut published = port(80);
+        published.published = Some(8080);
+        s.ports = vec![published];
+        s.exposure.published = Some(model::PublishedService {
+            k8s_name: "web-published".into(),
+            kind,
+            ports: vec![model::PublishedPort {
+                port: 8080,
+                node_port: Some(30080),
+                target: 80,
+                protocol: Protocol::Tcp,
+            }],
+            external_traffic_policy: Some(model::TrafficPolicy::Local),
+        });
+        s
+    }
+
+    #[test]
+    fn published_service_maps_the_published_port_to_the_container_port() {
+        let a = app();
+        let s = published_web(model::ExposeKind::LoadBalancer);
+        let out = published(&a, &s).expect("a published Service");
+        assert_eq!(out.metadata.name.as_deref(), Some("web-published"));
+        let spec = out.spec.unwrap();
+        assert_eq!(spec.type_.as_deref(), Some("LoadBalancer"));
+        assert_eq!(spec.external_traffic_policy.as_deref(), Some("Local"));
+        assert_eq!(spec.selector, service(&a, &s).unwrap().spec.unwrap().selector, "the same pods");
+        let ports = spec.ports.unwrap();
+        assert_eq!((ports[0].port, ports[0].name.as_deref()), (8080, Some("tcp-8080")));
+        assert_eq!(ports[0].target_port, Some(IntOrString::String("tcp-80".into())), "the container port's name");
+        let node = published(&a, &published_web(model::ExposeKind::NodePort)).unwrap().spec.unwrap();
+        assert_eq!(node.type_.as_deref(), Some("NodePort"));
+        assert_eq!(node.ports.unwrap()[0].node_port, Some(30080));
+    }
+
+    #[test]
+    fn nothing_published_no_published_service() {
+        let mut s = model_service("web");
+        s.ports = vec![port(80)];
+        assert!(published(&app(), &s).is_none());
+    }
 }

@@ -296,14 +296,14 @@ pub fn ingress_conflicts(services: &[Service], diags: &mut Diagnostics) {
             if first == service.name {
                 continue;
             }
-            let host = rule.host.as_deref().unwrap_or("every host");
+            let route = match &rule.host {
+                Some(host) => format!("`{host}{}`", rule.path),
+                None => format!("`{}` of every host", rule.path),
+            };
             diags.push(
                 Diagnostic::new(
                     Code::IngressConflict,
-                    format!(
-                        "services `{first}` and `{}` both route {host}{} through an Ingress",
-                        service.name, rule.path
-                    ),
+                    format!("services `{first}` and `{}` both route {route} through an Ingress", service.name),
                 )
                 .at(rule.span, format!("`{}` routes it here", service.name))
                 .also(first_span, format!("`{first}` routes it here"))
