@@ -1,7 +1,7 @@
 //! An in-process stand-in for the Kubernetes API server, on 127.0.0.1 over plain HTTP, for
 //! testing the real `kompile` binary end to end through a generated kubeconfig.
 //!
-//! It serves discovery (`/api`, `/api/v1`, `/apis`, `/apis/apps/v1`), GET, LIST with label
+//! It serves discovery (`/api`, `/api/v1`, `/apis`, `/apis/apps/v1`, `/apis/networking.k8s.io/v1`), GET, LIST with label
 //! and simple field selectors, server-side apply (PATCH `application/apply-patch+yaml`) with
 //! per-manager field ownership, conflicts and dry runs, DELETE with its options in the body,
 //! and `Status` error bodies. [`controller`] plays the Deployment controller. Limits are
@@ -55,6 +55,7 @@ pub const KINDS: &[KindInfo] = &[
     kind("", "Pod", "pods", true),
     kind("", "Event", "events", true),
     kind("apps", "Deployment", "deployments", true),
+    kind("networking.k8s.io", "Ingress", "ingresses", true),
 ];
 
 /// What tests can change about how the stand-in answers.
@@ -557,10 +558,15 @@ fn discovery(path: &str) -> Option<Value> {
         "/api/v1" => Some(json!({"kind": "APIResourceList", "groupVersion": "v1", "resources": resources("")})),
         "/apis" => Some(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [{"name": "apps",
             "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
-            "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}}]})),
+            "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}},
+            {"name": "networking.k8s.io",
+            "versions": [{"groupVersion": "networking.k8s.io/v1", "version": "v1"}],
+            "preferredVersion": {"groupVersion": "networking.k8s.io/v1", "version": "v1"}}]})),
         "/apis/apps/v1" => Some(
             json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "apps/v1", "resources": resources("apps")}),
         ),
+        "/apis/networking.k8s.io/v1" => Some(json!({"kind": "APIResourceList", "apiVersion": "v1",
+            "groupVersion": "networking.k8s.io/v1", "resources": resources("networking.k8s.io")})),
         _ => None,
     }
 }
