@@ -313,6 +313,36 @@ pub fn ingress_conflicts(services: &[Service], diags: &mut Diagnostics) {
     }
 }
 
+/// A nodePort belongs to one Service port in the whole cluster: when two ports would take the
+/// same one (two services publishing one host port, or `node_port` equal to another published
+/// port), the later gets one allocated, with a note naming both services.
+pub fn shared_node_ports(services: &mut [Service], diags: &mut Diagnostics) {
+    let mut taken: BTreeMap<u16, (String, Span)> = BTreeMap::new();
+    for service in services.iter_mut() {
+        let Some(published) = &mut service.exposure.published else { continue };
+        for port in &mut published.ports {
+            let Some(node_port) = port.node_port else { continue };
+            let Some((first, first_span)) = taken.get(&node_port) else {
+                taken.insert(node_port, (service.name.clone(), service.span));
+                continue;
+            };
+            port.node_port = None;
+            diags.push(
+                Diagnostic::new(
+                    Code::PublishedPort,
+                    format!(
+                        "nodePort {node_port} is taken by `{first}`: port {} of service `{}` gets one the cluster allocates",
+                        port.port, service.name
+                    ),
+                )
+                .at(service.span, "reached at <node>:<allocated nodePort>")
+                .also(*first_span, format!("`{first}` has nodePort {node_port}"))
+                .help("a nodePort is open on every node for one Service; publish another host port, or set `x-kompile.node_port`"),
+            );
+        }
+    }
+}
+
 /// A `<service>-published` Service named like another compose service's Service.
 pub fn published_name_conflicts(services: &[Service], diags: &mut Diagnostics) {
     let names: BTreeMap<&str, &Service> = services.iter().map(|s| (s.k8s_name.as_str(), s)).collect();
@@ -484,6 +514,29 @@ mod tests {
         assert_eq!((ingress.port, ingress.tls_secret.as_deref()), (80, Some("cert")));
         let (app, _) = lower_text(&compose.replace("'a.example.com, b.example.com/blog'", "'true'"));
         assert_eq!(only_service(&app).exposure.ingress.clone().unwrap().rules[0].host, None);
+    }
+
+    #[test]
+    fn a_node_port_is_given_once() {
+        let service = |name: &str, ports: &str, settings: &str| {
+            format!(
+                "  {name}:\n    image: x:1\n    healthcheck: {{test: [CMD, ok]}}\n    ports: {ports}\n    x-kompile: {settings}\n"
+            )
+        };
+        let compose = format!(
+            "x-kompile: {{expose: nodeport}}\nservices:\n{}{}{}",
+            service("a", "['30080:80']", "{}"),
+            service("b", "['30080:80']", "{}"),
+            service("c", "['8080:80', '30081:81']", "{node_port: 30081}"),
+        );
+        let (app, diags) = lower_text(&compose);
+        let node_ports = |i: usize| -> Vec<_> {
+            app.services[i].exposure.published.as_ref().unwrap().ports.iter().map(|p| p.node_port).collect()
+        };
+        assert_eq!((node_ports(0), node_ports(1)), (vec![Some(30080)], vec![None]), "30080 is a's");
+        assert_eq!(node_ports(2), [Some(30081), None], "node_port took 30081 for the first port");
+        let notes = diags.items().iter().filter(|d| d.code == Code::PublishedPort && d.message.contains("is taken"));
+        assert_eq!(notes.count(), 2, "{diags:?}");
     }
 
     #[test]

@@ -65,6 +65,7 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
         services.push(lowering.lower());
     }
     expose::ingress_conflicts(&services, diags);
+    expose::shared_node_ports(&mut services, diags);
     expose::published_name_conflicts(&services, diags);
     let (volumes, secrets, configs) = store.finish(&services, diags);
     App { name: typed.name.clone(), namespace: settings.namespace.clone(), services, volumes, secrets, configs }

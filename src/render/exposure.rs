@@ -93,16 +93,24 @@ fn compose_service(metadata: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Ob
     annotation.or(metadata.name.as_ref()).cloned().unwrap_or_default()
 }
 
-/// Aligned columns under a heading.
+/// The table stays short: a project of hundreds of services would otherwise bury the
+/// diagnostics above it.
+const MAX_ROWS: usize = 20;
+
+/// Aligned columns under a heading; past [`MAX_ROWS`], a count of the rest.
 fn table(rows: &[[String; 3]]) -> String {
     if rows.is_empty() {
         return String::new();
     }
-    let width = |column: usize| rows.iter().map(|r| r[column].chars().count()).max().unwrap_or(0);
+    let shown = &rows[..rows.len().min(MAX_ROWS)];
+    let width = |column: usize| shown.iter().map(|r| r[column].chars().count()).max().unwrap_or(0);
     let (service, kind) = (width(0), width(1));
     let mut out = String::from("exposed outside the cluster:\n");
-    for [name, what, route] in rows {
+    for [name, what, route] in shown {
         let _ = writeln!(out, "  {name:service$}  {what:kind$}  {route}");
+    }
+    if rows.len() > shown.len() {
+        let _ = writeln!(out, "  … and {} more (kubectl get services,ingresses)", rows.len() - shown.len());
     }
     out
 }
@@ -114,6 +122,14 @@ mod tests {
     #[test]
     fn nothing_exposed_prints_nothing() {
         assert_eq!(exposure_table(&[]), "");
+    }
+
+    #[test]
+    fn long_tables_are_cut_short() {
+        let row = ["web".to_string(), "LoadBalancer".to_string(), "<lb-address>:80 → 80/tcp".to_string()];
+        let text = table(&vec![row; MAX_ROWS + 5]);
+        assert_eq!(text.lines().count(), 1 + MAX_ROWS + 1);
+        assert!(text.ends_with("  … and 5 more (kubectl get services,ingresses)\n"), "{text}");
     }
 
     #[test]
