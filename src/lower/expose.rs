@@ -38,7 +38,7 @@ struct Chosen {
     traffic: Option<TrafficPolicy>,
 }
 
-impl Exposing<'_, '_> {
+impl<'a> Exposing<'a, '_> {
     fn name(&self) -> &str {
         &self.service.name.value
     }
@@ -90,7 +90,7 @@ impl Exposing<'_, '_> {
     /// The published ports that may be reached from outside: not those on a loopback address,
     /// which only the Docker host could reach (a note each). Written entries keep their span
     /// for the notes; a range's ports share one.
-    fn outside_ports(&mut self, chosen: &Chosen) -> Vec<(Port, Span)> {
+    fn outside_ports(&mut self, chosen: &Chosen) -> Vec<(&'a Port, Span)> {
         let items = self.service.ports.as_ref().map(|p| p.value.as_slice()).unwrap_or_default();
         let lowered = |p: &Port| self.ports.iter().any(|l| l.target == p.target && l.protocol == p.protocol);
         let mut out = Vec::new();
@@ -99,7 +99,7 @@ impl Exposing<'_, '_> {
             let port = &item.value;
             let loopback = port.host_ip.as_deref().is_some_and(is_loopback);
             if !loopback {
-                out.push((port.clone(), item.span));
+                out.push((port, item.span));
             } else if chosen.kind != ExposeKind::None && item.span != noted {
                 noted = item.span;
                 let ip = port.host_ip.as_deref().unwrap_or_default();
@@ -116,7 +116,7 @@ impl Exposing<'_, '_> {
         out
     }
 
-    fn published(&mut self, chosen: &Chosen, outside: &[(Port, Span)]) -> PublishedService {
+    fn published(&mut self, chosen: &Chosen, outside: &[(&Port, Span)]) -> PublishedService {
         let mut ports: Vec<PublishedPort> = Vec::with_capacity(outside.len());
         let mut noted = Span::NONE;
         for (port, span) in outside {
@@ -196,7 +196,7 @@ impl Exposing<'_, '_> {
     fn ingress(
         &mut self,
         settings: &Spanned<IngressSettings>,
-        outside: &[(Port, Span)],
+        outside: &[(&Port, Span)],
         only: bool,
     ) -> Option<Ingress> {
         let port = self.ingress_port(settings)?;
@@ -514,6 +514,12 @@ mod tests {
         assert_eq!((ingress.port, ingress.tls_secret.as_deref()), (80, Some("cert")));
         let (app, _) = lower_text(&compose.replace("'a.example.com, b.example.com/blog'", "'true'"));
         assert_eq!(only_service(&app).exposure.ingress.clone().unwrap().rules[0].host, None);
+        let (app, _) = lower_text(&compose.replace("'a.example.com, b.example.com/blog'", "Shop.Example.com"));
+        let rules = only_service(&app).exposure.ingress.clone().unwrap().rules;
+        assert_eq!(rules[0].host.as_deref(), Some("shop.example.com"), "lowercased, as Kompose does");
+        let (app, diags) = lower_text(&compose.replace("'a.example.com, b.example.com/blog'", "'false'"));
+        assert_eq!(only_service(&app).exposure.ingress, None);
+        assert!(!diags.has_errors(), "{diags:?}");
     }
 
     #[test]

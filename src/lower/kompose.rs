@@ -89,6 +89,23 @@ impl Reader<'_, '_> {
     /// `true` (an Ingress for every host) or hosts, each optionally with a path
     /// (`shop.example.com/api`), separated by commas, as Kompose reads them.
     fn expose(&mut self, key: &Key, value: &str) {
+        // Kompose lowercases the hosts.
+        let value = value.trim().to_ascii_lowercase();
+        if value == "false" {
+            // Kompose would make an Ingress for the host `false`; no Ingress is what is meant.
+            self.diags.push(
+                Diagnostic::new(
+                    Code::KomposeLabel,
+                    format!(
+                        "label `{}: false` of service `{}` is read as no Ingress",
+                        key.value, self.service.name.value
+                    ),
+                )
+                .at(key.span, "no Ingress")
+                .help("remove the label; `x-kompile.expose` chooses how published ports are reached"),
+            );
+            return;
+        }
         let mut routes = Vec::new();
         for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
             if item.eq_ignore_ascii_case("true") {
@@ -115,7 +132,7 @@ impl Reader<'_, '_> {
             }
             _ => "{}".to_string(),
         };
-        self.read(key, value, self.service.settings.ingress.is_some(), "ingress", &form);
+        self.read(key, &value, self.service.settings.ingress.is_some(), "ingress", &form);
         let ingress = self.ingress.get_or_insert_with(IngressLabels::default);
         ingress.settings.routes = routes;
         ingress.expose = Some(key.clone());
