@@ -125,14 +125,19 @@ impl Reader<'_, '_> {
         if routes.is_empty() {
             return;
         }
-        let form = match routes.as_slice() {
-            [IngressRoute { host: Some(host), path: None }] => format!("{{host: {}}}", host.value),
-            [IngressRoute { host: Some(host), path: Some(path) }] => {
-                format!("{{host: {}, path: {}}}", host.value, path.value)
+        let overridden = self.service.settings.ingress.is_some();
+        match routes.as_slice() {
+            [IngressRoute { host: Some(host), path: None }] => {
+                self.read(key, &value, overridden, "ingress", &format!("{{host: {}}}", host.value));
             }
-            _ => "{}".to_string(),
-        };
-        self.read(key, &value, self.service.settings.ingress.is_some(), "ingress", &form);
+            [IngressRoute { host: Some(host), path: Some(path) }] => {
+                let form = format!("{{host: {}, path: {}}}", host.value, path.value);
+                self.read(key, &value, overridden, "ingress", &form);
+            }
+            [IngressRoute { host: None, .. }] => self.read(key, &value, overridden, "ingress", "{}"),
+            _ if overridden => self.read(key, &value, true, "ingress", ""),
+            _ => self.several_hosts(key, &value, routes.len()),
+        }
         let ingress = self.ingress.get_or_insert_with(IngressLabels::default);
         ingress.settings.routes = routes;
         ingress.expose = Some(key.clone());
@@ -191,6 +196,21 @@ impl Reader<'_, '_> {
             .help(format!("write `x-kompile: {{{setting}: {form}}}` on the service instead; see docs/x-kompile.md"))
         };
         self.diags.push(diagnostic);
+    }
+
+    /// `x-kompile.ingress` has one host: a label listing several is kept as it is.
+    fn several_hosts(&mut self, key: &Key, value: &str, count: usize) {
+        self.diags.push(
+            Diagnostic::new(
+                Code::KomposeLabel,
+                format!(
+                    "label `{}: {value}` of service `{}` is read as one Ingress with {count} hosts",
+                    key.value, self.service.name.value
+                ),
+            )
+            .at(key.span, "read as an Ingress")
+            .help("`x-kompile.ingress` takes one host; keep this label for several, or write `x-kompile: {ingress: {host: HOST}}` for one"),
+        );
     }
 
     fn bad(&mut self, key: &Key, value: &str, expected: &str) {
