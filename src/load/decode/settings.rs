@@ -10,7 +10,7 @@ use crate::units;
 
 pub fn project(node: Option<&Node>, diags: &mut Diagnostics) -> ProjectSettings {
     let Some(map) = block(node, "the project", diags) else { return ProjectSettings::default() };
-    unknown_keys(map, ProjectSettings::KEYS, "the project", diags);
+    unknown_keys(map, ProjectSettings::KEYS, "", "the project", diags);
     let mut settings = ProjectSettings::default();
     for entry in &map.entries {
         match entry.key.as_str() {
@@ -29,7 +29,7 @@ pub fn project(node: Option<&Node>, diags: &mut Diagnostics) -> ProjectSettings 
 pub fn service(name: &str, node: Option<&Node>, diags: &mut Diagnostics) -> ServiceSettings {
     let place = format!("service `{name}`");
     let Some(map) = block(node, &place, diags) else { return ServiceSettings::default() };
-    unknown_keys(map, ServiceSettings::KEYS, &place, diags);
+    unknown_keys(map, ServiceSettings::KEYS, "", &place, diags);
     let mut settings = ServiceSettings::default();
     for entry in &map.entries {
         let value = &entry.value;
@@ -47,7 +47,7 @@ pub fn service(name: &str, node: Option<&Node>, diags: &mut Diagnostics) -> Serv
 pub fn volume(name: &str, node: Option<&Node>, diags: &mut Diagnostics) -> VolumeSettings {
     let place = format!("volume `{name}`");
     let Some(map) = block(node, &place, diags) else { return VolumeSettings::default() };
-    unknown_keys(map, VolumeSettings::KEYS, &place, diags);
+    unknown_keys(map, VolumeSettings::KEYS, "", &place, diags);
     let mut settings = VolumeSettings::default();
     for entry in &map.entries {
         match entry.key.as_str() {
@@ -77,11 +77,14 @@ fn block<'a>(node: Option<&'a Node>, place: &str, diags: &mut Diagnostics) -> Op
     map
 }
 
-fn unknown_keys(map: &Map, known: &'static [&'static str], place: &str, diags: &mut Diagnostics) {
+/// `prefix` is the path of a nested block (`ingress.`).
+fn unknown_keys(map: &Map, known: &'static [&'static str], prefix: &str, place: &str, diags: &mut Diagnostics) {
     for entry in map.entries.iter().filter(|e| !known.contains(&e.key.as_str())) {
-        let diagnostic =
-            Diagnostic::new(Code::UnknownSetting, format!("`x-kompile.{}` of {place} is not a setting", entry.key))
-                .at(entry.key_span, "unknown setting");
+        let diagnostic = Diagnostic::new(
+            Code::UnknownSetting,
+            format!("`x-kompile.{prefix}{}` of {place} is not a setting", entry.key),
+        )
+        .at(entry.key_span, "unknown setting");
         let known_list = if known.is_empty() { "none yet".to_string() } else { known.join(", ") };
         diags.push(match crate::suggest::closest(&entry.key, known.iter().copied()) {
             Some(close) => diagnostic.help(format!("did you mean `{close}`?")),
@@ -190,9 +193,9 @@ fn node_port(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<u16>> {
 }
 
 fn ingress(service: &str, node: &Node, diags: &mut Diagnostics) -> Option<Spanned<IngressSettings>> {
-    let place = format!("the ingress of service `{service}`");
+    let place = format!("service `{service}`");
     let map = block_of(node, "ingress", diags)?;
-    unknown_keys(map, IngressSettings::KEYS, &place, diags);
+    unknown_keys(map, IngressSettings::KEYS, "ingress.", &place, diags);
     let mut settings = IngressSettings::default();
     let mut route = IngressRoute { host: None, path: None };
     for entry in &map.entries {
