@@ -71,9 +71,17 @@ pub fn is_dns_label(text: &str) -> bool {
     !text.is_empty() && dns_label(text) == text
 }
 
-/// A DNS-1123 subdomain: dot-separated DNS labels, at most 253 characters.
+/// A DNS-1123 subdomain: dot-separated DNS labels, at most 253 characters (Secret names,
+/// annotation prefixes).
 pub fn is_dns_subdomain(text: &str) -> bool {
     text.len() <= 253 && text.split('.').all(|label| !label.is_empty() && dns_label(label) == label)
+}
+
+/// An Ingress rule's host: a DNS-1123 subdomain, optionally a wildcard `*.` then one, and not
+/// an IP address (Kubernetes refuses those).
+pub fn is_ingress_host(host: &str) -> bool {
+    let name = host.strip_prefix("*.").unwrap_or(host);
+    is_dns_subdomain(name) && name.parse::<std::net::Ipv4Addr>().is_err()
 }
 
 /// A ConfigMap or Secret key: `[-._a-zA-Z0-9]`; other characters become `_`.

@@ -55,6 +55,7 @@ fn objects_round_trip_through_typed_api() {
             let again = match object.kind() {
                 "Deployment" => retyped::<Deployment>(&value),
                 "Service" => retyped::<Service>(&value),
+                "Ingress" => retyped::<k8s_openapi::api::networking::v1::Ingress>(&value),
                 "ConfigMap" => retyped::<ConfigMap>(&value),
                 "Secret" => retyped::<Secret>(&value),
                 "PersistentVolumeClaim" => retyped::<PersistentVolumeClaim>(&value),
@@ -99,12 +100,16 @@ fn selectors_ports_and_probes_line_up() {
         }
         for object in &objects {
             if let Object::Service(service) = object {
-                // A Service of an extra name (`container_name`, an alias) selects the pods of
-                // the Deployment its selector names.
-                let selector = service.spec.as_ref().and_then(|s| s.selector.as_ref());
-                let selected = selector.and_then(|s| s.get("app.kubernetes.io/name")).map_or("", String::as_str);
-                let deployment =
-                    deployments.get(selected).unwrap_or_else(|| panic!("{name}: service without deployment"));
+                // A Service of an extra name (`container_name`, an alias) or `<service>-published`
+                // selects the pods of the Deployment its selector names.
+                let selected = service
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.selector.as_ref())
+                    .and_then(|s| s.get("app.kubernetes.io/name"));
+                let deployment = selected
+                    .and_then(|n| deployments.get(n.as_str()))
+                    .unwrap_or_else(|| panic!("{name}: service {} without deployment", object.name()));
                 check_service(&name, service, deployment);
             }
         }

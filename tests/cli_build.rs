@@ -118,7 +118,8 @@ fn json_output_is_a_list() {
     let output = kompile(dir.path(), &["build", "-o", "json"]);
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(value["kind"], "List");
-    assert_eq!(value["items"].as_array().map(Vec::len), Some(2));
+    // The ClusterIP Service, the `-published` LoadBalancer and the Deployment.
+    assert_eq!(value["items"].as_array().map(Vec::len), Some(3));
 }
 
 #[test]
@@ -484,4 +485,22 @@ fn an_empty_project_is_a_warning() {
         let output = kompile(dir.path(), &[command]);
         assert_eq!(output.status.code(), Some(0), "{command}: {}{}", stdout(&output), stderr(&output));
     }
+}
+
+#[test]
+fn build_ends_with_what_is_exposed_on_stderr() {
+    let dir = project(&[("compose.yaml", WEB)]);
+    let output = kompile(dir.path(), &["build"]);
+    assert_eq!(output.status.code(), Some(0));
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(
+        stderr.ends_with("exposed outside the cluster:\n  web  LoadBalancer  <lb-address>:8080 → 80/tcp\n"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("exposed outside"), "standard output is only the manifests");
+    let internal =
+        "services:\n  web:\n    image: nginx:1.25\n    ports: [\"8080:80\"]\n    x-kompile: {expose: none}\n";
+    let dir = project(&[("compose.yaml", internal)]);
+    let stderr = String::from_utf8(kompile(dir.path(), &["build"]).stderr).unwrap();
+    assert!(!stderr.contains("exposed outside"), "{stderr}");
 }

@@ -92,7 +92,7 @@ fn apply_creates_waits_and_is_idempotent() {
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert!(first.stdout.contains("Deployment default/web created"), "{}", first.stdout);
     assert!(first.stdout.contains("Service default/web created"));
-    assert!(first.stdout.contains("created 3 (Deployment 2, Service 1), changed 0"), "{}", first.stdout);
+    assert!(first.stdout.contains("created 4 (Deployment 2, Service 2), changed 0"), "{}", first.stdout);
     assert!(first.stderr.contains("Deployment default/web: ready"), "{}", first.stderr);
 
     // Every member carries the ApplySet label, fields are owned by `kompile`, and the parent
@@ -111,7 +111,7 @@ fn apply_creates_waits_and_is_idempotent() {
     let second = f.apply(&["--no-wait"]);
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert!(
-        second.stdout.contains("created 0, changed 0, unchanged 3 (Deployment 2, Service 1), pruned 0"),
+        second.stdout.contains("created 0, changed 0, unchanged 4 (Deployment 2, Service 2), pruned 0"),
         "{}",
         second.stdout
     );
@@ -128,13 +128,13 @@ fn diff_shows_changes_creations_and_exit_codes() {
     let before = f.diff(&[]);
     assert_eq!(before.code, 1, "{}", before.stderr);
     assert!(before.stdout.contains("=== created Deployment default/web (apps/v1)"), "{}", before.stdout);
-    assert!(before.stdout.ends_with("3 created, 0 changed, 0 deleted, 0 unchanged\n"), "{}", before.stdout);
+    assert!(before.stdout.ends_with("4 created, 0 changed, 0 deleted, 0 unchanged\n"), "{}", before.stdout);
     assert!(f.server.get("deployments", "default", "web").is_none(), "diff persisted nothing");
 
     assert_eq!(f.apply(&["--no-wait"]).code, 0);
     let same = f.diff(&[]);
     assert_eq!(same.code, 0, "{}", same.stdout);
-    assert_eq!(same.stdout, "0 created, 0 changed, 0 deleted, 3 unchanged\n");
+    assert_eq!(same.stdout, "0 created, 0 changed, 0 deleted, 4 unchanged\n");
 
     f.write(&SHOP.replace("nginx:1.27", "nginx:1.28"));
     let changed = f.diff(&[]);
@@ -185,6 +185,32 @@ fn network_policies_are_applied_and_pruned() {
     assert_eq!(pruned.code, 0, "{}", pruned.stderr);
     assert!(pruned.stdout.contains("NetworkPolicy default/db pruned"), "{}", pruned.stdout);
     assert!(f.server.names("networkpolicies").is_empty());
+}
+
+#[test]
+fn ingresses_are_applied_after_services_and_pruned_when_gone() {
+    let ingress = "name: shop\nservices:\n  web:\n    image: nginx:1.27\n    ports: ['8080:80']\n    x-kompile: {ingress: {host: shop.example.com}}\n";
+    let f = Fixture::new(ingress);
+    let applied = f.apply(&["--no-wait"]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    let ingress = f.server.get("ingresses", "default", "web").expect("the Ingress exists");
+    assert_eq!(ingress["spec"]["rules"][0]["host"], "shop.example.com");
+    assert!(f.server.get("services", "default", "web-published").is_none(), "an Ingress instead of a LoadBalancer");
+    let log = f.server.log();
+    let at =
+        |prefix: &str| log.iter().position(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("{prefix}: {log:?}"));
+    assert!(
+        at("PATCH /api/v1/namespaces/default/services/web?")
+            < at("PATCH /apis/apps/v1/namespaces/default/deployments/web?")
+    );
+    assert!(at("PATCH /apis/networking.k8s.io/v1/namespaces/default/ingresses/web?") < at("PATCH /apis/apps/v1/"));
+
+    f.write("name: shop\nservices:\n  web:\n    image: nginx:1.27\n    ports: ['8080:80']\n");
+    let pruned = f.apply(&["--no-wait", "--prune"]);
+    assert_eq!(pruned.code, 0, "{}", pruned.stderr);
+    assert!(pruned.stdout.contains("Ingress default/web pruned"), "{}", pruned.stdout);
+    assert!(f.server.get("ingresses", "default", "web").is_none());
+    assert!(f.server.get("services", "default", "web-published").is_some());
 }
 
 #[test]

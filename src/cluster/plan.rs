@@ -34,7 +34,7 @@ impl Step {
     pub fn of(kind: &str) -> Step {
         match kind {
             "Namespace" => Step::Namespaces,
-            "Service" => Step::Services,
+            "Service" | "Ingress" => Step::Services,
             "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob" | "ReplicaSet" | "Pod" => Step::Workloads,
             _ => Step::Config,
         }

@@ -18,12 +18,16 @@ pub fn run(args: &BuildArgs) -> i32 {
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
     let objects = compile(args, &mut sources, &mut diags);
-    let code = match objects {
-        Some(objects) if !diags.has_errors() => write(args, &objects, &mut diags),
+    let code = match &objects {
+        Some(objects) if !diags.has_errors() => write(args, objects, &mut diags),
         _ => INPUT_ERRORS,
     };
     let code = if diags.has_errors() { INPUT_ERRORS } else { code };
     report(diags, &sources);
+    if code == SUCCESS {
+        // On stderr, after the diagnostics: standard output is the manifests.
+        eprint!("{}", render::exposure_table(objects.as_deref().unwrap_or_default()));
+    }
     code
 }
 

@@ -6,21 +6,21 @@
 //! The `Node` tree stays for merging and for `kompile config`; nothing after `load` reads it.
 
 pub mod addresses;
-mod settings;
+pub mod settings;
 
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use settings::{ProjectSettings, ServiceSettings, VolumeSettings};
+pub use settings::{IngressRoute, IngressSettings, ProjectSettings, ServiceSettings, Tls, VolumeSettings};
 
 use crate::dockerfile::Dockerfile;
 use crate::model::{AccessMode, Healthcheck, Port, Protocol};
 use crate::source::{FileId, Span};
 
 /// A value and where it was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Spanned<T> {
     pub value: T,
     pub span: Span,

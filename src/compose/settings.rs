@@ -2,8 +2,9 @@
 //! on a top-level volume. `load::decode` validates them like compose keys (unknown keys and bad
 //! values are errors with "did you mean"); docs/x-kompile.md documents each key.
 
-use super::Spanned;
-use crate::model::AccessMode;
+use super::{Key, Spanned};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::{AccessMode, ExposeKind, TrafficPolicy};
 
 /// The project-level `x-kompile` block.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -17,19 +18,64 @@ pub struct ProjectSettings {
     /// `network_policies`: `false` turns off the NetworkPolicies that isolate compose
     /// networks (on by default).
     pub network_policies: Option<Spanned<bool>>,
+    /// `expose`: how every service's published ports are reached; a service's own wins.
+    pub expose: Option<Spanned<ExposeKind>>,
+    /// `external_traffic_policy` of every published Service; a service's own wins.
+    pub external_traffic_policy: Option<Spanned<TrafficPolicy>>,
 }
 
 impl ProjectSettings {
-    pub const KEYS: &'static [&'static str] = &["registry", "deny", "warn", "allow", "network_policies"];
+    pub const KEYS: &'static [&'static str] =
+        &["registry", "deny", "warn", "allow", "network_policies", "expose", "external_traffic_policy"];
 }
 
-/// A service's `x-kompile` block. The issues that add Kubernetes-only service settings add
-/// their keys here.
+/// A service's `x-kompile` block. `lower` also fills one from the service's Kompose labels.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ServiceSettings {}
+pub struct ServiceSettings {
+    /// `expose`: how the service's published ports are reached from outside the cluster.
+    pub expose: Option<Spanned<ExposeKind>>,
+    /// `ingress`: the Ingress routed to the service.
+    pub ingress: Option<Spanned<IngressSettings>>,
+    /// `node_port`: the nodePort of the first published port, with `expose: nodeport`.
+    pub node_port: Option<Spanned<u16>>,
+    pub external_traffic_policy: Option<Spanned<TrafficPolicy>>,
+}
 
 impl ServiceSettings {
-    pub const KEYS: &'static [&'static str] = &[];
+    pub const KEYS: &'static [&'static str] = &["expose", "ingress", "node_port", "external_traffic_policy"];
+}
+
+/// A service's `x-kompile.ingress` block; already validated (hosts are DNS names, paths start
+/// with `/`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IngressSettings {
+    /// One per host; `x-kompile` writes one, a Kompose `expose` label may list several.
+    pub routes: Vec<IngressRoute>,
+    /// `tls`: the Secret holding the certificate (`true` was turned into `<service>-tls` by
+    /// `lower`; here it is `Tls::Default`).
+    pub tls: Option<Spanned<Tls>>,
+    pub class: Option<Spanned<String>>,
+    pub annotations: Vec<(Key, String)>,
+    /// `port`: the container port to route to; default the first published port's.
+    pub port: Option<Spanned<u16>>,
+}
+
+impl IngressSettings {
+    pub const KEYS: &'static [&'static str] = &["host", "path", "tls", "class", "annotations", "port"];
+}
+
+/// One `host` and `path` of an Ingress; no host matches every host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngressRoute {
+    pub host: Option<Spanned<String>>,
+    pub path: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tls {
+    /// `tls: true`: the Secret `<service>-tls`.
+    Default,
+    Secret(String),
 }
 
 /// A top-level volume's `x-kompile` block: how its claim is made.
@@ -43,4 +89,31 @@ pub struct VolumeSettings {
 
 impl VolumeSettings {
     pub const KEYS: &'static [&'static str] = &["size", "storage_class", "access_mode"];
+}
+
+/// An Ingress host as written: a lowercase DNS name, optionally starting with `*.`; else an
+/// error at it. Shared by `x-kompile.ingress.host` and Kompose's `kompose.service.expose`.
+pub fn checked_host(host: Spanned<String>, diags: &mut Diagnostics) -> Option<Spanned<String>> {
+    if crate::names::is_ingress_host(&host.value) {
+        return Some(host);
+    }
+    diags.push(
+        Diagnostic::new(Code::InvalidValue, format!("ingress host `{}` is not a DNS name", host.value))
+            .at(host.span, "not a host name")
+            .help("write a lowercase DNS name such as `shop.example.com` (or `*.example.com`), without scheme, port or path"),
+    );
+    None
+}
+
+/// An Ingress path as written: it starts with `/`; else an error at it.
+pub fn checked_path(path: Spanned<String>, diags: &mut Diagnostics) -> Option<Spanned<String>> {
+    if path.value.starts_with('/') && !path.value.chars().any(char::is_whitespace) {
+        return Some(path);
+    }
+    diags.push(
+        Diagnostic::new(Code::InvalidValue, format!("ingress path `{}` does not start with `/`", path.value))
+            .at(path.span, "not an absolute path")
+            .help("write the path the Ingress routes, e.g. `/` or `/api`"),
+    );
+    None
 }

@@ -100,6 +100,11 @@ codes! {
     LearnedPort       "K214" "learned-port"         Note    "a service that declares no port gets the ports others address it on";
     AliasTaken        "K215" "alias-taken"          Warning "an extra name of a service is another service's name or alias";
     InvalidAlias      "K216" "invalid-alias"        Warning "an extra name of a service cannot name a Kubernetes Service";
+    PublishedPort     "K218" "published-port"       Note    "a published port is reached on the cluster other than as in Compose";
+    IngressConflict   "K219" "ingress-conflict"     Error   "two services route the same Ingress host and path";
+    IngressPort       "K220" "ingress-port"         Error   "an Ingress has no port of its service to route to";
+    KomposeLabel      "K221" "kompose-label"        Note    "a Kompose label is read as the matching `x-kompile` setting";
+    KomposeUntranslated "K222" "kompose-untranslated" Warning "a Kompose label kompile does not translate yet";
     InternalNetwork   "K223" "internal-network"     Note    "pods only on internal networks reach only their networks' pods and DNS";
     HostNetwork       "K224" "host-network"         Note    "a service on the host's network runs on the pod network";
     ExternalNetwork   "K225" "external-network"     Note    "pods outside the project reach an external network's services only with its label";

@@ -59,6 +59,7 @@ pub(crate) fn service(name: &str) -> Service {
         dns: None,
         hostname: None,
         subdomain: None,
+        exposure: Default::default(),
     }
 }
 

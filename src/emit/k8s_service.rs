@@ -47,6 +47,55 @@ pub(super) fn alias(service: &Service, name: &str) -> Service {
     alias
 }
 
+/// The `<service>-published` Service of type LoadBalancer or NodePort: what was
+/// `localhost:8080` under Compose is `<address>:8080`. Ports target the container ports by name,
+/// like the ClusterIP Service.
+pub(super) fn published(app: &App, svc: &model::Service) -> Option<Service> {
+    let published = svc.exposure.published.as_ref()?;
+    let named = container_ports(svc);
+    let target_name = |p: &model::PublishedPort| {
+        named.iter().find(|n| n.target == p.target && n.protocol == p.protocol).map(|n| n.name.clone())
+    };
+    let ports = published
+        .ports
+        .iter()
+        .map(|p| ServicePort {
+            name: Some(published_port_name(p)),
+            port: i32::from(p.port),
+            node_port: p.node_port.map(i32::from),
+            target_port: target_name(p).map(IntOrString::String),
+            protocol: Some(protocol_name(p.protocol).to_string()),
+            ..ServicePort::default()
+        })
+        .collect();
+    let type_ = match published.kind {
+        model::ExposeKind::NodePort => "NodePort",
+        _ => "LoadBalancer",
+    };
+    Some(Service {
+        metadata: metadata(app, &published.k8s_name, service_labels(app, svc), service_annotations(svc)),
+        spec: Some(ServiceSpec {
+            type_: Some(type_.to_string()),
+            selector: Some(selector(app, svc)),
+            ports: Some(ports),
+            external_traffic_policy: published.external_traffic_policy.map(|t| t.k8s_name().to_string()),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    })
+}
+
+/// `<proto>-<published port>`: unique in the Service, since lower keeps one port per published
+/// port and protocol.
+fn published_port_name(port: &model::PublishedPort) -> String {
+    let protocol = protocol_name(port.protocol).to_ascii_lowercase();
+    let mut name = String::with_capacity(protocol.len() + 6);
+    name.push_str(&protocol);
+    name.push('-');
+    name.push_str(&port.port.to_string());
+    name
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +160,49 @@ mod tests {
         s.expose.clear();
         app_with.services = vec![s];
         assert!(crate::emit::emit(&app_with).iter().all(|o| o.kind() != "Service"), "no ports, no Service at all");
+    }
+
+    fn published_web(kind: model::ExposeKind) -> model::Service {
+        let mut s = model_service("web");
+        let mut published = port(80);
+        published.published = Some(8080);
+        s.ports = vec![published];
+        s.exposure.published = Some(model::PublishedService {
+            k8s_name: "web-published".into(),
+            kind,
+            ports: vec![model::PublishedPort {
+                port: 8080,
+                node_port: Some(30080),
+                target: 80,
+                protocol: Protocol::Tcp,
+            }],
+            external_traffic_policy: Some(model::TrafficPolicy::Local),
+        });
+        s
+    }
+
+    #[test]
+    fn published_service_maps_the_published_port_to_the_container_port() {
+        let a = app();
+        let s = published_web(model::ExposeKind::LoadBalancer);
+        let out = published(&a, &s).expect("a published Service");
+        assert_eq!(out.metadata.name.as_deref(), Some("web-published"));
+        let spec = out.spec.unwrap();
+        assert_eq!(spec.type_.as_deref(), Some("LoadBalancer"));
+        assert_eq!(spec.external_traffic_policy.as_deref(), Some("Local"));
+        assert_eq!(spec.selector, service(&a, &s).unwrap().spec.unwrap().selector, "the same pods");
+        let ports = spec.ports.unwrap();
+        assert_eq!((ports[0].port, ports[0].name.as_deref()), (8080, Some("tcp-8080")));
+        assert_eq!(ports[0].target_port, Some(IntOrString::String("tcp-80".into())), "the container port's name");
+        let node = published(&a, &published_web(model::ExposeKind::NodePort)).unwrap().spec.unwrap();
+        assert_eq!(node.type_.as_deref(), Some("NodePort"));
+        assert_eq!(node.ports.unwrap()[0].node_port, Some(30080));
+    }
+
+    #[test]
+    fn nothing_published_no_published_service() {
+        let mut s = model_service("web");
+        s.ports = vec![port(80)];
+        assert!(published(&app(), &s).is_none());
     }
 }

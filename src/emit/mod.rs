@@ -2,6 +2,7 @@
 //! decision that could fail or warn was already made by `lower`.
 
 mod configs_and_secrets;
+mod ingress;
 mod k8s_service;
 mod labels;
 mod network_policy;
@@ -20,7 +21,7 @@ use std::time::Duration;
 use k8s_openapi::Resource;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service};
-use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::model::App;
@@ -37,6 +38,7 @@ pub enum Object {
     Secret(Box<Secret>),
     PersistentVolumeClaim(Box<PersistentVolumeClaim>),
     Service(Box<Service>),
+    Ingress(Box<Ingress>),
     Deployment(Box<Deployment>),
     NetworkPolicy(Box<NetworkPolicy>),
 }
@@ -49,6 +51,7 @@ impl Object {
             Object::Secret(_) => Secret::KIND,
             Object::PersistentVolumeClaim(_) => PersistentVolumeClaim::KIND,
             Object::Service(_) => Service::KIND,
+            Object::Ingress(_) => Ingress::KIND,
             Object::Deployment(_) => Deployment::KIND,
             Object::NetworkPolicy(_) => NetworkPolicy::KIND,
         }
@@ -65,6 +68,7 @@ impl Object {
             Object::Secret(o) => &o.metadata,
             Object::PersistentVolumeClaim(o) => &o.metadata,
             Object::Service(o) => &o.metadata,
+            Object::Ingress(o) => &o.metadata,
             Object::Deployment(o) => &o.metadata,
             Object::NetworkPolicy(o) => &o.metadata,
         }
@@ -77,6 +81,7 @@ impl Object {
             Object::Secret(o) => serde_json::to_value(o),
             Object::PersistentVolumeClaim(o) => serde_json::to_value(o),
             Object::Service(o) => serde_json::to_value(o),
+            Object::Ingress(o) => serde_json::to_value(o),
             Object::Deployment(o) => serde_json::to_value(o),
             Object::NetworkPolicy(o) => serde_json::to_value(o),
         };
@@ -93,14 +98,15 @@ impl Object {
             Object::Secret(_) => 1,
             Object::PersistentVolumeClaim(_) => 2,
             Object::Service(_) => 3,
-            Object::NetworkPolicy(_) => 4,
-            Object::Deployment(_) => 5,
+            Object::Ingress(_) => 4,
+            Object::NetworkPolicy(_) => 5,
+            Object::Deployment(_) => 6,
         }
     }
 }
 
 /// Every object for `app`, in apply order: ConfigMaps, Secrets, PersistentVolumeClaims,
-/// Services, NetworkPolicies, Deployments, each kind sorted by name.
+/// Services, Ingresses, NetworkPolicies, Deployments, each kind sorted by name.
 pub fn emit(app: &App) -> Vec<Object> {
     let mut objects =
         Vec::with_capacity(app.configs.len() + app.secrets.len() + app.volumes.len() + 3 * app.services.len());
@@ -115,6 +121,12 @@ pub fn emit(app: &App) -> Vec<Object> {
             let aliases = svc.aliases.iter().map(|alias| k8s_service::alias(&s, alias));
             objects.extend(aliases.map(|a| Object::Service(Box::new(a))));
             objects.push(Object::Service(Box::new(s)));
+        }
+        if let Some(s) = k8s_service::published(app, svc) {
+            objects.push(Object::Service(Box::new(s)));
+        }
+        if let Some(ingress) = ingress::ingress(app, svc) {
+            objects.push(Object::Ingress(Box::new(ingress)));
         }
         if let Some(policy) = network_policy::network_policy(app, svc) {
             objects.push(Object::NetworkPolicy(Box::new(policy)));
@@ -144,6 +156,11 @@ fn metadata(
 /// Kubernetes omits empty maps; `None` keeps the output free of `{}` noise.
 fn non_empty<K, V>(map: BTreeMap<K, V>) -> Option<BTreeMap<K, V>> {
     if map.is_empty() { None } else { Some(map) }
+}
+
+/// [`non_empty`] for lists.
+fn non_empty_vec<T>(items: Vec<T>) -> Option<Vec<T>> {
+    if items.is_empty() { None } else { Some(items) }
 }
 
 /// Kubernetes counts in whole seconds; rounding up never shortens what the user asked for.

@@ -14,7 +14,10 @@ use std::time::Duration;
 
 use super::labels::{pod_labels, selector, service_annotations, service_labels};
 use super::ports::{container_ports, protocol_name};
-use super::{int32, metadata, non_empty, quantity, saturating_i32, seconds_up, seconds_up_i32, storage, whole_seconds};
+use super::{
+    int32, metadata, non_empty, non_empty_vec, quantity, saturating_i32, seconds_up, seconds_up_i32, storage,
+    whole_seconds,
+};
 use crate::model::{App, Healthcheck, ProbeCommand, Resources, Service, UpdateOrder, UpdatePolicy};
 
 /// Docker's healthcheck defaults, used when compose leaves a field out.
@@ -283,10 +286,6 @@ fn capabilities(svc: &Service) -> Option<Capabilities> {
 fn capability(name: &str) -> String {
     let upper = name.to_ascii_uppercase();
     upper.strip_prefix("CAP_").unwrap_or(&upper).to_string()
-}
-
-fn non_empty_vec<T>(items: Vec<T>) -> Option<Vec<T>> {
-    if items.is_empty() { None } else { Some(items) }
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 mod aliases;
 mod built;
 mod dns;
+mod expose;
+mod kompose;
 mod names;
 mod network;
 mod service;
@@ -67,10 +69,14 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
             built,
             built_image,
             learned,
+            project: &typed.settings,
         };
         services.push(lowering.lower());
     }
     aliases::assign(typed, &mut services, diags);
+    expose::ingress_conflicts(&services, diags);
+    expose::shared_node_ports(&mut services, diags);
+    expose::published_name_conflicts(&services, diags);
     let (volumes, secrets, configs) = store.finish(&services, diags);
     App { name: typed.name.clone(), namespace: settings.namespace.clone(), services, volumes, secrets, configs }
 }
@@ -204,7 +210,7 @@ mod tests {
 
     #[test]
     fn invalid_port_names_fall_back_to_generated_ones() {
-        let text = "services:\n  a:\n    image: x:1\n    healthcheck: {test: [CMD, ok]}\n    ports:\n      - {target: 80, name: Admin_Port}\n      - {target: 81, name: admin}\n";
+        let text = "services:\n  a:\n    image: x:1\n    healthcheck: {test: [CMD, ok]}\n    ports:\n      - {target: 80, published: 8080, name: Admin_Port}\n      - {target: 81, published: 8081, name: admin}\n";
         let (app, diags) = lower_text(text);
         let names: Vec<_> = only_service(&app).ports.iter().map(|p| p.name.clone()).collect();
         assert_eq!(names, [None, Some("admin".to_string())]);

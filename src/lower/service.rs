@@ -37,6 +37,8 @@ pub struct Lowering<'a, 'b> {
     pub built_image: Option<String>,
     /// The ports others address the service on, when it has none of its own.
     pub learned: Vec<Learned>,
+    /// The project's `x-kompile` block: defaults for every service.
+    pub project: &'a compose::ProjectSettings,
 }
 
 impl<'a> Lowering<'a, '_> {
@@ -74,6 +76,16 @@ impl<'a> Lowering<'a, '_> {
         let ports = self.ports();
         let (networks, isolation) = self.networks.of(service, &ports);
         let (hostname, subdomain) = super::dns::hostname(service, self.diags);
+        let expose = self.expose_or_exposed();
+        let exposure = super::expose::Exposing {
+            service,
+            k8s_name: &self.k8s_name,
+            project: self.project,
+            ports: &ports,
+            expose: &expose,
+            diags: self.diags,
+        }
+        .exposure();
         Service {
             name: self.name().to_string(),
             k8s_name: self.k8s_name.clone(),
@@ -86,7 +98,7 @@ impl<'a> Lowering<'a, '_> {
             working_dir: service.working_dir.as_ref().map(|w| w.value.clone()),
             user: self.user(),
             ports,
-            expose: self.expose_or_exposed(),
+            expose,
             replicas,
             update,
             healthcheck: self.healthcheck(),
@@ -108,6 +120,7 @@ impl<'a> Lowering<'a, '_> {
             dns: super::dns::dns_config(service, self.diags),
             hostname,
             subdomain,
+            exposure,
         }
     }
 
@@ -226,6 +239,8 @@ impl<'a> Lowering<'a, '_> {
     /// could break the YAML, like one with a line break) is reported and left out.
     fn labels(&mut self) -> std::collections::BTreeMap<String, String> {
         let mut labels = compose::to_map(&self.service.labels);
+        // Kompose's labels are settings (see `kompose`), read or reported there.
+        labels.retain(|key, _| !key.starts_with(super::kompose::PREFIX));
         for (key, _) in self.service.labels.iter().filter(|(k, _)| !is_qualified_name(k)) {
             labels.remove(&key.value);
             self.diags.push(

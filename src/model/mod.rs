@@ -82,6 +82,8 @@ pub struct Service {
     /// each a valid DNS label.
     pub hostname: Option<String>,
     pub subdomain: Option<String>,
+    /// How published ports are reached from outside the cluster.
+    pub exposure: Exposure,
 }
 
 /// A compose network a pod joins.
@@ -275,6 +277,123 @@ pub enum MountSource {
     Secret { k8s_name: String, key: String, mode: Option<u32> },
     /// A top-level config; mounted as one file.
     Config { k8s_name: String, key: String, mode: Option<u32> },
+}
+
+/// How a service's published ports are reached from outside the cluster (`x-kompile.expose`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExposeKind {
+    /// A `<service>-published` Service of type LoadBalancer: `<lb-address>:<published port>`.
+    LoadBalancer,
+    /// A `<service>-published` Service of type NodePort: `<node>:<nodePort>`.
+    NodePort,
+    /// An Ingress to the service's ClusterIP Service.
+    Ingress,
+    /// Nothing outside the cluster: only the ClusterIP Service.
+    None,
+}
+
+impl ExposeKind {
+    pub const WORDS: &'static [&'static str] = &["loadbalancer", "nodeport", "ingress", "none"];
+
+    /// From the word `x-kompile.expose` uses.
+    pub fn from_word(word: &str) -> Option<ExposeKind> {
+        match word {
+            "loadbalancer" => Some(ExposeKind::LoadBalancer),
+            "nodeport" => Some(ExposeKind::NodePort),
+            "ingress" => Some(ExposeKind::Ingress),
+            "none" => Some(ExposeKind::None),
+            _ => None,
+        }
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            ExposeKind::LoadBalancer => "loadbalancer",
+            ExposeKind::NodePort => "nodeport",
+            ExposeKind::Ingress => "ingress",
+            ExposeKind::None => "none",
+        }
+    }
+}
+
+/// A published Service's `externalTrafficPolicy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrafficPolicy {
+    Cluster,
+    Local,
+}
+
+impl TrafficPolicy {
+    /// `Cluster` or `Local`, in any case (Kompose writes them in lowercase).
+    pub fn from_word(word: &str) -> Option<TrafficPolicy> {
+        if word.eq_ignore_ascii_case("cluster") {
+            Some(TrafficPolicy::Cluster)
+        } else if word.eq_ignore_ascii_case("local") {
+            Some(TrafficPolicy::Local)
+        } else {
+            None
+        }
+    }
+
+    pub fn k8s_name(self) -> &'static str {
+        match self {
+            TrafficPolicy::Cluster => "Cluster",
+            TrafficPolicy::Local => "Local",
+        }
+    }
+}
+
+/// What reaches a service from outside the cluster.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exposure {
+    /// The `<service>-published` Service; `None` when no port is published outside.
+    pub published: Option<PublishedService>,
+    pub ingress: Option<Ingress>,
+}
+
+/// A Service of type LoadBalancer or NodePort for a service's published ports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedService {
+    pub k8s_name: String,
+    /// `LoadBalancer` or `NodePort`.
+    pub kind: ExposeKind,
+    /// One per published port and protocol.
+    pub ports: Vec<PublishedPort>,
+    pub external_traffic_policy: Option<TrafficPolicy>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublishedPort {
+    /// The Service `port`: the published port (the container port when Compose publishes on
+    /// a random host port).
+    pub port: u16,
+    /// `nodePort`; `None` lets the cluster allocate one.
+    pub node_port: Option<u16>,
+    /// The container port.
+    pub target: u16,
+    pub protocol: Protocol,
+}
+
+/// A `networking.k8s.io/v1` Ingress to the service's ClusterIP Service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ingress {
+    pub k8s_name: String,
+    pub rules: Vec<IngressRule>,
+    /// The ClusterIP Service port routed to: a container port.
+    pub port: u16,
+    pub tls_secret: Option<String>,
+    pub class: Option<String>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngressRule {
+    /// `None`: every host.
+    pub host: Option<String>,
+    /// Starts with `/`; a `Prefix` path.
+    pub path: String,
+    /// Where the host (or the setting) is written, for conflicts.
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,10 @@
 //! Writes emitted objects out: one YAML stream, one JSON `List`, or a kustomize directory.
 
 pub mod compose;
+mod exposure;
 mod yaml;
+
+pub use exposure::exposure_table;
 
 use std::fs;
 use std::io::{self, ErrorKind};

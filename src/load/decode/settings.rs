@@ -1,15 +1,16 @@
 //! The `x-kompile` blocks, validated like compose keys: an unknown key is an error with
 //! "did you mean", a bad value an error at the value. docs/x-kompile.md documents each key.
 
-use crate::compose::{ProjectSettings, ServiceSettings, Spanned, VolumeSettings};
+use crate::compose::settings::{checked_host, checked_path};
+use crate::compose::{IngressRoute, IngressSettings, ProjectSettings, ServiceSettings, Spanned, Tls, VolumeSettings};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::load::node::{Map, Node};
-use crate::model::AccessMode;
+use crate::load::node::{Map, Node, Value};
+use crate::model::{AccessMode, ExposeKind, TrafficPolicy};
 use crate::units;
 
 pub fn project(node: Option<&Node>, diags: &mut Diagnostics) -> ProjectSettings {
     let Some(map) = block(node, "the project", diags) else { return ProjectSettings::default() };
-    unknown_keys(map, ProjectSettings::KEYS, "the project", diags);
+    unknown_keys(map, ProjectSettings::KEYS, "", "the project", diags);
     let mut settings = ProjectSettings::default();
     for entry in &map.entries {
         match entry.key.as_str() {
@@ -18,6 +19,8 @@ pub fn project(node: Option<&Node>, diags: &mut Diagnostics) -> ProjectSettings 
             "warn" => settings.warn = string_list(&entry.value, "warn", diags),
             "allow" => settings.allow = string_list(&entry.value, "allow", diags),
             "network_policies" => settings.network_policies = boolean(&entry.value, "network_policies", diags),
+            "expose" => settings.expose = expose(&entry.value, diags),
+            "external_traffic_policy" => settings.external_traffic_policy = traffic_policy(&entry.value, diags),
             _ => {}
         }
     }
@@ -27,14 +30,25 @@ pub fn project(node: Option<&Node>, diags: &mut Diagnostics) -> ProjectSettings 
 pub fn service(name: &str, node: Option<&Node>, diags: &mut Diagnostics) -> ServiceSettings {
     let place = format!("service `{name}`");
     let Some(map) = block(node, &place, diags) else { return ServiceSettings::default() };
-    unknown_keys(map, ServiceSettings::KEYS, &place, diags);
-    ServiceSettings::default()
+    unknown_keys(map, ServiceSettings::KEYS, "", &place, diags);
+    let mut settings = ServiceSettings::default();
+    for entry in &map.entries {
+        let value = &entry.value;
+        match entry.key.as_str() {
+            "expose" => settings.expose = expose(value, diags),
+            "ingress" => settings.ingress = ingress(name, value, diags),
+            "node_port" => settings.node_port = node_port(value, diags),
+            "external_traffic_policy" => settings.external_traffic_policy = traffic_policy(value, diags),
+            _ => {}
+        }
+    }
+    settings
 }
 
 pub fn volume(name: &str, node: Option<&Node>, diags: &mut Diagnostics) -> VolumeSettings {
     let place = format!("volume `{name}`");
     let Some(map) = block(node, &place, diags) else { return VolumeSettings::default() };
-    unknown_keys(map, VolumeSettings::KEYS, &place, diags);
+    unknown_keys(map, VolumeSettings::KEYS, "", &place, diags);
     let mut settings = VolumeSettings::default();
     for entry in &map.entries {
         match entry.key.as_str() {
@@ -64,11 +78,14 @@ fn block<'a>(node: Option<&'a Node>, place: &str, diags: &mut Diagnostics) -> Op
     map
 }
 
-fn unknown_keys(map: &Map, known: &'static [&'static str], place: &str, diags: &mut Diagnostics) {
+/// `prefix` is the path of a nested block (`ingress.`).
+fn unknown_keys(map: &Map, known: &'static [&'static str], prefix: &str, place: &str, diags: &mut Diagnostics) {
     for entry in map.entries.iter().filter(|e| !known.contains(&e.key.as_str())) {
-        let diagnostic =
-            Diagnostic::new(Code::UnknownSetting, format!("`x-kompile.{}` of {place} is not a setting", entry.key))
-                .at(entry.key_span, "unknown setting");
+        let diagnostic = Diagnostic::new(
+            Code::UnknownSetting,
+            format!("`x-kompile.{prefix}{}` of {place} is not a setting", entry.key),
+        )
+        .at(entry.key_span, "unknown setting");
         let known_list = if known.is_empty() { "none yet".to_string() } else { known.join(", ") };
         diags.push(match crate::suggest::closest(&entry.key, known.iter().copied()) {
             Some(close) => diagnostic.help(format!("did you mean `{close}`?")),
@@ -135,6 +152,147 @@ fn access_mode(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<AccessMod
         }
     };
     Some(Spanned::new(mode, node.span))
+}
+
+/// `expose`: `loadbalancer`, `nodeport`, `ingress` or `none`.
+fn expose(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<ExposeKind>> {
+    let word = node.as_str().unwrap_or_default();
+    let Some(kind) = ExposeKind::from_word(word) else {
+        let words = ExposeKind::WORDS.join("`, `");
+        let help = match crate::suggest::closest(&word.to_ascii_lowercase(), ExposeKind::WORDS.iter().copied()) {
+            Some(close) => format!("did you mean `{close}`? (one of `{words}`)"),
+            None => format!("one of `{words}`; see docs/x-kompile.md"),
+        };
+        diags.push(
+            Diagnostic::new(Code::InvalidValue, format!("`x-kompile.expose` cannot be `{}`", node_text(node)))
+                .at(node.span, "not a kind of exposure")
+                .help(help),
+        );
+        return None;
+    };
+    Some(Spanned::new(kind, node.span))
+}
+
+fn traffic_policy(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<TrafficPolicy>> {
+    let Some(policy) = node.as_str().and_then(TrafficPolicy::from_word) else {
+        diags.push(
+            Diagnostic::new(Code::InvalidValue, "`x-kompile.external_traffic_policy` must be `Cluster` or `Local`")
+                .at(node.span, "not a traffic policy")
+                .help("`Local` keeps the client's address and sends traffic only to pods on the node it reached"),
+        );
+        return None;
+    };
+    Some(Spanned::new(policy, node.span))
+}
+
+/// The range of nodePorts a cluster allocates from by default.
+pub const NODE_PORTS: std::ops::RangeInclusive<i64> = 30000..=32767;
+
+fn node_port(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<u16>> {
+    let port = match node.value {
+        Value::Int(n) if NODE_PORTS.contains(&n) => u16::try_from(n).ok(),
+        _ => None,
+    };
+    if port.is_none() {
+        diags.push(
+            Diagnostic::new(Code::InvalidValue, format!("`x-kompile.node_port` cannot be `{}`", node_text(node)))
+                .at(node.span, "not a port from 30000 to 32767")
+                .help("clusters give nodePorts from 30000 to 32767 by default; leave it out to get one allocated"),
+        );
+    }
+    Some(Spanned::new(port?, node.span))
+}
+
+fn ingress(service: &str, node: &Node, diags: &mut Diagnostics) -> Option<Spanned<IngressSettings>> {
+    let place = format!("service `{service}`");
+    let map = block_of(node, "ingress", diags)?;
+    unknown_keys(map, IngressSettings::KEYS, "ingress.", &place, diags);
+    let mut settings = IngressSettings::default();
+    let mut route = IngressRoute { host: None, path: None };
+    for entry in &map.entries {
+        let value = &entry.value;
+        match entry.key.as_str() {
+            "host" => route.host = string(value, "ingress.host", diags).and_then(|h| checked_host(h, diags)),
+            "path" => route.path = string(value, "ingress.path", diags).and_then(|p| checked_path(p, diags)),
+            "tls" => settings.tls = tls(value, diags),
+            "class" => settings.class = string(value, "ingress.class", diags),
+            "annotations" => settings.annotations = annotations(value, diags),
+            "port" => settings.port = container_port(value, diags),
+            _ => {}
+        }
+    }
+    settings.routes.push(route);
+    Some(Spanned::new(settings, node.span))
+}
+
+/// A mapping inside a block (`ingress:`), else a wrong-type error.
+fn block_of<'a>(node: &'a Node, key: &str, diags: &mut Diagnostics) -> Option<&'a Map> {
+    let map = node.as_map();
+    if map.is_none() {
+        diags.push(wrong(node, key, "a mapping"));
+    }
+    map
+}
+
+/// `tls: true` (the Secret `<service>-tls`), `false`, or a Secret name.
+fn tls(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<Tls>> {
+    let tls = match &node.value {
+        Value::Bool(true) => Tls::Default,
+        Value::Bool(false) => return None,
+        Value::Str(name) if crate::names::is_dns_subdomain(name) => Tls::Secret(name.clone()),
+        _ => {
+            diags.push(
+                Diagnostic::new(Code::InvalidValue, format!("`x-kompile.ingress.tls` cannot be `{}`", node_text(node)))
+                    .at(node.span, "neither a boolean nor a Secret name")
+                    .help("write `tls: true` for the Secret `<service>-tls`, or the name of the Secret holding the certificate"),
+            );
+            return None;
+        }
+    };
+    Some(Spanned::new(tls, node.span))
+}
+
+fn annotations(node: &Node, diags: &mut Diagnostics) -> Vec<(crate::compose::Key, String)> {
+    let Some(map) = block_of(node, "ingress.annotations", diags) else { return Vec::new() };
+    let mut out = Vec::new();
+    for entry in &map.entries {
+        if !crate::names::is_qualified_name(&entry.key) {
+            diags.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("ingress annotation {:?} is not a valid annotation key", entry.key),
+                )
+                .at(entry.key_span, "not an annotation key")
+                .help("keys are an optional DNS prefix and `/`, then at most 63 letters, digits, `-`, `_` and `.`"),
+            );
+            continue;
+        }
+        match entry.value.scalar_text() {
+            Some(text) => out.push((Spanned::new(entry.key.clone(), entry.key_span), text)),
+            None => diags.push(wrong(&entry.value, "ingress.annotations", "a string")),
+        }
+    }
+    out
+}
+
+fn container_port(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<u16>> {
+    let port = match node.value {
+        Value::Int(n) => u16::try_from(n).ok().filter(|p| *p > 0),
+        _ => None,
+    };
+    if port.is_none() {
+        diags.push(
+            Diagnostic::new(Code::InvalidPort, format!("`x-kompile.ingress.port` cannot be `{}`", node_text(node)))
+                .at(node.span, "not a port")
+                .help("write the container port the Ingress routes to, from 1 to 65535"),
+        );
+    }
+    Some(Spanned::new(port?, node.span))
+}
+
+/// A scalar as written, for messages.
+fn node_text(node: &Node) -> String {
+    node.scalar_text().unwrap_or_else(|| node.kind_name().to_string())
 }
 
 fn wrong(node: &Node, key: &str, expected: &str) -> Diagnostic {

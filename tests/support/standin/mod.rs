@@ -56,6 +56,7 @@ pub const KINDS: &[KindInfo] = &[
     kind("", "Event", "events", true),
     kind("apps", "Deployment", "deployments", true),
     kind("networking.k8s.io", "NetworkPolicy", "networkpolicies", true),
+    kind("networking.k8s.io", "Ingress", "ingresses", true),
 ];
 
 /// What tests can change about how the stand-in answers.

@@ -1,0 +1,248 @@
+//! Kompose's `kompose.*` service labels. Those with an `x-kompile` counterpart are read as that
+//! setting (the service's own `x-kompile` wins), each with a note showing the `x-kompile` form;
+//! the others are reported as not translated yet. None becomes a pod annotation.
+
+use crate::compose::settings::{checked_host, checked_path};
+use crate::compose::{self, IngressRoute, IngressSettings, Key, ServiceSettings, Spanned, Tls};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::{ExposeKind, TrafficPolicy};
+
+pub const PREFIX: &str = "kompose.";
+
+/// The settings the service's Kompose labels stand for, where its `x-kompile` block does not
+/// set them.
+pub fn settings(service: &compose::Service, diags: &mut Diagnostics) -> ServiceSettings {
+    let mut read = Reader { service, diags, settings: ServiceSettings::default(), ingress: None };
+    for (key, value) in service.labels.iter().filter(|(k, _)| k.starts_with(PREFIX)) {
+        read.label(key, value);
+    }
+    read.finish()
+}
+
+struct Reader<'a, 'b> {
+    service: &'a compose::Service,
+    diags: &'b mut Diagnostics,
+    settings: ServiceSettings,
+    /// The Ingress labels, which `kompose.service.expose` turns on.
+    ingress: Option<IngressLabels>,
+}
+
+#[derive(Default)]
+struct IngressLabels {
+    expose: Option<Key>,
+    settings: IngressSettings,
+    /// `tls-secret` and `ingress-class-name`, which only matter with `expose`.
+    extras: Vec<Key>,
+}
+
+impl Reader<'_, '_> {
+    fn label(&mut self, key: &Key, value: &str) {
+        let own = &self.service.settings;
+        let span = key.span;
+        match key.as_str() {
+            "kompose.service.type" => {
+                let Some(kind) = service_type(value) else {
+                    return self.bad(key, value, "`loadbalancer`, `nodeport`, `clusterip` or `headless`");
+                };
+                self.read(key, value, own.expose.is_some(), "expose", kind.word());
+                self.settings.expose = Some(Spanned::new(kind, span));
+            }
+            "kompose.service.nodeport.port" => {
+                let port = value.trim().parse::<u16>().ok().filter(|p| (30000..=32767).contains(p));
+                let Some(port) = port else { return self.bad(key, value, "a port from 30000 to 32767") };
+                self.read(key, value, own.node_port.is_some(), "node_port", &port.to_string());
+                self.settings.node_port = Some(Spanned::new(port, span));
+            }
+            "kompose.service.external-traffic-policy" => {
+                let Some(policy) = TrafficPolicy::from_word(value.trim()) else {
+                    return self.bad(key, value, "`cluster` or `local`");
+                };
+                self.read(
+                    key,
+                    value,
+                    own.external_traffic_policy.is_some(),
+                    "external_traffic_policy",
+                    policy.k8s_name(),
+                );
+                self.settings.external_traffic_policy = Some(Spanned::new(policy, span));
+            }
+            "kompose.service.expose" => self.expose(key, value),
+            "kompose.service.expose.tls-secret" => {
+                if !crate::names::is_dns_subdomain(value) {
+                    return self.bad(key, value, "the name of a Secret");
+                }
+                self.read(key, value, own.ingress.is_some(), "ingress", &format!("{{tls: {value}}}"));
+                let ingress = self.ingress.get_or_insert_with(IngressLabels::default);
+                ingress.settings.tls = Some(Spanned::new(Tls::Secret(value.to_string()), span));
+                ingress.extras.push(key.clone());
+            }
+            "kompose.service.expose.ingress-class-name" => {
+                self.read(key, value, own.ingress.is_some(), "ingress", &format!("{{class: {value}}}"));
+                let ingress = self.ingress.get_or_insert_with(IngressLabels::default);
+                ingress.settings.class = Some(Spanned::new(value.to_string(), span));
+                ingress.extras.push(key.clone());
+            }
+            _ => self.untranslated(key),
+        }
+    }
+
+    /// `true` (an Ingress for every host) or hosts, each optionally with a path
+    /// (`shop.example.com/api`), separated by commas, as Kompose reads them.
+    fn expose(&mut self, key: &Key, value: &str) {
+        // Kompose lowercases the hosts.
+        let value = value.trim().to_ascii_lowercase();
+        if value == "false" {
+            // Kompose would make an Ingress for the host `false`; no Ingress is what is meant.
+            self.diags.push(
+                Diagnostic::new(
+                    Code::KomposeLabel,
+                    format!(
+                        "label `{}: false` of service `{}` is read as no Ingress",
+                        key.value, self.service.name.value
+                    ),
+                )
+                .at(key.span, "no Ingress")
+                .help("remove the label; `x-kompile.expose` chooses how published ports are reached"),
+            );
+            return;
+        }
+        let mut routes = Vec::new();
+        for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            if item.eq_ignore_ascii_case("true") {
+                routes.push(IngressRoute { host: None, path: None });
+                continue;
+            }
+            let (host, path) = match item.find('/') {
+                Some(at) => (&item[..at], Some(&item[at..])),
+                None => (item, None),
+            };
+            let host = checked_host(Spanned::new(host.to_string(), key.span), self.diags);
+            let path = path.and_then(|p| checked_path(Spanned::new(p.to_string(), key.span), self.diags));
+            if host.is_some() {
+                routes.push(IngressRoute { host, path });
+            }
+        }
+        if routes.is_empty() {
+            return;
+        }
+        let overridden = self.service.settings.ingress.is_some();
+        match routes.as_slice() {
+            [IngressRoute { host: Some(host), path: None }] => {
+                self.read(key, &value, overridden, "ingress", &format!("{{host: {}}}", host.value));
+            }
+            [IngressRoute { host: Some(host), path: Some(path) }] => {
+                let form = format!("{{host: {}, path: {}}}", host.value, path.value);
+                self.read(key, &value, overridden, "ingress", &form);
+            }
+            [IngressRoute { host: None, .. }] => self.read(key, &value, overridden, "ingress", "{}"),
+            _ if overridden => self.read(key, &value, true, "ingress", ""),
+            _ => self.several_hosts(key, &value, routes.len()),
+        }
+        let ingress = self.ingress.get_or_insert_with(IngressLabels::default);
+        ingress.settings.routes = routes;
+        ingress.expose = Some(key.clone());
+    }
+
+    /// The ingress labels make an Ingress only with `kompose.service.expose`, as in Kompose.
+    fn finish(mut self) -> ServiceSettings {
+        let Some(ingress) = self.ingress.take() else { return self.settings };
+        match ingress.expose {
+            Some(expose) => {
+                self.settings.ingress = Some(Spanned::new(ingress.settings, expose.span));
+                self.settings
+            }
+            None => {
+                for key in ingress.extras {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::KomposeLabel,
+                            format!(
+                                "label `{}` of service `{}` has no effect without `kompose.service.expose`",
+                                key.value, self.service.name.value
+                            ),
+                        )
+                        .at(key.span, "no Ingress is made")
+                        .help("give the service `x-kompile: {ingress: {host: HOST}}`; see docs/x-kompile.md"),
+                    );
+                }
+                self.settings
+            }
+        }
+    }
+
+    /// The note for a label read as `x-kompile.<setting>: <value>`, or ignored because the
+    /// service's `x-kompile` sets it.
+    fn read(&mut self, key: &Key, value: &str, overridden: bool, setting: &str, form: &str) {
+        let service = &self.service.name.value;
+        let diagnostic = if overridden {
+            Diagnostic::new(
+                Code::KomposeLabel,
+                format!(
+                    "label `{}: {value}` of service `{service}` is ignored: its `x-kompile.{setting}` wins",
+                    key.value
+                ),
+            )
+            .at(key.span, "ignored")
+            .help("remove the label, or the setting if the label says what you want")
+        } else {
+            Diagnostic::new(
+                Code::KomposeLabel,
+                format!(
+                    "label `{}: {value}` of service `{service}` is read as `x-kompile.{setting}: {form}`",
+                    key.value
+                ),
+            )
+            .at(key.span, format!("read as `x-kompile.{setting}`"))
+            .help(format!("write `x-kompile: {{{setting}: {form}}}` on the service instead; see docs/x-kompile.md"))
+        };
+        self.diags.push(diagnostic);
+    }
+
+    /// `x-kompile.ingress` has one host: a label listing several is kept as it is.
+    fn several_hosts(&mut self, key: &Key, value: &str, count: usize) {
+        self.diags.push(
+            Diagnostic::new(
+                Code::KomposeLabel,
+                format!(
+                    "label `{}: {value}` of service `{}` is read as one Ingress with {count} hosts",
+                    key.value, self.service.name.value
+                ),
+            )
+            .at(key.span, "read as an Ingress")
+            .help("`x-kompile.ingress` takes one host; keep this label for several, or write `x-kompile: {ingress: {host: HOST}}` for one"),
+        );
+    }
+
+    fn bad(&mut self, key: &Key, value: &str, expected: &str) {
+        self.diags.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!("label `{}` of service `{}` cannot be `{value}`", key.value, self.service.name.value),
+            )
+            .at(key.span, "not a value Kompose reads")
+            .help(format!("write {expected}")),
+        );
+    }
+
+    fn untranslated(&mut self, key: &Key) {
+        self.diags.push(
+            Diagnostic::new(
+                Code::KomposeUntranslated,
+                format!("Kompose label `{}` of service `{}` is not translated yet", key.value, self.service.name.value),
+            )
+            .at(key.span, "left out of the manifests")
+            .help("kompile reads kompose.service.type, .expose (with .tls-secret and .ingress-class-name), .nodeport.port and .external-traffic-policy; see docs/mapping.md for what else has a translation"),
+        );
+    }
+}
+
+/// `kompose.service.type`, in any case: `clusterip` and `headless` keep the service inside the
+/// cluster.
+fn service_type(value: &str) -> Option<ExposeKind> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "loadbalancer" => Some(ExposeKind::LoadBalancer),
+        "nodeport" => Some(ExposeKind::NodePort),
+        "clusterip" | "headless" => Some(ExposeKind::None),
+        _ => None,
+    }
+}

@@ -1,0 +1,146 @@
+//! The table `kompile build` ends with: what the manifests expose outside the cluster, and
+//! where. Read from the emitted objects: the `-published` Services (LoadBalancer, NodePort)
+//! and the Ingresses.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::emit::Object;
+
+/// The compose service an object came from (emit records it in this annotation).
+const SERVICE: &str = "kompile.dev/service";
+
+/// One line per exposed port or Ingress rule; empty when nothing is exposed.
+pub fn exposure_table(objects: &[Object]) -> String {
+    let deployments: BTreeMap<&str, &Deployment> = objects
+        .iter()
+        .filter_map(|o| match o {
+            Object::Deployment(d) => Some((o.name(), &**d)),
+            _ => None,
+        })
+        .collect();
+    let mut rows: Vec<[String; 3]> = Vec::new();
+    for object in objects {
+        match object {
+            Object::Service(service) => service_rows(service, &deployments, &mut rows),
+            Object::Ingress(ingress) => ingress_rows(ingress, &mut rows),
+            _ => {}
+        }
+    }
+    // By compose service; a stable sort keeps each service's ports in order.
+    rows.sort_by(|a, b| a[0].cmp(&b[0]));
+    table(&rows)
+}
+
+fn service_rows(service: &Service, deployments: &BTreeMap<&str, &Deployment>, rows: &mut Vec<[String; 3]>) {
+    let Some(spec) = &service.spec else { return };
+    let (kind, host) = match spec.type_.as_deref() {
+        Some("LoadBalancer") => ("LoadBalancer", "<lb-address>"),
+        Some("NodePort") => ("NodePort", "<node>"),
+        _ => return,
+    };
+    let name = compose_service(&service.metadata);
+    let pods = spec.selector.as_ref().and_then(|s| s.get("app.kubernetes.io/name"));
+    let deployment = pods.and_then(|p| deployments.get(p.as_str()));
+    for port in spec.ports.iter().flatten() {
+        let outside = match (kind, port.node_port) {
+            ("NodePort", Some(node_port)) => node_port.to_string(),
+            ("NodePort", None) => "<allocated>".to_string(),
+            _ => port.port.to_string(),
+        };
+        let protocol = port.protocol.as_deref().unwrap_or("TCP").to_ascii_lowercase();
+        let target = container_port(deployment.copied(), port.target_port.as_ref()).unwrap_or_default();
+        rows.push([name.clone(), kind.to_string(), format!("{host}:{outside} → {target}/{protocol}")]);
+    }
+}
+
+fn ingress_rows(ingress: &Ingress, rows: &mut Vec<[String; 3]>) {
+    let Some(spec) = &ingress.spec else { return };
+    let name = compose_service(&ingress.metadata);
+    let tls = spec.tls.iter().flatten().collect::<Vec<_>>();
+    for rule in spec.rules.iter().flatten() {
+        let secure =
+            tls.iter().any(|t| t.hosts.as_ref().is_none_or(|h| rule.host.as_ref().is_some_and(|r| h.contains(r))));
+        let scheme = if secure { "https" } else { "http" };
+        let host = rule.host.as_deref().unwrap_or("<ingress-address>");
+        for path in rule.http.iter().flat_map(|h| &h.paths) {
+            let port =
+                path.backend.service.as_ref().and_then(|s| s.port.as_ref()).and_then(|p| p.number).unwrap_or_default();
+            let route = path.path.as_deref().unwrap_or("/");
+            rows.push([name.clone(), "Ingress".to_string(), format!("{scheme}://{host}{route} → {port}")]);
+        }
+    }
+}
+
+/// The container port a Service port's named `targetPort` stands for.
+fn container_port(deployment: Option<&Deployment>, target: Option<&IntOrString>) -> Option<i32> {
+    let name = match target? {
+        IntOrString::Int(port) => return Some(*port),
+        IntOrString::String(name) => name,
+    };
+    let pod = deployment?.spec.as_ref()?.template.spec.as_ref()?;
+    let ports = pod.containers.iter().flat_map(|c| c.ports.iter().flatten());
+    ports.into_iter().find(|p| p.name.as_ref() == Some(name)).map(|p| p.container_port)
+}
+
+fn compose_service(metadata: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
+    let annotation = metadata.annotations.as_ref().and_then(|a| a.get(SERVICE));
+    annotation.or(metadata.name.as_ref()).cloned().unwrap_or_default()
+}
+
+/// The table stays short: a project of hundreds of services would otherwise bury the
+/// diagnostics above it.
+const MAX_ROWS: usize = 20;
+
+/// Aligned columns under a heading; past [`MAX_ROWS`], a count of the rest.
+fn table(rows: &[[String; 3]]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let shown = &rows[..rows.len().min(MAX_ROWS)];
+    let width = |column: usize| shown.iter().map(|r| r[column].chars().count()).max().unwrap_or(0);
+    let (service, kind) = (width(0), width(1));
+    let mut out = String::from("exposed outside the cluster:\n");
+    for [name, what, route] in shown {
+        let _ = writeln!(out, "  {name:service$}  {what:kind$}  {route}");
+    }
+    if rows.len() > shown.len() {
+        let _ = writeln!(out, "  … and {} more (kubectl get services,ingresses)", rows.len() - shown.len());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_exposed_prints_nothing() {
+        assert_eq!(exposure_table(&[]), "");
+    }
+
+    #[test]
+    fn long_tables_are_cut_short() {
+        let row = ["web".to_string(), "LoadBalancer".to_string(), "<lb-address>:80 → 80/tcp".to_string()];
+        let text = table(&vec![row; MAX_ROWS + 5]);
+        assert_eq!(text.lines().count(), 1 + MAX_ROWS + 1);
+        assert!(text.ends_with("  … and 5 more (kubectl get services,ingresses)\n"), "{text}");
+    }
+
+    #[test]
+    fn columns_are_aligned() {
+        let rows = [
+            ["web".to_string(), "LoadBalancer".to_string(), "<lb-address>:8080 → 80/tcp".to_string()],
+            ["shop".to_string(), "Ingress".to_string(), "https://shop.example.com/ → 3000".to_string()],
+        ];
+        assert_eq!(
+            table(&rows),
+            "exposed outside the cluster:\n  web   LoadBalancer  <lb-address>:8080 → 80/tcp\n  shop  Ingress       https://shop.example.com/ → 3000\n"
+        );
+    }
+}
