@@ -56,15 +56,16 @@ fn unreachable_services(project: &Project, diags: &mut Diagnostics) {
     }
 }
 
-/// For every name some service depends on or links to: the first service (in file order)
-/// that does, and where. One pass over all services.
+/// For every name some service depends on, links to or names in a host variable
+/// (`DB_HOST: db`): the first service (in file order) that does, and where. One pass over all
+/// services.
 fn first_users(services: &[Service]) -> BTreeMap<&str, (&str, Span)> {
     let mut users: BTreeMap<&str, (&str, Span)> = BTreeMap::new();
     for service in services {
         let user = service.name.as_str();
         let dependencies = service.depends_on.iter().map(|d| (d.service.as_str(), d.service.span));
         let links = service.links.iter().map(|l| (l.split_once(':').map_or(l.as_str(), |(t, _)| t), l.span));
-        for (used, span) in dependencies.chain(links) {
+        for (used, span) in dependencies.chain(links).chain(addresses::bare_hosts(service)) {
             if used != user {
                 users.entry(used).or_insert((user, span));
             }
@@ -213,7 +214,7 @@ mod tests {
     /// The first user in file order is named; a service that addresses itself is no user.
     #[test]
     fn unreachable_names_the_first_user() {
-        let compose = "services:\n  db: {image: postgres:16, environment: {SELF: 'db:5432'}}\n  api: {image: a:1, depends_on: {db: {}}}\n  web: {image: w:1, links: [db], environment: {URL: 'postgres://u@db/x'}}\n";
+        let compose = "services:\n  db: {image: postgres:16, environment: {SELF: 'db:5432'}}\n  api: {image: a:1, depends_on: {db: {}}}\n  web: {image: w:1, links: [db], environment: {URL: 'jdbc:x://u@db/x'}}\n";
         let found: Vec<String> =
             lint(compose).into_iter().filter(|d| d.code == Code::UnreachableService).map(|d| d.message).collect();
         assert_eq!(found.len(), 1, "{found:?}");
@@ -229,6 +230,17 @@ mod tests {
             lint(compose).into_iter().filter(|d| d.code == Code::UnreachableService).map(|d| d.message).collect();
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].starts_with("`api` uses `app`"), "{found:?}");
+    }
+
+    /// A host variable names a service without a port (`DB_HOST: db`): a use, so a service
+    /// nothing gives a port is reported; a URL without a port teaches the scheme's.
+    #[test]
+    fn host_variables_are_uses_and_urls_teach_their_scheme_port() {
+        let compose = "services:\n  db: {image: mariadb:11}\n  cache: {image: redis:7}\n  worker: {image: w:1}\n  app: {image: a:1, environment: {WORDPRESS_DB_HOST: db, MODE: worker, REDIS_URL: 'redis://cache'}}\n";
+        let found: Vec<String> =
+            lint(compose).into_iter().filter(|d| d.code == Code::UnreachableService).map(|d| d.message).collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("`app` uses `db`"), "{found:?}");
     }
 
     /// Many services that use nobody raise nothing. (The old check scanned every service once

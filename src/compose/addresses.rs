@@ -3,7 +3,8 @@
 //! service declares none (no `ports`, `expose` or Dockerfile `EXPOSE`), the ports are learned
 //! from how the other services address it: `host:port` in their environment values, commands
 //! and the project files they mount (nginx `proxy_pass`, HAProxy `server`, `.env` files, JSON,
-//! YAML, TOML), Envoy's `address`/`port_value` pairs, and `DB_HOST`/`DB_PORT` variables.
+//! YAML, TOML), URLs without a port (the scheme's: `http://api/` is port 80), Envoy's
+//! `address`/`port_value` pairs, and `DB_HOST`/`DB_PORT` variables.
 //!
 //! One home for both stages that need it: `check` (K118: a service others use that nothing
 //! gives a port) and `lower` (the learned ports, and the note saying where each came from).
@@ -139,12 +140,12 @@ type Found<'a> = dyn FnMut(&str, u16, &mut dyn FnMut() -> Option<Place>) + 'a;
 /// written (made only when asked for: most hosts are no service).
 fn uses(project: &Project, user: &Service, found: &mut Found<'_>) {
     for value in user.environment.iter().filter_map(|v| v.value.as_ref()) {
-        host_ports(value, |host, port, _| found(host, port, &mut || Some(Place::Compose(value.span))));
+        scan(value, |host, port, _| found(host, port, &mut || Some(Place::Compose(value.span))));
     }
     for file in &user.env_files {
         for (key, value) in &file.values {
             let span = if key.span.is_none() { file.path.span } else { key.span };
-            host_ports(value, |host, port, _| found(host, port, &mut || Some(Place::Compose(span))));
+            scan(value, |host, port, _| found(host, port, &mut || Some(Place::Compose(span))));
         }
     }
     let variables = user.environment.iter().filter_map(|v| Some((v.name.as_str(), v.value.as_ref()?)));
@@ -155,7 +156,7 @@ fn uses(project: &Project, user: &Service, found: &mut Found<'_>) {
     }
     for argv in user.entrypoint.iter().chain(&user.command) {
         for word in argv.iter() {
-            host_ports(word, |host, port, _| found(host, port, &mut || Some(Place::Compose(argv.span))));
+            scan(word, |host, port, _| found(host, port, &mut || Some(Place::Compose(argv.span))));
         }
     }
     for volume in &user.volumes {
@@ -199,6 +200,19 @@ where
             found(host.trim(), port, &mut || Some(Place::Compose(span)));
         }
     }
+}
+
+/// The hosts a service names without a port in variables made for one (`DB_HOST: db`,
+/// `WORDPRESS_DB_HOST=db`, `REDIS_ADDR`, `SMTP_SERVER`), with the value's place: uses that
+/// teach no port, but whose name must resolve.
+pub fn bare_hosts(service: &Service) -> impl Iterator<Item = (&str, Span)> {
+    const SUFFIXES: [&str; 5] = ["HOST", "HOSTNAME", "SERVER", "ADDR", "ADDRESS"];
+    service.environment.iter().filter_map(|variable| {
+        let value = variable.value.as_ref()?;
+        let host = value.trim();
+        let named = SUFFIXES.iter().any(|suffix| prefix(&variable.name, suffix).is_some());
+        (named && !host.is_empty() && host.bytes().all(is_host_byte)).then_some((host, value.span))
+    })
 }
 
 /// `name` without `suffix` (compared ignoring case), when it ends with it.
@@ -254,10 +268,66 @@ impl Lines<'_> {
     }
 }
 
-/// Every address in a text: `host:port` pairs and Envoy's `address`/`port_value` pairs.
+/// Every address in a text: `host:port` pairs, URLs without a port (the scheme's), and
+/// Envoy's `address`/`port_value` pairs.
 fn scan(text: &str, mut found: impl FnMut(&str, u16, usize)) {
     host_ports(text, &mut found);
+    urls_without_port(text, &mut found);
     address_pairs(text, &mut found);
+}
+
+/// `http://backend/api`, `proxy_pass http://app;`, `postgres://user:secret@db/app`: a URL
+/// whose host has no port reaches the scheme's default port, as the client library does.
+/// Schemes without a well-known port are left out.
+fn urls_without_port(text: &str, mut found: impl FnMut(&str, u16, usize)) {
+    let bytes = text.as_bytes();
+    for (at, _) in text.match_indices("://") {
+        let scheme_start = bytes[..at].iter().rposition(|b| !is_scheme_byte(*b)).map_or(0, |p| p + 1);
+        let Some(port) = default_port(&text[scheme_start..at]) else { continue };
+        let rest = &text[at + 3..];
+        // The authority ends at the path, query or fragment, or at what ends a URL in text.
+        let authority_end = rest.find(['/', '?', '#', ';', ' ', '"', '\'', ',', '\n', ')']).unwrap_or(rest.len());
+        let host_start = rest[..authority_end].rfind('@').map_or(0, |p| p + 1);
+        let host_text = &rest[host_start..authority_end];
+        let host_end = host_text.bytes().position(|b| !is_host_byte(b)).unwrap_or(host_text.len());
+        // `host:port` is `host_ports`' to report; `[v6]` or `${VAR}` are no service names.
+        if host_end > 0 && host_end == host_text.len() {
+            found(&host_text[..host_end], port, at + 3 + host_start);
+        }
+    }
+}
+
+fn is_scheme_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')
+}
+
+/// The port a client connects to when a URL of this scheme names none.
+fn default_port(scheme: &str) -> Option<u16> {
+    const PORTS: [(&str, u16); 22] = [
+        ("http", 80),
+        ("ws", 80),
+        ("https", 443),
+        ("wss", 443),
+        ("postgres", 5432),
+        ("postgresql", 5432),
+        ("mysql", 3306),
+        ("mariadb", 3306),
+        ("redis", 6379),
+        ("rediss", 6379),
+        ("mongodb", 27017),
+        ("amqp", 5672),
+        ("amqps", 5671),
+        ("nats", 4222),
+        ("mqtt", 1883),
+        ("memcached", 11211),
+        ("ldap", 389),
+        ("ldaps", 636),
+        ("smtp", 25),
+        ("ftp", 21),
+        ("clickhouse", 9000),
+        ("couchdb", 5984),
+    ];
+    PORTS.iter().find(|(name, _)| name.eq_ignore_ascii_case(scheme)).map(|(_, port)| *port)
 }
 
 fn is_host_byte(b: u8) -> bool {
@@ -340,6 +410,12 @@ mod tests {
         assert_eq!(all("redis:6379"), [("redis".into(), 6379)]);
         assert_eq!(all("http://mydb:5432"), [("mydb".into(), 5432)], "only whole host names");
         assert!(all("db").is_empty(), "a bare name names no port");
+        assert_eq!(all("http://backend/api"), [("backend".into(), 80)], "the scheme's port");
+        assert_eq!(all("proxy_pass https://app;"), [("app".into(), 443)]);
+        assert_eq!(all("postgresql://user:s3cret@db/app?x=1"), [("db".into(), 5432)], "after the user");
+        assert_eq!(all("REDIS=redis://cache"), [("cache".into(), 6379)]);
+        assert!(all("grpc://api/x myscheme://b ${SCHEME}://c http:///x").is_empty(), "no well-known port, no host");
+        assert!(all("http://${HOST}/ http://[::1]/").is_empty(), "not names");
         assert!(all("a:b:5432").is_empty(), "`b` follows a `:`: a port or a password, not a host");
         assert_eq!(all("hosts=a:1,db:27017"), [("a".into(), 1), ("db".into(), 27017)]);
         assert!(all("image: nginx:1.27 postgres:16").len() == 1, "{:?}", all("image: nginx:1.27 postgres:16"));
