@@ -97,8 +97,7 @@ impl<'a> Exposing<'a, '_> {
         let mut noted = Span::NONE;
         for item in items.iter().filter(|i| lowered(&i.value)) {
             let port = &item.value;
-            let loopback = port.host_ip.as_deref().is_some_and(is_loopback);
-            if !loopback {
+            if !port.on_loopback() {
                 out.push((port, item.span));
             } else if chosen.kind != ExposeKind::None && item.span != noted {
                 noted = item.span;
@@ -250,8 +249,7 @@ impl<'a> Exposing<'a, '_> {
             );
             return None;
         }
-        let published =
-            self.ports.iter().find(|p| p.protocol == Protocol::Tcp && !p.host_ip.as_deref().is_some_and(is_loopback));
+        let published = self.ports.iter().find(|p| p.protocol == Protocol::Tcp && !p.on_loopback());
         let port = published.or_else(|| self.ports.iter().chain(self.expose).find(|p| p.protocol == Protocol::Tcp));
         if port.is_none() {
             self.diags.push(
@@ -265,11 +263,6 @@ impl<'a> Exposing<'a, '_> {
         }
         Some(port?.target)
     }
-}
-
-fn is_loopback(ip: &str) -> bool {
-    let ip = ip.trim_start_matches('[').trim_end_matches(']');
-    ip.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `<service>-published`, shortened with a hash when longer than a Service name may be.

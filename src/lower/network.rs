@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use crate::compose::{Project, Service, Spanned};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Isolation, PodNetwork, Port, Protocol};
+use crate::model::{Exposure, Isolation, PodNetwork, Port, Protocol};
 use crate::names::hashed_label;
 
 /// The network everything joins when it names none.
@@ -135,6 +135,17 @@ fn named(service: &Service) -> impl Iterator<Item = &str> {
     service.networks.iter().map(|n| n.name.as_str()).chain(default)
 }
 
+/// The port an Ingress routes is reached from the ingress controller's pods, which share no
+/// network with the service: admitted from anywhere, like published ports (it is one, unless
+/// `x-kompile.ingress.port` names an `expose`d port).
+pub fn admit_ingress(isolation: &mut Isolation, exposure: &Exposure) {
+    let (Isolation::Networks { published, .. }, Some(ingress)) = (isolation, &exposure.ingress) else { return };
+    if !published.contains(&(ingress.port, Protocol::Tcp)) {
+        published.push((ingress.port, Protocol::Tcp));
+        published.sort();
+    }
+}
+
 /// Container ports published beyond the host itself (a loopback `host_ip` publishes to the
 /// host alone), once each.
 fn published(ports: &[Port]) -> Vec<(u16, Protocol)> {
@@ -223,6 +234,18 @@ mod tests {
         assert!(app.services.iter().all(|s| s.networks.is_empty() && s.isolation == Isolation::Open));
         let (app, _) = lower_text("services:\n  a:\n    image: x:1\n  b:\n    image: x:1\n    networks: [default]\n");
         assert!(app.services.iter().all(|s| s.networks.is_empty() && s.isolation == Isolation::Open));
+    }
+
+    /// The ingress controller shares no network with the service: the port its Ingress routes
+    /// is admitted from anywhere, also when it is an `expose`d port, not a published one.
+    #[test]
+    fn the_port_an_ingress_routes_is_admitted_from_anywhere() {
+        let (app, diags) = lower_text(
+            "services:\n  api:\n    image: x:1\n    expose: ['8000']\n    networks: [back]\n    x-kompile: {ingress: {host: api.example.com, port: 8000}}\nnetworks:\n  back: {}\n",
+        );
+        assert!(!diags.has_errors(), "{diags:?}");
+        let published = vec![(8000, Protocol::Tcp)];
+        assert_eq!(isolation(&app, "api"), Isolation::Networks { published, internal: false });
     }
 
     #[test]

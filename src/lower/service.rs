@@ -74,7 +74,7 @@ impl<'a> Lowering<'a, '_> {
         let (entrypoint, command) = self.entrypoint_and_command();
         let (entrypoint, command) = (entrypoint.map(kubelet_literals), command.map(kubelet_literals));
         let ports = self.ports();
-        let (networks, isolation) = self.networks.of(service, &ports);
+        let (networks, mut isolation) = self.networks.of(service, &ports);
         let (hostname, subdomain) = super::dns::hostname(service, self.diags);
         let expose = self.expose_or_exposed();
         let exposure = super::expose::Exposing {
@@ -86,6 +86,7 @@ impl<'a> Lowering<'a, '_> {
             diags: self.diags,
         }
         .exposure();
+        super::network::admit_ingress(&mut isolation, &exposure);
         Service {
             name: self.name().to_string(),
             k8s_name: self.k8s_name.clone(),
