@@ -338,21 +338,29 @@ pub fn shared_node_ports(services: &mut [Service], diags: &mut Diagnostics) {
 
 /// A `<service>-published` Service named like another compose service's Service.
 pub fn published_name_conflicts(services: &[Service], diags: &mut Diagnostics) {
-    let names: BTreeMap<&str, &Service> = services.iter().map(|s| (s.k8s_name.as_str(), s)).collect();
+    // Every other Service name: each service's own, and its extra names (`container_name`,
+    // aliases), which are Services too.
+    let mut names: BTreeMap<&str, (&Service, &str)> = BTreeMap::new();
+    for service in services {
+        names.insert(&service.k8s_name, (service, "the Service"));
+        for alias in &service.aliases {
+            names.entry(alias).or_insert((service, "an extra name"));
+        }
+    }
     for service in services {
         let Some(published) = &service.exposure.published else { continue };
-        let Some(other) = names.get(published.k8s_name.as_str()) else { continue };
+        let Some((other, what)) = names.get(published.k8s_name.as_str()) else { continue };
         diags.push(
             Diagnostic::new(
                 Code::NameCollision,
                 format!(
-                    "the published Service of `{}` and the Service of `{}` are both named `{}`",
+                    "the published Service of `{}` and {what} of `{}` are both named `{}`",
                     service.name, other.name, published.k8s_name
                 ),
             )
             .at(service.span, "publishes ports")
             .also(other.span, "has the same name")
-            .help("rename one of the services, or set `x-kompile.expose: none` on the first"),
+            .help("rename one of them, or set `x-kompile.expose: none` on the first"),
         );
     }
 }
@@ -372,6 +380,17 @@ mod tests {
 
     fn port(port: u16, node_port: Option<u16>, target: u16) -> PublishedPort {
         PublishedPort { port, node_port, target, protocol: Protocol::Tcp }
+    }
+
+    /// An extra name is a Service too: one named like another's published Service would be
+    /// a second object of the same name.
+    #[test]
+    fn an_extra_name_taking_a_published_name_is_an_error() {
+        let (_, diags) = lower_text(
+            "services:\n  web:\n    image: x:1\n    ports: ['80:80']\n  app:\n    image: x:1\n    expose: ['3000']\n    container_name: web-published\n",
+        );
+        assert!(codes(&diags).contains(&Code::NameCollision), "{diags:?}");
+        assert!(diags.has_errors());
     }
 
     #[test]
