@@ -76,6 +76,34 @@ pub fn learned_ports(project: &Project) -> BTreeMap<String, Vec<Learned>> {
     learned
 }
 
+/// The first name of another service (its own or an extra name) that `user` connects to, and
+/// where: through `depends_on`, `links`, a host variable, or an address in its configuration.
+/// For the few services that need to know (those with their own `dns` servers).
+pub fn first_service_used<'p>(project: &'p Project, user: &'p Service) -> Option<(String, Span)> {
+    let mut names: std::collections::HashSet<&str> = project.services.iter().map(|s| s.name.as_str()).collect();
+    names.extend(extra_names(project).iter().map(|extra| extra.name));
+    names.remove(user.name.as_str());
+    let direct = user.depends_on.iter().map(|d| (d.service.as_str(), d.service.span));
+    let links = user.links.iter().map(|l| (l.split_once(':').map_or(l.as_str(), |(t, _)| t), l.span));
+    if let Some((name, span)) = direct.chain(links).chain(bare_hosts(user)).find(|(n, _)| names.contains(n)) {
+        return Some((name.to_string(), span));
+    }
+    let mut first = None;
+    uses(project, user, &mut |host, _, place| {
+        if first.is_none()
+            && names.contains(host)
+            && let Some(place) = place()
+        {
+            let span = match place {
+                Place::Compose(span) => span,
+                Place::File { .. } => user.name.span,
+            };
+            first = Some((host.to_string(), span));
+        }
+    });
+    first
+}
+
 /// Whether a service has no port kompile knows: none in `ports` or `expose`, and (when
 /// neither key is written) none its built Dockerfile EXPOSEs.
 pub fn lacks_ports(project: &Project, service: &Service) -> bool {

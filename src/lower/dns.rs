@@ -122,6 +122,25 @@ pub fn dns_config(service: &Service, diags: &mut Diagnostics) -> Option<DnsConfi
     Some(config)
 }
 
+/// Docker answers service names from its embedded DNS even when `dns` names other servers;
+/// with `dnsPolicy: None` a pod asks only those servers, so the names of the project stop
+/// resolving. Said for each service with `dns` that connects to another service.
+pub fn hidden_names(project: &crate::compose::Project, diags: &mut Diagnostics) {
+    for service in project.services.iter().filter(|s| !s.dns.is_empty()) {
+        let Some((used, span)) = crate::compose::addresses::first_service_used(project, service) else { continue };
+        let name = service.name.as_str();
+        diags.push(
+            Diagnostic::new(
+                Code::DnsHidesServices,
+                format!("service `{name}` sets `dns`, so its pod asks only those servers: `{used}` will not resolve"),
+            )
+            .at(service.dns[0].span, "the pod's only nameservers")
+            .also(span, format!("`{name}` connects to `{used}`"))
+            .help("under Compose, Docker's own DNS still answered service names; remove `dns` for the cluster (in an override file), or make these servers forward the cluster's names"),
+        );
+    }
+}
+
 fn invalid(at: &Spanned<String>, message: String, help: &str) -> Diagnostic {
     Diagnostic::new(Code::InvalidDns, message).at(at.span, "left out of dnsConfig").help(help.to_string())
 }
