@@ -10,6 +10,7 @@
 //! gives a port) and `lower` (the learned ports, and the note saying where each came from).
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::RangeInclusive;
 use std::path::Path;
 
 use super::{BindContents, FileSource, Project, Service, Spanned};
@@ -34,37 +35,35 @@ pub struct Learned {
     pub place: Place,
 }
 
-/// For every service that has no port (see [`lacks_ports`]): the ports others address it on,
-/// each once, in the order they were found (services in file order). Services with ports are
-/// not keys, so a project whose services all declare ports is not scanned at all.
+/// The ports others address a service on that it does not declare, each once, in the order
+/// they were found (users in file order). In Compose every container port is reachable, so a
+/// port clients use goes into the Service whether or not the service declares others. Every
+/// service that has no port (see [`lacks_ports`]) is a key, even with nothing learned; a
+/// service with ports is one only when something was.
 pub fn learned_ports(project: &Project) -> BTreeMap<String, Vec<Learned>> {
     let mut learned: BTreeMap<String, Vec<Learned>> = BTreeMap::new();
-    let mut targets: HashMap<&str, usize> = HashMap::new();
+    let mut known: Vec<Vec<RangeInclusive<u16>>> = Vec::with_capacity(project.services.len());
+    let mut targets: HashMap<&str, usize> = HashMap::with_capacity(project.services.len());
     for (index, service) in project.services.iter().enumerate() {
-        if lacks_ports(project, service) {
+        let ports = known_ports(project, service);
+        if ports.is_empty() {
             learned.insert(service.name.value.clone(), Vec::new());
-            targets.insert(service.name.as_str(), index);
         }
-    }
-    if targets.is_empty() {
-        return learned;
+        known.push(ports);
+        targets.insert(service.name.as_str(), index);
     }
     // Extra names after service names: a service's own name wins over another's alias.
-    let services: std::collections::HashSet<&str> = project.services.iter().map(|s| s.name.as_str()).collect();
     for extra in extra_names(project) {
-        let target = project.services[extra.service].name.as_str();
-        if targets.contains_key(target) && !services.contains(extra.name) {
-            targets.entry(extra.name).or_insert(extra.service);
-        }
+        targets.entry(extra.name).or_insert(extra.service);
     }
     for user in &project.services {
         let mut record = |host: &str, port: u16, place: &mut dyn FnMut() -> Option<Place>| {
             let Some(&index) = targets.get(host) else { return };
             let target = &project.services[index];
-            if target.name.value == user.name.value {
+            if target.name.value == user.name.value || known[index].iter().any(|r| r.contains(&port)) {
                 return;
             }
-            let Some(ports) = learned.get_mut(target.name.as_str()) else { return };
+            let ports = learned.entry(target.name.value.clone()).or_default();
             if ports.iter().all(|l| l.port != port)
                 && let Some(place) = place()
             {
@@ -107,22 +106,33 @@ pub fn first_service_used<'p>(project: &'p Project, user: &'p Service) -> Option
 /// Whether a service has no port kompile knows: none in `ports` or `expose`, and (when
 /// neither key is written) none its built Dockerfile EXPOSEs.
 pub fn lacks_ports(project: &Project, service: &Service) -> bool {
-    if service.declares_ports() {
-        return false;
-    }
-    // `ports: []` says not to take the Dockerfile's ports (as lower does).
-    let written = service.ports.is_some() || service.expose.is_some();
-    written || !image_exposes(project, service)
+    known_ports(project, service).is_empty()
 }
 
-/// Whether the Dockerfile a service builds EXPOSEs a port.
-fn image_exposes(project: &Project, service: &Service) -> bool {
-    let Some(build) = &service.build else { return false };
+/// The container ports a service declares: `ports` and `expose`, or (when neither key is
+/// written) what its built Dockerfile EXPOSEs. `ports: []` says not to take the Dockerfile's
+/// ports (as lower does).
+fn known_ports(project: &Project, service: &Service) -> Vec<RangeInclusive<u16>> {
+    let mut ports: Vec<RangeInclusive<u16>> =
+        service.ports.iter().flat_map(|p| p.iter().map(|p| p.target..=p.target)).collect();
+    ports.extend(service.expose.iter().flat_map(|e| e.iter()).map(|range| range.ports.clone()));
+    let written = service.ports.is_some() || service.expose.is_some();
+    if !written {
+        ports.extend(image_exposes(project, service).into_iter().map(|port| port..=port));
+    }
+    ports
+}
+
+/// The ports the Dockerfile a service builds EXPOSEs.
+fn image_exposes(project: &Project, service: &Service) -> Vec<u16> {
+    let Some(build) = &service.build else { return Vec::new() };
     let name = service.name.as_str();
-    let Some(file) = project.dockerfiles.iter().find(|d| d.services.iter().any(|s| s == name)) else { return false };
+    let Some(file) = project.dockerfiles.iter().find(|d| d.services.iter().any(|s| s == name)) else {
+        return Vec::new();
+    };
     let target = build.target.as_ref().map(|t| t.value.as_str());
     let config = crate::dockerfile::image_config(&file.parsed, target, &super::to_map(&build.args));
-    config.is_some_and(|c| !c.expose.is_empty())
+    config.map(|c| c.expose.iter().map(|e| e.port).collect()).unwrap_or_default()
 }
 
 /// A name other than its own that reaches a service.
@@ -167,11 +177,12 @@ type Found<'a> = dyn FnMut(&str, u16, &mut dyn FnMut() -> Option<Place>) + 'a;
 /// Every `host:port` a service's configuration addresses, passed to `found` with where it is
 /// written (made only when asked for: most hosts are no service).
 fn uses(project: &Project, user: &Service, found: &mut Found<'_>) {
-    for value in user.environment.iter().filter_map(|v| v.value.as_ref()) {
+    let addresses = user.environment.iter().filter(|v| !names_an_image(&v.name));
+    for value in addresses.filter_map(|v| v.value.as_ref()) {
         scan(value, |host, port, _| found(host, port, &mut || Some(Place::Compose(value.span))));
     }
     for file in &user.env_files {
-        for (key, value) in &file.values {
+        for (key, value) in file.values.iter().filter(|(key, _)| !names_an_image(key)) {
             let span = if key.span.is_none() { file.path.span } else { key.span };
             scan(value, |host, port, _| found(host, port, &mut || Some(Place::Compose(span))));
         }
@@ -211,6 +222,13 @@ fn uses(project: &Project, user: &Service, found: &mut Found<'_>) {
             _ => {}
         }
     }
+}
+
+/// `BACKUP_IMAGE: postgres:16`, `REDIS_VERSION`, `APP_TAG`: an image and its tag, not a
+/// host and its port.
+fn names_an_image(name: &str) -> bool {
+    let mut words = name.split(['_', '-', '.']);
+    words.any(|word| ["IMAGE", "VERSION", "TAG"].iter().any(|w| w.eq_ignore_ascii_case(word)))
 }
 
 /// `DB_HOST=db` beside `DB_PORT=5432` (any prefix and case; `HOST` or `HOSTNAME`): the way
@@ -377,7 +395,8 @@ pub fn host_ports(text: &str, mut found: impl FnMut(&str, u16, usize)) {
         let digits = bytes[colon + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
         let end = colon + 1 + digits;
         let next = bytes.get(end).copied();
-        let continues = next.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+        // `redis:7-alpine` is an image tag: a port ends the address.
+        let continues = next.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
             || (next == Some(b'.') && bytes.get(end + 1).is_some_and(u8::is_ascii_digit));
         if digits == 0 || digits > 5 || continues {
             continue;
@@ -448,6 +467,7 @@ mod tests {
         assert_eq!(all("hosts=a:1,db:27017"), [("a".into(), 1), ("db".into(), 27017)]);
         assert!(all("image: nginx:1.27 postgres:16").len() == 1, "{:?}", all("image: nginx:1.27 postgres:16"));
         assert!(all("db:70000 db:0 db:5432x").is_empty());
+        assert!(all("redis:7-alpine node:20-bookworm").is_empty(), "image tags");
     }
 
     #[test]
@@ -535,6 +555,17 @@ mod tests {
         assert_eq!(ports(&learned, "db"), [(5432, "worker".to_string())], "from a config's content");
         assert!(ports(&learned, "worker").is_empty());
         assert!(matches!(learned["cache"][0].place, Place::Compose(span) if !span.is_none()));
+    }
+
+    /// In Compose every container port is reachable: a port clients use that the service does
+    /// not declare is learned beside the declared ones; a declared one, or an image tag, is not.
+    #[test]
+    fn ports_used_beyond_the_declared_ones_are_learned() {
+        let text = "services:\n  kafka:\n    image: k:1\n    hostname: broker\n    ports: ['9092:9092']\n    expose: ['9990-9999']\n  registry:\n    image: r:1\n    environment: {SERVERS: 'broker:29092,kafka:9092,kafka:9995', BACKUP_IMAGE: 'kafka:16', STAGING_URL: 'http://kafka:8080'}\n";
+        let learned = learned_ports(&project(text));
+        let registry = || "registry".to_string();
+        assert_eq!(ports(&learned, "kafka"), [(29092, registry()), (8080, registry())]);
+        assert!(learned["registry"].is_empty(), "no port and nobody uses it: a key with nothing learned");
     }
 
     #[test]

@@ -381,33 +381,34 @@ impl<'a> Lowering<'a, '_> {
     /// Compose ports win; a service that declares none gets the Dockerfile's EXPOSE, else the
     /// ports others address it on.
     fn expose_or_exposed(&mut self) -> Vec<Port> {
-        if !self.learned.is_empty() {
-            return self.learned_ports();
-        }
         // `ports: []` declares no port, but says not to take the Dockerfile's.
         let declared = self.service.ports.is_some() || self.service.expose.is_some();
-        match &self.built {
-            Some(built) if !declared => {
-                let ports = built.ports();
-                if ports.len() > MAX_PORTS_PER_RANGE {
-                    let at = self.service.build.as_ref().map_or(self.span(), |b| b.span);
-                    self.diags.push(
-                        too_many_ports(self.name(), ports.len(), at).help(
+        let mut ports =
+            match &self.built {
+                Some(built) if !declared => {
+                    let ports = built.ports();
+                    if ports.len() > MAX_PORTS_PER_RANGE {
+                        let at = self.service.build.as_ref().map_or(self.span(), |b| b.span);
+                        self.diags.push(too_many_ports(self.name(), ports.len(), at).help(
                             "the Dockerfile EXPOSEs them; list the ports the service really serves under `expose:`",
-                        ),
-                    );
-                    return Vec::new();
+                        ));
+                        return Vec::new();
+                    }
+                    ports
                 }
-                ports
-            }
-            _ => self.expose(),
+                _ => self.expose(),
+            };
+        if !self.learned.is_empty() {
+            let declares_others = self.service.declares_ports() || !ports.is_empty();
+            ports.extend(self.learned_ports(declares_others));
         }
+        ports
     }
 
     /// The learned ports, with a note saying where each was found: a port kompile took from
     /// a configuration file should not go unsaid.
-    fn learned_ports(&mut self) -> Vec<Port> {
-        self.diags.push(learned_note(self.name(), self.span(), &self.learned));
+    fn learned_ports(&mut self, declares_others: bool) -> Vec<Port> {
+        self.diags.push(learned_note(self.name(), self.span(), &self.learned, declares_others));
         let port = |l: &Learned| Port {
             target: l.port,
             published: None,
@@ -544,9 +545,11 @@ impl<'a> Lowering<'a, '_> {
 
 /// K214 for `service`: each learned port, who uses it and where (a label in the compose file,
 /// `path:line` in the message for project files, which have no span).
-fn learned_note(service: &str, at: Span, learned: &[Learned]) -> Diagnostic {
+/// `declares_others`: the service declares ports, just not these.
+fn learned_note(service: &str, at: Span, learned: &[Learned], declares_others: bool) -> Diagnostic {
     let mut uses = Vec::new();
-    let mut note = Diagnostic::new(Code::LearnedPort, "").at(at, "declares no port");
+    let label = if declares_others { "does not declare it" } else { "declares no port" };
+    let mut note = Diagnostic::new(Code::LearnedPort, "").at(at, label);
     for Learned { port, user, place } in learned {
         match place {
             Place::Compose(span) => {
@@ -558,10 +561,18 @@ fn learned_note(service: &str, at: Span, learned: &[Learned]) -> Diagnostic {
     }
     let ports: Vec<String> = learned.iter().map(|l| format!("\"{}\"", l.port)).collect();
     let (plural, them) = if uses.len() == 1 { ("", "it") } else { ("s", "them") };
-    note.message = format!(
-        "service `{service}` declares no port; its Service gets the port{plural} others use: {}",
-        uses.join(", ")
-    );
+    note.message = if declares_others {
+        let ports = if uses.len() == 1 { "a port" } else { "ports" };
+        format!(
+            "service `{service}` is used on {ports} it does not declare; its Service gets {them} too: {}",
+            uses.join(", ")
+        )
+    } else {
+        format!(
+            "service `{service}` declares no port; its Service gets the port{plural} others use: {}",
+            uses.join(", ")
+        )
+    };
     note.help(format!("declare {them} to make {them} explicit: `expose: [{}]`", ports.join(", ")))
 }
 
