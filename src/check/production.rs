@@ -26,6 +26,10 @@ pub fn check(project: &Project, diags: &mut Diagnostics) {
 /// declares none, whose built image EXPOSEs none, and that nobody addresses with a port
 /// (`db:5432` in a URL or a mounted config, which kompile learns) gets no Service.
 fn unreachable_services(project: &Project, diags: &mut Diagnostics) {
+    // Only a service without a port can be unreachable: most projects need no scan at all.
+    if !project.services.iter().any(|s| addresses::lacks_ports(project, s)) {
+        return;
+    }
     let learned = addresses::learned_ports(project);
     if learned.values().all(|ports| !ports.is_empty()) {
         return;

@@ -177,14 +177,17 @@ type Found<'a> = dyn FnMut(&str, u16, &mut dyn FnMut() -> Option<Place>) + 'a;
 /// Every `host:port` a service's configuration addresses, passed to `found` with where it is
 /// written (made only when asked for: most hosts are no service).
 fn uses(project: &Project, user: &Service, found: &mut Found<'_>) {
-    let addresses = user.environment.iter().filter(|v| !names_an_image(&v.name));
-    for value in addresses.filter_map(|v| v.value.as_ref()) {
-        scan(value, |host, port, _| found(host, port, &mut || Some(Place::Compose(value.span))));
+    // An image's name is asked about only for the few values that address a service.
+    for variable in &user.environment {
+        let Some(value) = variable.value.as_ref().filter(|v| v.contains(':')) else { continue };
+        let place = || (!names_an_image(&variable.name)).then_some(Place::Compose(value.span));
+        scan(value, |host, port, _| found(host, port, &mut || place()));
     }
     for file in &user.env_files {
-        for (key, value) in file.values.iter().filter(|(key, _)| !names_an_image(key)) {
+        for (key, value) in file.values.iter().filter(|(_, v)| v.contains(':')) {
             let span = if key.span.is_none() { file.path.span } else { key.span };
-            scan(value, |host, port, _| found(host, port, &mut || Some(Place::Compose(span))));
+            let place = || (!names_an_image(key)).then_some(Place::Compose(span));
+            scan(value, |host, port, _| found(host, port, &mut || place()));
         }
     }
     let variables = user.environment.iter().filter_map(|v| Some((v.name.as_str(), v.value.as_ref()?)));
@@ -194,7 +197,7 @@ fn uses(project: &Project, user: &Service, found: &mut Found<'_>) {
         host_and_port_variables(file.values.iter().map(|(k, v)| (k.as_str(), v.as_str(), span(k))), found);
     }
     for argv in user.entrypoint.iter().chain(&user.command) {
-        for word in argv.iter() {
+        for word in argv.iter().filter(|w| w.contains(':')) {
             scan(word, |host, port, _| found(host, port, &mut || Some(Place::Compose(argv.span))));
         }
     }
@@ -314,7 +317,7 @@ impl Lines<'_> {
     }
 }
 
-/// Every address in a text: `host:port` pairs, URLs without a port (the scheme's), and
+/// Every address in a text (none without a `:`): `host:port` pairs, URLs without a port (the scheme's), and
 /// Envoy's `address`/`port_value` pairs.
 fn scan(text: &str, mut found: impl FnMut(&str, u16, usize)) {
     host_ports(text, &mut found);
