@@ -34,7 +34,7 @@ fn unreachable_services(project: &Project, diags: &mut Diagnostics) {
     if learned.values().all(|ports| !ports.is_empty()) {
         return;
     }
-    let users = first_users(&project.services);
+    let users = first_users(project);
     for target in &project.services {
         let name = target.name.as_str();
         if !learned.get(name).is_some_and(Vec::is_empty) {
@@ -60,16 +60,21 @@ fn unreachable_services(project: &Project, diags: &mut Diagnostics) {
     }
 }
 
-/// For every name some service depends on, links to or names in a host variable
-/// (`DB_HOST: db`): the first service (in file order) that does, and where. One pass over all
-/// services.
-fn first_users(services: &[Service]) -> BTreeMap<&str, (&str, Span)> {
+/// For every service some other one depends on, links to or names in a host variable
+/// (`DB_HOST: db`, also by an extra name such as its `container_name`): the first service (in
+/// file order) that does, and where. One pass over all services.
+fn first_users(project: &Project) -> BTreeMap<&str, (&str, Span)> {
+    let extra: BTreeMap<&str, &str> = addresses::extra_names(project)
+        .iter()
+        .map(|e| (e.name, project.services[e.service].name.as_str()))
+        .collect();
     let mut users: BTreeMap<&str, (&str, Span)> = BTreeMap::new();
-    for service in services {
+    for service in &project.services {
         let user = service.name.as_str();
         let dependencies = service.depends_on.iter().map(|d| (d.service.as_str(), d.service.span));
         let links = service.links.iter().map(|l| (l.split_once(':').map_or(l.as_str(), |(t, _)| t), l.span));
-        for (used, span) in dependencies.chain(links).chain(addresses::bare_hosts(service)) {
+        let hosts = addresses::bare_hosts(service).map(|(host, span)| (extra.get(host).copied().unwrap_or(host), span));
+        for (used, span) in dependencies.chain(links).chain(hosts) {
             if used != user {
                 users.entry(used).or_insert((user, span));
             }
@@ -240,11 +245,12 @@ mod tests {
     /// nothing gives a port is reported; a URL without a port teaches the scheme's.
     #[test]
     fn host_variables_are_uses_and_urls_teach_their_scheme_port() {
-        let compose = "services:\n  db: {image: mariadb:11}\n  cache: {image: redis:7}\n  worker: {image: w:1}\n  app: {image: a:1, environment: {WORDPRESS_DB_HOST: db, MODE: worker, REDIS_URL: 'redis://cache'}}\n";
+        let compose = "services:\n  db: {image: mariadb:11}\n  cache: {image: redis:7}\n  worker: {image: w:1}\n  pg: {image: postgres:16, container_name: pgcontainer}\n  app: {image: a:1, environment: {WORDPRESS_DB_HOST: db, MODE: worker, REDIS_URL: 'redis://cache', PG_HOST: pgcontainer}}\n";
         let found: Vec<String> =
             lint(compose).into_iter().filter(|d| d.code == Code::UnreachableService).map(|d| d.message).collect();
-        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].starts_with("`app` uses `db`"), "{found:?}");
+        assert!(found[1].starts_with("`app` uses `pg`"), "by its container_name: {found:?}");
     }
 
     /// Many services that use nobody raise nothing. (The old check scanned every service once
