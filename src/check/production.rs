@@ -64,10 +64,8 @@ fn unreachable_services(project: &Project, diags: &mut Diagnostics) {
 /// (`DB_HOST: db`, also by an extra name such as its `container_name`): the first service (in
 /// file order) that does, and where. One pass over all services.
 fn first_users(project: &Project) -> BTreeMap<&str, (&str, Span)> {
-    let extra: BTreeMap<&str, &str> = addresses::extra_names(project)
-        .iter()
-        .map(|e| (e.name, project.services[e.service].name.as_str()))
-        .collect();
+    let extra: BTreeMap<&str, &str> =
+        addresses::extra_names(project).iter().map(|e| (e.name, project.services[e.service].name.as_str())).collect();
     let mut users: BTreeMap<&str, (&str, Span)> = BTreeMap::new();
     for service in &project.services {
         let user = service.name.as_str();

@@ -14,6 +14,7 @@ use std::ops::RangeInclusive;
 use std::path::Path;
 
 use super::{BindContents, FileSource, Project, Service, Spanned};
+use crate::model::Protocol;
 use crate::source::Span;
 
 /// Where a use of `host:port` is written.
@@ -30,6 +31,7 @@ pub enum Place {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Learned {
     pub port: u16,
+    pub protocol: Protocol,
     /// The compose service whose configuration addresses it.
     pub user: String,
     pub place: Place,
@@ -57,17 +59,17 @@ pub fn learned_ports(project: &Project) -> BTreeMap<String, Vec<Learned>> {
         targets.entry(extra.name).or_insert(extra.service);
     }
     for user in &project.services {
-        let mut record = |host: &str, port: u16, place: &mut dyn FnMut() -> Option<Place>| {
+        let mut record = |host: &str, port: u16, protocol: Protocol, place: &mut dyn FnMut() -> Option<Place>| {
             let Some(&index) = targets.get(host) else { return };
             let target = &project.services[index];
             if target.name.value == user.name.value || known[index].iter().any(|r| r.contains(&port)) {
                 return;
             }
             let ports = learned.entry(target.name.value.clone()).or_default();
-            if ports.iter().all(|l| l.port != port)
+            if ports.iter().all(|l| (l.port, l.protocol) != (port, protocol))
                 && let Some(place) = place()
             {
-                ports.push(Learned { port, user: user.name.value.clone(), place });
+                ports.push(Learned { port, protocol, user: user.name.value.clone(), place });
             }
         };
         uses(project, user, &mut record);
@@ -88,7 +90,7 @@ pub fn first_service_used<'p>(project: &'p Project, user: &'p Service) -> Option
         return Some((name.to_string(), span));
     }
     let mut first = None;
-    uses(project, user, &mut |host, _, place| {
+    uses(project, user, &mut |host, _, _, place| {
         if first.is_none()
             && names.contains(host)
             && let Some(place) = place()
@@ -172,7 +174,7 @@ pub fn extra_names<'a>(project: &'a Project) -> Vec<ExtraName<'a>> {
 
 /// Called with a host, a port, and where they are written: made only when asked for, since
 /// most hosts are no service; `None` when the place turns out to be a comment.
-type Found<'a> = dyn FnMut(&str, u16, &mut dyn FnMut() -> Option<Place>) + 'a;
+type Found<'a> = dyn FnMut(&str, u16, Protocol, &mut dyn FnMut() -> Option<Place>) + 'a;
 
 /// Every `host:port` a service's configuration addresses, passed to `found` with where it is
 /// written (made only when asked for: most hosts are no service).
@@ -181,13 +183,13 @@ fn uses(project: &Project, user: &Service, found: &mut Found<'_>) {
     for variable in &user.environment {
         let Some(value) = variable.value.as_ref().filter(|v| v.contains(':')) else { continue };
         let place = || (!names_an_image(&variable.name)).then_some(Place::Compose(value.span));
-        scan(value, |host, port, _| found(host, port, &mut || place()));
+        scan(value, |host, port, protocol, _| found(host, port, protocol, &mut || place()));
     }
     for file in &user.env_files {
         for (key, value) in file.values.iter().filter(|(_, v)| v.contains(':')) {
             let span = if key.span.is_none() { file.path.span } else { key.span };
             let place = || (!names_an_image(key)).then_some(Place::Compose(span));
-            scan(value, |host, port, _| found(host, port, &mut || place()));
+            scan(value, |host, port, protocol, _| found(host, port, protocol, &mut || place()));
         }
     }
     let variables = user.environment.iter().filter_map(|v| Some((v.name.as_str(), v.value.as_ref()?)));
@@ -198,7 +200,7 @@ fn uses(project: &Project, user: &Service, found: &mut Found<'_>) {
     }
     for argv in user.entrypoint.iter().chain(&user.command) {
         for word in argv.iter().filter(|w| w.contains(':')) {
-            scan(word, |host, port, _| found(host, port, &mut || Some(Place::Compose(argv.span))));
+            scan(word, |host, port, protocol, _| found(host, port, protocol, &mut || Some(Place::Compose(argv.span))));
         }
     }
     for volume in &user.volumes {
@@ -220,7 +222,9 @@ fn uses(project: &Project, user: &Service, found: &mut Found<'_>) {
                 in_file(bytes, &|| relative(project, Path::new(&path.value)), found);
             }
             Some(FileSource::Content(text)) => {
-                scan(text, |host, port, _| found(host, port, &mut || Some(Place::Compose(text.span))));
+                scan(text, |host, port, protocol, _| {
+                    found(host, port, protocol, &mut || Some(Place::Compose(text.span)))
+                });
             }
             _ => {}
         }
@@ -246,7 +250,7 @@ where
         let port =
             variables.clone().find(|(other, _, _)| same(other)).and_then(|(_, p, _)| p.trim().parse::<u16>().ok());
         if let Some(port @ 1..) = port {
-            found(host.trim(), port, &mut || Some(Place::Compose(span)));
+            found(host.trim(), port, Protocol::Tcp, &mut || Some(Place::Compose(span)));
         }
     }
 }
@@ -278,8 +282,8 @@ fn relative(project: &Project, path: &Path) -> String {
 fn in_file(bytes: &[u8], path: &dyn Fn() -> String, found: &mut Found<'_>) {
     let Ok(text) = std::str::from_utf8(bytes) else { return };
     let mut lines = Lines { text, at: 0, line: 1, commented: commented(text) };
-    scan(text, |host, port, at| {
-        found(host, port, &mut || {
+    scan(text, |host, port, protocol, at| {
+        found(host, port, protocol, &mut || {
             let (line, commented) = lines.seek(at);
             (!commented).then(|| Place::File { path: path(), line })
         })
@@ -317,12 +321,17 @@ impl Lines<'_> {
     }
 }
 
-/// Every address in a text (none without a `:`): `host:port` pairs, URLs without a port (the scheme's), and
-/// Envoy's `address`/`port_value` pairs.
-fn scan(text: &str, mut found: impl FnMut(&str, u16, usize)) {
-    host_ports(text, &mut found);
-    urls_without_port(text, &mut found);
-    address_pairs(text, &mut found);
+/// Every address in a text (none without a `:`): `host:port` pairs, URLs without a port (the
+/// scheme's), and Envoy's `address`/`port_value` pairs. An address is UDP when its URL says
+/// so (`udp://syslog:514`), else TCP.
+fn scan(text: &str, mut found: impl FnMut(&str, u16, Protocol, usize)) {
+    let protocol = |at: usize| {
+        let udp = text.get(..at).is_some_and(|before| before.ends_with("udp://"));
+        if udp { Protocol::Udp } else { Protocol::Tcp }
+    };
+    host_ports(text, |host, port, at| found(host, port, protocol(at), at));
+    urls_without_port(text, |host, port, at| found(host, port, Protocol::Tcp, at));
+    address_pairs(text, |host, port, at| found(host, port, Protocol::Tcp, at));
 }
 
 /// `http://backend/api`, `proxy_pass http://app;`, `postgres://user:secret@db/app`: a URL
@@ -450,7 +459,7 @@ mod tests {
 
     fn all(text: &str) -> Vec<(String, u16)> {
         let mut out = Vec::new();
-        scan(text, |host, port, _| out.push((host.to_string(), port)));
+        scan(text, |host, port, _, _| out.push((host.to_string(), port)));
         out
     }
 
@@ -524,7 +533,7 @@ mod tests {
     fn commented_lines_in_files_are_no_use() {
         let mut found = Vec::new();
         let text = "# proxy_pass http://old:80;\nproxy_pass http://new:81;\n  ; x a:1\nsocket_address: {address: envoy, port_value: 82}\n// b:2\nc:3 # d:4\n";
-        in_file(text.as_bytes(), &|| "f".to_string(), &mut |host, port, place| {
+        in_file(text.as_bytes(), &|| "f".to_string(), &mut |host, port, _, place| {
             if let Some(Place::File { line, .. }) = place() {
                 found.push((host.to_string(), port, line));
             }
@@ -569,6 +578,14 @@ mod tests {
         let registry = || "registry".to_string();
         assert_eq!(ports(&learned, "kafka"), [(29092, registry()), (8080, registry())]);
         assert!(learned["registry"].is_empty(), "no port and nobody uses it: a key with nothing learned");
+    }
+
+    #[test]
+    fn a_udp_url_teaches_a_udp_port() {
+        let text = "services:\n  syslog:\n    image: s:1\n  app:\n    image: a:1\n    environment: {SYSLOG: 'udp://syslog:514', METRICS: 'syslog:9100'}\n";
+        let learned = learned_ports(&project(text));
+        let found: Vec<(u16, Protocol)> = learned["syslog"].iter().map(|l| (l.port, l.protocol)).collect();
+        assert_eq!(found, [(514, Protocol::Udp), (9100, Protocol::Tcp)]);
     }
 
     #[test]

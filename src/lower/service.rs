@@ -412,7 +412,7 @@ impl<'a> Lowering<'a, '_> {
         let port = |l: &Learned| Port {
             target: l.port,
             published: None,
-            protocol: crate::model::Protocol::Tcp,
+            protocol: l.protocol,
             host_ip: None,
             name: None,
             app_protocol: None,
@@ -545,13 +545,22 @@ impl<'a> Lowering<'a, '_> {
 
 /// K214 for `service`: each learned port, who uses it and where (a label in the compose file,
 /// `path:line` in the message for project files, which have no span).
+/// `8000`, `514/udp`: as `expose` writes it (TCP, the default, goes unsaid).
+fn port_text(learned: &Learned) -> String {
+    match learned.protocol {
+        crate::model::Protocol::Tcp => learned.port.to_string(),
+        other => format!("{}/{}", learned.port, other.compose_name()),
+    }
+}
+
 /// `declares_others`: the service declares ports, just not these.
 fn learned_note(service: &str, at: Span, learned: &[Learned], declares_others: bool) -> Diagnostic {
     let mut uses = Vec::new();
     let label = if declares_others { "does not declare it" } else { "declares no port" };
     let mut note = Diagnostic::new(Code::LearnedPort, "").at(at, label);
-    for Learned { port, user, place } in learned {
-        match place {
+    for learned in learned {
+        let (port, user) = (port_text(learned), &learned.user);
+        match &learned.place {
             Place::Compose(span) => {
                 uses.push(format!("{port} (used by `{user}`)"));
                 note = note.also(*span, format!("`{user}` uses port {port}"));
@@ -559,7 +568,7 @@ fn learned_note(service: &str, at: Span, learned: &[Learned], declares_others: b
             Place::File { path, line } => uses.push(format!("{port} (used by `{user}` in {path}:{line})")),
         }
     }
-    let ports: Vec<String> = learned.iter().map(|l| format!("\"{}\"", l.port)).collect();
+    let ports: Vec<String> = learned.iter().map(|l| format!("\"{}\"", port_text(l))).collect();
     let (plural, them) = if uses.len() == 1 { ("", "it") } else { ("s", "them") };
     note.message = if declares_others {
         let ports = if uses.len() == 1 { "a port" } else { "ports" };
