@@ -54,7 +54,7 @@ const TRANSLATED: &[&str] = &[
 fn advice(key: &str) -> &'static str {
     match key {
         "network_mode" => {
-            "kompile runs the service in its own pod, on the networks of the service it names; it reaches that service by name, not on localhost"
+            "kompile runs the service in its own pod, on the networks of the service it names; it reaches that service by name, not on localhost, and ports published on that service (for this one, as with a VPN container) reach that service's pod, not this one"
         }
         "devices" | "device_cgroup_rules" | "gpus" => {
             "request devices through a device plugin and resource limits instead"
