@@ -203,6 +203,21 @@ fn uses(project: &Project, user: &Service, found: &mut Found<'_>) {
             scan(word, |host, port, protocol, _| found(host, port, protocol, &mut || Some(Place::Compose(argv.span))));
         }
     }
+    project_files(project, user, &mut |bytes, path| in_file(bytes, path, found));
+    for reference in &user.configs {
+        if let Some(FileSource::Content(text)) = project.config(&reference.source).map(|c| &c.source) {
+            scan(text, |host, port, protocol, _| found(host, port, protocol, &mut || Some(Place::Compose(text.span))));
+        }
+    }
+}
+
+/// Called with a file's bytes and a maker of its path relative to the project.
+type VisitFile<'a> = dyn FnMut(&[u8], &dyn Fn() -> String) + 'a;
+
+/// The project files a service reads: those it bind-mounts (what `load` shipped) and the
+/// files of the compose `configs` it uses, each with its path relative to the project
+/// (made only when asked for).
+fn project_files(project: &Project, user: &Service, visit: &mut VisitFile<'_>) {
     for volume in &user.volumes {
         let (Some(source), Some(BindContents::Project { shipped: Ok(files), .. })) = (&volume.source, &volume.contents)
         else {
@@ -213,22 +228,41 @@ fn uses(project: &Project, user: &Service, found: &mut Found<'_>) {
                 let full = if files.single { Path::new(source).to_path_buf() } else { Path::new(source).join(name) };
                 relative(project, &full)
             };
-            in_file(bytes, &path, found);
+            visit(bytes, &path);
         }
     }
     for reference in &user.configs {
-        match project.config(&reference.source).map(|c| &c.source) {
-            Some(FileSource::File { path, bytes: Some(bytes) }) => {
-                in_file(bytes, &|| relative(project, Path::new(&path.value)), found);
-            }
-            Some(FileSource::Content(text)) => {
-                scan(text, |host, port, protocol, _| {
-                    found(host, port, protocol, &mut || Some(Place::Compose(text.span)))
-                });
-            }
-            _ => {}
+        if let Some(FileSource::File { path, bytes: Some(bytes) }) =
+            project.config(&reference.source).map(|c| &c.source)
+        {
+            visit(bytes, &|| relative(project, Path::new(&path.value)));
         }
     }
+}
+
+/// Docker's embedded DNS server, which only containers on a Compose network can ask.
+pub const DOCKER_DNS: &str = "127.0.0.11";
+
+/// A project file a service reads that names Docker's DNS server (nginx `resolver
+/// 127.0.0.11`, HAProxy `nameserver dns 127.0.0.11:53`): the first place in each file, not in
+/// a comment.
+pub fn docker_dns_uses(project: &Project) -> Vec<(&str, String, usize)> {
+    let mut found = Vec::new();
+    for user in &project.services {
+        project_files(project, user, &mut |bytes, path| {
+            let Ok(text) = std::str::from_utf8(bytes) else { return };
+            let mut lines = Lines { text, at: 0, line: 1, commented: commented(text) };
+            let ends = |at: usize| !text[at + DOCKER_DNS.len()..].starts_with(|c: char| c.is_ascii_digit());
+            let first = text.match_indices(DOCKER_DNS).map(|(at, _)| at).filter(|at| ends(*at)).find_map(|at| {
+                let (line, commented) = lines.seek(at);
+                (!commented).then_some(line)
+            });
+            if let Some(line) = first {
+                found.push((user.name.as_str(), path(), line));
+            }
+        });
+    }
+    found
 }
 
 /// `BACKUP_IMAGE: postgres:16`, `REDIS_VERSION`, `APP_TAG`: an image and its tag, not a

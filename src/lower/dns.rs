@@ -141,6 +141,24 @@ pub fn hidden_names(project: &crate::compose::Project, diags: &mut Diagnostics) 
     }
 }
 
+/// Docker's embedded DNS server answers only on a Compose network: a configuration that asks
+/// it (nginx `resolver 127.0.0.11`, needed there for `proxy_pass $variable`) resolves nothing
+/// on the cluster.
+pub fn docker_dns(project: &crate::compose::Project, diags: &mut Diagnostics) {
+    use crate::compose::addresses::{DOCKER_DNS, docker_dns_uses};
+    for (user, path, line) in docker_dns_uses(project) {
+        let at = project.service(user).map_or(crate::source::Span::NONE, |s| s.key_span("volumes"));
+        diags.push(
+            Diagnostic::new(
+                Code::DockerDns,
+                format!("{path}:{line}, read by service `{user}`, asks Docker's DNS server {DOCKER_DNS}, which the cluster does not have"),
+            )
+            .at(at, format!("mounts {path}"))
+            .help("ask the cluster DNS instead (`kube-dns.kube-system.svc.cluster.local`, the nameserver in the pod's /etc/resolv.conf), with full names such as `api.<namespace>.svc.cluster.local`: nginx's `resolver` does not use search domains"),
+        );
+    }
+}
+
 fn invalid(at: &Spanned<String>, message: String, help: &str) -> Diagnostic {
     Diagnostic::new(Code::InvalidDns, message).at(at.span, "left out of dnsConfig").help(help.to_string())
 }

@@ -36,6 +36,7 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
     // Before the environments move out: they are where services address each other.
     let mut learned = compose::addresses::learned_ports(&typed);
     dns::hidden_names(&typed, diags);
+    dns::docker_dns(&typed, diags);
     let environments: Vec<_> = typed.services.iter_mut().map(|s| std::mem::take(&mut s.environment)).collect();
     let typed = &typed;
     unsupported::top_level(typed, diags);
