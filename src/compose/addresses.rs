@@ -181,12 +181,12 @@ type Found<'a> = dyn FnMut(&str, u16, Protocol, &mut dyn FnMut() -> Option<Place
 fn uses(project: &Project, user: &Service, found: &mut Found<'_>) {
     // An image's name is asked about only for the few values that address a service.
     for variable in &user.environment {
-        let Some(value) = variable.value.as_ref().filter(|v| v.contains(':')) else { continue };
+        let Some(value) = variable.value.as_ref().filter(|v| may_address(v)) else { continue };
         let place = || (!names_an_image(&variable.name)).then_some(Place::Compose(value.span));
         scan(value, |host, port, protocol, _| found(host, port, protocol, &mut || place()));
     }
     for file in &user.env_files {
-        for (key, value) in file.values.iter().filter(|(_, v)| v.contains(':')) {
+        for (key, value) in file.values.iter().filter(|(_, v)| may_address(v)) {
             let span = if key.span.is_none() { file.path.span } else { key.span };
             let place = || (!names_an_image(key)).then_some(Place::Compose(span));
             scan(value, |host, port, protocol, _| found(host, port, protocol, &mut || place()));
@@ -199,7 +199,7 @@ fn uses(project: &Project, user: &Service, found: &mut Found<'_>) {
         host_and_port_variables(file.values.iter().map(|(k, v)| (k.as_str(), v.as_str(), span(k))), found);
     }
     for argv in user.entrypoint.iter().chain(&user.command) {
-        for word in argv.iter().filter(|w| w.contains(':')) {
+        for word in argv.iter().filter(|w| may_address(w)) {
             scan(word, |host, port, protocol, _| found(host, port, protocol, &mut || Some(Place::Compose(argv.span))));
         }
     }
@@ -355,7 +355,13 @@ impl Lines<'_> {
     }
 }
 
-/// Every address in a text (none without a `:`): `host:port` pairs, URLs without a port (the
+/// Whether a short text can hold an address: most values hold neither a `:` nor a `;`, and
+/// are not scanned.
+fn may_address(text: &str) -> bool {
+    text.bytes().any(|b| b == b':' || b == b';')
+}
+
+/// Every address in a text: `host:port` pairs, URLs without a port (the
 /// scheme's), and Envoy's `address`/`port_value` pairs. An address is UDP when its URL says
 /// so (`udp://syslog:514`), else TCP.
 fn scan(text: &str, mut found: impl FnMut(&str, u16, Protocol, usize)) {
@@ -366,6 +372,39 @@ fn scan(text: &str, mut found: impl FnMut(&str, u16, Protocol, usize)) {
     host_ports(text, |host, port, at| found(host, port, protocol(at), at));
     urls_without_port(text, |host, port, at| found(host, port, Protocol::Tcp, at));
     address_pairs(text, |host, port, at| found(host, port, Protocol::Tcp, at));
+    connection_strings(text, |host, port, at| found(host, port, Protocol::Tcp, at));
+}
+
+/// `Host=pg;Port=5432;Database=app`, `Server=tcp:mssql,1433;User Id=sa`, `Data
+/// Source=sql,1433`: connection strings (ADO.NET, Npgsql, MySqlConnector) name the host and
+/// its port in `key=value` parts separated by `;`. Only a written port is an address.
+fn connection_strings(text: &str, mut found: impl FnMut(&str, u16, usize)) {
+    if !text.contains(';') || !text.contains('=') {
+        return;
+    }
+    let base = text.as_ptr() as usize;
+    for string in text.split(['"', '\'', '\n']).filter(|s| s.contains(';')) {
+        let mut host: Option<(&str, usize)> = None;
+        let mut port: Option<u16> = None;
+        for part in string.split(';') {
+            let Some((key, value)) = part.split_once('=') else { continue };
+            let (key, value) = (key.trim(), value.trim());
+            if ["server", "host", "data source", "address", "addr"].iter().any(|k| k.eq_ignore_ascii_case(key)) {
+                let value = value.strip_prefix("tcp:").unwrap_or(value);
+                let (name, written) = value.split_once(',').unwrap_or((value, ""));
+                host = Some((name.trim(), value.as_ptr() as usize - base));
+                port = written.trim().parse().ok().or(port);
+            } else if key.eq_ignore_ascii_case("port") {
+                port = value.parse().ok();
+            }
+        }
+        if let (Some((name, at)), Some(port @ 1..)) = (host, port)
+            && !name.is_empty()
+            && name.bytes().all(is_host_byte)
+        {
+            found(name, port, at);
+        }
+    }
 }
 
 /// `http://backend/api`, `proxy_pass http://app;`, `postgres://user:secret@db/app`: a URL
@@ -537,6 +576,10 @@ mod tests {
         );
         assert_eq!(all("{\"upstream\": \"api:9000\"}"), [("api".into(), 9000)]);
         assert_eq!(all("API_URL=api:9000\n"), [("api".into(), 9000)]);
+        assert_eq!(all("Host=pg;Port=5432;Database=app;Password=x"), [("pg".into(), 5432)]);
+        assert_eq!(all("{\"Default\": \"Server=tcp:mssql,1433;User Id=sa\"}"), [("mssql".into(), 1433)]);
+        assert_eq!(all("Data Source=sqldata, 1433;Initial Catalog=x"), [("sqldata".into(), 1433)]);
+        assert!(all("Server=sqldata;Database=x;").is_empty(), "no port written");
     }
 
     #[test]
