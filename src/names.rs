@@ -9,7 +9,8 @@ pub fn dns_label(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for c in name.chars() {
         let c = c.to_ascii_lowercase();
-        if c.is_ascii_alphanumeric() {
+        // A written `-` is kept (`a--b` is a valid label); a run of other characters becomes one.
+        if c.is_ascii_alphanumeric() || c == '-' {
             out.push(c);
         } else if !out.ends_with('-') {
             out.push('-');
@@ -106,6 +107,8 @@ mod tests {
         assert_eq!(dns_label("web"), "web");
         assert_eq!(dns_label("My_Service"), "my-service");
         assert_eq!(dns_label("__a..b__"), "a-b");
+        assert_eq!(dns_label("a--b"), "a--b", "a valid label is kept");
+        assert_eq!(dns_label("a-_b"), "a-b");
         assert_eq!(dns_label("ß"), "");
         assert_eq!(dns_label(&"a".repeat(80)).len(), 63);
     }
