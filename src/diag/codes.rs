@@ -112,6 +112,7 @@ codes! {
     InvalidDns        "K227" "invalid-dns"          Warning "a dns server, search domain or option Kubernetes refuses";
     DnsHidesServices  "K228" "dns-hides-services"   Warning "a service with its own `dns` servers connects to services those servers cannot name";
     DockerDns         "K229" "docker-dns"           Warning "a project file asks Docker's embedded DNS server, which the cluster does not have";
+    TraefikLabels     "K230" "traefik-labels"       Warning "`traefik.*` labels configure Traefik's Docker provider, which the cluster does not run";
     DockerfileSyntax  "K300" "dockerfile-syntax"    Error   "a Dockerfile is malformed";
     EmptyContinuation "K301" "empty-continuation"   Warning "a Dockerfile continuation has an empty line";
     InvalidJsonArgs   "K302" "invalid-json-args"    Warning "a JSON-looking argument list is not valid JSON";

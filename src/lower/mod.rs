@@ -11,6 +11,7 @@ mod names;
 mod network;
 mod service;
 mod storage;
+mod traefik;
 mod unsupported;
 
 use std::collections::BTreeMap;

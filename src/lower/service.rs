@@ -76,6 +76,7 @@ impl<'a> Lowering<'a, '_> {
         let ports = self.ports();
         let (networks, mut isolation) = self.networks.of(service, &ports);
         let (hostname, subdomain) = super::dns::hostname(service, self.diags);
+        super::traefik::report(service, self.diags);
         let expose = self.expose_or_exposed();
         let exposure = super::expose::Exposing {
             service,
