@@ -171,21 +171,11 @@ fn missing_healthcheck(service: &Service, diags: &mut Diagnostics) {
 }
 
 /// Names that mean a credential. `_FILE` variables point at a file and are fine.
-fn looks_secret(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    if upper.ends_with("_FILE") || upper.ends_with("_PATH") {
-        return false;
-    }
-    ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY"]
-        .iter()
-        .any(|word| upper.contains(word))
-}
-
 fn secrets_in_environment(service: &Service, diags: &mut Diagnostics) {
     for variable in &service.environment {
         // `${PASSWORD}` is the fix this rule suggests: the value is not in the file.
         let literal = variable.value.as_ref().is_some_and(|v| !v.is_empty()) && !variable.interpolated;
-        if !literal || !looks_secret(&variable.name) {
+        if !literal || !crate::compose::looks_secret(&variable.name) {
             continue;
         }
         diags.push(

@@ -430,6 +430,18 @@ pub struct BuildFile {
     pub services: Vec<String>,
 }
 
+/// Whether an environment variable's name says its value is a secret (`DB_PASSWORD`,
+/// `API_TOKEN`); `*_FILE` and `*_PATH` name where a secret is, not the secret.
+pub fn looks_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    if upper.ends_with("_FILE") || upper.ends_with("_PATH") {
+        return false;
+    }
+    ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY"]
+        .iter()
+        .any(|word| upper.contains(word))
+}
+
 /// `(key, value)` pairs as an ordered map, later entries winning.
 pub fn to_map(entries: &[(Key, String)]) -> BTreeMap<String, String> {
     entries.iter().map(|(k, v)| (k.value.clone(), v.clone())).collect()

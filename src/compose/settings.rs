@@ -39,10 +39,19 @@ pub struct ServiceSettings {
     /// `node_port`: the nodePort of the first published port, with `expose: nodeport`.
     pub node_port: Option<Spanned<u16>>,
     pub external_traffic_policy: Option<Spanned<TrafficPolicy>>,
+    /// `secret_env`: environment names whose values go into a Secret, beyond those that look
+    /// secret (`compose::looks_secret`).
+    pub secret_env: Vec<Spanned<String>>,
 }
 
 impl ServiceSettings {
-    pub const KEYS: &'static [&'static str] = &["expose", "ingress", "node_port", "external_traffic_policy"];
+    pub const KEYS: &'static [&'static str] =
+        &["expose", "ingress", "node_port", "external_traffic_policy", "secret_env"];
+
+    /// Whether the value of the environment variable `name` belongs in a Secret.
+    pub fn is_secret_env(&self, name: &str) -> bool {
+        super::looks_secret(name) || self.secret_env.iter().any(|n| n.value == name)
+    }
 }
 
 /// A service's `x-kompile.ingress` block; already validated (hosts are DNS names, paths start

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 
 use super::labels::{app_labels, service_labels};
 use super::{metadata, non_empty};
-use crate::model::{self, App, ConfigData, EnvFromConfigMap};
+use crate::model::{self, App, ConfigData, EnvFromConfigMap, SecretEnv};
 
 /// A top-level config (or bind-mounted project files): text under `data`, the rest under
 /// `binaryData`, since ConfigMap `data` must be UTF-8.
@@ -38,6 +38,17 @@ pub(super) fn secret(app: &App, secret: &model::Secret) -> Secret {
         metadata: metadata(app, &secret.k8s_name, app_labels(app), BTreeMap::new()),
         type_: Some("Opaque".to_string()),
         data: Some(BTreeMap::from([(secret.key.clone(), ByteString(secret.data.clone()))])),
+        ..Secret::default()
+    }
+}
+
+/// A service's secret environment values, which its container takes by name.
+pub(super) fn env_secret(app: &App, svc: &model::Service, env: &SecretEnv) -> Secret {
+    let data = env.data.iter().map(|(k, v)| (k.clone(), ByteString(v.clone().into_bytes()))).collect();
+    Secret {
+        metadata: metadata(app, &env.k8s_name, service_labels(app, svc), BTreeMap::new()),
+        type_: Some("Opaque".to_string()),
+        data: Some(data),
         ..Secret::default()
     }
 }

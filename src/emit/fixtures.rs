@@ -28,6 +28,7 @@ pub(crate) fn service(name: &str) -> Service {
         command: None,
         environment: Vec::new(),
         env_from: None,
+        secret_env: None,
         working_dir: None,
         user: None,
         ports: Vec::new(),

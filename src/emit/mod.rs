@@ -117,6 +117,9 @@ pub fn emit(app: &App) -> Vec<Object> {
         if let Some(env) = &svc.env_from {
             objects.push(Object::ConfigMap(Box::new(configs_and_secrets::env_config_map(app, svc, env))));
         }
+        if let Some(env) = &svc.secret_env {
+            objects.push(Object::Secret(Box::new(configs_and_secrets::env_secret(app, svc, env))));
+        }
         if let Some(s) = k8s_service::service(app, svc) {
             let aliases = svc.aliases.iter().map(|alias| k8s_service::alias(&s, alias));
             objects.extend(aliases.map(|a| Object::Service(Box::new(a))));

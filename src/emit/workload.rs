@@ -3,8 +3,9 @@
 use indexmap::IndexMap;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapEnvSource, Container, ContainerPort, EnvFromSource, EnvVar, ExecAction, PodDNSConfig,
-    PodDNSConfigOption, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SecurityContext,
+    Capabilities, ConfigMapEnvSource, Container, ContainerPort, EnvFromSource, EnvVar, EnvVarSource, ExecAction,
+    PodDNSConfig, PodDNSConfigOption, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SecretEnvSource,
+    SecretKeySelector, SecurityContext,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -124,12 +125,7 @@ fn container(svc: &Service) -> Container {
         command,
         args,
         env: non_empty_vec(env(svc)),
-        env_from: svc.env_from.as_ref().map(|e| {
-            vec![EnvFromSource {
-                config_map_ref: Some(ConfigMapEnvSource { name: e.k8s_name.clone(), optional: None }),
-                ..EnvFromSource::default()
-            }]
-        }),
+        env_from: non_empty_vec(env_from(svc)),
         working_dir: svc.working_dir.clone(),
         ports: non_empty_vec(ports(svc)),
         readiness_probe: probe.clone(),
@@ -163,9 +159,40 @@ fn env(svc: &Service) -> Vec<EnvVar> {
             vars.insert(&var.name, value);
         }
     }
+    let secret = svc.secret_env.as_ref();
+    let from_secret = |name: &str| {
+        let secret = secret.filter(|s| s.data.contains_key(name))?;
+        let key = SecretKeySelector { name: secret.k8s_name.clone(), key: name.to_string(), optional: None };
+        Some(EnvVarSource { secret_key_ref: Some(key), ..EnvVarSource::default() })
+    };
     vars.into_iter()
-        .map(|(name, value)| EnvVar { name: name.to_string(), value: Some(value.to_string()), value_from: None })
+        .map(|(name, value)| match from_secret(name) {
+            Some(source) => EnvVar { name: name.to_string(), value: None, value_from: Some(source) },
+            None => EnvVar { name: name.to_string(), value: Some(value.to_string()), value_from: None },
+        })
         .collect()
+}
+
+/// The env files' plain values (a ConfigMap), then their secret ones (the Secret, which also
+/// holds the `environment` secrets: those come by name through `env` too, with the same value).
+fn env_from(svc: &Service) -> Vec<EnvFromSource> {
+    let mut sources = Vec::new();
+    if let Some(env) = &svc.env_from {
+        let name = env.k8s_name.clone();
+        sources.push(EnvFromSource {
+            config_map_ref: Some(ConfigMapEnvSource { name, optional: None }),
+            ..EnvFromSource::default()
+        });
+    }
+    let named = |key: &String| svc.environment.iter().any(|v| &v.name == key && v.value.is_some());
+    if let Some(secret) = svc.secret_env.as_ref().filter(|s| !s.data.keys().all(named)) {
+        let name = secret.k8s_name.clone();
+        sources.push(EnvFromSource {
+            secret_ref: Some(SecretEnvSource { name, optional: None }),
+            ..EnvFromSource::default()
+        });
+    }
+    sources
 }
 
 fn ports(svc: &Service) -> Vec<ContainerPort> {
@@ -416,6 +443,32 @@ mod tests {
         assert_eq!((c.tty, c.stdin), (Some(true), None));
         let p = &c.ports.unwrap()[0];
         assert_eq!((p.container_port, p.protocol.as_deref(), p.name.as_deref()), (80, Some("TCP"), Some("tcp-80")));
+    }
+
+    /// A secret value is taken from the Secret by name, never written in the pod template;
+    /// env-file secrets come through `envFrom`, after the ConfigMap.
+    #[test]
+    fn secret_values_come_from_the_secret() {
+        let mut s = service("web");
+        s.environment = vec![
+            ModelEnvVar { name: "DB_PASSWORD".into(), value: Some(String::new()) },
+            ModelEnvVar { name: "LEVEL".into(), value: Some("info".into()) },
+        ];
+        s.env_from = Some(crate::model::EnvFromConfigMap { k8s_name: "web-env".into(), data: BTreeMap::new() });
+        let data =
+            BTreeMap::from([("DB_PASSWORD".to_string(), "pw".to_string()), ("TOKEN".to_string(), "t".to_string())]);
+        s.secret_env = Some(crate::model::SecretEnv { k8s_name: "web-secret-env".into(), data });
+        let c = only_container(&s);
+        let env = c.env.unwrap();
+        assert_eq!(env[0].value, None, "no value in the pod template");
+        let key = env[0].value_from.as_ref().and_then(|f| f.secret_key_ref.clone()).unwrap();
+        assert_eq!((key.name.as_str(), key.key.as_str()), ("web-secret-env", "DB_PASSWORD"));
+        assert_eq!(env[1].value.as_deref(), Some("info"));
+        let from = c.env_from.unwrap();
+        assert_eq!(from[0].config_map_ref.as_ref().map(|r| r.name.as_str()), Some("web-env"));
+        assert_eq!(from[1].secret_ref.as_ref().map(|r| r.name.as_str()), Some("web-secret-env"), "TOKEN");
+        s.secret_env.as_mut().unwrap().data.remove("TOKEN");
+        assert_eq!(only_container(&s).env_from.unwrap().len(), 1, "every secret is named in env");
     }
 
     #[test]

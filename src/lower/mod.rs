@@ -170,6 +170,29 @@ mod tests {
         assert_eq!(found, [Code::InvalidLabelKey, Code::InvalidLabelKey, Code::InvalidEnvName, Code::InvalidEnvName]);
     }
 
+    /// Values that are secrets (by name, or named in `x-kompile.secret_env`) go into the
+    /// service's Secret, from `environment` (which wins) and from env files; the rest stays
+    /// plain. Interpolated ones too: `.env` values land in the pod template otherwise.
+    #[test]
+    fn secret_environment_values_go_into_a_secret() {
+        let compose = "services:\n  a:\n    image: x:1\n    environment: {DB_PASSWORD: '${PW:-s3cr$$t}', LEVEL: info, LICENSE: abc}\n    x-kompile: {secret_env: [LICENSE]}\n";
+        let (app, _) = lower_edited(compose, |project| {
+            let values = [("API_TOKEN", "t0k"), ("DB_PASSWORD", "file-pw"), ("MODE", "prod")]
+                .map(|(k, v)| (Spanned::new(k.to_string(), Span::NONE), v.to_string()));
+            let path = Spanned::new("/p/e.env".to_string(), Span::NONE);
+            project.services[0].env_files.push(EnvFile { path, required: true, values: values.to_vec() });
+        });
+        let a = only_service(&app);
+        let secret = a.secret_env.as_ref().expect("a Secret");
+        assert_eq!(secret.k8s_name, "a-secret-env");
+        let data: Vec<(&str, &str)> = secret.data.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(data, [("API_TOKEN", "t0k"), ("DB_PASSWORD", "s3cr$t"), ("LICENSE", "abc")], "environment wins");
+        let plain = a.env_from.as_ref().map(|e| e.data.keys().cloned().collect::<Vec<_>>());
+        assert_eq!(plain, Some(vec!["MODE".to_string()]));
+        let values: Vec<_> = a.environment.iter().map(|e| (e.name.as_str(), e.value.as_deref())).collect();
+        assert_eq!(values, [("DB_PASSWORD", Some("")), ("LEVEL", Some("info")), ("LICENSE", Some(""))]);
+    }
+
     #[test]
     fn valid_label_keys_and_env_names_raise_nothing() {
         let (_, diags) = lower_text(

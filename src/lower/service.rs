@@ -9,7 +9,8 @@ use crate::compose;
 use crate::compose::addresses::{Learned, Place};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{
-    EnvFromConfigMap, EnvVar, Healthcheck, HostAlias, Port, ProbeCommand, Resources, Service, UpdateOrder, UpdatePolicy,
+    EnvFromConfigMap, EnvVar, Healthcheck, HostAlias, Port, ProbeCommand, Resources, SecretEnv, Service, UpdateOrder,
+    UpdatePolicy,
 };
 use crate::names::{is_env_name, is_qualified_name};
 use crate::source::Span;
@@ -73,6 +74,7 @@ impl<'a> Lowering<'a, '_> {
         }
         let (entrypoint, command) = self.entrypoint_and_command();
         let (entrypoint, command) = (entrypoint.map(kubelet_literals), command.map(kubelet_literals));
+        let (environment, env_from, secret_env) = self.environment();
         let ports = self.ports();
         let (networks, mut isolation) = self.networks.of(service, &ports);
         let (hostname, subdomain) = super::dns::hostname(service, self.diags);
@@ -95,8 +97,9 @@ impl<'a> Lowering<'a, '_> {
             image: self.image(),
             entrypoint,
             command,
-            environment: self.environment(),
-            env_from: self.env_from(),
+            environment,
+            env_from,
+            secret_env,
             working_dir: service.working_dir.as_ref().map(|w| w.value.clone()),
             user: self.user(),
             ports,
@@ -280,32 +283,46 @@ impl<'a> Lowering<'a, '_> {
         false
     }
 
-    fn environment(&mut self) -> Vec<EnvVar> {
-        let mut out = Vec::new();
-        for var in std::mem::take(&mut self.environment) {
-            if self.env_name_ok(&var.name, var.name.span, "container's environment") {
-                out.push(EnvVar { name: var.name.value, value: var.value.map(|v| kubelet_literal(v.value)) });
-            }
-        }
-        out
-    }
-
-    /// Every `env_file`'s values in order (later files win), as one ConfigMap.
-    fn env_from(&mut self) -> Option<EnvFromConfigMap> {
+    /// `environment` and the `env_file`s: plain values in the container and a ConfigMap,
+    /// secret ones (see `ServiceSettings::is_secret_env`) in one Secret, never in the pod
+    /// template or a ConfigMap.
+    fn environment(&mut self) -> (Vec<EnvVar>, Option<EnvFromConfigMap>, Option<SecretEnv>) {
+        let settings = &self.service.settings;
+        let mut secrets = std::collections::BTreeMap::new();
         let mut data = std::collections::BTreeMap::new();
         for file in &self.service.env_files {
             for (key, value) in &file.values {
                 // A ConfigMap with such a key is refused as a whole.
                 if self.env_name_ok(key, key.span, "env_file ConfigMap") {
-                    data.insert(key.value.clone(), value.clone());
+                    let into = if settings.is_secret_env(key) { &mut secrets } else { &mut data };
+                    into.insert(key.value.clone(), value.clone());
                 }
             }
         }
-        if data.is_empty() {
-            return None;
+        let mut out = Vec::new();
+        for var in std::mem::take(&mut self.environment) {
+            if !self.env_name_ok(&var.name, var.name.span, "container's environment") {
+                continue;
+            }
+            let value = match var.value {
+                // Taken from the Secret by name: the value stays out of the pod template.
+                Some(value) if settings.is_secret_env(&var.name) => {
+                    secrets.insert(var.name.value.clone(), value.value);
+                    Some(String::new())
+                }
+                value => value.map(|v| kubelet_literal(v.value)),
+            };
+            out.push(EnvVar { name: var.name.value, value });
         }
-        let k8s_name = self.store.config_map_name(&format!("{}-env", self.k8s_name));
-        Some(EnvFromConfigMap { k8s_name, data })
+        let env_from = (!data.is_empty()).then(|| EnvFromConfigMap {
+            k8s_name: self.store.config_map_name(&format!("{}-env", self.k8s_name)),
+            data,
+        });
+        let secret_env = (!secrets.is_empty()).then(|| SecretEnv {
+            k8s_name: self.store.env_secret_name(&format!("{}-secret-env", self.k8s_name)),
+            data: secrets,
+        });
+        (out, env_from, secret_env)
     }
 
     /// Compose `user`, else a numeric USER of the Dockerfile.

@@ -48,6 +48,18 @@ impl<'a> Storage<'a> {
         }
     }
 
+    /// A name for a service's Secret of environment values that no top-level secret's Secret
+    /// has: `wanted`, or `wanted-2`, ...
+    pub fn env_secret_name(&self, wanted: &str) -> String {
+        let wanted: String = wanted.chars().take(58).collect();
+        let wanted = wanted.trim_end_matches('-').to_string();
+        let taken = |name: &String| self.secret_names.values().any(|n| n == name);
+        (1..)
+            .map(|i| if i == 1 { wanted.clone() } else { format!("{wanted}-{i}") })
+            .find(|n| !taken(n))
+            .unwrap_or(wanted)
+    }
+
     /// A ConfigMap name no other ConfigMap of the project has: `wanted`, or `wanted-2`, ...
     pub fn config_map_name(&mut self, wanted: &str) -> String {
         let wanted: String = wanted.chars().take(58).collect();

@@ -41,6 +41,10 @@ pub struct Service {
     /// The service's `env_file`s merged in order, as one ConfigMap referenced through `envFrom`.
     /// `environment` entries of the same name take precedence, as in Compose.
     pub env_from: Option<EnvFromConfigMap>,
+    /// The values of environment variables that are secrets (from `environment` and
+    /// `env_file`), as one Secret: `environment` entries of these names take their value from
+    /// it (`secretKeyRef`; their `value` here is empty), `env_file` ones through `envFrom`.
+    pub secret_env: Option<SecretEnv>,
     pub working_dir: Option<String>,
     pub user: Option<String>,
     /// Published ports, one entry per port (ranges already expanded).
@@ -138,6 +142,15 @@ pub struct EnvVar {
     pub name: String,
     /// `None`: declared without a value and unset (Compose passes nothing); not emitted.
     pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretEnv {
+    /// Secret name, e.g. `<service>-secret-env`.
+    pub k8s_name: String,
+    /// By variable name, the value exactly as Compose passes it (the kubelet does not expand
+    /// values taken from a Secret).
+    pub data: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

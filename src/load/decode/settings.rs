@@ -39,6 +39,7 @@ pub fn service(name: &str, node: Option<&Node>, diags: &mut Diagnostics) -> Serv
             "ingress" => settings.ingress = ingress(name, value, diags),
             "node_port" => settings.node_port = node_port(value, diags),
             "external_traffic_policy" => settings.external_traffic_policy = traffic_policy(value, diags),
+            "secret_env" => settings.secret_env = string_list(value, "secret_env", diags),
             _ => {}
         }
     }
