@@ -13,6 +13,9 @@
 use std::ops::RangeInclusive;
 
 /// The protocols Compose and Docker know, lowercase.
+/// The nodePorts a cluster allocates from by default (`--service-node-port-range`).
+pub const NODE_PORTS: RangeInclusive<u16> = 30000..=32767;
+
 pub const PROTOCOLS: [&str; 3] = ["tcp", "udp", "sctp"];
 
 /// Whether `protocol` (lowercase it first) is one of [`PROTOCOLS`].

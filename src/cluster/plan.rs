@@ -18,7 +18,7 @@ pub const TOOLING: &str = "applyset.kubernetes.io/tooling";
 pub const CONTAINS_GROUP_KINDS: &str = "applyset.kubernetes.io/contains-group-kinds";
 pub const ADDITIONAL_NAMESPACES: &str = "applyset.kubernetes.io/additional-namespaces";
 /// The annotation emit puts on objects made from one compose service.
-pub const SERVICE_ANNOTATION: &str = "kompile.dev/service";
+pub use crate::emit::SERVICE_ANNOTATION;
 
 /// The apply steps, in order: each needs only what earlier steps created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -11,7 +11,7 @@ pub(super) const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub(super) const NAME: &str = "app.kubernetes.io/name";
 pub(super) const INSTANCE: &str = "app.kubernetes.io/instance";
 /// Records which compose service an object came from, since `k8s_name` may differ from it.
-pub(super) const SERVICE_ANNOTATION: &str = "kompile.dev/service";
+pub const SERVICE_ANNOTATION: &str = "kompile.dev/service";
 
 /// Labels on every object of the project.
 pub(super) fn app_labels(app: &App) -> BTreeMap<String, String> {

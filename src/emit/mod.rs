@@ -26,6 +26,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::model::App;
 
+pub use labels::SERVICE_ANNOTATION;
 pub use origin::Origin;
 
 /// One Kubernetes object kompile can produce.

@@ -14,9 +14,6 @@ use crate::model::{
 use crate::names::hashed_label;
 use crate::source::Span;
 
-/// The default range of nodePorts: a published port inside it can be the nodePort itself.
-const NODE_PORTS: std::ops::RangeInclusive<u16> = 30000..=32767;
-
 pub struct Exposing<'a, 'b> {
     pub service: &'a compose::Service,
     pub k8s_name: &'a str,
@@ -152,7 +149,8 @@ impl<'a> Exposing<'a, '_> {
         if let Some(fixed) = chosen.node_port.filter(|_| first) {
             return Some(fixed);
         }
-        if NODE_PORTS.contains(&published) {
+        // A published port inside the range can be the nodePort itself.
+        if crate::ports::NODE_PORTS.contains(&published) {
             return Some(published);
         }
         if port.published.is_some() {

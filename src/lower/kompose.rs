@@ -48,7 +48,7 @@ impl Reader<'_, '_> {
                 self.settings.expose = Some(Spanned::new(kind, span));
             }
             "kompose.service.nodeport.port" => {
-                let port = value.trim().parse::<u16>().ok().filter(|p| (30000..=32767).contains(p));
+                let port = value.trim().parse::<u16>().ok().filter(|p| crate::ports::NODE_PORTS.contains(p));
                 let Some(port) = port else { return self.bad(key, value, "a port from 30000 to 32767") };
                 self.read(key, value, own.node_port.is_some(), "node_port", &port.to_string());
                 self.settings.node_port = Some(Spanned::new(port, span));

@@ -10,10 +10,7 @@ use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::emit::Object;
-
-/// The compose service an object came from (emit records it in this annotation).
-const SERVICE: &str = "kompile.dev/service";
+use crate::emit::{Object, SERVICE_ANNOTATION};
 
 /// One line per exposed port or Ingress rule; empty when nothing is exposed.
 pub fn exposure_table(objects: &[Object]) -> String {
@@ -89,7 +86,7 @@ fn container_port(deployment: Option<&Deployment>, target: Option<&IntOrString>)
 }
 
 fn compose_service(metadata: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
-    let annotation = metadata.annotations.as_ref().and_then(|a| a.get(SERVICE));
+    let annotation = metadata.annotations.as_ref().and_then(|a| a.get(SERVICE_ANNOTATION));
     annotation.or(metadata.name.as_ref()).cloned().unwrap_or_default()
 }
 

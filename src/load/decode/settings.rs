@@ -186,12 +186,9 @@ fn traffic_policy(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<Traffi
     Some(Spanned::new(policy, node.span))
 }
 
-/// The range of nodePorts a cluster allocates from by default.
-pub const NODE_PORTS: std::ops::RangeInclusive<i64> = 30000..=32767;
-
 fn node_port(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<u16>> {
     let port = match node.value {
-        Value::Int(n) if NODE_PORTS.contains(&n) => u16::try_from(n).ok(),
+        Value::Int(n) => u16::try_from(n).ok().filter(|p| crate::ports::NODE_PORTS.contains(p)),
         _ => None,
     };
     if port.is_none() {
