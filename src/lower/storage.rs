@@ -29,11 +29,27 @@ pub struct Storage<'a> {
     config_names: BTreeMap<String, String>,
     /// Every ConfigMap name handed out, so env, config and project-file maps never clash.
     config_maps: BTreeSet<String>,
+    /// Every Secret name handed out: top-level secrets' and services' environment Secrets.
+    secrets: BTreeSet<String>,
+}
+
+/// `wanted` (cut to leave room for a suffix), or `wanted-2`, ..., whichever `taken` lacks;
+/// recorded as taken.
+fn free_name(wanted: &str, taken: &mut BTreeSet<String>) -> String {
+    let wanted: String = wanted.chars().take(58).collect();
+    let wanted = wanted.trim_end_matches('-').to_string();
+    let name = (1..)
+        .map(|i| if i == 1 { wanted.clone() } else { format!("{wanted}-{i}") })
+        .find(|n| !taken.contains(n))
+        .unwrap_or(wanted);
+    taken.insert(name.clone());
+    name
 }
 
 impl<'a> Storage<'a> {
     pub fn new(project: &'a compose::Project, diags: &mut Diagnostics) -> Storage<'a> {
         let config_names = k8s_names("config", project.configs.iter().map(|c| &c.name), diags);
+        let secret_names = k8s_names("secret", project.secrets.iter().map(|s| &s.name), diags);
         Storage {
             project,
             volume_users: BTreeMap::new(),
@@ -42,34 +58,22 @@ impl<'a> Storage<'a> {
             used_configs: BTreeSet::new(),
             project_files: Vec::new(),
             claim_names: k8s_names("volume", project.volumes.iter().map(|v| &v.name), diags),
-            secret_names: k8s_names("secret", project.secrets.iter().map(|s| &s.name), diags),
             config_maps: config_names.values().cloned().collect(),
             config_names,
+            secrets: secret_names.values().cloned().collect(),
+            secret_names,
         }
     }
 
-    /// A name for a service's Secret of environment values that no top-level secret's Secret
-    /// has: `wanted`, or `wanted-2`, ...
-    pub fn env_secret_name(&self, wanted: &str) -> String {
-        let wanted: String = wanted.chars().take(58).collect();
-        let wanted = wanted.trim_end_matches('-').to_string();
-        let taken = |name: &String| self.secret_names.values().any(|n| n == name);
-        (1..)
-            .map(|i| if i == 1 { wanted.clone() } else { format!("{wanted}-{i}") })
-            .find(|n| !taken(n))
-            .unwrap_or(wanted)
+    /// A name for a service's Secret of environment values that no other Secret of the
+    /// project has: `wanted`, or `wanted-2`, ...
+    pub fn env_secret_name(&mut self, wanted: &str) -> String {
+        free_name(wanted, &mut self.secrets)
     }
 
     /// A ConfigMap name no other ConfigMap of the project has: `wanted`, or `wanted-2`, ...
     pub fn config_map_name(&mut self, wanted: &str) -> String {
-        let wanted: String = wanted.chars().take(58).collect();
-        let wanted = wanted.trim_end_matches('-').to_string();
-        let name = (1..)
-            .map(|i| if i == 1 { wanted.clone() } else { format!("{wanted}-{i}") })
-            .find(|n| !self.config_maps.contains(n))
-            .unwrap_or(wanted);
-        self.config_maps.insert(name.clone());
-        name
+        free_name(wanted, &mut self.config_maps)
     }
 
     pub fn mounts(&mut self, service: &compose::Service, k8s_name: &str, diags: &mut Diagnostics) -> Vec<Mount> {
