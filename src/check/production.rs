@@ -64,15 +64,18 @@ fn unreachable_services(project: &Project, diags: &mut Diagnostics) {
 /// (`DB_HOST: db`, also by an extra name such as its `container_name`): the first service (in
 /// file order) that does, and where. One pass over all services.
 fn first_users(project: &Project) -> BTreeMap<&str, (&str, Span)> {
-    let extra: BTreeMap<&str, &str> =
-        addresses::extra_names(project).iter().map(|e| (e.name, project.services[e.service].name.as_str())).collect();
+    // A service's own name wins over another's alias, as in name lookups everywhere.
+    let extra: BTreeMap<&str, &str> = addresses::extra_names(project)
+        .iter()
+        .filter(|e| project.service(e.name).is_none())
+        .map(|e| (e.name, project.services[e.service].name.as_str()))
+        .collect();
     let mut users: BTreeMap<&str, (&str, Span)> = BTreeMap::new();
     for service in &project.services {
         let user = service.name.as_str();
-        let dependencies = service.depends_on.iter().map(|d| (d.service.as_str(), d.service.span));
-        let links = service.links.iter().map(|l| (l.split_once(':').map_or(l.as_str(), |(t, _)| t), l.span));
-        let hosts = addresses::bare_hosts(service).map(|(host, span)| (extra.get(host).copied().unwrap_or(host), span));
-        for (used, span) in dependencies.chain(links).chain(hosts) {
+        // An extra name counts as the service it names (`PG_HOST: pgcontainer`).
+        let uses = addresses::named_uses(service).map(|(name, span)| (extra.get(name).copied().unwrap_or(name), span));
+        for (used, span) in uses {
             if used != user {
                 users.entry(used).or_insert((user, span));
             }

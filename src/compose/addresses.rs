@@ -77,6 +77,14 @@ pub fn learned_ports(project: &Project) -> BTreeMap<String, Vec<Learned>> {
     learned
 }
 
+/// The services a service names without a port: those it `depends_on`, links to
+/// (`db:database` names `db`), and names in a host variable ([`bare_hosts`]), with where.
+pub fn named_uses(service: &Service) -> impl Iterator<Item = (&str, Span)> {
+    let dependencies = service.depends_on.iter().map(|d| (d.service.as_str(), d.service.span));
+    let links = service.links.iter().map(|l| (l.split_once(':').map_or(l.as_str(), |(t, _)| t), l.span));
+    dependencies.chain(links).chain(bare_hosts(service))
+}
+
 /// The first name of another service (its own or an extra name) that `user` connects to, and
 /// where: through `depends_on`, `links`, a host variable, or an address in its configuration.
 /// For the few services that need to know (those with their own `dns` servers).
@@ -84,9 +92,7 @@ pub fn first_service_used<'p>(project: &'p Project, user: &'p Service) -> Option
     let mut names: std::collections::HashSet<&str> = project.services.iter().map(|s| s.name.as_str()).collect();
     names.extend(extra_names(project).iter().map(|extra| extra.name));
     names.remove(user.name.as_str());
-    let direct = user.depends_on.iter().map(|d| (d.service.as_str(), d.service.span));
-    let links = user.links.iter().map(|l| (l.split_once(':').map_or(l.as_str(), |(t, _)| t), l.span));
-    if let Some((name, span)) = direct.chain(links).chain(bare_hosts(user)).find(|(n, _)| names.contains(n)) {
+    if let Some((name, span)) = named_uses(user).find(|(n, _)| names.contains(n)) {
         return Some((name.to_string(), span));
     }
     let mut first = None;
