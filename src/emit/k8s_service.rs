@@ -6,7 +6,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::labels::{selector, service_annotations, service_labels};
 use super::metadata;
-use super::ports::{container_ports, protocol_name};
+use super::ports::{container_ports, generated_name, protocol_name};
 use crate::model::{self, App};
 
 /// `None` when the service neither publishes nor exposes a port: nothing could connect.
@@ -60,7 +60,8 @@ pub(super) fn published(app: &App, svc: &model::Service) -> Option<Service> {
         .ports
         .iter()
         .map(|p| ServicePort {
-            name: Some(published_port_name(p)),
+            // Unique in the Service: lower keeps one port per published port and protocol.
+            name: Some(generated_name(p.protocol, p.port)),
             port: i32::from(p.port),
             node_port: p.node_port.map(i32::from),
             target_port: target_name(p).map(IntOrString::String),
@@ -83,17 +84,6 @@ pub(super) fn published(app: &App, svc: &model::Service) -> Option<Service> {
         }),
         ..Service::default()
     })
-}
-
-/// `<proto>-<published port>`: unique in the Service, since lower keeps one port per published
-/// port and protocol.
-fn published_port_name(port: &model::PublishedPort) -> String {
-    let protocol = protocol_name(port.protocol).to_ascii_lowercase();
-    let mut name = String::with_capacity(protocol.len() + 6);
-    name.push_str(&protocol);
-    name.push('-');
-    name.push_str(&port.port.to_string());
-    name
 }
 
 #[cfg(test)]

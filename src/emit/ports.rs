@@ -43,11 +43,16 @@ pub(super) fn protocol_name(protocol: Protocol) -> &'static str {
     }
 }
 
+/// `tcp-8080`: the name kompile gives a port, container or Service, that the user did not name.
+pub(super) fn generated_name(protocol: Protocol, port: u16) -> String {
+    format!("{}-{port}", protocol.compose_name())
+}
+
 /// The user's name, else `<proto>-<target>` (at most `sctp-65535`, 10 chars, a valid
 /// IANA_SVC_NAME). Port names must be unique in a pod; if a user-chosen name already claimed
 /// the generated one, fall back to `port-<n>`.
 fn unique_name(port: &Port, taken: &mut BTreeSet<String>) -> String {
-    let generated = format!("{}-{}", protocol_name(port.protocol).to_lowercase(), port.target);
+    let generated = generated_name(port.protocol, port.target);
     let mut candidates = port.name.iter().cloned().chain([generated]);
     let name = candidates
         .find(|c| !taken.contains(c))
