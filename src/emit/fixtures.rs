@@ -61,6 +61,11 @@ pub(crate) fn service(name: &str) -> Service {
         hostname: None,
         subdomain: None,
         exposure: Default::default(),
+        workload: Default::default(),
+        waits: Vec::new(),
+        runtime: Default::default(),
+        availability: Default::default(),
+        pod_of: None,
     }
 }
 

@@ -19,9 +19,13 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use k8s_openapi::Resource;
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::model::App;
@@ -37,11 +41,20 @@ pub use origin::Origin;
 pub enum Object {
     ConfigMap(Box<ConfigMap>),
     Secret(Box<Secret>),
+    ServiceAccount(Box<ServiceAccount>),
+    Role(Box<Role>),
+    RoleBinding(Box<RoleBinding>),
     PersistentVolumeClaim(Box<PersistentVolumeClaim>),
     Service(Box<Service>),
     Ingress(Box<Ingress>),
-    Deployment(Box<Deployment>),
     NetworkPolicy(Box<NetworkPolicy>),
+    PodDisruptionBudget(Box<PodDisruptionBudget>),
+    HorizontalPodAutoscaler(Box<HorizontalPodAutoscaler>),
+    Deployment(Box<Deployment>),
+    StatefulSet(Box<StatefulSet>),
+    DaemonSet(Box<DaemonSet>),
+    Job(Box<Job>),
+    CronJob(Box<CronJob>),
 }
 
 impl Object {
@@ -50,11 +63,20 @@ impl Object {
         match self {
             Object::ConfigMap(_) => ConfigMap::KIND,
             Object::Secret(_) => Secret::KIND,
+            Object::ServiceAccount(_) => ServiceAccount::KIND,
+            Object::Role(_) => Role::KIND,
+            Object::RoleBinding(_) => RoleBinding::KIND,
             Object::PersistentVolumeClaim(_) => PersistentVolumeClaim::KIND,
             Object::Service(_) => Service::KIND,
             Object::Ingress(_) => Ingress::KIND,
-            Object::Deployment(_) => Deployment::KIND,
             Object::NetworkPolicy(_) => NetworkPolicy::KIND,
+            Object::PodDisruptionBudget(_) => PodDisruptionBudget::KIND,
+            Object::HorizontalPodAutoscaler(_) => HorizontalPodAutoscaler::KIND,
+            Object::Deployment(_) => Deployment::KIND,
+            Object::StatefulSet(_) => StatefulSet::KIND,
+            Object::DaemonSet(_) => DaemonSet::KIND,
+            Object::Job(_) => Job::KIND,
+            Object::CronJob(_) => CronJob::KIND,
         }
     }
 
@@ -67,11 +89,20 @@ impl Object {
         match self {
             Object::ConfigMap(o) => &o.metadata,
             Object::Secret(o) => &o.metadata,
+            Object::ServiceAccount(o) => &o.metadata,
+            Object::Role(o) => &o.metadata,
+            Object::RoleBinding(o) => &o.metadata,
             Object::PersistentVolumeClaim(o) => &o.metadata,
             Object::Service(o) => &o.metadata,
             Object::Ingress(o) => &o.metadata,
-            Object::Deployment(o) => &o.metadata,
             Object::NetworkPolicy(o) => &o.metadata,
+            Object::PodDisruptionBudget(o) => &o.metadata,
+            Object::HorizontalPodAutoscaler(o) => &o.metadata,
+            Object::Deployment(o) => &o.metadata,
+            Object::StatefulSet(o) => &o.metadata,
+            Object::DaemonSet(o) => &o.metadata,
+            Object::Job(o) => &o.metadata,
+            Object::CronJob(o) => &o.metadata,
         }
     }
 
@@ -80,11 +111,20 @@ impl Object {
         let value = match self {
             Object::ConfigMap(o) => serde_json::to_value(o),
             Object::Secret(o) => serde_json::to_value(o),
+            Object::ServiceAccount(o) => serde_json::to_value(o),
+            Object::Role(o) => serde_json::to_value(o),
+            Object::RoleBinding(o) => serde_json::to_value(o),
             Object::PersistentVolumeClaim(o) => serde_json::to_value(o),
             Object::Service(o) => serde_json::to_value(o),
             Object::Ingress(o) => serde_json::to_value(o),
-            Object::Deployment(o) => serde_json::to_value(o),
             Object::NetworkPolicy(o) => serde_json::to_value(o),
+            Object::PodDisruptionBudget(o) => serde_json::to_value(o),
+            Object::HorizontalPodAutoscaler(o) => serde_json::to_value(o),
+            Object::Deployment(o) => serde_json::to_value(o),
+            Object::StatefulSet(o) => serde_json::to_value(o),
+            Object::DaemonSet(o) => serde_json::to_value(o),
+            Object::Job(o) => serde_json::to_value(o),
+            Object::CronJob(o) => serde_json::to_value(o),
         };
         // Serializing into a Value only fails for non-string map keys or custom serializer
         // errors, and k8s-openapi types have neither; Null keeps this infallible regardless.
@@ -97,17 +137,27 @@ impl Object {
         match self {
             Object::ConfigMap(_) => 0,
             Object::Secret(_) => 1,
-            Object::PersistentVolumeClaim(_) => 2,
-            Object::Service(_) => 3,
-            Object::Ingress(_) => 4,
-            Object::NetworkPolicy(_) => 5,
-            Object::Deployment(_) => 6,
+            Object::ServiceAccount(_) => 2,
+            Object::Role(_) => 3,
+            Object::RoleBinding(_) => 4,
+            Object::PersistentVolumeClaim(_) => 5,
+            Object::Service(_) => 6,
+            Object::Ingress(_) => 7,
+            Object::NetworkPolicy(_) => 8,
+            Object::PodDisruptionBudget(_) => 9,
+            Object::HorizontalPodAutoscaler(_) => 10,
+            // Workloads last, in one rank: within it, by name (`kompile apply` orders them by
+            // `depends_on`).
+            Object::Deployment(_)
+            | Object::StatefulSet(_)
+            | Object::DaemonSet(_)
+            | Object::Job(_)
+            | Object::CronJob(_) => 11,
         }
     }
 }
 
-/// Every object for `app`, in apply order: ConfigMaps, Secrets, PersistentVolumeClaims,
-/// Services, Ingresses, NetworkPolicies, Deployments, each kind sorted by name.
+/// Every object for `app`, in apply order (see `kind_rank`), each kind sorted by name.
 pub fn emit(app: &App) -> Vec<Object> {
     let mut objects =
         Vec::with_capacity(app.configs.len() + app.secrets.len() + app.volumes.len() + 3 * app.services.len());

@@ -126,6 +126,11 @@ impl<'a> Lowering<'a, '_> {
             hostname,
             subdomain,
             exposure,
+            workload: Default::default(),
+            waits: Vec::new(),
+            runtime: Default::default(),
+            availability: Default::default(),
+            pod_of: None,
         }
     }
 

@@ -88,7 +88,76 @@ pub struct Service {
     pub subdomain: Option<String>,
     /// How published ports are reached from outside the cluster.
     pub exposure: Exposure,
+    /// What runs the pods: a Deployment, StatefulSet, DaemonSet, Job or CronJob.
+    pub workload: Workload,
+    /// What must be up (or done) before the pods start (`depends_on`): init containers wait.
+    pub waits: Vec<Wait>,
+    /// Pod and container settings beyond the basics: lifecycle hooks, scheduling, sysctls.
+    pub runtime: Runtime,
+    /// PodDisruptionBudget and HorizontalPodAutoscaler.
+    pub availability: Availability,
+    /// A sidecar (`network_mode: service:X`): the compose name of the service whose pod runs
+    /// this container. emit makes no workload, Service or policy for it; its container joins
+    /// that pod.
+    pub pod_of: Option<String>,
 }
+
+/// The kind of workload that runs a service's pods.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Workload {
+    #[default]
+    Deployment,
+    /// Pods with stable identity and their own claims (databases).
+    StatefulSet(StatefulSet),
+    /// One pod per node (`deploy.mode: global`).
+    DaemonSet,
+    /// Runs to completion (`restart: "no"`, `on-failure`).
+    Job(Job),
+    /// A Job on a schedule (`x-kompile.schedule`).
+    CronJob(CronJob),
+}
+
+impl Workload {
+    /// The Kubernetes kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Workload::Deployment => "Deployment",
+            Workload::StatefulSet(_) => "StatefulSet",
+            Workload::DaemonSet => "DaemonSet",
+            Workload::Job(_) => "Job",
+            Workload::CronJob(_) => "CronJob",
+        }
+    }
+
+    /// Runs to completion rather than serving: no Service, probes or replicas.
+    pub fn runs_to_completion(&self) -> bool {
+        matches!(self, Workload::Job(_) | Workload::CronJob(_))
+    }
+}
+
+/// Filled in by the StatefulSet work.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatefulSet {}
+
+/// Filled in by the Job work.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Job {}
+
+/// Filled in by the CronJob work.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CronJob {}
+
+/// Filled in by the startup-order work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wait {}
+
+/// Filled in by the runtime work.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Runtime {}
+
+/// Filled in by the availability work.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Availability {}
 
 /// A compose network a pod joins.
 #[derive(Debug, Clone, PartialEq, Eq)]
