@@ -281,3 +281,42 @@ fn check_pod(at: &str, pod: &k8s_openapi::api::core::v1::PodSpec) {
         }
     }
 }
+
+/// The config checksum on each pod template changes when a file the pods use changes, and
+/// for no other workload: changing a file rolls exactly the workloads that use it.
+#[test]
+fn a_changed_file_rolls_exactly_the_workloads_that_use_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let compose = "services:\n  web:\n    image: nginx:1.27\n    volumes: [./nginx.conf:/etc/nginx/nginx.conf:ro]\n  api:\n    image: api:1\n    env_file: api.env\n    configs: [app]\n  worker:\n    image: worker:1\nconfigs:\n  app:\n    file: ./app.toml\n";
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).expect("written");
+    write("compose.yaml", compose);
+    write("nginx.conf", "events {}\n");
+    write("api.env", "LEVEL=info\n");
+    write("app.toml", "a = 1\n");
+    let checksums = || -> BTreeMap<String, Option<String>> {
+        let compiled = support::compile(&support::options(dir.path()));
+        let objects = compiled.objects.unwrap_or_else(|| panic!("{}", compiled.diagnostics));
+        let sum = |o: &Object| {
+            let value = o.to_value();
+            value["spec"]["template"]["metadata"]["annotations"]["kompile.dev/config-checksum"]
+                .as_str()
+                .map(String::from)
+        };
+        objects.iter().filter(|o| o.kind() == "Deployment").map(|o| (o.name().to_string(), sum(o))).collect()
+    };
+    let before = checksums();
+    assert!(before["web"].is_some() && before["api"].is_some(), "{before:?}");
+    assert_eq!(before["worker"], None, "uses no ConfigMap");
+    let changed = |name: &str, text: &str| {
+        write(name, text);
+        let after = checksums();
+        after.keys().filter(|k| after[*k] != before[*k]).cloned().collect::<Vec<_>>()
+    };
+    assert_eq!(changed("nginx.conf", "events { worker_connections 64; }\n"), ["web"]);
+    write("nginx.conf", "events {}\n");
+    assert_eq!(changed("api.env", "LEVEL=debug\n"), ["api"]);
+    write("api.env", "LEVEL=info\n");
+    assert_eq!(changed("app.toml", "a = 2\n"), ["api"]);
+    write("app.toml", "a = 1\n");
+    assert_eq!(checksums(), before, "the same files give the same checksums");
+}

@@ -1,6 +1,7 @@
 //! Turns the validated [`App`] model into Kubernetes objects. Pure and infallible: every
 //! decision that could fail or warn was already made by `lower`.
 
+mod checksum;
 mod configs_and_secrets;
 mod ingress;
 mod k8s_service;

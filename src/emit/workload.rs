@@ -13,6 +13,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::checksum;
 use super::labels::{pod_labels, selector, service_annotations, service_labels};
 use super::ports::{container_ports, protocol_name};
 use super::{
@@ -73,9 +74,7 @@ fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(pod_labels(app, svc)),
-            // Compose labels are free-form metadata, not identity; as annotations they can never
-            // collide with or break the selector.
-            annotations: non_empty(svc.labels.clone()),
+            annotations: non_empty(pod_annotations(app, svc)),
             ..ObjectMeta::default()
         }),
         spec: Some(PodSpec {
@@ -90,6 +89,16 @@ fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
             ..PodSpec::default()
         }),
     }
+}
+
+/// Compose labels are free-form metadata, not identity; as annotations they can never collide
+/// with or break the selector. The config checksum rolls the pods when their files change.
+fn pod_annotations(app: &App, svc: &Service) -> BTreeMap<String, String> {
+    let mut annotations = svc.labels.clone();
+    if let Some(sum) = checksum::config_checksum(app, svc) {
+        annotations.insert(checksum::CONFIG_CHECKSUM.to_string(), sum);
+    }
+    annotations
 }
 
 fn host_aliases(svc: &Service) -> Vec<k8s_openapi::api::core::v1::HostAlias> {
