@@ -117,6 +117,30 @@ impl Sources {
     pub fn text(&self, span: Span) -> &str {
         self.get(span.file).and_then(|f| f.text.get(span.range())).unwrap_or("")
     }
+
+    /// Masks what `spans` cover with `*`, byte for byte (offsets and lines stay where they
+    /// were), so no diagnostic quotes it: a secret written in a compose file is shown by no
+    /// code frame, not even as a line of context. Call it once parsing is done: later stages
+    /// read values from the typed project, never from here.
+    pub fn mask(&mut self, spans: impl IntoIterator<Item = Span>) {
+        let mut by_file: std::collections::BTreeMap<FileId, Vec<Span>> = Default::default();
+        for span in spans.into_iter().filter(|s| !s.is_none()) {
+            by_file.entry(span.file).or_default().push(span);
+        }
+        for (id, spans) in by_file {
+            let Some(file) = self.files.get_mut(id.0 as usize) else { continue };
+            let mut bytes = file.text.as_bytes().to_vec();
+            for span in spans {
+                if let Some(covered) = bytes.get_mut(span.range()) {
+                    // Every byte of a character becomes one `*`: still UTF-8, same length.
+                    covered.fill(b'*');
+                }
+            }
+            if let Ok(text) = String::from_utf8(bytes) {
+                file.text = text.into();
+            }
+        }
+    }
 }
 
 /// Paths under the working directory are shown relative to it, like compilers do; used
@@ -125,4 +149,20 @@ pub fn display_path(path: &Path) -> String {
     let cwd = std::env::current_dir().ok();
     let shown = cwd.as_deref().and_then(|cwd| path.strip_prefix(cwd).ok()).unwrap_or(path);
     if shown.as_os_str().is_empty() { ".".to_string() } else { shown.display().to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_keeps_offsets_lines_and_utf8() {
+        let mut sources = Sources::default();
+        let file = sources.add(Path::new("c.yaml"), "a: pässword\nb: ok\n");
+        let value = Span::new(file, 3, 12);
+        sources.mask([value, Span::NONE]);
+        let masked = sources.get(file).map(|f| f.text.to_string());
+        assert_eq!(masked.as_deref(), Some("a: *********\nb: ok\n"), "ä is two bytes, two stars");
+        assert_eq!(sources.text(Span::new(file, 13, 18)), "b: ok");
+    }
 }

@@ -504,3 +504,22 @@ fn build_ends_with_what_is_exposed_on_stderr() {
     let stderr = String::from_utf8(kompile(dir.path(), &["build"]).stderr).unwrap();
     assert!(!stderr.contains("exposed outside"), "{stderr}");
 }
+
+/// A secret written in a compose file is shown by no diagnostic, in no format: K117 points at
+/// its name, and code frames of other problems on nearby lines mask it.
+#[test]
+fn no_output_format_prints_a_secret_value() {
+    let valid = "services:\n  db:\n    image: postgres\n    environment:\n      POSTGRES_PASSWORD: hunter2\n  api:\n    image: api:1\n    environment: [API_TOKEN=s3cr3t-t0ken, \"LEVEL=1\"]\n    ports: [\"99999:1\"]\n";
+    // A file that does not parse: the error's frame quotes the lines around line 6.
+    let broken = valid.replace("hunter2\n", "hunter2\n      - x\n");
+    for compose in [valid, &broken] {
+        let dir = project(&[("compose.yaml", compose)]);
+        for format in ["human", "short", "json", "github", "sarif"] {
+            let output = kompile(dir.path(), &["check", "--format", format]);
+            let all = stdout(&output) + &stderr(&output);
+            assert_eq!(output.status.code(), Some(1), "{format}: {all}");
+            assert!(all.contains("POSTGRES_PASSWORD") || format != "human", "{format}: {all}");
+            assert!(!all.contains("hunter2") && !all.contains("s3cr3t"), "{format}: {all}");
+        }
+    }
+}

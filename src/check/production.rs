@@ -189,7 +189,7 @@ fn secrets_in_environment(service: &Service, diags: &mut Diagnostics) {
                     variable.name.value, service.name.value
                 ),
             )
-            .at(variable.name.span, "ends up in plain text in the Deployment")
+            .at(variable.name.span, "its value is in the file, for anyone who reads the repository")
             .help("declare it under top-level `secrets:` and mount it, or read it from the environment with `${VAR}`"),
         );
     }

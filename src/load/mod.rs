@@ -94,7 +94,26 @@ pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -
     let dockerfiles = services_map(&root).map(|s| dockerfiles::load(s, sources, diags)).unwrap_or_default();
     let parts = decode::Parts { name, directory, files, profiles, disabled, dockerfiles, environment: &environment };
     let root = decoded(root, options.keep_tree, parts, diags);
+    sources.mask(secret_values(&root.1));
     Some(Project { root: root.0, environment, typed: root.1 })
+}
+
+/// Where the project's secret environment values are written (`DB_PASSWORD: hunter2`, and
+/// the names `x-kompile.secret_env` lists): no diagnostic may quote them.
+fn secret_values(project: &crate::compose::Project) -> impl Iterator<Item = Span> + '_ {
+    project.services.iter().flat_map(|service| {
+        let secret = |v: &&crate::compose::EnvVar| service.settings.is_secret_env(&v.name);
+        service.environment.iter().filter(secret).filter_map(|v| Some(value_only(v, v.value.as_ref()?.span)))
+    })
+}
+
+/// A list entry (`- API_TOKEN=abc`) is one scalar, name and value: the name stays readable.
+fn value_only(variable: &crate::compose::EnvVar, span: Span) -> Span {
+    if variable.name.span != span {
+        return span;
+    }
+    let start = span.start.saturating_add(variable.name.len() as u32 + 1).min(span.end);
+    Span { start, ..span }
 }
 
 /// The typed project, and the tree when `keep_tree` asks for it (decoding takes strings out
@@ -118,8 +137,30 @@ fn parse_file(
     diags: &mut Diagnostics,
 ) -> Option<(FileId, String, Node)> {
     let (file, text) = read_source_from(path, from, sources, diags)?;
-    let tree = parse_text(file, &text, diags)?;
+    let Some(tree) = parse_text(file, &text, diags) else {
+        // No typed project will say where the secrets are; the error's code frame must not
+        // show one either.
+        sources.mask(secret_looking_lines(file, &text));
+        return None;
+    };
     Some((file, text, tree))
+}
+
+/// In a file that does not parse: the rest of each line that starts like `DB_PASSWORD: …`
+/// or `- API_TOKEN=…`, whatever its indentation or quotes.
+fn secret_looking_lines(file: FileId, text: &str) -> Vec<Span> {
+    let mut spans = Vec::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\r', '\n']);
+        if let Some(at) = body.find([':', '='])
+            && crate::compose::looks_secret(body[..at].trim_start_matches([' ', '\t', '-', '"', '\'']).trim_end())
+        {
+            spans.push(Span::new(file, start + at + 1, start + body.len()));
+        }
+        start += line.len();
+    }
+    spans
 }
 
 /// Parses a registered compose text; it must be a mapping.
