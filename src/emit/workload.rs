@@ -31,7 +31,8 @@ pub(super) fn deployment(app: &App, svc: &Service) -> Deployment {
     Deployment {
         metadata: metadata(app, &svc.k8s_name, service_labels(app, svc), service_annotations(svc)),
         spec: Some(DeploymentSpec {
-            replicas: Some(int32(svc.replicas)),
+            // An autoscaled workload leaves its replicas to the autoscaler, or every apply resets them.
+            replicas: svc.availability.autoscale.is_none().then(|| int32(svc.replicas)),
             selector: LabelSelector { match_labels: Some(selector(app, svc)), ..LabelSelector::default() },
             strategy: Some(strategy(&svc.update, svc.replicas)),
             min_ready_seconds: svc.update.min_ready.map(seconds_up_i32),
@@ -69,7 +70,7 @@ fn strategy(update: &UpdatePolicy, replicas: u32) -> DeploymentStrategy {
 
 fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
     let (volumes, volume_mounts) = storage::volumes_and_mounts(svc);
-    let container = Container { volume_mounts: non_empty_vec(volume_mounts), ..container(svc) };
+    let container = Container { volume_mounts: non_empty_vec(volume_mounts), ..super::runtime::container(svc, container(svc)) };
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(pod_labels(app, svc)),
@@ -78,7 +79,7 @@ fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
             annotations: non_empty(svc.labels.clone()),
             ..ObjectMeta::default()
         }),
-        spec: Some(PodSpec {
+        spec: Some(super::runtime::pod(app, svc, PodSpec {
             containers: vec![container],
             volumes: non_empty_vec(volumes),
             termination_grace_period_seconds: svc.stop_grace_period.map(seconds_up),
@@ -88,7 +89,7 @@ fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
             dns_policy: svc.dns.as_ref().filter(|d| !d.nameservers.is_empty()).map(|_| "None".to_string()),
             dns_config: svc.dns.as_ref().map(dns_config),
             ..PodSpec::default()
-        }),
+        })),
     }
 }
 

@@ -3,12 +3,14 @@
 //! and reported here, so `emit` can be pure.
 
 mod aliases;
+mod availability;
 mod built;
 mod dns;
 mod expose;
 mod kompose;
 mod names;
 mod network;
+mod runtime;
 mod service;
 mod storage;
 mod traefik;

@@ -151,7 +151,8 @@ pub struct CronJob {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wait {}
 
-/// Pod and container settings beyond the basics (`lower/runtime.rs` decides them).
+/// Pod and container settings beyond the basics (`lower/runtime.rs` decides them;
+/// `shm_size` becomes a memory-backed mount at `/dev/shm` among the service's `mounts`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Runtime {
     /// The `post_start` hooks as one exec command (`lifecycle.postStart`).
@@ -164,8 +165,6 @@ pub struct Runtime {
     pub os: Option<String>,
     /// Pod `securityContext.sysctls`, in file order.
     pub sysctls: Vec<(String, String)>,
-    /// `shm_size`: a memory-backed emptyDir of this many bytes at `/dev/shm`.
-    pub shm_size: Option<u64>,
     /// `nvidia.com/gpu` limit.
     pub gpus: Option<u32>,
     /// Node labels a node must have (`placement.constraints` with `==`, `x-kompile.node_selector`).

@@ -1,0 +1,136 @@
+//! A service's PodDisruptionBudget and HorizontalPodAutoscaler → [`Availability`].
+//!
+//! Every workload that runs more than one pod gets a budget, so draining a node never takes
+//! all of them at once: `maxUnavailable` is the rollout's `parallelism` (default 1), the number
+//! of pods Compose itself would take down together. `x-kompile.disruption` sets it or turns it
+//! off. DaemonSets get none: `kubectl drain` skips their pods, and a budget of a DaemonSet
+//! supports neither `maxUnavailable` nor percentages. Jobs and CronJobs get none either.
+
+use crate::compose::{ServiceSettings, Spanned};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::{Amount, Autoscale, Availability, Budget, MemoryTarget, Service, Workload};
+use crate::source::Span;
+
+/// What the HorizontalPodAutoscaler aims for when `autoscale` names no metric: Kubernetes'
+/// own default, written out.
+const DEFAULT_CPU_UTILIZATION: u32 = 80;
+
+pub struct AvailabilityLowering<'a, 'b> {
+    pub service: &'a crate::compose::Service,
+    /// The settings the service's Kompose labels stand for (`kompose::pod_settings`).
+    pub labels: &'b ServiceSettings,
+    pub diags: &'b mut Diagnostics,
+}
+
+impl AvailabilityLowering<'_, '_> {
+    /// `lowered` is the rest of the service, already lowered: its workload, replicas,
+    /// rollout and resources decide.
+    pub fn lower(&mut self, lowered: &Service) -> Availability {
+        if lowered.pod_of.is_some() {
+            return Availability::default();
+        }
+        let own = &self.service.settings;
+        let autoscale = own.autoscale.or(self.labels.autoscale);
+        let autoscale = autoscale.and_then(|a| self.autoscale(a, lowered));
+        let disruption_budget = self.budget(lowered, autoscale.as_ref());
+        Availability { disruption_budget, autoscale }
+    }
+
+    fn budget(&mut self, lowered: &Service, autoscale: Option<&Autoscale>) -> Option<Budget> {
+        let written = self.service.settings.disruption.as_ref();
+        if let Some(reason) = not_for(&lowered.workload) {
+            if let Some(written) = written {
+                self.not_applicable("disruption", written.span, &lowered.workload, reason);
+            }
+            return None;
+        }
+        // The fewest pods that run: an autoscaler may scale down to its `min`.
+        let pods = autoscale.map_or(lowered.replicas, |a| a.min);
+        match written {
+            Some(Spanned { value: None, .. }) => None,
+            Some(Spanned { value: Some(budget), span }) => {
+                self.blocks_eviction(*budget, pods, *span);
+                Some(*budget)
+            }
+            None if pods > 1 => Some(Budget::MaxUnavailable(Amount::Count(lowered.update.parallelism.max(1)))),
+            None => None,
+        }
+    }
+
+    /// A budget that lets no pod go makes every node drain hang.
+    fn blocks_eviction(&mut self, budget: Budget, pods: u32, at: Span) {
+        let blocks = match budget {
+            Budget::MaxUnavailable(Amount::Count(0) | Amount::Percent(0)) => true,
+            Budget::MinAvailable(Amount::Count(n)) => n >= pods,
+            Budget::MinAvailable(Amount::Percent(p)) => p >= 100,
+            Budget::MaxUnavailable(_) => false,
+        };
+        if blocks {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::DisruptionBlocksEviction,
+                    format!("the disruption budget of service `{}` lets none of its {pods} pod(s) be evicted", self.service.name.value),
+                )
+                .at(at, "node drains wait forever")
+                .help("allow at least one pod to go (`max_unavailable: 1`), or run more replicas than `min_available`"),
+            );
+        }
+    }
+
+    fn autoscale(&mut self, written: Spanned<Autoscale>, lowered: &Service) -> Option<Autoscale> {
+        if let Some(reason) = not_for(&lowered.workload) {
+            self.not_applicable("autoscale", written.span, &lowered.workload, reason);
+            return None;
+        }
+        let mut autoscale = written.value;
+        if autoscale.min == 0 {
+            autoscale.min = lowered.replicas.clamp(1, autoscale.max);
+        }
+        if autoscale.cpu.is_none() && autoscale.memory.is_none() {
+            autoscale.cpu = Some(DEFAULT_CPU_UTILIZATION);
+        }
+        let resources = &lowered.resources;
+        // Without a request, Kubernetes takes the limit as the request.
+        let requests_cpu = resources.cpu_request.or(resources.cpu_limit).is_some();
+        let requests_memory = resources.memory_request.or(resources.memory_limit).is_some();
+        if autoscale.cpu.is_some() && !requests_cpu {
+            self.without_request("CPU", written.span);
+        }
+        if matches!(autoscale.memory, Some(MemoryTarget::Utilization(_))) && !requests_memory {
+            self.without_request("memory", written.span);
+        }
+        Some(autoscale)
+    }
+
+    fn without_request(&mut self, resource: &str, at: Span) {
+        let key = if resource == "CPU" { "cpus" } else { "memory" };
+        self.diags.push(
+            Diagnostic::new(
+                Code::AutoscaleWithoutRequests,
+                format!("service `{}` is autoscaled on {resource} utilization but reserves no {resource}", self.service.name.value),
+            )
+            .at(at, "utilization is a share of the request")
+            .help(format!("set `deploy.resources.reservations.{key}` (or a limit), or the autoscaler cannot compute utilization and does not scale")),
+        );
+    }
+
+    fn not_applicable(&mut self, key: &str, at: Span, workload: &Workload, reason: &str) {
+        self.diags.push(
+            Diagnostic::new(
+                Code::AvailabilityNotApplicable,
+                format!("`x-kompile.{key}` of service `{}` is ignored: it runs as a {}", self.service.name.value, workload.kind()),
+            )
+            .at(at, "ignored")
+            .help(reason.to_string()),
+        );
+    }
+}
+
+/// Why a workload has neither a budget nor an autoscaler, if it has not.
+fn not_for(workload: &Workload) -> Option<&'static str> {
+    match workload {
+        Workload::Job(_) | Workload::CronJob(_) => Some("a Job runs to completion; its pods are neither scaled nor protected from drains"),
+        Workload::DaemonSet => Some("a DaemonSet runs one pod per node; `kubectl drain` skips its pods and it has no replica count"),
+        Workload::Deployment | Workload::StatefulSet(_) => None,
+    }
+}
