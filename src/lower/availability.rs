@@ -134,3 +134,48 @@ fn not_for(workload: &Workload) -> Option<&'static str> {
         Workload::Deployment | Workload::StatefulSet(_) => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::Code;
+    use crate::lower::testing::{codes, lower_text, only_service};
+    use crate::model::{Amount, Budget, MemoryTarget};
+
+    #[test]
+    fn replicated_services_get_a_budget_from_parallelism() {
+        let (app, _) = lower_text("services:\n  a:\n    image: x:1\n    deploy: {replicas: 4, update_config: {parallelism: 2}}\n");
+        assert_eq!(only_service(&app).availability.disruption_budget, Some(Budget::MaxUnavailable(Amount::Count(2))));
+        let (app, _) = lower_text("services:\n  a:\n    image: x:1\n");
+        assert_eq!(only_service(&app).availability.disruption_budget, None);
+    }
+
+    #[test]
+    fn autoscaling_takes_min_from_replicas_and_warns_without_requests() {
+        let (app, diags) = lower_text(
+            "services:\n  a:\n    image: x:1\n    deploy: {replicas: 3}\n    x-kompile: {autoscale: {max: 9, memory: 512Mi}}\n",
+        );
+        let autoscale = only_service(&app).availability.autoscale.unwrap();
+        assert_eq!((autoscale.min, autoscale.max, autoscale.cpu), (3, 9, None));
+        assert_eq!(autoscale.memory, Some(MemoryTarget::AverageValue(512 << 20)));
+        assert!(codes(&diags).is_empty(), "an average value needs no request: {diags:?}");
+        let (_, diags) = lower_text("services:\n  a:\n    image: x:1\n    x-kompile: {autoscale: {max: 4}}\n");
+        assert_eq!(codes(&diags), [Code::AutoscaleWithoutRequests], "the default target is CPU utilization");
+    }
+
+    #[test]
+    fn budgets_that_block_drains_are_reported() {
+        let (app, diags) =
+            lower_text("services:\n  a:\n    image: x:1\n    x-kompile: {disruption: {min_available: 1}}\n");
+        assert_eq!(only_service(&app).availability.disruption_budget, Some(Budget::MinAvailable(Amount::Count(1))));
+        assert_eq!(codes(&diags), [Code::DisruptionBlocksEviction]);
+    }
+
+    #[test]
+    fn kompose_hpa_labels_are_read_as_autoscale() {
+        let compose = "services:\n  a:\n    image: x:1\n    cpus: 1\n    labels: {kompose.hpa.replicas.max: '6', kompose.hpa.cpu: '70'}\n";
+        let (app, diags) = lower_text(compose);
+        let autoscale = only_service(&app).availability.autoscale.unwrap();
+        assert_eq!((autoscale.min, autoscale.max, autoscale.cpu), (1, 6, Some(70)));
+        assert_eq!(codes(&diags), [Code::KomposeLabel, Code::KomposeLabel]);
+    }
+}

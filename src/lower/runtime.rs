@@ -443,3 +443,41 @@ mod tests {
         assert!(!is_sysctl_name("net..core") && !is_sysctl_name("Net.Core"));
     }
 }
+
+#[cfg(test)]
+mod lowering_tests {
+    use crate::diag::Code;
+    use crate::lower::testing::{codes, lower_text, only_service};
+
+    #[test]
+    fn stop_signal_depends_on_the_target_version() {
+        let service = "services:\n  a:\n    image: x:1\n    stop_signal: SIGQUIT\n";
+        let (app, diags) = lower_text(service);
+        assert_eq!(only_service(&app).runtime.stop_signal, None);
+        assert_eq!(codes(&diags), [Code::StopSignal]);
+        let (app, diags) = lower_text(&format!("x-kompile: {{kubernetes_version: \"1.38\"}}\n{service}"));
+        let runtime = &only_service(&app).runtime;
+        assert_eq!((runtime.stop_signal.as_deref(), runtime.os.as_deref()), (Some("SIGQUIT"), Some("linux")));
+        assert!(codes(&diags).is_empty(), "{diags:?}");
+    }
+
+    #[test]
+    fn placement_constraints_become_node_selection() {
+        let compose = "services:\n  a:\n    image: x:1\n    deploy:\n      placement:\n        constraints: ['node.labels.zone==a', 'node.platform.arch == aarch64', 'node.hostname!=n1', 'node.id==x']\n        max_replicas_per_node: 2\n";
+        let (app, diags) = lower_text(compose);
+        let runtime = &only_service(&app).runtime;
+        let selector: Vec<(&str, &str)> = runtime.node_selector.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(selector, [("kubernetes.io/arch", "arm64"), ("zone", "a")]);
+        assert_eq!(runtime.node_exclusions, [("kubernetes.io/hostname".to_string(), vec!["n1".to_string()])]);
+        assert_eq!(runtime.spread.len(), 1);
+        assert_eq!(codes(&diags), [Code::PlacementNotTranslated, Code::PlacementNotTranslated]);
+    }
+
+    #[test]
+    fn gpus_count_and_other_devices_are_reported() {
+        let compose = "services:\n  a:\n    image: x:1\n    gpus: all\n    deploy:\n      resources:\n        reservations:\n          devices:\n            - {capabilities: [gpu], count: 2}\n            - {capabilities: [tpu], count: 1}\n";
+        let (app, diags) = lower_text(compose);
+        assert_eq!(only_service(&app).runtime.gpus, Some(3));
+        assert_eq!(codes(&diags), [Code::DeviceNotTranslated, Code::DeviceNotTranslated]);
+    }
+}
