@@ -38,9 +38,9 @@ impl AvailabilityLowering<'_, '_> {
 
     fn budget(&mut self, lowered: &Service, autoscale: Option<&Autoscale>) -> Option<Budget> {
         let written = self.service.settings.disruption.as_ref();
-        if let Some(reason) = not_for(&lowered.workload) {
+        if let Some((kind, reason)) = self.not_for(&lowered.workload) {
             if let Some(written) = written {
-                self.not_applicable("disruption", written.span, &lowered.workload, reason);
+                self.not_applicable("disruption", written.span, kind, reason);
             }
             return None;
         }
@@ -78,8 +78,8 @@ impl AvailabilityLowering<'_, '_> {
     }
 
     fn autoscale(&mut self, written: Spanned<Autoscale>, lowered: &Service) -> Option<Autoscale> {
-        if let Some(reason) = not_for(&lowered.workload) {
-            self.not_applicable("autoscale", written.span, &lowered.workload, reason);
+        if let Some((kind, reason)) = self.not_for(&lowered.workload) {
+            self.not_applicable("autoscale", written.span, kind, reason);
             return None;
         }
         let mut autoscale = written.value;
@@ -114,11 +114,24 @@ impl AvailabilityLowering<'_, '_> {
         );
     }
 
-    fn not_applicable(&mut self, key: &str, at: Span, workload: &Workload, reason: &str) {
+    /// The kind of a workload that has neither a budget nor an autoscaler, and why. Compose's
+    /// `deploy.mode: global` (one per node) counts even where the workload has not been chosen
+    /// as a DaemonSet.
+    fn not_for(&self, workload: &Workload) -> Option<(&'static str, &'static str)> {
+        let global = self.service.deploy.mode.as_ref().is_some_and(|m| m.value == "global");
+        match workload {
+            Workload::Job(_) | Workload::CronJob(_) => Some((workload.kind(), "a Job runs to completion; its pods are neither scaled nor protected from drains")),
+            Workload::DaemonSet => Some((workload.kind(), DAEMON_SET)),
+            _ if global => Some(("DaemonSet", DAEMON_SET)),
+            Workload::Deployment | Workload::StatefulSet(_) => None,
+        }
+    }
+
+    fn not_applicable(&mut self, key: &str, at: Span, kind: &str, reason: &str) {
         self.diags.push(
             Diagnostic::new(
                 Code::AvailabilityNotApplicable,
-                format!("`x-kompile.{key}` of service `{}` is ignored: it runs as a {}", self.service.name.value, workload.kind()),
+                format!("`x-kompile.{key}` of service `{}` is ignored: it runs as a {kind}", self.service.name.value),
             )
             .at(at, "ignored")
             .help(reason.to_string()),
@@ -126,14 +139,7 @@ impl AvailabilityLowering<'_, '_> {
     }
 }
 
-/// Why a workload has neither a budget nor an autoscaler, if it has not.
-fn not_for(workload: &Workload) -> Option<&'static str> {
-    match workload {
-        Workload::Job(_) | Workload::CronJob(_) => Some("a Job runs to completion; its pods are neither scaled nor protected from drains"),
-        Workload::DaemonSet => Some("a DaemonSet runs one pod per node; `kubectl drain` skips its pods and it has no replica count"),
-        Workload::Deployment | Workload::StatefulSet(_) => None,
-    }
-}
+const DAEMON_SET: &str = "a DaemonSet runs one pod per node; `kubectl drain` skips its pods and it has no replica count";
 
 #[cfg(test)]
 mod tests {
