@@ -71,7 +71,11 @@ pub(super) fn autoscaler(app: &App, svc: &Service) -> Option<HorizontalPodAutosc
 
 /// An average utilization, percent of the pods' requests.
 fn utilization(percent: u32) -> MetricTarget {
-    MetricTarget { type_: "Utilization".to_string(), average_utilization: Some(int32(percent)), ..MetricTarget::default() }
+    MetricTarget {
+        type_: "Utilization".to_string(),
+        average_utilization: Some(int32(percent)),
+        ..MetricTarget::default()
+    }
 }
 
 fn metric(resource: &str, target: MetricTarget) -> MetricSpec {
@@ -98,7 +102,10 @@ mod tests {
         s.availability.autoscale =
             Some(Autoscale { min: 2, max: 5, cpu: Some(70), memory: Some(MemoryTarget::AverageValue(512 << 20)) });
         let spec = autoscaler(&app(), &s).unwrap().spec.unwrap();
-        assert_eq!((spec.min_replicas, spec.max_replicas, spec.scale_target_ref.kind.as_str()), (Some(2), 5, "Deployment"));
+        assert_eq!(
+            (spec.min_replicas, spec.max_replicas, spec.scale_target_ref.kind.as_str()),
+            (Some(2), 5, "Deployment")
+        );
         let metrics = spec.metrics.unwrap();
         assert_eq!(metrics[1].resource.as_ref().unwrap().target.average_value.as_ref().unwrap().0, "512Mi");
     }

@@ -70,7 +70,8 @@ fn strategy(update: &UpdatePolicy, replicas: u32) -> DeploymentStrategy {
 
 fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
     let (volumes, volume_mounts) = storage::volumes_and_mounts(svc);
-    let container = Container { volume_mounts: non_empty_vec(volume_mounts), ..super::runtime::container(svc, container(svc)) };
+    let container =
+        Container { volume_mounts: non_empty_vec(volume_mounts), ..super::runtime::container(svc, container(svc)) };
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(pod_labels(app, svc)),
@@ -79,17 +80,21 @@ fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
             annotations: non_empty(svc.labels.clone()),
             ..ObjectMeta::default()
         }),
-        spec: Some(super::runtime::pod(app, svc, PodSpec {
-            containers: vec![container],
-            volumes: non_empty_vec(volumes),
-            termination_grace_period_seconds: svc.stop_grace_period.map(seconds_up),
-            host_aliases: non_empty_vec(host_aliases(svc)),
-            hostname: svc.hostname.clone(),
-            subdomain: svc.subdomain.clone(),
-            dns_policy: svc.dns.as_ref().filter(|d| !d.nameservers.is_empty()).map(|_| "None".to_string()),
-            dns_config: svc.dns.as_ref().map(dns_config),
-            ..PodSpec::default()
-        })),
+        spec: Some(super::runtime::pod(
+            app,
+            svc,
+            PodSpec {
+                containers: vec![container],
+                volumes: non_empty_vec(volumes),
+                termination_grace_period_seconds: svc.stop_grace_period.map(seconds_up),
+                host_aliases: non_empty_vec(host_aliases(svc)),
+                hostname: svc.hostname.clone(),
+                subdomain: svc.subdomain.clone(),
+                dns_policy: svc.dns.as_ref().filter(|d| !d.nameservers.is_empty()).map(|_| "None".to_string()),
+                dns_config: svc.dns.as_ref().map(dns_config),
+                ..PodSpec::default()
+            },
+        )),
     }
 }
 

@@ -69,7 +69,10 @@ impl AvailabilityLowering<'_, '_> {
             self.diags.push(
                 Diagnostic::new(
                     Code::DisruptionBlocksEviction,
-                    format!("the disruption budget of service `{}` lets none of its {pods} pod(s) be evicted", self.service.name.value),
+                    format!(
+                        "the disruption budget of service `{}` lets none of its {pods} pod(s) be evicted",
+                        self.service.name.value
+                    ),
                 )
                 .at(at, "node drains wait forever")
                 .help("allow at least one pod to go (`max_unavailable: 1`), or run more replicas than `min_available`"),
@@ -120,7 +123,10 @@ impl AvailabilityLowering<'_, '_> {
     fn not_for(&self, workload: &Workload) -> Option<(&'static str, &'static str)> {
         let global = self.service.deploy.mode.as_ref().is_some_and(|m| m.value == "global");
         match workload {
-            Workload::Job(_) | Workload::CronJob(_) => Some((workload.kind(), "a Job runs to completion; its pods are neither scaled nor protected from drains")),
+            Workload::Job(_) | Workload::CronJob(_) => Some((
+                workload.kind(),
+                "a Job runs to completion; its pods are neither scaled nor protected from drains",
+            )),
             Workload::DaemonSet => Some((workload.kind(), DAEMON_SET)),
             _ if global => Some(("DaemonSet", DAEMON_SET)),
             Workload::Deployment | Workload::StatefulSet(_) => None,
@@ -139,7 +145,8 @@ impl AvailabilityLowering<'_, '_> {
     }
 }
 
-const DAEMON_SET: &str = "a DaemonSet runs one pod per node; `kubectl drain` skips its pods and it has no replica count";
+const DAEMON_SET: &str =
+    "a DaemonSet runs one pod per node; `kubectl drain` skips its pods and it has no replica count";
 
 #[cfg(test)]
 mod tests {
@@ -149,7 +156,8 @@ mod tests {
 
     #[test]
     fn replicated_services_get_a_budget_from_parallelism() {
-        let (app, _) = lower_text("services:\n  a:\n    image: x:1\n    deploy: {replicas: 4, update_config: {parallelism: 2}}\n");
+        let (app, _) =
+            lower_text("services:\n  a:\n    image: x:1\n    deploy: {replicas: 4, update_config: {parallelism: 2}}\n");
         assert_eq!(only_service(&app).availability.disruption_budget, Some(Budget::MaxUnavailable(Amount::Count(2))));
         let (app, _) = lower_text("services:\n  a:\n    image: x:1\n");
         assert_eq!(only_service(&app).availability.disruption_budget, None);

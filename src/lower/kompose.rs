@@ -180,7 +180,9 @@ impl Reader<'_, '_> {
                 match (percent.filter(|_| value.parse::<u32>().is_ok() || value.ends_with('%')), bytes) {
                     (Some(p), _) => autoscale.memory = Some(MemoryTarget::Utilization(p)),
                     (None, Some(b)) => autoscale.memory = Some(MemoryTarget::AverageValue(b)),
-                    (None, None) => return self.bad(key, value, "a memory utilization percentage (`70`) or a size (`512Mi`)"),
+                    (None, None) => {
+                        return self.bad(key, value, "a memory utilization percentage (`70`) or a size (`512Mi`)");
+                    }
                 }
                 format!("{{memory: {value}}}")
             }

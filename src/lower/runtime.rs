@@ -33,10 +33,42 @@ const SAFE_SYSCTLS_SINCE_1_32: &[&str] = &["net.ipv4.tcp_rmem", "net.ipv4.tcp_wm
 
 /// The signals Kubernetes accepts in `stopSignal` on Linux (besides `SIGRTMIN+n`/`SIGRTMAX-n`).
 const SIGNALS: &[&str] = &[
-    "SIGABRT", "SIGALRM", "SIGBUS", "SIGCHLD", "SIGCLD", "SIGCONT", "SIGFPE", "SIGHUP", "SIGILL", "SIGINT", "SIGIO",
-    "SIGIOT", "SIGKILL", "SIGPIPE", "SIGPOLL", "SIGPROF", "SIGPWR", "SIGQUIT", "SIGSEGV", "SIGSTKFLT", "SIGSTOP",
-    "SIGSYS", "SIGTERM", "SIGTRAP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGUSR1", "SIGUSR2", "SIGVTALRM",
-    "SIGWINCH", "SIGXCPU", "SIGXFSZ", "SIGRTMIN", "SIGRTMAX",
+    "SIGABRT",
+    "SIGALRM",
+    "SIGBUS",
+    "SIGCHLD",
+    "SIGCLD",
+    "SIGCONT",
+    "SIGFPE",
+    "SIGHUP",
+    "SIGILL",
+    "SIGINT",
+    "SIGIO",
+    "SIGIOT",
+    "SIGKILL",
+    "SIGPIPE",
+    "SIGPOLL",
+    "SIGPROF",
+    "SIGPWR",
+    "SIGQUIT",
+    "SIGSEGV",
+    "SIGSTKFLT",
+    "SIGSTOP",
+    "SIGSYS",
+    "SIGTERM",
+    "SIGTRAP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGURG",
+    "SIGUSR1",
+    "SIGUSR2",
+    "SIGVTALRM",
+    "SIGWINCH",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGRTMIN",
+    "SIGRTMAX",
 ];
 
 pub struct RuntimeLowering<'a, 'b> {
@@ -168,9 +200,12 @@ impl RuntimeLowering<'_, '_> {
             let name = key.value.replace('/', ".");
             if !is_sysctl_name(&name) {
                 self.diags.push(
-                    Diagnostic::new(Code::UnsafeSysctl, format!("sysctl `{}` of service `{}` is not a name Kubernetes accepts", key.value, self.name()))
-                        .at(key.span, "left out")
-                        .help("sysctl names are dotted lowercase words such as `net.core.somaxconn`"),
+                    Diagnostic::new(
+                        Code::UnsafeSysctl,
+                        format!("sysctl `{}` of service `{}` is not a name Kubernetes accepts", key.value, self.name()),
+                    )
+                    .at(key.span, "left out")
+                    .help("sysctl names are dotted lowercase words such as `net.core.somaxconn`"),
                 );
                 continue;
             }
@@ -224,14 +259,20 @@ impl RuntimeLowering<'_, '_> {
                 u32::try_from(ids).ok()
             }
             _ => {
-                self.device_warning(device.span, format!("service `{}` reserves all GPUs; Kubernetes requests a number of them", self.name()), "requests 1 GPU", "write `count: N` with the number of GPUs the service needs");
+                self.device_warning(
+                    device.span,
+                    format!("service `{}` reserves all GPUs; Kubernetes requests a number of them", self.name()),
+                    "requests 1 GPU",
+                    "write `count: N` with the number of GPUs the service needs",
+                );
                 Some(1)
             }
         }
     }
 
     fn device_warning(&mut self, at: Span, message: String, label: impl Into<String>, help: &str) {
-        self.diags.push(Diagnostic::new(Code::DeviceNotTranslated, message).at(at, label.into()).help(help.to_string()));
+        self.diags
+            .push(Diagnostic::new(Code::DeviceNotTranslated, message).at(at, label.into()).help(help.to_string()));
     }
 
     /// `deploy.placement`: constraints on node labels, hostname, OS and architecture become
@@ -245,7 +286,11 @@ impl RuntimeLowering<'_, '_> {
         for spread in &placement.spreads {
             match spread.strip_prefix("node.labels.").filter(|k| is_qualified_name(k)) {
                 Some(key) => runtime.spread.push(Spread { topology_key: key.to_string(), max_skew: 1, hard: false }),
-                None => self.placement_warning(spread.span, format!("placement preference `spread: {}`", spread.value), "only `spread: node.labels.<label>` has a counterpart (a topology spread constraint)"),
+                None => self.placement_warning(
+                    spread.span,
+                    format!("placement preference `spread: {}`", spread.value),
+                    "only `spread: node.labels.<label>` has a counterpart (a topology spread constraint)",
+                ),
             }
         }
         match placement.max_replicas_per_node.as_ref().map(|m| (m.value, m.span)) {
@@ -265,7 +310,11 @@ impl RuntimeLowering<'_, '_> {
     fn constraint(&mut self, constraint: &Spanned<String>, runtime: &mut Runtime) {
         let text = constraint.value.as_str();
         let Some((field, equal, value)) = split_constraint(text) else {
-            return self.placement_warning(constraint.span, format!("constraint `{text}`"), "write `node.labels.<label>==<value>` (or `!=`)");
+            return self.placement_warning(
+                constraint.span,
+                format!("constraint `{text}`"),
+                "write `node.labels.<label>==<value>` (or `!=`)",
+            );
         };
         let (key, value) = match field {
             "node.role" => {
@@ -296,7 +345,11 @@ impl RuntimeLowering<'_, '_> {
             return;
         }
         match runtime.node_selector.get(&key) {
-            Some(other) if *other != value => self.placement_warning(constraint.span, format!("constraint `{text}`, which contradicts `{key}=={other}`"), "no node has two values for one label; keep one constraint"),
+            Some(other) if *other != value => self.placement_warning(
+                constraint.span,
+                format!("constraint `{text}`, which contradicts `{key}=={other}`"),
+                "no node has two values for one label; keep one constraint",
+            ),
             _ => {
                 runtime.node_selector.insert(key, value);
             }
@@ -305,9 +358,12 @@ impl RuntimeLowering<'_, '_> {
 
     fn placement_warning(&mut self, at: Span, what: String, help: &str) {
         self.diags.push(
-            Diagnostic::new(Code::PlacementNotTranslated, format!("{what} of service `{}` is not translated", self.name()))
-                .at(at, "not translated")
-                .help(help.to_string()),
+            Diagnostic::new(
+                Code::PlacementNotTranslated,
+                format!("{what} of service `{}` is not translated", self.name()),
+            )
+            .at(at, "not translated")
+            .help(help.to_string()),
         );
     }
 }
@@ -432,7 +488,8 @@ mod tests {
             ..Hook::default()
         };
         assert_eq!(shell_line(&hook), "(cd '/app dir' && MODE='a b' echo 'it'\\''s up')");
-        let odd = Hook { command: vec!["run".into()], environment: vec![("a.b".into(), "1".into())], ..Hook::default() };
+        let odd =
+            Hook { command: vec!["run".into()], environment: vec![("a.b".into(), "1".into())], ..Hook::default() };
         assert_eq!(shell_line(&odd), "env a.b=1 run");
     }
 

@@ -135,7 +135,8 @@ impl<'a> Lowering<'a, '_> {
             pod_of: None,
         };
         // Decided from the rest of the service: its workload, replicas and resources.
-        let mut availability = super::availability::AvailabilityLowering { service, labels: &pod_labels, diags: self.diags };
+        let mut availability =
+            super::availability::AvailabilityLowering { service, labels: &pod_labels, diags: self.diags };
         lowered.availability = availability.lower(&lowered);
         lowered
     }

@@ -63,9 +63,7 @@ fn advice(key: &str) -> &'static str {
         "network_mode" => {
             "kompile runs the service in its own pod, on the networks of the service it names; it reaches that service by name, not on localhost, and ports published on that service (for this one, as with a VPN container) reach that service's pod, not this one"
         }
-        "devices" | "device_cgroup_rules" => {
-            "request devices through a device plugin and resource limits instead"
-        }
+        "devices" | "device_cgroup_rules" => "request devices through a device plugin and resource limits instead",
         "pid" | "ipc" | "uts" | "userns_mode" | "cgroup" | "cgroup_parent" => {
             "namespaces are set per pod in Kubernetes; add them with a kustomize patch if you need them"
         }

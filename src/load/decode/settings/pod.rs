@@ -159,7 +159,12 @@ pub fn disruption(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<Option
     }
     if map.entries.iter().all(|e| DISRUPTION_KEYS.contains(&e.key.as_str())) {
         let help = "a PodDisruptionBudget has one of them, e.g. `disruption: {max_unavailable: 1}`";
-        diags.push(invalid(node, "`x-kompile.disruption` needs exactly one of `max_unavailable` and `min_available`".to_string(), "not one budget", help));
+        diags.push(invalid(
+            node,
+            "`x-kompile.disruption` needs exactly one of `max_unavailable` and `min_available`".to_string(),
+            "not one budget",
+            help,
+        ));
     }
     None
 }
@@ -173,7 +178,12 @@ fn amount(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Amount> {
     };
     if amount.is_none() {
         let message = format!("`x-kompile.disruption.{key}` cannot be `{}`", node_text(node));
-        diags.push(invalid(node, message, "not a number of pods or a percentage", "write a whole number (`1`) or a percentage (`\"25%\"`)"));
+        diags.push(invalid(
+            node,
+            message,
+            "not a number of pods or a percentage",
+            "write a whole number (`1`) or a percentage (`\"25%\"`)",
+        ));
     }
     amount
 }
@@ -226,7 +236,12 @@ fn utilization(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<u32> {
     let value = value.filter(|v| *v > 0);
     if value.is_none() {
         let message = format!("`x-kompile.autoscale.{key}` cannot be `{}`", node_text(node));
-        diags.push(invalid(node, message, "not a utilization percentage", "write the target average utilization, percent of the request: `70` or `\"70%\"`"));
+        diags.push(invalid(
+            node,
+            message,
+            "not a utilization percentage",
+            "write the target average utilization, percent of the request: `70` or `\"70%\"`",
+        ));
     }
     value
 }
@@ -239,7 +254,12 @@ fn memory_target(node: &Node, diags: &mut Diagnostics) -> Option<MemoryTarget> {
         let bytes = crate::units::parse_bytes(text).filter(|b| *b > 0);
         if bytes.is_none() {
             let message = format!("`x-kompile.autoscale.memory` cannot be `{text}`");
-            diags.push(invalid(node, message, "neither a percentage nor a size", "write a utilization percentage (`80`) or an average size per pod (`512Mi`)"));
+            diags.push(invalid(
+                node,
+                message,
+                "neither a percentage nor a size",
+                "write a utilization percentage (`80`) or an average size per pod (`512Mi`)",
+            ));
         }
         return bytes.map(MemoryTarget::AverageValue);
     }
