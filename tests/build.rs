@@ -60,6 +60,10 @@ fn objects_round_trip_through_typed_api() {
                 "Secret" => retyped::<Secret>(&value),
                 "PersistentVolumeClaim" => retyped::<PersistentVolumeClaim>(&value),
                 "NetworkPolicy" => retyped::<NetworkPolicy>(&value),
+                "PodDisruptionBudget" => retyped::<k8s_openapi::api::policy::v1::PodDisruptionBudget>(&value),
+                "HorizontalPodAutoscaler" => {
+                    retyped::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(&value)
+                }
                 kind => panic!("{name}: unexpected kind {kind}"),
             };
             assert_eq!(again, value, "{name}: {} {} changed", object.kind(), object.name());

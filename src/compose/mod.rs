@@ -154,6 +154,54 @@ pub struct Service {
     /// Where each `ports` entry's `name` is written, in the order of `ports` (`None` for an
     /// entry without one): a name Kubernetes refuses is reported there.
     pub port_name_spans: Vec<Option<Span>>,
+    /// `stop_signal`, `sysctls`, `shm_size`, `post_start`, `pre_stop`, `gpus`.
+    pub runtime: ServiceRuntime,
+}
+
+/// The service keys `lower::runtime` reads: lifecycle hooks, the stop signal, kernel
+/// settings and devices.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceRuntime {
+    pub stop_signal: Option<Spanned<String>>,
+    /// `sysctls` in file order, values as text.
+    pub sysctls: Vec<(Key, String)>,
+    /// Bytes.
+    pub shm_size: Option<Spanned<u64>>,
+    pub post_start: Vec<Spanned<Hook>>,
+    pub pre_stop: Vec<Spanned<Hook>>,
+    /// The `gpus` key: `all` is one device entry with `count: all`.
+    pub gpus: Vec<Spanned<Device>>,
+}
+
+/// A `post_start` or `pre_stop` hook.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Hook {
+    pub command: Vec<String>,
+    pub user: Option<Spanned<String>>,
+    pub privileged: Option<Spanned<bool>>,
+    pub working_dir: Option<String>,
+    /// In file order; a name without a value is left out, as Compose passes nothing.
+    pub environment: Vec<(String, String)>,
+}
+
+/// A `deploy.resources.reservations.devices` entry or a `gpus` entry.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Device {
+    pub capabilities: Vec<String>,
+    pub driver: Option<String>,
+    /// `None`: not written; `Some(None)`: `all`.
+    pub count: Option<Option<u32>>,
+    pub device_ids: Vec<String>,
+}
+
+/// `deploy.placement`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Placement {
+    /// As written, e.g. `node.labels.zone==a`.
+    pub constraints: Vec<Spanned<String>>,
+    /// The `spread` of each preference, e.g. `node.labels.zone`.
+    pub spreads: Vec<Spanned<String>>,
+    pub max_replicas_per_node: Option<Spanned<u32>>,
 }
 
 impl Service {
@@ -236,6 +284,7 @@ pub struct Deploy {
     pub nested_keys: Vec<Key>,
     /// Whether `placement` and `labels` have entries.
     pub placement_set: bool,
+    pub placement: Placement,
     pub labels_set: bool,
 }
 
@@ -243,6 +292,8 @@ pub struct Deploy {
 pub struct DeployResources {
     pub limits: ResourceAmounts,
     pub reservations: ResourceAmounts,
+    /// `reservations.devices`.
+    pub devices: Vec<Spanned<Device>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

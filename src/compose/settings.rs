@@ -4,7 +4,7 @@
 
 use super::{Key, Spanned};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{AccessMode, ExposeKind, TrafficPolicy};
+use crate::model::{AccessMode, Autoscale, Budget, ExposeKind, Toleration, TrafficPolicy};
 
 /// The project-level `x-kompile` block.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -22,11 +22,29 @@ pub struct ProjectSettings {
     pub expose: Option<Spanned<ExposeKind>>,
     /// `external_traffic_policy` of every published Service; a service's own wins.
     pub external_traffic_policy: Option<Spanned<TrafficPolicy>>,
+    /// `kubernetes_version`: the oldest Kubernetes (major, minor) the manifests must run on.
+    pub kubernetes_version: Option<Spanned<(u32, u32)>>,
 }
 
 impl ProjectSettings {
-    pub const KEYS: &'static [&'static str] =
-        &["registry", "deny", "warn", "allow", "network_policies", "expose", "external_traffic_policy"];
+    pub const KEYS: &'static [&'static str] = &[
+        "registry",
+        "deny",
+        "warn",
+        "allow",
+        "network_policies",
+        "expose",
+        "external_traffic_policy",
+        "kubernetes_version",
+    ];
+
+    /// The target Kubernetes version when the project names none: the oldest kompile's
+    /// manifests are made for.
+    pub const DEFAULT_KUBERNETES_VERSION: (u32, u32) = (1, 30);
+
+    pub fn kubernetes_version(&self) -> (u32, u32) {
+        self.kubernetes_version.map_or(Self::DEFAULT_KUBERNETES_VERSION, |v| v.value)
+    }
 }
 
 /// A service's `x-kompile` block. `lower` also fills one from the service's Kompose labels.
@@ -42,11 +60,34 @@ pub struct ServiceSettings {
     /// `secret_env`: environment names whose values go into a Secret, beyond those that look
     /// secret (`compose::looks_secret`).
     pub secret_env: Vec<Spanned<String>>,
+    /// `service_account`: the pod's `serviceAccountName`.
+    pub service_account: Option<Spanned<String>>,
+    /// `image_pull_secrets`: Secret names, the pod's `imagePullSecrets`.
+    pub image_pull_secrets: Vec<Spanned<String>>,
+    /// `node_selector`: node label → value, added to the pod's `nodeSelector`.
+    pub node_selector: Vec<(Key, String)>,
+    pub tolerations: Vec<Spanned<Toleration>>,
+    /// `disruption`: `false` (`None` here) or the PodDisruptionBudget's budget.
+    pub disruption: Option<Spanned<Option<Budget>>>,
+    /// `autoscale`: a HorizontalPodAutoscaler; `min` is 0 when not written (the service's
+    /// replicas then).
+    pub autoscale: Option<Spanned<Autoscale>>,
 }
 
 impl ServiceSettings {
-    pub const KEYS: &'static [&'static str] =
-        &["expose", "ingress", "node_port", "external_traffic_policy", "secret_env"];
+    pub const KEYS: &'static [&'static str] = &[
+        "expose",
+        "ingress",
+        "node_port",
+        "external_traffic_policy",
+        "secret_env",
+        "service_account",
+        "image_pull_secrets",
+        "node_selector",
+        "tolerations",
+        "disruption",
+        "autoscale",
+    ];
 
     /// Whether the value of the environment variable `name` belongs in a Secret.
     pub fn is_secret_env(&self, name: &str) -> bool {

@@ -113,6 +113,15 @@ codes! {
     DnsHidesServices  "K228" "dns-hides-services"   Warning "a service with its own `dns` servers connects to services those servers cannot name";
     DockerDns         "K229" "docker-dns"           Warning "a project file asks Docker's embedded DNS server, which the cluster does not have";
     TraefikLabels     "K230" "traefik-labels"       Warning "`traefik.*` labels configure Traefik's Docker provider, which the cluster does not run";
+    HookNotTranslated "K245" "hook-not-translated"  Warning "a lifecycle hook's `user` or `privileged` cannot be applied in Kubernetes";
+    StopSignal        "K246" "stop-signal"          Warning "`stop_signal` cannot be set for the target Kubernetes version";
+    UnsafeSysctl      "K247" "unsafe-sysctl"        Warning "a sysctl the kubelet refuses unless it is allow-listed";
+    DeviceNotTranslated "K248" "device-not-translated" Warning "a device request has no Kubernetes translation, or only an approximate one";
+    PlacementNotTranslated "K249" "placement-not-translated" Warning "a `deploy.placement` rule has no Kubernetes translation, or only an approximate one";
+    AutoscaleWithoutRequests "K250" "autoscale-without-requests" Warning "an autoscaler targets utilization of a resource the service does not request";
+    AvailabilityNotApplicable "K251" "availability-not-applicable" Warning "`x-kompile.autoscale` or `disruption` on a workload that cannot have it";
+    DisruptionBlocksEviction "K252" "disruption-blocks-eviction" Warning "a disruption budget that never lets a pod be evicted";
+    HookNeedsShell    "K253" "hook-needs-shell"     Note    "lifecycle hooks run through `/bin/sh` in the container";
     DockerfileSyntax  "K300" "dockerfile-syntax"    Error   "a Dockerfile is malformed";
     EmptyContinuation "K301" "empty-continuation"   Warning "a Dockerfile continuation has an empty line";
     InvalidJsonArgs   "K302" "invalid-json-args"    Warning "a JSON-looking argument list is not valid JSON";

@@ -1,6 +1,7 @@
 //! Turns the validated [`App`] model into Kubernetes objects. Pure and infallible: every
 //! decision that could fail or warn was already made by `lower`.
 
+mod availability;
 mod checksum;
 mod configs_and_secrets;
 mod ingress;
@@ -10,6 +11,7 @@ mod network_policy;
 mod origin;
 mod ports;
 mod quantity;
+mod runtime;
 mod storage;
 mod workload;
 
@@ -185,6 +187,12 @@ pub fn emit(app: &App) -> Vec<Object> {
         }
         if let Some(policy) = network_policy::network_policy(app, svc) {
             objects.push(Object::NetworkPolicy(Box::new(policy)));
+        }
+        if let Some(budget) = availability::disruption_budget(app, svc) {
+            objects.push(Object::PodDisruptionBudget(Box::new(budget)));
+        }
+        if let Some(autoscaler) = availability::autoscaler(app, svc) {
+            objects.push(Object::HorizontalPodAutoscaler(Box::new(autoscaler)));
         }
         objects.push(Object::Deployment(Box::new(workload::deployment(app, svc))));
     }

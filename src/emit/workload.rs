@@ -32,7 +32,8 @@ pub(super) fn deployment(app: &App, svc: &Service) -> Deployment {
     Deployment {
         metadata: metadata(app, &svc.k8s_name, service_labels(app, svc), service_annotations(svc)),
         spec: Some(DeploymentSpec {
-            replicas: Some(int32(svc.replicas)),
+            // An autoscaled workload leaves its replicas to the autoscaler, or every apply resets them.
+            replicas: svc.availability.autoscale.is_none().then(|| int32(svc.replicas)),
             selector: LabelSelector { match_labels: Some(selector(app, svc)), ..LabelSelector::default() },
             strategy: Some(strategy(&svc.update, svc.replicas)),
             min_ready_seconds: svc.update.min_ready.map(seconds_up_i32),
@@ -70,24 +71,29 @@ fn strategy(update: &UpdatePolicy, replicas: u32) -> DeploymentStrategy {
 
 fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
     let (volumes, volume_mounts) = storage::volumes_and_mounts(svc);
-    let container = Container { volume_mounts: non_empty_vec(volume_mounts), ..container(svc) };
+    let container =
+        Container { volume_mounts: non_empty_vec(volume_mounts), ..super::runtime::container(svc, container(svc)) };
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(pod_labels(app, svc)),
             annotations: non_empty(pod_annotations(app, svc)),
             ..ObjectMeta::default()
         }),
-        spec: Some(PodSpec {
-            containers: vec![container],
-            volumes: non_empty_vec(volumes),
-            termination_grace_period_seconds: svc.stop_grace_period.map(seconds_up),
-            host_aliases: non_empty_vec(host_aliases(svc)),
-            hostname: svc.hostname.clone(),
-            subdomain: svc.subdomain.clone(),
-            dns_policy: svc.dns.as_ref().filter(|d| !d.nameservers.is_empty()).map(|_| "None".to_string()),
-            dns_config: svc.dns.as_ref().map(dns_config),
-            ..PodSpec::default()
-        }),
+        spec: Some(super::runtime::pod(
+            app,
+            svc,
+            PodSpec {
+                containers: vec![container],
+                volumes: non_empty_vec(volumes),
+                termination_grace_period_seconds: svc.stop_grace_period.map(seconds_up),
+                host_aliases: non_empty_vec(host_aliases(svc)),
+                hostname: svc.hostname.clone(),
+                subdomain: svc.subdomain.clone(),
+                dns_policy: svc.dns.as_ref().filter(|d| !d.nameservers.is_empty()).map(|_| "None".to_string()),
+                dns_config: svc.dns.as_ref().map(dns_config),
+                ..PodSpec::default()
+            },
+        )),
     }
 }
 

@@ -214,6 +214,7 @@ fn service(node: &mut Node, cx: &mut Context<'_>) {
             "read_only" | "tty" | "stdin_open" | "privileged" | "init" => to_bool(value, cx.diags),
             "scale" => to_count(value, cx.diags),
             "pull_policy" => pull_policy(value),
+            "post_start" | "pre_stop" => hooks(value, cx),
             _ => {}
         }
         value.tag = tag;
@@ -817,6 +818,33 @@ fn resources(node: &mut Node, cx: &mut Context<'_>) {
                 "cpus" => cpus(&mut item.value, cx.diags),
                 "memory" => bytes(&mut item.value, cx.diags),
                 "pids" => to_int(&mut item.value, cx.diags),
+                "devices" => device_counts(&mut item.value),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `count: all` of a device request is printed as -1, as Compose does.
+fn device_counts(node: &mut Node) {
+    let Value::Seq(items) = &mut node.value else { return };
+    for count in items.iter_mut().filter_map(|d| d.as_map_mut()?.get_mut("count")) {
+        if count.as_str() == Some("all") {
+            count.value = Value::Int(-1);
+        }
+    }
+}
+
+/// `post_start` and `pre_stop` hooks: `command` as a list, `environment` as a mapping.
+fn hooks(node: &mut Node, cx: &mut Context<'_>) {
+    let Value::Seq(items) = &mut node.value else { return cx.diags.push(wrong_type(node, "a list of hooks")) };
+    for hook in items.iter_mut().filter_map(Node::as_map_mut) {
+        for entry in &mut hook.entries {
+            match entry.key.as_str() {
+                "command" => command(&mut entry.value, cx),
+                "environment" => to_string_map(&mut entry.value, cx, BareValue::FromEnvironment),
+                "user" | "working_dir" => to_string(&mut entry.value, cx.diags),
+                "privileged" => to_bool(&mut entry.value, cx.diags),
                 _ => {}
             }
         }

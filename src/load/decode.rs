@@ -3,6 +3,7 @@
 //! so decoding only converts; the `x-kompile` blocks are validated here, and the files the
 //! project's secrets and configs name are read here, so later stages read no files.
 
+mod runtime;
 mod settings;
 
 use std::collections::BTreeSet;
@@ -193,6 +194,9 @@ fn service(name: Key, node: &mut Node, diags: &mut Diagnostics) -> Service {
             "stop_grace_period" => s.stop_grace_period = duration(value),
             "extra_hosts" => s.extra_hosts = spanned_strings(Some(value)),
             "x-kompile" => s.settings = settings::service(&name.value, Some(value), diags),
+            "stop_signal" | "sysctls" | "shm_size" | "post_start" | "pre_stop" | "gpus" => {
+                runtime::key(&entry.key, value, &mut s.runtime)
+            }
             _ => {}
         }
     }
@@ -318,6 +322,7 @@ fn deploy(node: &Node) -> Deploy {
         keys: keys(map),
         nested_keys: nested_keys(map),
         placement_set: has_entries("placement"),
+        placement: runtime::placement(get("placement")),
         labels_set: has_entries("labels"),
     }
 }
@@ -360,7 +365,9 @@ fn resources(node: Option<&Node>) -> DeployResources {
             memory: map.and_then(|m| m.get("memory")).and_then(bytes),
         }
     };
-    DeployResources { limits: part("limits"), reservations: part("reservations") }
+    let reservations = node.and_then(Node::as_map).and_then(|r| r.get("reservations")).and_then(Node::as_map);
+    let devices = runtime::devices(reservations.and_then(|r| r.get("devices")));
+    DeployResources { limits: part("limits"), reservations: part("reservations"), devices }
 }
 
 fn update_config(node: &Node) -> Spanned<UpdateConfig> {

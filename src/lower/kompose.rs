@@ -5,7 +5,7 @@
 use crate::compose::settings::{checked_host, checked_path};
 use crate::compose::{self, IngressRoute, IngressSettings, Key, ServiceSettings, Spanned, Tls};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{ExposeKind, TrafficPolicy};
+use crate::model::{Autoscale, ExposeKind, MemoryTarget, TrafficPolicy};
 
 pub const PREFIX: &str = "kompose.";
 
@@ -14,10 +14,51 @@ pub const PREFIX: &str = "kompose.";
 pub fn settings(service: &compose::Service, diags: &mut Diagnostics) -> ServiceSettings {
     let mut read = Reader { service, diags, settings: ServiceSettings::default(), ingress: None };
     for (key, value) in service.labels.iter().filter(|(k, _)| k.starts_with(PREFIX)) {
-        read.label(key, value);
+        if !is_pod_label(key) {
+            read.label(key, value);
+        }
     }
     read.finish()
 }
+
+/// The labels [`pod_settings`] reads, which [`settings`] leaves to it.
+const POD_LABELS: &[&str] = &[
+    "kompose.image-pull-secret",
+    "kompose.serviceaccount-name",
+    "kompose.hpa.replicas.min",
+    "kompose.hpa.replicas.max",
+    "kompose.hpa.cpu",
+    "kompose.hpa.memory",
+];
+
+fn is_pod_label(key: &str) -> bool {
+    POD_LABELS.contains(&key)
+}
+
+/// The pod and autoscaling settings the service's Kompose labels stand for:
+/// `kompose.image-pull-secret`, `kompose.serviceaccount-name` and `kompose.hpa.*`.
+pub fn pod_settings(service: &compose::Service, diags: &mut Diagnostics) -> ServiceSettings {
+    let mut read = Reader { service, diags, settings: ServiceSettings::default(), ingress: None };
+    let mut hpa: Option<(Autoscale, crate::source::Span)> = None;
+    for (key, value) in service.labels.iter().filter(|(k, _)| is_pod_label(k)) {
+        read.pod_label(key, value, &mut hpa);
+    }
+    read.settings.autoscale = hpa.map(|(mut autoscale, span)| {
+        // Kompose's defaults for what its labels leave out.
+        if autoscale.max == 0 {
+            autoscale.max = KOMPOSE_MAX_REPLICAS.max(autoscale.min);
+        }
+        if autoscale.cpu.is_none() && autoscale.memory.is_none() {
+            autoscale.cpu = Some(KOMPOSE_CPU_UTILIZATION);
+        }
+        Spanned::new(autoscale, span)
+    });
+    read.settings
+}
+
+/// Kompose's HorizontalPodAutoscaler defaults.
+const KOMPOSE_MAX_REPLICAS: u32 = 10;
+const KOMPOSE_CPU_UTILIZATION: u32 = 50;
 
 struct Reader<'a, 'b> {
     service: &'a compose::Service,
@@ -84,6 +125,69 @@ impl Reader<'_, '_> {
             }
             _ => self.untranslated(key),
         }
+    }
+
+    fn pod_label(&mut self, key: &Key, value: &str, hpa: &mut Option<(Autoscale, crate::source::Span)>) {
+        let own = &self.service.settings;
+        let span = key.span;
+        let value = value.trim();
+        match key.as_str() {
+            "kompose.image-pull-secret" => {
+                if !crate::names::is_dns_subdomain(value) {
+                    return self.bad(key, value, "the name of a Secret");
+                }
+                self.read(key, value, !own.image_pull_secrets.is_empty(), "image_pull_secrets", &format!("[{value}]"));
+                self.settings.image_pull_secrets = vec![Spanned::new(value.to_string(), span)];
+            }
+            "kompose.serviceaccount-name" => {
+                if !crate::names::is_dns_subdomain(value) {
+                    return self.bad(key, value, "the name of a ServiceAccount");
+                }
+                self.read(key, value, own.service_account.is_some(), "service_account", value);
+                self.settings.service_account = Some(Spanned::new(value.to_string(), span));
+            }
+            _ => self.hpa_label(key, value, hpa),
+        }
+    }
+
+    /// `kompose.hpa.*`: one autoscaler, each label one of its fields.
+    fn hpa_label(&mut self, key: &Key, value: &str, hpa: &mut Option<(Autoscale, crate::source::Span)>) {
+        let overridden = self.service.settings.autoscale.is_some();
+        let count = value.parse::<u32>().ok().filter(|n| *n >= 1);
+        let percent = value.trim_end_matches('%').trim().parse::<u32>().ok().filter(|n| *n >= 1);
+        let empty = Autoscale { min: 0, max: 0, cpu: None, memory: None };
+        let (autoscale, _) = hpa.get_or_insert((empty, key.span));
+        let form = match key.as_str() {
+            "kompose.hpa.replicas.min" => {
+                let Some(n) = count else { return self.bad(key, value, "a number of replicas, at least 1") };
+                autoscale.min = n;
+                format!("{{min: {n}}}")
+            }
+            "kompose.hpa.replicas.max" => {
+                let Some(n) = count else { return self.bad(key, value, "a number of replicas, at least 1") };
+                autoscale.max = n;
+                format!("{{max: {n}}}")
+            }
+            "kompose.hpa.cpu" => {
+                let Some(p) = percent else { return self.bad(key, value, "a CPU utilization percentage, e.g. `80`") };
+                autoscale.cpu = Some(p);
+                format!("{{cpu: {p}}}")
+            }
+            _ => {
+                // Kompose reads a percentage; `1024Mi`, which its documentation also shows,
+                // is an average amount per pod.
+                let bytes = crate::units::parse_bytes(value).filter(|b| *b > 0 && !value.ends_with('%'));
+                match (percent.filter(|_| value.parse::<u32>().is_ok() || value.ends_with('%')), bytes) {
+                    (Some(p), _) => autoscale.memory = Some(MemoryTarget::Utilization(p)),
+                    (None, Some(b)) => autoscale.memory = Some(MemoryTarget::AverageValue(b)),
+                    (None, None) => {
+                        return self.bad(key, value, "a memory utilization percentage (`70`) or a size (`512Mi`)");
+                    }
+                }
+                format!("{{memory: {value}}}")
+            }
+        };
+        self.read(key, value, overridden, "autoscale", &form);
     }
 
     /// `true` (an Ingress for every host) or hosts, each optionally with a path
@@ -231,7 +335,7 @@ impl Reader<'_, '_> {
                 format!("Kompose label `{}` of service `{}` is not translated yet", key.value, self.service.name.value),
             )
             .at(key.span, "left out of the manifests")
-            .help("kompile reads kompose.service.type, .expose (with .tls-secret and .ingress-class-name), .nodeport.port and .external-traffic-policy; see docs/mapping.md for what else has a translation"),
+            .help("kompile reads kompose.service.type, .expose (with .tls-secret and .ingress-class-name), .nodeport.port, .external-traffic-policy, kompose.image-pull-secret, kompose.serviceaccount-name and kompose.hpa.*; see docs/mapping.md for what else has a translation"),
         );
     }
 }

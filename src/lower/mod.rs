@@ -3,12 +3,14 @@
 //! and reported here, so `emit` can be pure.
 
 mod aliases;
+mod availability;
 mod built;
 mod dns;
 mod expose;
 mod kompose;
 mod names;
 mod network;
+mod runtime;
 mod service;
 mod storage;
 mod traefik;
@@ -309,7 +311,8 @@ mod tests {
             "services:\n  a:\n    image: x:1\n    stop_signal: SIGINT\n    external_links: [redis]\n    networks:\n      default:\n        ipv4_address: 10.0.0.2\n    deploy:\n      labels: {a: b}\n      update_config: {failure_action: rollback}\n      restart_policy: {max_attempts: 3}\n      resources:\n        limits: {pids: 10}\n",
         );
         let count = codes(&diags).iter().filter(|c| **c == Code::UnsupportedKey).count();
-        assert_eq!(count, 7, "{diags:?}");
+        assert_eq!(count, 6, "{diags:?}");
+        assert!(codes(&diags).contains(&Code::StopSignal), "{diags:?}");
     }
 
     #[test]

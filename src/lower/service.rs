@@ -52,7 +52,8 @@ impl<'a> Lowering<'a, '_> {
         let service = self.service;
         unsupported::report(service, self.diags);
         let replicas = service.replicas();
-        let mounts = self.store.mounts(service, &self.k8s_name, self.diags);
+        let mut mounts = self.store.mounts(service, &self.k8s_name, self.diags);
+        super::runtime::shm(service, &mut mounts);
         let mut update = self.update(replicas);
         if let Some(volume) = self.store.read_write_once_volume(&mounts) {
             update.recreate = true;
@@ -90,7 +91,8 @@ impl<'a> Lowering<'a, '_> {
         }
         .exposure();
         super::network::admit_ingress(&mut isolation, &exposure);
-        Service {
+        let pod_labels = super::kompose::pod_settings(service, self.diags);
+        let mut lowered = Service {
             name: self.name().to_string(),
             k8s_name: self.k8s_name.clone(),
             span: self.span(),
@@ -128,10 +130,20 @@ impl<'a> Lowering<'a, '_> {
             exposure,
             workload: Default::default(),
             waits: Vec::new(),
-            runtime: Default::default(),
+            runtime: self.runtime(&pod_labels),
             availability: Default::default(),
             pod_of: None,
-        }
+        };
+        // Decided from the rest of the service: its workload, replicas and resources.
+        let mut availability =
+            super::availability::AvailabilityLowering { service, labels: &pod_labels, diags: self.diags };
+        lowered.availability = availability.lower(&lowered);
+        lowered
+    }
+
+    fn runtime(&mut self, labels: &compose::ServiceSettings) -> crate::model::Runtime {
+        let (service, project) = (self.service, self.project);
+        super::runtime::RuntimeLowering { service, project, labels, diags: self.diags }.lower()
     }
 
     /// `extra_hosts` as the pod's `hostAliases`, grouped by address. Kubernetes needs an IP

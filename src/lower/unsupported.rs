@@ -48,6 +48,13 @@ const TRANSLATED: &[&str] = &[
     "volumes",
     "working_dir",
     "pull_policy",
+    // lower/runtime.rs
+    "gpus",
+    "post_start",
+    "pre_stop",
+    "shm_size",
+    "stop_signal",
+    "sysctls",
 ];
 
 /// What to tell the user about a key kompile cannot translate.
@@ -56,14 +63,12 @@ fn advice(key: &str) -> &'static str {
         "network_mode" => {
             "kompile runs the service in its own pod, on the networks of the service it names; it reaches that service by name, not on localhost, and ports published on that service (for this one, as with a VPN container) reach that service's pod, not this one"
         }
-        "devices" | "device_cgroup_rules" | "gpus" => {
-            "request devices through a device plugin and resource limits instead"
-        }
+        "devices" | "device_cgroup_rules" => "request devices through a device plugin and resource limits instead",
         "pid" | "ipc" | "uts" | "userns_mode" | "cgroup" | "cgroup_parent" => {
             "namespaces are set per pod in Kubernetes; add them with a kustomize patch if you need them"
         }
         "logging" => "the cluster collects container output; configure logging there",
-        "ulimits" | "sysctls" | "security_opt" | "oom_score_adj" | "oom_kill_disable" | "shm_size" => {
+        "ulimits" | "security_opt" | "oom_score_adj" | "oom_kill_disable" => {
             "these are node or pod security settings; set them with a kustomize patch if the cluster allows them"
         }
         "external_links" => {
@@ -72,7 +77,6 @@ fn advice(key: &str) -> &'static str {
         "volumes_from" => "declare a named volume and mount it in both services",
         "init" => "Kubernetes has no init process option; add tini to the image",
         "platform" => "use a nodeSelector on kubernetes.io/arch through a kustomize patch",
-        "stop_signal" => "Kubernetes stops containers with SIGTERM (or the image's STOPSIGNAL); handle it in the app",
         "annotations" => "use `labels`, which kompile puts on the pod as annotations",
         _ => "it is ignored; see docs/mapping.md",
     }
@@ -160,7 +164,7 @@ fn nested(service: &Service, key: &str, diags: &mut Diagnostics) {
     };
     let mut found = below(key, ignored);
     if key == "resources" {
-        for (part, skip) in [("limits", &["pids"][..]), ("reservations", &["devices", "generic_resources"][..])] {
+        for (part, skip) in [("limits", &["pids"][..]), ("reservations", &["generic_resources"][..])] {
             found.extend(below(&format!("resources.{part}"), skip));
         }
     }
@@ -182,7 +186,6 @@ fn deploy(service: &Service, diags: &mut Diagnostics) {
     for key in &deploy.keys {
         let message = match key.as_str() {
             "mode" if mode == Some("global") => "`deploy.mode: global` (one per node) becomes a Deployment",
-            "placement" if deploy.placement_set => "`deploy.placement` is not translated",
             "endpoint_mode" => "`deploy.endpoint_mode` is not translated",
             "rollback_config" => "`deploy.rollback_config` is not translated; roll back with `kubectl rollout undo`",
             "mode" if mode.is_some_and(|m| m.ends_with("-job")) => {

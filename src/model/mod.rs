@@ -151,13 +151,98 @@ pub struct CronJob {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wait {}
 
-/// Filled in by the runtime work.
+/// Pod and container settings beyond the basics (`lower/runtime.rs` decides them;
+/// `shm_size` becomes a memory-backed mount at `/dev/shm` among the service's `mounts`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Runtime {}
+pub struct Runtime {
+    /// The `post_start` hooks as one exec command (`lifecycle.postStart`).
+    pub post_start: Option<Vec<String>>,
+    /// The `pre_stop` hooks as one exec command (`lifecycle.preStop`).
+    pub pre_stop: Option<Vec<String>>,
+    /// `lifecycle.stopSignal` (`SIGINT`); set only when the target Kubernetes version has it.
+    pub stop_signal: Option<String>,
+    /// `spec.os.name`, which `stopSignal` requires.
+    pub os: Option<String>,
+    /// Pod `securityContext.sysctls`, in file order.
+    pub sysctls: Vec<(String, String)>,
+    /// `nvidia.com/gpu` limit.
+    pub gpus: Option<u32>,
+    /// Node labels a node must have (`placement.constraints` with `==`, `x-kompile.node_selector`).
+    pub node_selector: BTreeMap<String, String>,
+    /// Node labels a node must not have with these values (`!=` constraints): required node
+    /// affinity, `NotIn`.
+    pub node_exclusions: Vec<(String, Vec<String>)>,
+    /// `topologySpreadConstraints` over the service's pods.
+    pub spread: Vec<Spread>,
+    /// `max_replicas_per_node: 1`: required pod anti-affinity on the node's hostname.
+    pub one_per_node: bool,
+    pub service_account: Option<String>,
+    pub image_pull_secrets: Vec<String>,
+    pub tolerations: Vec<Toleration>,
+}
 
-/// Filled in by the availability work.
+/// One `topologySpreadConstraint` over the service's own pods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spread {
+    /// A node label, e.g. `zone` or `kubernetes.io/hostname`.
+    pub topology_key: String,
+    pub max_skew: u32,
+    /// `DoNotSchedule` when true, else `ScheduleAnyway`.
+    pub hard: bool,
+}
+
+/// A pod toleration, as Kubernetes writes it; already validated.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Availability {}
+pub struct Toleration {
+    pub key: Option<String>,
+    /// `Exists` or `Equal`.
+    pub operator: Option<String>,
+    pub value: Option<String>,
+    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
+    pub effect: Option<String>,
+    pub seconds: Option<i64>,
+}
+
+/// PodDisruptionBudget and HorizontalPodAutoscaler of a service (`lower/availability.rs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Availability {
+    /// A `policy/v1` PodDisruptionBudget named after the service.
+    pub disruption_budget: Option<Budget>,
+    /// An `autoscaling/v2` HorizontalPodAutoscaler named after the service; the workload then
+    /// leaves `replicas` to it.
+    pub autoscale: Option<Autoscale>,
+}
+
+/// What a PodDisruptionBudget keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    MaxUnavailable(Amount),
+    MinAvailable(Amount),
+}
+
+/// A number of pods, or a percentage of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Amount {
+    Count(u32),
+    Percent(u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Autoscale {
+    pub min: u32,
+    pub max: u32,
+    /// Target average CPU utilization, percent of the request.
+    pub cpu: Option<u32>,
+    pub memory: Option<MemoryTarget>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemoryTarget {
+    /// Percent of the memory request.
+    Utilization(u32),
+    /// Bytes per pod on average.
+    AverageValue(u64),
+}
 
 /// A compose network a pod joins.
 #[derive(Debug, Clone, PartialEq, Eq)]

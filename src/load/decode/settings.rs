@@ -8,6 +8,8 @@ use crate::load::node::{Map, Node, Value};
 use crate::model::{AccessMode, ExposeKind, TrafficPolicy};
 use crate::units;
 
+mod pod;
+
 pub fn project(node: Option<&Node>, diags: &mut Diagnostics) -> ProjectSettings {
     let Some(map) = block(node, "the project", diags) else { return ProjectSettings::default() };
     unknown_keys(map, ProjectSettings::KEYS, "", "the project", diags);
@@ -21,6 +23,7 @@ pub fn project(node: Option<&Node>, diags: &mut Diagnostics) -> ProjectSettings 
             "network_policies" => settings.network_policies = boolean(&entry.value, "network_policies", diags),
             "expose" => settings.expose = expose(&entry.value, diags),
             "external_traffic_policy" => settings.external_traffic_policy = traffic_policy(&entry.value, diags),
+            "kubernetes_version" => settings.kubernetes_version = pod::kubernetes_version(&entry.value, diags),
             _ => {}
         }
     }
@@ -40,6 +43,12 @@ pub fn service(name: &str, node: Option<&Node>, diags: &mut Diagnostics) -> Serv
             "node_port" => settings.node_port = node_port(value, diags),
             "external_traffic_policy" => settings.external_traffic_policy = traffic_policy(value, diags),
             "secret_env" => settings.secret_env = string_list(value, "secret_env", diags),
+            "service_account" => settings.service_account = pod::object_name(value, "service_account", diags),
+            "image_pull_secrets" => settings.image_pull_secrets = pod::object_names(value, "image_pull_secrets", diags),
+            "node_selector" => settings.node_selector = pod::node_selector(value, diags),
+            "tolerations" => settings.tolerations = pod::tolerations(value, diags),
+            "disruption" => settings.disruption = pod::disruption(value, diags),
+            "autoscale" => settings.autoscale = pod::autoscale(value, diags),
             _ => {}
         }
     }
