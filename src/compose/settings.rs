@@ -42,11 +42,13 @@ pub struct ServiceSettings {
     /// `secret_env`: environment names whose values go into a Secret, beyond those that look
     /// secret (`compose::looks_secret`).
     pub secret_env: Vec<Spanned<String>>,
+    /// `pod`: the service whose pod runs this service's container, as a sidecar.
+    pub pod: Option<Spanned<String>>,
 }
 
 impl ServiceSettings {
     pub const KEYS: &'static [&'static str] =
-        &["expose", "ingress", "node_port", "external_traffic_policy", "secret_env"];
+        &["expose", "ingress", "node_port", "external_traffic_policy", "secret_env", "pod"];
 
     /// Whether the value of the environment variable `name` belongs in a Secret.
     pub fn is_secret_env(&self, name: &str) -> bool {

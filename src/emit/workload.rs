@@ -78,7 +78,7 @@ fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
             annotations: non_empty(svc.labels.clone()),
             ..ObjectMeta::default()
         }),
-        spec: Some(PodSpec {
+        spec: Some(super::sidecars::with_sidecars(app, svc, PodSpec {
             containers: vec![container],
             volumes: non_empty_vec(volumes),
             termination_grace_period_seconds: svc.stop_grace_period.map(seconds_up),
@@ -88,7 +88,7 @@ fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
             dns_policy: svc.dns.as_ref().filter(|d| !d.nameservers.is_empty()).map(|_| "None".to_string()),
             dns_config: svc.dns.as_ref().map(dns_config),
             ..PodSpec::default()
-        }),
+        })),
     }
 }
 
@@ -114,8 +114,8 @@ fn dns_config(dns: &crate::model::DnsConfig) -> PodDNSConfig {
     }
 }
 
-/// The service's single container, minus volume mounts.
-fn container(svc: &Service) -> Container {
+/// The service's container, minus volume mounts.
+pub(super) fn container(svc: &Service) -> Container {
     let probe = svc.healthcheck.as_ref().and_then(health_probe);
     let (command, args) = command_and_args(svc);
     Container {

@@ -40,6 +40,7 @@ pub fn service(name: &str, node: Option<&Node>, diags: &mut Diagnostics) -> Serv
             "node_port" => settings.node_port = node_port(value, diags),
             "external_traffic_policy" => settings.external_traffic_policy = traffic_policy(value, diags),
             "secret_env" => settings.secret_env = string_list(value, "secret_env", diags),
+            "pod" => settings.pod = string(value, "pod", diags),
             _ => {}
         }
     }
