@@ -117,7 +117,6 @@ codes! {
     PodConflict       "K256" "pod-conflict"         Error   "services put in one pod cannot share it";
     SidecarSetting    "K257" "sidecar-setting"      Warning "a sidecar's setting belongs to the pod, which takes it from the pod's service";
     VolumesFromUnshared "K258" "volumes-from-unshared" Warning "`volumes_from` cannot share a volume's data in the cluster";
-    NativeSidecar     "K259" "native-sidecar"       Note    "the sidecars of a Job run as native sidecars (Kubernetes 1.29 or later)";
     DockerfileSyntax  "K300" "dockerfile-syntax"    Error   "a Dockerfile is malformed";
     EmptyContinuation "K301" "empty-continuation"   Warning "a Dockerfile continuation has an empty line";
     InvalidJsonArgs   "K302" "invalid-json-args"    Warning "a JSON-looking argument list is not valid JSON";

@@ -215,11 +215,19 @@ impl Placing<'_, '_, '_> {
         } else {
             format!(", as `{}` does", self.link.target)
         };
-        Diagnostic::new(Code::SharedPod, format!("service `{sidecar}` runs as a container of the pod of `{pod}` ({why}{through})"))
-            .at(self.link.span, format!("in the pod of `{pod}`"))
-            .help(format!(
-                "the containers reach each other on localhost; the pod runs `{pod}`'s replicas, and `{pod}`'s Services (and `{sidecar}` as another name of them) carry the ports of both"
-            ))
+        let note = Diagnostic::new(
+            Code::SharedPod,
+            format!("service `{sidecar}` runs as a container of the pod of `{pod}` ({why}{through})"),
+        );
+        if self.pod.workload.runs_to_completion() {
+            let kind = self.pod.workload.kind();
+            return note.at(self.link.span, "a native sidecar").help(format!(
+                "`{pod}` is a {kind}: `{sidecar}` is an init container with `restartPolicy: Always`, which runs beside the task and stops when it is done, so the {kind} completes (Kubernetes 1.29 or later)"
+            ));
+        }
+        note.at(self.link.span, format!("in the pod of `{pod}`")).help(format!(
+            "the containers reach each other on localhost; the pod runs `{pod}`'s replicas, and `{pod}`'s Services (and `{sidecar}` as another name of them) carry the ports of both"
+        ))
     }
 
     /// Settings of the pod as a whole come from the pod's service.
@@ -253,23 +261,11 @@ impl Placing<'_, '_, '_> {
         }
     }
 
-    /// A task in a serving pod would be restarted forever; a Job's sidecars must not keep
-    /// it from completing.
+    /// A task in a serving pod would be restarted forever (a Job's sidecars are native
+    /// sidecars, which `note` says).
     fn workloads(&mut self) {
         let (sidecar, pod) = (&self.sidecar.name, &self.pod.name);
-        if self.pod.workload.runs_to_completion() {
-            self.diags.push(
-                Diagnostic::new(
-                    Code::NativeSidecar,
-                    format!(
-                        "service `{sidecar}` runs beside `{pod}`, a {}, as a native sidecar",
-                        self.pod.workload.kind()
-                    ),
-                )
-                .at(self.link.span, "an init container with `restartPolicy: Always`")
-                .help("native sidecars start before the task and stop when it is done, so the Job completes; they need Kubernetes 1.29 or later"),
-            );
-        } else if self.sidecar.workload.runs_to_completion() {
+        if self.sidecar.workload.runs_to_completion() && !self.pod.workload.runs_to_completion() {
             self.diags.push(
                 Diagnostic::new(
                     Code::SidecarSetting,
