@@ -147,7 +147,8 @@ mod tests {
         let mut proxy = service("proxy");
         proxy.pod_of = Some("task".into());
         a.services = vec![proxy, task.clone()];
-        let spec = with_sidecars(&a, &task, PodSpec { containers: vec![workload::container(&task)], ..PodSpec::default() });
+        let spec =
+            with_sidecars(&a, &task, PodSpec { containers: vec![workload::container(&task)], ..PodSpec::default() });
         let init = spec.init_containers.unwrap();
         assert_eq!((init[0].name.as_str(), init[0].restart_policy.as_deref()), ("proxy", Some("Always")));
         assert_eq!(spec.containers.len(), 1);

@@ -78,17 +78,21 @@ fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
             annotations: non_empty(svc.labels.clone()),
             ..ObjectMeta::default()
         }),
-        spec: Some(super::sidecars::with_sidecars(app, svc, PodSpec {
-            containers: vec![container],
-            volumes: non_empty_vec(volumes),
-            termination_grace_period_seconds: svc.stop_grace_period.map(seconds_up),
-            host_aliases: non_empty_vec(host_aliases(svc)),
-            hostname: svc.hostname.clone(),
-            subdomain: svc.subdomain.clone(),
-            dns_policy: svc.dns.as_ref().filter(|d| !d.nameservers.is_empty()).map(|_| "None".to_string()),
-            dns_config: svc.dns.as_ref().map(dns_config),
-            ..PodSpec::default()
-        })),
+        spec: Some(super::sidecars::with_sidecars(
+            app,
+            svc,
+            PodSpec {
+                containers: vec![container],
+                volumes: non_empty_vec(volumes),
+                termination_grace_period_seconds: svc.stop_grace_period.map(seconds_up),
+                host_aliases: non_empty_vec(host_aliases(svc)),
+                hostname: svc.hostname.clone(),
+                subdomain: svc.subdomain.clone(),
+                dns_policy: svc.dns.as_ref().filter(|d| !d.nameservers.is_empty()).map(|_| "None".to_string()),
+                dns_config: svc.dns.as_ref().map(dns_config),
+                ..PodSpec::default()
+            },
+        )),
     }
 }
 

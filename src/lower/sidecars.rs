@@ -70,10 +70,8 @@ pub fn join(
 /// `aliases::assign`, which left the name free, as it is the name of a service). In Compose
 /// the name does not resolve; clients that use it anyway connect.
 pub fn own_names(services: &mut [Service]) {
-    let sidecars: Vec<(String, String)> = services
-        .iter()
-        .filter_map(|s| Some((s.pod_of.clone()?, s.k8s_name.clone())))
-        .collect();
+    let sidecars: Vec<(String, String)> =
+        services.iter().filter_map(|s| Some((s.pod_of.clone()?, s.k8s_name.clone()))).collect();
     for (pod, name) in sidecars {
         let Some(pod) = services.iter_mut().find(|s| s.name == pod) else { continue };
         if (!pod.ports.is_empty() || !pod.expose.is_empty()) && !pod.aliases.contains(&name) {
@@ -210,11 +208,8 @@ impl Placing<'_, '_, '_> {
             Via::Setting => format!("`x-kompile.pod: {}`", self.link.target),
             Via::Group(group) => format!("Kompose service group `{group}`"),
         };
-        let through = if self.link.target == pod.as_str() {
-            String::new()
-        } else {
-            format!(", as `{}` does", self.link.target)
-        };
+        let through =
+            if self.link.target == pod.as_str() { String::new() } else { format!(", as `{}` does", self.link.target) };
         let note = Diagnostic::new(
             Code::SharedPod,
             format!("service `{sidecar}` runs as a container of the pod of `{pod}` ({why}{through})"),
@@ -236,7 +231,13 @@ impl Placing<'_, '_, '_> {
         let (sidecar, pod) = (&self.sidecar.name, &self.pod.name);
         let replicas_set = self.compose.deploy.replicas.is_some() || self.compose.scale.is_some();
         if replicas_set && self.sidecar.replicas != self.pod.replicas {
-            let at = self.compose.deploy.replicas.as_ref().or(self.compose.scale.as_ref()).map_or(self.link.span, |r| r.span);
+            let at = self
+                .compose
+                .deploy
+                .replicas
+                .as_ref()
+                .or(self.compose.scale.as_ref())
+                .map_or(self.link.span, |r| r.span);
             self.diags.push(
                 Diagnostic::new(
                     Code::SidecarSetting,
@@ -287,7 +288,9 @@ impl Placing<'_, '_, '_> {
         let published = std::mem::take(&mut self.sidecar.ports);
         let exposed = std::mem::take(&mut self.sidecar.expose);
         let mut gained = false;
-        for (port, is_published) in published.into_iter().map(|p| (p, true)).chain(exposed.into_iter().map(|p| (p, false))) {
+        for (port, is_published) in
+            published.into_iter().map(|p| (p, true)).chain(exposed.into_iter().map(|p| (p, false)))
+        {
             let same = |p: &Port| p.target == port.target && p.protocol == port.protocol;
             let served = self.pod.ports.iter().chain(&self.pod.expose).any(same);
             if served && !network_mode {
@@ -572,7 +575,7 @@ fn unshared_note(service: &str, owner: &str, targets: &[String], at: Span) -> Di
     Diagnostic::new(
         Code::VolumesFromUnshared,
         format!(
-            "service `{service}` mounts anonymous volumes of `{owner}` ({}), but runs in another pod: it gets empty ones of its own",
+            "service `{service}` mounts pod-local volumes of `{owner}` ({}) from another pod: it gets empty ones of its own",
             targets.join(", ")
         ),
     )
@@ -651,7 +654,11 @@ mod tests {
             "services:\n  app:\n    image: a:1\n    volumes: ['data:/data', '/cache']\n  side:\n    image: s:1\n    network_mode: service:app\n    volumes_from: ['app:ro']\n  backup:\n    image: b:1\n    volumes_from: [app, 'container:legacy']\nvolumes:\n  data: {}\n",
         );
         let side = &service(&app, "side").mounts;
-        assert!(side.iter().all(|m| m.read_only && matches!(&m.source, MountSource::Shared { container, .. } if container == "app")));
+        assert!(
+            side.iter().all(
+                |m| m.read_only && matches!(&m.source, MountSource::Shared { container, .. } if container == "app")
+            )
+        );
         let backup = &service(&app, "backup").mounts;
         assert_eq!(backup[0].source, MountSource::Volume { k8s_name: "data".into() });
         assert_eq!(backup[1].source, MountSource::EmptyDir);

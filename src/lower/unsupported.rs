@@ -87,7 +87,8 @@ pub fn report(service: &Service, diags: &mut Diagnostics) {
         // `none` is translated, `host` has its own note (lower/network.rs) and `service:` puts
         // the container in that service's pod (lower/sidecars.rs).
         let mode = service.network_mode.as_ref().map(|m| m.as_str());
-        if key.value == "network_mode" && mode.is_some_and(|m| matches!(m, "host" | "none") || m.starts_with("service:"))
+        if key.value == "network_mode"
+            && mode.is_some_and(|m| matches!(m, "host" | "none") || m.starts_with("service:"))
         {
             continue;
         }
