@@ -139,6 +139,22 @@ mod tests {
         assert_eq!(got, [("/data", "data", None), ("/logs", "scratch-1", None), ("/cache", "scratch", Some(true))]);
     }
 
+    /// A sidecar's objects are its pod's; its environment ConfigMap and Secret stay its own.
+    #[test]
+    fn a_sidecar_has_no_objects_but_its_environment() {
+        let mut a = app();
+        let web = service("web");
+        let mut shipper = service("shipper");
+        shipper.pod_of = Some("web".into());
+        shipper.expose = vec![crate::emit::fixtures::port(2020)];
+        let data = BTreeMap::from([("TOKEN".to_string(), "t".to_string())]);
+        shipper.secret_env = Some(crate::model::SecretEnv { k8s_name: "shipper-secret-env".into(), data });
+        a.services = vec![shipper, web];
+        let objects = crate::emit::emit(&a);
+        let got: Vec<_> = objects.iter().map(|o| (o.kind(), o.name())).collect();
+        assert_eq!(got, [("Secret", "shipper-secret-env"), ("Deployment", "web")]);
+    }
+
     #[test]
     fn sidecars_of_a_job_are_native_sidecars() {
         let mut a = app();

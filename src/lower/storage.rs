@@ -289,7 +289,7 @@ impl<'a> Storage<'a> {
         for (name, users) in &self.volume_users {
             let Some(declared) = self.project.volume(name) else { continue };
             let access_mode = declared.access_mode();
-            let pods: BTreeSet<&str> = users.iter().filter_map(|u| pod_of.get(u.as_str()).copied()).collect();
+            let pods: BTreeSet<&str> = users.iter().map(|u| pod_of.get(u.as_str()).copied().unwrap_or(u)).collect();
             let replicas: u32 = pods.iter().filter_map(|p| replicas_of.get(p)).sum();
             if access_mode == AccessMode::ReadWriteOnce && (pods.len() > 1 || replicas > 1) {
                 let who: Vec<&str> = users.iter().map(String::as_str).collect();
