@@ -347,9 +347,10 @@ fn refresh(project: &Project, services: &mut [Service], networks: &Networks<'_>,
         if gained.contains(&root) {
             // Reported when the service was lowered: the same settings again.
             let mut again = Diagnostics::default();
+            let with_ports = with_ports_of(project, compose, members.iter().map(|&m| services[m].name.as_str()));
             let svc = &services[root];
             let exposing = Exposing {
-                service: compose,
+                service: &with_ports,
                 k8s_name: &svc.k8s_name,
                 project: &project.settings,
                 ports: &svc.ports,
@@ -373,6 +374,21 @@ fn refresh(project: &Project, services: &mut [Service], networks: &Networks<'_>,
         services[root].networks = labels;
         services[root].isolation = isolation;
     }
+}
+
+/// `pod` as if it declared the `ports` of its members too: exposure reads the published
+/// ports as written (their host addresses and places).
+fn with_ports_of<'a>(
+    project: &Project,
+    pod: &compose::Service,
+    members: impl Iterator<Item = &'a str>,
+) -> compose::Service {
+    let mut merged = pod.clone();
+    let theirs = members.filter_map(|m| project.service(m)?.ports.as_ref());
+    let items: Vec<_> = pod.ports.iter().chain(theirs).flat_map(|p| p.value.iter().cloned()).collect();
+    let span = pod.ports.as_ref().map_or(pod.name.span, |p| p.span);
+    merged.ports = Some(compose::Spanned::new(items, span));
+    merged
 }
 
 /// What admits what each of two containers of one pod needs.
@@ -623,6 +639,19 @@ mod tests {
         let found = codes(&diags);
         assert!(found.contains(&Code::SharedPod) && found.contains(&Code::SidecarSetting), "{diags:?}");
         assert!(!found.contains(&Code::UnsupportedKey), "{diags:?}");
+    }
+
+    /// Docker refuses ports on a service that shares another's network; they are published
+    /// on the pod's service, as if declared there.
+    #[test]
+    fn ports_declared_on_a_sidecar_are_published_by_its_pod() {
+        let (app, diags) = lower_text(
+            "services:\n  vpn:\n    image: vpn:1\n  torrent:\n    image: t:1\n    network_mode: service:vpn\n    ports: ['8080:8080']\n",
+        );
+        let vpn = service(&app, "vpn");
+        let published = vpn.exposure.published.as_ref().expect("a published Service");
+        assert_eq!((published.k8s_name.as_str(), published.ports[0].port), ("vpn-published", 8080));
+        assert!(codes(&diags).contains(&Code::SidecarSetting), "{diags:?}");
     }
 
     #[test]
