@@ -72,6 +72,8 @@ pub struct ServiceSettings {
     /// `autoscale`: a HorizontalPodAutoscaler; `min` is 0 when not written (the service's
     /// replicas then).
     pub autoscale: Option<Spanned<Autoscale>>,
+    /// `pod`: the service whose pod runs this service's container, as a sidecar.
+    pub pod: Option<Spanned<String>>,
 }
 
 impl ServiceSettings {
@@ -87,6 +89,7 @@ impl ServiceSettings {
         "tolerations",
         "disruption",
         "autoscale",
+        "pod",
     ];
 
     /// Whether the value of the environment variable `name` belongs in a Secret.

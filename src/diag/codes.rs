@@ -122,6 +122,10 @@ codes! {
     AvailabilityNotApplicable "K251" "availability-not-applicable" Warning "`x-kompile.autoscale` or `disruption` on a workload that cannot have it";
     DisruptionBlocksEviction "K252" "disruption-blocks-eviction" Warning "a disruption budget that never lets a pod be evicted";
     HookNeedsShell    "K253" "hook-needs-shell"     Note    "lifecycle hooks run through `/bin/sh` in the container";
+    SharedPod         "K255" "shared-pod"           Note    "a service runs as a container in another service's pod";
+    PodConflict       "K256" "pod-conflict"         Error   "services put in one pod cannot share it";
+    SidecarSetting    "K257" "sidecar-setting"      Warning "a sidecar's setting belongs to the pod, which takes it from the pod's service";
+    VolumesFromUnshared "K258" "volumes-from-unshared" Warning "`volumes_from` cannot share a volume's data in the cluster";
     DockerfileSyntax  "K300" "dockerfile-syntax"    Error   "a Dockerfile is malformed";
     EmptyContinuation "K301" "empty-continuation"   Warning "a Dockerfile continuation has an empty line";
     InvalidJsonArgs   "K302" "invalid-json-args"    Warning "a JSON-looking argument list is not valid JSON";

@@ -18,17 +18,22 @@ pub const CONFIG_CHECKSUM: &str = "kompile.dev/config-checksum";
 /// Hex digits kept: 64 bits tell any two versions of a project's files apart.
 const DIGITS: usize = 16;
 
-/// The digest of the ConfigMaps kompile generated that `svc`'s pod uses (its env files, the
-/// compose configs and project files it mounts); `None` when it uses none.
+/// The digest of the ConfigMaps kompile generated that `svc`'s pod uses (the env files, the
+/// compose configs and project files of its containers, sidecars included); `None` when it
+/// uses none.
 pub(super) fn config_checksum(app: &App, svc: &Service) -> Option<String> {
-    let mut used: Vec<&str> = svc.mounts.iter().filter_map(|m| config_map(&m.source)).collect();
+    let sidecars = app.services.iter().filter(|s| s.pod_of.as_deref() == Some(&svc.name));
+    let containers: Vec<&Service> = std::iter::once(svc).chain(sidecars).collect();
+    let mut used: Vec<&str> =
+        containers.iter().flat_map(|c| &c.mounts).filter_map(|m| config_map(&m.source)).collect();
     used.sort_unstable();
     used.dedup();
-    if used.is_empty() && svc.env_from.is_none() {
+    let env_files: Vec<_> = containers.iter().filter_map(|c| c.env_from.as_ref()).collect();
+    if used.is_empty() && env_files.is_empty() {
         return None;
     }
     let mut hasher = Sha256::new();
-    if let Some(env) = &svc.env_from {
+    for env in env_files {
         add(&mut hasher, &env.k8s_name);
         for (key, value) in &env.data {
             add(&mut hasher, key);
@@ -117,5 +122,19 @@ mod tests {
         web.env_from = Some(env(&[("a", "bc")]));
         assert_ne!(config_checksum(&a, &web), one);
         assert!(one.is_some());
+    }
+
+    /// A sidecar's files are the pod's files: changing them rolls the pod it runs in.
+    #[test]
+    fn a_sidecars_files_roll_its_pod() {
+        let mut a = app();
+        a.configs = vec![config("fluent", "[INPUT]")];
+        let mut shipper = service("shipper");
+        shipper.pod_of = Some("web".into());
+        shipper.mounts = vec![mount("fluent")];
+        a.services = vec![service("web"), shipper];
+        let before = config_checksum(&a, &a.services[0]).expect("the sidecar mounts a ConfigMap");
+        a.configs[0] = config("fluent", "[OUTPUT]");
+        assert_ne!(config_checksum(&a, &a.services[0]), Some(before));
     }
 }

@@ -12,6 +12,7 @@ mod origin;
 mod ports;
 mod quantity;
 mod runtime;
+mod sidecars;
 mod storage;
 mod workload;
 
@@ -173,6 +174,10 @@ pub fn emit(app: &App) -> Vec<Object> {
         }
         if let Some(env) = &svc.secret_env {
             objects.push(Object::Secret(Box::new(configs_and_secrets::env_secret(app, svc, env))));
+        }
+        // A sidecar's container is in its pod's workload, reached through that pod's Services.
+        if svc.pod_of.is_some() {
+            continue;
         }
         if let Some(s) = k8s_service::service(app, svc) {
             let aliases = svc.aliases.iter().map(|alias| k8s_service::alias(&s, alias));

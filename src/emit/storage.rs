@@ -42,11 +42,13 @@ pub(super) fn claim(app: &App, volume: &crate::model::Volume) -> PersistentVolum
 /// The pod's volumes and the container's mounts, in mount order. Mounts of the very same
 /// named source share one volume (some CSI drivers dislike one claim listed twice in a pod);
 /// anonymous volumes never do, since each is its own scratch space in Compose.
+/// Mounts of another container's volume (`MountSource::Shared`) are left to
+/// `sidecars::with_sidecars`, which sees the whole pod.
 pub(super) fn volumes_and_mounts(svc: &Service) -> (Vec<Volume>, Vec<VolumeMount>) {
     let mut volumes: Vec<Volume> = Vec::new();
     let mut mounts = Vec::new();
     let mut taken = BTreeSet::new();
-    for mount in &svc.mounts {
+    for mount in svc.mounts.iter().filter(|m| !matches!(m.source, MountSource::Shared { .. })) {
         let shared = volumes.iter().find(|v| is_named(&mount.source) && volume(mount, v.name.clone()) == **v);
         let name = match shared {
             Some(v) => v.name.clone(),
@@ -63,7 +65,7 @@ pub(super) fn volumes_and_mounts(svc: &Service) -> (Vec<Volume>, Vec<VolumeMount
 
 /// Sources that refer to an object or path; two mounts of one are the same data.
 fn is_named(source: &MountSource) -> bool {
-    !matches!(source, MountSource::EmptyDir | MountSource::Tmpfs { .. })
+    !matches!(source, MountSource::EmptyDir | MountSource::Tmpfs { .. } | MountSource::Shared { .. })
 }
 
 /// The pod volume for one mount's source.
@@ -76,7 +78,10 @@ fn volume(mount: &Mount, name: String) -> Volume {
                 ..PersistentVolumeClaimVolumeSource::default()
             });
         }
-        MountSource::EmptyDir => volume.empty_dir = Some(EmptyDirVolumeSource::default()),
+        // A shared mount has no volume of its own (`volumes_and_mounts` skips it).
+        MountSource::EmptyDir | MountSource::Shared { .. } => {
+            volume.empty_dir = Some(EmptyDirVolumeSource::default());
+        }
         MountSource::Tmpfs { size } => {
             volume.empty_dir = Some(EmptyDirVolumeSource {
                 medium: Some("Memory".to_string()),
@@ -141,14 +146,14 @@ fn base_name(source: &MountSource) -> String {
         | MountSource::ConfigMap { k8s_name, .. }
         | MountSource::Secret { k8s_name, .. }
         | MountSource::Config { k8s_name, .. } => volume_label(k8s_name),
-        MountSource::EmptyDir => "scratch".to_string(),
+        MountSource::EmptyDir | MountSource::Shared { .. } => "scratch".to_string(),
         MountSource::Tmpfs { .. } => "tmpfs".to_string(),
         MountSource::HostPath { .. } => "host".to_string(),
     }
 }
 
 /// `base`, or `base-1`, `base-2`, ... when taken; always a DNS-1123 label.
-fn unique_name(base: &str, taken: &mut BTreeSet<String>) -> String {
+pub(super) fn unique_name(base: &str, taken: &mut BTreeSet<String>) -> String {
     let name = (0..)
         .map(|n| if n == 0 { base.to_string() } else { with_suffix(base, &format!("-{n}")) })
         .find(|c| !taken.contains(c))

@@ -71,8 +71,7 @@ fn strategy(update: &UpdatePolicy, replicas: u32) -> DeploymentStrategy {
 
 fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
     let (volumes, volume_mounts) = storage::volumes_and_mounts(svc);
-    let container =
-        Container { volume_mounts: non_empty_vec(volume_mounts), ..super::runtime::container(svc, container(svc)) };
+    let container = Container { volume_mounts: non_empty_vec(volume_mounts), ..container(svc) };
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(pod_labels(app, svc)),
@@ -82,17 +81,21 @@ fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
         spec: Some(super::runtime::pod(
             app,
             svc,
-            PodSpec {
-                containers: vec![container],
-                volumes: non_empty_vec(volumes),
-                termination_grace_period_seconds: svc.stop_grace_period.map(seconds_up),
-                host_aliases: non_empty_vec(host_aliases(svc)),
-                hostname: svc.hostname.clone(),
-                subdomain: svc.subdomain.clone(),
-                dns_policy: svc.dns.as_ref().filter(|d| !d.nameservers.is_empty()).map(|_| "None".to_string()),
-                dns_config: svc.dns.as_ref().map(dns_config),
-                ..PodSpec::default()
-            },
+            super::sidecars::with_sidecars(
+                app,
+                svc,
+                PodSpec {
+                    containers: vec![container],
+                    volumes: non_empty_vec(volumes),
+                    termination_grace_period_seconds: svc.stop_grace_period.map(seconds_up),
+                    host_aliases: non_empty_vec(host_aliases(svc)),
+                    hostname: svc.hostname.clone(),
+                    subdomain: svc.subdomain.clone(),
+                    dns_policy: svc.dns.as_ref().filter(|d| !d.nameservers.is_empty()).map(|_| "None".to_string()),
+                    dns_config: svc.dns.as_ref().map(dns_config),
+                    ..PodSpec::default()
+                },
+            ),
         )),
     }
 }
@@ -129,11 +132,11 @@ fn dns_config(dns: &crate::model::DnsConfig) -> PodDNSConfig {
     }
 }
 
-/// The service's single container, minus volume mounts.
-fn container(svc: &Service) -> Container {
+/// The service's container, minus volume mounts.
+pub(super) fn container(svc: &Service) -> Container {
     let probe = svc.healthcheck.as_ref().and_then(health_probe);
     let (command, args) = command_and_args(svc);
-    Container {
+    let container = Container {
         name: svc.k8s_name.clone(),
         image: Some(svc.image.clone()),
         image_pull_policy: svc.pull_policy.clone(),
@@ -151,7 +154,9 @@ fn container(svc: &Service) -> Container {
         tty: svc.tty.then_some(true),
         stdin: svc.stdin_open.then_some(true),
         ..Container::default()
-    }
+    };
+    // Hooks, GPUs: the container's own, so a sidecar's come with it into another pod.
+    super::runtime::container(svc, container)
 }
 
 /// Compose `entrypoint` → `command`, `command` → `args`. An empty entrypoint clears the

@@ -108,6 +108,8 @@ impl Reader<'_, '_> {
                 self.settings.external_traffic_policy = Some(Spanned::new(policy, span));
             }
             "kompose.service.expose" => self.expose(key, value),
+            // A group is several services: `lower/sidecars.rs` reads it for the whole project.
+            "kompose.service.group" => {}
             "kompose.service.expose.tls-secret" => {
                 if !crate::names::is_dns_subdomain(value) {
                     return self.bad(key, value, "the name of a Secret");
@@ -335,7 +337,7 @@ impl Reader<'_, '_> {
                 format!("Kompose label `{}` of service `{}` is not translated yet", key.value, self.service.name.value),
             )
             .at(key.span, "left out of the manifests")
-            .help("kompile reads kompose.service.type, .expose (with .tls-secret and .ingress-class-name), .nodeport.port, .external-traffic-policy, kompose.image-pull-secret, kompose.serviceaccount-name and kompose.hpa.*; see docs/mapping.md for what else has a translation"),
+            .help("kompile reads kompose.service.type, .expose (with .tls-secret and .ingress-class-name), .nodeport.port, .external-traffic-policy, kompose.image-pull-secret, kompose.serviceaccount-name, kompose.hpa.* and kompose.service.group; see docs/mapping.md for what else has a translation"),
         );
     }
 }

@@ -12,6 +12,7 @@ mod names;
 mod network;
 mod runtime;
 mod service;
+mod sidecars;
 mod storage;
 mod traefik;
 mod unsupported;
@@ -78,7 +79,9 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
         };
         services.push(lowering.lower());
     }
+    sidecars::join(typed, &mut services, &networks, &mut store, diags);
     aliases::assign(typed, &mut services, diags);
+    sidecars::own_names(&mut services);
     expose::ingress_conflicts(&services, diags);
     expose::shared_node_ports(&mut services, diags);
     expose::published_name_conflicts(&services, diags);

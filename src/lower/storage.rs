@@ -247,6 +247,13 @@ impl<'a> Storage<'a> {
         Mount { target, read_only: true, source }
     }
 
+    /// Counts `service` as a user of the claim `k8s_name`: `volumes_from` copied the mount.
+    pub fn add_user(&mut self, k8s_name: &str, service: &str) {
+        if let Some(volume) = self.claims.get(k8s_name) {
+            self.volume_users.entry(volume.clone()).or_default().insert(service.to_string());
+        }
+    }
+
     /// Named volumes whose claims are ReadWriteOnce, among `mounts`.
     pub fn read_write_once_volume(&self, mounts: &[Mount]) -> Option<String> {
         mounts.iter().find_map(|m| match &m.source {
@@ -276,11 +283,15 @@ impl<'a> Storage<'a> {
     fn claims(&self, services: &[Service], diags: &mut Diagnostics) -> Vec<Volume> {
         let mut out = Vec::new();
         let replicas_of: BTreeMap<&str, u32> = services.iter().map(|s| (s.name.as_str(), s.replicas)).collect();
+        // A sidecar's container is in its pod's service's pods: those are counted.
+        let pod_of: BTreeMap<&str, &str> =
+            services.iter().map(|s| (s.name.as_str(), s.pod_of.as_deref().unwrap_or(&s.name))).collect();
         for (name, users) in &self.volume_users {
             let Some(declared) = self.project.volume(name) else { continue };
             let access_mode = declared.access_mode();
-            let replicas: u32 = users.iter().filter_map(|u| replicas_of.get(u.as_str())).sum();
-            if access_mode == AccessMode::ReadWriteOnce && (users.len() > 1 || replicas > 1) {
+            let pods: BTreeSet<&str> = users.iter().map(|u| pod_of.get(u.as_str()).copied().unwrap_or(u)).collect();
+            let replicas: u32 = pods.iter().filter_map(|p| replicas_of.get(p)).sum();
+            if access_mode == AccessMode::ReadWriteOnce && (pods.len() > 1 || replicas > 1) {
                 let who: Vec<&str> = users.iter().map(String::as_str).collect();
                 diags.push(
                     Diagnostic::new(Code::SharedVolume, format!("ReadWriteOnce volume `{name}` is used by {replicas} pods ({})", who.join(", ")))

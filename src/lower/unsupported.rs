@@ -46,6 +46,7 @@ const TRANSLATED: &[&str] = &[
     "tty",
     "user",
     "volumes",
+    "volumes_from",
     "working_dir",
     "pull_policy",
     // lower/runtime.rs
@@ -61,7 +62,7 @@ const TRANSLATED: &[&str] = &[
 fn advice(key: &str) -> &'static str {
     match key {
         "network_mode" => {
-            "kompile runs the service in its own pod, on the networks of the service it names; it reaches that service by name, not on localhost, and ports published on that service (for this one, as with a VPN container) reach that service's pod, not this one"
+            "containers outside the project are not on the cluster: kompile runs the service in a pod of its own, open to every pod; use `network_mode: service:NAME` to share a project service's pod"
         }
         "devices" | "device_cgroup_rules" => "request devices through a device plugin and resource limits instead",
         "pid" | "ipc" | "uts" | "userns_mode" | "cgroup" | "cgroup_parent" => {
@@ -74,7 +75,6 @@ fn advice(key: &str) -> &'static str {
         "external_links" => {
             "containers outside the project are not on the cluster; reach them through a Service of type ExternalName"
         }
-        "volumes_from" => "declare a named volume and mount it in both services",
         "init" => "Kubernetes has no init process option; add tini to the image",
         "platform" => "use a nodeSelector on kubernetes.io/arch through a kustomize patch",
         "annotations" => "use `labels`, which kompile puts on the pod as annotations",
@@ -88,9 +88,12 @@ pub fn report(service: &Service, diags: &mut Diagnostics) {
         if TRANSLATED.contains(&key.as_str()) || key.starts_with("x-") || key.value == "extends" {
             continue;
         }
-        // `none` is translated and `host` has its own note (lower/network.rs).
+        // `none` is translated, `host` has its own note (lower/network.rs) and `service:` puts
+        // the container in that service's pod (lower/sidecars.rs).
         let mode = service.network_mode.as_ref().map(|m| m.as_str());
-        if key.value == "network_mode" && matches!(mode, Some("host" | "none")) {
+        if key.value == "network_mode"
+            && mode.is_some_and(|m| matches!(m, "host" | "none") || m.starts_with("service:"))
+        {
             continue;
         }
         diags.push(

@@ -96,9 +96,10 @@ pub struct Service {
     pub runtime: Runtime,
     /// PodDisruptionBudget and HorizontalPodAutoscaler.
     pub availability: Availability,
-    /// A sidecar (`network_mode: service:X`): the compose name of the service whose pod runs
-    /// this container. emit makes no workload, Service or policy for it; its container joins
-    /// that pod.
+    /// A sidecar (`network_mode: service:X`, `x-kompile.pod: X`, a Kompose service group): the
+    /// compose name of the service whose pod runs this container, always the pod's own
+    /// service (a sidecar of a sidecar names the first). emit makes no workload, Service or
+    /// policy for it; its container joins that pod (`lower/sidecars.rs` moved its ports there).
     pub pod_of: Option<String>,
 }
 
@@ -444,6 +445,9 @@ pub enum MountSource {
     Secret { k8s_name: String, key: String, mode: Option<u32> },
     /// A top-level config; mounted as one file.
     Config { k8s_name: String, key: String, mode: Option<u32> },
+    /// What the container named `container`, in the same pod, mounts at `target`
+    /// (`volumes_from`): the very same pod volume, so an anonymous volume is shared too.
+    Shared { container: String, target: String },
 }
 
 /// How a service's published ports are reached from outside the cluster (`x-kompile.expose`).

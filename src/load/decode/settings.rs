@@ -49,6 +49,7 @@ pub fn service(name: &str, node: Option<&Node>, diags: &mut Diagnostics) -> Serv
             "tolerations" => settings.tolerations = pod::tolerations(value, diags),
             "disruption" => settings.disruption = pod::disruption(value, diags),
             "autoscale" => settings.autoscale = pod::autoscale(value, diags),
+            "pod" => settings.pod = string(value, "pod", diags),
             _ => {}
         }
     }
