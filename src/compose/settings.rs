@@ -22,11 +22,32 @@ pub struct ProjectSettings {
     pub expose: Option<Spanned<ExposeKind>>,
     /// `external_traffic_policy` of every published Service; a service's own wins.
     pub external_traffic_policy: Option<Spanned<TrafficPolicy>>,
+    /// `wait_image` and `wait_kubectl_image` of every service; a service's own wins.
+    pub wait_images: WaitImages,
 }
 
 impl ProjectSettings {
-    pub const KEYS: &'static [&'static str] =
-        &["registry", "deny", "warn", "allow", "network_policies", "expose", "external_traffic_policy"];
+    pub const KEYS: &'static [&'static str] = &[
+        "registry",
+        "deny",
+        "warn",
+        "allow",
+        "network_policies",
+        "expose",
+        "external_traffic_policy",
+        "wait_image",
+        "wait_kubectl_image",
+    ];
+}
+
+/// The images of the init containers that wait for `depends_on`: already checked to be image
+/// references without whitespace.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WaitImages {
+    /// `wait_image`: waits for a TCP port; needs `sh` and `nc`.
+    pub connect: Option<Spanned<String>>,
+    /// `wait_kubectl_image`: waits through the Kubernetes API; needs `sh` and `kubectl`.
+    pub kubectl: Option<Spanned<String>>,
 }
 
 /// A service's `x-kompile` block. `lower` also fills one from the service's Kompose labels.
@@ -42,11 +63,20 @@ pub struct ServiceSettings {
     /// `secret_env`: environment names whose values go into a Secret, beyond those that look
     /// secret (`compose::looks_secret`).
     pub secret_env: Vec<Spanned<String>>,
+    /// `wait_image`, `wait_kubectl_image`: the images of this service's wait init containers.
+    pub wait_images: WaitImages,
 }
 
 impl ServiceSettings {
-    pub const KEYS: &'static [&'static str] =
-        &["expose", "ingress", "node_port", "external_traffic_policy", "secret_env"];
+    pub const KEYS: &'static [&'static str] = &[
+        "expose",
+        "ingress",
+        "node_port",
+        "external_traffic_policy",
+        "secret_env",
+        "wait_image",
+        "wait_kubectl_image",
+    ];
 
     /// Whether the value of the environment variable `name` belongs in a Secret.
     pub fn is_secret_env(&self, name: &str) -> bool {

@@ -113,6 +113,10 @@ codes! {
     DnsHidesServices  "K228" "dns-hides-services"   Warning "a service with its own `dns` servers connects to services those servers cannot name";
     DockerDns         "K229" "docker-dns"           Warning "a project file asks Docker's embedded DNS server, which the cluster does not have";
     TraefikLabels     "K230" "traefik-labels"       Warning "`traefik.*` labels configure Traefik's Docker provider, which the cluster does not run";
+    OptionalDependency "K240" "optional-dependency" Note    "a `required: false` dependency does not hold the service back";
+    DependencyRestart "K241" "dependency-restart"   Note    "`depends_on` `restart: true`: Kubernetes does not restart dependents";
+    DependencyNotWaited "K242" "dependency-not-waited" Warning "the pods cannot wait for a dependency; only `kompile apply` orders them";
+    DependencyApiWait "K243" "dependency-api-wait"  Note    "a dependency is waited for through the Kubernetes API, with a ServiceAccount";
     DockerfileSyntax  "K300" "dockerfile-syntax"    Error   "a Dockerfile is malformed";
     EmptyContinuation "K301" "empty-continuation"   Warning "a Dockerfile continuation has an empty line";
     InvalidJsonArgs   "K302" "invalid-json-args"    Warning "a JSON-looking argument list is not valid JSON";
@@ -160,6 +164,9 @@ codes! {
     NotOwned          "K413" "not-owned"            Error   "an object exists that another project or tool created";
     BadResponse       "K414" "bad-response"         Error   "the cluster answered a write with something that is not the object";
     NoCredentials     "K415" "no-credentials"       Error   "the user's credentials could not be obtained (exec plugin, token file)";
+    JobRunning        "K416" "job-running"          Error   "a running Job's template changed, which Kubernetes does not allow";
+    JobReplaced       "K417" "job-replaced"         Note    "a finished Job whose template changed was deleted and created again";
+    DependencyFailed  "K418" "dependency-failed"    Error   "workloads were not applied because what they depend on failed";
 }
 
 /// Hadolint rules kompile implements, by hadolint id, so `# hadolint ignore=DL3008` works

@@ -13,6 +13,7 @@ mod service;
 mod storage;
 mod traefik;
 mod unsupported;
+mod waits;
 
 use std::collections::BTreeMap;
 
@@ -77,6 +78,7 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
         services.push(lowering.lower());
     }
     aliases::assign(typed, &mut services, diags);
+    waits::assign(typed, &mut services, diags);
     expose::ingress_conflicts(&services, diags);
     expose::shared_node_ports(&mut services, diags);
     expose::published_name_conflicts(&services, diags);

@@ -21,6 +21,8 @@ pub fn project(node: Option<&Node>, diags: &mut Diagnostics) -> ProjectSettings 
             "network_policies" => settings.network_policies = boolean(&entry.value, "network_policies", diags),
             "expose" => settings.expose = expose(&entry.value, diags),
             "external_traffic_policy" => settings.external_traffic_policy = traffic_policy(&entry.value, diags),
+            "wait_image" => settings.wait_images.connect = image(&entry.value, "wait_image", diags),
+            "wait_kubectl_image" => settings.wait_images.kubectl = image(&entry.value, "wait_kubectl_image", diags),
             _ => {}
         }
     }
@@ -40,6 +42,8 @@ pub fn service(name: &str, node: Option<&Node>, diags: &mut Diagnostics) -> Serv
             "node_port" => settings.node_port = node_port(value, diags),
             "external_traffic_policy" => settings.external_traffic_policy = traffic_policy(value, diags),
             "secret_env" => settings.secret_env = string_list(value, "secret_env", diags),
+            "wait_image" => settings.wait_images.connect = image(value, "wait_image", diags),
+            "wait_kubectl_image" => settings.wait_images.kubectl = image(value, "wait_kubectl_image", diags),
             _ => {}
         }
     }
@@ -103,6 +107,20 @@ fn string(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Spanned<Str
             None
         }
     }
+}
+
+/// An image reference: one word, as a container's `image` must be.
+fn image(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Spanned<String>> {
+    let image = string(node, key, diags)?;
+    if !image.value.is_empty() && !image.value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some(image);
+    }
+    diags.push(
+        Diagnostic::new(Code::InvalidValue, format!("`x-kompile.{key}` is not an image reference"))
+            .at(node.span, "not an image")
+            .help("write an image reference such as `registry.example.com/busybox:1.37.0@sha256:…`"),
+    );
+    None
 }
 
 fn boolean(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Spanned<bool>> {
