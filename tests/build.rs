@@ -60,6 +60,9 @@ fn objects_round_trip_through_typed_api() {
                 "Secret" => retyped::<Secret>(&value),
                 "PersistentVolumeClaim" => retyped::<PersistentVolumeClaim>(&value),
                 "NetworkPolicy" => retyped::<NetworkPolicy>(&value),
+                "ServiceAccount" => retyped::<k8s_openapi::api::core::v1::ServiceAccount>(&value),
+                "Role" => retyped::<k8s_openapi::api::rbac::v1::Role>(&value),
+                "RoleBinding" => retyped::<k8s_openapi::api::rbac::v1::RoleBinding>(&value),
                 kind => panic!("{name}: unexpected kind {kind}"),
             };
             assert_eq!(again, value, "{name}: {} {} changed", object.kind(), object.name());

@@ -194,7 +194,10 @@ async fn apply_in_order(
             let rest: usize = waves[index + 1..].iter().map(|w| w.apply.len()).sum();
             if rest > 0 {
                 report.diagnostics.push(
-                    Diagnostic::new(Code::DependencyFailed, format!("{rest} workloads were not applied because an earlier one failed"))
+                    Diagnostic::new(
+                        Code::DependencyFailed,
+                        format!("{rest} workload{} not applied because an earlier one failed", if rest == 1 { " was" } else { "s were" }),
+                    )
                         .help("workloads are applied in `depends_on` order; fix the errors above and apply again"),
                 );
             }
@@ -210,7 +213,7 @@ fn held_back(waves: &[plan::Wave<'_>], needs: &[&Manifest]) -> Diagnostic {
     Diagnostic::new(
         Code::DependencyFailed,
         format!(
-            "not applied, because what they depend on is not ready: {}\n  waiting for: {}",
+            "not applied, because what they depend on did not get ready: {}\n  they depend on: {}",
             waiting.join(", "),
             needed.join(", ")
         ),
@@ -293,7 +296,7 @@ async fn replace_job(
         Rollout::Waiting(state) => {
             return Err(Diagnostic::new(
                 Code::JobRunning,
-                format!("{what}{service} is still running ({state}) and its template changed, which Kubernetes does not allow"),
+                format!("{what}{service} is still {state} and its template changed, which Kubernetes does not allow"),
             )
             .help(format!(
                 "let it finish and apply again (kompile then replaces it), or stop it now: `kubectl delete job -n {} {}`",

@@ -142,7 +142,11 @@ impl Pair<'_> {
     fn through_api(&self, check: WaitCheck, diags: &mut Diagnostics) -> Option<WaitCheck> {
         match self.dependent.isolation {
             Isolation::Offline | Isolation::Networks { internal: true, .. } => {
-                self.not_waited("its pods may not connect to the Kubernetes API (no network, or only internal networks)", diags);
+                let why = match check {
+                    WaitCheck::Job { .. } => "they may not connect to the Kubernetes API to ask for its Job (`network_mode: none`, or only internal networks)",
+                    _ => "they may connect neither to it nor to the Kubernetes API (`network_mode: none`, or only internal networks)",
+                };
+                self.not_waited(why, diags);
                 None
             }
             _ => Some(check),
