@@ -21,11 +21,7 @@ use crate::support::{self, Run};
 const TOKEN: &str = "order-token";
 
 fn kompile_apply(dir: &Path, kubeconfig: &Path, args: &[&str]) -> Run {
-    support::kompile(dir)
-        .args(["apply", "--poll-interval", "10ms"])
-        .args(args)
-        .env("KUBECONFIG", kubeconfig)
-        .run()
+    support::kompile(dir).args(["apply", "--poll-interval", "10ms"]).args(args).env("KUBECONFIG", kubeconfig).run()
 }
 
 /// Where in the stand-in's request log the first line starting with `prefix` is.
@@ -81,7 +77,10 @@ fn dependents_are_applied_once_their_dependencies_are_ready() {
     let init = &web["spec"]["template"]["spec"]["initContainers"];
     let names: Vec<&str> = init.as_array().into_iter().flatten().filter_map(|c| c["name"].as_str()).collect();
     assert_eq!(names, ["wait-for-db", "wait-for-cache"]);
-    assert_eq!(init[0]["command"].as_array().map(|c| c[4..].to_vec()), Some(vec![json!("db"), json!("5432"), json!("db")]));
+    assert_eq!(
+        init[0]["command"].as_array().map(|c| c[4..].to_vec()),
+        Some(vec![json!("db"), json!("5432"), json!("db")])
+    );
 
     // Without waiting, the order holds but nothing is waited for.
     server.clear_log();

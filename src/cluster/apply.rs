@@ -196,9 +196,12 @@ async fn apply_in_order(
                 report.diagnostics.push(
                     Diagnostic::new(
                         Code::DependencyFailed,
-                        format!("{rest} workload{} not applied because an earlier one failed", if rest == 1 { " was" } else { "s were" }),
+                        format!(
+                            "{rest} workload{} not applied because an earlier one failed",
+                            if rest == 1 { " was" } else { "s were" }
+                        ),
                     )
-                        .help("workloads are applied in `depends_on` order; fix the errors above and apply again"),
+                    .help("workloads are applied in `depends_on` order; fix the errors above and apply again"),
                 );
             }
             return;
@@ -221,6 +224,9 @@ fn held_back(waves: &[plan::Wave<'_>], needs: &[&Manifest]) -> Diagnostic {
     .help("compose `depends_on` holds these back until their dependencies are ready (or, for a Job, complete); fix the dependency (see above) and apply again")
 }
 
+/// What applying one object came to: the change and maybe a note about it, or why it failed.
+type Applied = Result<(Change, Option<Diagnostic>), Diagnostic>;
+
 /// Applies one step's objects with at most `settings.concurrency` requests in flight, then
 /// prints their outcomes in the step's order.
 async fn apply_step(
@@ -231,7 +237,7 @@ async fn apply_step(
     report: &mut Report,
     print: &mut dyn FnMut(String),
 ) {
-    let mut results: Vec<(usize, Result<(Change, Option<Diagnostic>), Diagnostic>)> =
+    let mut results: Vec<(usize, Applied)> =
         futures::stream::iter(items.iter().enumerate().map(|(index, manifest)| async move {
             (index, apply_member(cluster, manifest, before.get(&manifest.key()).copied(), settings).await)
         }))
@@ -261,7 +267,7 @@ async fn apply_member(
     manifest: &Manifest,
     before: Option<&Value>,
     settings: &Settings,
-) -> Result<(Change, Option<Diagnostic>), Diagnostic> {
+) -> Applied {
     let found = match cluster.discover(&manifest.group_kind()).await {
         Ok(Some(found)) => found,
         Ok(None) => return Err(diagnose(&not_served(manifest), &subject("patch", manifest), &cluster.target)),

@@ -261,7 +261,10 @@ pub fn waves<'a>(workloads: &[&'a Manifest]) -> Vec<Wave<'a>> {
                 members.iter().flat_map(|&i| edges[i].iter().filter(|(_, wait)| *wait).map(|(at, _)| *at)).collect();
             needs.sort_unstable();
             needs.dedup();
-            Wave { needs: needs.into_iter().map(|i| workloads[i]).collect(), apply: members.into_iter().map(|i| workloads[i]).collect() }
+            Wave {
+                needs: needs.into_iter().map(|i| workloads[i]).collect(),
+                apply: members.into_iter().map(|i| workloads[i]).collect(),
+            }
         })
         .filter(|wave| !wave.apply.is_empty())
         .collect()

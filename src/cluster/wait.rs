@@ -459,7 +459,9 @@ mod tests {
     #[test]
     fn stateful_sets_follow_kubectl_rollout_status() {
         let set = |status: Value| {
-            status_of(json!({"kind": "StatefulSet", "metadata": {"generation": 1}, "spec": {"replicas": 2}, "status": status}))
+            status_of(
+                json!({"kind": "StatefulSet", "metadata": {"generation": 1}, "spec": {"replicas": 2}, "status": status}),
+            )
         };
         let base = json!({"observedGeneration": 1, "readyReplicas": 1, "updatedReplicas": 2,
             "currentRevision": "db-1", "updateRevision": "db-1"});
@@ -492,7 +494,10 @@ mod tests {
         assert_eq!(job(json!([])), Rollout::Waiting("running (1 active, 0 succeeded, 2 failed)".into()));
         let failed = job(json!([{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
             "message": "Job has reached the specified backoff limit"}]));
-        assert!(matches!(&failed, Rollout::Failed(m) if m.contains("BackoffLimitExceeded: Job has reached")), "{failed:?}");
+        assert!(
+            matches!(&failed, Rollout::Failed(m) if m.contains("BackoffLimitExceeded: Job has reached")),
+            "{failed:?}"
+        );
         let done = job(json!([{"type": "Complete", "status": "True"}]));
         assert!(matches!(&done, Rollout::Done(m) if text(&done) == *m && m.starts_with("completed")));
         assert!(matches!(job(json!([{"type": "Complete", "status": "False"}])), Rollout::Waiting(_)));

@@ -5,9 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{
-    Capabilities, Container, PodSpec, SeccompProfile, SecurityContext, ServiceAccount,
-};
+use k8s_openapi::api::core::v1::{Capabilities, Container, PodSpec, SeccompProfile, SecurityContext, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 
 use super::labels::{service_annotations, service_labels};
@@ -66,9 +64,10 @@ pub(super) fn init_containers(svc: &Service) -> Option<Vec<Container>> {
                 WaitCheck::Connect { port, image } => {
                     (image, vec![CONNECT_SCRIPT.into(), "wait".into(), wait.k8s_name.clone(), port.to_string()])
                 }
-                WaitCheck::Rollout { kind, image } => {
-                    (image, vec![ROLLOUT_SCRIPT.into(), "wait".into(), kind.to_ascii_lowercase(), wait.k8s_name.clone()])
-                }
+                WaitCheck::Rollout { kind, image } => (
+                    image,
+                    vec![ROLLOUT_SCRIPT.into(), "wait".into(), kind.to_ascii_lowercase(), wait.k8s_name.clone()],
+                ),
                 WaitCheck::Job { image } => (image, vec![JOB_SCRIPT.into(), "wait".into(), wait.k8s_name.clone()]),
             };
             let mut command = vec!["sh".to_string(), "-c".to_string()];
@@ -158,7 +157,11 @@ pub(super) fn finish(app: &App, objects: &mut Vec<Object>) {
         })));
         extra.push(Object::RoleBinding(Box::new(RoleBinding {
             metadata: metadata(app, &name, service_labels(app, svc), service_annotations(svc)),
-            role_ref: RoleRef { api_group: "rbac.authorization.k8s.io".into(), kind: "Role".into(), name: name.clone() },
+            role_ref: RoleRef {
+                api_group: "rbac.authorization.k8s.io".into(),
+                kind: "Role".into(),
+                name: name.clone(),
+            },
             subjects: Some(vec![Subject {
                 kind: "ServiceAccount".into(),
                 name: account,
@@ -208,7 +211,9 @@ fn rules(svc: &Service) -> Vec<PolicyRule> {
 }
 
 /// A workload's metadata and pod spec (a CronJob's is in its Job template).
-fn workload_parts(object: &mut Object) -> Option<(&mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta, Option<&mut PodSpec>)> {
+fn workload_parts(
+    object: &mut Object,
+) -> Option<(&mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta, Option<&mut PodSpec>)> {
     match object {
         Object::Deployment(o) => Some((&mut o.metadata, o.spec.as_mut().and_then(|s| s.template.spec.as_mut()))),
         Object::StatefulSet(o) => Some((&mut o.metadata, o.spec.as_mut().and_then(|s| s.template.spec.as_mut()))),
@@ -252,7 +257,11 @@ mod tests {
         web.waits = vec![
             wait("db", WaitCondition::Healthy, connect(5432)),
             wait("migrate", WaitCondition::Completed, job()),
-            wait("worker", WaitCondition::Started, Some(WaitCheck::Rollout { kind: "StatefulSet".into(), image: "kubectl".into() })),
+            wait(
+                "worker",
+                WaitCondition::Started,
+                Some(WaitCheck::Rollout { kind: "StatefulSet".into(), image: "kubectl".into() }),
+            ),
             wait("cron", WaitCondition::Started, None),
         ];
         let containers = init_containers(&web).unwrap();
@@ -293,17 +302,33 @@ mod tests {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         };
         tool("nc", r#"echo "$@" >> "$(dirname "$0")/nc.log"; [ "$5" = 5432 ]"#);
-        tool("kubectl", r#"echo "$@" >> "$(dirname "$0")/kubectl.log"; [ "$1" = get ] && echo "SuccessCriteriaMet Complete"; exit 0"#);
+        tool(
+            "kubectl",
+            r#"echo "$@" >> "$(dirname "$0")/kubectl.log"; [ "$1" = get ] && echo "SuccessCriteriaMet Complete"; exit 0"#,
+        );
         // A script that never stops would hang the test: the hundredth pause ends it.
-        tool("sleep", r#"n=$(cat "$(dirname "$0")/naps" 2>/dev/null || echo 0); echo $((n + 1)) > "$(dirname "$0")/naps"; [ "$n" -lt 100 ] || kill "$PPID""#);
+        tool(
+            "sleep",
+            r#"n=$(cat "$(dirname "$0")/naps" 2>/dev/null || echo 0); echo $((n + 1)) > "$(dirname "$0")/naps"; [ "$n" -lt 100 ] || kill "$PPID""#,
+        );
         let path = format!("{}:{}", dir.path().display(), std::env::var("PATH").unwrap_or_default());
         let run = |script: &str, args: &[&str]| {
-            let out = std::process::Command::new("sh").arg("-c").arg(script).arg("wait").args(args).env("PATH", &path).output().unwrap();
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .arg("wait")
+                .args(args)
+                .env("PATH", &path)
+                .output()
+                .unwrap();
             (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
         };
         let (code, out) = run(CONNECT_SCRIPT, &["db", "5432", "db"]);
         assert_eq!(code, Some(0));
-        assert_eq!(out, "waiting for db:5432 (compose service db) to accept connections\ndb:5432 accepts connections\n");
+        assert_eq!(
+            out,
+            "waiting for db:5432 (compose service db) to accept connections\ndb:5432 accepts connections\n"
+        );
         assert_eq!(std::fs::read_to_string(dir.path().join("nc.log")).unwrap(), "-z -w 2 db 5432\n");
         let (code, out) = run(JOB_SCRIPT, &["migrate", "migrate"]);
         assert_eq!((code, out.lines().last()), (Some(0), Some("job/migrate completed")));
@@ -323,14 +348,21 @@ mod tests {
         web.waits = vec![
             wait("db", WaitCondition::Healthy, connect(5432)),
             wait("migrate", WaitCondition::Completed, job()),
-            wait("cache", WaitCondition::Started, Some(WaitCheck::Rollout { kind: "Deployment".into(), image: "k".into() })),
+            wait(
+                "cache",
+                WaitCondition::Started,
+                Some(WaitCheck::Rollout { kind: "Deployment".into(), image: "k".into() }),
+            ),
         ];
         let mut db = service("db");
         db.expose = vec![port(5432)];
         a.services = vec![db, web];
         let objects = emit(&a);
         let kinds: Vec<_> = objects.iter().map(|o| (o.kind(), o.name())).collect();
-        assert!(kinds.contains(&("ServiceAccount", "web-wait")) && kinds.contains(&("RoleBinding", "web-wait")), "{kinds:?}");
+        assert!(
+            kinds.contains(&("ServiceAccount", "web-wait")) && kinds.contains(&("RoleBinding", "web-wait")),
+            "{kinds:?}"
+        );
         assert!(!kinds.iter().any(|(_, n)| *n == "db-wait"), "db waits for nothing");
         let role = objects.iter().find_map(|o| if let Object::Role(r) = o { Some(r) } else { None }).unwrap();
         let rules: Vec<_> = role
@@ -338,9 +370,19 @@ mod tests {
             .clone()
             .unwrap()
             .into_iter()
-            .map(|r| (r.api_groups.unwrap()[0].clone(), r.resources.unwrap()[0].clone(), r.resource_names.unwrap(), r.verbs))
+            .map(|r| {
+                (r.api_groups.unwrap()[0].clone(), r.resources.unwrap()[0].clone(), r.resource_names.unwrap(), r.verbs)
+            })
             .collect();
-        assert_eq!(rules[0], ("apps".into(), "deployments".into(), vec!["cache".to_string()], vec!["get".into(), "list".into(), "watch".into()]));
+        assert_eq!(
+            rules[0],
+            (
+                "apps".into(),
+                "deployments".into(),
+                vec!["cache".to_string()],
+                vec!["get".into(), "list".into(), "watch".into()]
+            )
+        );
         assert_eq!(rules[1], ("batch".into(), "jobs".into(), vec!["migrate".to_string()], vec!["get".to_string()]));
         let deployment = objects.iter().find_map(|o| match o {
             Object::Deployment(d) if o.name() == "web" => Some(d),
@@ -354,7 +396,11 @@ mod tests {
         assert_eq!(annotations[DEPENDS_ON_ANNOTATION], "db=healthy,migrate=completed,cache=started");
         assert_eq!(
             parse_depends_on(&annotations[DEPENDS_ON_ANNOTATION]),
-            [("db".into(), WaitCondition::Healthy), ("migrate".into(), WaitCondition::Completed), ("cache".into(), WaitCondition::Started)]
+            [
+                ("db".into(), WaitCondition::Healthy),
+                ("migrate".into(), WaitCondition::Completed),
+                ("cache".into(), WaitCondition::Started)
+            ]
         );
     }
 

@@ -99,7 +99,9 @@ impl Pair<'_> {
                     format!("`{me}` is not restarted when `{them}` restarts (`restart: true`)"),
                 )
                 .at(at, "no restart on the cluster")
-                .help(format!("Kubernetes restarts each pod on its own; `{me}` must reconnect when `{them}` comes back")),
+                .help(format!(
+                    "Kubernetes restarts each pod on its own; `{me}` must reconnect when `{them}` comes back"
+                )),
             );
         }
         let condition = match self.dependency.condition {
@@ -143,8 +145,12 @@ impl Pair<'_> {
         match self.dependent.isolation {
             Isolation::Offline | Isolation::Networks { internal: true, .. } => {
                 let why = match check {
-                    WaitCheck::Job { .. } => "they may not connect to the Kubernetes API to ask for its Job (`network_mode: none`, or only internal networks)",
-                    _ => "they may connect neither to it nor to the Kubernetes API (`network_mode: none`, or only internal networks)",
+                    WaitCheck::Job { .. } => {
+                        "they may not connect to the Kubernetes API to ask for its Job (`network_mode: none`, or only internal networks)"
+                    }
+                    _ => {
+                        "they may connect neither to it nor to the Kubernetes API (`network_mode: none`, or only internal networks)"
+                    }
                 };
                 self.not_waited(why, diags);
                 None
@@ -219,7 +225,9 @@ mod tests {
         let waits = waits(&app, "web");
         assert_eq!(waits.len(), 2);
         assert_eq!((waits[0].k8s_name.as_str(), waits[0].condition), ("db", WaitCondition::Healthy));
-        assert!(matches!(&waits[0].check, Some(WaitCheck::Connect { port: 5432, image }) if image == super::CONNECT_IMAGE));
+        assert!(
+            matches!(&waits[0].check, Some(WaitCheck::Connect { port: 5432, image }) if image == super::CONNECT_IMAGE)
+        );
         assert_eq!((waits[1].k8s_name.as_str(), waits[1].condition), ("migrate", WaitCondition::Completed));
         assert!(matches!(&waits[1].check, Some(WaitCheck::Job { image }) if image == super::KUBECTL_IMAGE));
         assert!(!codes(&diags).contains(&Code::DependencyApiWait), "{diags:?}");
@@ -257,7 +265,9 @@ mod tests {
     fn images_come_from_the_service_then_the_project() {
         let compose = "x-kompile: {wait_image: 'mirror/busybox:1', wait_kubectl_image: 'mirror/kubectl:1'}\nservices:\n  db:\n    image: postgres:16\n    expose: ['5432']\n  web:\n    image: w:1\n    depends_on: [db]\n    x-kompile: {wait_image: 'own/busybox:2'}\n  api:\n    image: a:1\n    depends_on: {db: {condition: service_completed_successfully}}\n";
         let (app, _) = lower_text(compose);
-        assert!(matches!(&waits(&app, "web")[0].check, Some(WaitCheck::Connect { image, .. }) if image == "own/busybox:2"));
+        assert!(
+            matches!(&waits(&app, "web")[0].check, Some(WaitCheck::Connect { image, .. }) if image == "own/busybox:2")
+        );
         assert!(matches!(&waits(&app, "api")[0].check, Some(WaitCheck::Job { image }) if image == "mirror/kubectl:1"));
     }
 

@@ -72,7 +72,8 @@ pub fn tick(store: &mut Store, kind: &str, namespace: &str, name: &str) {
     let ticks = object.ticks.1;
     let workload = object.body.clone();
     let scenario = scenario(&workload);
-    let replicas = if kind == "Job" || kind == "DaemonSet" { 1 } else { workload["spec"]["replicas"].as_i64().unwrap_or(1) };
+    let replicas =
+        if kind == "Job" || kind == "DaemonSet" { 1 } else { workload["spec"]["replicas"].as_i64().unwrap_or(1) };
     let hash = format!("{:x}", 0x5d8f00 + generation);
     let status = match kind {
         "StatefulSet" => stateful_set(scenario, ticks, generation, replicas, name, &hash),
@@ -83,9 +84,16 @@ pub fn tick(store: &mut Store, kind: &str, namespace: &str, name: &str) {
     if let Some(object) = store.get_mut(plural(kind), namespace, name) {
         object.body["status"] = status;
     }
-    let finished_job = kind == "Job" && ticks == 3 && scenario.failing() || kind == "Job" && ticks == 2 && scenario == Scenario::Healthy;
+    let finished_job = kind == "Job" && ticks == 3 && scenario.failing()
+        || kind == "Job" && ticks == 2 && scenario == Scenario::Healthy;
     if ticks == 1 || finished_job {
-        replace_pods(store, namespace, name, &workload, Pods { scenario, kind, hash: &hash, replicas, finished: finished_job });
+        replace_pods(
+            store,
+            namespace,
+            name,
+            &workload,
+            Pods { scenario, kind, hash: &hash, replicas, finished: finished_job },
+        );
     }
 }
 

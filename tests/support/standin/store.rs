@@ -134,9 +134,15 @@ impl Store {
         fields::merge(&mut body, config);
         if kind.kind == "Job" && body["spec"]["template"] != live["spec"]["template"] {
             // As the API server: a Job's pod template is immutable.
-            let message = format!("Job.batch \"{name}\" is invalid: spec.template: Invalid value: \"...\": field is immutable");
+            let message =
+                format!("Job.batch \"{name}\" is invalid: spec.template: Invalid value: \"...\": field is immutable");
             let causes = json!([{"reason": "FieldValueInvalid", "message": "Invalid value: \"...\": field is immutable", "field": "spec.template"}]);
-            return Err(status(422, "Invalid", &message, json!({"name": name, "group": "batch", "kind": "jobs", "causes": causes})));
+            return Err(status(
+                422,
+                "Invalid",
+                &message,
+                json!({"name": name, "group": "batch", "kind": "jobs", "causes": causes}),
+            ));
         }
         owners.insert(manager.to_string(), paths);
         owners.retain(|_, o| !o.is_empty());
