@@ -262,12 +262,7 @@ async fn apply_step(
     }
 }
 
-async fn apply_member(
-    cluster: &Cluster,
-    manifest: &Manifest,
-    before: Option<&Value>,
-    settings: &Settings,
-) -> Applied {
+async fn apply_member(cluster: &Cluster, manifest: &Manifest, before: Option<&Value>, settings: &Settings) -> Applied {
     let found = match cluster.discover(&manifest.group_kind()).await {
         Ok(Some(found)) => found,
         Ok(None) => return Err(diagnose(&not_served(manifest), &subject("patch", manifest), &cluster.target)),
