@@ -64,6 +64,9 @@ fn objects_round_trip_through_typed_api() {
                 "HorizontalPodAutoscaler" => {
                     retyped::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(&value)
                 }
+                "ServiceAccount" => retyped::<k8s_openapi::api::core::v1::ServiceAccount>(&value),
+                "Role" => retyped::<k8s_openapi::api::rbac::v1::Role>(&value),
+                "RoleBinding" => retyped::<k8s_openapi::api::rbac::v1::RoleBinding>(&value),
                 kind => panic!("{name}: unexpected kind {kind}"),
             };
             assert_eq!(again, value, "{name}: {} {} changed", object.kind(), object.name());

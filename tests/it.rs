@@ -9,6 +9,7 @@ mod build;
 mod cli;
 mod cli_build;
 mod cluster;
+mod cluster_order;
 mod conformance;
 mod diagnostics;
 mod dockerfile_corpus;

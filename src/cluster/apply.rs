@@ -10,6 +10,7 @@ use super::applyset::{self, Current};
 use super::client::Cluster;
 use super::errors::{Failure, Subject, diagnose};
 use super::plan::{self, ApplySet, Change, Key, Live, Manifest, Step};
+use super::wait::{self, Rollout, Waiting};
 use super::{Doomed, Settings, apply_one, delete, get, get_named, not_served, owner, subject};
 use crate::diag::{Code, Diagnostic};
 
@@ -30,13 +31,15 @@ pub struct Report {
 }
 
 /// Applies `manifests` (already in step order) as members of `set`, printing one line per
-/// object through `print`.
+/// object through `print`. Workloads go in `depends_on` order; with `waiting`, each wave of
+/// them is applied only once what it depends on is ready (a Job: complete).
 pub async fn apply(
     cluster: &Cluster,
     set: &ApplySet,
     manifests: &[Manifest],
     settings: &Settings,
     prune: PruneOptions,
+    waiting: Option<&Waiting>,
     print: &mut dyn FnMut(String),
 ) -> Report {
     let mut report = Report::default();
@@ -65,7 +68,11 @@ pub async fn apply(
         if step == Step::Namespaces {
             continue;
         }
-        apply_step(cluster, &items, &before, settings, &mut report, print).await;
+        if step == Step::Workloads {
+            apply_in_order(cluster, &items, &before, settings, waiting, &mut report, print).await;
+        } else {
+            apply_step(cluster, &items, &before, settings, &mut report, print).await;
+        }
         if report.failed {
             let rest = manifests.iter().filter(|m| Step::of(&m.kind) > step).count();
             if rest > 0 {
@@ -159,6 +166,67 @@ async fn ensure_namespaces(
     Ok(())
 }
 
+/// Applies workloads wave by wave ([`plan::waves`]); before each wave, waits (when asked)
+/// for what it needs. A dependency that fails or times out stops the run: nothing that
+/// depends on it, directly or not, is applied.
+async fn apply_in_order(
+    cluster: &Cluster,
+    items: &[&Manifest],
+    before: &BTreeMap<&Key, &Value>,
+    settings: &Settings,
+    waiting: Option<&Waiting>,
+    report: &mut Report,
+    print: &mut dyn FnMut(String),
+) {
+    let waves = plan::waves(items);
+    for (index, wave) in waves.iter().enumerate() {
+        if let Some(waiting) = waiting.filter(|_| !wave.needs.is_empty()) {
+            let problems = wait::wait(cluster, &wave.needs, waiting).await;
+            if !problems.is_empty() {
+                report.diagnostics.extend(problems);
+                report.diagnostics.push(held_back(&waves[index..], &wave.needs));
+                report.failed = true;
+                return;
+            }
+        }
+        apply_step(cluster, &wave.apply, before, settings, report, print).await;
+        if report.failed {
+            let rest: usize = waves[index + 1..].iter().map(|w| w.apply.len()).sum();
+            if rest > 0 {
+                report.diagnostics.push(
+                    Diagnostic::new(
+                        Code::DependencyFailed,
+                        format!(
+                            "{rest} workload{} not applied because an earlier one failed",
+                            if rest == 1 { " was" } else { "s were" }
+                        ),
+                    )
+                    .help("workloads are applied in `depends_on` order; fix the errors above and apply again"),
+                );
+            }
+            return;
+        }
+    }
+}
+
+/// Why `waves` were not applied: what they waited for did not get ready.
+fn held_back(waves: &[plan::Wave<'_>], needs: &[&Manifest]) -> Diagnostic {
+    let waiting: Vec<String> = waves.iter().flat_map(|w| &w.apply).map(|m| m.describe()).collect();
+    let needed: Vec<String> = needs.iter().map(|m| m.describe()).collect();
+    Diagnostic::new(
+        Code::DependencyFailed,
+        format!(
+            "not applied, because what they depend on did not get ready: {}\n  they depend on: {}",
+            waiting.join(", "),
+            needed.join(", ")
+        ),
+    )
+    .help("compose `depends_on` holds these back until their dependencies are ready (or, for a Job, complete); fix the dependency (see above) and apply again")
+}
+
+/// What applying one object came to: the change and maybe a note about it, or why it failed.
+type Applied = Result<(Change, Option<Diagnostic>), Diagnostic>;
+
 /// Applies one step's objects with at most `settings.concurrency` requests in flight, then
 /// prints their outcomes in the step's order.
 async fn apply_step(
@@ -169,7 +237,7 @@ async fn apply_step(
     report: &mut Report,
     print: &mut dyn FnMut(String),
 ) {
-    let mut results: Vec<(usize, Result<Change, Diagnostic>)> =
+    let mut results: Vec<(usize, Applied)> =
         futures::stream::iter(items.iter().enumerate().map(|(index, manifest)| async move {
             (index, apply_member(cluster, manifest, before.get(&manifest.key()).copied(), settings).await)
         }))
@@ -180,9 +248,10 @@ async fn apply_step(
     for (index, result) in results {
         let manifest = items[index];
         match result {
-            Ok(change) => {
+            Ok((change, note)) => {
                 print(format!("{} {}", manifest.describe(), change.word()));
                 report.changes.push((manifest.kind.clone(), change));
+                report.diagnostics.extend(note);
             }
             Err(d) => {
                 print(format!("{} failed", manifest.describe()));
@@ -193,24 +262,66 @@ async fn apply_step(
     }
 }
 
-async fn apply_member(
-    cluster: &Cluster,
-    manifest: &Manifest,
-    before: Option<&Value>,
-    settings: &Settings,
-) -> Result<Change, Diagnostic> {
+async fn apply_member(cluster: &Cluster, manifest: &Manifest, before: Option<&Value>, settings: &Settings) -> Applied {
     let found = match cluster.discover(&manifest.group_kind()).await {
         Ok(Some(found)) => found,
         Ok(None) => return Err(diagnose(&not_served(manifest), &subject("patch", manifest), &cluster.target)),
         Err(f) => return Err(diagnose(&f, &subject("patch", manifest), &cluster.target)),
     };
     match apply_one(cluster, &found, manifest, settings, false).await {
-        Ok((status, after)) => Ok(plan::classify(status, before, &after)),
+        Ok((status, after)) => Ok((plan::classify(status, before, &after), None)),
         // A dry run does not create the namespace, so objects in a new one cannot be checked;
         // a real run would create them.
-        Err(Failure::Status(s)) if settings.dry_run && s.is_missing_namespace() => Ok(Change::Created),
+        Err(Failure::Status(s)) if settings.dry_run && s.is_missing_namespace() => Ok((Change::Created, None)),
+        Err(Failure::Status(s)) if manifest.kind == "Job" && s.code == 422 && s.message.contains("immutable") => {
+            replace_job(cluster, &found, manifest, settings).await.map(|note| (Change::Changed, Some(note)))
+        }
         Err(f) => Err(diagnose(&f, &subject("patch", manifest), &cluster.target)),
     }
+}
+
+/// A Job's pod template cannot change. A finished Job is replaced (deleted, then created
+/// from the new template: it runs again, as `docker compose up` reruns a changed one-off
+/// service); a running one is left alone and reported, since replacing it would kill its work.
+async fn replace_job(
+    cluster: &Cluster,
+    found: &super::client::Found,
+    manifest: &Manifest,
+    settings: &Settings,
+) -> Result<Diagnostic, Diagnostic> {
+    let failed = |f: Failure, verb| diagnose(&f, &subject(verb, manifest), &cluster.target);
+    let live = get(cluster, found, manifest).await.map_err(|f| failed(f, "get"))?.unwrap_or_default();
+    let what = manifest.describe();
+    let service = manifest.service.as_deref().map(|s| format!(" (compose service `{s}`)")).unwrap_or_default();
+    match wait::status(&live) {
+        Rollout::Waiting(state) => {
+            return Err(Diagnostic::new(
+                Code::JobRunning,
+                format!("{what}{service} is still {state} and its template changed, which Kubernetes does not allow"),
+            )
+            .help(format!(
+                "let it finish and apply again (kompile then replaces it), or stop it now: `kubectl delete job -n {} {}`",
+                manifest.namespace.as_deref().unwrap_or(&cluster.target.namespace),
+                manifest.name
+            ))
+            .at(manifest.origin.service, "the Job was made from this service"));
+        }
+        Rollout::Done(_) | Rollout::Failed(_) => {}
+    }
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let precondition = Some((text(&live["metadata"]["uid"]), text(&live["metadata"]["resourceVersion"])));
+    let doomed = Doomed { kind: "Job", namespace: manifest.namespace.as_deref(), name: &manifest.name, precondition };
+    delete(cluster, found, &doomed, settings.dry_run).await.map_err(|f| failed(f, "delete"))?;
+    if !settings.dry_run {
+        apply_one(cluster, found, manifest, settings, false).await.map_err(|f| failed(f, "patch"))?;
+    }
+    let verb = if settings.dry_run { "would be replaced" } else { "was replaced" };
+    Ok(Diagnostic::new(
+        Code::JobReplaced,
+        format!("{what}{service} had finished and its template changed: it {verb} (deleted and created again), so it runs again"),
+    )
+    .help("a Job's pod template cannot change; kompile replaces a finished one, as `docker compose up` recreates a changed service")
+    .at(manifest.origin.service, "the Job was made from this service"))
 }
 
 /// Deletes members that left the project (when asked and when every apply succeeded), then

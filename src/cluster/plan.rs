@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::normalize::normalize;
-use crate::emit::{Object, Origin};
+use crate::emit::{DEPENDS_ON_ANNOTATION, Object, Origin};
+use crate::model::WaitCondition;
 
 /// Label on the ApplySet parent: the id of the set.
 pub const APPLYSET_ID: &str = "applyset.kubernetes.io/id";
@@ -216,6 +217,87 @@ pub fn manifest(body: Value) -> Manifest {
         service: body["metadata"]["annotations"][SERVICE_ANNOTATION].as_str().map(str::to_string),
         origin: Origin::default(),
         body,
+    }
+}
+
+/// Workloads applied together, after what they need from earlier waves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wave<'a> {
+    /// Dependencies of `apply` that must be ready (a Job: complete) first.
+    pub needs: Vec<&'a Manifest>,
+    pub apply: Vec<&'a Manifest>,
+}
+
+/// The workloads of a step in `depends_on` order (the `kompile.dev/depends-on` annotation emit
+/// puts on workloads): each wave holds the workloads whose dependencies are all in earlier
+/// waves. Dependencies that are not among `workloads` are left out; `check` refused cycles, and
+/// one that got here anyway is broken where it closes rather than looped on.
+pub fn waves<'a>(workloads: &[&'a Manifest]) -> Vec<Wave<'a>> {
+    let find = |name: &str, of: &Manifest| {
+        workloads.iter().position(|w| w.name == name && w.namespace == of.namespace && is_workload(&w.kind))
+    };
+    let edges: Vec<Vec<(usize, bool)>> = workloads
+        .iter()
+        .map(|w| {
+            let value = w.body["metadata"]["annotations"][DEPENDS_ON_ANNOTATION].as_str().unwrap_or_default();
+            crate::emit::parse_depends_on(value)
+                .into_iter()
+                .filter_map(|(name, condition)| {
+                    let at = find(&name, w)?;
+                    Some((at, needs_waiting(&workloads[at].kind, condition)))
+                })
+                .collect()
+        })
+        .collect();
+    let mut depth: Vec<Option<usize>> = vec![None; workloads.len()];
+    for i in 0..workloads.len() {
+        depth_of(i, &edges, &mut depth, &mut Vec::new());
+    }
+    let deepest = depth.iter().flatten().max().copied().unwrap_or(0);
+    (0..=deepest)
+        .map(|d| {
+            let members: Vec<usize> = (0..workloads.len()).filter(|&i| depth[i] == Some(d)).collect();
+            let mut needs: Vec<usize> =
+                members.iter().flat_map(|&i| edges[i].iter().filter(|(_, wait)| *wait).map(|(at, _)| *at)).collect();
+            needs.sort_unstable();
+            needs.dedup();
+            Wave {
+                needs: needs.into_iter().map(|i| workloads[i]).collect(),
+                apply: members.into_iter().map(|i| workloads[i]).collect(),
+            }
+        })
+        .filter(|wave| !wave.apply.is_empty())
+        .collect()
+}
+
+/// One more than the deepest dependency; `stack` holds the workloads being worked out, so a
+/// cycle ends instead of recursing for ever.
+fn depth_of(i: usize, edges: &[Vec<(usize, bool)>], depth: &mut [Option<usize>], stack: &mut Vec<usize>) -> usize {
+    if let Some(d) = depth[i] {
+        return d;
+    }
+    if stack.contains(&i) {
+        return 0;
+    }
+    stack.push(i);
+    let d = edges[i].iter().map(|(at, _)| depth_of(*at, edges, depth, stack) + 1).max().unwrap_or(0);
+    stack.pop();
+    depth[i] = Some(d);
+    d
+}
+
+fn is_workload(kind: &str) -> bool {
+    matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob")
+}
+
+/// Whether a dependent must wait for a dependency of `kind` before it is applied, or only be
+/// applied after it: a Job is waited for only to complete, a CronJob never (it runs on its
+/// schedule); anything else until it is ready.
+fn needs_waiting(kind: &str, condition: WaitCondition) -> bool {
+    match kind {
+        "CronJob" => false,
+        "Job" => condition == WaitCondition::Completed,
+        _ => true,
     }
 }
 
@@ -482,6 +564,55 @@ mod tests {
             summary(&changes, false),
             "created 2 (Deployment 1, Service 1), changed 0, unchanged 1 (Deployment 1), pruned 0"
         );
+    }
+
+    fn workload(kind: &str, name: &str, depends_on: &str) -> Manifest {
+        let api = if kind == "Job" || kind == "CronJob" { "batch/v1" } else { "apps/v1" };
+        manifest(json!({"apiVersion": api, "kind": kind,
+            "metadata": {"name": name, "namespace": "shop", "annotations": {DEPENDS_ON_ANNOTATION: depends_on}}}))
+    }
+
+    fn names<'a>(list: &[&'a Manifest]) -> Vec<&'a str> {
+        list.iter().map(|m| m.name.as_str()).collect()
+    }
+
+    #[test]
+    fn waves_follow_depends_on_and_wait_only_for_what_is_needed() {
+        let all = [
+            workload("Deployment", "web", "db=healthy,migrate=completed,seed=started"),
+            workload("Job", "migrate", "db=healthy"),
+            workload("StatefulSet", "db", ""),
+            workload("Job", "seed", ""),
+            workload("CronJob", "backup", "db=started,missing=healthy"),
+            workload("Deployment", "alone", ""),
+        ];
+        let refs: Vec<&Manifest> = all.iter().collect();
+        let waves = waves(&refs);
+        let got: Vec<(Vec<&str>, Vec<&str>)> = waves.iter().map(|w| (names(&w.needs), names(&w.apply))).collect();
+        assert_eq!(
+            got,
+            [
+                (vec![], vec!["db", "seed", "alone"]),
+                (vec!["db"], vec!["migrate", "backup"]),
+                (vec!["migrate", "db"], vec!["web"]),
+            ]
+            .map(|(n, a)| (n.to_vec(), a.to_vec()))
+            .to_vec()
+        );
+        let sorted_needs = {
+            let mut n = names(&waves[2].needs);
+            n.sort();
+            n
+        };
+        assert_eq!(sorted_needs, ["db", "migrate"], "a started Job is applied first but not waited for");
+    }
+
+    #[test]
+    fn a_cycle_is_broken_not_followed() {
+        let all = [workload("Deployment", "a", "b=started"), workload("Deployment", "b", "a=started")];
+        let refs: Vec<&Manifest> = all.iter().collect();
+        let waves = waves(&refs);
+        assert_eq!(waves.iter().map(|w| w.apply.len()).sum::<usize>(), 2);
     }
 
     #[test]

@@ -51,6 +51,104 @@ pub fn rollout(deployment: &Value) -> Rollout {
     Rollout::Done(format!("{available} of {wanted} replicas available"))
 }
 
+/// Where a workload of any kind stands, judged as `kubectl rollout status` does (a Job: by
+/// its conditions; a CronJob has nothing to wait for: it runs on its schedule).
+pub fn status(workload: &Value) -> Rollout {
+    match workload["kind"].as_str().unwrap_or_default() {
+        "StatefulSet" => stateful_set(workload),
+        "DaemonSet" => daemon_set(workload),
+        "Job" => job(workload),
+        "CronJob" => Rollout::Done("scheduled".into()),
+        _ => rollout(workload),
+    }
+}
+
+fn int(v: &Value) -> i64 {
+    v.as_i64().unwrap_or(0)
+}
+
+/// The controller has not seen the latest spec yet.
+fn unobserved(workload: &Value) -> Option<Rollout> {
+    (int(&workload["metadata"]["generation"]) > int(&workload["status"]["observedGeneration"]))
+        .then(|| Rollout::Waiting("waiting for the controller to see the new spec".into()))
+}
+
+/// `kubectl rollout status statefulset`: every replica ready, the update's pods updated, and
+/// the current revision the updated one. `OnDelete` updates are not followed.
+fn stateful_set(set: &Value) -> Rollout {
+    if let Some(waiting) = unobserved(set) {
+        return waiting;
+    }
+    let (spec, status) = (&set["spec"], &set["status"]);
+    if spec["updateStrategy"]["type"] == "OnDelete" {
+        return Rollout::Done("updates on delete".into());
+    }
+    let wanted = spec["replicas"].as_i64().unwrap_or(1);
+    let ready = int(&status["readyReplicas"]);
+    if ready < wanted {
+        return Rollout::Waiting(format!("{ready} of {wanted} pods ready"));
+    }
+    let partition = int(&spec["updateStrategy"]["rollingUpdate"]["partition"]);
+    let updated = int(&status["updatedReplicas"]);
+    if partition > 0 {
+        if updated < wanted - partition {
+            return Rollout::Waiting(format!("{updated} of {} pods updated", wanted - partition));
+        }
+        return Rollout::Done(format!("{updated} pods updated (partitioned)"));
+    }
+    if status["updateRevision"] != status["currentRevision"] {
+        return Rollout::Waiting(format!("{updated} of {wanted} pods at the new revision"));
+    }
+    Rollout::Done(format!("{ready} of {wanted} pods ready"))
+}
+
+/// `kubectl rollout status daemonset`: every scheduled pod updated and available.
+fn daemon_set(set: &Value) -> Rollout {
+    if let Some(waiting) = unobserved(set) {
+        return waiting;
+    }
+    if set["spec"]["updateStrategy"]["type"] == "OnDelete" {
+        return Rollout::Done("updates on delete".into());
+    }
+    let status = &set["status"];
+    let wanted = int(&status["desiredNumberScheduled"]);
+    let updated = int(&status["updatedNumberScheduled"]);
+    if updated < wanted {
+        return Rollout::Waiting(format!("{updated} of {wanted} pods updated"));
+    }
+    let available = int(&status["numberAvailable"]);
+    if available < wanted {
+        return Rollout::Waiting(format!("{available} of {wanted} updated pods available"));
+    }
+    Rollout::Done(format!("{available} of {wanted} pods available"))
+}
+
+/// A Job is done when it has the `Complete` condition, failed with `Failed` (its reason:
+/// `BackoffLimitExceeded`, `DeadlineExceeded`, …).
+fn job(job: &Value) -> Rollout {
+    let conditions = job["status"]["conditions"].as_array().cloned().unwrap_or_default();
+    let holds = |kind: &str| conditions.iter().find(|c| c["type"] == kind && c["status"] == "True");
+    let status = &job["status"];
+    let counts = format!(
+        "{} active, {} succeeded, {} failed",
+        int(&status["active"]),
+        int(&status["succeeded"]),
+        int(&status["failed"])
+    );
+    if let Some(failed) = holds("Failed") {
+        let reason = failed["reason"].as_str().unwrap_or("Failed");
+        let message = failed["message"].as_str().unwrap_or_default();
+        return Rollout::Failed(format!("the Job failed ({reason}: {message}; {counts})"));
+    }
+    if holds("Complete").is_some() {
+        return Rollout::Done(format!("{COMPLETED} ({counts})"));
+    }
+    Rollout::Waiting(format!("running ({counts})"))
+}
+
+/// How a finished Job's state begins: shown as is, where other workloads show `ready (…)`.
+const COMPLETED: &str = "completed";
+
 /// What a pod's status says is wrong with it, one line per problem.
 pub fn pod_problems(pod: &Value) -> Vec<String> {
     let mut problems = Vec::new();
@@ -62,7 +160,8 @@ pub fn pod_problems(pod: &Value) -> Vec<String> {
                 .push(format!("cannot be scheduled ({}): {message}", c["reason"].as_str().unwrap_or("Unschedulable")));
         }
     }
-    for container in pod["status"]["containerStatuses"].as_array().into_iter().flatten() {
+    let statuses = ["initContainerStatuses", "containerStatuses"];
+    for container in statuses.iter().flat_map(|key| pod["status"][key].as_array().into_iter().flatten()) {
         let name = container["name"].as_str().unwrap_or_default();
         let waiting = &container["state"]["waiting"];
         if let Some(reason) = waiting["reason"].as_str().filter(|r| *r != "ContainerCreating") {
@@ -74,6 +173,9 @@ pub fn pod_problems(pod: &Value) -> Vec<String> {
                 line.push_str(&format!(" (last exit code {code})"));
             }
             problems.push(line);
+        } else if let Some(code) = container["state"]["terminated"]["exitCode"].as_i64().filter(|c| *c != 0) {
+            let reason = container["state"]["terminated"]["reason"].as_str().unwrap_or("Error");
+            problems.push(format!("container {name}: exited with code {code} ({reason})"));
         } else if container["state"].get("running").is_some() && container["ready"] == false {
             problems.push(format!("container {name}: running but not ready (its readiness probe is failing)"));
         }
@@ -87,7 +189,7 @@ pub fn advice(problems: &[String], service: Option<&str>, namespace: &str, pod: 
     let has = |needle: &str| problems.iter().any(|p| p.contains(needle));
     if has("ImagePull") || has("ErrImage") || has("InvalidImageName") {
         format!("check the image name and tag of {service}, and that the cluster may pull it (registry credentials)")
-    } else if has("CrashLoopBackOff") || has("Error") {
+    } else if has("CrashLoopBackOff") || has("Error") || has("exited with code") {
         let logs = pod.map(|p| format!(" (`kubectl logs -n {namespace} {p} --previous`)")).unwrap_or_default();
         format!("the container of {service} keeps exiting; its logs say why{logs}")
     } else if has("cannot be scheduled") {
@@ -105,17 +207,20 @@ pub struct Display {
     pub live: bool,
 }
 
+/// How long and how often to wait: `timeout` bounds all the waiting of one run, counted from
+/// `start`, however many times `kompile apply` waits (before dependents, and at the end).
+pub struct Waiting {
+    pub timeout: Duration,
+    pub interval: Duration,
+    pub display: Display,
+    pub start: Instant,
+    pub concurrency: usize,
+}
+
 /// Polls every workload in `manifests` until it is done, failed, or `timeout` passed. Returns
 /// a diagnostic for each that did not finish.
-pub async fn wait(
-    cluster: &Cluster,
-    manifests: &[&Manifest],
-    timeout: Duration,
-    interval: Duration,
-    display: &Display,
-    concurrency: usize,
-) -> Vec<Diagnostic> {
-    let start = Instant::now();
+pub async fn wait(cluster: &Cluster, manifests: &[&Manifest], waiting: &Waiting) -> Vec<Diagnostic> {
+    let Waiting { timeout, interval, ref display, start, concurrency } = *waiting;
     let mut state: BTreeMap<usize, Rollout> =
         (0..manifests.len()).map(|i| (i, Rollout::Waiting("waiting".into()))).collect();
     let mut drawn = 0;
@@ -160,7 +265,7 @@ async fn poll(cluster: &Cluster, manifest: &Manifest) -> Rollout {
         _ => return Rollout::Failed("the cluster no longer serves this kind".into()),
     };
     match get(cluster, &found, manifest).await {
-        Ok(Some(live)) => rollout(&live),
+        Ok(Some(live)) => status(&live),
         Ok(None) => Rollout::Failed("the object was deleted while waiting".into()),
         // Transient failures were retried already; keep waiting, the deadline still holds, and
         // say what the server said, should the deadline pass.
@@ -180,6 +285,7 @@ fn unanswered(failure: &Failure) -> String {
 
 fn text(rollout: &Rollout) -> String {
     match rollout {
+        Rollout::Done(s) if s.starts_with(COMPLETED) => s.clone(),
         Rollout::Done(s) => format!("ready ({s})"),
         Rollout::Waiting(s) => s.clone(),
         Rollout::Failed(s) => format!("failed: {s}"),
@@ -246,7 +352,8 @@ async fn explain(cluster: &Cluster, manifest: &Manifest, reason: &str) -> Diagno
         Some(s) => format!("{} (from compose service `{s}`)", manifest.describe()),
         None => manifest.describe(),
     };
-    let mut message = format!("{what} did not become ready: {reason}");
+    let became = if manifest.kind == "Job" { "complete" } else { "become ready" };
+    let mut message = format!("{what} did not {became}: {reason}");
     for line in &lines {
         message.push_str(&format!("\n  {line}"));
     }
@@ -256,9 +363,15 @@ async fn explain(cluster: &Cluster, manifest: &Manifest, reason: &str) -> Diagno
         .at(manifest.origin.service, "the workload was made from this service")
 }
 
-/// The Deployment's pods, found by its selector's labels.
+/// The workload's pods, found by its selector's labels (a Job's selector is the server's:
+/// its pod template's labels find the same pods).
 async fn pods(cluster: &Cluster, manifest: &Manifest, namespace: &str) -> Vec<Value> {
-    let labels = manifest.body["spec"]["selector"]["matchLabels"].as_object().cloned().unwrap_or_default();
+    let spec = &manifest.body["spec"];
+    let labels = spec["selector"]["matchLabels"]
+        .as_object()
+        .or_else(|| spec["template"]["metadata"]["labels"].as_object())
+        .cloned()
+        .unwrap_or_default();
     let selector: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect();
     let Ok(Some(found)) = cluster.discover("Pod").await else { return Vec::new() };
     let mut pods = list(cluster, &found, Some(namespace), &selector.join(",")).await.unwrap_or_default();
@@ -285,7 +398,7 @@ async fn warning_events(cluster: &Cluster, namespace: &str, pod: &str) -> Vec<St
 
 /// The workloads whose rollout is followed.
 pub fn workloads(manifests: &[Manifest]) -> Vec<&Manifest> {
-    manifests.iter().filter(|m| m.kind == "Deployment").collect()
+    manifests.iter().filter(|m| matches!(m.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet" | "Job")).collect()
 }
 
 #[cfg(test)]
@@ -341,6 +454,58 @@ mod tests {
              "message": "ReplicaSet \"web-5d8\" has timed out progressing."}]}),
         );
         assert!(matches!(rollout(&d), Rollout::Failed(m) if m.contains("has timed out progressing")));
+    }
+
+    #[test]
+    fn stateful_sets_follow_kubectl_rollout_status() {
+        let set = |status: Value| {
+            status_of(
+                json!({"kind": "StatefulSet", "metadata": {"generation": 1}, "spec": {"replicas": 2}, "status": status}),
+            )
+        };
+        let base = json!({"observedGeneration": 1, "readyReplicas": 1, "updatedReplicas": 2,
+            "currentRevision": "db-1", "updateRevision": "db-1"});
+        assert_eq!(set(base.clone()), Rollout::Waiting("1 of 2 pods ready".into()));
+        let mut rolling = base.clone();
+        rolling["readyReplicas"] = json!(2);
+        rolling["updateRevision"] = json!("db-2");
+        assert_eq!(set(rolling.clone()), Rollout::Waiting("2 of 2 pods at the new revision".into()));
+        rolling["currentRevision"] = json!("db-2");
+        assert_eq!(set(rolling), Rollout::Done("2 of 2 pods ready".into()));
+        assert!(matches!(set(json!({"observedGeneration": 0})), Rollout::Waiting(m) if m.contains("new spec")));
+    }
+
+    #[test]
+    fn daemon_sets_wait_for_every_scheduled_pod() {
+        let set = |updated: i64, available: i64| {
+            status_of(json!({"kind": "DaemonSet", "metadata": {"generation": 1}, "status": {"observedGeneration": 1,
+                "desiredNumberScheduled": 3, "updatedNumberScheduled": updated, "numberAvailable": available}}))
+        };
+        assert_eq!(set(2, 2), Rollout::Waiting("2 of 3 pods updated".into()));
+        assert_eq!(set(3, 2), Rollout::Waiting("2 of 3 updated pods available".into()));
+        assert_eq!(set(3, 3), Rollout::Done("3 of 3 pods available".into()));
+    }
+
+    #[test]
+    fn jobs_are_judged_by_their_conditions() {
+        let job = |conditions: Value| {
+            status_of(json!({"kind": "Job", "status": {"active": 1, "failed": 2, "conditions": conditions}}))
+        };
+        assert_eq!(job(json!([])), Rollout::Waiting("running (1 active, 0 succeeded, 2 failed)".into()));
+        let failed = job(json!([{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+            "message": "Job has reached the specified backoff limit"}]));
+        assert!(
+            matches!(&failed, Rollout::Failed(m) if m.contains("BackoffLimitExceeded: Job has reached")),
+            "{failed:?}"
+        );
+        let done = job(json!([{"type": "Complete", "status": "True"}]));
+        assert!(matches!(&done, Rollout::Done(m) if text(&done) == *m && m.starts_with("completed")));
+        assert!(matches!(job(json!([{"type": "Complete", "status": "False"}])), Rollout::Waiting(_)));
+        assert!(matches!(status_of(json!({"kind": "CronJob"})), Rollout::Done(_)));
+    }
+
+    fn status_of(workload: Value) -> Rollout {
+        status(&workload)
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::{CLUSTER_ERRORS, INPUT_ERRORS, SUCCESS, print, report};
 use crate::cli::ApplyArgs;
 use crate::cluster::apply::{self, PruneOptions};
 use crate::cluster::plan;
-use crate::cluster::wait::{self, Display};
+use crate::cluster::wait::{self, Display, Waiting};
 use crate::diag::Diagnostics;
 use crate::source::Sources;
 
@@ -32,17 +32,25 @@ async fn apply(args: &ApplyArgs, sources: &mut Sources, diags: &mut Diagnostics)
     let Session { cluster, set, manifests, settings } = session;
     let prune = PruneOptions { prune: args.cluster.prune, prune_volumes: args.cluster.prune_volumes };
     let mut print_line = |line: String| print(&format!("{line}\n"));
-    let report = apply::apply(&cluster, &set, &manifests, &settings, prune, &mut print_line).await;
+    let display = Display { live: std::io::stderr().is_terminal() && std::env::var("TERM").is_ok_and(|t| t != "dumb") };
+    let waiting = Waiting {
+        timeout: args.timeout,
+        interval: args.poll_interval,
+        display,
+        start: std::time::Instant::now(),
+        concurrency: settings.concurrency,
+    };
+    // Dependents wait for what they depend on only when the run waits at all: a dry run
+    // starts nothing, and `--no-wait` leaves the waiting to the pods' init containers.
+    let ordered = (!dry_run && !args.no_wait).then_some(&waiting);
+    let report = apply::apply(&cluster, &set, &manifests, &settings, prune, ordered, &mut print_line).await;
     let mut failed = report.failed;
     for d in report.diagnostics {
         diags.push(d);
     }
     if !failed && !dry_run && !args.no_wait {
         let workloads = wait::workloads(&manifests);
-        let display =
-            Display { live: std::io::stderr().is_terminal() && std::env::var("TERM").is_ok_and(|t| t != "dumb") };
-        let problems =
-            wait::wait(&cluster, &workloads, args.timeout, args.poll_interval, &display, settings.concurrency).await;
+        let problems = wait::wait(&cluster, &workloads, &waiting).await;
         failed |= !problems.is_empty();
         for d in problems {
             diags.push(d);

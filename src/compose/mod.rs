@@ -13,7 +13,7 @@ use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use settings::{IngressRoute, IngressSettings, ProjectSettings, ServiceSettings, Tls, VolumeSettings};
+pub use settings::{IngressRoute, IngressSettings, ProjectSettings, ServiceSettings, Tls, VolumeSettings, WaitImages};
 
 use crate::dockerfile::Dockerfile;
 use crate::model::{AccessMode, Healthcheck, Port, Protocol};

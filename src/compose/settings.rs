@@ -24,6 +24,8 @@ pub struct ProjectSettings {
     pub external_traffic_policy: Option<Spanned<TrafficPolicy>>,
     /// `kubernetes_version`: the oldest Kubernetes (major, minor) the manifests must run on.
     pub kubernetes_version: Option<Spanned<(u32, u32)>>,
+    /// `wait_image` and `wait_kubectl_image` of every service; a service's own wins.
+    pub wait_images: WaitImages,
 }
 
 impl ProjectSettings {
@@ -36,6 +38,8 @@ impl ProjectSettings {
         "expose",
         "external_traffic_policy",
         "kubernetes_version",
+        "wait_image",
+        "wait_kubectl_image",
     ];
 
     /// The target Kubernetes version when the project names none: the oldest kompile's
@@ -45,6 +49,16 @@ impl ProjectSettings {
     pub fn kubernetes_version(&self) -> (u32, u32) {
         self.kubernetes_version.map_or(Self::DEFAULT_KUBERNETES_VERSION, |v| v.value)
     }
+}
+
+/// The images of the init containers that wait for `depends_on`: already checked to be image
+/// references without whitespace.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WaitImages {
+    /// `wait_image`: waits for a TCP port; needs `sh` and `nc`.
+    pub connect: Option<Spanned<String>>,
+    /// `wait_kubectl_image`: waits through the Kubernetes API; needs `sh` and `kubectl`.
+    pub kubectl: Option<Spanned<String>>,
 }
 
 /// A service's `x-kompile` block. `lower` also fills one from the service's Kompose labels.
@@ -74,6 +88,8 @@ pub struct ServiceSettings {
     pub autoscale: Option<Spanned<Autoscale>>,
     /// `pod`: the service whose pod runs this service's container, as a sidecar.
     pub pod: Option<Spanned<String>>,
+    /// `wait_image`, `wait_kubectl_image`: the images of this service's wait init containers.
+    pub wait_images: WaitImages,
 }
 
 impl ServiceSettings {
@@ -90,6 +106,8 @@ impl ServiceSettings {
         "disruption",
         "autoscale",
         "pod",
+        "wait_image",
+        "wait_kubectl_image",
     ];
 
     /// Whether the value of the environment variable `name` belongs in a Secret.

@@ -126,6 +126,10 @@ codes! {
     PodConflict       "K256" "pod-conflict"         Error   "services put in one pod cannot share it";
     SidecarSetting    "K257" "sidecar-setting"      Warning "a sidecar's setting belongs to the pod, which takes it from the pod's service";
     VolumesFromUnshared "K258" "volumes-from-unshared" Warning "`volumes_from` cannot share a volume's data in the cluster";
+    OptionalDependency "K240" "optional-dependency" Note    "a `required: false` dependency does not hold the service back";
+    DependencyRestart "K241" "dependency-restart"   Note    "`depends_on` `restart: true`: Kubernetes does not restart dependents";
+    DependencyNotWaited "K242" "dependency-not-waited" Warning "the pods cannot wait for a dependency; only `kompile apply` orders them";
+    DependencyApiWait "K243" "dependency-api-wait"  Note    "a dependency is waited for through the Kubernetes API, with a ServiceAccount";
     DockerfileSyntax  "K300" "dockerfile-syntax"    Error   "a Dockerfile is malformed";
     EmptyContinuation "K301" "empty-continuation"   Warning "a Dockerfile continuation has an empty line";
     InvalidJsonArgs   "K302" "invalid-json-args"    Warning "a JSON-looking argument list is not valid JSON";
@@ -173,6 +177,9 @@ codes! {
     NotOwned          "K413" "not-owned"            Error   "an object exists that another project or tool created";
     BadResponse       "K414" "bad-response"         Error   "the cluster answered a write with something that is not the object";
     NoCredentials     "K415" "no-credentials"       Error   "the user's credentials could not be obtained (exec plugin, token file)";
+    JobRunning        "K416" "job-running"          Error   "a running Job's template changed, which Kubernetes does not allow";
+    JobReplaced       "K417" "job-replaced"         Note    "a finished Job whose template changed was deleted and created again";
+    DependencyFailed  "K418" "dependency-failed"    Error   "workloads were not applied because what they depend on failed";
 }
 
 /// Hadolint rules kompile implements, by hadolint id, so `# hadolint ignore=DL3008` works

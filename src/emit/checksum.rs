@@ -24,8 +24,7 @@ const DIGITS: usize = 16;
 pub(super) fn config_checksum(app: &App, svc: &Service) -> Option<String> {
     let sidecars = app.services.iter().filter(|s| s.pod_of.as_deref() == Some(&svc.name));
     let containers: Vec<&Service> = std::iter::once(svc).chain(sidecars).collect();
-    let mut used: Vec<&str> =
-        containers.iter().flat_map(|c| &c.mounts).filter_map(|m| config_map(&m.source)).collect();
+    let mut used: Vec<&str> = containers.iter().flat_map(|c| &c.mounts).filter_map(|m| config_map(&m.source)).collect();
     used.sort_unstable();
     used.dedup();
     let env_files: Vec<_> = containers.iter().filter_map(|c| c.env_from.as_ref()).collect();

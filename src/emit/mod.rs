@@ -14,6 +14,7 @@ mod quantity;
 mod runtime;
 mod sidecars;
 mod storage;
+mod waits;
 mod workload;
 
 #[cfg(test)]
@@ -36,6 +37,7 @@ use crate::model::App;
 
 pub use labels::SERVICE_ANNOTATION;
 pub use origin::Origin;
+pub use waits::{DEPENDS_ON_ANNOTATION, parse_depends_on};
 
 /// One Kubernetes object kompile can produce.
 // Boxed: a Deployment is about 2.4 KB inline, and projects of tens of thousands of services
@@ -201,6 +203,7 @@ pub fn emit(app: &App) -> Vec<Object> {
         }
         objects.push(Object::Deployment(Box::new(workload::deployment(app, svc))));
     }
+    waits::finish(app, &mut objects);
     objects.sort_by(|a, b| (a.kind_rank(), a.name()).cmp(&(b.kind_rank(), b.name())));
     objects
 }

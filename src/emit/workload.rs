@@ -86,6 +86,7 @@ fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
                 svc,
                 PodSpec {
                     containers: vec![container],
+                    init_containers: super::waits::init_containers(svc),
                     volumes: non_empty_vec(volumes),
                     termination_grace_period_seconds: svc.stop_grace_period.map(seconds_up),
                     host_aliases: non_empty_vec(host_aliases(svc)),

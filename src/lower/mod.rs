@@ -16,6 +16,7 @@ mod sidecars;
 mod storage;
 mod traefik;
 mod unsupported;
+mod waits;
 
 use std::collections::BTreeMap;
 
@@ -82,6 +83,7 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
     sidecars::join(typed, &mut services, &networks, &mut store, diags);
     aliases::assign(typed, &mut services, diags);
     sidecars::own_names(&mut services);
+    waits::assign(typed, &mut services, diags);
     expose::ingress_conflicts(&services, diags);
     expose::shared_node_ports(&mut services, diags);
     expose::published_name_conflicts(&services, diags);

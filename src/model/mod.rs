@@ -148,9 +148,68 @@ pub struct Job {}
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CronJob {}
 
-/// Filled in by the startup-order work.
+/// One `depends_on` entry that holds the service back (`required: true`, the default): what
+/// it waits for, and how its init container checks it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Wait {}
+pub struct Wait {
+    /// The compose name of the service waited for.
+    pub service: String,
+    /// Its `k8s_name`: names its workload and its Service.
+    pub k8s_name: String,
+    pub condition: WaitCondition,
+    /// How an init container checks it; `None`: no init container (nothing to wait for, or
+    /// nothing the pod can ask; lower said which). `kompile apply` still orders by it.
+    pub check: Option<WaitCheck>,
+}
+
+/// The compose `depends_on` condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum WaitCondition {
+    Started,
+    Healthy,
+    Completed,
+}
+
+impl WaitCondition {
+    /// The word in the `kompile.dev/depends-on` annotation.
+    pub fn word(self) -> &'static str {
+        match self {
+            WaitCondition::Started => "started",
+            WaitCondition::Healthy => "healthy",
+            WaitCondition::Completed => "completed",
+        }
+    }
+
+    pub fn from_word(word: &str) -> Option<WaitCondition> {
+        match word {
+            "started" => Some(WaitCondition::Started),
+            "healthy" => Some(WaitCondition::Healthy),
+            "completed" => Some(WaitCondition::Completed),
+            _ => None,
+        }
+    }
+}
+
+/// How an init container waits for a dependency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WaitCheck {
+    /// A TCP connection to `<k8s_name>:<port>` succeeds: the ClusterIP Service forwards only
+    /// to ready pods, and readiness is the healthcheck. `image` has `sh` and `nc`.
+    Connect { port: u16, image: String },
+    /// `kubectl rollout status <kind>/<k8s_name>` succeeds (a dependency the pod cannot
+    /// connect to). `kind` is `Deployment`, `StatefulSet` or `DaemonSet`; `image` has `sh`
+    /// and `kubectl`.
+    Rollout { kind: String, image: String },
+    /// The Job `<k8s_name>` has the `Complete` condition; `Failed` fails the init container.
+    Job { image: String },
+}
+
+impl WaitCheck {
+    /// Whether the check asks the Kubernetes API (the pod needs a ServiceAccount that may).
+    pub fn uses_api(&self) -> bool {
+        !matches!(self, WaitCheck::Connect { .. })
+    }
+}
 
 /// Pod and container settings beyond the basics (`lower/runtime.rs` decides them;
 /// `shm_size` becomes a memory-backed mount at `/dev/shm` among the service's `mounts`).

@@ -24,6 +24,8 @@ pub fn project(node: Option<&Node>, diags: &mut Diagnostics) -> ProjectSettings 
             "expose" => settings.expose = expose(&entry.value, diags),
             "external_traffic_policy" => settings.external_traffic_policy = traffic_policy(&entry.value, diags),
             "kubernetes_version" => settings.kubernetes_version = pod::kubernetes_version(&entry.value, diags),
+            "wait_image" => settings.wait_images.connect = image(&entry.value, "wait_image", diags),
+            "wait_kubectl_image" => settings.wait_images.kubectl = image(&entry.value, "wait_kubectl_image", diags),
             _ => {}
         }
     }
@@ -50,6 +52,8 @@ pub fn service(name: &str, node: Option<&Node>, diags: &mut Diagnostics) -> Serv
             "disruption" => settings.disruption = pod::disruption(value, diags),
             "autoscale" => settings.autoscale = pod::autoscale(value, diags),
             "pod" => settings.pod = string(value, "pod", diags),
+            "wait_image" => settings.wait_images.connect = image(value, "wait_image", diags),
+            "wait_kubectl_image" => settings.wait_images.kubectl = image(value, "wait_kubectl_image", diags),
             _ => {}
         }
     }
@@ -113,6 +117,20 @@ fn string(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Spanned<Str
             None
         }
     }
+}
+
+/// An image reference: one word, as a container's `image` must be.
+fn image(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Spanned<String>> {
+    let image = string(node, key, diags)?;
+    if !image.value.is_empty() && !image.value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some(image);
+    }
+    diags.push(
+        Diagnostic::new(Code::InvalidValue, format!("`x-kompile.{key}` is not an image reference"))
+            .at(node.span, "not an image")
+            .help("write an image reference such as `registry.example.com/busybox:1.37.0@sha256:…`"),
+    );
+    None
 }
 
 fn boolean(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Spanned<bool>> {

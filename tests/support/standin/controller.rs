@@ -1,17 +1,23 @@
-//! The stand-in's Deployment controller. Each GET of a Deployment is one tick of the
+//! The stand-in's workload controllers. Each GET of a workload is one tick of its
 //! controller; what happens depends on the first container's image:
 //!
-//! | image contains | outcome |
-//! |---|---|
-//! | `crashloop` | pods in CrashLoopBackOff, ProgressDeadlineExceeded after 3 ticks |
-//! | `pullfail` | pods in ImagePullBackOff, ProgressDeadlineExceeded after 3 ticks |
-//! | `unschedulable` | pods Pending (Unschedulable), ProgressDeadlineExceeded after 3 ticks |
-//! | `stall` | never progresses and never reaches its deadline (for `--timeout`) |
-//! | anything else | observed on tick 1, every replica available on tick 2 |
+//! | image contains | Deployment, StatefulSet, DaemonSet | Job |
+//! |---|---|---|
+//! | `crashloop` | pods in CrashLoopBackOff; a Deployment reports ProgressDeadlineExceeded after 3 ticks (the others have no deadline) | pods exit 1, `Failed` (BackoffLimitExceeded) after 3 ticks |
+//! | `failjob` | as `crashloop` | as `crashloop` |
+//! | `pullfail` | pods in ImagePullBackOff, as above | as above, ImagePullBackOff |
+//! | `unschedulable` | pods Pending (Unschedulable), as above | never starts |
+//! | `stall` | never progresses and never reaches a deadline (for `--timeout`) | runs for ever |
+//! | anything else | observed on tick 1, every replica available on tick 2 | running on tick 1, `Complete` on tick 2 |
+//!
+//! A CronJob has no status to follow.
 
 use serde_json::{Value, json};
 
 use super::store::{Store, now};
+
+/// The kinds whose pods the stand-in makes (and deletes with them).
+pub const WORKLOADS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "Job"];
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Scenario {
@@ -22,9 +28,15 @@ enum Scenario {
     Stall,
 }
 
-fn scenario(deployment: &Value) -> Scenario {
-    let image = deployment["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap_or_default();
-    if image.contains("crashloop") {
+impl Scenario {
+    fn failing(self) -> bool {
+        matches!(self, Scenario::CrashLoop | Scenario::PullFail | Scenario::Unschedulable)
+    }
+}
+
+fn scenario(workload: &Value) -> Scenario {
+    let image = workload["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap_or_default();
+    if image.contains("crashloop") || image.contains("failjob") {
         Scenario::CrashLoop
     } else if image.contains("pullfail") {
         Scenario::PullFail
@@ -37,19 +49,55 @@ fn scenario(deployment: &Value) -> Scenario {
     }
 }
 
-/// Advances the Deployment stored at `key` by one tick.
-pub fn tick(store: &mut Store, namespace: &str, name: &str) {
-    let Some(object) = store.get_mut("deployments", namespace, name) else { return };
+fn plural(kind: &str) -> &'static str {
+    match kind {
+        "StatefulSet" => "statefulsets",
+        "DaemonSet" => "daemonsets",
+        "Job" => "jobs",
+        _ => "deployments",
+    }
+}
+
+/// Advances the workload of `kind` stored at `namespace`/`name` by one tick.
+pub fn tick(store: &mut Store, kind: &str, namespace: &str, name: &str) {
+    if !WORKLOADS.contains(&kind) {
+        return;
+    }
+    let Some(object) = store.get_mut(plural(kind), namespace, name) else { return };
     let generation = object.body["metadata"]["generation"].as_i64().unwrap_or(1);
     if object.ticks.0 != generation {
         object.ticks = (generation, 0);
     }
     object.ticks.1 += 1;
     let ticks = object.ticks.1;
-    let deployment = object.body.clone();
-    let scenario = scenario(&deployment);
-    let replicas = deployment["spec"]["replicas"].as_i64().unwrap_or(1);
+    let workload = object.body.clone();
+    let scenario = scenario(&workload);
+    let replicas =
+        if kind == "Job" || kind == "DaemonSet" { 1 } else { workload["spec"]["replicas"].as_i64().unwrap_or(1) };
     let hash = format!("{:x}", 0x5d8f00 + generation);
+    let status = match kind {
+        "StatefulSet" => stateful_set(scenario, ticks, generation, replicas, name, &hash),
+        "DaemonSet" => daemon_set(scenario, ticks, generation),
+        "Job" => job(scenario, ticks),
+        _ => deployment(scenario, ticks, generation, replicas, name, &hash),
+    };
+    if let Some(object) = store.get_mut(plural(kind), namespace, name) {
+        object.body["status"] = status;
+    }
+    let finished_job = kind == "Job" && ticks == 3 && scenario.failing()
+        || kind == "Job" && ticks == 2 && scenario == Scenario::Healthy;
+    if ticks == 1 || finished_job {
+        replace_pods(
+            store,
+            namespace,
+            name,
+            &workload,
+            Pods { scenario, kind, hash: &hash, replicas, finished: finished_job },
+        );
+    }
+}
+
+fn deployment(scenario: Scenario, ticks: u32, generation: i64, replicas: i64, name: &str, hash: &str) -> Value {
     let mut status = json!({"observedGeneration": generation, "replicas": replicas, "updatedReplicas": replicas,
         "readyReplicas": 0, "availableReplicas": 0, "unavailableReplicas": replicas,
         "conditions": [condition("Progressing", "True", "ReplicaSetUpdated", &format!("ReplicaSet \"{name}-{hash}\" is progressing."))]});
@@ -60,7 +108,7 @@ pub fn tick(store: &mut Store, namespace: &str, name: &str) {
                 "conditions": [condition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability."),
                     condition("Progressing", "True", "NewReplicaSetAvailable", &format!("ReplicaSet \"{name}-{hash}\" has successfully progressed."))]});
         }
-        Scenario::CrashLoop | Scenario::PullFail | Scenario::Unschedulable if ticks >= 3 => {
+        s if s.failing() && ticks >= 3 => {
             status["conditions"] = json!([condition(
                 "Progressing",
                 "False",
@@ -68,14 +116,35 @@ pub fn tick(store: &mut Store, namespace: &str, name: &str) {
                 &format!("ReplicaSet \"{name}-{hash}\" has timed out progressing.")
             )]);
         }
-        Scenario::Stall => status["observedGeneration"] = json!(generation),
         _ => {}
     }
-    if let Some(object) = store.get_mut("deployments", namespace, name) {
-        object.body["status"] = status;
-    }
-    if ticks == 1 {
-        replace_pods(store, namespace, name, &deployment, scenario, &hash, replicas);
+    status
+}
+
+fn stateful_set(scenario: Scenario, ticks: u32, generation: i64, replicas: i64, name: &str, hash: &str) -> Value {
+    let revision = format!("{name}-{hash}");
+    let ready = if scenario == Scenario::Healthy && ticks >= 2 { replicas } else { 0 };
+    json!({"observedGeneration": generation, "replicas": replicas, "readyReplicas": ready, "currentReplicas": ready,
+        "updatedReplicas": replicas, "availableReplicas": ready,
+        "currentRevision": if ready == replicas { revision.clone() } else { format!("{name}-old") }, "updateRevision": revision})
+}
+
+fn daemon_set(scenario: Scenario, ticks: u32, generation: i64) -> Value {
+    let available = i64::from(scenario == Scenario::Healthy && ticks >= 2);
+    json!({"observedGeneration": generation, "desiredNumberScheduled": 1, "currentNumberScheduled": 1,
+        "updatedNumberScheduled": 1, "numberReady": available, "numberAvailable": available,
+        "numberUnavailable": 1 - available, "numberMisscheduled": 0})
+}
+
+fn job(scenario: Scenario, ticks: u32) -> Value {
+    match scenario {
+        Scenario::Healthy if ticks >= 2 => json!({"succeeded": 1, "startTime": now(), "completionTime": now(),
+            "conditions": [condition("SuccessCriteriaMet", "True", "CompletionsReached", "Reached expected number of succeeded pods"),
+                condition("Complete", "True", "CompletionsReached", "Reached expected number of succeeded pods")]}),
+        s if s.failing() && ticks >= 3 => json!({"failed": 7, "startTime": now(),
+            "conditions": [condition("FailureTarget", "True", "BackoffLimitExceeded", "Job has reached the specified backoff limit"),
+                condition("Failed", "True", "BackoffLimitExceeded", "Job has reached the specified backoff limit")]}),
+        _ => json!({"active": 1, "startTime": now()}),
     }
 }
 
@@ -84,27 +153,38 @@ fn condition(kind: &str, status: &str, reason: &str, message: &str) -> Value {
         "lastUpdateTime": now(), "lastTransitionTime": now()})
 }
 
-/// Deletes the Deployment's old pods and creates the new generation's, with events for the
-/// failing ones.
-fn replace_pods(
-    store: &mut Store,
-    namespace: &str,
-    name: &str,
-    deployment: &Value,
+/// What the pods of one tick look like.
+struct Pods<'a> {
     scenario: Scenario,
-    hash: &str,
+    kind: &'a str,
+    hash: &'a str,
     replicas: i64,
-) {
+    /// A Job that just finished: its pod terminated.
+    finished: bool,
+}
+
+/// Deletes the workload's old pods and creates the new generation's, with events for the
+/// failing ones.
+fn replace_pods(store: &mut Store, namespace: &str, name: &str, workload: &Value, pods: Pods<'_>) {
+    let Pods { scenario, kind, hash, replicas, finished } = pods;
     let prefix = format!("{name}-");
     store.remove_where("pods", namespace, |pod| {
         pod["metadata"]["name"].as_str().is_some_and(|n| n.starts_with(&prefix))
     });
-    let template = &deployment["spec"]["template"];
+    let template = &workload["spec"]["template"];
     let container = template["spec"]["containers"][0]["name"].as_str().unwrap_or("app").to_string();
     let image = template["spec"]["containers"][0]["image"].as_str().unwrap_or_default().to_string();
     for i in 0..replicas {
-        let pod_name = format!("{name}-{hash}-{i:05}");
+        let pod_name = match kind {
+            "StatefulSet" => format!("{name}-{i}"),
+            _ => format!("{name}-{hash}-{i:05}"),
+        };
         let (state, conditions, event) = match scenario {
+            Scenario::CrashLoop if kind == "Job" && finished => (
+                json!({"terminated": {"exitCode": 1, "reason": "Error", "finishedAt": now()}}),
+                json!([{"type": "PodScheduled", "status": "True"}, {"type": "Ready", "status": "False"}]),
+                Some(("BackoffLimitExceeded", "Job has reached the specified backoff limit".to_string())),
+            ),
             Scenario::CrashLoop => (
                 json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!("back-off 10s restarting failed container={container} pod={pod_name}")}}),
                 json!([{"type": "PodScheduled", "status": "True"}, {"type": "Ready", "status": "False"}]),
@@ -121,12 +201,23 @@ fn replace_pods(
                         "message": "0/1 nodes are available: 1 Insufficient memory."}]),
                 Some(("FailedScheduling", "0/1 nodes are available: 1 Insufficient memory.".to_string())),
             ),
+            _ if finished => (
+                json!({"terminated": {"exitCode": 0, "reason": "Completed", "finishedAt": now()}}),
+                json!([{"type": "PodScheduled", "status": "True"}]),
+                None,
+            ),
             _ => (json!({"running": {"startedAt": now()}}), json!([{"type": "PodScheduled", "status": "True"}]), None),
         };
-        let mut status = json!({"phase": if scenario == Scenario::Unschedulable { "Pending" } else { "Running" }, "conditions": conditions});
+        let phase = match (scenario, finished) {
+            (Scenario::Unschedulable, _) => "Pending",
+            (Scenario::Healthy, true) => "Succeeded",
+            (_, true) => "Failed",
+            _ => "Running",
+        };
+        let mut status = json!({"phase": phase, "conditions": conditions});
         if !state.is_null() {
-            let mut container_status = json!({"name": container, "image": image, "ready": scenario == Scenario::Healthy, "restartCount": 3, "state": state});
-            if scenario == Scenario::CrashLoop {
+            let mut container_status = json!({"name": container, "image": image, "ready": scenario == Scenario::Healthy && !finished, "restartCount": 3, "state": state});
+            if scenario == Scenario::CrashLoop && !finished {
                 container_status["lastState"] = json!({"terminated": {"exitCode": 1, "reason": "Error"}});
             }
             status["containerStatuses"] = json!([container_status]);

@@ -4,7 +4,7 @@
 //! It serves discovery (`/api`, `/api/v1`, `/apis`, `/apis/<group>/v1`), GET, LIST with label
 //! and simple field selectors, server-side apply (PATCH `application/apply-patch+yaml`) with
 //! per-manager field ownership, conflicts and dry runs, DELETE with its options in the body,
-//! and `Status` error bodies. [`controller`] plays the Deployment controller. Limits are
+//! and `Status` error bodies. [`controller`] plays the workload controllers. Limits are
 //! listed in docs/testing-cluster.md.
 
 #![allow(dead_code)]
@@ -54,7 +54,14 @@ pub const KINDS: &[KindInfo] = &[
     kind("", "Service", "services", true),
     kind("", "Pod", "pods", true),
     kind("", "Event", "events", true),
+    kind("", "ServiceAccount", "serviceaccounts", true),
     kind("apps", "Deployment", "deployments", true),
+    kind("apps", "StatefulSet", "statefulsets", true),
+    kind("apps", "DaemonSet", "daemonsets", true),
+    kind("batch", "Job", "jobs", true),
+    kind("batch", "CronJob", "cronjobs", true),
+    kind("rbac.authorization.k8s.io", "Role", "roles", true),
+    kind("rbac.authorization.k8s.io", "RoleBinding", "rolebindings", true),
     kind("networking.k8s.io", "NetworkPolicy", "networkpolicies", true),
     kind("networking.k8s.io", "Ingress", "ingresses", true),
 ];
@@ -365,9 +372,7 @@ fn get(state: &mut State, target: &Target, namespace: &str) -> (u16, Value) {
             state.controls.relabel_on_get = Some((plural, ns, object, labels));
         }
     }
-    if target.info.kind == "Deployment" {
-        controller::tick(&mut state.store, namespace, name);
-    }
+    controller::tick(&mut state.store, target.info.kind, namespace, name);
     let answer = match state.store.get(target.info.plural, namespace, name) {
         Some(object) => (200, object.body.clone()),
         None => not_found(target.info, name),
@@ -508,7 +513,7 @@ fn delete(state: &mut State, target: &Target, namespace: &str, body: &[u8]) -> (
     }
     if !dry_run {
         state.store.remove(target.info.plural, namespace, &name);
-        if target.info.kind == "Deployment" {
+        if controller::WORKLOADS.contains(&target.info.kind) {
             let prefix = format!("{name}-");
             state.store.remove_where("pods", namespace, |p| {
                 p["metadata"]["name"].as_str().is_some_and(|n| n.starts_with(&prefix))

@@ -16,7 +16,7 @@ pub struct Stored {
     pub body: Value,
     /// Fields each manager applied.
     pub owners: BTreeMap<String, BTreeSet<Path>>,
-    /// The controller's `(generation, ticks)` for Deployments.
+    /// The controller's `(generation, ticks)` for workloads.
     pub ticks: (i64, u32),
 }
 
@@ -132,6 +132,18 @@ impl Store {
             }
         }
         fields::merge(&mut body, config);
+        if kind.kind == "Job" && body["spec"]["template"] != live["spec"]["template"] {
+            // As the API server: a Job's pod template is immutable.
+            let message =
+                format!("Job.batch \"{name}\" is invalid: spec.template: Invalid value: \"...\": field is immutable");
+            let causes = json!([{"reason": "FieldValueInvalid", "message": "Invalid value: \"...\": field is immutable", "field": "spec.template"}]);
+            return Err(status(
+                422,
+                "Invalid",
+                &message,
+                json!({"name": name, "group": "batch", "kind": "jobs", "causes": causes}),
+            ));
+        }
         owners.insert(manager.to_string(), paths);
         owners.retain(|_, o| !o.is_empty());
         let changed =
