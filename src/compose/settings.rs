@@ -4,7 +4,7 @@
 
 use super::{Key, Spanned};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{AccessMode, ExposeKind, TrafficPolicy};
+use crate::model::{AccessMode, Concurrency, ExposeKind, TrafficPolicy, WorkloadKind};
 
 /// The project-level `x-kompile` block.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -42,11 +42,33 @@ pub struct ServiceSettings {
     /// `secret_env`: environment names whose values go into a Secret, beyond those that look
     /// secret (`compose::looks_secret`).
     pub secret_env: Vec<Spanned<String>>,
+    /// `kind`: the workload that runs the service, over the one its compose keys imply
+    /// (`compose::workload`).
+    pub kind: Option<Spanned<WorkloadKind>>,
+    /// `schedule`: a valid cron schedule (`compose::workload::schedule_problem`); makes the
+    /// service a CronJob.
+    pub schedule: Option<Spanned<String>>,
+    /// `concurrency`: a CronJob's `concurrencyPolicy`.
+    pub concurrency: Option<Spanned<Concurrency>>,
+    /// `time_zone`: a CronJob's `timeZone`.
+    pub time_zone: Option<Spanned<String>>,
+    /// `backoff_limit`: a Job's (or CronJob's runs') `backoffLimit`.
+    pub backoff_limit: Option<Spanned<u32>>,
 }
 
 impl ServiceSettings {
-    pub const KEYS: &'static [&'static str] =
-        &["expose", "ingress", "node_port", "external_traffic_policy", "secret_env"];
+    pub const KEYS: &'static [&'static str] = &[
+        "expose",
+        "ingress",
+        "node_port",
+        "external_traffic_policy",
+        "secret_env",
+        "kind",
+        "schedule",
+        "concurrency",
+        "time_zone",
+        "backoff_limit",
+    ];
 
     /// Whether the value of the environment variable `name` belongs in a Secret.
     pub fn is_secret_env(&self, name: &str) -> bool {

@@ -89,7 +89,7 @@ codes! {
     RolloutDowntime   "K203" "rollout-downtime"     Warning "the update settings can take the service to zero ready pods";
     HostPath          "K204" "host-path"            Warning "a bind mount of a path outside the project";
     BuildNeedsImage   "K205" "build-needs-image"    Error   "a service that is built has no image name and no registry to name it in";
-    RestartPolicy     "K206" "restart-policy"       Warning "a restart policy a Deployment cannot honour";
+    RestartPolicy     "K206" "restart-policy"       Warning "a restart policy the service's kind of workload cannot honour";
     NamedUser         "K207" "named-user"           Warning "a user name Kubernetes cannot verify";
     ProjectFiles      "K208" "project-files"        Warning "project files are shipped as a ConfigMap";
     SharedVolume      "K209" "shared-volume"        Warning "a ReadWriteOnce volume is used by several pods";
@@ -113,6 +113,10 @@ codes! {
     DnsHidesServices  "K228" "dns-hides-services"   Warning "a service with its own `dns` servers connects to services those servers cannot name";
     DockerDns         "K229" "docker-dns"           Warning "a project file asks Docker's embedded DNS server, which the cluster does not have";
     TraefikLabels     "K230" "traefik-labels"       Warning "`traefik.*` labels configure Traefik's Docker provider, which the cluster does not run";
+    StatefulSetClaim  "K231" "statefulset-claim"    Note    "a volume becomes a StatefulSet's own claims, under new names";
+    SharedClaim       "K232" "shared-claim"         Note    "a service stays a Deployment: other services mount its ReadWriteOnce volume too";
+    IgnoredSetting    "K233" "ignored-setting"      Warning "a setting has no effect on the kind of workload the service runs as";
+    JobWithPorts      "K234" "job-with-ports"       Warning "a service runs as a Job because of its restart policy, but declares ports";
     DockerfileSyntax  "K300" "dockerfile-syntax"    Error   "a Dockerfile is malformed";
     EmptyContinuation "K301" "empty-continuation"   Warning "a Dockerfile continuation has an empty line";
     InvalidJsonArgs   "K302" "invalid-json-args"    Warning "a JSON-looking argument list is not valid JSON";

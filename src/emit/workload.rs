@@ -1,4 +1,5 @@
-//! One Deployment per compose service, with a single container.
+//! The pod of a compose service, with its single container, and the Deployment that runs it
+//! (the other kinds of workload are in `controllers.rs`).
 
 use indexmap::IndexMap;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
@@ -67,7 +68,7 @@ fn strategy(update: &UpdatePolicy, replicas: u32) -> DeploymentStrategy {
     }
 }
 
-fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
+pub(super) fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
     let (volumes, volume_mounts) = storage::volumes_and_mounts(svc);
     let container = Container { volume_mounts: non_empty_vec(volume_mounts), ..container(svc) };
     PodTemplateSpec {
@@ -115,7 +116,7 @@ fn dns_config(dns: &crate::model::DnsConfig) -> PodDNSConfig {
 }
 
 /// The service's single container, minus volume mounts.
-fn container(svc: &Service) -> Container {
+pub(super) fn container(svc: &Service) -> Container {
     let probe = svc.healthcheck.as_ref().and_then(health_probe);
     let (command, args) = command_and_args(svc);
     Container {
