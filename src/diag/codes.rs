@@ -114,7 +114,7 @@ codes! {
     DockerDns         "K229" "docker-dns"           Warning "a project file asks Docker's embedded DNS server, which the cluster does not have";
     TraefikLabels     "K230" "traefik-labels"       Warning "`traefik.*` labels configure Traefik's Docker provider, which the cluster does not run";
     StatefulSetClaim  "K231" "statefulset-claim"    Note    "a volume becomes a StatefulSet's own claims, under new names";
-    SharedClaim       "K232" "shared-claim"         Note    "a service stays a Deployment: other services mount its ReadWriteOnce volume too";
+    SharedClaim       "K232" "shared-claim"         Note    "a service stays a Deployment: its ReadWriteOnce volume is shared, by other services or its replicas";
     IgnoredSetting    "K233" "ignored-setting"      Warning "a setting has no effect on the kind of workload the service runs as";
     JobWithPorts      "K234" "job-with-ports"       Warning "a service runs as a Job because of its restart policy, but declares ports";
     DockerfileSyntax  "K300" "dockerfile-syntax"    Error   "a Dockerfile is malformed";

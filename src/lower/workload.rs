@@ -272,9 +272,10 @@ pub fn claims(
         match &service.workload {
             // A claim kompile makes could be the StatefulSet's own.
             Workload::Deployment if choice.rule == Rule::Default && volumes.iter().any(|v| !v.external) => {
-                match volumes.iter().find(|v| v.users.len() > 1) {
+                let shared = volumes.iter().find(|v| v.users.len() > 1);
+                match shared.or(volumes.first().filter(|_| service.replicas > 1)) {
                     Some(shared) => {
-                        shared_note(written, shared, diags);
+                        shared_note(written, shared, service.replicas, diags);
                         recreate(service, written, &volumes, diags);
                     }
                     None => {
@@ -314,25 +315,34 @@ fn recreate(service: &mut Service, written: &compose::Service, volumes: &[RwoVol
     );
 }
 
-/// K232: why a service with a ReadWriteOnce volume stays a Deployment.
-fn shared_note(written: &compose::Service, shared: &RwoVolume, diags: &mut Diagnostics) {
-    let name = written.name.as_str();
+/// K232: why a service with a ReadWriteOnce volume stays a Deployment: other services mount
+/// it too, or its replicas share it, as they do in Compose.
+fn shared_note(written: &compose::Service, shared: &RwoVolume, replicas: u32, diags: &mut Diagnostics) {
+    let (name, volume) = (written.name.as_str(), &shared.name);
     let others: Vec<String> = shared.users.iter().filter(|u| *u != name).map(|u| format!("`{u}`")).collect();
-    diags.push(
-        Diagnostic::new(
-            Code::SharedClaim,
+    let (message, label, help) = if others.is_empty() {
+        (
             format!(
-                "service `{name}` stays a Deployment: its ReadWriteOnce volume `{}` is also mounted by {}",
-                shared.name,
-                others.join(", ")
+                "service `{name}` stays a Deployment: its {replicas} replicas share ReadWriteOnce volume `{volume}`, as in Compose"
+            ),
+            "shared by the replicas",
+            format!(
+                "a StatefulSet would give each pod a claim of its own, with its own data; if that is what `{name}` needs, write `x-kompile: {{kind: statefulset}}`"
             ),
         )
-        .at(mount_span(written, &shared.name), "shared with other services")
-        .help(format!(
-            "a StatefulSet's claims are its own, one per pod; `{}` stays one PersistentVolumeClaim that the services share. Give `{name}` a volume of its own to make it a StatefulSet",
-            shared.name
-        )),
-    );
+    } else {
+        (
+            format!(
+                "service `{name}` stays a Deployment: its ReadWriteOnce volume `{volume}` is also mounted by {}",
+                others.join(", ")
+            ),
+            "shared with other services",
+            format!(
+                "a StatefulSet's claims are its own, one per pod; `{volume}` stays one PersistentVolumeClaim that the services share. Give `{name}` a volume of its own to make it a StatefulSet"
+            ),
+        )
+    };
+    diags.push(Diagnostic::new(Code::SharedClaim, message).at(mount_span(written, volume), label).help(help));
 }
 
 /// Makes `service` the StatefulSet `set`: each ReadWriteOnce volume only it mounts becomes
@@ -603,8 +613,9 @@ mod tests {
 
     #[test]
     fn replicas_of_a_stateful_set_each_get_a_claim() {
-        let (_, diags) =
-            lower_text("services:\n  db: {image: x:1, scale: 3, volumes: ['data:/d']}\nvolumes:\n  data: {}\n");
+        let (_, diags) = lower_text(
+            "services:\n  db: {image: x:1, scale: 3, volumes: ['data:/d'], x-kompile: {kind: statefulset}}\nvolumes:\n  data: {}\n",
+        );
         assert_eq!(
             messages(&diags, Code::StatefulSetClaim),
             [
@@ -633,6 +644,20 @@ mod tests {
             ]
         );
         assert_eq!(messages(&diags, Code::RolloutDowntime).len(), 2);
+        assert_eq!(messages(&diags, Code::SharedVolume).len(), 1);
+    }
+
+    /// In Compose the replicas share the volume: a StatefulSet would give each its own data.
+    #[test]
+    fn replicas_sharing_a_volume_keep_a_deployment() {
+        let (app, diags) =
+            lower_text("services:\n  cms: {image: x:1, scale: 2, volumes: ['content:/c']}\nvolumes:\n  content: {}\n");
+        let cms = only_service(&app);
+        assert!(cms.workload == Workload::Deployment && cms.update.recreate, "{cms:?}");
+        assert_eq!(
+            messages(&diags, Code::SharedClaim),
+            ["service `cms` stays a Deployment: its 2 replicas share ReadWriteOnce volume `content`, as in Compose"]
+        );
         assert_eq!(messages(&diags, Code::SharedVolume).len(), 1);
     }
 

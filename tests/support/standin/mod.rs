@@ -55,6 +55,10 @@ pub const KINDS: &[KindInfo] = &[
     kind("", "Pod", "pods", true),
     kind("", "Event", "events", true),
     kind("apps", "Deployment", "deployments", true),
+    kind("apps", "StatefulSet", "statefulsets", true),
+    kind("apps", "DaemonSet", "daemonsets", true),
+    kind("batch", "Job", "jobs", true),
+    kind("batch", "CronJob", "cronjobs", true),
     kind("networking.k8s.io", "NetworkPolicy", "networkpolicies", true),
     kind("networking.k8s.io", "Ingress", "ingresses", true),
 ];
