@@ -7,8 +7,9 @@
 //! Most decisive first: `x-kompile.kind`, Kompose's `kompose.controller.type`, a schedule
 //! (`x-kompile.schedule`, Kompose's `kompose.cronjob.schedule`), `deploy.mode`, a restart
 //! policy that lets the container end (`restart: "no"`, `on-failure`, or
-//! `deploy.restart_policy.condition` `none`/`on-failure`) or another service waiting for it to
-//! complete (`service_completed_successfully`), else a Deployment.
+//! `deploy.restart_policy.condition` `none`/`on-failure`) on a service that declares no ports,
+//! or another service waiting for it to complete (`service_completed_successfully`), else a
+//! Deployment (a server, whatever its restart policy, when it declares ports).
 
 use std::collections::BTreeMap;
 
@@ -40,6 +41,9 @@ pub enum Rule {
     /// Another service waits for this one to complete (`service_completed_successfully`):
     /// the first that does, in file order.
     Completion { waiter: String },
+    /// A restart policy that lets the container end (`restart`, or the condition when
+    /// `condition` is true), on a service that declares ports: a server, so a Deployment.
+    Serves { condition: bool },
     /// Nothing says otherwise.
     Default,
 }
@@ -69,11 +73,13 @@ impl Choice {
             Rule::Mode => {
                 format!("`deploy.mode: {}`", service.deploy.mode.as_ref().map_or("", |m| m.as_str()))
             }
-            Rule::RestartPolicy => {
+            Rule::RestartPolicy | Rule::Serves { condition: true } => {
                 let condition = service.deploy.restart_policy.as_ref().and_then(|p| p.condition.as_ref());
                 format!("`deploy.restart_policy.condition: {}`", condition.map_or("", |c| c.as_str()))
             }
-            Rule::Restart => format!("`restart: {}`", quoted(service.restart.as_ref().map_or("", |r| r.as_str()))),
+            Rule::Restart | Rule::Serves { condition: false } => {
+                format!("`restart: {}`", quoted(service.restart.as_ref().map_or("", |r| r.as_str())))
+            }
             Rule::Completion { waiter } => format!("`{waiter}` waiting for it to complete"),
             Rule::Default => "nothing else".to_string(),
         }
@@ -116,13 +122,16 @@ pub fn choose(service: &Service, waiter: Option<(&str, Span)>) -> Choice {
     if let Some((kind, span)) = mode(service) {
         return choice(kind, Rule::Mode, span);
     }
-    if let Some((rule, span)) = ends(service) {
-        return choice(WorkloadKind::Job, rule, span);
+    let ends = ends(service);
+    match (ends, waiter) {
+        (Some((rule, span)), _) if !service.declares_ports() => choice(WorkloadKind::Job, rule, span),
+        (_, Some((waiter, span))) => choice(WorkloadKind::Job, Rule::Completion { waiter: waiter.to_string() }, span),
+        // Tasks rarely serve ports; servers often restart only `on-failure`.
+        (Some((rule, span)), None) => {
+            choice(WorkloadKind::Deployment, Rule::Serves { condition: rule == Rule::RestartPolicy }, span)
+        }
+        (None, None) => choice(WorkloadKind::Deployment, Rule::Default, service.name.span),
     }
-    if let Some((waiter, span)) = waiter {
-        return choice(WorkloadKind::Job, Rule::Completion { waiter: waiter.to_string() }, span);
-    }
-    choice(WorkloadKind::Deployment, Rule::Default, service.name.span)
 }
 
 /// Whether the service runs to completion (a Job or CronJob) rather than until stopped.

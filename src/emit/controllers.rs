@@ -147,7 +147,7 @@ fn cron_job(app: &App, svc: &model::Service, cron: &model::CronJob) -> CronJob {
 fn job_spec(app: &App, svc: &model::Service, job: &model::Job) -> JobSpec {
     JobSpec {
         template: job_pod(app, svc, job.restart),
-        backoff_limit: job.backoff_limit.map(int32),
+        backoff_limit: Some(int32(job.backoff_limit)),
         completions: Some(int32(job.completions)),
         parallelism: Some(int32(job.completions)),
         ..JobSpec::default()
@@ -261,7 +261,7 @@ mod tests {
             start_period: Some(Duration::from_secs(20)),
             ..Healthcheck::default()
         });
-        s.workload = Workload::Job(model::Job { restart: JobRestart::Never, backoff_limit: Some(0), completions: 3 });
+        s.workload = Workload::Job(model::Job { restart: JobRestart::Never, backoff_limit: 0, completions: 3 });
         let [Object::Job(job)] = &objects(&app(), &s)[..] else { panic!() };
         let spec = job.spec.clone().unwrap();
         assert_eq!((spec.completions, spec.parallelism, spec.backoff_limit), (Some(3), Some(3), Some(0)));
@@ -276,7 +276,7 @@ mod tests {
     #[test]
     fn a_cron_job_runs_the_job_on_its_schedule() {
         let mut s = service("backup");
-        let job = model::Job { restart: JobRestart::OnFailure, backoff_limit: None, completions: 1 };
+        let job = model::Job { restart: JobRestart::OnFailure, backoff_limit: model::Job::NO_LIMIT, completions: 1 };
         s.workload = Workload::CronJob(model::CronJob {
             k8s_name: "backup".into(),
             schedule: "0 3 * * *".into(),
@@ -293,6 +293,6 @@ mod tests {
         );
         let job = spec.job_template.spec.unwrap();
         assert_eq!(job.template.spec.unwrap().restart_policy.as_deref(), Some("OnFailure"));
-        assert_eq!(job.backoff_limit, None, "Kubernetes' default");
+        assert_eq!(job.backoff_limit, Some(i32::MAX), "as long as it fails");
     }
 }

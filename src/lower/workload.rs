@@ -133,29 +133,29 @@ fn controller_name(kind: WorkloadKind, service: &compose::Service, k8s_name: &st
 fn job(service: &compose::Service, labels: &ServiceSettings) -> Job {
     let (restart, retries) = job_restart(service);
     let written = service.settings.backoff_limit.or(labels.backoff_limit).map(|b| b.value);
-    Job { restart, backoff_limit: written.or(retries), completions: service.replicas() }
+    Job { restart, backoff_limit: written.unwrap_or(retries), completions: service.replicas() }
 }
 
 /// The pod's restart policy and the Job's retries from Compose's: `no` (the default) and
-/// `none` run once, never retried; `on-failure[:N]` (or `max_attempts`) restarts the container
-/// up to N times, or as often as Kubernetes' default allows when N is absent or 0 (Docker's
-/// "no limit"). `deploy.restart_policy.condition` wins over `restart`, as in Docker Compose.
-fn job_restart(service: &compose::Service) -> (JobRestart, Option<u32>) {
+/// `none` run once, never retried; `on-failure[:N]` (or `max_attempts: N`) restarts the
+/// container up to N times, and as long as it fails when N is absent or 0 (Docker's "no
+/// limit"). `deploy.restart_policy.condition` wins over `restart`, as in Docker Compose.
+fn job_restart(service: &compose::Service) -> (JobRestart, u32) {
+    let limit = |count: Option<u32>| count.filter(|n| *n > 0).map_or(Job::NO_LIMIT, |n| n.min(Job::NO_LIMIT));
     let policy = service.deploy.restart_policy.as_ref().map(|p| &p.value);
-    let attempts = policy.and_then(|p| p.max_attempts).filter(|n| *n > 0);
     if let Some(condition) = policy.and_then(|p| p.condition.as_ref()) {
         return match condition.as_str() {
-            "none" => (JobRestart::Never, Some(0)),
-            _ => (JobRestart::OnFailure, attempts),
+            "none" => (JobRestart::Never, 0),
+            _ => (JobRestart::OnFailure, limit(policy.and_then(|p| p.max_attempts))),
         };
     }
     match service.restart.as_ref().map(|r| r.as_str()) {
         Some(restart) if is_on_failure(restart) => {
             let count = restart.strip_prefix("on-failure:").and_then(|n| n.trim().parse::<u32>().ok());
-            (JobRestart::OnFailure, count.filter(|n| *n > 0))
+            (JobRestart::OnFailure, limit(count))
         }
-        Some("always" | "unless-stopped") => (JobRestart::OnFailure, None),
-        _ => (JobRestart::Never, Some(0)),
+        Some("always" | "unless-stopped") => (JobRestart::OnFailure, Job::NO_LIMIT),
+        _ => (JobRestart::Never, 0),
     }
 }
 
@@ -165,6 +165,10 @@ fn restart_policy(service: &compose::Service, choice: &Choice, diags: &mut Diagn
     let condition = service.deploy.restart_policy.as_ref().and_then(|r| r.condition.as_ref());
     // Docker Compose takes the condition over `restart` when both are written.
     let Some(policy) = condition.or(service.restart.as_ref()) else { return };
+    // K234 says it for a server.
+    if matches!(choice.rule, Rule::Serves { .. }) {
+        return;
+    }
     let ends = matches!(policy.as_str(), "no" | "none") || is_on_failure(policy);
     let kind = choice.kind.k8s_name();
     let name = service.name.as_str();
@@ -230,26 +234,26 @@ fn setting_span<T>(own: &Option<Spanned<T>>, label: &Option<Spanned<T>>) -> Opti
     own.as_ref().or(label.as_ref()).map(|s| s.span)
 }
 
-/// K234: a service that runs to completion because of how Compose restarts it, but that
-/// declares ports: most likely a server whose `restart` was left at Compose's default.
+/// K234: a service whose restart policy lets it end (which makes a Job) but that declares
+/// ports: most likely a server that restarts only `on-failure`, so it stays a Deployment.
 fn serves_ports(service: &compose::Service, choice: &Choice, diags: &mut Diagnostics) {
-    if !choice.kind.runs_to_completion() || choice.is_written() || !service.declares_ports() {
+    if !matches!(choice.rule, Rule::Serves { .. }) {
         return;
     }
     let name = service.name.as_str();
     let at = service.ports.as_ref().filter(|p| !p.is_empty()).map_or(service.key_span("expose"), |p| p.span);
     diags.push(
         Diagnostic::new(
-            Code::JobWithPorts,
+            Code::RestartWithPorts,
             format!(
-                "service `{name}` runs as a Job because of {}, but declares ports",
+                "service `{name}` declares ports, so it runs as a Deployment, though {} lets it end like a Job",
                 choice.reason(service)
             ),
         )
-        .at(choice.span, "runs once, as a Job")
+        .at(choice.span, "would make a Job")
         .also(at, "serves ports")
         .help(format!(
-            "a Job runs its container until it exits and is never rolled out; if `{name}` is a server, write `restart: always` (or `x-kompile: {{kind: deployment}}`)"
+            "a Deployment restarts `{name}` whenever it exits, also after it succeeds; write `restart: always` to say it runs until stopped, or `x-kompile: {{kind: job}}` if it is a task that ends"
         )),
     );
 }
@@ -271,7 +275,10 @@ pub fn claims(
         let choice = rules::choose(written, waiters.get(written.name.as_str()).copied());
         match &service.workload {
             // A claim kompile makes could be the StatefulSet's own.
-            Workload::Deployment if choice.rule == Rule::Default && volumes.iter().any(|v| !v.external) => {
+            Workload::Deployment
+                if matches!(choice.rule, Rule::Default | Rule::Serves { .. })
+                    && volumes.iter().any(|v| !v.external) =>
+            {
                 let shared = volumes.iter().find(|v| v.users.len() > 1);
                 match shared.or(volumes.first().filter(|_| service.replicas > 1)) {
                     Some(shared) => {
@@ -420,7 +427,7 @@ fn mount_span(service: &compose::Service, volume: &str) -> Span {
 mod tests {
     use crate::diag::{Code, Diagnostics};
     use crate::lower::testing::{codes, lower_text, only_service};
-    use crate::model::{App, Concurrency, JobRestart, MountSource, Service, Workload, WorkloadKind};
+    use crate::model::{App, Concurrency, Job, JobRestart, MountSource, Service, Workload, WorkloadKind};
 
     fn service<'a>(app: &'a App, name: &str) -> &'a Service {
         app.services.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("no service {name}"))
@@ -470,7 +477,7 @@ mod tests {
             "services:\n  migrate: {image: m:1}\n  app:\n    image: a:1\n    depends_on: {migrate: {condition: service_completed_successfully}}\n",
         );
         let Workload::Job(job) = &service(&app, "migrate").workload else { panic!("{:?}", app.services) };
-        assert_eq!((job.restart, job.backoff_limit, job.completions), (JobRestart::Never, Some(0), 1));
+        assert_eq!((job.restart, job.backoff_limit, job.completions), (JobRestart::Never, 0, 1));
         assert_eq!(kind(&app, "app"), WorkloadKind::Deployment);
         assert!(codes(&diags).is_empty(), "{diags:?}");
     }
@@ -484,13 +491,15 @@ mod tests {
                 other => panic!("{settings}: {other:?}"),
             }
         };
-        assert_eq!(job("{restart: 'no', scale: 3}"), (JobRestart::Never, Some(0), 3));
-        assert_eq!(job("{restart: 'on-failure:4'}"), (JobRestart::OnFailure, Some(4), 1));
-        assert_eq!(job("{restart: on-failure}"), (JobRestart::OnFailure, None, 1), "Docker: no limit");
+        assert_eq!(job("{restart: 'no', scale: 3}"), (JobRestart::Never, 0, 3));
+        assert_eq!(job("{restart: 'on-failure:4'}"), (JobRestart::OnFailure, 4, 1));
+        let no_limit = (JobRestart::OnFailure, Job::NO_LIMIT, 1);
+        assert_eq!(job("{restart: on-failure}"), no_limit, "Docker: no limit");
+        assert_eq!(job("{restart: 'on-failure:0'}"), no_limit, "Docker: no limit");
         let policy = "{deploy: {restart_policy: {condition: on-failure, max_attempts: 2}}, restart: 'no'}";
-        assert_eq!(job(policy), (JobRestart::OnFailure, Some(2), 1), "the condition wins over `restart`");
-        assert_eq!(job("{restart: 'no', x-kompile: {backoff_limit: 5}}"), (JobRestart::Never, Some(5), 1));
-        assert_eq!(job("{restart: always, x-kompile: {kind: job}}"), (JobRestart::OnFailure, None, 1));
+        assert_eq!(job(policy), (JobRestart::OnFailure, 2, 1), "the condition wins over `restart`");
+        assert_eq!(job("{restart: 'no', x-kompile: {backoff_limit: 5}}"), (JobRestart::Never, 5, 1));
+        assert_eq!(job("{restart: always, x-kompile: {kind: job}}"), no_limit);
     }
 
     #[test]
@@ -523,13 +532,13 @@ mod tests {
         let Workload::CronJob(cron) = &only_service(&app).workload else { panic!() };
         assert_eq!((cron.schedule.as_str(), cron.concurrency), ("0 3 * * *", Concurrency::Forbid));
         assert_eq!(cron.time_zone.as_deref(), Some("Europe/Berlin"));
-        assert_eq!((cron.job.restart, cron.job.backoff_limit), (JobRestart::Never, Some(0)));
+        assert_eq!((cron.job.restart, cron.job.backoff_limit), (JobRestart::Never, 0));
         assert!(codes(&diags).is_empty(), "{diags:?}");
         let (app, diags) = lower_text(
             "services:\n  backup:\n    image: x:1\n    labels: {kompose.cronjob.schedule: '*/5 * * * *', kompose.cronjob.concurrency_policy: Replace, kompose.cronjob.backoff_limit: '2'}\n",
         );
         let Workload::CronJob(cron) = &only_service(&app).workload else { panic!() };
-        assert_eq!((cron.concurrency, cron.job.backoff_limit), (Concurrency::Replace, Some(2)));
+        assert_eq!((cron.concurrency, cron.job.backoff_limit), (Concurrency::Replace, 2));
         assert_eq!(codes(&diags), [Code::KomposeLabel; 3]);
     }
 
@@ -568,20 +577,32 @@ mod tests {
         assert!(messages(&diags, Code::RolloutDowntime).is_empty(), "a Job has no rollout to take down");
     }
 
+    /// A server often restarts only `on-failure`: one that declares ports stays a Deployment.
     #[test]
-    fn a_job_that_declares_ports_is_reported_and_learns_none() {
-        let (app, diags) = lower_text("services:\n  web: {image: x:1, restart: 'no', ports: ['8080:80']}\n");
-        assert_eq!(kind(&app, "web"), WorkloadKind::Job);
+    fn a_service_with_ports_and_a_restart_policy_that_ends_is_a_deployment() {
+        let (app, diags) = lower_text("services:\n  web: {image: x:1, restart: on-failure, ports: ['8080:80']}\n");
+        assert_eq!(kind(&app, "web"), WorkloadKind::Deployment);
         assert_eq!(
-            messages(&diags, Code::JobWithPorts),
-            ["service `web` runs as a Job because of `restart: \"no\"`, but declares ports"]
+            messages(&diags, Code::RestartWithPorts),
+            [
+                "service `web` declares ports, so it runs as a Deployment, though `restart: on-failure` lets it end like a Job"
+            ]
         );
-        let (_, diags) =
-            lower_text("services:\n  web: {image: x:1, restart: 'no', ports: ['80'], x-kompile: {kind: job}}\n");
-        assert!(messages(&diags, Code::JobWithPorts).is_empty(), "asked for: {diags:?}");
+        assert!(messages(&diags, Code::RestartPolicy).is_empty(), "said once: {diags:?}");
+        let (app, diags) = lower_text(
+            "services:\n  web: {image: x:1, restart: 'no', expose: ['80'], x-kompile: {kind: job}}\n  db: {image: x:1, restart: 'no', expose: ['5432'], volumes: ['data:/d']}\nvolumes:\n  data: {}\n",
+        );
+        assert_eq!(kind(&app, "web"), WorkloadKind::Job, "asked for");
+        assert_eq!(kind(&app, "db"), WorkloadKind::StatefulSet, "a server with a volume of its own");
+        assert_eq!(messages(&diags, Code::RestartWithPorts).len(), 1, "{diags:?}");
+    }
+
+    #[test]
+    fn a_job_learns_no_ports() {
         let (app, diags) = lower_text(
             "services:\n  seed: {image: s:1, restart: 'no'}\n  app: {image: a:1, environment: {SEED: 'seed:9000'}}\n",
         );
+        assert_eq!(kind(&app, "seed"), WorkloadKind::Job);
         assert!(service(&app, "seed").expose.is_empty() && !codes(&diags).contains(&Code::LearnedPort), "{diags:?}");
     }
 

@@ -178,11 +178,17 @@ impl JobRestart {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Job {
     pub restart: JobRestart,
-    /// Failed tries before the Job fails (`backoffLimit`); `None` keeps Kubernetes' default (6).
-    pub backoff_limit: Option<u32>,
+    /// Failed tries before the Job fails (`backoffLimit`): 0 runs it once, [`Job::NO_LIMIT`]
+    /// retries as long as it fails, as Docker's `on-failure` does.
+    pub backoff_limit: u32,
     /// Pods that must succeed, all run at once (`completions` and `parallelism`): Compose runs
     /// `replicas` containers side by side, each once.
     pub completions: u32,
+}
+
+impl Job {
+    /// The largest `backoffLimit` (an int32): Docker restarts `on-failure` without limit.
+    pub const NO_LIMIT: u32 = i32::MAX as u32;
 }
 
 /// A Job on a schedule.
