@@ -391,8 +391,31 @@ fn stateful(
             ),
         );
     }
+    pod_names(service, written, &set, diags);
     service.update.recreate = false;
     service.workload = Workload::StatefulSet(set);
+}
+
+/// A StatefulSet names its pods' hosts itself (`db-0`, in the domain of its headless Service),
+/// whatever the template says: `hostname` and `domainname` do not reach the pods (K233). The
+/// Service of a `hostname` stays, so other services still reach the pods by that name.
+fn pod_names(service: &mut Service, written: &compose::Service, set: &StatefulSet, diags: &mut Diagnostics) {
+    service.hostname = None;
+    service.subdomain = None;
+    let keys = [("hostname", &written.hostname), ("domainname", &written.domainname)];
+    for (what, key) in keys.into_iter().filter_map(|(what, key)| Some((what, key.as_ref()?))) {
+        diags.push(
+            Diagnostic::new(
+                Code::IgnoredSetting,
+                format!(
+                    "`{what}` of service `{}` has no effect on its pods: a StatefulSet names them `{}-0`, ... in the domain of `{}`",
+                    written.name.value, set.k8s_name, set.service_name
+                ),
+            )
+            .at(key.span, "not the pods' host name")
+            .help("other services still reach the pods by a `hostname`, through a Service of that name; remove it, or keep a Deployment with `x-kompile: {kind: deployment}` if the process needs its own host name"),
+        );
+    }
 }
 
 /// K231: the claim of `volume` is now the StatefulSet's, under another name.
@@ -697,6 +720,34 @@ mod tests {
             ["service `b` stays a Deployment: its ReadWriteOnce volume `data` is also mounted by `a`"]
         );
         assert_eq!(kind(&app, "b"), WorkloadKind::Deployment);
+    }
+
+    #[test]
+    fn a_stateful_set_names_its_pods_hosts() {
+        let (app, diags) = lower_text(
+            "services:\n  mq: {image: x:1, hostname: rabbit, expose: ['5672'], volumes: ['data:/d']}\nvolumes:\n  data: {}\n",
+        );
+        let mq = only_service(&app);
+        assert_eq!((mq.hostname.as_deref(), mq.aliases.as_slice()), (None, &["rabbit".to_string()][..]));
+        assert_eq!(
+            messages(&diags, Code::IgnoredSetting),
+            [
+                "`hostname` of service `mq` has no effect on its pods: a StatefulSet names them `mq-0`, ... in the domain of `mq-headless`"
+            ]
+        );
+    }
+
+    /// A DaemonSet runs a pod on every node: a ReadWriteOnce claim is on one of them.
+    #[test]
+    fn a_daemon_set_sharing_a_claim_is_reported() {
+        let (app, diags) = lower_text(
+            "services:\n  agent: {image: x:1, deploy: {mode: global}, volumes: ['data:/d']}\nvolumes:\n  data: {}\n",
+        );
+        assert_eq!(kind(&app, "agent"), WorkloadKind::DaemonSet);
+        assert_eq!(
+            messages(&diags, Code::SharedVolume),
+            ["ReadWriteOnce volume `data` is used by a pod on every node (agent)"]
+        );
     }
 
     #[test]

@@ -130,6 +130,30 @@ mod tests {
         assert!(text.ends_with("  … and 5 more (kubectl get services,ingresses)\n"), "{text}");
     }
 
+    /// The container port is found in the pods of any kind of workload.
+    #[test]
+    fn published_ports_of_a_stateful_set_name_their_container_port() {
+        use crate::emit::fixtures::{app, port, service};
+        use crate::model::{ExposeKind, Protocol, PublishedPort, PublishedService, StatefulSet, Workload};
+        let mut db = service("db");
+        db.ports = vec![port(5432)];
+        db.exposure.published = Some(PublishedService {
+            k8s_name: "db-published".into(),
+            kind: ExposeKind::LoadBalancer,
+            ports: vec![PublishedPort { port: 15432, node_port: None, target: 5432, protocol: Protocol::Tcp }],
+            external_traffic_policy: None,
+        });
+        db.workload = Workload::StatefulSet(StatefulSet {
+            k8s_name: "db".into(),
+            service_name: "db-headless".into(),
+            claim_templates: Vec::new(),
+        });
+        let mut project = app();
+        project.services = vec![db];
+        let table = exposure_table(&crate::emit::emit(&project));
+        assert_eq!(table, "exposed outside the cluster:\n  db  LoadBalancer  <lb-address>:15432 → 5432/tcp\n");
+    }
+
     #[test]
     fn columns_are_aligned() {
         let rows = [
