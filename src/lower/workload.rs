@@ -1,10 +1,10 @@
 //! The workload that runs each service, by the rules of `compose::workload`, with what its
 //! kind needs; and what the choice means, said where it matters: a kind its settings
 //! contradict (K110), a restart policy it cannot honour (K206), settings it ignores (K233), a
-//! server that runs as a Job (K234). After every service is lowered, [`claims`] makes a
-//! Deployment that mounts a ReadWriteOnce volume of its own a StatefulSet owning that claim
-//! (K231), keeps one whose volume other services share a Deployment (K232), and says what a
-//! single pod's update costs (K203).
+//! server whose restart policy would make it a Job (K234). After every service is lowered,
+//! [`claims`] makes a Deployment that mounts a ReadWriteOnce volume of its own a StatefulSet
+//! owning that claim (K231), keeps one whose volume other services or its replicas share a
+//! Deployment (K232), and says what a single pod's update costs (K203).
 
 use std::collections::BTreeMap;
 
@@ -75,19 +75,20 @@ pub fn workload(
         WorkloadKind::StatefulSet => Workload::StatefulSet(stateful_set(service, k8s_name, diags)),
         WorkloadKind::DaemonSet => Workload::DaemonSet,
         WorkloadKind::Job => Workload::Job(job(service, labels)),
-        WorkloadKind::CronJob => Workload::CronJob(CronJob {
-            k8s_name: controller_name(WorkloadKind::CronJob, service, k8s_name, diags),
-            schedule: service
-                .settings
-                .schedule
-                .as_ref()
-                .or(labels.schedule.as_ref())
-                .map(|s| s.value.clone())
-                .unwrap_or_default(),
-            concurrency: service.settings.concurrency.or(labels.concurrency).map_or(Concurrency::Forbid, |c| c.value),
-            time_zone: service.settings.time_zone.as_ref().map(|z| z.value.clone()),
-            job: job(service, labels),
-        }),
+        WorkloadKind::CronJob => Workload::CronJob(cron_job(service, labels, k8s_name, diags)),
+    }
+}
+
+/// A Job on the service's schedule (`choose` reported a CronJob without one); Forbid unless
+/// `concurrency` says otherwise.
+fn cron_job(service: &compose::Service, labels: &ServiceSettings, k8s_name: &str, diags: &mut Diagnostics) -> CronJob {
+    let own = &service.settings;
+    CronJob {
+        k8s_name: controller_name(WorkloadKind::CronJob, service, k8s_name, diags),
+        schedule: own.schedule.as_ref().or(labels.schedule.as_ref()).map(|s| s.value.clone()).unwrap_or_default(),
+        concurrency: own.concurrency.or(labels.concurrency).map_or(Concurrency::Forbid, |c| c.value),
+        time_zone: own.time_zone.as_ref().map(|z| z.value.clone()),
+        job: job(service, labels),
     }
 }
 
@@ -259,9 +260,10 @@ fn serves_ports(service: &compose::Service, choice: &Choice, diags: &mut Diagnos
 }
 
 /// After every service is lowered: the claims of StatefulSets, and the StatefulSet a
-/// Deployment becomes when it mounts a ReadWriteOnce volume no other service mounts (a
-/// database). A volume other services share cannot be one StatefulSet's own: those stay
-/// Deployments that update with Recreate (K203, K232).
+/// Deployment becomes when it mounts a ReadWriteOnce volume no other service mounts, with one
+/// replica (a database). A volume other services or several replicas share cannot be one
+/// StatefulSet's own, one per pod: those stay Deployments that update with Recreate (K203,
+/// K232).
 pub fn claims(
     project: &compose::Project,
     services: &mut [Service],
@@ -280,7 +282,8 @@ pub fn claims(
                     && volumes.iter().any(|v| !v.external) =>
             {
                 let shared = volumes.iter().find(|v| v.users.len() > 1);
-                match shared.or(volumes.first().filter(|_| service.replicas > 1)) {
+                let by_replicas = volumes.iter().find(|v| !v.external).filter(|_| service.replicas > 1);
+                match shared.or(by_replicas) {
                     Some(shared) => {
                         shared_note(written, shared, service.replicas, diags);
                         recreate(service, written, &volumes, diags);
