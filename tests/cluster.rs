@@ -213,10 +213,39 @@ fn ingresses_are_applied_after_services_and_pruned_when_gone() {
     assert!(f.server.get("services", "default", "web-published").is_some());
 }
 
+/// Every kind of workload is applied, after the Services and Secrets its pods use: a
+/// StatefulSet after its headless Service.
+#[test]
+fn every_kind_of_workload_is_applied() {
+    let f = Fixture::new(
+        "name: shop\nservices:\n  db: {image: postgres:16.4, expose: ['5432'], volumes: ['data:/d']}\n  migrate: {image: m:1, restart: 'no'}\n  agent: {image: a:1, deploy: {mode: global}}\n  backup: {image: b:1, x-kompile: {schedule: '@daily'}}\nvolumes:\n  data: {}\n",
+    );
+    let applied = f.apply(&["--no-wait"]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    let made = [
+        ("services", "db-headless"),
+        ("statefulsets", "db"),
+        ("jobs", "migrate"),
+        ("daemonsets", "agent"),
+        ("cronjobs", "backup"),
+    ];
+    for (plural, name) in made {
+        assert!(f.server.get(plural, "default", name).is_some(), "{plural}/{name}: {}", applied.stdout);
+    }
+    assert!(f.server.get("persistentvolumeclaims", "default", "data").is_none(), "the StatefulSet makes its claim");
+    let log = f.server.log();
+    let at =
+        |prefix: &str| log.iter().position(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("{prefix}: {log:?}"));
+    assert!(
+        at("PATCH /api/v1/namespaces/default/services/db-headless?")
+            < at("PATCH /apis/apps/v1/namespaces/default/statefulsets/db?")
+    );
+}
+
 #[test]
 fn prune_deletes_only_this_projects_removed_objects_and_keeps_volumes() {
     let f = Fixture::new(
-        "name: shop\nservices:\n  web:\n    image: nginx:1.27\n  worker:\n    image: example/worker:1.0\n    volumes: ['data:/data']\nvolumes:\n  data: {}\n",
+        "name: shop\nservices:\n  web:\n    image: nginx:1.27\n  worker:\n    image: example/worker:1.0\n    volumes: ['data:/data']\n    x-kompile: {kind: deployment}\nvolumes:\n  data: {}\n",
     );
     assert_eq!(f.apply(&["--no-wait"]).code, 0);
     // An object of another ApplySet, and one of no set, that prune must never touch.
@@ -650,7 +679,7 @@ const PART_OF: &str = "applyset.kubernetes.io/part-of";
 
 fn project(name: &str) -> String {
     format!(
-        "name: {name}\nservices:\n  web:\n    image: nginx:1.27\n    ports: ['8080:80']\n    volumes: ['data:/data']\nvolumes:\n  data: {{}}\n"
+        "name: {name}\nservices:\n  web:\n    image: nginx:1.27\n    ports: ['8080:80']\n    volumes: ['data:/data']\n    x-kompile: {{kind: deployment}}\nvolumes:\n  data: {{}}\n"
     )
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::compose::{Project, Service, Spanned, addresses};
+use crate::compose::{Project, Service, Spanned, addresses, workload};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::Port;
 use crate::source::Span;
@@ -24,7 +24,8 @@ pub fn check(project: &Project, diags: &mut Diagnostics) {
 /// In Compose every service reaches every other on any port; in Kubernetes a name resolves
 /// only through a Service, which needs ports. A service others depend on or link to, that
 /// declares none, whose built image EXPOSEs none, and that nobody addresses with a port
-/// (`db:5432` in a URL or a mounted config, which kompile learns) gets no Service.
+/// (`db:5432` in a URL or a mounted config, which kompile learns) gets no Service. One that
+/// runs to completion (a Job: `compose::workload`) is not asked for one.
 fn unreachable_services(project: &Project, diags: &mut Diagnostics) {
     // Only a service without a port can be unreachable: most projects need no scan at all.
     if !project.services.iter().any(|s| addresses::lacks_ports(project, s)) {
@@ -35,9 +36,14 @@ fn unreachable_services(project: &Project, diags: &mut Diagnostics) {
         return;
     }
     let users = first_users(project);
+    let waiters = workload::completion_waiters(project);
     for target in &project.services {
         let name = target.name.as_str();
         if !learned.get(name).is_some_and(Vec::is_empty) {
+            continue;
+        }
+        // A task that runs to completion serves no one: others wait for it, not connect to it.
+        if workload::runs_to_completion(target, waiters.get(name).copied()) {
             continue;
         }
         let Some((user, span)) = users.get(name) else { continue };
@@ -242,6 +248,22 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].starts_with("`app` uses `db`"), "{found:?}");
         assert!(found[1].starts_with("`app` uses `pg`"), "by its container_name: {found:?}");
+    }
+
+    /// A service that runs to completion is waited for, not connected to: no port asked of it.
+    #[test]
+    fn jobs_are_not_asked_for_ports() {
+        let compose = "services:\n  migrate: {image: m:1}\n  seed: {image: s:1, restart: 'no'}\n  app: {image: a:1, depends_on: {migrate: {condition: service_completed_successfully}, seed: {condition: service_started}}}\n";
+        let found: Vec<String> =
+            lint(compose).into_iter().filter(|d| d.code == Code::UnreachableService).map(|d| d.message).collect();
+        assert!(found.is_empty(), "{found:?}");
+        let forced = compose.replace(
+            "seed: {image: s:1, restart: 'no'}",
+            "seed: {image: s:1, restart: 'no', x-kompile: {kind: deployment}}",
+        );
+        let found: Vec<String> =
+            lint(&forced).into_iter().filter(|d| d.code == Code::UnreachableService).map(|d| d.message).collect();
+        assert_eq!(found.len(), 1, "a Deployment is asked: {found:?}");
     }
 
     /// Many services that use nobody raise nothing. (The old check scanned every service once

@@ -7,6 +7,7 @@
 
 pub mod addresses;
 pub mod settings;
+pub mod workload;
 
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;

@@ -4,7 +4,7 @@
 
 use super::{Key, Spanned};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{AccessMode, Autoscale, Budget, ExposeKind, Toleration, TrafficPolicy};
+use crate::model::{AccessMode, Autoscale, Budget, Concurrency, ExposeKind, Toleration, TrafficPolicy, WorkloadKind};
 
 /// The project-level `x-kompile` block.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -90,6 +90,18 @@ pub struct ServiceSettings {
     pub pod: Option<Spanned<String>>,
     /// `wait_image`, `wait_kubectl_image`: the images of this service's wait init containers.
     pub wait_images: WaitImages,
+    /// `kind`: the workload that runs the service, over the one its compose keys imply
+    /// (`compose::workload`).
+    pub kind: Option<Spanned<WorkloadKind>>,
+    /// `schedule`: a valid cron schedule (`compose::workload::schedule_problem`); makes the
+    /// service a CronJob.
+    pub schedule: Option<Spanned<String>>,
+    /// `concurrency`: a CronJob's `concurrencyPolicy`.
+    pub concurrency: Option<Spanned<Concurrency>>,
+    /// `time_zone`: a CronJob's `timeZone`.
+    pub time_zone: Option<Spanned<String>>,
+    /// `backoff_limit`: a Job's (or CronJob's runs') `backoffLimit`.
+    pub backoff_limit: Option<Spanned<u32>>,
 }
 
 impl ServiceSettings {
@@ -108,6 +120,11 @@ impl ServiceSettings {
         "pod",
         "wait_image",
         "wait_kubectl_image",
+        "kind",
+        "schedule",
+        "concurrency",
+        "time_zone",
+        "backoff_limit",
     ];
 
     /// Whether the value of the environment variable `name` belongs in a Secret.

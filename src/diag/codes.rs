@@ -89,7 +89,7 @@ codes! {
     RolloutDowntime   "K203" "rollout-downtime"     Warning "the update settings can take the service to zero ready pods";
     HostPath          "K204" "host-path"            Warning "a bind mount of a path outside the project";
     BuildNeedsImage   "K205" "build-needs-image"    Error   "a service that is built has no image name and no registry to name it in";
-    RestartPolicy     "K206" "restart-policy"       Warning "a restart policy a Deployment cannot honour";
+    RestartPolicy     "K206" "restart-policy"       Warning "a restart policy the service's kind of workload cannot honour";
     NamedUser         "K207" "named-user"           Warning "a user name Kubernetes cannot verify";
     ProjectFiles      "K208" "project-files"        Warning "project files are shipped as a ConfigMap";
     SharedVolume      "K209" "shared-volume"        Warning "a ReadWriteOnce volume is used by several pods";
@@ -130,6 +130,10 @@ codes! {
     DependencyRestart "K241" "dependency-restart"   Note    "`depends_on` `restart: true`: Kubernetes does not restart dependents";
     DependencyNotWaited "K242" "dependency-not-waited" Warning "the pods cannot wait for a dependency; only `kompile apply` orders them";
     DependencyApiWait "K243" "dependency-api-wait"  Note    "a dependency is waited for through the Kubernetes API, with a ServiceAccount";
+    StatefulSetClaim  "K231" "statefulset-claim"    Note    "a volume becomes a StatefulSet's own claims, under new names";
+    SharedClaim       "K232" "shared-claim"         Note    "a service stays a Deployment: its ReadWriteOnce volume is shared, by other services or its replicas";
+    IgnoredSetting    "K233" "ignored-setting"      Warning "a setting has no effect on the kind of workload the service runs as";
+    RestartWithPorts  "K234" "restart-with-ports"   Warning "a service whose restart policy lets it end declares ports: it runs as a Deployment, not a Job";
     DockerfileSyntax  "K300" "dockerfile-syntax"    Error   "a Dockerfile is malformed";
     EmptyContinuation "K301" "empty-continuation"   Warning "a Dockerfile continuation has an empty line";
     InvalidJsonArgs   "K302" "invalid-json-args"    Warning "a JSON-looking argument list is not valid JSON";

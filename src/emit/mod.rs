@@ -4,6 +4,7 @@
 mod availability;
 mod checksum;
 mod configs_and_secrets;
+mod controllers;
 mod ingress;
 mod k8s_service;
 mod labels;
@@ -27,7 +28,7 @@ use k8s_openapi::Resource;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount};
+use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, PodTemplateSpec, Secret, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
@@ -109,6 +110,18 @@ impl Object {
             Object::DaemonSet(o) => &o.metadata,
             Object::Job(o) => &o.metadata,
             Object::CronJob(o) => &o.metadata,
+        }
+    }
+
+    /// The pod template of a workload (a CronJob's, of its Jobs); `None` for other kinds.
+    pub fn pod_template(&self) -> Option<&PodTemplateSpec> {
+        match self {
+            Object::Deployment(o) => o.spec.as_ref().map(|s| &s.template),
+            Object::StatefulSet(o) => o.spec.as_ref().map(|s| &s.template),
+            Object::DaemonSet(o) => o.spec.as_ref().map(|s| &s.template),
+            Object::Job(o) => o.spec.as_ref().map(|s| &s.template),
+            Object::CronJob(o) => o.spec.as_ref()?.job_template.spec.as_ref().map(|s| &s.template),
+            _ => None,
         }
     }
 
@@ -201,7 +214,7 @@ pub fn emit(app: &App) -> Vec<Object> {
         if let Some(autoscaler) = availability::autoscaler(app, svc) {
             objects.push(Object::HorizontalPodAutoscaler(Box::new(autoscaler)));
         }
-        objects.push(Object::Deployment(Box::new(workload::deployment(app, svc))));
+        objects.extend(controllers::objects(app, svc));
     }
     waits::finish(app, &mut objects);
     objects.sort_by(|a, b| (a.kind_rank(), a.name()).cmp(&(b.kind_rank(), b.name())));

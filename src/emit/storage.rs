@@ -17,7 +17,8 @@ const DEFAULT_SIZE: u64 = 1 << 30;
 /// Volume names are DNS-1123 labels.
 const MAX_NAME: usize = 63;
 
-/// The claim backing a top-level named volume.
+/// The claim backing a top-level named volume; also a StatefulSet's claim template, named
+/// `volume.k8s_name`.
 pub(super) fn claim(app: &App, volume: &crate::model::Volume) -> PersistentVolumeClaim {
     let access_mode = match volume.access_mode {
         AccessMode::ReadWriteOnce => "ReadWriteOnce",
@@ -47,8 +48,14 @@ pub(super) fn claim(app: &App, volume: &crate::model::Volume) -> PersistentVolum
 pub(super) fn volumes_and_mounts(svc: &Service) -> (Vec<Volume>, Vec<VolumeMount>) {
     let mut volumes: Vec<Volume> = Vec::new();
     let mut mounts = Vec::new();
-    let mut taken = BTreeSet::new();
+    // A StatefulSet's own claims are no pod volumes: their mounts name the claim templates,
+    // whose names no pod volume may take.
+    let mut taken: BTreeSet<String> = svc.mounts.iter().filter_map(|m| template(&m.source)).cloned().collect();
     for mount in svc.mounts.iter().filter(|m| !matches!(m.source, MountSource::Shared { .. })) {
+        if let Some(template) = template(&mount.source) {
+            mounts.push(volume_mount(mount, template.clone()));
+            continue;
+        }
         let shared = volumes.iter().find(|v| is_named(&mount.source) && volume(mount, v.name.clone()) == **v);
         let name = match shared {
             Some(v) => v.name.clone(),
@@ -61,6 +68,14 @@ pub(super) fn volumes_and_mounts(svc: &Service) -> (Vec<Volume>, Vec<VolumeMount
         mounts.push(volume_mount(mount, name));
     }
     (volumes, mounts)
+}
+
+/// The claim template a mount names, if it is one.
+fn template(source: &MountSource) -> Option<&String> {
+    match source {
+        MountSource::ClaimTemplate { name } => Some(name),
+        _ => None,
+    }
 }
 
 /// Sources that refer to an object or path; two mounts of one are the same data.
@@ -78,6 +93,8 @@ fn volume(mount: &Mount, name: String) -> Volume {
                 ..PersistentVolumeClaimVolumeSource::default()
             });
         }
+        // Never a pod volume (see `volumes_and_mounts`).
+        MountSource::ClaimTemplate { .. } => {}
         // A shared mount has no volume of its own (`volumes_and_mounts` skips it).
         MountSource::EmptyDir | MountSource::Shared { .. } => {
             volume.empty_dir = Some(EmptyDirVolumeSource::default());
@@ -143,6 +160,7 @@ fn volume_mount(mount: &Mount, name: String) -> VolumeMount {
 fn base_name(source: &MountSource) -> String {
     match source {
         MountSource::Volume { k8s_name }
+        | MountSource::ClaimTemplate { name: k8s_name }
         | MountSource::ConfigMap { k8s_name, .. }
         | MountSource::Secret { k8s_name, .. }
         | MountSource::Config { k8s_name, .. } => volume_label(k8s_name),
@@ -231,6 +249,22 @@ mod tests {
         let (volumes, mounts) = volumes_and_mounts(&s);
         assert_eq!(volumes.len(), 1);
         assert!(mounts.iter().all(|m| m.name == "data"));
+    }
+
+    #[test]
+    fn claim_templates_are_mounted_by_name_without_a_pod_volume() {
+        let mut s = service("db");
+        s.mounts = vec![
+            mount("/var/lib/data", MountSource::ClaimTemplate { name: "data".into() }),
+            mount("/etc/data", MountSource::ConfigMap { k8s_name: "data".into(), sub_path: None, default_mode: None }),
+        ];
+        let (volumes, mounts) = volumes_and_mounts(&s);
+        assert_eq!(
+            volumes.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(),
+            ["data-1"],
+            "the template keeps its name"
+        );
+        assert_eq!(mounts.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["data", "data-1"]);
     }
 
     #[test]

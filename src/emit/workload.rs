@@ -1,4 +1,5 @@
-//! One Deployment per compose service, with a single container.
+//! The pod of a compose service, with its single container, and the Deployment that runs it
+//! (the other kinds of workload are in `controllers.rs`).
 
 use indexmap::IndexMap;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
@@ -69,7 +70,7 @@ fn strategy(update: &UpdatePolicy, replicas: u32) -> DeploymentStrategy {
     }
 }
 
-fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
+pub(super) fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
     let (volumes, volume_mounts) = storage::volumes_and_mounts(svc);
     let container = Container { volume_mounts: non_empty_vec(volume_mounts), ..container(svc) };
     PodTemplateSpec {

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use super::kompose;
 use crate::compose::{self, IngressSettings, ProjectSettings, ServiceSettings, Spanned, Tls};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{
@@ -18,6 +17,8 @@ pub struct Exposing<'a, 'b> {
     pub service: &'a compose::Service,
     pub k8s_name: &'a str,
     pub project: &'a ProjectSettings,
+    /// The settings the service's Kompose labels stand for (`kompose::settings`).
+    pub labels: &'a ServiceSettings,
     /// The lowered published ports, and the `expose`d (or EXPOSEd) ones.
     pub ports: &'a [Port],
     pub expose: &'a [Port],
@@ -65,8 +66,8 @@ impl<'a> Exposing<'a, '_> {
 
     fn choose(&mut self) -> Chosen {
         let own: &ServiceSettings = &self.service.settings;
-        let labels = kompose::settings(self.service, self.diags);
-        let ingress = own.ingress.clone().or(labels.ingress);
+        let labels = self.labels;
+        let ingress = own.ingress.clone().or(labels.ingress.clone());
         let service_kind = own.expose.or(labels.expose);
         // An `ingress` block asks for an Ingress unless the service says otherwise.
         let implied = ingress.as_ref().map(|i| Spanned::new(ExposeKind::Ingress, i.span));
@@ -334,8 +335,10 @@ pub fn shared_node_ports(services: &mut [Service], diags: &mut Diagnostics) {
     }
 }
 
-/// A `<service>-published` Service named like another compose service's Service.
-pub fn published_name_conflicts(services: &[Service], diags: &mut Diagnostics) {
+/// A Service a service adds under a name of its own, named like another Service: its
+/// `<service>-published` one, or a StatefulSet's `<service>-headless` one (K202). Two objects
+/// of one name would be one, the second replacing the first.
+pub fn service_name_conflicts(services: &[Service], diags: &mut Diagnostics) {
     // Every other Service name: each service's own, and its extra names (`container_name`,
     // aliases), which are Services too.
     let mut names: BTreeMap<&str, (&Service, &str)> = BTreeMap::new();
@@ -346,21 +349,56 @@ pub fn published_name_conflicts(services: &[Service], diags: &mut Diagnostics) {
         }
     }
     for service in services {
-        let Some(published) = &service.exposure.published else { continue };
-        let Some((other, what)) = names.get(published.k8s_name.as_str()) else { continue };
-        diags.push(
-            Diagnostic::new(
-                Code::NameCollision,
-                format!(
-                    "the published Service of `{}` and {what} of `{}` are both named `{}`",
-                    service.name, other.name, published.k8s_name
-                ),
-            )
-            .at(service.span, "publishes ports")
-            .also(other.span, "has the same name")
-            .help("rename one of them, or set `x-kompile.expose: none` on the first"),
-        );
+        for added in added_services(service) {
+            let Some((other, what)) = names.get(added.name) else {
+                names.insert(added.name, (service, added.what));
+                continue;
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code::NameCollision,
+                    format!(
+                        "{} of `{}` and {what} of `{}` are both named `{}`",
+                        added.what, service.name, other.name, added.name
+                    ),
+                )
+                .at(service.span, added.label)
+                .also(other.span, "has the same name")
+                .help(added.help),
+            );
+        }
     }
+}
+
+/// A Service named after a service, beside its own.
+struct Added<'a> {
+    name: &'a str,
+    what: &'static str,
+    /// Why the service has it.
+    label: &'static str,
+    /// How to do without it.
+    help: &'static str,
+}
+
+fn added_services(service: &Service) -> Vec<Added<'_>> {
+    let mut added = Vec::new();
+    if let Some(published) = &service.exposure.published {
+        added.push(Added {
+            name: &published.k8s_name,
+            what: "the published Service",
+            label: "publishes ports",
+            help: "rename one of them, or set `x-kompile.expose: none` on the first",
+        });
+    }
+    if let crate::model::Workload::StatefulSet(set) = &service.workload {
+        added.push(Added {
+            name: &set.service_name,
+            what: "the headless Service",
+            label: "is a StatefulSet, whose pods it names",
+            help: "rename one of them, or set `x-kompile: {kind: deployment}` on the first",
+        });
+    }
+    added
 }
 
 #[cfg(test)]

@@ -3,9 +3,10 @@
 //! the others are reported as not translated yet. None becomes a pod annotation.
 
 use crate::compose::settings::{checked_host, checked_path};
+use crate::compose::workload::{self, KOMPOSE_KIND, KOMPOSE_SCHEDULE};
 use crate::compose::{self, IngressRoute, IngressSettings, Key, ServiceSettings, Spanned, Tls};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Autoscale, ExposeKind, MemoryTarget, TrafficPolicy};
+use crate::model::{Autoscale, Concurrency, ExposeKind, MemoryTarget, TrafficPolicy};
 
 pub const PREFIX: &str = "kompose.";
 
@@ -110,6 +111,37 @@ impl Reader<'_, '_> {
             "kompose.service.expose" => self.expose(key, value),
             // A group is several services: `lower/sidecars.rs` reads it for the whole project.
             "kompose.service.group" => {}
+            KOMPOSE_KIND => {
+                let Some(kind) = workload::kompose_kind(value) else {
+                    return self.bad(key, value, "`deployment`, `daemonset` or `statefulset`");
+                };
+                self.read(key, value, own.kind.is_some(), "kind", kind.word());
+                self.settings.kind = Some(Spanned::new(kind, span));
+            }
+            KOMPOSE_SCHEDULE => {
+                let schedule = value.trim();
+                if let Some(problem) = workload::schedule_problem(schedule) {
+                    let what = format!("label `{}` of service `{}`", key.value, self.service.name.value);
+                    self.diags.push(workload::schedule_error(&what, schedule, &problem, span));
+                    return;
+                }
+                self.read(key, value, own.schedule.is_some(), "schedule", &format!("\"{schedule}\""));
+                self.settings.schedule = Some(Spanned::new(schedule.to_string(), span));
+            }
+            "kompose.cronjob.concurrency_policy" => {
+                let Some(policy) = Concurrency::from_word(value.trim()) else {
+                    return self.bad(key, value, "`Allow`, `Forbid` or `Replace`");
+                };
+                let word = policy.k8s_name().to_ascii_lowercase();
+                self.read(key, value, own.concurrency.is_some(), "concurrency", &word);
+                self.settings.concurrency = Some(Spanned::new(policy, span));
+            }
+            "kompose.cronjob.backoff_limit" => {
+                let limit = value.trim().parse::<u32>().ok().filter(|n| i32::try_from(*n).is_ok());
+                let Some(limit) = limit else { return self.bad(key, value, "a number of retries, e.g. `3`") };
+                self.read(key, value, own.backoff_limit.is_some(), "backoff_limit", &limit.to_string());
+                self.settings.backoff_limit = Some(Spanned::new(limit, span));
+            }
             "kompose.service.expose.tls-secret" => {
                 if !crate::names::is_dns_subdomain(value) {
                     return self.bad(key, value, "the name of a Secret");
@@ -337,7 +369,7 @@ impl Reader<'_, '_> {
                 format!("Kompose label `{}` of service `{}` is not translated yet", key.value, self.service.name.value),
             )
             .at(key.span, "left out of the manifests")
-            .help("kompile reads kompose.service.type, .expose (with .tls-secret and .ingress-class-name), .nodeport.port, .external-traffic-policy, kompose.image-pull-secret, kompose.serviceaccount-name, kompose.hpa.* and kompose.service.group; see docs/mapping.md for what else has a translation"),
+            .help("kompile reads kompose.service.type, .expose (with .tls-secret and .ingress-class-name), .nodeport.port, .external-traffic-policy, kompose.image-pull-secret, kompose.serviceaccount-name, kompose.hpa.*, kompose.service.group, kompose.controller.type and kompose.cronjob.*; see docs/mapping.md for what else has a translation"),
         );
     }
 }

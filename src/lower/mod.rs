@@ -17,6 +17,7 @@ mod storage;
 mod traefik;
 mod unsupported;
 mod waits;
+mod workload;
 
 use std::collections::BTreeMap;
 
@@ -45,6 +46,7 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
     let environments: Vec<_> = typed.services.iter_mut().map(|s| std::mem::take(&mut s.environment)).collect();
     let typed = &typed;
     unsupported::top_level(typed, diags);
+    let waiters = crate::compose::workload::completion_waiters(typed);
     let mut store = storage::Storage::new(typed, diags);
     let networks = network::Networks::new(typed, diags);
     project_label(&typed.name, diags);
@@ -77,16 +79,18 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
             built_image,
             learned,
             project: &typed.settings,
+            waiter: waiters.get(service.name.as_str()).copied(),
         };
         services.push(lowering.lower());
     }
     sidecars::join(typed, &mut services, &networks, &mut store, diags);
+    workload::claims(typed, &mut services, &mut store, &waiters, diags);
     aliases::assign(typed, &mut services, diags);
     sidecars::own_names(&mut services);
     waits::assign(typed, &mut services, diags);
     expose::ingress_conflicts(&services, diags);
     expose::shared_node_ports(&mut services, diags);
-    expose::published_name_conflicts(&services, diags);
+    expose::service_name_conflicts(&services, diags);
     let (volumes, secrets, configs) = store.finish(&services, diags);
     App { name: typed.name.clone(), namespace: settings.namespace.clone(), services, volumes, secrets, configs }
 }
@@ -216,7 +220,8 @@ mod tests {
         let mounts = &only_service(&app).mounts;
         let targets: Vec<_> = mounts.iter().map(|m| m.target.as_str()).collect();
         assert_eq!(targets, ["/data", "/x"], "the later mount takes the earlier one's place, as in Compose");
-        assert_eq!(mounts[0].source, MountSource::Volume { k8s_name: "two".into() });
+        assert_eq!(mounts[0].source, MountSource::ClaimTemplate { name: "two".into() }, "a's own: a StatefulSet's");
+        assert!(app.volumes.is_empty(), "`one` is mounted by no one, `two` is a claim template");
         assert_eq!(mounts[1].source, MountSource::HostPath { path: "/etc/ssl".into() });
         assert!(codes(&diags).contains(&Code::HostPath) && !diags.has_errors(), "{diags:?}");
     }
@@ -279,7 +284,7 @@ mod tests {
     #[test]
     fn volume_size_accepts_kubernetes_units() {
         let (app, diags) = lower_text(
-            "services:\n  a:\n    image: x:1\n    volumes: ['data:/d', 'logs:/l']\nvolumes:\n  data:\n    x-kompile: {size: 5Gi}\n  logs:\n    x-kompile: {size: lots}\n",
+            "services:\n  a:\n    image: x:1\n    volumes: ['data:/d', 'logs:/l']\n    x-kompile: {kind: deployment}\nvolumes:\n  data:\n    x-kompile: {size: 5Gi}\n  logs:\n    x-kompile: {size: lots}\n",
         );
         let sizes: Vec<_> = app.volumes.iter().map(|v| v.size).collect();
         assert_eq!(sizes, [Some(5 << 30), None]);

@@ -10,7 +10,7 @@ use crate::compose::addresses::{Learned, Place};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{
     EnvFromConfigMap, EnvVar, Healthcheck, HostAlias, Port, ProbeCommand, Resources, SecretEnv, Service, UpdateOrder,
-    UpdatePolicy,
+    UpdatePolicy, WorkloadKind,
 };
 use crate::names::{is_env_name, is_qualified_name};
 use crate::source::Span;
@@ -40,6 +40,8 @@ pub struct Lowering<'a, 'b> {
     pub learned: Vec<Learned>,
     /// The project's `x-kompile` block: defaults for every service.
     pub project: &'a compose::ProjectSettings,
+    /// The first service that waits for this one to complete, and where it says so.
+    pub waiter: Option<(&'a str, Span)>,
 }
 
 impl<'a> Lowering<'a, '_> {
@@ -50,29 +52,16 @@ impl<'a> Lowering<'a, '_> {
 
     pub fn lower(&mut self) -> Service {
         let service = self.service;
-        unsupported::report(service, self.diags);
+        // Kompose's labels, read once: each gets its note.
+        let labels = super::kompose::settings(service, self.diags);
+        let choice = super::workload::choose(service, &labels, self.waiter, self.diags);
+        unsupported::report(service, choice.kind, self.diags);
         let replicas = service.replicas();
+        // A ReadWriteOnce volume's rollout is decided once every service's mounts are known
+        // (`workload::claims`).
         let mut mounts = self.store.mounts(service, &self.k8s_name, self.diags);
         super::runtime::shm(service, &mut mounts);
-        let mut update = self.update(replicas);
-        if let Some(volume) = self.store.read_write_once_volume(&mounts) {
-            update.recreate = true;
-            let at = self.mount_span(&volume);
-            self.diags.push(
-                Diagnostic::new(
-                    Code::RolloutDowntime,
-                    format!(
-                        "service `{}` mounts ReadWriteOnce volume `{volume}`: updates stop the old pod first",
-                        self.name()
-                    ),
-                )
-                .at(at, "has downtime on every update")
-                .help(
-                    "a ReadWriteOnce claim attaches to one node at a time, so kompile uses the Recreate strategy; \
-                       set `x-kompile: {access_mode: ReadWriteMany}` on the volume if your storage supports it",
-                ),
-            );
-        }
+        let update = self.update(replicas, choice.kind);
         let (entrypoint, command) = self.entrypoint_and_command();
         let (entrypoint, command) = (entrypoint.map(kubelet_literals), command.map(kubelet_literals));
         let (environment, env_from, secret_env) = self.environment();
@@ -80,16 +69,18 @@ impl<'a> Lowering<'a, '_> {
         let (networks, mut isolation) = self.networks.of(service, &ports);
         let (hostname, subdomain) = super::dns::hostname(service, self.diags);
         super::traefik::report(service, self.diags);
-        let expose = self.expose_or_exposed();
+        let expose = self.expose_or_exposed(choice.kind);
         let exposure = super::expose::Exposing {
             service,
             k8s_name: &self.k8s_name,
             project: self.project,
+            labels: &labels,
             ports: &ports,
             expose: &expose,
             diags: self.diags,
         }
         .exposure();
+        let workload = super::workload::workload(service, &labels, &choice, &self.k8s_name, self.diags);
         super::network::admit_ingress(&mut isolation, &exposure);
         let pod_labels = super::kompose::pod_settings(service, self.diags);
         let mut lowered = Service {
@@ -128,7 +119,7 @@ impl<'a> Lowering<'a, '_> {
             hostname,
             subdomain,
             exposure,
-            workload: Default::default(),
+            workload,
             waits: Vec::new(),
             runtime: self.runtime(&pod_labels),
             availability: Default::default(),
@@ -202,12 +193,6 @@ impl<'a> Lowering<'a, '_> {
     /// The service's key in the compose file, where service-wide problems point.
     fn span(&self) -> Span {
         self.service.name.span
-    }
-
-    /// Where the service mounts named volume `volume`.
-    fn mount_span(&self, volume: &str) -> Span {
-        let mounts = &self.service.volumes;
-        mounts.iter().find(|m| m.source.as_deref() == Some(volume)).map_or(self.span(), |m| m.span)
     }
 
     /// `image`, else the name `crate::images` gave the built image (it reported a service
@@ -414,8 +399,8 @@ impl<'a> Lowering<'a, '_> {
     }
 
     /// Compose ports win; a service that declares none gets the Dockerfile's EXPOSE, else the
-    /// ports others address it on.
-    fn expose_or_exposed(&mut self) -> Vec<Port> {
+    /// ports others address it on (but for one that runs to completion: a task serves no one).
+    fn expose_or_exposed(&mut self, kind: WorkloadKind) -> Vec<Port> {
         // `ports: []` declares no port, but says not to take the Dockerfile's.
         let declared = self.service.ports.is_some() || self.service.expose.is_some();
         let mut ports =
@@ -433,7 +418,7 @@ impl<'a> Lowering<'a, '_> {
                 }
                 _ => self.expose(),
             };
-        if !self.learned.is_empty() {
+        if !self.learned.is_empty() && !kind.runs_to_completion() {
             let declares_others = self.service.declares_ports() || !ports.is_empty();
             ports.extend(self.learned_ports(declares_others));
         }
@@ -478,7 +463,9 @@ impl<'a> Lowering<'a, '_> {
         out
     }
 
-    fn update(&mut self, replicas: u32) -> UpdatePolicy {
+    /// Compose `update_config` as a rollout; what it costs is said for a Deployment (a
+    /// StatefulSet's is said once its claims are known, other kinds have none like it).
+    fn update(&mut self, replicas: u32, kind: WorkloadKind) -> UpdatePolicy {
         let config = self.service.deploy.update_config.as_ref().map(|c| &c.value);
         let parallelism = config.and_then(|c| c.parallelism).unwrap_or(1);
         let order_written = config.and_then(|c| c.order.as_ref());
@@ -488,7 +475,7 @@ impl<'a> Lowering<'a, '_> {
         };
         let min_ready = config.and_then(|c| c.monitor.or(c.delay)).filter(|d| !d.is_zero());
         let progress_deadline = Some(PROGRESS_DEADLINE.saturating_add(min_ready.unwrap_or_default()));
-        if order == UpdateOrder::StopFirst {
+        if order == UpdateOrder::StopFirst && kind == WorkloadKind::Deployment {
             let at = order_written.map_or(self.span(), |o| o.span);
             self.stop_first_warning(replicas, parallelism, at);
         }

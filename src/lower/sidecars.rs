@@ -349,8 +349,10 @@ fn refresh(project: &Project, services: &mut [Service], networks: &Networks<'_>,
             let mut again = Diagnostics::default();
             let with_ports = with_ports_of(project, compose, members.iter().map(|&m| services[m].name.as_str()));
             let svc = &services[root];
+            let kompose = super::kompose::settings(compose, &mut again);
             let exposing = Exposing {
                 service: &with_ports,
+                labels: &kompose,
                 k8s_name: &svc.k8s_name,
                 project: &project.settings,
                 ports: &svc.ports,

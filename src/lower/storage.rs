@@ -9,7 +9,7 @@ use crate::compose::{
     self, BindContents, FileObject, FileReference, FileSource, Key, LeftOut, ServiceVolume, VolumeKind,
 };
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{AccessMode, Config, ConfigData, Mount, MountSource, Secret, Service, Volume};
+use crate::model::{AccessMode, Config, ConfigData, Mount, MountSource, Secret, Service, Volume, Workload};
 use crate::names::config_key;
 use crate::source::Span;
 
@@ -31,6 +31,19 @@ pub struct Storage<'a> {
     config_maps: BTreeSet<String>,
     /// Every Secret name handed out: top-level secrets' and services' environment Secrets.
     secrets: BTreeSet<String>,
+    /// Compose volumes that are a StatefulSet's claim template: they get no claim of their own.
+    templates: BTreeSet<String>,
+}
+
+/// A ReadWriteOnce named volume a service mounts, and every service that mounts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RwoVolume {
+    /// The compose volume name.
+    pub name: String,
+    /// Already in the cluster (`external: true`): its claim is not kompile's to make.
+    pub external: bool,
+    /// By compose name, sorted.
+    pub users: Vec<String>,
 }
 
 /// `wanted` (cut to leave room for a suffix), or `wanted-2`, ..., whichever `taken` lacks;
@@ -62,6 +75,7 @@ impl<'a> Storage<'a> {
             config_names,
             secrets: secret_names.values().cloned().collect(),
             secret_names,
+            templates: BTreeSet::new(),
         }
     }
 
@@ -254,15 +268,48 @@ impl<'a> Storage<'a> {
         }
     }
 
-    /// Named volumes whose claims are ReadWriteOnce, among `mounts`.
+    /// The first named volume among `mounts` whose claim is ReadWriteOnce.
     pub fn read_write_once_volume(&self, mounts: &[Mount]) -> Option<String> {
-        mounts.iter().find_map(|m| match &m.source {
-            MountSource::Volume { k8s_name } => {
-                let name = self.claims.get(k8s_name)?;
-                (self.access_mode(name) == AccessMode::ReadWriteOnce).then(|| name.clone())
+        self.read_write_once_volumes(mounts).into_iter().next().map(|v| v.name)
+    }
+
+    /// The named volumes among `mounts` whose claims are ReadWriteOnce, in mount order, once
+    /// each; complete once every service's mounts were made.
+    pub fn read_write_once_volumes(&self, mounts: &[Mount]) -> Vec<RwoVolume> {
+        let mut out: Vec<RwoVolume> = Vec::new();
+        for mount in mounts {
+            let MountSource::Volume { k8s_name } = &mount.source else { continue };
+            let Some(name) = self.claims.get(k8s_name) else { continue };
+            if self.access_mode(name) != AccessMode::ReadWriteOnce || out.iter().any(|v| &v.name == name) {
+                continue;
             }
-            _ => None,
-        })
+            out.push(RwoVolume {
+                name: name.clone(),
+                external: self.project.volume(name).is_some_and(|v| v.external),
+                users: self.volume_users.get(name).map(|u| u.iter().cloned().collect()).unwrap_or_default(),
+            });
+        }
+        out
+    }
+
+    /// Makes compose volume `name` a StatefulSet's claim template: the claim it describes
+    /// (named like the claim kompile would have made), which is then not made.
+    pub fn claim_template(&mut self, name: &str) -> Option<Volume> {
+        let declared = self.project.volume(name).filter(|v| !v.external)?;
+        self.templates.insert(name.to_string());
+        Some(self.volume(name, declared))
+    }
+
+    /// The claim of a declared volume, as its `x-kompile` block describes it.
+    fn volume(&self, name: &str, declared: &compose::Volume) -> Volume {
+        let settings = &declared.settings;
+        Volume {
+            name: name.to_string(),
+            k8s_name: self.claim_name(name),
+            access_mode: declared.access_mode(),
+            size: settings.size.as_ref().map(|s| s.value),
+            storage_class: settings.storage_class.as_ref().map(|s| s.value.clone()),
+        }
     }
 
     /// `x-kompile.access_mode` of a top-level volume; ReadWriteOnce when not set.
@@ -286,15 +333,20 @@ impl<'a> Storage<'a> {
         // A sidecar's container is in its pod's service's pods: those are counted.
         let pod_of: BTreeMap<&str, &str> =
             services.iter().map(|s| (s.name.as_str(), s.pod_of.as_deref().unwrap_or(&s.name))).collect();
-        for (name, users) in &self.volume_users {
+        let per_node: BTreeSet<&str> =
+            services.iter().filter(|s| s.workload == Workload::DaemonSet).map(|s| s.name.as_str()).collect();
+        // A claim template is a claim per pod, never shared.
+        for (name, users) in self.volume_users.iter().filter(|(name, _)| !self.templates.contains(*name)) {
             let Some(declared) = self.project.volume(name) else { continue };
-            let access_mode = declared.access_mode();
             let pods: BTreeSet<&str> = users.iter().map(|u| pod_of.get(u.as_str()).copied().unwrap_or(u)).collect();
             let replicas: u32 = pods.iter().filter_map(|p| replicas_of.get(p)).sum();
-            if access_mode == AccessMode::ReadWriteOnce && (pods.len() > 1 || replicas > 1) {
+            let on_every_node = pods.iter().any(|p| per_node.contains(p));
+            if declared.access_mode() == AccessMode::ReadWriteOnce && (pods.len() > 1 || replicas > 1 || on_every_node)
+            {
                 let who: Vec<&str> = users.iter().map(String::as_str).collect();
+                let pods = if on_every_node { "a pod on every node".to_string() } else { format!("{replicas} pods") };
                 diags.push(
-                    Diagnostic::new(Code::SharedVolume, format!("ReadWriteOnce volume `{name}` is used by {replicas} pods ({})", who.join(", ")))
+                    Diagnostic::new(Code::SharedVolume, format!("ReadWriteOnce volume `{name}` is used by {pods} ({})", who.join(", ")))
                         .at(declared.name.span, "attaches to one node at a time")
                         .help("pods on other nodes will not start; set `x-kompile: {access_mode: ReadWriteMany}` if your storage supports it, or give each service its own volume"),
                 );
@@ -302,14 +354,7 @@ impl<'a> Storage<'a> {
             if declared.external {
                 continue;
             }
-            let settings = &declared.settings;
-            out.push(Volume {
-                name: name.clone(),
-                k8s_name: self.claim_name(name),
-                access_mode,
-                size: settings.size.as_ref().map(|s| s.value),
-                storage_class: settings.storage_class.as_ref().map(|s| s.value.clone()),
-            });
+            out.push(self.volume(name, declared));
         }
         out.sort_by(|a, b| a.k8s_name.cmp(&b.k8s_name));
         out
@@ -667,7 +712,8 @@ mod tests {
         let mut diags = Diagnostics::default();
         let mut store = Storage::new(&project, &mut diags);
         let mounts = store.mounts(&a, "a", &mut diags);
-        assert_eq!(store.read_write_once_volume(&mounts).as_deref(), Some("logs"));
+        let rwo: Vec<String> = store.read_write_once_volumes(&mounts).into_iter().map(|v| v.name).collect();
+        assert_eq!(rwo, ["logs", "shared"], "ReadWriteMany `data` is not one");
         let claim = |m: &Mount| match &m.source {
             MountSource::Volume { k8s_name } => k8s_name.clone(),
             other => panic!("{other:?}"),

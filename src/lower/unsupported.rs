@@ -3,6 +3,7 @@
 
 use crate::compose::{Key, Project, Service};
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::WorkloadKind;
 
 /// Keys that lower translates, or that are deliberately without effect on Kubernetes
 /// (see docs/mapping.md for why each is harmless to drop).
@@ -82,7 +83,8 @@ fn advice(key: &str) -> &'static str {
     }
 }
 
-pub fn report(service: &Service, diags: &mut Diagnostics) {
+/// `kind`: the workload that runs the service, which decides what a `deploy` key means.
+pub fn report(service: &Service, kind: WorkloadKind, diags: &mut Diagnostics) {
     let name = service.name.as_str();
     for key in &service.keys {
         if TRANSLATED.contains(&key.as_str()) || key.starts_with("x-") || key.value == "extends" {
@@ -105,8 +107,7 @@ pub fn report(service: &Service, diags: &mut Diagnostics) {
             .help(advice(key)),
         );
     }
-    restart(service, diags);
-    deploy(service, diags);
+    deploy(service, kind, diags);
     networks(service, diags);
 }
 
@@ -131,32 +132,12 @@ fn networks(service: &Service, diags: &mut Diagnostics) {
     }
 }
 
-/// Deployments always restart containers; say so when Compose asked for something else.
-fn restart(service: &Service, diags: &mut Diagnostics) {
-    let condition = service.deploy.restart_policy.as_ref().and_then(|r| r.condition.as_ref());
-    let policy = match (condition, &service.restart) {
-        (Some(c), _) if c.value != "any" => c,
-        (_, Some(p)) if p.value == "no" || p.starts_with("on-failure") => p,
-        _ => return,
-    };
-    diags.push(
-        Diagnostic::new(
-            Code::RestartPolicy,
-            format!(
-                "service `{}` asks for restart `{}`, but a Deployment always restarts",
-                *service.name, policy.value
-            ),
-        )
-        .at(policy.span, "becomes `restartPolicy: Always`")
-        .help("for a one-off task, run it as a Kubernetes Job instead of a compose service"),
-    );
-}
-
 /// `deploy` settings below the top level (`deploy.<key>.…`) that have no effect on the
-/// Deployment.
-fn nested(service: &Service, key: &str, diags: &mut Diagnostics) {
+/// workload; `max_attempts` is a Job's `backoffLimit`.
+fn nested(service: &Service, key: &str, kind: WorkloadKind, diags: &mut Diagnostics) {
     let ignored: &[&str] = match key {
         "update_config" => &["failure_action", "max_failure_ratio"],
+        "restart_policy" if kind.runs_to_completion() => &["delay", "window"],
         "restart_policy" => &["delay", "max_attempts", "window"],
         _ => &[],
     };
@@ -183,27 +164,32 @@ fn nested(service: &Service, key: &str, diags: &mut Diagnostics) {
     }
 }
 
-fn deploy(service: &Service, diags: &mut Diagnostics) {
+fn deploy(service: &Service, kind: WorkloadKind, diags: &mut Diagnostics) {
     let deploy = &service.deploy;
     let mode = deploy.mode.as_ref().map(|m| m.as_str());
     for key in &deploy.keys {
-        let message = match key.as_str() {
-            "mode" if mode == Some("global") => "`deploy.mode: global` (one per node) becomes a Deployment",
-            "endpoint_mode" => "`deploy.endpoint_mode` is not translated",
-            "rollback_config" => "`deploy.rollback_config` is not translated; roll back with `kubectl rollout undo`",
-            "mode" if mode.is_some_and(|m| m.ends_with("-job")) => {
-                "a `deploy.mode` job becomes a Deployment that restarts it forever; run it as a Kubernetes Job"
+        const SCHEDULING: &str = "use a kustomize patch for scheduling rules; see docs/mapping.md";
+        let (message, help) = match key.as_str() {
+            "endpoint_mode" => ("`deploy.endpoint_mode` is not translated", SCHEDULING),
+            "rollback_config" => {
+                ("`deploy.rollback_config` is not translated; roll back with `kubectl rollout undo`", SCHEDULING)
             }
-            "labels" if deploy.labels_set => "`deploy.labels` (labels of the swarm service) are not translated",
+            "mode" if mode == Some("global-job") && kind == WorkloadKind::Job => (
+                "`deploy.mode: global-job` (once on every node) becomes a Job that runs once",
+                "Kubernetes has no Job that runs on every node; a DaemonSet runs a pod on every node until stopped",
+            ),
+            "labels" if deploy.labels_set => {
+                ("`deploy.labels` (labels of the swarm service) are not translated", SCHEDULING)
+            }
             other => {
-                nested(service, other, diags);
+                nested(service, other, kind, diags);
                 continue;
             }
         };
         diags.push(
             Diagnostic::new(Code::UnsupportedKey, format!("{message} (service `{}`)", *service.name))
                 .at(key.span, "not translated")
-                .help("use a kustomize patch for scheduling rules, or a DaemonSet for one pod per node"),
+                .help(help),
         );
     }
 }

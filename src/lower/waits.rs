@@ -44,7 +44,8 @@ pub fn assign(project: &Project, services: &mut [Service], diags: &mut Diagnosti
             if pod(them) == pod(me) {
                 continue;
             }
-            let pair = Pair { compose, dependency, dependent: &services[pod(me)], dependency_model: &services[pod(them)] };
+            let pair =
+                Pair { compose, dependency, dependent: &services[pod(me)], dependency_model: &services[pod(them)] };
             if let Some(wait) = pair.wait(&images, diags) {
                 waits.push(wait);
             }
@@ -273,7 +274,7 @@ mod tests {
 
     #[test]
     fn images_come_from_the_service_then_the_project() {
-        let compose = "x-kompile: {wait_image: 'mirror/busybox:1', wait_kubectl_image: 'mirror/kubectl:1'}\nservices:\n  db:\n    image: postgres:16\n    expose: ['5432']\n  web:\n    image: w:1\n    depends_on: [db]\n    x-kompile: {wait_image: 'own/busybox:2'}\n  api:\n    image: a:1\n    depends_on: {db: {condition: service_completed_successfully}}\n";
+        let compose = "x-kompile: {wait_image: 'mirror/busybox:1', wait_kubectl_image: 'mirror/kubectl:1'}\nservices:\n  db:\n    image: postgres:16\n    expose: ['5432']\n  web:\n    image: w:1\n    depends_on: [db]\n    x-kompile: {wait_image: 'own/busybox:2'}\n  migrate:\n    image: m:1\n  api:\n    image: a:1\n    depends_on: {migrate: {condition: service_completed_successfully}}\n";
         let (app, _) = lower_text(compose);
         assert!(
             matches!(&waits(&app, "web")[0].check, Some(WaitCheck::Connect { image, .. }) if image == "own/busybox:2")

@@ -121,12 +121,16 @@ pub enum Workload {
 impl Workload {
     /// The Kubernetes kind.
     pub fn kind(&self) -> &'static str {
+        self.workload_kind().k8s_name()
+    }
+
+    pub fn workload_kind(&self) -> WorkloadKind {
         match self {
-            Workload::Deployment => "Deployment",
-            Workload::StatefulSet(_) => "StatefulSet",
-            Workload::DaemonSet => "DaemonSet",
-            Workload::Job(_) => "Job",
-            Workload::CronJob(_) => "CronJob",
+            Workload::Deployment => WorkloadKind::Deployment,
+            Workload::StatefulSet(_) => WorkloadKind::StatefulSet,
+            Workload::DaemonSet => WorkloadKind::DaemonSet,
+            Workload::Job(_) => WorkloadKind::Job,
+            Workload::CronJob(_) => WorkloadKind::CronJob,
         }
     }
 
@@ -136,17 +140,157 @@ impl Workload {
     }
 }
 
-/// Filled in by the StatefulSet work.
+/// A service whose pods keep their identity and own their claims (`lower/workload.rs`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StatefulSet {}
+pub struct StatefulSet {
+    /// The StatefulSet's name: the service's `k8s_name`, shortened to 52 characters (longer
+    /// names make pod labels the API server refuses).
+    pub k8s_name: String,
+    /// The governing headless Service (`clusterIP: None`, `<service>-headless`), named in
+    /// `serviceName`; it gives each pod a DNS name.
+    pub service_name: String,
+    /// Named volumes whose claims belong to the StatefulSet, one per pod: `volumeClaimTemplates`
+    /// named `k8s_name`, so pod `i` gets the claim `<k8s_name>-<statefulset>-<i>`. Mounted as
+    /// [`MountSource::ClaimTemplate`].
+    pub claim_templates: Vec<Volume>,
+}
 
-/// Filled in by the Job work.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Job {}
+/// What a Job's pod does when its container exits with an error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum JobRestart {
+    /// Compose `restart: "no"` (its default): the pod fails; retries are new pods.
+    #[default]
+    Never,
+    /// Compose `on-failure`: the container is restarted in its pod.
+    OnFailure,
+}
 
-/// Filled in by the CronJob work.
+impl JobRestart {
+    /// The pod's `restartPolicy`.
+    pub fn k8s_name(self) -> &'static str {
+        match self {
+            JobRestart::Never => "Never",
+            JobRestart::OnFailure => "OnFailure",
+        }
+    }
+}
+
+/// A service that runs to completion.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CronJob {}
+pub struct Job {
+    pub restart: JobRestart,
+    /// Failed tries before the Job fails (`backoffLimit`): 0 runs it once, [`Job::NO_LIMIT`]
+    /// retries as long as it fails, as Docker's `on-failure` does.
+    pub backoff_limit: u32,
+    /// Pods that must succeed, all run at once (`completions` and `parallelism`): Compose runs
+    /// `replicas` containers side by side, each once.
+    pub completions: u32,
+}
+
+impl Job {
+    /// The largest `backoffLimit` (an int32): Docker restarts `on-failure` without limit.
+    pub const NO_LIMIT: u32 = i32::MAX as u32;
+}
+
+/// A Job on a schedule.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CronJob {
+    /// The CronJob's name: the service's `k8s_name`, shortened to 52 characters (the API
+    /// server's limit, which leaves room for the Jobs' suffix).
+    pub k8s_name: String,
+    /// Five cron fields or a macro (`@daily`), already validated.
+    pub schedule: String,
+    pub concurrency: Concurrency,
+    /// An IANA time zone (`Europe/Berlin`); `None`: the controller's (usually UTC).
+    pub time_zone: Option<String>,
+    /// Each run.
+    pub job: Job,
+}
+
+/// What a CronJob does when a run is due while the previous one still runs
+/// (`concurrencyPolicy`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Concurrency {
+    Allow,
+    /// kompile's default: a compose task is rarely written to run twice at once.
+    #[default]
+    Forbid,
+    Replace,
+}
+
+impl Concurrency {
+    pub const WORDS: &'static [&'static str] = &["allow", "forbid", "replace"];
+
+    /// From `x-kompile.concurrency` (or Kompose's label), in any case.
+    pub fn from_word(word: &str) -> Option<Concurrency> {
+        match word.to_ascii_lowercase().as_str() {
+            "allow" => Some(Concurrency::Allow),
+            "forbid" => Some(Concurrency::Forbid),
+            "replace" => Some(Concurrency::Replace),
+            _ => None,
+        }
+    }
+
+    pub fn k8s_name(self) -> &'static str {
+        match self {
+            Concurrency::Allow => "Allow",
+            Concurrency::Forbid => "Forbid",
+            Concurrency::Replace => "Replace",
+        }
+    }
+}
+
+/// The kind of workload, as `x-kompile.kind` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WorkloadKind {
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    Job,
+    CronJob,
+}
+
+impl WorkloadKind {
+    pub const WORDS: &'static [&'static str] = &["deployment", "statefulset", "daemonset", "job", "cronjob"];
+
+    /// From the word `x-kompile.kind` uses.
+    pub fn from_word(word: &str) -> Option<WorkloadKind> {
+        match word {
+            "deployment" => Some(WorkloadKind::Deployment),
+            "statefulset" => Some(WorkloadKind::StatefulSet),
+            "daemonset" => Some(WorkloadKind::DaemonSet),
+            "job" => Some(WorkloadKind::Job),
+            "cronjob" => Some(WorkloadKind::CronJob),
+            _ => None,
+        }
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "deployment",
+            WorkloadKind::StatefulSet => "statefulset",
+            WorkloadKind::DaemonSet => "daemonset",
+            WorkloadKind::Job => "job",
+            WorkloadKind::CronJob => "cronjob",
+        }
+    }
+
+    /// The Kubernetes kind.
+    pub fn k8s_name(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::CronJob => "CronJob",
+        }
+    }
+
+    /// Runs to completion rather than serving until stopped.
+    pub fn runs_to_completion(self) -> bool {
+        matches!(self, WorkloadKind::Job | WorkloadKind::CronJob)
+    }
+}
 
 /// One `depends_on` entry that holds the service back (`required: true`, the default): what
 /// it waits for, and how its init container checks it.
@@ -490,6 +634,9 @@ pub struct Mount {
 pub enum MountSource {
     /// A top-level named volume; `k8s_name` is the PersistentVolumeClaim.
     Volume { k8s_name: String },
+    /// A named volume that is a StatefulSet's own: its `volumeClaimTemplates` entry `name`
+    /// (see [`StatefulSet::claim_templates`]), one claim per pod.
+    ClaimTemplate { name: String },
     /// An anonymous volume: scratch space that lives as long as the pod.
     EmptyDir,
     /// tmpfs: a memory-backed emptyDir.

@@ -5,26 +5,27 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{PodTemplateSpec, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::emit::{Object, SERVICE_ANNOTATION};
 
+/// The pod label a Service selects its pods by.
+const NAME: &str = "app.kubernetes.io/name";
+
 /// One line per exposed port or Ingress rule; empty when nothing is exposed.
 pub fn exposure_table(objects: &[Object]) -> String {
-    let deployments: BTreeMap<&str, &Deployment> = objects
+    // Pod templates of every kind of workload, by the pods' name label, which Services select.
+    let pods: BTreeMap<&str, &PodTemplateSpec> = objects
         .iter()
-        .filter_map(|o| match o {
-            Object::Deployment(d) => Some((o.name(), &**d)),
-            _ => None,
-        })
+        .filter_map(Object::pod_template)
+        .filter_map(|t| Some((t.metadata.as_ref()?.labels.as_ref()?.get(NAME)?.as_str(), t)))
         .collect();
     let mut rows: Vec<[String; 3]> = Vec::new();
     for object in objects {
         match object {
-            Object::Service(service) => service_rows(service, &deployments, &mut rows),
+            Object::Service(service) => service_rows(service, &pods, &mut rows),
             Object::Ingress(ingress) => ingress_rows(ingress, &mut rows),
             _ => {}
         }
@@ -34,7 +35,7 @@ pub fn exposure_table(objects: &[Object]) -> String {
     table(&rows)
 }
 
-fn service_rows(service: &Service, deployments: &BTreeMap<&str, &Deployment>, rows: &mut Vec<[String; 3]>) {
+fn service_rows(service: &Service, pods: &BTreeMap<&str, &PodTemplateSpec>, rows: &mut Vec<[String; 3]>) {
     let Some(spec) = &service.spec else { return };
     let (kind, host) = match spec.type_.as_deref() {
         Some("LoadBalancer") => ("LoadBalancer", "<lb-address>"),
@@ -42,8 +43,8 @@ fn service_rows(service: &Service, deployments: &BTreeMap<&str, &Deployment>, ro
         _ => return,
     };
     let name = compose_service(&service.metadata);
-    let pods = spec.selector.as_ref().and_then(|s| s.get("app.kubernetes.io/name"));
-    let deployment = pods.and_then(|p| deployments.get(p.as_str()));
+    let selected = spec.selector.as_ref().and_then(|s| s.get(NAME));
+    let pod = selected.and_then(|p| pods.get(p.as_str()));
     for port in spec.ports.iter().flatten() {
         let outside = match (kind, port.node_port) {
             ("NodePort", Some(node_port)) => node_port.to_string(),
@@ -51,7 +52,7 @@ fn service_rows(service: &Service, deployments: &BTreeMap<&str, &Deployment>, ro
             _ => port.port.to_string(),
         };
         let protocol = port.protocol.as_deref().unwrap_or("TCP").to_ascii_lowercase();
-        let target = container_port(deployment.copied(), port.target_port.as_ref()).unwrap_or_default();
+        let target = container_port(pod.copied(), port.target_port.as_ref()).unwrap_or_default();
         rows.push([name.clone(), kind.to_string(), format!("{host}:{outside} → {target}/{protocol}")]);
     }
 }
@@ -75,12 +76,12 @@ fn ingress_rows(ingress: &Ingress, rows: &mut Vec<[String; 3]>) {
 }
 
 /// The container port a Service port's named `targetPort` stands for.
-fn container_port(deployment: Option<&Deployment>, target: Option<&IntOrString>) -> Option<i32> {
+fn container_port(template: Option<&PodTemplateSpec>, target: Option<&IntOrString>) -> Option<i32> {
     let name = match target? {
         IntOrString::Int(port) => return Some(*port),
         IntOrString::String(name) => name,
     };
-    let pod = deployment?.spec.as_ref()?.template.spec.as_ref()?;
+    let pod = template?.spec.as_ref()?;
     let ports = pod.containers.iter().flat_map(|c| c.ports.iter().flatten());
     ports.into_iter().find(|p| p.name.as_ref() == Some(name)).map(|p| p.container_port)
 }
@@ -127,6 +128,30 @@ mod tests {
         let text = table(&vec![row; MAX_ROWS + 5]);
         assert_eq!(text.lines().count(), 1 + MAX_ROWS + 1);
         assert!(text.ends_with("  … and 5 more (kubectl get services,ingresses)\n"), "{text}");
+    }
+
+    /// The container port is found in the pods of any kind of workload.
+    #[test]
+    fn published_ports_of_a_stateful_set_name_their_container_port() {
+        use crate::emit::fixtures::{app, port, service};
+        use crate::model::{ExposeKind, Protocol, PublishedPort, PublishedService, StatefulSet, Workload};
+        let mut db = service("db");
+        db.ports = vec![port(5432)];
+        db.exposure.published = Some(PublishedService {
+            k8s_name: "db-published".into(),
+            kind: ExposeKind::LoadBalancer,
+            ports: vec![PublishedPort { port: 15432, node_port: None, target: 5432, protocol: Protocol::Tcp }],
+            external_traffic_policy: None,
+        });
+        db.workload = Workload::StatefulSet(StatefulSet {
+            k8s_name: "db".into(),
+            service_name: "db-headless".into(),
+            claim_templates: Vec::new(),
+        });
+        let mut project = app();
+        project.services = vec![db];
+        let table = exposure_table(&crate::emit::emit(&project));
+        assert_eq!(table, "exposed outside the cluster:\n  db  LoadBalancer  <lb-address>:15432 → 5432/tcp\n");
     }
 
     #[test]

@@ -49,8 +49,8 @@ impl Object<'_> {
         self.metadata(&doc["metadata"], kind);
         match kind {
             "Deployment" | "StatefulSet" | "DaemonSet" => self.workload(&doc["spec"]),
-            "Job" => self.pod_template(&doc["spec"]["template"]),
-            "CronJob" => self.pod_template(&doc["spec"]["jobTemplate"]["spec"]["template"]),
+            "Job" => self.pod_template(&doc["spec"]["template"], &Value::Null),
+            "CronJob" => self.pod_template(&doc["spec"]["jobTemplate"]["spec"]["template"], &Value::Null),
             "Service" => self.service(&doc["spec"]),
             "ConfigMap" | "Secret" => self.data(doc),
             "PersistentVolumeClaim" => self.claim(&doc["spec"]),
@@ -118,17 +118,20 @@ impl Object<'_> {
             }
             _ => self.fail("spec.selector", "empty"),
         }
-        self.pod_template(&spec["template"]);
+        self.pod_template(&spec["template"], &spec["volumeClaimTemplates"]);
         for claim in spec["volumeClaimTemplates"].as_array().into_iter().flatten() {
             self.metadata(&claim["metadata"], "PersistentVolumeClaim");
             self.claim(&claim["spec"]);
         }
     }
 
-    fn pod_template(&mut self, template: &Value) {
+    /// `claims`: a StatefulSet's `volumeClaimTemplates`, which containers mount by name too.
+    fn pod_template(&mut self, template: &Value, claims: &Value) {
         self.labels("spec.template.metadata.labels", &template["metadata"]["labels"]);
         let pod = &template["spec"];
-        let volumes = self.volumes(pod);
+        let mut volumes = self.volumes(pod);
+        let templates = claims.as_array().into_iter().flatten();
+        volumes.extend(templates.filter_map(|c| c["metadata"]["name"].as_str()).map(str::to_string));
         if let Some(seconds) = pod.get("terminationGracePeriodSeconds")
             && !at_least(seconds.as_i64(), 0)
         {

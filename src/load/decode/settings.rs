@@ -2,10 +2,11 @@
 //! "did you mean", a bad value an error at the value. docs/x-kompile.md documents each key.
 
 use crate::compose::settings::{checked_host, checked_path};
+use crate::compose::workload::{is_time_zone, schedule_error, schedule_problem};
 use crate::compose::{IngressRoute, IngressSettings, ProjectSettings, ServiceSettings, Spanned, Tls, VolumeSettings};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::load::node::{Map, Node, Value};
-use crate::model::{AccessMode, ExposeKind, TrafficPolicy};
+use crate::model::{AccessMode, Concurrency, ExposeKind, TrafficPolicy, WorkloadKind};
 use crate::units;
 
 mod pod;
@@ -54,10 +55,91 @@ pub fn service(name: &str, node: Option<&Node>, diags: &mut Diagnostics) -> Serv
             "pod" => settings.pod = string(value, "pod", diags),
             "wait_image" => settings.wait_images.connect = image(value, "wait_image", diags),
             "wait_kubectl_image" => settings.wait_images.kubectl = image(value, "wait_kubectl_image", diags),
+            "kind" => settings.kind = kind(value, diags),
+            "schedule" => settings.schedule = schedule(value, diags),
+            "concurrency" => settings.concurrency = concurrency(value, diags),
+            "time_zone" => settings.time_zone = time_zone(value, diags),
+            "backoff_limit" => settings.backoff_limit = backoff_limit(value, diags),
             _ => {}
         }
     }
     settings
+}
+
+/// `kind`: `deployment`, `statefulset`, `daemonset`, `job` or `cronjob`.
+fn kind(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<WorkloadKind>> {
+    let word = node.as_str().unwrap_or_default();
+    let Some(kind) = WorkloadKind::from_word(word) else {
+        let help = one_of(word, WorkloadKind::WORDS);
+        diags.push(
+            Diagnostic::new(Code::InvalidValue, format!("`x-kompile.kind` cannot be `{}`", node_text(node)))
+                .at(node.span, "not a kind of workload")
+                .help(help),
+        );
+        return None;
+    };
+    Some(Spanned::new(kind, node.span))
+}
+
+/// "did you mean" among `words`, else the list.
+fn one_of(word: &str, words: &[&str]) -> String {
+    let list = words.join("`, `");
+    match crate::suggest::closest(&word.to_ascii_lowercase(), words.iter().copied()) {
+        Some(close) => format!("did you mean `{close}`? (one of `{list}`)"),
+        None => format!("one of `{list}`; see docs/x-kompile.md"),
+    }
+}
+
+/// `schedule`: five cron fields or a macro, as the CronJob controller reads them.
+fn schedule(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<String>> {
+    let text = string(node, "schedule", diags)?;
+    let trimmed = text.value.trim().to_string();
+    if let Some(problem) = schedule_problem(&trimmed) {
+        diags.push(schedule_error("`x-kompile.schedule`", &trimmed, &problem, node.span));
+        return None;
+    }
+    Some(Spanned::new(trimmed, text.span))
+}
+
+fn concurrency(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<Concurrency>> {
+    let word = node.as_str().unwrap_or_default();
+    let Some(policy) = Concurrency::from_word(word) else {
+        diags.push(
+            Diagnostic::new(Code::InvalidValue, format!("`x-kompile.concurrency` cannot be `{}`", node_text(node)))
+                .at(node.span, "not a concurrency policy")
+                .help(one_of(word, Concurrency::WORDS)),
+        );
+        return None;
+    };
+    Some(Spanned::new(policy, node.span))
+}
+
+fn time_zone(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<String>> {
+    let zone = string(node, "time_zone", diags)?;
+    if !is_time_zone(&zone.value) {
+        diags.push(
+            Diagnostic::new(Code::InvalidValue, format!("`x-kompile.time_zone` cannot be `{}`", zone.value))
+                .at(node.span, "not a time zone name")
+                .help("write an IANA time zone name such as `UTC` or `Europe/Berlin`"),
+        );
+        return None;
+    }
+    Some(zone)
+}
+
+fn backoff_limit(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<u32>> {
+    let limit = match node.value {
+        Value::Int(n) => u32::try_from(n).ok().filter(|n| i32::try_from(*n).is_ok()),
+        _ => None,
+    };
+    if limit.is_none() {
+        diags.push(
+            Diagnostic::new(Code::InvalidValue, format!("`x-kompile.backoff_limit` cannot be `{}`", node_text(node)))
+                .at(node.span, "not a number of retries")
+                .help("write how many times a failed run is retried before the Job fails, e.g. `3` (0: never)"),
+        );
+    }
+    Some(Spanned::new(limit?, node.span))
 }
 
 pub fn volume(name: &str, node: Option<&Node>, diags: &mut Diagnostics) -> VolumeSettings {
