@@ -133,7 +133,7 @@ codes! {
     StatefulSetClaim  "K231" "statefulset-claim"    Note    "a volume becomes a StatefulSet's own claims, under new names";
     SharedClaim       "K232" "shared-claim"         Note    "a service stays a Deployment: its ReadWriteOnce volume is shared, by other services or its replicas";
     IgnoredSetting    "K233" "ignored-setting"      Warning "a setting has no effect on the kind of workload the service runs as";
-    RestartWithPorts  "K234" "restart-with-ports"   Warning "a service whose restart policy lets it end declares ports: it runs as a Deployment, not a Job";
+    RestartWithPorts  "K234" "restart-with-ports"   Note    "a service whose restart policy lets it end declares ports: it runs as a Deployment, not a Job";
     DockerfileSyntax  "K300" "dockerfile-syntax"    Error   "a Dockerfile is malformed";
     EmptyContinuation "K301" "empty-continuation"   Warning "a Dockerfile continuation has an empty line";
     InvalidJsonArgs   "K302" "invalid-json-args"    Warning "a JSON-looking argument list is not valid JSON";
