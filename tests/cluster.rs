@@ -894,3 +894,38 @@ fn server_errors_while_waiting_are_reported_as_such() {
     assert!(waited.stderr.contains("the cluster answered 500: etcdserver: request timed out"), "{}", waited.stderr);
     assert!(!waited.stderr.contains("did not answer"), "{}", waited.stderr);
 }
+
+/// A changed Secret restarts exactly the pods that use it: `apply` stamps their templates with
+/// the Secrets' versions, which change with the Secrets' contents and only then.
+#[test]
+fn a_changed_secret_rolls_the_workloads_that_use_it_and_no_others() {
+    let compose = "name: shop\nservices:\n  api:\n    image: example/api:1.0\n    environment:\n      DB_PASSWORD: ${PW}\n  web:\n    image: nginx:1.27\n";
+    let f = Fixture::new(compose);
+    let apply = |password: &str| {
+        let run = run_with(f.dir.path(), &f.kubeconfig, &["apply", "--no-wait"], &[("PW", password)]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    let stamp = |f: &Fixture, name: &str| {
+        let deployment = f.server.get("deployments", "default", name).expect("applied");
+        deployment["spec"]["template"]["metadata"]["annotations"]["kompile.dev/secret-versions"].clone()
+    };
+    apply("pw-first");
+    let first = stamp(&f, "api");
+    assert!(first.as_str().is_some_and(|s| s.starts_with("api-secret-env=")), "{first}");
+    assert!(stamp(&f, "web").is_null(), "web uses no Secret");
+    let again = apply("pw-first");
+    assert!(again.contains("Deployment default/api unchanged"), "{again}");
+    let changed = apply("pw-second");
+    assert!(changed.contains("Secret default/api-secret-env changed"), "{changed}");
+    assert!(changed.contains("Deployment default/api changed"), "{changed}");
+    assert!(changed.contains("Deployment default/web unchanged"), "{changed}");
+    assert_ne!(stamp(&f, "api"), first);
+    assert!(!changed.contains("pw-"), "no secret value printed: {changed}");
+    let preview = diff(f.dir.path(), &f.kubeconfig, &[], &[("PW", "pw-second")]);
+    assert_eq!(preview.code, 0, "nothing left to change: {}", preview.stdout);
+    let preview = diff(f.dir.path(), &f.kubeconfig, &[], &[("PW", "pw-third")]);
+    assert_eq!(preview.code, 1, "{}", preview.stdout);
+    assert!(preview.stdout.contains("kompile.dev/secret-versions: api-secret-env=(changes)"), "{}", preview.stdout);
+    assert!(!preview.stdout.contains("pw-"), "{}", preview.stdout);
+}

@@ -10,6 +10,7 @@ use super::applyset::{self, Current};
 use super::client::Cluster;
 use super::errors::{Failure, Subject, diagnose};
 use super::plan::{self, ApplySet, Change, Key, Live, Manifest, Step};
+use super::restart;
 use super::wait::{self, Rollout, Waiting};
 use super::{Doomed, Settings, apply_one, delete, get, get_named, not_served, owner, subject};
 use crate::diag::{Code, Diagnostic};
@@ -28,6 +29,8 @@ pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     /// Whether any object failed to apply or prune.
     pub failed: bool,
+    /// The `resourceVersion` of each Secret applied, for the workloads that use it.
+    pub secret_versions: restart::Versions,
 }
 
 /// Applies `manifests` (already in step order) as members of `set`, printing one line per
@@ -69,6 +72,12 @@ pub async fn apply(
             continue;
         }
         if step == Step::Workloads {
+            // Pods restart when a Secret they use changed (`restart`).
+            let stamped: Vec<Manifest> = items
+                .iter()
+                .map(|m| restart::stamped(m, &report.secret_versions).unwrap_or_else(|| (*m).clone()))
+                .collect();
+            let items: Vec<&Manifest> = stamped.iter().collect();
             apply_in_order(cluster, &items, &before, settings, waiting, &mut report, print).await;
         } else {
             apply_step(cluster, &items, &before, settings, &mut report, print).await;
@@ -224,8 +233,9 @@ fn held_back(waves: &[plan::Wave<'_>], needs: &[&Manifest]) -> Diagnostic {
     .help("compose `depends_on` holds these back until their dependencies are ready (or, for a Job, complete); fix the dependency (see above) and apply again")
 }
 
-/// What applying one object came to: the change and maybe a note about it, or why it failed.
-type Applied = Result<(Change, Option<Diagnostic>), Diagnostic>;
+/// What applying one object came to: the change, maybe a note about it, and the object's
+/// `resourceVersion` after it; or why it failed.
+type Applied = Result<(Change, Option<Diagnostic>, Option<String>), Diagnostic>;
 
 /// Applies one step's objects with at most `settings.concurrency` requests in flight, then
 /// prints their outcomes in the step's order.
@@ -248,7 +258,10 @@ async fn apply_step(
     for (index, result) in results {
         let manifest = items[index];
         match result {
-            Ok((change, note)) => {
+            Ok((change, note, version)) => {
+                if let Some(version) = version.filter(|_| manifest.kind == "Secret") {
+                    report.secret_versions.insert((manifest.namespace.clone(), manifest.name.clone()), version);
+                }
                 print(format!("{} {}", manifest.describe(), change.word()));
                 report.changes.push((manifest.kind.clone(), change));
                 report.diagnostics.extend(note);
@@ -269,12 +282,16 @@ async fn apply_member(cluster: &Cluster, manifest: &Manifest, before: Option<&Va
         Err(f) => return Err(diagnose(&f, &subject("patch", manifest), &cluster.target)),
     };
     match apply_one(cluster, &found, manifest, settings, false).await {
-        Ok((status, after)) => Ok((plan::classify(status, before, &after), None)),
+        Ok((status, after)) => {
+            // A dry run creates nothing, and so gives no version.
+            let version = after["metadata"]["resourceVersion"].as_str().filter(|v| !v.is_empty()).map(String::from);
+            Ok((plan::classify(status, before, &after), None, version))
+        }
         // A dry run does not create the namespace, so objects in a new one cannot be checked;
         // a real run would create them.
-        Err(Failure::Status(s)) if settings.dry_run && s.is_missing_namespace() => Ok((Change::Created, None)),
+        Err(Failure::Status(s)) if settings.dry_run && s.is_missing_namespace() => Ok((Change::Created, None, None)),
         Err(Failure::Status(s)) if manifest.kind == "Job" && s.code == 422 && s.message.contains("immutable") => {
-            replace_job(cluster, &found, manifest, settings).await.map(|note| (Change::Changed, Some(note)))
+            replace_job(cluster, &found, manifest, settings).await.map(|note| (Change::Changed, Some(note), None))
         }
         Err(f) => Err(diagnose(&f, &subject("patch", manifest), &cluster.target)),
     }

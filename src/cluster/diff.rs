@@ -12,7 +12,7 @@ use super::client::Cluster;
 use super::errors::{Failure, diagnose};
 use super::normalize::normalize;
 use super::plan::{self, Key, Manifest};
-use super::{Settings, apply_one, get, not_served, owner, subject};
+use super::{Settings, apply_one, get, not_served, owner, restart, subject};
 use crate::diag::Diagnostic;
 
 /// The annotation client-side `kubectl apply` leaves: the whole object as last applied, so on a
@@ -89,6 +89,9 @@ pub struct Entry {
     pub note: Option<String>,
     pub live: Option<Value>,
     pub merged: Option<Value>,
+    /// The live object's `resourceVersion`, which normalizing takes out of `live`.
+    #[serde(skip)]
+    pub version: Option<String>,
 }
 
 impl Entry {
@@ -117,6 +120,7 @@ impl Entry {
             note: None,
             live,
             merged,
+            version: None,
         }
     }
 
@@ -194,14 +198,21 @@ pub async fn collect(
     for manifest in manifests {
         let _ = cluster.discover(&manifest.group_kind()).await;
     }
-    let results: Vec<Result<Entry, Diagnostic>> = futures::stream::iter(
-        manifests.iter().map(|m| async move { entry(cluster, m, set_id, settings, show_secrets).await }),
-    )
-    .buffered(settings.concurrency)
-    .collect()
-    .await;
+    // Workloads last: `apply` stamps them with the versions of the Secrets applied before
+    // them (`restart`), and so does the preview.
+    let (workloads, others): (Vec<&Manifest>, Vec<&Manifest>) =
+        manifests.iter().partition(|m| plan::Step::of(&m.kind) == plan::Step::Workloads);
     let mut errors = Vec::new();
-    for result in results {
+    for result in entries_of(cluster, &others, set_id, settings, show_secrets).await {
+        match result {
+            Ok(entry) => entries.push(entry),
+            Err(d) => errors.push(d),
+        }
+    }
+    let versions = secret_versions(&entries);
+    let stamped: Vec<Manifest> =
+        workloads.iter().map(|m| restart::stamped(m, &versions).unwrap_or_else(|| (*m).clone())).collect();
+    for result in entries_of(cluster, &stamped.iter().collect::<Vec<_>>(), set_id, settings, show_secrets).await {
         match result {
             Ok(entry) => entries.push(entry),
             Err(d) => errors.push(d),
@@ -219,6 +230,33 @@ pub async fn collect(
         }
     }
     Ok(entries)
+}
+
+/// What applying each of `manifests` would do, in their order.
+async fn entries_of(
+    cluster: &Cluster,
+    manifests: &[&Manifest],
+    set_id: &str,
+    settings: &Settings,
+    show_secrets: bool,
+) -> Vec<Result<Entry, Diagnostic>> {
+    futures::stream::iter(
+        manifests.iter().map(|m| async move { entry(cluster, m, set_id, settings, show_secrets).await }),
+    )
+    .buffered(settings.concurrency)
+    .collect()
+    .await
+}
+
+/// The versions `apply` would stamp workloads with: a Secret it leaves as it is keeps its
+/// `resourceVersion`; one it creates or changes gets a new one, not known yet.
+fn secret_versions(entries: &[Entry]) -> restart::Versions {
+    let secrets = entries.iter().filter(|e| e.kind == "Secret" && e.api_version == "v1");
+    let version = |e: &Entry| match e.change {
+        Kind::Unchanged => e.version.clone(),
+        _ => Some(restart::PENDING.to_string()),
+    };
+    secrets.filter_map(|e| Some(((e.namespace.clone(), e.name.clone()), version(e)?))).collect()
 }
 
 /// Namespaces that `apply` would create, as created entries. A namespace that cannot be read
@@ -285,8 +323,10 @@ async fn entry(
         }
         Err(f) => return Err(fail(&f, "patch")),
     };
+    let version = live.as_ref().and_then(|l| l["metadata"]["resourceVersion"].as_str()).map(String::from);
     let mut entry = Entry::new(manifest, live, Some(merged), show_secrets);
     entry.conflicts = conflicts;
+    entry.version = version;
     Ok(entry)
 }
 

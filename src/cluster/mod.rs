@@ -19,6 +19,7 @@ pub mod kubeconfig;
 pub mod normalize;
 pub mod owner;
 pub mod plan;
+pub mod restart;
 pub mod target;
 pub mod wait;
 
