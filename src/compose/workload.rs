@@ -212,6 +212,9 @@ const FIELDS: [(&str, u32, u32, &[&str]); 5] = [
 /// What is wrong with a CronJob schedule, as the controller's parser (robfig/cron's standard
 /// one) would refuse it; `None` for five valid fields or one of [`SCHEDULE_MACROS`].
 pub fn schedule_problem(schedule: &str) -> Option<String> {
+    if let Some(every) = schedule.strip_prefix("@every ") {
+        return (!is_go_duration(every.trim())).then(|| format!("`{every}` is not a duration such as `1h30m`"));
+    }
     if schedule.starts_with('@') {
         return (!SCHEDULE_MACROS.contains(&schedule)).then(|| format!("`{schedule}` is not a schedule macro"));
     }
@@ -225,12 +228,35 @@ pub fn schedule_problem(schedule: &str) -> Option<String> {
     FIELDS.iter().zip(fields).find_map(|(field, text)| field_problem(*field, text))
 }
 
+/// A duration as Go's `time.ParseDuration` reads it, which `@every` takes: numbers (with an
+/// optional fraction) each followed by a unit, `ns`, `us`, `µs`, `ms`, `s`, `m` or `h`
+/// (`90s`, `1h30m`, `1.5h`).
+fn is_go_duration(text: &str) -> bool {
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let number = &rest[..digits];
+        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
+            return false;
+        }
+        rest = &rest[digits..];
+        let Some(unit) = ["ns", "us", "µs", "ms", "s", "m", "h"]
+            .into_iter()
+            .find(|u| rest.starts_with(u) && !(*u == "m" && rest.starts_with("ms")))
+        else {
+            return false;
+        };
+        rest = &rest[unit.len()..];
+    }
+    !text.is_empty()
+}
+
 /// A schedule the CronJob controller would refuse (K110); `what` names where it is written.
 pub fn schedule_error(what: &str, schedule: &str, problem: &str, span: Span) -> Diagnostic {
     Diagnostic::new(Code::InvalidValue, format!("{what} `{schedule}` is not a cron schedule: {problem}"))
         .at(span, "not a schedule")
         .help(format!(
-            "write five fields, minute hour day-of-month month day-of-week (`*/15 * * * *`, `0 3 * * 1-5`), or one of `{}`",
+            "write five fields, minute hour day-of-month month day-of-week (`*/15 * * * *`, `0 3 * * 1-5`), `@every 1h30m`, or one of `{}`",
             SCHEDULE_MACROS.join("`, `")
         ))
 }
@@ -255,23 +281,19 @@ fn field_problem((name, low, high, names): (&str, u32, u32, &[&str]), text: &str
         match ends.as_deref() {
             Some([_]) => {}
             Some([first, last]) if first <= last => {}
-            _ => return Some(format!("the {name} field `{text}` is not values from {low} to {high}")),
+            _ => return Some(format!("the {name} field `{text}` is not within {low} to {high}")),
         }
     }
     None
 }
 
 /// An IANA time zone name as a CronJob's `timeZone` takes it (`UTC`, `Europe/Berlin`,
-/// `America/Argentina/Buenos_Aires`, `Etc/GMT+2`); the API server checks it against its
-/// time zone database, which kompile does not have.
+/// `America/Argentina/Buenos_Aires`), spelled exactly as the database spells it: the API
+/// server loads it from its database, case-sensitively, and refuses `Local`. The database is
+/// the one bundled into kompile (jiff's), never the machine's, so every machine agrees.
 pub fn is_time_zone(zone: &str) -> bool {
-    let part = |p: &str| {
-        !p.is_empty()
-            && p != "."
-            && p != ".."
-            && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '.'))
-    };
-    zone.len() <= 64 && zone.split('/').all(part) && zone.starts_with(|c: char| c.is_ascii_alphabetic())
+    let found = jiff::tz::db().get(zone).ok();
+    found.is_some_and(|tz| tz.iana_name() == Some(zone))
 }
 
 #[cfg(test)]
@@ -280,7 +302,17 @@ mod tests {
 
     #[test]
     fn schedules_are_five_fields_or_a_macro() {
-        for good in ["*/5 * * * *", "0 3 * * 1-5", "15,45 0-23/2 1 jan,JUL sun", "0 0 ? * MON", "@daily", "@annually"] {
+        for good in [
+            "*/5 * * * *",
+            "0 3 * * 1-5",
+            "15,45 0-23/2 1 jan,JUL sun",
+            "0 0 ? * MON",
+            "@daily",
+            "@annually",
+            "@every 1h30m",
+            "@every 90s",
+            "@every 1.5h",
+        ] {
             assert_eq!(schedule_problem(good), None, "{good}");
         }
         let bad = [
@@ -291,7 +323,9 @@ mod tests {
             ("* * * * 7", "day of week field"),
             ("5-1 * * * *", "minute field"),
             ("*/0 * * * *", "step"),
-            ("@every 5m", "not a schedule macro"),
+            ("@every 5x", "duration"),
+            ("@every", "not a schedule macro"),
+            ("@every 1h30", "duration"),
             ("TZ=UTC 0 * * * *", "time zone"),
             ("a * * * *", "minute field"),
         ];
@@ -306,7 +340,9 @@ mod tests {
         for good in ["UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires", "Etc/GMT+2"] {
             assert!(is_time_zone(good), "{good}");
         }
-        for bad in ["", "/UTC", "Europe//Berlin", "../etc/passwd", "UTC ", "+01:00"] {
+        for bad in
+            ["", "/UTC", "Europe//Berlin", "../etc/passwd", "UTC ", "+01:00", "Mars/Olympus", "Local", "europe/berlin"]
+        {
             assert!(!is_time_zone(bad), "{bad}");
         }
     }

@@ -118,7 +118,15 @@ impl Pair<'_> {
         let condition = match self.dependency.condition {
             Condition::Started => WaitCondition::Started,
             Condition::Healthy => WaitCondition::Healthy,
-            Condition::CompletedSuccessfully => WaitCondition::Completed,
+            Condition::CompletedSuccessfully if self.dependency_model.workload.runs_to_completion() => {
+                WaitCondition::Completed
+            }
+            // Made something that never completes (`x-kompile.kind`): waiting for a Job that
+            // does not exist would hold the pods forever; its readiness is the nearest thing.
+            Condition::CompletedSuccessfully => {
+                self.never_completes(diags);
+                WaitCondition::Healthy
+            }
         };
         let check = self.check(condition, images, diags);
         let model = self.dependency_model;
@@ -134,7 +142,10 @@ impl Pair<'_> {
             }
             (Workload::Job(_), WaitCondition::Started) => None,
             (Workload::Job(_), WaitCondition::Healthy) => {
-                self.not_waited("it runs to completion and has no health to wait for", diags);
+                self.not_waited(
+                    "it runs to completion as a Job, and Kubernetes keeps no health of a Job to wait for",
+                    diags,
+                );
                 None
             }
             (_, WaitCondition::Completed) => self.through_api(WaitCheck::Job { image: images.kubectl.clone() }, diags),
@@ -190,6 +201,19 @@ impl Pair<'_> {
             _ => true,
         };
         tcp.find(|&port| open_to_me(port) && may_leave)
+    }
+
+    fn never_completes(&self, diags: &mut Diagnostics) {
+        let (me, them) = (self.compose.name.as_str(), self.dependency.service.as_str());
+        let kind = self.dependency_model.workload.kind();
+        diags.push(
+            Diagnostic::new(
+                Code::DependencyNotWaited,
+                format!("the pods of `{me}` cannot wait for `{them}` to complete: it runs as a {kind}, which never completes"),
+            )
+            .at(self.dependency.service.span, "waits for it to be ready instead")
+            .help(format!("`service_completed_successfully` needs a task that ends: let `{them}` run as a Job (remove its `x-kompile.kind` or Kompose controller label), or wait with `service_healthy`")),
+        );
     }
 
     fn not_waited(&self, why: &str, diags: &mut Diagnostics) {
@@ -280,6 +304,17 @@ mod tests {
             matches!(&waits(&app, "web")[0].check, Some(WaitCheck::Connect { image, .. }) if image == "own/busybox:2")
         );
         assert!(matches!(&waits(&app, "api")[0].check, Some(WaitCheck::Job { image }) if image == "mirror/kubectl:1"));
+    }
+
+    /// A dependency made a Deployment cannot complete: waiting for its Job would never end.
+    #[test]
+    fn completion_of_a_forced_deployment_is_waited_for_as_readiness() {
+        let compose = "services:\n  seed:\n    image: s:1\n    expose: ['80']\n    x-kompile: {kind: deployment}\n  web:\n    image: w:1\n    depends_on: {seed: {condition: service_completed_successfully}}\n";
+        let (app, diags) = lower_text(compose);
+        let wait = &waits(&app, "web")[0];
+        assert_eq!(wait.condition, WaitCondition::Healthy);
+        assert!(matches!(wait.check, Some(WaitCheck::Connect { port: 80, .. })), "{wait:?}");
+        assert!(codes(&diags).contains(&Code::DependencyNotWaited), "{diags:?}");
     }
 
     #[test]

@@ -88,8 +88,19 @@ fn cron_job(service: &compose::Service, labels: &ServiceSettings, k8s_name: &str
         schedule: own.schedule.as_ref().or(labels.schedule.as_ref()).map(|s| s.value.clone()).unwrap_or_default(),
         concurrency: own.concurrency.or(labels.concurrency).map_or(Concurrency::Forbid, |c| c.value),
         time_zone: own.time_zone.as_ref().map(|z| z.value.clone()),
-        job: job(service, labels),
+        job: scheduled_job(job(service, labels)),
     }
+}
+
+/// Kubernetes' own default retries for a run that fails.
+const SCHEDULED_RETRIES: u32 = 6;
+
+/// A scheduled run retried without limit never ends while it fails (the database is down),
+/// and with `concurrency: forbid` every later run is skipped: the nightly backup silently
+/// stops. A run gets Kubernetes' default retries instead, and the next run tries again.
+fn scheduled_job(job: Job) -> Job {
+    let backoff_limit = if job.backoff_limit == Job::NO_LIMIT { SCHEDULED_RETRIES } else { job.backoff_limit };
+    Job { backoff_limit, ..job }
 }
 
 /// A StatefulSet with its governing Service; its claim templates come later ([`claims`]).
@@ -561,6 +572,12 @@ mod tests {
         assert_eq!(cron.time_zone.as_deref(), Some("Europe/Berlin"));
         assert_eq!((cron.job.restart, cron.job.backoff_limit), (JobRestart::Never, 0));
         assert!(codes(&diags).is_empty(), "{diags:?}");
+        // Retried without limit, a failing run would keep every later one from starting.
+        let (app, _) = lower_text(
+            "services:\n  backup:\n    image: x:1\n    restart: on-failure\n    x-kompile: {schedule: '@daily'}\n",
+        );
+        let Workload::CronJob(cron) = &only_service(&app).workload else { panic!() };
+        assert_eq!((cron.job.restart, cron.job.backoff_limit), (JobRestart::OnFailure, 6));
         let (app, diags) = lower_text(
             "services:\n  backup:\n    image: x:1\n    labels: {kompose.cronjob.schedule: '*/5 * * * *', kompose.cronjob.concurrency_policy: Replace, kompose.cronjob.backoff_limit: '2'}\n",
         );
