@@ -297,24 +297,19 @@ impl Placing<'_, '_, '_> {
     /// asked for on the sidecar does not vanish unseen.
     fn dropped_settings(&mut self) {
         let own = &self.compose.settings;
-        let exposure = [
-            ("ingress", own.ingress.as_ref().map(|s| s.span)),
-            ("expose", own.expose.as_ref().map(|s| s.span)),
-            ("node_port", own.node_port.as_ref().map(|s| s.span)),
-            ("external_traffic_policy", own.external_traffic_policy.as_ref().map(|s| s.span)),
+        // (key, where it is written, whether it exposes rather than scales)
+        let written = [
+            ("ingress", own.ingress.as_ref().map(|s| s.span), true),
+            ("expose", own.expose.as_ref().map(|s| s.span), true),
+            ("node_port", own.node_port.as_ref().map(|s| s.span), true),
+            ("external_traffic_policy", own.external_traffic_policy.as_ref().map(|s| s.span), true),
+            ("autoscale", own.autoscale.as_ref().map(|s| s.span), false),
+            ("disruption", own.disruption.as_ref().map(|s| s.span), false),
         ];
-        let scaling = [
-            ("autoscale", own.autoscale.as_ref().map(|s| s.span)),
-            ("disruption", own.disruption.as_ref().map(|s| s.span)),
-        ];
-        let mut found: Vec<(String, Span, bool)> = Vec::new();
-        for (key, span, exposes) in
-            exposure.iter().map(|(k, s)| (k, s, true)).chain(scaling.iter().map(|(k, s)| (k, s, false)))
-        {
-            if let Some(span) = span {
-                found.push((format!("`x-kompile.{key}`"), *span, exposes));
-            }
-        }
+        let mut found: Vec<(String, Span, bool)> = written
+            .into_iter()
+            .filter_map(|(key, span, exposes)| Some((format!("`x-kompile.{key}`"), span?, exposes)))
+            .collect();
         for (key, _) in &self.compose.labels {
             let exposes = super::kompose::EXPOSURE_LABELS.contains(&key.as_str());
             if exposes || super::kompose::HPA_LABELS.contains(&key.as_str()) {
