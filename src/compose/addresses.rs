@@ -117,10 +117,31 @@ pub fn lacks_ports(project: &Project, service: &Service) -> bool {
     known_ports(project, service).is_empty()
 }
 
+/// How far a chain of `network_mode: service:` is followed.
+const MAX_NETWORK_CHAIN: usize = 16;
+
+/// The container ports a service serves on: its own, and those of the service whose network
+/// it shares (`network_mode: service:X`, followed along a chain), where Docker wants the
+/// ports of that network declared.
+fn known_ports(project: &Project, service: &Service) -> Vec<RangeInclusive<u16>> {
+    let mut ports = declared_ports(project, service);
+    let mut host = service;
+    for _ in 0..MAX_NETWORK_CHAIN {
+        let target = host.network_mode.as_ref().and_then(|m| m.strip_prefix("service:"));
+        let Some(next) = target.and_then(|name| project.service(name)) else { break };
+        if next.name.value == service.name.value {
+            break;
+        }
+        ports.extend(declared_ports(project, next));
+        host = next;
+    }
+    ports
+}
+
 /// The container ports a service declares: `ports` and `expose`, or (when neither key is
 /// written) what its built Dockerfile EXPOSEs. `ports: []` says not to take the Dockerfile's
 /// ports (as lower does).
-fn known_ports(project: &Project, service: &Service) -> Vec<RangeInclusive<u16>> {
+fn declared_ports(project: &Project, service: &Service) -> Vec<RangeInclusive<u16>> {
     let mut ports: Vec<RangeInclusive<u16>> =
         service.ports.iter().flat_map(|p| p.iter().map(|p| p.target..=p.target)).collect();
     ports.extend(service.expose.iter().flat_map(|e| e.iter()).map(|range| range.ports.clone()));

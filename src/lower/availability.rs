@@ -6,7 +6,7 @@
 //! off. DaemonSets get none: `kubectl drain` skips their pods, and a budget of a DaemonSet
 //! supports neither `maxUnavailable` nor percentages. Jobs and CronJobs get none either.
 
-use crate::compose::{ServiceSettings, Spanned};
+use crate::compose::{Project, ServiceSettings, Spanned};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Amount, Autoscale, Availability, Budget, MemoryTarget, Service, Workload};
 use crate::source::Span;
@@ -15,23 +15,41 @@ use crate::source::Span;
 /// own default, written out.
 const DEFAULT_CPU_UTILIZATION: u32 = 80;
 
-pub struct AvailabilityLowering<'a, 'b> {
-    pub service: &'a crate::compose::Service,
+/// Sets the budget and autoscaler of every service that runs a pod, once the pods are whole
+/// (after `sidecars::join` and `workload::claims`): utilization is a share of the requests of
+/// every container of the pod, its sidecars' too. Sidecars get none: their pod's service
+/// says (`sidecars` reports their own settings as dropped).
+pub fn assign(project: &Project, services: &mut [Service], diags: &mut Diagnostics) {
+    for at in 0..services.len() {
+        let Some(compose) = project.service(&services[at].name).filter(|_| services[at].pod_of.is_none()) else {
+            continue;
+        };
+        // Read, with their notes, when the service was lowered.
+        let labels = super::kompose::pod_settings(compose, false, &mut Diagnostics::default());
+        let availability = {
+            let lowered = &services[at];
+            let sidecars: Vec<&Service> =
+                services.iter().filter(|s| s.pod_of.as_deref() == Some(lowered.name.as_str())).collect();
+            AvailabilityLowering { service: compose, labels: &labels, diags: &mut *diags }.lower(lowered, &sidecars)
+        };
+        services[at].availability = availability;
+    }
+}
+
+struct AvailabilityLowering<'a, 'b> {
+    service: &'a crate::compose::Service,
     /// The settings the service's Kompose labels stand for (`kompose::pod_settings`).
-    pub labels: &'b ServiceSettings,
-    pub diags: &'b mut Diagnostics,
+    labels: &'b ServiceSettings,
+    diags: &'b mut Diagnostics,
 }
 
 impl AvailabilityLowering<'_, '_> {
     /// `lowered` is the rest of the service, already lowered: its workload, replicas,
-    /// rollout and resources decide.
-    pub fn lower(&mut self, lowered: &Service) -> Availability {
-        if lowered.pod_of.is_some() {
-            return Availability::default();
-        }
+    /// rollout and resources decide, with the resources of the `sidecars` in its pod.
+    fn lower(&mut self, lowered: &Service, sidecars: &[&Service]) -> Availability {
         let own = &self.service.settings;
         let autoscale = own.autoscale.or(self.labels.autoscale);
-        let autoscale = autoscale.and_then(|a| self.autoscale(a, lowered));
+        let autoscale = autoscale.and_then(|a| self.autoscale(a, lowered, sidecars));
         let disruption_budget = self.budget(lowered, autoscale.as_ref());
         Availability { disruption_budget, autoscale }
     }
@@ -80,7 +98,12 @@ impl AvailabilityLowering<'_, '_> {
         }
     }
 
-    fn autoscale(&mut self, written: Spanned<Autoscale>, lowered: &Service) -> Option<Autoscale> {
+    fn autoscale(
+        &mut self,
+        written: Spanned<Autoscale>,
+        lowered: &Service,
+        sidecars: &[&Service],
+    ) -> Option<Autoscale> {
         if let Some((kind, reason)) = self.not_for(&lowered.workload) {
             self.not_applicable("autoscale", written.span, kind, reason);
             return None;
@@ -92,29 +115,47 @@ impl AvailabilityLowering<'_, '_> {
         if autoscale.cpu.is_none() && autoscale.memory.is_none() {
             autoscale.cpu = Some(DEFAULT_CPU_UTILIZATION);
         }
-        let resources = &lowered.resources;
+        // Every container of the pod needs the request (init containers do not count): the
+        // autoscaler reports `missing request for cpu in container …` and does not scale.
         // Without a request, Kubernetes takes the limit as the request.
-        let requests_cpu = resources.cpu_request.or(resources.cpu_limit).is_some();
-        let requests_memory = resources.memory_request.or(resources.memory_limit).is_some();
-        if autoscale.cpu.is_some() && !requests_cpu {
-            self.without_request("CPU", written.span);
-        }
-        if matches!(autoscale.memory, Some(MemoryTarget::Utilization(_))) && !requests_memory {
-            self.without_request("memory", written.span);
+        for container in std::iter::once(lowered).chain(sidecars.iter().copied()) {
+            let resources = &container.resources;
+            if autoscale.cpu.is_some() && resources.cpu_request.or(resources.cpu_limit).is_none() {
+                self.without_request(Resource::Cpu, container, written.span);
+            }
+            let memory_utilization = matches!(autoscale.memory, Some(MemoryTarget::Utilization(_)));
+            if memory_utilization && resources.memory_request.or(resources.memory_limit).is_none() {
+                self.without_request(Resource::Memory, container, written.span);
+            }
         }
         Some(autoscale)
     }
 
-    fn without_request(&mut self, resource: &str, at: Span) {
-        let key = if resource == "CPU" { "cpus" } else { "memory" };
-        self.diags.push(
+    /// K250 for `container`, the service's own or one of its sidecars.
+    fn without_request(&mut self, resource: Resource, container: &Service, at: Span) {
+        let (name, key) = match resource {
+            Resource::Cpu => ("CPU", "cpus"),
+            Resource::Memory => ("memory", "memory"),
+        };
+        let service = &self.service.name.value;
+        let diagnostic = if container.name == *service {
             Diagnostic::new(
                 Code::AutoscaleWithoutRequests,
-                format!("service `{}` is autoscaled on {resource} utilization but reserves no {resource}", self.service.name.value),
+                format!("service `{service}` is autoscaled on {name} utilization but reserves no {name}"),
             )
             .at(at, "utilization is a share of the request")
-            .help(format!("set `deploy.resources.reservations.{key}` (or a limit), or the autoscaler cannot compute utilization and does not scale")),
-        );
+            .help(format!("set `deploy.resources.reservations.{key}` (or a limit), or the autoscaler cannot compute utilization and does not scale"))
+        } else {
+            let sidecar = &container.name;
+            Diagnostic::new(
+                Code::AutoscaleWithoutRequests,
+                format!("service `{service}` is autoscaled on {name} utilization, but `{sidecar}` in its pod reserves no {name}"),
+            )
+            .at(at, "utilization is a share of the requests of every container")
+            .also(container.span, format!("a container of `{service}`'s pod"))
+            .help(format!("set `deploy.resources.reservations.{key}` (or a limit) on `{sidecar}` too, or the autoscaler cannot compute utilization (\"missing request\") and does not scale"))
+        };
+        self.diags.push(diagnostic);
     }
 
     /// The kind of a workload that has neither a budget nor an autoscaler, and why. Compose's
@@ -143,6 +184,13 @@ impl AvailabilityLowering<'_, '_> {
             .help(reason.to_string()),
         );
     }
+}
+
+/// A resource an autoscaler can target as a share of the pods' requests.
+#[derive(Clone, Copy)]
+enum Resource {
+    Cpu,
+    Memory,
 }
 
 const DAEMON_SET: &str =
@@ -174,6 +222,19 @@ mod tests {
         assert!(codes(&diags).is_empty(), "an average value needs no request: {diags:?}");
         let (_, diags) = lower_text("services:\n  a:\n    image: x:1\n    x-kompile: {autoscale: {max: 4}}\n");
         assert_eq!(codes(&diags), [Code::AutoscaleWithoutRequests], "the default target is CPU utilization");
+    }
+
+    /// The autoscaler's utilization is a share of the requests of every container of the pod.
+    #[test]
+    fn a_sidecar_without_the_request_is_reported() {
+        let compose = "services:\n  api:\n    image: x:1\n    cpus: 1\n    x-kompile: {autoscale: {max: 4}}\n    depends_on: [db]\n  side:\n    image: s:1\n    network_mode: service:api\n  db:\n    image: postgres:16\n    expose: ['5432']\n";
+        let (_, diags) = lower_text(compose);
+        let k250: Vec<_> = diags.items().iter().filter(|d| d.code == Code::AutoscaleWithoutRequests).collect();
+        assert_eq!(k250.len(), 1, "the sidecar only; the wait's init container does not count: {diags:?}");
+        assert!(k250[0].message.contains("`api` is autoscaled") && k250[0].message.contains("`side`"), "{k250:?}");
+        let (_, diags) =
+            lower_text(&compose.replace("network_mode: service:api", "network_mode: service:api\n    cpus: 0.1"));
+        assert!(!codes(&diags).contains(&Code::AutoscaleWithoutRequests), "{diags:?}");
     }
 
     #[test]

@@ -11,37 +11,49 @@ use crate::model::{Autoscale, Concurrency, ExposeKind, MemoryTarget, TrafficPoli
 pub const PREFIX: &str = "kompose.";
 
 /// The settings the service's Kompose labels stand for, where its `x-kompile` block does not
-/// set them.
-pub fn settings(service: &compose::Service, diags: &mut Diagnostics) -> ServiceSettings {
+/// set them. A `sidecar` (a service in another's pod) has no exposure of its own: its
+/// [`EXPOSURE_LABELS`] are left to `sidecars`, which reports them.
+pub fn settings(service: &compose::Service, sidecar: bool, diags: &mut Diagnostics) -> ServiceSettings {
     let mut read = Reader { service, diags, settings: ServiceSettings::default(), ingress: None };
     for (key, value) in service.labels.iter().filter(|(k, _)| k.starts_with(PREFIX)) {
-        if !is_pod_label(key) {
+        let left_to_sidecars = sidecar && EXPOSURE_LABELS.contains(&key.as_str());
+        if !is_pod_label(key) && !left_to_sidecars {
             read.label(key, value);
         }
     }
     read.finish()
 }
 
-/// The labels [`pod_settings`] reads, which [`settings`] leaves to it.
-const POD_LABELS: &[&str] = &[
-    "kompose.image-pull-secret",
-    "kompose.serviceaccount-name",
-    "kompose.hpa.replicas.min",
-    "kompose.hpa.replicas.max",
-    "kompose.hpa.cpu",
-    "kompose.hpa.memory",
+/// The labels that say how a service's ports are reached from outside the cluster.
+pub const EXPOSURE_LABELS: &[&str] = &[
+    "kompose.service.type",
+    "kompose.service.nodeport.port",
+    "kompose.service.external-traffic-policy",
+    "kompose.service.expose",
+    "kompose.service.expose.tls-secret",
+    "kompose.service.expose.ingress-class-name",
 ];
 
+/// The labels of a HorizontalPodAutoscaler.
+pub const HPA_LABELS: &[&str] =
+    &["kompose.hpa.replicas.min", "kompose.hpa.replicas.max", "kompose.hpa.cpu", "kompose.hpa.memory"];
+
+/// The labels [`pod_settings`] reads besides [`HPA_LABELS`], which [`settings`] leaves to it.
+const POD_LABELS: &[&str] = &["kompose.image-pull-secret", "kompose.serviceaccount-name"];
+
 fn is_pod_label(key: &str) -> bool {
-    POD_LABELS.contains(&key)
+    POD_LABELS.contains(&key) || HPA_LABELS.contains(&key)
 }
 
 /// The pod and autoscaling settings the service's Kompose labels stand for:
-/// `kompose.image-pull-secret`, `kompose.serviceaccount-name` and `kompose.hpa.*`.
-pub fn pod_settings(service: &compose::Service, diags: &mut Diagnostics) -> ServiceSettings {
+/// `kompose.image-pull-secret`, `kompose.serviceaccount-name` and `kompose.hpa.*`. A
+/// `sidecar`'s pod is scaled as its pod's service says: its [`HPA_LABELS`] are left to
+/// `sidecars`, which reports them.
+pub fn pod_settings(service: &compose::Service, sidecar: bool, diags: &mut Diagnostics) -> ServiceSettings {
     let mut read = Reader { service, diags, settings: ServiceSettings::default(), ingress: None };
     let mut hpa: Option<(Autoscale, crate::source::Span)> = None;
-    for (key, value) in service.labels.iter().filter(|(k, _)| is_pod_label(k)) {
+    let read_here = |key: &str| is_pod_label(key) && !(sidecar && HPA_LABELS.contains(&key));
+    for (key, value) in service.labels.iter().filter(|(k, _)| read_here(k)) {
         read.pod_label(key, value, &mut hpa);
     }
     read.settings.autoscale = hpa.map(|(mut autoscale, span)| {

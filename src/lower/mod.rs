@@ -50,6 +50,8 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
     let mut store = storage::Storage::new(typed, diags);
     let networks = network::Networks::new(typed, diags);
     project_label(&typed.name, diags);
+    // Before the services are lowered: a sidecar's exposure and scaling are its pod's.
+    let pods = sidecars::Pods::read(typed, diags);
     let mut services: Vec<_> = typed.services.iter().zip(environments).collect();
     // Sorted by name so output order never depends on the order of the file.
     services.sort_by(|a, b| a.0.name.value.cmp(&b.0.name.value));
@@ -80,11 +82,13 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
             learned,
             project: &typed.settings,
             waiter: waiters.get(service.name.as_str()).copied(),
+            pod: pods.pod_of(service.name.as_str()),
         };
         services.push(lowering.lower());
     }
-    sidecars::join(typed, &mut services, &networks, &mut store, diags);
+    sidecars::join(typed, &pods, &mut services, &networks, &mut store, diags);
     workload::claims(typed, &mut services, &mut store, &waiters, diags);
+    availability::assign(typed, &mut services, diags);
     aliases::assign(typed, &mut services, diags);
     sidecars::own_names(&mut services);
     waits::assign(typed, &mut services, diags);

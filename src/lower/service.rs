@@ -9,8 +9,8 @@ use crate::compose;
 use crate::compose::addresses::{Learned, Place};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{
-    EnvFromConfigMap, EnvVar, Healthcheck, HostAlias, Port, ProbeCommand, Resources, SecretEnv, Service, UpdateOrder,
-    UpdatePolicy, WorkloadKind,
+    EnvFromConfigMap, EnvVar, Exposure, Healthcheck, HostAlias, Port, ProbeCommand, Resources, SecretEnv, Service,
+    UpdateOrder, UpdatePolicy, WorkloadKind,
 };
 use crate::names::{is_env_name, is_qualified_name};
 use crate::source::Span;
@@ -42,6 +42,8 @@ pub struct Lowering<'a, 'b> {
     pub project: &'a compose::ProjectSettings,
     /// The first service that waits for this one to complete, and where it says so.
     pub waiter: Option<(&'a str, Span)>,
+    /// The service whose pod runs this one, when it is another's (`sidecars::Pods`).
+    pub pod: Option<&'a str>,
 }
 
 impl<'a> Lowering<'a, '_> {
@@ -53,7 +55,8 @@ impl<'a> Lowering<'a, '_> {
     pub fn lower(&mut self) -> Service {
         let service = self.service;
         // Kompose's labels, read once: each gets its note.
-        let labels = super::kompose::settings(service, self.diags);
+        let sidecar = self.pod.is_some();
+        let labels = super::kompose::settings(service, sidecar, self.diags);
         let choice = super::workload::choose(service, &labels, self.waiter, self.diags);
         unsupported::report(service, choice.kind, self.diags);
         let replicas = service.replicas();
@@ -70,20 +73,26 @@ impl<'a> Lowering<'a, '_> {
         let (hostname, subdomain) = super::dns::hostname(service, self.diags);
         super::traefik::report(service, self.diags);
         let expose = self.expose_or_exposed(choice.kind);
-        let exposure = super::expose::Exposing {
-            service,
-            k8s_name: &self.k8s_name,
-            project: self.project,
-            labels: &labels,
-            ports: &ports,
-            expose: &expose,
-            diags: self.diags,
-        }
-        .exposure();
+        // A sidecar's ports are its pod's, exposed as the pod's service says (`sidecars`
+        // reports the sidecar's own exposure settings as dropped).
+        let exposure = if sidecar {
+            Exposure::default()
+        } else {
+            super::expose::Exposing {
+                service,
+                k8s_name: &self.k8s_name,
+                project: self.project,
+                labels: &labels,
+                ports: &ports,
+                expose: &expose,
+                diags: self.diags,
+            }
+            .exposure()
+        };
         let workload = super::workload::workload(service, &labels, &choice, &self.k8s_name, self.diags);
         super::network::admit_ingress(&mut isolation, &exposure);
-        let pod_labels = super::kompose::pod_settings(service, self.diags);
-        let mut lowered = Service {
+        let pod_labels = super::kompose::pod_settings(service, sidecar, self.diags);
+        Service {
             name: self.name().to_string(),
             k8s_name: self.k8s_name.clone(),
             span: self.span(),
@@ -122,14 +131,10 @@ impl<'a> Lowering<'a, '_> {
             workload,
             waits: Vec::new(),
             runtime: self.runtime(&pod_labels),
+            // Decided once the pods are whole: `availability::assign`.
             availability: Default::default(),
             pod_of: None,
-        };
-        // Decided from the rest of the service: its workload, replicas and resources.
-        let mut availability =
-            super::availability::AvailabilityLowering { service, labels: &pod_labels, diags: self.diags };
-        lowered.availability = availability.lower(&lowered);
-        lowered
+        }
     }
 
     fn runtime(&mut self, labels: &compose::ServiceSettings) -> crate::model::Runtime {
@@ -428,7 +433,11 @@ impl<'a> Lowering<'a, '_> {
     /// The learned ports, with a note saying where each was found: a port kompile took from
     /// a configuration file should not go unsaid.
     fn learned_ports(&mut self, declares_others: bool) -> Vec<Port> {
-        self.diags.push(learned_note(self.name(), self.span(), &self.learned, declares_others));
+        // Docker refuses ports on a service that shares another's network: they are declared
+        // on the pod's service.
+        let shares_network = self.service.network_mode.as_ref().is_some_and(|m| m.starts_with("service:"));
+        let declare_on = self.pod.filter(|_| shares_network);
+        self.diags.push(learned_note(self.name(), self.span(), &self.learned, declares_others, declare_on));
         let port = |l: &Learned| Port {
             target: l.port,
             published: None,
@@ -576,7 +585,14 @@ fn port_text(learned: &Learned) -> String {
 }
 
 /// `declares_others`: the service declares ports, just not these.
-fn learned_note(service: &str, at: Span, learned: &[Learned], declares_others: bool) -> Diagnostic {
+/// `declare_on` is the pod's service, for a service whose ports Docker wants declared there.
+fn learned_note(
+    service: &str,
+    at: Span,
+    learned: &[Learned],
+    declares_others: bool,
+    declare_on: Option<&str>,
+) -> Diagnostic {
     let mut uses = Vec::new();
     let label = if declares_others { "does not declare it" } else { "declares no port" };
     let mut note = Diagnostic::new(Code::LearnedPort, "").at(at, label);
@@ -604,7 +620,13 @@ fn learned_note(service: &str, at: Span, learned: &[Learned], declares_others: b
             uses.join(", ")
         )
     };
-    note.help(format!("declare {them} to make {them} explicit: `expose: [{}]`", ports.join(", ")))
+    let ports = ports.join(", ");
+    match declare_on {
+        Some(pod) => note.help(format!(
+            "declare {them} on `{pod}` to make {them} explicit: `expose: [{ports}]` (`{service}` shares `{pod}`'s network, and Docker refuses ports on it)"
+        )),
+        None => note.help(format!("declare {them} to make {them} explicit: `expose: [{ports}]`")),
+    }
 }
 
 fn too_many_ports(service: &str, count: usize, at: Span) -> Diagnostic {

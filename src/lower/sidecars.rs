@@ -15,13 +15,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::expose::Exposing;
 use super::network::{Networks, admit_ingress};
 use super::storage::Storage;
-use crate::compose::{self, Project};
+use crate::compose::{self, Project, ProjectSettings};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Isolation, Mount, MountSource, Port, Service, Workload};
 use crate::source::Span;
 
 /// Kompose's label: services with the same value are one pod (`--service-group-mode=label`).
 pub const GROUP_LABEL: &str = "kompose.service.group";
+
+/// The first Kubernetes version with native sidecars on by default (beta in 1.29).
+const NATIVE_SIDECARS_SINCE: (u32, u32) = (1, 29);
 
 /// How far a chain of sidecars (or of `volumes_from`) is followed.
 const MAX_DEPTH: usize = 16;
@@ -42,22 +45,78 @@ struct Link<'a> {
     span: Span,
 }
 
+/// Which services run in another's pod, as written. Read before the services are lowered:
+/// a sidecar has no exposure or autoscaler of its own, its pod's service has them.
+pub struct Pods<'a> {
+    links: BTreeMap<&'a str, Link<'a>>,
+}
+
+impl<'a> Pods<'a> {
+    /// Reads every service's request; a name that is not a service is an error.
+    pub fn read(project: &'a Project, diags: &mut Diagnostics) -> Pods<'a> {
+        Pods { links: links(project, diags) }
+    }
+
+    /// The service whose pod runs `service`, when it is another's: the end of its chain of
+    /// links. `None` in a loop, which `join` reports.
+    pub fn pod_of(&self, service: &str) -> Option<&'a str> {
+        self.chain(service)?.ok()
+    }
+
+    /// The end of the chain of links from `member`, or the path that loops (or is longer
+    /// than [`MAX_DEPTH`]); `None` when `member` asks for no other pod.
+    fn chain(&self, member: &str) -> Option<Result<&'a str, Vec<&'a str>>> {
+        let (&first, link) = self.links.get_key_value(member)?;
+        let mut path = vec![first];
+        let mut root = link.target;
+        while let Some(next) = self.links.get(root) {
+            if path.contains(&root) || path.len() > MAX_DEPTH {
+                return Some(Err(path));
+            }
+            path.push(root);
+            root = next.target;
+        }
+        Some(Ok(root))
+    }
+
+    /// Every member with the root of its pod (a sidecar of a sidecar is in the first one's
+    /// pod) and its own link. Services in a loop stay in pods of their own, with an error.
+    fn roots(&self, index: &BTreeMap<String, usize>, diags: &mut Diagnostics) -> Vec<(usize, usize, &Link<'a>)> {
+        let mut out = Vec::new();
+        let mut looped = BTreeSet::new();
+        for (member, link) in &self.links {
+            match self.chain(member) {
+                Some(Ok(root)) => {
+                    if let (Some(&m), Some(&r)) = (index.get(*member), index.get(root)) {
+                        out.push((m, r, link));
+                    }
+                }
+                Some(Err(path)) if looped.insert(path.iter().min().copied().unwrap_or(*member)) => {
+                    diags.push(loop_error(&path, link.span));
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
 /// Puts sidecars in their pods and mounts `volumes_from`; `services` are the lowered
 /// services, sorted by name.
 pub fn join(
     project: &Project,
+    pods: &Pods<'_>,
     services: &mut [Service],
     networks: &Networks<'_>,
     store: &mut Storage<'_>,
     diags: &mut Diagnostics,
 ) {
     let index: BTreeMap<String, usize> = services.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
-    let links = links(project, diags);
     let mut gained = BTreeSet::new();
-    for (member, root, link) in roots(&links, &index, diags) {
+    for (member, root, link) in pods.roots(&index, diags) {
         let Some(compose) = project.service(&services[member].name) else { continue };
         let Some((sidecar, pod)) = pair(services, member, root) else { continue };
-        let place = Placing { sidecar, pod, compose, link, store: &*store, diags };
+        let place = Placing { sidecar, pod, compose, link, project: &project.settings, store: &*store, diags };
         if place.place() {
             gained.insert(root);
         }
@@ -128,38 +187,6 @@ fn groups<'a>(project: &'a Project, links: &mut BTreeMap<&'a str, Link<'a>>, dia
     }
 }
 
-/// Every member with the root of its pod (a sidecar of a sidecar is in the first one's pod)
-/// and its own link. Services in a loop stay in pods of their own, with an error.
-fn roots<'l, 'a>(
-    links: &'l BTreeMap<&'a str, Link<'a>>,
-    index: &BTreeMap<String, usize>,
-    diags: &mut Diagnostics,
-) -> Vec<(usize, usize, &'l Link<'a>)> {
-    let mut out = Vec::new();
-    let mut looped = BTreeSet::new();
-    for (member, link) in links {
-        let mut path = vec![*member];
-        let mut root = link.target;
-        while let Some(next) = links.get(root) {
-            if path.contains(&root) || path.len() > MAX_DEPTH {
-                if looped.insert(path.iter().min().copied().unwrap_or(*member)) {
-                    diags.push(loop_error(&path, link.span));
-                }
-                break;
-            }
-            path.push(root);
-            root = next.target;
-        }
-        if links.contains_key(root) {
-            continue;
-        }
-        if let (Some(&m), Some(&r)) = (index.get(*member), index.get(root)) {
-            out.push((m, r, link));
-        }
-    }
-    out
-}
-
 /// Two distinct elements of `services`, mutably.
 fn pair(services: &mut [Service], a: usize, b: usize) -> Option<(&mut Service, &mut Service)> {
     if a == b || a.max(b) >= services.len() {
@@ -179,6 +206,7 @@ struct Placing<'s, 'a, 'b> {
     pod: &'s mut Service,
     compose: &'a compose::Service,
     link: &'s Link<'a>,
+    project: &'a ProjectSettings,
     store: &'s Storage<'b>,
     diags: &'s mut Diagnostics,
 }
@@ -190,7 +218,9 @@ impl Placing<'_, '_, '_> {
         let note = self.note();
         self.diags.push(note);
         self.pod_settings();
+        self.dropped_settings();
         self.workloads();
+        self.native_sidecar_version();
         if self.store.read_write_once_volume(&self.sidecar.mounts).is_some() {
             // The claim attaches to one node: an update must stop the old pod first.
             self.pod.update.recreate = true;
@@ -262,6 +292,54 @@ impl Placing<'_, '_, '_> {
         }
     }
 
+    /// What exposes the pod's ports and what scales the pod are its service's settings: a
+    /// sidecar's own are dropped, each with a warning, so an Ingress host or an autoscaler
+    /// asked for on the sidecar does not vanish unseen.
+    fn dropped_settings(&mut self) {
+        let own = &self.compose.settings;
+        // (key, where it is written, whether it exposes rather than scales)
+        let written = [
+            ("ingress", own.ingress.as_ref().map(|s| s.span), true),
+            ("expose", own.expose.as_ref().map(|s| s.span), true),
+            ("node_port", own.node_port.as_ref().map(|s| s.span), true),
+            ("external_traffic_policy", own.external_traffic_policy.as_ref().map(|s| s.span), true),
+            ("autoscale", own.autoscale.as_ref().map(|s| s.span), false),
+            ("disruption", own.disruption.as_ref().map(|s| s.span), false),
+        ];
+        let mut found: Vec<(String, Span, bool)> = written
+            .into_iter()
+            .filter_map(|(key, span, exposes)| Some((format!("`x-kompile.{key}`"), span?, exposes)))
+            .collect();
+        for (key, _) in &self.compose.labels {
+            let exposes = super::kompose::EXPOSURE_LABELS.contains(&key.as_str());
+            if exposes || super::kompose::HPA_LABELS.contains(&key.as_str()) {
+                found.push((format!("label `{}`", key.value), key.span, exposes));
+            }
+        }
+        for (what, at, exposes) in found {
+            let dropped = self.dropped(&what, at, exposes);
+            self.diags.push(dropped);
+        }
+    }
+
+    fn dropped(&self, what: &str, at: Span, exposes: bool) -> Diagnostic {
+        let (sidecar, pod) = (&self.sidecar.name, &self.pod.name);
+        let (why, help) = if exposes {
+            (
+                format!("how the pod of `{pod}` is reached from outside is `{pod}`'s setting"),
+                format!("set it on `{pod}`: its Services and Ingress carry the ports of the pod, `{sidecar}`'s too"),
+            )
+        } else {
+            (
+                format!("the pod of `{pod}` is scaled and protected from drains as `{pod}` says"),
+                format!("set it on `{pod}`: `{sidecar}` runs once in each of `{pod}`'s pods"),
+            )
+        };
+        Diagnostic::new(Code::SidecarSetting, format!("{what} of service `{sidecar}` is dropped: {why}"))
+            .at(at, "dropped")
+            .help(help)
+    }
+
     /// A task in a serving pod would be restarted forever (a Job's sidecars are native
     /// sidecars, which `note` says).
     fn workloads(&mut self) {
@@ -276,6 +354,33 @@ impl Placing<'_, '_, '_> {
                 .help(format!("run the task in a pod of its own, or make `{pod}` the task")),
             );
         }
+    }
+
+    /// A native sidecar needs Kubernetes 1.29 (`note` says when one is made): older clusters
+    /// drop or refuse `restartPolicy` on an init container, and an init container that never
+    /// ends keeps the task from ever starting.
+    fn native_sidecar_version(&mut self) {
+        let version = self.project.kubernetes_version();
+        if !self.pod.workload.runs_to_completion() || version >= NATIVE_SIDECARS_SINCE {
+            return;
+        }
+        let (sidecar, pod, kind) = (&self.sidecar.name, &self.pod.name, self.pod.workload.kind());
+        let (major, minor) = NATIVE_SIDECARS_SINCE;
+        let written = self.project.kubernetes_version.as_ref().map_or(Span::NONE, |v| v.span);
+        self.diags.push(
+            Diagnostic::new(
+                Code::SidecarSetting,
+                format!(
+                    "service `{sidecar}` is a native sidecar of the {kind} `{pod}`, which needs Kubernetes {major}.{minor}; kompile targets {}.{}",
+                    version.0, version.1
+                ),
+            )
+            .at(self.link.span, "an init container with `restartPolicy: Always`")
+            .also(written, "the target Kubernetes version")
+            .help(format!(
+                "an older cluster drops or refuses the sidecar's `restartPolicy`, and the init container it becomes never ends, so `{pod}` never starts: target Kubernetes {major}.{minor} or later (`x-kompile: {{kubernetes_version: \"{major}.{minor}\"}}`), or run `{sidecar}` in a pod of its own"
+            )),
+        );
     }
 
     /// The sidecar's ports become the pod's: one network namespace, one set of Services.
@@ -349,7 +454,7 @@ fn refresh(project: &Project, services: &mut [Service], networks: &Networks<'_>,
             let mut again = Diagnostics::default();
             let with_ports = with_ports_of(project, compose, members.iter().map(|&m| services[m].name.as_str()));
             let svc = &services[root];
-            let kompose = super::kompose::settings(compose, &mut again);
+            let kompose = super::kompose::settings(compose, false, &mut again);
             let exposing = Exposing {
                 service: &with_ports,
                 labels: &kompose,
@@ -654,6 +759,67 @@ mod tests {
         let published = vpn.exposure.published.as_ref().expect("a published Service");
         assert_eq!((published.k8s_name.as_str(), published.ports[0].port), ("vpn-published", 8080));
         assert!(codes(&diags).contains(&Code::SidecarSetting), "{diags:?}");
+    }
+
+    fn messages(diags: &crate::diag::Diagnostics, code: Code) -> Vec<String> {
+        diags.items().iter().filter(|d| d.code == code).map(|d| d.message.clone()).collect()
+    }
+
+    /// The pod's Services and Ingress are its service's: a sidecar's own exposure settings
+    /// are dropped with a warning each, and none is said to be read.
+    #[test]
+    fn a_sidecars_exposure_settings_are_reported_as_dropped() {
+        let (app, diags) = lower_text(
+            "services:\n  vpn:\n    image: vpn:1\n    ports: ['8080:8080']\n  torrent:\n    image: t:1\n    network_mode: service:vpn\n    labels: {kompose.service.expose: torrent.example.com, kompose.service.type: nodeport}\n    x-kompile: {ingress: {host: t.example.com}, node_port: 30080, external_traffic_policy: local}\n",
+        );
+        let dropped = messages(&diags, Code::SidecarSetting);
+        assert_eq!(dropped.len(), 5, "{diags:?}");
+        assert!(dropped.iter().all(|m| m.contains("is dropped") && m.contains("`vpn`")), "{dropped:?}");
+        assert!(messages(&diags, Code::KomposeLabel).is_empty(), "no label is read: {diags:?}");
+        assert!(!codes(&diags).contains(&Code::IngressPort), "{diags:?}");
+        let vpn = service(&app, "vpn");
+        assert!(vpn.exposure.ingress.is_none() && vpn.exposure.published.is_some());
+    }
+
+    #[test]
+    fn a_sidecars_scaling_settings_are_reported_as_dropped() {
+        let (app, diags) = lower_text(
+            "services:\n  web:\n    image: w:1\n    cpus: 1\n  side:\n    image: s:1\n    x-kompile: {pod: web, autoscale: {max: 4}, disruption: {max_unavailable: 1}}\n    labels: {kompose.hpa.cpu: '50'}\n",
+        );
+        assert_eq!(messages(&diags, Code::SidecarSetting).len(), 3, "{diags:?}");
+        let found = codes(&diags);
+        assert!(!found.contains(&Code::AutoscaleWithoutRequests) && !found.contains(&Code::KomposeLabel), "{diags:?}");
+        assert!(app.services.iter().all(|s| s.availability.autoscale.is_none()));
+    }
+
+    #[test]
+    fn native_sidecars_below_kubernetes_1_29_are_reported() {
+        let compose = |version: &str| {
+            format!(
+                "x-kompile: {{kubernetes_version: '{version}'}}\nservices:\n  task:\n    image: t:1\n    x-kompile: {{kind: job}}\n  proxy:\n    image: p:1\n    x-kompile: {{pod: task}}\n"
+            )
+        };
+        let (_, diags) = lower_text(&compose("1.28"));
+        let found = messages(&diags, Code::SidecarSetting);
+        assert!(found.len() == 1 && found[0].contains("needs Kubernetes 1.29"), "{diags:?}");
+        let (_, diags) = lower_text(&compose("1.29"));
+        assert!(messages(&diags, Code::SidecarSetting).is_empty(), "{diags:?}");
+    }
+
+    /// Docker refuses ports on a service on another's network: the learned port's help names
+    /// the pod's service, and a port declared there is not learned again.
+    #[test]
+    fn learned_ports_of_a_sidecar_are_declared_on_its_pods_service() {
+        let (_, diags) = lower_text(
+            "services:\n  vpn:\n    image: vpn:1\n  torrent:\n    image: t:1\n    network_mode: service:vpn\n  web:\n    image: w:1\n    environment: {URL: 'http://torrent:8080'}\n",
+        );
+        let learned = diags.items().iter().find(|d| d.code == Code::LearnedPort && d.message.contains("`torrent`"));
+        let help = learned.and_then(|d| d.help.clone()).unwrap_or_default();
+        assert!(help.contains("on `vpn`"), "{diags:?}");
+        let (_, diags) = lower_text(
+            "services:\n  vpn:\n    image: vpn:1\n    expose: ['8080']\n  torrent:\n    image: t:1\n    network_mode: service:vpn\n  web:\n    image: w:1\n    environment: {URL: 'http://torrent:8080'}\n",
+        );
+        assert!(!codes(&diags).contains(&Code::LearnedPort), "{diags:?}");
     }
 
     #[test]

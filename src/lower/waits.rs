@@ -42,6 +42,13 @@ pub fn assign(project: &Project, services: &mut [Service], diags: &mut Diagnosti
             let Some(&them) = index.get(dependency.service.as_str()) else { continue };
             // Containers of one pod start together; waiting for one's own pod never ends.
             if pod(them) == pod(me) {
+                // A task's sidecars are native sidecars, started before the task.
+                let started_first = me == pod(me)
+                    && services[me].workload.runs_to_completion()
+                    && dependency.condition == Condition::Started;
+                if them != me && !started_first {
+                    diags.push(same_pod(compose, dependency, &services[pod(me)].name));
+                }
                 continue;
             }
             let pair =
@@ -59,6 +66,25 @@ pub fn assign(project: &Project, services: &mut [Service], diags: &mut Diagnosti
             }
         }
     }
+}
+
+/// A dependency between two containers of one pod, which start together: no init container
+/// can wait for a container of its own pod, which starts only after the init containers.
+fn same_pod(compose: &ComposeService, dependency: &Dependency, pod: &str) -> Diagnostic {
+    let (me, them) = (compose.name.as_str(), dependency.service.as_str());
+    let condition = match dependency.condition {
+        Condition::Started => "started",
+        Condition::Healthy => "healthy",
+        Condition::CompletedSuccessfully => "completed",
+    };
+    Diagnostic::new(
+        Code::SidecarSetting,
+        format!("`{me}` does not wait for `{them}` to be {condition}: both are containers of the pod of `{pod}`, which start together"),
+    )
+    .at(dependency.service.span, "not waited for in the pod")
+    .help(format!(
+        "Kubernetes starts the containers of a pod without waiting for one to be ready; make `{me}` wait itself (retry its connections, or loop in its entrypoint until `{them}` answers on localhost)"
+    ))
 }
 
 /// The wait images in force for one service: its own, else the project's, else kompile's.
@@ -315,6 +341,25 @@ mod tests {
         assert_eq!(wait.condition, WaitCondition::Healthy);
         assert!(matches!(wait.check, Some(WaitCheck::Connect { port: 80, .. })), "{wait:?}");
         assert!(codes(&diags).contains(&Code::DependencyNotWaited), "{diags:?}");
+    }
+
+    /// qbittorrent behind gluetun: containers of one pod start together.
+    #[test]
+    fn a_dependency_in_ones_own_pod_is_reported() {
+        let compose = "services:\n  gluetun:\n    image: g:1\n    expose: ['8080']\n  qbittorrent:\n    image: q:1\n    network_mode: service:gluetun\n    depends_on: {gluetun: {condition: service_healthy}}\n";
+        let (app, diags) = lower_text(compose);
+        assert!(waits(&app, "gluetun").is_empty() && waits(&app, "qbittorrent").is_empty());
+        let found: Vec<_> = diags.items().iter().filter(|d| d.code == Code::SidecarSetting).collect();
+        assert_eq!(found.len(), 1, "{diags:?}");
+        assert!(found[0].message.contains("start together"), "{found:?}");
+    }
+
+    /// A task's sidecar is a native sidecar, started before the task.
+    #[test]
+    fn a_task_waits_for_its_native_sidecar_to_start() {
+        let compose = "services:\n  task:\n    image: t:1\n    x-kompile: {kind: job}\n    depends_on: [proxy]\n  proxy:\n    image: p:1\n    x-kompile: {pod: task}\n";
+        let (_, diags) = lower_text(compose);
+        assert!(!codes(&diags).contains(&Code::SidecarSetting), "{diags:?}");
     }
 
     #[test]
