@@ -72,11 +72,26 @@ pub struct Project {
     pub settings: ProjectSettings,
     /// The Dockerfiles the enabled services build, parsed.
     pub dockerfiles: Vec<BuildFile>,
+    /// Where each service is in `services`, by name ([`Project::indexed`]): every stage looks
+    /// services up by name, and a scan per lookup made projects of thousands of services
+    /// quadratic.
+    pub(crate) by_name: std::collections::HashMap<String, usize>,
 }
 
 impl Project {
+    /// The project with its services indexed by name; call it again after changing the list.
+    pub fn indexed(mut self) -> Project {
+        self.by_name = self.services.iter().enumerate().map(|(at, s)| (s.name.value.clone(), at)).collect();
+        self
+    }
+
     pub fn service(&self, name: &str) -> Option<&Service> {
-        self.services.iter().find(|s| s.name.value == name)
+        // A project built without the index (in tests) is searched.
+        if self.by_name.len() != self.services.len() {
+            return self.services.iter().find(|s| s.name.value == name);
+        }
+        let at = *self.by_name.get(name)?;
+        self.services.get(at).filter(|s| s.name.value == name)
     }
 
     pub fn volume(&self, name: &str) -> Option<&Volume> {

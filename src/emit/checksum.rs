@@ -22,7 +22,7 @@ const DIGITS: usize = 16;
 /// compose configs and project files of its containers, sidecars included); `None` when it
 /// uses none.
 pub(super) fn config_checksum(app: &App, svc: &Service) -> Option<String> {
-    let sidecars = app.services.iter().filter(|s| s.pod_of.as_deref() == Some(&svc.name));
+    let sidecars = app.sidecars_of(svc);
     let containers: Vec<&Service> = std::iter::once(svc).chain(sidecars).collect();
     let mut used: Vec<&str> = containers.iter().flat_map(|c| &c.mounts).filter_map(|m| config_map(&m.source)).collect();
     used.sort_unstable();
@@ -131,9 +131,11 @@ mod tests {
         let mut shipper = service("shipper");
         shipper.pod_of = Some("web".into());
         shipper.mounts = vec![mount("fluent")];
-        a.services = vec![service("web"), shipper];
-        let before = config_checksum(&a, &a.services[0]).expect("the sidecar mounts a ConfigMap");
+        let mut web = service("web");
+        web.sidecars = vec!["shipper".into()];
+        a.services = vec![shipper, web];
+        let before = config_checksum(&a, &a.services[1]).expect("the sidecar mounts a ConfigMap");
         a.configs[0] = config("fluent", "[OUTPUT]");
-        assert_ne!(config_checksum(&a, &a.services[0]), Some(before));
+        assert_ne!(config_checksum(&a, &a.services[1]), Some(before));
     }
 }

@@ -66,6 +66,7 @@ pub(crate) fn service(name: &str) -> Service {
         runtime: Default::default(),
         availability: Default::default(),
         pod_of: None,
+        sidecars: Vec::new(),
     }
 }
 

@@ -14,7 +14,7 @@ use crate::model::{App, MountSource, Service};
 /// `restartPolicy: Always`, which start before the main container and do not keep the Job
 /// from completing.
 pub(super) fn with_sidecars(app: &App, svc: &Service, mut spec: PodSpec) -> PodSpec {
-    let members: Vec<&Service> = app.services.iter().filter(|s| s.pod_of.as_deref() == Some(&svc.name)).collect();
+    let members: Vec<&Service> = app.sidecars_of(svc).collect();
     let shares = |s: &Service| s.mounts.iter().any(|m| matches!(m.source, MountSource::Shared { .. }));
     if members.is_empty() && !shares(svc) {
         return spec;
@@ -116,6 +116,7 @@ mod tests {
     fn a_sidecar_is_a_second_container_sharing_claims_and_scratch_space() {
         let mut a = app();
         let mut web = service("web");
+        web.sidecars = vec!["shipper".into()];
         web.mounts = vec![
             mount("/data", MountSource::Volume { k8s_name: "data".into() }),
             mount("/tmp/cache", MountSource::EmptyDir),
@@ -143,7 +144,8 @@ mod tests {
     #[test]
     fn a_sidecar_has_no_objects_but_its_environment() {
         let mut a = app();
-        let web = service("web");
+        let mut web = service("web");
+        web.sidecars = vec!["shipper".into()];
         let mut shipper = service("shipper");
         shipper.pod_of = Some("web".into());
         shipper.expose = vec![crate::emit::fixtures::port(2020)];
@@ -160,6 +162,7 @@ mod tests {
         let mut a = app();
         let mut task = service("task");
         task.workload = Workload::Job(Default::default());
+        task.sidecars = vec!["proxy".into()];
         let mut proxy = service("proxy");
         proxy.pod_of = Some("task".into());
         a.services = vec![proxy, task.clone()];

@@ -70,7 +70,9 @@ pub fn decode(root: &mut Node, parts: Parts<'_>, diags: &mut Diagnostics) -> Pro
         keys: keys(map),
         settings: settings::project(map.get("x-kompile"), diags),
         dockerfiles: parts.dockerfiles,
+        ..Project::default()
     }
+    .indexed()
 }
 
 fn key(name: &str, span: Span) -> Key {

@@ -28,8 +28,8 @@ pub fn assign(project: &Project, services: &mut [Service], diags: &mut Diagnosti
         let labels = super::kompose::pod_settings(compose, false, &mut Diagnostics::default());
         let availability = {
             let lowered = &services[at];
-            let sidecars: Vec<&Service> =
-                services.iter().filter(|s| s.pod_of.as_deref() == Some(lowered.name.as_str())).collect();
+            let find = |name: &String| services.binary_search_by(|s| s.name.cmp(name)).ok().map(|at| &services[at]);
+            let sidecars: Vec<&Service> = lowered.sidecars.iter().filter_map(find).collect();
             AvailabilityLowering { service: compose, labels: &labels, diags: &mut *diags }.lower(lowered, &sidecars)
         };
         services[at].availability = availability;

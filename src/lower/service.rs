@@ -134,6 +134,7 @@ impl<'a> Lowering<'a, '_> {
             // Decided once the pods are whole: `availability::assign`.
             availability: Default::default(),
             pod_of: None,
+            sidecars: Vec::new(),
         }
     }
 

@@ -121,8 +121,19 @@ pub fn join(
             gained.insert(root);
         }
     }
-    refresh(project, services, networks, &gained);
+    record_sidecars(services, &index);
+    refresh(project, services, &index, networks, &gained);
     volumes_from(project, services, &index, store, diags);
+}
+
+/// Each pod's service learns its sidecars, in name order (`services` is sorted by name), so
+/// later steps and emit find them without a scan of every service for every pod.
+fn record_sidecars(services: &mut [Service], index: &BTreeMap<String, usize>) {
+    let pairs: Vec<(usize, String)> =
+        services.iter().filter_map(|s| Some((*index.get(s.pod_of.as_ref()?)?, s.name.clone()))).collect();
+    for (pod, sidecar) in pairs {
+        services[pod].sidecars.push(sidecar);
+    }
 }
 
 /// A sidecar's own name reaches its pod: one more Service of the pod's service (run after
@@ -441,13 +452,18 @@ impl Placing<'_, '_, '_> {
 
 /// Recomputes, for pods that gained their sidecars' ports, what reaches them from outside;
 /// and for every pod with sidecars, who may connect: the networks of every container.
-fn refresh(project: &Project, services: &mut [Service], networks: &Networks<'_>, gained: &BTreeSet<usize>) {
+fn refresh(
+    project: &Project,
+    services: &mut [Service],
+    index: &BTreeMap<String, usize>,
+    networks: &Networks<'_>,
+    gained: &BTreeSet<usize>,
+) {
     for root in 0..services.len() {
-        let members: Vec<usize> =
-            (0..services.len()).filter(|&m| services[m].pod_of.as_deref() == Some(&services[root].name)).collect();
-        if members.is_empty() {
+        if services[root].sidecars.is_empty() {
             continue;
         }
+        let members: Vec<usize> = services[root].sidecars.iter().filter_map(|n| index.get(n).copied()).collect();
         let Some(compose) = project.service(&services[root].name) else { continue };
         if gained.contains(&root) {
             // Reported when the service was lowered: the same settings again.

@@ -24,6 +24,18 @@ pub struct App {
     pub configs: Vec<Config>,
 }
 
+impl App {
+    /// The service named `name` (compose name); services are sorted by name.
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.binary_search_by(|s| s.name.as_str().cmp(name)).ok().map(|at| &self.services[at])
+    }
+
+    /// The sidecars in `svc`'s pod, in name order.
+    pub fn sidecars_of<'a>(&'a self, svc: &'a Service) -> impl Iterator<Item = &'a Service> + 'a {
+        svc.sidecars.iter().filter_map(|name| self.service(name))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Service {
     /// The compose service name, as written.
@@ -101,6 +113,9 @@ pub struct Service {
     /// service (a sidecar of a sidecar names the first). emit makes no workload, Service or
     /// policy for it; its container joins that pod (`lower/sidecars.rs` moved its ports there).
     pub pod_of: Option<String>,
+    /// The compose names of the sidecars whose containers run in this service's pod (those
+    /// whose `pod_of` is this service), sorted.
+    pub sidecars: Vec<String>,
 }
 
 /// The kind of workload that runs a service's pods.
