@@ -30,7 +30,7 @@ fn diff(dir: &Path, kubeconfig: &Path, args: &[&str], env: &[(&str, &str)]) -> R
 
 /// Snapshots a run's stderr as `snapshots/cluster-<ID>.snap`, with what changes from run to
 /// run (temp dirs, the stand-in's port, times, durations, generated names) replaced.
-fn snapshot(id: &str, stderr: &str) {
+pub fn snapshot(id: &str, stderr: &str) {
     assert!(stderr.contains(id), "{id} not raised: {stderr}");
     let filters = vec![
         (r"/tmp/\.tmp[A-Za-z0-9]+", "[TEMP]"),

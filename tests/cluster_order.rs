@@ -15,6 +15,7 @@ use kompile::cluster::{Settings, kubeconfig};
 use kompile::diag::Code;
 use kompile::source::Sources;
 
+use crate::cluster::snapshot;
 use crate::support::standin::StandIn;
 use crate::support::{self, Run};
 
@@ -107,20 +108,6 @@ fn a_dependency_that_fails_holds_its_dependents_back() {
     assert!(run.stderr.contains("Deployment default/web"), "{}", run.stderr);
     let diagnostics: String = run.stderr.lines().skip_while(|l| !l.starts_with("K4")).collect::<Vec<_>>().join("\n");
     snapshot("K418", &diagnostics);
-}
-
-/// Snapshots stderr (or rendered diagnostics) as `snapshots/cluster-<ID>.snap`, as
-/// tests/cluster.rs does.
-fn snapshot(id: &str, text: &str) {
-    assert!(text.contains(id), "{id} not raised: {text}");
-    let filters = vec![
-        (r"/tmp/\.tmp[A-Za-z0-9]+", "[TEMP]"),
-        (r"127\.0\.0\.1:\d{4,5}", "127.0.0.1:[PORT]"),
-        (r"\b\d+(\.\d+)?(ms|s)\b", "[DURATION]"),
-    ];
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, filters => filters}, {
-        insta::assert_snapshot!(format!("cluster-{id}"), text);
-    });
 }
 
 /// The library's `apply` on hand-written manifests, as `kompile apply` runs it.
