@@ -523,3 +523,31 @@ fn no_output_format_prints_a_secret_value() {
         }
     }
 }
+
+/// A password inside another service's URL, written or interpolated from `.env`, and one a
+/// URL carries whatever its variable is called: no diagnostic format and no manifest shows
+/// it (the Secret holds it base64-encoded), while K214's code frame keeps `db:5432`.
+#[test]
+fn no_output_prints_a_password_inside_a_url() {
+    let compose = "services:\n  db:  {image: postgres:16.4, environment: {POSTGRES_PASSWORD: s3cr3tpw}}\n  web: {image: app:1, environment: {DATABASE_URL: postgres://app:s3cr3tpw@db:5432/app}}\n  api: {image: app:1, environment: [\"DB=postgres://app:${PW}@db:5432/app\", \"JDBC=jdbc:pg://db:5432/app?password=s3cr3tpw\"]}\n  worker: {image: w:1, environment: {CACHE: 'redis://:r3d1s-pw@cache:6379/0'}}\n  cache: {image: redis:7.4}\n";
+    let dir = project(&[("compose.yaml", compose), (".env", "PW=fr0m-dotenv\n")]);
+    let hidden = ["s3cr3tpw", "r3d1s-pw", "fr0m-dotenv"];
+    let shows = |all: &str| hidden.iter().find(|h| all.contains(*h)).copied();
+    for format in ["human", "short", "json", "github", "sarif"] {
+        let output = kompile(dir.path(), &["check", "--format", format]);
+        let all = stdout(&output) + &stderr(&output);
+        assert_eq!(output.status.code(), Some(0), "{format}: {all}");
+        assert_eq!(shows(&all), None, "{format}: {all}");
+        assert!(all.contains("K214"), "{format}: {all}");
+    }
+    let checked = kompile(dir.path(), &["check"]);
+    let human = stdout(&checked) + &stderr(&checked);
+    assert!(human.contains("postgres://app:********@db:5432/app"), "the host stays readable: {human}");
+    for output in ["yaml", "json"] {
+        let built = kompile(dir.path(), &["build", "-o", output]);
+        let all = stdout(&built) + &stderr(&built);
+        assert_eq!(built.status.code(), Some(0), "{all}");
+        assert_eq!(shows(&all), None, "{output}: {all}");
+        assert!(all.contains("web-secret-env") && all.contains("secretKeyRef"), "{all}");
+    }
+}

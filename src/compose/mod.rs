@@ -6,6 +6,7 @@
 //! The `Node` tree stays for merging and for `kompile config`; nothing after `load` reads it.
 
 pub mod addresses;
+mod secrets;
 pub mod settings;
 pub mod workload;
 
@@ -14,6 +15,7 @@ use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use secrets::{SecretValues, looks_secret, url_passwords};
 pub use settings::{IngressRoute, IngressSettings, ProjectSettings, ServiceSettings, Tls, VolumeSettings, WaitImages};
 
 use crate::dockerfile::Dockerfile;
@@ -497,45 +499,7 @@ pub struct BuildFile {
     pub services: Vec<String>,
 }
 
-/// Whether an environment variable's name says its value is a secret (`DB_PASSWORD`,
-/// `API_TOKEN`); `*_FILE` and `*_PATH` name where a secret is, not the secret.
-pub fn looks_secret(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    let ends_with =
-        |suffix: &[u8]| bytes.len() >= suffix.len() && bytes[bytes.len() - suffix.len()..].eq_ignore_ascii_case(suffix);
-    if ends_with(b"_FILE") || ends_with(b"_PATH") {
-        return false;
-    }
-    // Every environment name is asked: compared in place, ignoring case, without a copy, and
-    // only where a word's first letter is.
-    let at = |i: usize, word: &[u8]| bytes.get(i..i + word.len()).is_some_and(|w| w.eq_ignore_ascii_case(word));
-    (0..bytes.len()).any(|i| match bytes[i].to_ascii_uppercase() {
-        b'P' => at(i, b"PASSWORD") || at(i, b"PASSWD") || at(i, b"PRIVATE_KEY"),
-        b'S' => at(i, b"SECRET"),
-        b'T' => at(i, b"TOKEN"),
-        b'A' => at(i, b"API_KEY") || at(i, b"APIKEY") || at(i, b"ACCESS_KEY"),
-        _ => false,
-    })
-}
-
 /// `(key, value)` pairs as an ordered map, later entries winning.
 pub fn to_map(entries: &[(Key, String)]) -> BTreeMap<String, String> {
     entries.iter().map(|(k, v)| (k.value.clone(), v.clone())).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::looks_secret;
-
-    #[test]
-    fn secret_names_are_recognised_in_any_case() {
-        for name in
-            ["DB_PASSWORD", "db_passwd", "Api_Key", "GITHUB_TOKEN", "x-secret", "AWS_SECRET_ACCESS_KEY", "APIKEY"]
-        {
-            assert!(looks_secret(name), "{name}");
-        }
-        for name in ["DB_PASSWORD_FILE", "token_path", "LOG_LEVEL", "PASS", "TOKE", "", "KEY"] {
-            assert!(!looks_secret(name), "{name}");
-        }
-    }
 }

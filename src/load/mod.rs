@@ -94,17 +94,52 @@ pub fn load(options: &Options, sources: &mut Sources, diags: &mut Diagnostics) -
     let dockerfiles = services_map(&root).map(|s| dockerfiles::load(s, sources, diags)).unwrap_or_default();
     let parts = decode::Parts { name, directory, files, profiles, disabled, dockerfiles, environment: &environment };
     let root = decoded(root, options.keep_tree, parts, diags);
-    sources.mask(secret_values(&root.1));
+    let secret = secret_values(&root.1, sources);
+    sources.mask(secret);
     Some(Project { root: root.0, environment, typed: root.1 })
 }
 
-/// Where the project's secret environment values are written (`DB_PASSWORD: hunter2`, and
-/// the names `x-kompile.secret_env` lists): no diagnostic may quote them.
-fn secret_values(project: &crate::compose::Project) -> impl Iterator<Item = Span> + '_ {
-    project.services.iter().flat_map(|service| {
-        let secret = |v: &&crate::compose::EnvVar| service.settings.is_secret_env(&v.name);
-        service.environment.iter().filter(secret).filter_map(|v| Some(value_only(v, v.value.as_ref()?.span)))
-    })
+/// Where the project's secret environment values are written (`DB_PASSWORD: hunter2`, the
+/// names `x-kompile.secret_env` lists, URLs with a password, values that hold another
+/// secret value: `compose::SecretValues`): no diagnostic may quote them. `env_file`s and
+/// `.env` need nothing here: they are registered with every value masked (`dotenv::redact`).
+fn secret_values(project: &crate::compose::Project, sources: &Sources) -> Vec<Span> {
+    let secrets = crate::compose::SecretValues::of(project);
+    let mut spans = Vec::new();
+    for service in &project.services {
+        for variable in &service.environment {
+            let Some(value) = &variable.value else { continue };
+            if secrets.is_secret(&service.settings, &variable.name, value) {
+                let span = value_only(variable, value.span);
+                spans.extend(secret_parts(&secrets, &service.settings, variable, span, sources));
+            }
+        }
+    }
+    spans
+}
+
+/// What to mask of a secret value written at `span`. A value secret by its name is masked
+/// whole; one secret for what it holds as `SecretValues::to_mask` says, which for a URL
+/// with a password is only the password, so hosts and ports stay readable for the
+/// diagnostics that point at them (K214 quotes `postgres://app:********@db:5432/app`).
+/// Where the text is not the value as it stands (interpolated, escaped, folded), the
+/// secret may be spelt otherwise: masked whole.
+fn secret_parts(
+    secrets: &crate::compose::SecretValues,
+    settings: &crate::compose::ServiceSettings,
+    variable: &crate::compose::EnvVar,
+    span: Span,
+    sources: &Sources,
+) -> Vec<Span> {
+    let text = sources.text(span);
+    let value = variable.value.as_ref().map_or("", |v| v.as_str());
+    if settings.is_secret_env(&variable.name) || value.is_empty() || !text.contains(value) {
+        return vec![span];
+    }
+    let start = span.start as usize;
+    let parts: Vec<Span> =
+        secrets.to_mask(text).into_iter().map(|r| Span::new(span.file, start + r.start, start + r.end)).collect();
+    if parts.is_empty() { vec![span] } else { parts }
 }
 
 /// A list entry (`- API_TOKEN=abc`) is one scalar, name and value: the name stays readable.

@@ -41,6 +41,7 @@ pub struct Settings {
 pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagnostics) -> App {
     // Before the environments move out: they are where services address each other.
     let mut learned = compose::addresses::learned_ports(&typed);
+    let secret_values = compose::SecretValues::of(&typed);
     dns::hidden_names(&typed, diags);
     dns::docker_dns(&typed, diags);
     let environments: Vec<_> = typed.services.iter_mut().map(|s| std::mem::take(&mut s.environment)).collect();
@@ -81,6 +82,7 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
             built_image,
             learned,
             project: &typed.settings,
+            secret_values: &secret_values,
             waiter: waiters.get(service.name.as_str()).copied(),
             pod: pods.pod_of(service.name.as_str()),
         };
@@ -206,6 +208,68 @@ mod tests {
         assert_eq!(plain, Some(vec!["MODE".to_string()]));
         let values: Vec<_> = a.environment.iter().map(|e| (e.name.as_str(), e.value.as_deref())).collect();
         assert_eq!(values, [("DB_PASSWORD", Some("")), ("LEVEL", Some("info")), ("LICENSE", Some(""))]);
+    }
+
+    /// The reviewer's case: the database's password is also in the web service's URL. The
+    /// whole URL goes into web's Secret (the kubelet passes it byte for byte) and the pod
+    /// template takes it by `secretKeyRef`; the learned port is unchanged.
+    #[test]
+    fn values_holding_a_secret_go_into_the_secret() {
+        let compose = "services:\n  db: {image: postgres:16.4, environment: {POSTGRES_PASSWORD: s3cr3tpw}}\n  web:\n    image: app:1\n    environment: {DATABASE_URL: 'postgres://app:s3cr3tpw@db:5432/app', CACHE_URL: 'redis://:x@cache', JDBC: 'jdbc:pg://db?password=s3cr3tpw', LEVEL: info}\n";
+        let (app, diags) = lower_text(compose);
+        let web = app.services.iter().find(|s| s.name == "web").expect("web");
+        let secret = web.secret_env.as_ref().expect("a Secret");
+        assert_eq!(secret.k8s_name, "web-secret-env");
+        let keys: Vec<&str> = secret.data.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["CACHE_URL", "DATABASE_URL", "JDBC"]);
+        assert_eq!(secret.data["DATABASE_URL"], "postgres://app:s3cr3tpw@db:5432/app", "stored as Compose passes it");
+        let values: Vec<_> = web.environment.iter().map(|e| (e.name.as_str(), e.value.as_deref())).collect();
+        assert_eq!(
+            values,
+            [("DATABASE_URL", Some("")), ("CACHE_URL", Some("")), ("JDBC", Some("")), ("LEVEL", Some("info"))]
+        );
+        let db = app.services.iter().find(|s| s.name == "db").expect("db");
+        assert_eq!(db.expose.iter().map(|p| p.target).collect::<Vec<_>>(), [5432], "learned from the URL");
+        assert!(codes(&diags).contains(&Code::LearnedPort), "{diags:?}");
+        let manifests = format!("{:?}", crate::emit::emit(&app));
+        assert!(!manifests.contains("s3cr3tpw"), "{manifests}");
+    }
+
+    /// An interpolated password (`.env`, the shell) lands in the value the pod would get.
+    #[test]
+    fn interpolated_url_passwords_go_into_the_secret() {
+        let compose = "services:\n  web:\n    image: app:1\n    environment: {DATABASE_URL: 'postgres://app:${PW:-from-env}@db/app'}\n";
+        let (app, _) = lower_text(compose);
+        let web = only_service(&app);
+        let data = web.secret_env.as_ref().map(|s| s.data.clone()).unwrap_or_default();
+        assert_eq!(data.get("DATABASE_URL").map(String::as_str), Some("postgres://app:from-env@db/app"));
+    }
+
+    /// The value Compose passes wins, wherever the other went: a plain `environment` value
+    /// over an env_file's secret one of the same name (the container must not take that by
+    /// `secretKeyRef`), a later env_file's over an earlier one's (`envFrom` takes the Secret
+    /// after the ConfigMap).
+    #[test]
+    fn the_winning_value_decides_between_secret_and_plain() {
+        let compose = "services:\n  a:\n    image: x:1\n    environment: {URL: 'http://api:8000'}\n";
+        let (app, _) = lower_edited(compose, |project| {
+            let files = [
+                vec![("URL", "postgres://u:pw@db/x"), ("DSN", "mysql://u:pw@db/x"), ("LOG", "mysql://u:pw@db/y")],
+                vec![("DSN", "plain"), ("LOG", "ok")],
+            ];
+            for values in files {
+                let values = values.into_iter().map(|(k, v)| (Spanned::new(k.to_string(), Span::NONE), v.to_string()));
+                let path = Spanned::new("/p/e.env".to_string(), Span::NONE);
+                project.services[0].env_files.push(EnvFile { path, required: true, values: values.collect() });
+            }
+        });
+        let a = only_service(&app);
+        assert_eq!(a.secret_env.as_ref().map(|s| s.data.len()), None, "no secret value wins");
+        let plain = a.env_from.as_ref().map(|e| e.data.clone()).unwrap_or_default();
+        assert_eq!(
+            plain.into_iter().collect::<Vec<_>>(),
+            [("DSN".into(), "plain".into()), ("LOG".into(), "ok".into())]
+        );
     }
 
     #[test]

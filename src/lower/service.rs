@@ -40,6 +40,8 @@ pub struct Lowering<'a, 'b> {
     pub learned: Vec<Learned>,
     /// The project's `x-kompile` block: defaults for every service.
     pub project: &'a compose::ProjectSettings,
+    /// Which environment values go into the Secret rather than the pod template.
+    pub secret_values: &'b compose::SecretValues,
     /// The first service that waits for this one to complete, and where it says so.
     pub waiter: Option<(&'a str, Span)>,
     /// The service whose pod runs this one, when it is another's (`sidecars::Pods`).
@@ -292,17 +294,25 @@ impl<'a> Lowering<'a, '_> {
     }
 
     /// `environment` and the `env_file`s: plain values in the container and a ConfigMap,
-    /// secret ones (see `ServiceSettings::is_secret_env`) in one Secret, never in the pod
-    /// template or a ConfigMap.
+    /// secret ones (see `compose::SecretValues::is_secret`: by name, a URL's password, or
+    /// another secret value inside) in one Secret, never in the pod template or a ConfigMap.
     fn environment(&mut self) -> (Vec<EnvVar>, Option<EnvFromConfigMap>, Option<SecretEnv>) {
         let settings = &self.service.settings;
+        let secret_values = self.secret_values;
         let mut secrets = std::collections::BTreeMap::new();
         let mut data = std::collections::BTreeMap::new();
         for file in &self.service.env_files {
             for (key, value) in &file.values {
                 // A ConfigMap with such a key is refused as a whole.
                 if self.env_name_ok(key, key.span, "env_file ConfigMap") {
-                    let into = if settings.is_secret_env(key) { &mut secrets } else { &mut data };
+                    // A later file's value wins wherever it goes: an earlier one of the other
+                    // kind must not be left for `envFrom` to take.
+                    let (into, other) = if secret_values.is_secret(settings, key, value) {
+                        (&mut secrets, &mut data)
+                    } else {
+                        (&mut data, &mut secrets)
+                    };
+                    other.remove(&key.value);
                     into.insert(key.value.clone(), value.clone());
                 }
             }
@@ -314,11 +324,17 @@ impl<'a> Lowering<'a, '_> {
             }
             let value = match var.value {
                 // Taken from the Secret by name: the value stays out of the pod template.
-                Some(value) if settings.is_secret_env(&var.name) => {
+                Some(value) if secret_values.is_secret(settings, &var.name, &value) => {
                     secrets.insert(var.name.value.clone(), value.value);
                     Some(String::new())
                 }
-                value => value.map(|v| kubelet_literal(v.value)),
+                // This value wins (Compose's later one): the container must not take an
+                // env_file's, or an earlier entry's, secret value of the same name by name.
+                Some(value) => {
+                    secrets.remove(&var.name.value);
+                    Some(kubelet_literal(value.value))
+                }
+                None => None,
             };
             out.push(EnvVar { name: var.name.value, value });
         }
