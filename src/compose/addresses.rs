@@ -459,8 +459,12 @@ fn is_scheme_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')
 }
 
-/// The port a client connects to when a URL of this scheme names none.
+/// The port a client connects to when a URL of this scheme names none. A driver after `+`
+/// (SQLAlchemy's `postgresql+psycopg2`, `mysql+pymysql`) and Celery's `db+` before it do not
+/// change the database spoken to.
 fn default_port(scheme: &str) -> Option<u16> {
+    let scheme = scheme.strip_prefix("db+").unwrap_or(scheme);
+    let scheme = scheme.split_once('+').map_or(scheme, |(database, _driver)| database);
     const PORTS: [(&str, u16); 22] = [
         ("http", 80),
         ("ws", 80),
@@ -682,6 +686,15 @@ mod tests {
         let registry = || "registry".to_string();
         assert_eq!(ports(&learned, "kafka"), [(29092, registry()), (8080, registry())]);
         assert!(learned["registry"].is_empty(), "no port and nobody uses it: a key with nothing learned");
+    }
+
+    /// Airflow's stock file: SQLAlchemy and Celery URLs name a driver beside the database.
+    #[test]
+    fn a_driver_in_the_scheme_keeps_the_databases_port() {
+        let text = "services:\n  postgres:\n    image: postgres:16\n  mysql:\n    image: mysql:8\n  app:\n    image: a:1\n    environment: {SQL: 'postgresql+psycopg2://u:p@postgres/a', RESULTS: 'db+postgresql://u:p@postgres/a', MY: 'mysql+pymysql://u@mysql/d'}\n";
+        let learned = learned_ports(&project(text));
+        assert_eq!(learned["postgres"].iter().map(|l| l.port).collect::<Vec<_>>(), [5432]);
+        assert_eq!(learned["mysql"].iter().map(|l| l.port).collect::<Vec<_>>(), [3306]);
     }
 
     #[test]

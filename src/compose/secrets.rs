@@ -22,8 +22,15 @@ pub fn looks_secret(name: &str) -> bool {
     let bytes = name.as_bytes();
     let ends_with =
         |suffix: &[u8]| bytes.len() >= suffix.len() && bytes[bytes.len() - suffix.len()..].eq_ignore_ascii_case(suffix);
-    if ends_with(b"_FILE") || ends_with(b"_PATH") {
+    // A file's place, or a key that is public by design (`GPG_KEY` in official images).
+    if ends_with(b"_FILE") || ends_with(b"_PATH") || ends_with(b"PUBLIC_KEY") || ends_with(b"GPG_KEY") {
         return false;
+    }
+    // Short forms that end a name (`DB_PASS`, `MYSQL_PWD`, `JWT_KEY`, `SMTP_CREDENTIALS`): as
+    // word endings only, so `PASSENGER_*`, `PWD` (the working directory) and `KEY_PREFIX` stay.
+    let word_end = [&b"_PASS"[..], b"_PWD", b"_KEY", b"CREDENTIALS"];
+    if word_end.iter().any(|w| ends_with(w)) {
+        return true;
     }
     // Every environment name is asked: compared in place, ignoring case, without a copy, and
     // only where a word's first letter is.
@@ -222,12 +229,40 @@ mod tests {
 
     #[test]
     fn secret_names_are_recognised_in_any_case() {
-        for name in
-            ["DB_PASSWORD", "db_passwd", "Api_Key", "GITHUB_TOKEN", "x-secret", "AWS_SECRET_ACCESS_KEY", "APIKEY"]
-        {
+        for name in [
+            "DB_PASSWORD",
+            "db_passwd",
+            "Api_Key",
+            "GITHUB_TOKEN",
+            "x-secret",
+            "AWS_SECRET_ACCESS_KEY",
+            "APIKEY",
+            "DB_PASS",
+            "SMTP_PASS",
+            "MYSQL_PWD",
+            "JWT_KEY",
+            "ENCRYPTION_KEY",
+            "CREDENTIALS",
+            "GOOGLE_CREDENTIALS",
+        ] {
             assert!(looks_secret(name), "{name}");
         }
-        for name in ["DB_PASSWORD_FILE", "token_path", "LOG_LEVEL", "PASS", "TOKE", "", "KEY"] {
+        for name in [
+            "DB_PASSWORD_FILE",
+            "token_path",
+            "LOG_LEVEL",
+            "PASS",
+            "TOKE",
+            "",
+            "KEY",
+            "PWD",
+            "OLDPWD",
+            "PASSENGER_APP_ENV",
+            "KEY_PREFIX",
+            "GPG_KEY",
+            "VAPID_PUBLIC_KEY",
+            "DB_PASS_FILE",
+        ] {
             assert!(!looks_secret(name), "{name}");
         }
     }

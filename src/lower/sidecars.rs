@@ -355,6 +355,19 @@ impl Placing<'_, '_, '_> {
     /// sidecars, which `note` says).
     fn workloads(&mut self) {
         let (sidecar, pod) = (&self.sidecar.name, &self.pod.name);
+        // A container has no schedule of its own: the schedule would be lost, and the task
+        // run at once and then again and again.
+        if matches!(self.sidecar.workload, crate::model::Workload::CronJob(_)) {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::PodConflict,
+                    format!("service `{sidecar}` runs on a schedule, so its container cannot join `{pod}`'s pod"),
+                )
+                .at(self.link.span, "a container in another pod has no schedule")
+                .help(format!("let `{sidecar}` run in a pod of its own (its CronJob), and share data through a volume rather than `{pod}`'s pod")),
+            );
+            return;
+        }
         if self.sidecar.workload.runs_to_completion() && !self.pod.workload.runs_to_completion() {
             self.diags.push(
                 Diagnostic::new(
@@ -747,6 +760,17 @@ mod tests {
     }
 
     const VPN: &str = "services:\n  vpn:\n    image: vpn:1\n    ports: ['8080:8080']\n    networks: [front]\n  torrent:\n    image: torrent:1\n    network_mode: service:vpn\n    expose: ['8080', '6881']\n  web:\n    image: web:1\n    networks: [front]\nnetworks:\n  front: {}\n";
+
+    /// A scheduled task in another's pod would lose its schedule: refused.
+    #[test]
+    fn a_scheduled_service_cannot_join_another_pod() {
+        let (_, diags) = lower_text(
+            "services:\n  php:\n    image: p:1\n  cron:\n    image: c:1\n    x-kompile: {schedule: '*/15 * * * *', pod: php}\n",
+        );
+        let found: Vec<_> = diags.items().iter().filter(|d| d.code == Code::PodConflict).collect();
+        assert_eq!(found.len(), 1, "{diags:?}");
+        assert!(found[0].message.contains("runs on a schedule"), "{found:?}");
+    }
 
     #[test]
     fn a_service_on_another_network_stack_joins_its_pod_with_its_ports() {

@@ -61,10 +61,19 @@ pub fn assign(project: &Project, services: &mut [Service], diags: &mut Diagnosti
     }
     for (me, waits) in all {
         for wait in waits {
-            if !services[me].waits.contains(&wait) {
-                services[me].waits.push(wait);
-            }
+            add(&mut services[me].waits, wait);
         }
+    }
+}
+
+/// One wait per workload waited for: a pod and its sidecars (or a service and its sidecar,
+/// both depended on) are one workload, and two init containers of one name are refused. The
+/// stronger condition (started < healthy < completed) is kept, with its check.
+fn add(waits: &mut Vec<Wait>, wait: Wait) {
+    match waits.iter_mut().find(|w| w.k8s_name == wait.k8s_name) {
+        Some(held) if held.condition < wait.condition => *held = wait,
+        Some(_) => {}
+        None => waits.push(wait),
     }
 }
 
@@ -330,6 +339,15 @@ mod tests {
             matches!(&waits(&app, "web")[0].check, Some(WaitCheck::Connect { image, .. }) if image == "own/busybox:2")
         );
         assert!(matches!(&waits(&app, "api")[0].check, Some(WaitCheck::Job { image }) if image == "mirror/kubectl:1"));
+    }
+
+    /// A service and its sidecar are one pod: waiting for both is one init container.
+    #[test]
+    fn a_pod_and_its_sidecar_are_waited_for_once_with_the_stronger_condition() {
+        let compose = "services:\n  web:\n    image: x:1\n    expose: ['80']\n  logship:\n    image: f:1\n    network_mode: service:web\n  worker:\n    image: w:1\n    depends_on: {logship: {condition: service_started}, web: {condition: service_healthy}}\n";
+        let (app, _) = lower_text(compose);
+        let found: Vec<_> = waits(&app, "worker").iter().map(|w| (w.k8s_name.as_str(), w.condition)).collect();
+        assert_eq!(found, [("web", WaitCondition::Healthy)]);
     }
 
     /// A dependency made a Deployment cannot complete: waiting for its Job would never end.
