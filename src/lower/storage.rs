@@ -222,6 +222,19 @@ impl<'a> Storage<'a> {
                 return MountSource::EmptyDir;
             }
         };
+        // An empty directory is where the service writes (`./pgdata:/var/lib/postgresql/data`):
+        // an empty ConfigMap would be read-only, and the database could not start.
+        if shipped.files.is_empty() && !shipped.single && left_out.is_empty() {
+            diags.push(
+                Diagnostic::new(
+                    Code::HostPath,
+                    format!("bind mount of `{source}` is an empty directory: it becomes a writable empty directory"),
+                )
+                .at(span, "mounted as an empty directory; its data lasts as long as the pod")
+                .help("the service writes here: use a named volume to keep the data across restarts"),
+            );
+            return MountSource::EmptyDir;
+        }
         let data: BTreeMap<String, ConfigData> =
             shipped.files.iter().map(|(name, bytes)| (config_key(name), config_data(bytes.clone()))).collect();
         let base = Path::new(source).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -622,6 +635,24 @@ mod tests {
         let message = messages(&diags, Code::FilesLeftOut)[0];
         assert!(message.starts_with("`/p` is shipped without 12 of its files: /p/.env.00 (env file), "), "{message}");
         assert!(message.ends_with("/p/.env.09 (env file), and 2 more"), "{message}");
+    }
+
+    /// `./pgdata:/var/lib/postgresql/data` with the directory there but empty: where the
+    /// database writes, not files to ship.
+    #[test]
+    fn an_empty_project_directory_is_a_writable_empty_directory() {
+        let mut a = service("a");
+        a.volumes.push(bind(
+            "/p/pgdata",
+            "/var/lib/postgresql/data",
+            BindContents::Project { left_out: Vec::new(), shipped: Ok(files(&[])) },
+        ));
+        let (mounts, (_, _, configs), diags) = lower(&compose::Project::default(), &a);
+        assert_eq!(mounts[0].source, MountSource::EmptyDir);
+        assert!(!mounts[0].read_only);
+        assert!(configs.is_empty(), "no ConfigMap: {configs:?}");
+        let found: Vec<_> = diags.items().iter().map(|d| d.code).collect();
+        assert_eq!(found, [Code::HostPath]);
     }
 
     #[test]
