@@ -128,26 +128,21 @@ pub fn credentials(error: &kube::client::AuthError) -> String {
 }
 
 /// `scheme://user:password@host` with the password replaced by `***`, wherever it occurs in
-/// `text`: server and proxy URLs may carry credentials, and messages name them.
+/// `text`: server and proxy URLs may carry credentials, and messages name them. The passwords
+/// are found as everywhere else (`compose::url_passwords`).
 pub fn redact(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let (head, tail) = rest.split_at(at + 3);
-        out.push_str(head);
-        let end = tail.find(|c: char| c == '/' || c == '"' || c == '\'' || c.is_whitespace()).unwrap_or(tail.len());
-        let authority = &tail[..end];
-        match authority.rsplit_once('@') {
-            Some((userinfo, host)) => {
-                let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-                let hidden = if userinfo.contains(':') { ":***" } else { "" };
-                out.push_str(&format!("{user}{hidden}@{host}"));
-            }
-            None => out.push_str(authority),
+    let mut from = 0;
+    // In order and apart: each is inside its own URL's authority.
+    for password in crate::compose::url_passwords(text) {
+        if password.start < from {
+            continue;
         }
-        rest = &tail[end..];
+        out.push_str(&text[from..password.start]);
+        out.push_str("***");
+        from = password.end;
     }
-    out.push_str(rest);
+    out.push_str(&text[from..]);
     out
 }
 

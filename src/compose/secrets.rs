@@ -56,9 +56,10 @@ pub fn url_passwords(text: &str) -> Vec<Range<usize>> {
     for (at, _) in text.match_indices("://") {
         let start = at + 3;
         let rest = &text[start..];
-        // The authority ends where the path, query or fragment starts; a password holding
-        // one of these characters is written percent-encoded.
-        let end = rest.find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace()).unwrap_or(rest.len());
+        // The authority ends where the path, query or fragment starts, or the text quoting
+        // the URL does; a password holding one of these characters is written percent-encoded.
+        let end =
+            rest.find(|c: char| matches!(c, '/' | '?' | '#' | '"' | '\'') || c.is_whitespace()).unwrap_or(rest.len());
         // The last `@` ends the userinfo: an unencoded `@` in a password belongs to it.
         let Some((userinfo, _host)) = rest[..end].rsplit_once('@') else { continue };
         if let Some(colon) = userinfo.find(':')
