@@ -232,7 +232,7 @@ impl Placing<'_, '_, '_> {
         self.dropped_settings();
         self.workloads();
         self.native_sidecar_version();
-        if self.store.read_write_once_volume(&self.sidecar.mounts).is_some() {
+        if !self.store.read_write_once_volumes(&self.sidecar.mounts).is_empty() {
             // The claim attaches to one node: an update must stop the old pod first.
             self.pod.update.recreate = true;
         }
@@ -585,7 +585,7 @@ impl Copying<'_, '_, '_> {
             };
             self.resolve(owner, depth + 1);
             let mounts = self.copy(service, owner, read_only, entry.span);
-            if self.store.read_write_once_volume(&mounts).is_some() {
+            if !self.store.read_write_once_volumes(&mounts).is_empty() {
                 let pod = self.pod_index(service);
                 self.services[pod].update.recreate = true;
             }

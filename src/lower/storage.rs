@@ -281,11 +281,6 @@ impl<'a> Storage<'a> {
         }
     }
 
-    /// The first named volume among `mounts` whose claim is ReadWriteOnce.
-    pub fn read_write_once_volume(&self, mounts: &[Mount]) -> Option<String> {
-        self.read_write_once_volumes(mounts).into_iter().next().map(|v| v.name)
-    }
-
     /// The named volumes among `mounts` whose claims are ReadWriteOnce, in mount order, once
     /// each; complete once every service's mounts were made.
     pub fn read_write_once_volumes(&self, mounts: &[Mount]) -> Vec<RwoVolume> {
