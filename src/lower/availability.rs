@@ -6,6 +6,8 @@
 //! off. DaemonSets get none: `kubectl drain` skips their pods, and a budget of a DaemonSet
 //! supports neither `maxUnavailable` nor percentages. Jobs and CronJobs get none either.
 
+use std::collections::BTreeMap;
+
 use crate::compose::{Project, ServiceSettings, Spanned};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Amount, Autoscale, Availability, Budget, MemoryTarget, Service, Workload};
@@ -19,18 +21,22 @@ const DEFAULT_CPU_UTILIZATION: u32 = 80;
 /// (after `sidecars::join` and `workload::claims`): utilization is a share of the requests of
 /// every container of the pod, its sidecars' too. Sidecars get none: their pod's service
 /// says (`sidecars` reports their own settings as dropped).
-pub fn assign(project: &Project, services: &mut [Service], diags: &mut Diagnostics) {
+pub fn assign(
+    project: &Project,
+    labels: &BTreeMap<&str, ServiceSettings>,
+    services: &mut [Service],
+    diags: &mut Diagnostics,
+) {
     for at in 0..services.len() {
         let Some(compose) = project.service(&services[at].name).filter(|_| services[at].pod_of.is_none()) else {
             continue;
         };
-        // Read, with their notes, when the service was lowered.
-        let labels = super::kompose::pod_settings(compose, false, &mut Diagnostics::default());
+        let Some(labels) = labels.get(compose.name.as_str()) else { continue };
         let availability = {
             let lowered = &services[at];
             let find = |name: &String| services.binary_search_by(|s| s.name.cmp(name)).ok().map(|at| &services[at]);
             let sidecars: Vec<&Service> = lowered.sidecars.iter().filter_map(find).collect();
-            AvailabilityLowering { service: compose, labels: &labels, diags: &mut *diags }.lower(lowered, &sidecars)
+            AvailabilityLowering { service: compose, labels, diags: &mut *diags }.lower(lowered, &sidecars)
         };
         services[at].availability = availability;
     }
@@ -38,7 +44,7 @@ pub fn assign(project: &Project, services: &mut [Service], diags: &mut Diagnosti
 
 struct AvailabilityLowering<'a, 'b> {
     service: &'a crate::compose::Service,
-    /// The settings the service's Kompose labels stand for (`kompose::pod_settings`).
+    /// The settings the service's Kompose labels stand for (`kompose::settings`).
     labels: &'b ServiceSettings,
     diags: &'b mut Diagnostics,
 }

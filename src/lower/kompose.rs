@@ -11,16 +11,34 @@ use crate::model::{Autoscale, Concurrency, ExposeKind, MemoryTarget, TrafficPoli
 pub const PREFIX: &str = "kompose.";
 
 /// The settings the service's Kompose labels stand for, where its `x-kompile` block does not
-/// set them. A `sidecar` (a service in another's pod) has no exposure of its own: its
-/// [`EXPOSURE_LABELS`] are left to `sidecars`, which reports them.
+/// set them, each with its note. Read once per service (`lower`), before any is lowered: the
+/// workload, exposure, pod settings and autoscaler all come from one reading. A `sidecar` (a
+/// service in another's pod) has no exposure or scaling of its own: its [`EXPOSURE_LABELS`]
+/// and [`HPA_LABELS`] are left to `sidecars`, which reports them.
 pub fn settings(service: &compose::Service, sidecar: bool, diags: &mut Diagnostics) -> ServiceSettings {
     let mut read = Reader { service, diags, settings: ServiceSettings::default(), ingress: None };
+    let mut hpa: Option<(Autoscale, crate::source::Span)> = None;
+    let pods_own = |key: &str| EXPOSURE_LABELS.contains(&key) || HPA_LABELS.contains(&key);
     for (key, value) in service.labels.iter().filter(|(k, _)| k.starts_with(PREFIX)) {
-        let left_to_sidecars = sidecar && EXPOSURE_LABELS.contains(&key.as_str());
-        if !is_pod_label(key) && !left_to_sidecars {
+        if sidecar && pods_own(key) {
+            continue;
+        }
+        if is_pod_label(key) {
+            read.pod_label(key, value, &mut hpa);
+        } else {
             read.label(key, value);
         }
     }
+    read.settings.autoscale = hpa.map(|(mut autoscale, span)| {
+        // Kompose's defaults for what its labels leave out.
+        if autoscale.max == 0 {
+            autoscale.max = KOMPOSE_MAX_REPLICAS.max(autoscale.min);
+        }
+        if autoscale.cpu.is_none() && autoscale.memory.is_none() {
+            autoscale.cpu = Some(KOMPOSE_CPU_UTILIZATION);
+        }
+        Spanned::new(autoscale, span)
+    });
     read.finish()
 }
 
@@ -38,35 +56,11 @@ pub const EXPOSURE_LABELS: &[&str] = &[
 pub const HPA_LABELS: &[&str] =
     &["kompose.hpa.replicas.min", "kompose.hpa.replicas.max", "kompose.hpa.cpu", "kompose.hpa.memory"];
 
-/// The labels [`pod_settings`] reads besides [`HPA_LABELS`], which [`settings`] leaves to it.
+/// The pod and autoscaling labels, which [`Reader::pod_label`] reads.
 const POD_LABELS: &[&str] = &["kompose.image-pull-secret", "kompose.serviceaccount-name"];
 
 fn is_pod_label(key: &str) -> bool {
     POD_LABELS.contains(&key) || HPA_LABELS.contains(&key)
-}
-
-/// The pod and autoscaling settings the service's Kompose labels stand for:
-/// `kompose.image-pull-secret`, `kompose.serviceaccount-name` and `kompose.hpa.*`. A
-/// `sidecar`'s pod is scaled as its pod's service says: its [`HPA_LABELS`] are left to
-/// `sidecars`, which reports them.
-pub fn pod_settings(service: &compose::Service, sidecar: bool, diags: &mut Diagnostics) -> ServiceSettings {
-    let mut read = Reader { service, diags, settings: ServiceSettings::default(), ingress: None };
-    let mut hpa: Option<(Autoscale, crate::source::Span)> = None;
-    let read_here = |key: &str| is_pod_label(key) && !(sidecar && HPA_LABELS.contains(&key));
-    for (key, value) in service.labels.iter().filter(|(k, _)| read_here(k)) {
-        read.pod_label(key, value, &mut hpa);
-    }
-    read.settings.autoscale = hpa.map(|(mut autoscale, span)| {
-        // Kompose's defaults for what its labels leave out.
-        if autoscale.max == 0 {
-            autoscale.max = KOMPOSE_MAX_REPLICAS.max(autoscale.min);
-        }
-        if autoscale.cpu.is_none() && autoscale.memory.is_none() {
-            autoscale.cpu = Some(KOMPOSE_CPU_UTILIZATION);
-        }
-        Spanned::new(autoscale, span)
-    });
-    read.settings
 }
 
 /// Kompose's HorizontalPodAutoscaler defaults.

@@ -66,6 +66,12 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
     // By service, once: a project may build a thousand Dockerfiles.
     let dockerfiles: BTreeMap<&str, &compose::BuildFile> =
         typed.dockerfiles.iter().flat_map(|d| d.services.iter().map(move |s| (s.as_str(), d))).collect();
+    // Kompose's labels, read once (each gets its note) for every stage that needs them.
+    let labels: BTreeMap<&str, compose::ServiceSettings> = named
+        .iter()
+        .map(|(s, _, _)| (s.name.as_str(), kompose::settings(s, pods.pod_of(s.name.as_str()).is_some(), diags)))
+        .collect();
+    let no_labels = compose::ServiceSettings::default();
     let mut services = Vec::new();
     for (service, environment, k8s_name) in named {
         let built = built::Built::of(dockerfiles.get(service.name.as_str()).copied(), service);
@@ -85,12 +91,13 @@ pub fn lower(mut typed: compose::Project, settings: &Settings, diags: &mut Diagn
             secret_values: &secret_values,
             waiter: waiters.get(service.name.as_str()).copied(),
             pod: pods.pod_of(service.name.as_str()),
+            labels: labels.get(service.name.as_str()).unwrap_or(&no_labels),
         };
         services.push(lowering.lower());
     }
-    sidecars::join(typed, &pods, &mut services, &networks, &mut store, diags);
+    sidecars::join(typed, &pods, &labels, &mut services, &networks, &mut store, diags);
     workload::claims(typed, &mut services, &mut store, &waiters, diags);
-    availability::assign(typed, &mut services, diags);
+    availability::assign(typed, &labels, &mut services, diags);
     aliases::assign(typed, &mut services, diags);
     sidecars::own_names(&mut services);
     waits::assign(typed, &mut services, diags);

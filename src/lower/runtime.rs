@@ -74,7 +74,7 @@ const SIGNALS: &[&str] = &[
 pub struct RuntimeLowering<'a, 'b> {
     pub service: &'a compose::Service,
     pub project: &'a ProjectSettings,
-    /// The settings the service's Kompose labels stand for (`kompose::pod_settings`).
+    /// The settings the service's Kompose labels stand for (`kompose::settings`).
     pub labels: &'b ServiceSettings,
     pub diags: &'b mut Diagnostics,
 }

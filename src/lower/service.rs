@@ -46,6 +46,9 @@ pub struct Lowering<'a, 'b> {
     pub waiter: Option<(&'a str, Span)>,
     /// The service whose pod runs this one, when it is another's (`sidecars::Pods`).
     pub pod: Option<&'a str>,
+    /// The settings the service's Kompose labels stand for (`kompose::settings`), read once
+    /// for every stage of `lower` that needs them.
+    pub labels: &'b compose::ServiceSettings,
 }
 
 impl<'a> Lowering<'a, '_> {
@@ -56,10 +59,9 @@ impl<'a> Lowering<'a, '_> {
 
     pub fn lower(&mut self) -> Service {
         let service = self.service;
-        // Kompose's labels, read once: each gets its note.
         let sidecar = self.pod.is_some();
-        let labels = super::kompose::settings(service, sidecar, self.diags);
-        let choice = super::workload::choose(service, &labels, self.waiter, self.diags);
+        let labels = self.labels;
+        let choice = super::workload::choose(service, labels, self.waiter, self.diags);
         unsupported::report(service, choice.kind, self.diags);
         let replicas = service.replicas();
         // A ReadWriteOnce volume's rollout is decided once every service's mounts are known
@@ -84,16 +86,15 @@ impl<'a> Lowering<'a, '_> {
                 service,
                 k8s_name: &self.k8s_name,
                 project: self.project,
-                labels: &labels,
+                labels,
                 ports: &ports,
                 expose: &expose,
                 diags: self.diags,
             }
             .exposure()
         };
-        let workload = super::workload::workload(service, &labels, &choice, &self.k8s_name, self.diags);
+        let workload = super::workload::workload(service, labels, &choice, &self.k8s_name, self.diags);
         super::network::admit_ingress(&mut isolation, &exposure);
-        let pod_labels = super::kompose::pod_settings(service, sidecar, self.diags);
         Service {
             name: self.name().to_string(),
             k8s_name: self.k8s_name.clone(),
@@ -132,7 +133,7 @@ impl<'a> Lowering<'a, '_> {
             exposure,
             workload,
             waits: Vec::new(),
-            runtime: self.runtime(&pod_labels),
+            runtime: self.runtime(labels),
             // Decided once the pods are whole: `availability::assign`.
             availability: Default::default(),
             pod_of: None,

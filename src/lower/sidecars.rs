@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::expose::Exposing;
 use super::network::{Networks, admit_ingress};
 use super::storage::Storage;
-use crate::compose::{self, Project, ProjectSettings};
+use crate::compose::{self, Project, ProjectSettings, ServiceSettings};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Isolation, Mount, MountSource, Port, Service, Workload};
 use crate::source::Span;
@@ -106,6 +106,7 @@ impl<'a> Pods<'a> {
 pub fn join(
     project: &Project,
     pods: &Pods<'_>,
+    labels: &BTreeMap<&str, ServiceSettings>,
     services: &mut [Service],
     networks: &Networks<'_>,
     store: &mut Storage<'_>,
@@ -122,7 +123,7 @@ pub fn join(
         }
     }
     record_sidecars(services, &index);
-    refresh(project, services, &index, networks, &gained);
+    refresh(project, labels, services, &index, networks, &gained);
     volumes_from(project, services, &index, store, diags);
 }
 
@@ -467,6 +468,7 @@ impl Placing<'_, '_, '_> {
 /// and for every pod with sidecars, who may connect: the networks of every container.
 fn refresh(
     project: &Project,
+    labels: &BTreeMap<&str, ServiceSettings>,
     services: &mut [Service],
     index: &BTreeMap<String, usize>,
     networks: &Networks<'_>,
@@ -483,10 +485,10 @@ fn refresh(
             let mut again = Diagnostics::default();
             let with_ports = with_ports_of(project, compose, members.iter().map(|&m| services[m].name.as_str()));
             let svc = &services[root];
-            let kompose = super::kompose::settings(compose, false, &mut again);
+            let no_labels = ServiceSettings::default();
             let exposing = Exposing {
                 service: &with_ports,
-                labels: &kompose,
+                labels: labels.get(compose.name.as_str()).unwrap_or(&no_labels),
                 k8s_name: &svc.k8s_name,
                 project: &project.settings,
                 ports: &svc.ports,
