@@ -77,7 +77,9 @@ fn advice(key: &str) -> &'static str {
             "containers outside the project are not on the cluster; reach them through a Service of type ExternalName"
         }
         "init" => "Kubernetes has no init process option; add tini to the image",
-        "platform" => "choose the nodes with `x-kompile: {node_selector: {kubernetes.io/arch: arm64}}` (and `kubernetes.io/os`); the image must exist for that platform",
+        "platform" => {
+            "choose the nodes with `x-kompile: {node_selector: {kubernetes.io/arch: arm64}}` (and `kubernetes.io/os`); the image must exist for that platform"
+        }
         "annotations" => "use `labels`, which kompile puts on the pod as annotations",
         _ => "it is ignored; see docs/mapping.md",
     }

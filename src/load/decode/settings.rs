@@ -128,18 +128,33 @@ fn time_zone(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<String>> {
 }
 
 fn backoff_limit(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<u32>> {
-    let limit = match node.value {
-        Value::Int(n) => u32::try_from(n).ok().filter(|n| i32::try_from(*n).is_ok()),
+    let accept = |n: i64| u32::try_from(n).ok().filter(|n| i32::try_from(*n).is_ok());
+    let help = "write how many times a failed run is retried before the Job fails, e.g. `3` (0: never)";
+    whole_number(node, "backoff_limit", accept, "not a number of retries", help, diags)
+}
+
+/// A whole number for `x-kompile.<key>` that `accept` takes (its type and range); anything
+/// else is K110 at it, with `label` and `help`.
+fn whole_number<T>(
+    node: &Node,
+    key: &str,
+    accept: impl Fn(i64) -> Option<T>,
+    label: &str,
+    help: &str,
+    diags: &mut Diagnostics,
+) -> Option<Spanned<T>> {
+    let number = match node.value {
+        Value::Int(n) => accept(n),
         _ => None,
     };
-    if limit.is_none() {
+    if number.is_none() {
         diags.push(
-            Diagnostic::new(Code::InvalidValue, format!("`x-kompile.backoff_limit` cannot be `{}`", node_text(node)))
-                .at(node.span, "not a number of retries")
-                .help("write how many times a failed run is retried before the Job fails, e.g. `3` (0: never)"),
+            Diagnostic::new(Code::InvalidValue, format!("`x-kompile.{key}` cannot be `{}`", node_text(node)))
+                .at(node.span, label.to_string())
+                .help(help.to_string()),
         );
     }
-    Some(Spanned::new(limit?, node.span))
+    Some(Spanned::new(number?, node.span))
 }
 
 pub fn volume(name: &str, node: Option<&Node>, diags: &mut Diagnostics) -> VolumeSettings {
@@ -297,18 +312,9 @@ fn traffic_policy(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<Traffi
 }
 
 fn node_port(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<u16>> {
-    let port = match node.value {
-        Value::Int(n) => u16::try_from(n).ok().filter(|p| crate::ports::NODE_PORTS.contains(p)),
-        _ => None,
-    };
-    if port.is_none() {
-        diags.push(
-            Diagnostic::new(Code::InvalidValue, format!("`x-kompile.node_port` cannot be `{}`", node_text(node)))
-                .at(node.span, "not a port from 30000 to 32767")
-                .help("clusters give nodePorts from 30000 to 32767 by default; leave it out to get one allocated"),
-        );
-    }
-    Some(Spanned::new(port?, node.span))
+    let accept = |n: i64| u16::try_from(n).ok().filter(|p| crate::ports::NODE_PORTS.contains(p));
+    let help = "clusters give nodePorts from 30000 to 32767 by default; leave it out to get one allocated";
+    whole_number(node, "node_port", accept, "not a port from 30000 to 32767", help, diags)
 }
 
 fn ingress(service: &str, node: &Node, diags: &mut Diagnostics) -> Option<Spanned<IngressSettings>> {

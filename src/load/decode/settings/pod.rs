@@ -197,16 +197,9 @@ pub fn autoscale(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<Autosca
     let map = block_of(node, "autoscale", diags)?;
     unknown_keys(map, AUTOSCALE_KEYS, "autoscale.", "an autoscaler", diags);
     let replicas = |key: &str, diags: &mut Diagnostics| {
-        let value = map.get(key)?;
-        let count = match value.value {
-            Value::Int(n) => u32::try_from(n).ok().filter(|n| *n >= 1),
-            _ => None,
-        };
-        if count.is_none() {
-            let message = format!("`x-kompile.autoscale.{key}` cannot be `{}`", node_text(value));
-            diags.push(invalid(value, message, "not a number of replicas", "write a whole number, at least 1"));
-        }
-        count
+        let accept = |n: i64| u32::try_from(n).ok().filter(|n| *n >= 1);
+        let (setting, help) = (format!("autoscale.{key}"), "write a whole number, at least 1");
+        super::whole_number(map.get(key)?, &setting, accept, "not a number of replicas", help, diags).map(|n| n.value)
     };
     let min = replicas("min", diags).unwrap_or(0);
     let Some(max) = replicas("max", diags) else {
