@@ -354,6 +354,10 @@ pub struct ServiceVolume {
     pub nocopy: bool,
     /// `tmpfs.size`, bytes.
     pub tmpfs_size: Option<u64>,
+    /// `volume.subpath`: the directory of the volume to mount, relative.
+    pub subpath: Option<Spanned<String>>,
+    /// `bind.propagation` (`rprivate`, `rslave`, `rshared`, ...), as written.
+    pub propagation: Option<Spanned<String>>,
     /// For a bind mount with a source: what it ships, decided (and read) by `load`.
     pub contents: Option<BindContents>,
 }

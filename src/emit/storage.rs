@@ -144,7 +144,7 @@ fn volume_mount(mount: &Mount, name: String) -> VolumeMount {
     let (sub_path, always_read_only) = match &mount.source {
         MountSource::ConfigMap { sub_path, .. } => (sub_path.clone(), false),
         MountSource::Secret { key, .. } | MountSource::Config { key, .. } => (Some(key.clone()), true),
-        _ => (None, false),
+        _ => (mount.sub_path.clone(), false),
     };
     let read_only = mount.read_only || always_read_only;
     VolumeMount {
@@ -152,6 +152,7 @@ fn volume_mount(mount: &Mount, name: String) -> VolumeMount {
         mount_path: mount.target.clone(),
         read_only: read_only.then_some(true),
         sub_path,
+        mount_propagation: mount.propagation.map(|p| p.k8s_name().to_string()),
         ..VolumeMount::default()
     }
 }
@@ -199,7 +200,7 @@ mod tests {
     use crate::model::Volume as ModelVolume;
 
     fn mount(target: &str, source: MountSource) -> Mount {
-        Mount { target: target.into(), read_only: false, source }
+        Mount::new(target.into(), false, source)
     }
 
     fn secret(key: &str) -> MountSource {

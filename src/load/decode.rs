@@ -413,6 +413,8 @@ fn service_volume(item: &Node) -> Option<Spanned<ServiceVolume>> {
         read_only: flag(map.get("read_only")),
         nocopy: flag(inner("volume", "nocopy")),
         tmpfs_size: inner("tmpfs", "size").and_then(bytes).map(|b| b.value),
+        subpath: inner("volume", "subpath").and_then(text),
+        propagation: inner("bind", "propagation").and_then(text),
         // Bind mounts' files are read once every service is decoded: see `project_files`.
         contents: None,
     };

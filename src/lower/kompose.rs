@@ -154,6 +154,13 @@ impl Reader<'_, '_> {
                 self.read(key, value, own.backoff_limit.is_some(), "backoff_limit", &limit.to_string());
                 self.settings.backoff_limit = Some(Spanned::new(limit, span));
             }
+            "kompose.security-context.fsgroup" => {
+                let Some(group) = value.trim().parse::<u32>().ok() else {
+                    return self.bad(key, value, "a numeric group id, e.g. `1000`");
+                };
+                self.read(key, value, own.fs_group.is_some(), "fs_group", &group.to_string());
+                self.settings.fs_group = Some(Spanned::new(group, span));
+            }
             "kompose.service.expose.tls-secret" => {
                 if !crate::names::is_dns_subdomain(value) {
                     return self.bad(key, value, "the name of a Secret");
@@ -381,7 +388,7 @@ impl Reader<'_, '_> {
                 format!("Kompose label `{}` of service `{}` is not translated yet", key.value, self.service.name.value),
             )
             .at(key.span, "left out of the manifests")
-            .help("kompile reads kompose.service.type, .expose (with .tls-secret and .ingress-class-name), .nodeport.port, .external-traffic-policy, kompose.image-pull-secret, kompose.serviceaccount-name, kompose.hpa.*, kompose.service.group, kompose.controller.type and kompose.cronjob.*; see docs/mapping.md for what else has a translation"),
+            .help("kompile reads kompose.service.type, .expose (with .tls-secret and .ingress-class-name), .nodeport.port, .external-traffic-policy, kompose.image-pull-secret, kompose.serviceaccount-name, kompose.security-context.fsgroup, kompose.hpa.*, kompose.service.group, kompose.controller.type and kompose.cronjob.*; see docs/mapping.md for what else has a translation"),
         );
     }
 }

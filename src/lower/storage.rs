@@ -9,7 +9,9 @@ use crate::compose::{
     self, BindContents, FileObject, FileReference, FileSource, Key, LeftOut, ServiceVolume, VolumeKind,
 };
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{AccessMode, Config, ConfigData, Mount, MountSource, Secret, Service, Volume, Workload};
+use crate::model::{
+    AccessMode, Config, ConfigData, Mount, MountSource, Propagation, Secret, Service, Volume, Workload,
+};
 use crate::names::config_key;
 use crate::source::Span;
 
@@ -93,13 +95,14 @@ impl<'a> Storage<'a> {
     pub fn mounts(&mut self, service: &compose::Service, k8s_name: &str, diags: &mut Diagnostics) -> Vec<Mount> {
         let mut mounts = Vec::new();
         for volume in &service.volumes {
-            if let Some(mount) = self.volume_mount(k8s_name, volume, volume.span, diags) {
+            if let Some(mut mount) = self.volume_mount(k8s_name, volume, volume.span, diags) {
+                bidirectional(service, &mut mount, volume, diags);
                 mounts.push(mount);
             }
         }
         for tmpfs in &service.tmpfs {
             let source = MountSource::Tmpfs { size: tmpfs.size };
-            mounts.push(Mount { target: tmpfs.target.clone(), read_only: false, source });
+            mounts.push(Mount::new(tmpfs.target.clone(), false, source));
         }
         for reference in &service.secrets {
             mounts.push(self.file_mount(reference, true, diags));
@@ -163,7 +166,10 @@ impl<'a> Storage<'a> {
                 return None;
             }
         };
-        Some(Mount { target, read_only: volume.read_only, source })
+        let mut mount = Mount::new(target, volume.read_only, source);
+        mount.sub_path = volume.subpath.as_ref().and_then(|p| sub_path(p, &mount.source, diags));
+        mount.propagation = volume.propagation.as_ref().and_then(|p| propagation(p, &mount.source, diags));
+        Some(mount)
     }
 
     /// The claim for a named volume: its external name, or the DNS label of its key.
@@ -271,7 +277,18 @@ impl<'a> Storage<'a> {
             let target = target.unwrap_or_else(|| format!("/{source}"));
             (target, MountSource::Config { k8s_name, key, mode })
         };
-        Mount { target, read_only: true, source }
+        Mount::new(target, true, source)
+    }
+
+    /// See [`data_directories`]: the project says which volumes are external.
+    pub fn data_directories(
+        &self,
+        service: &compose::Service,
+        environment: &[compose::EnvVar],
+        mounts: &mut [Mount],
+        diags: &mut Diagnostics,
+    ) {
+        data_directories(self.project, service, environment, mounts, diags);
     }
 
     /// Counts `service` as a user of the claim `k8s_name`: `volumes_from` copied the mount.
@@ -410,6 +427,181 @@ fn content(object: &FileObject) -> Option<Vec<u8>> {
     }
 }
 
+/// Images whose entrypoint refuses a data directory that is not empty, and a fresh claim is
+/// not: the filesystem's `lost+found` is in its root. Mounting a directory of the claim
+/// (`subPath`) gives the database the empty directory it wants; the data stays on the claim.
+/// Add a row for another image: the last part of its repository, its data directory, the
+/// variable that moves that directory, and the directory of the claim to use.
+pub const DATA_DIRS: &[DataDir] = &[
+    DataDir { image: "postgres", path: "/var/lib/postgresql/data", variable: "PGDATA", sub_path: "pgdata" },
+    DataDir { image: "postgis", path: "/var/lib/postgresql/data", variable: "PGDATA", sub_path: "pgdata" },
+    DataDir { image: "timescaledb", path: "/var/lib/postgresql/data", variable: "PGDATA", sub_path: "pgdata" },
+    // `--initialize specified but the data directory has files in it` (docker-library/mysql#69).
+    DataDir { image: "mysql", path: "/var/lib/mysql", variable: "", sub_path: "mysql-data" },
+];
+
+/// A row of [`DATA_DIRS`].
+#[derive(Debug, Clone, Copy)]
+pub struct DataDir {
+    /// The last part of the image's repository (`postgres` of `docker.io/library/postgres:16`).
+    pub image: &'static str,
+    /// Where the image keeps its data.
+    pub path: &'static str,
+    /// The environment variable that moves it (`PGDATA`); empty when there is none.
+    pub variable: &'static str,
+    /// The directory of the claim mounted there.
+    pub sub_path: &'static str,
+}
+
+/// The last part of an image's repository, without registry, tag or digest.
+fn repository_name(image: &str) -> &str {
+    let image = image.split('@').next().unwrap_or(image);
+    let last = image.rsplit('/').next().unwrap_or(image);
+    last.split(':').next().unwrap_or(last)
+}
+
+/// Claims mounted whole at the data directory of a [`DATA_DIRS`] image get the row's
+/// `subPath`, unless the service moved the directory elsewhere (`PGDATA=...`, in
+/// `environment`, which lowering moved out of the service).
+fn data_directories(
+    project: &compose::Project,
+    service: &compose::Service,
+    environment: &[compose::EnvVar],
+    mounts: &mut [Mount],
+    diags: &mut Diagnostics,
+) {
+    for mount in mounts {
+        let written =
+            service.volumes.iter().find(|v| crate::load::canonical::clean_container_path(&v.target) == mount.target);
+        let span = written.map_or(service.name.span, |v| v.span);
+        // An external claim already holds its data, at its root: moving it would hide it.
+        let name = written.and_then(|v| v.source.as_deref());
+        if name.and_then(|n| project.volume(n)).is_some_and(|v| v.external) {
+            continue;
+        }
+        data_directory(service, environment, mount, span, diags);
+    }
+}
+
+fn data_directory(
+    service: &compose::Service,
+    environment: &[compose::EnvVar],
+    mount: &mut Mount,
+    span: Span,
+    diags: &mut Diagnostics,
+) {
+    if !matches!(mount.source, MountSource::Volume { .. }) || mount.sub_path.is_some() {
+        return;
+    }
+    let Some(image) = &service.image else { return };
+    let name = repository_name(&image.value);
+    let Some(row) = DATA_DIRS.iter().find(|row| row.image == name && row.path == mount.target) else { return };
+    let moved = environment.iter().any(|var| {
+        var.name.value == row.variable && var.value.as_ref().is_some_and(|v| v.value.trim_end_matches('/') != row.path)
+    });
+    if moved {
+        return;
+    }
+    diags.push(
+        Diagnostic::new(
+            Code::DataSubdirectory,
+            format!(
+                "`{}` wants an empty {}: the claim's directory `{}` is mounted there",
+                name, row.path, row.sub_path
+            ),
+        )
+        .at(span, format!("subPath: {}", row.sub_path))
+        .help("a fresh claim holds `lost+found`, which the database refuses; set `volume: {subpath: ...}` to choose the directory"),
+    );
+    mount.sub_path = Some(row.sub_path.to_string());
+}
+
+/// Kubernetes takes `Bidirectional` propagation only in a privileged container: otherwise
+/// the host's mounts still reach the container (`HostToContainer`), but not the other way.
+fn bidirectional(service: &compose::Service, mount: &mut Mount, volume: &ServiceVolume, diags: &mut Diagnostics) {
+    if mount.propagation != Some(Propagation::Bidirectional) || service.privileged {
+        return;
+    }
+    let span = volume.propagation.as_ref().map_or(service.name.span, |p| p.span);
+    diags.push(
+        Diagnostic::new(
+            Code::MountPropagation,
+            "`shared` propagation needs a privileged container: mounted with HostToContainer".to_string(),
+        )
+        .at(span, "mountPropagation: HostToContainer")
+        .help("set `privileged: true` on the service if its mounts must reach the host"),
+    );
+    mount.propagation = Some(Propagation::HostToContainer);
+}
+
+/// The pod's `fsGroup` when it mounts a claim (a fresh claim's root is owned by root, and a
+/// non-root image could not write to it): `x-kompile.fs_group`, else the group of a numeric
+/// user (`uid:gid`, else the uid: the container then has that group too). A named or root
+/// user gets none: Kubernetes cannot know its group, and root writes anyway.
+pub fn fs_group(mounts: &[Mount], user: Option<&str>, setting: Option<u32>) -> Option<u32> {
+    if !mounts.iter().any(|m| matches!(m.source, MountSource::Volume { .. } | MountSource::ClaimTemplate { .. })) {
+        return None;
+    }
+    if setting.is_some() {
+        return setting;
+    }
+    let user = user?;
+    let (uid, gid) = user.split_once(':').map_or((user, None), |(u, g)| (u, Some(g)));
+    let uid = uid.parse::<u32>().ok()?;
+    let group = gid.and_then(|g| g.parse::<u32>().ok()).unwrap_or(uid);
+    (group != 0).then_some(group)
+}
+
+/// `volume.subpath`: a relative path inside a named volume, as Kubernetes' `subPath` takes it
+/// (no `..`, not absolute). Compose allows it on named volumes only.
+fn sub_path(written: &compose::Spanned<String>, source: &MountSource, diags: &mut Diagnostics) -> Option<String> {
+    let path = written.value.trim_end_matches('/');
+    let escapes = path.starts_with('/') || path.split('/').any(|part| part == "..");
+    if escapes || path.is_empty() {
+        diags.push(
+            Diagnostic::new(Code::InvalidValue, format!("`volume.subpath` cannot be `{}`", written.value))
+                .at(written.span, "the whole volume is mounted")
+                .help("write a relative path inside the volume, without `..`, e.g. `subpath: data`"),
+        );
+        return None;
+    }
+    // An anonymous volume is a fresh emptyDir: a directory of it is as empty as the whole.
+    matches!(source, MountSource::Volume { .. }).then(|| path.to_string())
+}
+
+/// `bind.propagation` → `mountPropagation`, which Kubernetes allows on host paths only (a
+/// project directory shipped as a ConfigMap has no mounts to propagate).
+fn propagation(
+    written: &compose::Spanned<String>,
+    source: &MountSource,
+    diags: &mut Diagnostics,
+) -> Option<Propagation> {
+    let word = written.value.as_str();
+    let Some(propagation) = Propagation::from_compose(word) else {
+        diags.push(
+            Diagnostic::new(Code::InvalidValue, format!("`bind.propagation` cannot be `{word}`"))
+                .at(written.span, "left out")
+                .help("write one of rprivate, private, rshared, shared, rslave, slave"),
+        );
+        return None;
+    };
+    if !matches!(source, MountSource::HostPath { .. }) {
+        if propagation != Propagation::None {
+            diags.push(
+                Diagnostic::new(
+                    Code::MountPropagation,
+                    format!("`propagation: {word}` is dropped: the bind mount is not a host path in the cluster"),
+                )
+                .at(written.span, "no mountPropagation")
+                .help("mount propagation needs a hostPath; project files are shipped as a ConfigMap"),
+            );
+        }
+        return None;
+    }
+    // `None` is Kubernetes' default too: nothing to write.
+    (propagation != Propagation::None).then_some(propagation)
+}
+
 fn windows_bind(source: &str, span: Span) -> Diagnostic {
     Diagnostic::new(
         Code::InvalidValue,
@@ -525,7 +717,7 @@ mod tests {
         VolumeKind, VolumeSettings,
     };
     use crate::diag::{Code, Diagnostics};
-    use crate::model::{AccessMode, Config, ConfigData, Mount, MountSource, Secret, Volume};
+    use crate::model::{AccessMode, Config, ConfigData, Mount, MountSource, Propagation, Secret, Volume};
     use crate::source::Span;
 
     fn name(text: &str) -> compose::Key {
@@ -544,6 +736,8 @@ mod tests {
             read_only: false,
             nocopy: false,
             tmpfs_size: None,
+            subpath: None,
+            propagation: None,
             contents: Some(contents),
         };
         Spanned::new(volume, Span::NONE)
@@ -557,6 +751,8 @@ mod tests {
             read_only: false,
             nocopy: false,
             tmpfs_size: None,
+            subpath: None,
+            propagation: None,
             contents: None,
         };
         Spanned::new(volume, Span::NONE)
@@ -603,7 +799,7 @@ mod tests {
             ["`conf` is shipped as ConfigMap `a-conf`, mounted at /etc/conf"]
         );
         let source = MountSource::ConfigMap { k8s_name: "a-conf".into(), sub_path: None, default_mode: None };
-        assert_eq!(mounts, [Mount { target: "/etc/conf".into(), read_only: false, source }]);
+        assert_eq!(mounts, [Mount::new("/etc/conf".into(), false, source)]);
         assert_eq!(configs.len(), 1);
         let keys: Vec<_> = configs[0].data.keys().map(String::as_str).collect();
         assert_eq!(keys, ["a_b", "ok.txt"], "keys allow only [-._a-zA-Z0-9]");
@@ -768,5 +964,62 @@ mod tests {
         );
         // `finish` counts the replicas of the lowered services, and none were given here.
         assert_eq!(messages(&diags, Code::SharedVolume), ["ReadWriteOnce volume `logs` is used by 0 pods (a, b)"]);
+    }
+
+    #[test]
+    fn a_claim_gets_the_group_of_a_numeric_user_or_the_setting() {
+        let claim = [Mount::new("/d".into(), false, MountSource::Volume { k8s_name: "d".into() })];
+        let scratch = [Mount::new("/d".into(), false, MountSource::EmptyDir)];
+        assert_eq!(super::fs_group(&claim, Some("1000:2000"), None), Some(2000));
+        assert_eq!(super::fs_group(&claim, Some("1000"), None), Some(1000), "the uid's group");
+        assert_eq!(super::fs_group(&claim, Some("0"), None), None, "root writes anyway");
+        assert_eq!(super::fs_group(&claim, Some("app"), None), None, "a name has no known group");
+        assert_eq!(super::fs_group(&claim, None, Some(3000)), Some(3000));
+        assert_eq!(super::fs_group(&scratch, Some("1000"), Some(3000)), None, "no claim, nothing to own");
+    }
+
+    #[test]
+    fn subpath_and_propagation_are_kept_where_kubernetes_has_them() {
+        let mut a = service("a");
+        let mut site = named("site", "/html");
+        site.value.subpath = Some(Spanned::new("html/".into(), Span::NONE));
+        let mut climb = named("site", "/up");
+        climb.value.subpath = Some(Spanned::new("../etc".into(), Span::NONE));
+        let mut host = bind("/srv", "/srv", BindContents::Outside);
+        host.value.propagation = Some(Spanned::new("rshared".into(), Span::NONE));
+        let mut files =
+            bind("/p/conf", "/conf", BindContents::Project { left_out: Vec::new(), shipped: Ok(files(&[("a", "b")])) });
+        files.value.propagation = Some(Spanned::new("rslave".into(), Span::NONE));
+        a.volumes = vec![site, climb, host, files];
+        let (mounts, _, diags) = lower(&compose::Project::default(), &a);
+        assert_eq!(mounts[0].sub_path.as_deref(), Some("html"));
+        assert_eq!(mounts[1].sub_path, None);
+        assert_eq!(messages(&diags, Code::InvalidValue), ["`volume.subpath` cannot be `../etc`"]);
+        assert_eq!(mounts[2].propagation, Some(Propagation::HostToContainer), "not privileged");
+        assert_eq!(mounts[3].propagation, None);
+        assert_eq!(messages(&diags, Code::MountPropagation).len(), 2);
+    }
+
+    #[test]
+    fn a_database_claim_is_mounted_through_a_directory() {
+        let var = |name: &str, value: &str| compose::EnvVar {
+            name: Spanned::new(name.to_string(), Span::NONE),
+            value: Some(Spanned::new(value.into(), Span::NONE)),
+            interpolated: false,
+        };
+        let mut db = service("db");
+        db.image = Some(Spanned::new("docker.io/library/postgres:16@sha256:ab".into(), Span::NONE));
+        db.volumes = vec![named("pgdata", "/var/lib/postgresql/data/")];
+        let project = compose::Project::default();
+        let run = |environment: &[compose::EnvVar]| {
+            let mut diags = Diagnostics::default();
+            let mut store = Storage::new(&project, &mut diags);
+            let mut mounts = store.mounts(&db, "db", &mut diags);
+            store.data_directories(&db, environment, &mut mounts, &mut diags);
+            (mounts[0].sub_path.clone(), messages(&diags, Code::DataSubdirectory).len())
+        };
+        assert_eq!(run(&[]), (Some("pgdata".into()), 1));
+        assert_eq!(run(&[var("PGDATA", "/var/lib/postgresql/data/")]), (Some("pgdata".into()), 1));
+        assert_eq!(run(&[var("PGDATA", "/var/lib/postgresql/data/pg")]), (None, 0), "moved by the user");
     }
 }
