@@ -463,9 +463,18 @@ pub struct Volume {
     pub external: bool,
     pub explicit_name: Option<String>,
     pub settings: VolumeSettings,
+    /// `driver`, with its span; `None` for Docker's `local`.
+    pub driver: Option<Spanned<String>>,
+    /// `driver_opts` in file order (`type`, `o`, `device` for the local driver).
+    pub driver_opts: Vec<(Key, String)>,
 }
 
 impl Volume {
+    /// The value of the driver option `key`.
+    pub fn driver_opt(&self, key: &str) -> Option<&str> {
+        self.driver_opts.iter().find(|(k, _)| k.value == key).map(|(_, v)| v.as_str())
+    }
+
     pub fn access_mode(&self) -> AccessMode {
         self.settings.access_mode.as_ref().map_or(AccessMode::ReadWriteOnce, |m| m.value)
     }

@@ -3,9 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, EmptyDirVolumeSource, HostPathVolumeSource, KeyToPath, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, SecretVolumeSource, Volume, VolumeMount,
-    VolumeResourceRequirements,
+    ConfigMapVolumeSource, EmptyDirVolumeSource, HostPathVolumeSource, KeyToPath, NFSVolumeSource,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, SecretVolumeSource, Volume,
+    VolumeMount, VolumeResourceRequirements,
 };
 
 use super::labels::app_labels;
@@ -112,6 +112,13 @@ fn volume(mount: &Mount, name: String) -> Volume {
                 ..ConfigMapVolumeSource::default()
             });
         }
+        MountSource::Nfs { server, path } => {
+            volume.nfs = Some(NFSVolumeSource {
+                server: server.clone(),
+                path: path.clone(),
+                read_only: mount.read_only.then_some(true),
+            });
+        }
         MountSource::HostPath { path } => {
             volume.host_path = Some(HostPathVolumeSource { path: path.clone(), ..HostPathVolumeSource::default() });
         }
@@ -168,6 +175,7 @@ fn base_name(source: &MountSource) -> String {
         MountSource::EmptyDir | MountSource::Shared { .. } => "scratch".to_string(),
         MountSource::Tmpfs { .. } => "tmpfs".to_string(),
         MountSource::HostPath { .. } => "host".to_string(),
+        MountSource::Nfs { .. } => "nfs".to_string(),
     }
 }
 

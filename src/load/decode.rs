@@ -491,6 +491,8 @@ fn volume(name: Key, node: &Node, diags: &mut Diagnostics) -> Volume {
         external: flag(map.and_then(|m| m.get("external"))),
         explicit_name: map.and_then(|m| m.get("name")).and_then(Node::scalar_text),
         settings: settings::volume(&name.value, map.and_then(|m| m.get("x-kompile")), diags),
+        driver: map.and_then(|m| m.get("driver")).and_then(text),
+        driver_opts: string_pairs(map.and_then(|m| m.get("driver_opts"))),
         name,
     }
 }

@@ -132,11 +132,14 @@ impl<'a> Storage<'a> {
         let target = volume.target.clone();
         let source = match &volume.kind {
             VolumeKind::Volume => match &volume.source {
-                Some(name) => {
-                    let k8s_name = self.claim_name(name);
-                    self.claims.insert(k8s_name.clone(), name.clone());
-                    MountSource::Volume { k8s_name }
-                }
+                Some(name) => match self.driver_source(name, diags) {
+                    Some(source) => source,
+                    None => {
+                        let k8s_name = self.claim_name(name);
+                        self.claims.insert(k8s_name.clone(), name.clone());
+                        MountSource::Volume { k8s_name }
+                    }
+                },
                 None => MountSource::EmptyDir,
             },
             VolumeKind::Bind => {
@@ -170,6 +173,44 @@ impl<'a> Storage<'a> {
         mount.sub_path = volume.subpath.as_ref().and_then(|p| sub_path(p, &mount.source, diags));
         mount.propagation = volume.propagation.as_ref().and_then(|p| propagation(p, &mount.source, diags));
         Some(mount)
+    }
+
+    /// What a named volume with a driver becomes instead of a claim: an NFS export for the
+    /// local driver's `type: nfs`. `None` for a plain volume (a claim) or an external one;
+    /// other drivers are reported (K272) and get a claim.
+    fn driver_source(&self, name: &str, diags: &mut Diagnostics) -> Option<MountSource> {
+        let declared = self.project.volume(name).filter(|v| !v.external)?;
+        let driver = declared.driver.as_ref().filter(|d| d.value != "local");
+        if let Some(driver) = driver {
+            diags.push(
+                Diagnostic::new(
+                    Code::VolumeDriver,
+                    format!(
+                        "volume `{name}` uses driver `{}`: it becomes a claim of the default storage class",
+                        driver.value
+                    ),
+                )
+                .at(driver.span, "not a Kubernetes storage class")
+                .help("set `x-kompile: {storage_class: ...}` on the volume to the class that provides this storage"),
+            );
+            return None;
+        }
+        match declared.driver_opt("type") {
+            Some("nfs" | "nfs4") => nfs(declared, diags),
+            Some(other) if !declared.driver_opts.is_empty() => {
+                let at = declared.driver_opts.first().map_or(declared.name.span, |(k, _)| k.span);
+                diags.push(
+                    Diagnostic::new(
+                        Code::VolumeDriver,
+                        format!("volume `{name}` has driver option `type: {other}`: it becomes a plain claim"),
+                    )
+                    .at(at, "driver options left out")
+                    .help("kompile translates `type: nfs` (an inline nfs volume); for other storage, name a storage class with `x-kompile: {storage_class: ...}`"),
+                );
+                None
+            }
+            _ => None,
+        }
     }
 
     /// The claim for a named volume: its external name, or the DNS label of its key.
@@ -552,6 +593,41 @@ pub fn fs_group(mounts: &[Mount], user: Option<&str>, setting: Option<u32>) -> O
     (group != 0).then_some(group)
 }
 
+/// The local driver's NFS options, `o: addr=HOST,...` and `device: ":/export"`, as an inline
+/// `nfs` volume: the pods mount the export themselves, as Docker would.
+fn nfs(declared: &compose::Volume, diags: &mut Diagnostics) -> Option<MountSource> {
+    let options = declared.driver_opt("o").unwrap_or_default();
+    let server = options.split(',').find_map(|o| o.trim().strip_prefix("addr="));
+    let device = declared.driver_opt("device").unwrap_or_default();
+    // `:/export` (Docker passes `addr` separately), or `host:/export`.
+    let (host, path) = device.split_once(':').unwrap_or(("", device));
+    let server = server.filter(|s| !s.is_empty()).or(Some(host).filter(|h| !h.is_empty()));
+    let at = declared.driver_opts.first().map_or(declared.name.span, |(k, _)| k.span);
+    let (Some(server), true) = (server, path.starts_with('/')) else {
+        diags.push(
+            Diagnostic::new(
+                Code::VolumeDriver,
+                format!("NFS volume `{}` names no server (`o: addr=HOST`) and export (`device: \":/path\"`): it becomes a plain claim", declared.name.value),
+            )
+            .at(at, "driver options left out")
+            .help("write `o: addr=HOST,...` and `device: \":/export\"`"),
+        );
+        return None;
+    };
+    diags.push(
+        Diagnostic::new(
+            Code::VolumeDriver,
+            format!(
+                "NFS volume `{}` is mounted from {server}:{path} by each pod, not through a claim",
+                declared.name.value
+            ),
+        )
+        .at(at, "an inline nfs volume")
+        .help("mount options in `o` other than `addr` (nfsvers, ...) are the node's defaults in Kubernetes"),
+    );
+    Some(MountSource::Nfs { server: server.to_string(), path: path.to_string() })
+}
+
 /// `volume.subpath`: a relative path inside a named volume, as Kubernetes' `subPath` takes it
 /// (no `..`, not absolute). Compose allows it on named volumes only.
 fn sub_path(written: &compose::Spanned<String>, source: &MountSource, diags: &mut Diagnostics) -> Option<String> {
@@ -925,6 +1001,8 @@ mod tests {
             external,
             explicit_name: Some(format!("{n}_x")),
             settings,
+            driver: None,
+            driver_opts: Vec::new(),
         };
         let project = compose::Project {
             volumes: vec![
