@@ -642,7 +642,7 @@ fn sub_path(written: &compose::Spanned<String>, source: &MountSource, diags: &mu
         return None;
     }
     // An anonymous volume is a fresh emptyDir: a directory of it is as empty as the whole.
-    matches!(source, MountSource::Volume { .. }).then(|| path.to_string())
+    matches!(source, MountSource::Volume { .. } | MountSource::Nfs { .. }).then(|| path.to_string())
 }
 
 /// `bind.propagation` → `mountPropagation`, which Kubernetes allows on host paths only (a
