@@ -354,6 +354,8 @@ pub struct ServiceVolume {
     pub nocopy: bool,
     /// `tmpfs.size`, bytes.
     pub tmpfs_size: Option<u64>,
+    /// `tmpfs.mode`, as written: Kubernetes cannot set an emptyDir's mode.
+    pub tmpfs_mode: Option<Spanned<String>>,
     /// `volume.subpath`: the directory of the volume to mount, relative.
     pub subpath: Option<Spanned<String>>,
     /// `bind.propagation` (`rprivate`, `rslave`, `rshared`, ...), as written.
@@ -417,6 +419,8 @@ pub struct FileReference {
     pub target: Option<String>,
     /// Permission bits as written (octal); Compose takes more than 0o777, Kubernetes does not.
     pub mode: Option<Spanned<u32>>,
+    /// The `uid` and `gid` keys, when written: Kubernetes cannot own one file by a user.
+    pub owner: Vec<Key>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -413,6 +413,7 @@ fn service_volume(item: &Node) -> Option<Spanned<ServiceVolume>> {
         read_only: flag(map.get("read_only")),
         nocopy: flag(inner("volume", "nocopy")),
         tmpfs_size: inner("tmpfs", "size").and_then(bytes).map(|b| b.value),
+        tmpfs_mode: inner("tmpfs", "mode").and_then(text),
         subpath: inner("volume", "subpath").and_then(text),
         propagation: inner("bind", "propagation").and_then(text),
         // Bind mounts' files are read once every service is decoded: see `project_files`.
@@ -436,6 +437,12 @@ fn file_references(node: Option<&Node>) -> Vec<Spanned<FileReference>> {
             source: text(map.get("source")?)?,
             target: map.get("target").and_then(Node::scalar_text),
             mode: map.get("mode").and_then(|m| Some(Spanned::new(u32::from_str_radix(m.as_str()?, 8).ok()?, m.span))),
+            owner: map
+                .entries
+                .iter()
+                .filter(|e| e.key == "uid" || e.key == "gid")
+                .map(|e| key(&e.key, e.key_span))
+                .collect(),
         };
         Some(Spanned::new(reference, item.span))
     };

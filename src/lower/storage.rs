@@ -156,7 +156,19 @@ impl<'a> Storage<'a> {
                 let source = source.to_string_lossy();
                 self.bind_source(k8s_name, &source, &target, volume.contents.as_ref()?, span, diags)
             }
-            VolumeKind::Tmpfs => MountSource::Tmpfs { size: volume.tmpfs_size },
+            VolumeKind::Tmpfs => {
+                if let Some(mode) = &volume.tmpfs_mode {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::MountOption,
+                            format!("`tmpfs.mode` {} is dropped: Kubernetes cannot set an emptyDir's mode", octal(&mode.value)),
+                        )
+                        .at(mode.span, "left out")
+                        .help("an emptyDir is world-writable (0777); make the directory in the image if it needs other permissions"),
+                    );
+                }
+                MountSource::Tmpfs { size: volume.tmpfs_size }
+            }
             VolumeKind::Other(kind) => {
                 diags.push(
                     Diagnostic::new(
@@ -305,6 +317,16 @@ impl<'a> Storage<'a> {
         let source = reference.source.value.clone();
         let target = reference.target.clone();
         let mode = reference.mode.as_ref().and_then(|mode| file_mode(mode, diags));
+        if let Some(key) = reference.owner.first() {
+            diags.push(
+                Diagnostic::new(
+                    Code::MountOption,
+                    format!("`{}` of `{}` is dropped: Kubernetes cannot give one mounted file an owner", key.value, reference.source.value),
+                )
+                .at(key.span, "left out")
+                .help("the file is owned by root and readable as its `mode` says; the pod's `fsGroup` (`x-kompile.fs_group`) is the closest, or widen `mode`"),
+            );
+        }
         let names = if secret { &self.secret_names } else { &self.config_names };
         let k8s_name = names.get(&source).cloned().unwrap_or_else(|| dns_label(&source));
         let key = config_key(&source);
@@ -628,6 +650,11 @@ fn nfs(declared: &compose::Volume, diags: &mut Diagnostics) -> Option<MountSourc
     Some(MountSource::Nfs { server: server.to_string(), path: path.to_string() })
 }
 
+/// A mode as loading left it (decimal, `0755` read as 493) in octal, as modes are read.
+fn octal(mode: &str) -> String {
+    mode.parse::<u32>().map_or_else(|_| mode.to_string(), |m| format!("0{m:o}"))
+}
+
 /// `volume.subpath`: a relative path inside a named volume, as Kubernetes' `subPath` takes it
 /// (no `..`, not absolute). Compose allows it on named volumes only.
 fn sub_path(written: &compose::Spanned<String>, source: &MountSource, diags: &mut Diagnostics) -> Option<String> {
@@ -812,6 +839,7 @@ mod tests {
             read_only: false,
             nocopy: false,
             tmpfs_size: None,
+            tmpfs_mode: None,
             subpath: None,
             propagation: None,
             contents: Some(contents),
@@ -827,6 +855,7 @@ mod tests {
             read_only: false,
             nocopy: false,
             tmpfs_size: None,
+            tmpfs_mode: None,
             subpath: None,
             propagation: None,
             contents: None,
@@ -840,7 +869,7 @@ mod tests {
     }
 
     fn reference(source: &str) -> Spanned<FileReference> {
-        let reference = FileReference { source: name(source), target: None, mode: None };
+        let reference = FileReference { source: name(source), target: None, mode: None, owner: Vec::new() };
         Spanned::new(reference, Span::NONE)
     }
 
