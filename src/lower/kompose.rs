@@ -10,6 +10,9 @@ use crate::model::{Autoscale, Concurrency, ExposeKind, MemoryTarget, TrafficPoli
 
 pub const PREFIX: &str = "kompose.";
 
+/// Kompose's `subPath` for every volume of the service; `lower/storage.rs` applies it.
+pub const KOMPOSE_SUBPATH: &str = "kompose.volume.subpath";
+
 /// The settings the service's Kompose labels stand for, where its `x-kompile` block does not
 /// set them. A `sidecar` (a service in another's pod) has no exposure of its own: its
 /// [`EXPOSURE_LABELS`] are left to `sidecars`, which reports them.
@@ -160,6 +163,21 @@ impl Reader<'_, '_> {
                 };
                 self.read(key, value, own.fs_group.is_some(), "fs_group", &group.to_string());
                 self.settings.fs_group = Some(Spanned::new(group, span));
+            }
+            // Applied to the mounts by `storage` (`KOMPOSE_SUBPATH`), which reads the label itself.
+            KOMPOSE_SUBPATH => {
+                let service = &self.service.name.value;
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::KomposeLabel,
+                        format!(
+                            "label `{}: {value}` of service `{service}` is read as `volume: {{subpath: {value}}}` on its named volumes",
+                            key.value
+                        ),
+                    )
+                    .at(span, "read as `volume.subpath`")
+                    .help("write the long syntax with `volume: {subpath: ...}` on the mount instead"),
+                );
             }
             "kompose.service.expose.tls-secret" => {
                 if !crate::names::is_dns_subdomain(value) {
@@ -388,7 +406,7 @@ impl Reader<'_, '_> {
                 format!("Kompose label `{}` of service `{}` is not translated yet", key.value, self.service.name.value),
             )
             .at(key.span, "left out of the manifests")
-            .help("kompile reads kompose.service.type, .expose (with .tls-secret and .ingress-class-name), .nodeport.port, .external-traffic-policy, kompose.image-pull-secret, kompose.serviceaccount-name, kompose.security-context.fsgroup, kompose.hpa.*, kompose.service.group, kompose.controller.type and kompose.cronjob.*; see docs/mapping.md for what else has a translation"),
+            .help("kompile reads kompose.service.type, .expose (with .tls-secret and .ingress-class-name), .nodeport.port, .external-traffic-policy, kompose.image-pull-secret, kompose.serviceaccount-name, kompose.security-context.fsgroup, kompose.volume.subpath, kompose.hpa.*, kompose.service.group, kompose.controller.type and kompose.cronjob.*; see docs/mapping.md for what else has a translation"),
         );
     }
 }

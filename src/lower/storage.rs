@@ -94,8 +94,14 @@ impl<'a> Storage<'a> {
 
     pub fn mounts(&mut self, service: &compose::Service, k8s_name: &str, diags: &mut Diagnostics) -> Vec<Mount> {
         let mut mounts = Vec::new();
+        // Kompose's label, for every named volume that has no `volume.subpath` of its own.
+        let kompose_subpath = service
+            .labels
+            .iter()
+            .find(|(key, _)| key.value == super::kompose::KOMPOSE_SUBPATH)
+            .map(|(key, value)| compose::Spanned::new(value.clone(), key.span));
         for volume in &service.volumes {
-            if let Some(mut mount) = self.volume_mount(k8s_name, volume, volume.span, diags) {
+            if let Some(mut mount) = self.volume_mount(k8s_name, volume, &kompose_subpath, diags) {
                 bidirectional(service, &mut mount, volume, diags);
                 mounts.push(mount);
             }
@@ -125,10 +131,11 @@ impl<'a> Storage<'a> {
     fn volume_mount(
         &mut self,
         k8s_name: &str,
-        volume: &ServiceVolume,
-        span: Span,
+        volume: &compose::Spanned<ServiceVolume>,
+        kompose_subpath: &Option<compose::Spanned<String>>,
         diags: &mut Diagnostics,
     ) -> Option<Mount> {
+        let span = volume.span;
         let target = volume.target.clone();
         let source = match &volume.kind {
             VolumeKind::Volume => match &volume.source {
@@ -182,7 +189,8 @@ impl<'a> Storage<'a> {
             }
         };
         let mut mount = Mount::new(target, volume.read_only, source);
-        mount.sub_path = volume.subpath.as_ref().and_then(|p| sub_path(p, &mount.source, diags));
+        mount.sub_path =
+            volume.subpath.as_ref().or(kompose_subpath.as_ref()).and_then(|p| sub_path(p, &mount.source, diags));
         mount.propagation = volume.propagation.as_ref().and_then(|p| propagation(p, &mount.source, diags));
         Some(mount)
     }
