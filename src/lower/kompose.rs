@@ -12,6 +12,10 @@ pub const PREFIX: &str = "kompose.";
 
 /// Kompose's `subPath` for every volume of the service; `lower/storage.rs` applies it.
 pub const KOMPOSE_SUBPATH: &str = "kompose.volume.subpath";
+/// Kompose's size and storage class of the claims of the service's volumes; `lower/storage.rs`
+/// applies them where the volume's `x-kompile` sets none.
+pub const KOMPOSE_SIZE: &str = "kompose.volume.size";
+pub const KOMPOSE_STORAGE_CLASS: &str = "kompose.volume.storage-class-name";
 
 /// The settings the service's Kompose labels stand for, where its `x-kompile` block does not
 /// set them. A `sidecar` (a service in another's pod) has no exposure of its own: its
@@ -177,6 +181,27 @@ impl Reader<'_, '_> {
                     )
                     .at(span, "read as `volume.subpath`")
                     .help("write the long syntax with `volume: {subpath: ...}` on the mount instead"),
+                );
+            }
+            KOMPOSE_SIZE | KOMPOSE_STORAGE_CLASS => {
+                let setting = if key.value == KOMPOSE_SIZE { "size" } else { "storage_class" };
+                if setting == "size" && crate::units::parse_bytes(value.trim()).is_none() {
+                    return self.bad(key, value, "a size, e.g. `10Gi`");
+                }
+                if setting == "storage_class" && !crate::names::is_dns_subdomain(value.trim()) {
+                    return self.bad(key, value, "the name of a StorageClass");
+                }
+                let service = &self.service.name.value;
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::KomposeLabel,
+                        format!(
+                            "label `{}: {value}` of service `{service}` is read as `x-kompile.{setting}: {value}` on the volumes it mounts that set none",
+                            key.value
+                        ),
+                    )
+                    .at(span, format!("read as the volumes' `x-kompile.{setting}`"))
+                    .help(format!("write `x-kompile: {{{setting}: {value}}}` on the top-level volume instead; see docs/x-kompile.md")),
                 );
             }
             "kompose.service.expose.tls-secret" => {
@@ -406,7 +431,7 @@ impl Reader<'_, '_> {
                 format!("Kompose label `{}` of service `{}` is not translated yet", key.value, self.service.name.value),
             )
             .at(key.span, "left out of the manifests")
-            .help("kompile reads kompose.service.type, .expose (with .tls-secret and .ingress-class-name), .nodeport.port, .external-traffic-policy, kompose.image-pull-secret, kompose.serviceaccount-name, kompose.security-context.fsgroup, kompose.volume.subpath, kompose.hpa.*, kompose.service.group, kompose.controller.type and kompose.cronjob.*; see docs/mapping.md for what else has a translation"),
+            .help("kompile reads kompose.service.type, .expose (with .tls-secret and .ingress-class-name), .nodeport.port, .external-traffic-policy, kompose.image-pull-secret, kompose.serviceaccount-name, kompose.security-context.fsgroup, kompose.volume.subpath, .size, .storage-class-name, kompose.hpa.*, kompose.service.group, kompose.controller.type and kompose.cronjob.*; see docs/mapping.md for what else has a translation"),
         );
     }
 }

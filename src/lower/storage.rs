@@ -408,9 +408,23 @@ impl<'a> Storage<'a> {
             name: name.to_string(),
             k8s_name: self.claim_name(name),
             access_mode: declared.access_mode(),
-            size: settings.size.as_ref().map(|s| s.value),
-            storage_class: settings.storage_class.as_ref().map(|s| s.value.clone()),
+            size: settings.size.as_ref().map(|s| s.value).or_else(|| {
+                self.kompose_label(name, super::kompose::KOMPOSE_SIZE).and_then(|v| crate::units::parse_bytes(v.trim()))
+            }),
+            storage_class: settings.storage_class.as_ref().map(|s| s.value.clone()).or_else(|| {
+                let class = self.kompose_label(name, super::kompose::KOMPOSE_STORAGE_CLASS)?.trim();
+                crate::names::is_dns_subdomain(class).then(|| class.to_string())
+            }),
         }
+    }
+
+    /// The value of Kompose label `key` on the first service (by name) that mounts `volume`:
+    /// Kompose's volume labels are service labels, for all of its volumes.
+    fn kompose_label(&self, volume: &str, key: &str) -> Option<&'a str> {
+        let project = self.project;
+        let users = self.volume_users.get(volume)?;
+        let labels = users.iter().filter_map(|u| project.service(u)).flat_map(|s| s.labels.iter());
+        labels.filter(|(k, _)| k.value == key).map(|(_, v)| v.as_str()).next()
     }
 
     /// `x-kompile.access_mode` of a top-level volume; ReadWriteOnce when not set.
