@@ -16,6 +16,10 @@ pub const KOMPOSE_SUBPATH: &str = "kompose.volume.subpath";
 /// applies them where the volume's `x-kompile` sets none.
 pub const KOMPOSE_SIZE: &str = "kompose.volume.size";
 pub const KOMPOSE_STORAGE_CLASS: &str = "kompose.volume.storage-class-name";
+/// Kompose's kind of volume for the service's named volumes: `emptyDir` is applied by
+/// `lower/storage.rs`; `persistentVolumeClaim` is the default; `hostPath` and `configMap`
+/// are not translated.
+pub const KOMPOSE_VOLUME_TYPE: &str = "kompose.volume.type";
 
 /// The settings the service's Kompose labels stand for, where its `x-kompile` block does not
 /// set them. A `sidecar` (a service in another's pod) has no exposure of its own: its
@@ -181,6 +185,22 @@ impl Reader<'_, '_> {
                     )
                     .at(span, "read as `volume.subpath`")
                     .help("write the long syntax with `volume: {subpath: ...}` on the mount instead"),
+                );
+            }
+            KOMPOSE_VOLUME_TYPE if matches!(value.trim(), "emptyDir" | "persistentVolumeClaim") => {
+                let service = &self.service.name.value;
+                let what = if value.trim() == "emptyDir" {
+                    "its named volumes are empty directories that live as long as the pod"
+                } else {
+                    "its named volumes are claims, as without the label"
+                };
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::KomposeLabel,
+                        format!("label `{}: {value}` of service `{service}` is read: {what}", key.value),
+                    )
+                    .at(span, "read")
+                    .help("for scratch space, mount an anonymous volume (`- /path`) instead of a named one"),
                 );
             }
             KOMPOSE_SIZE | KOMPOSE_STORAGE_CLASS => {

@@ -116,6 +116,17 @@ impl<'a> Storage<'a> {
         for reference in &service.configs {
             mounts.push(self.file_mount(reference, false, diags));
         }
+        // Kompose's `kompose.volume.type: emptyDir`: the named volumes are scratch space.
+        let scratch = service
+            .labels
+            .iter()
+            .any(|(key, value)| key.value == super::kompose::KOMPOSE_VOLUME_TYPE && value.trim() == "emptyDir");
+        if scratch {
+            for mount in mounts.iter_mut().filter(|m| matches!(m.source, MountSource::Volume { .. })) {
+                mount.source = MountSource::EmptyDir;
+                mount.sub_path = None;
+            }
+        }
         let mounts = last_per_target(mounts);
         // Counted after the last-wins rule: a volume whose mount was replaced is not used.
         for mount in &mounts {
