@@ -354,6 +354,12 @@ pub struct ServiceVolume {
     pub nocopy: bool,
     /// `tmpfs.size`, bytes.
     pub tmpfs_size: Option<u64>,
+    /// `tmpfs.mode`, as written: Kubernetes cannot set an emptyDir's mode.
+    pub tmpfs_mode: Option<Spanned<String>>,
+    /// `volume.subpath`: the directory of the volume to mount, relative.
+    pub subpath: Option<Spanned<String>>,
+    /// `bind.propagation` (`rprivate`, `rslave`, `rshared`, ...), as written.
+    pub propagation: Option<Spanned<String>>,
     /// For a bind mount with a source: what it ships, decided (and read) by `load`.
     pub contents: Option<BindContents>,
 }
@@ -413,6 +419,8 @@ pub struct FileReference {
     pub target: Option<String>,
     /// Permission bits as written (octal); Compose takes more than 0o777, Kubernetes does not.
     pub mode: Option<Spanned<u32>>,
+    /// The `uid` and `gid` keys, when written: Kubernetes cannot own one file by a user.
+    pub owner: Vec<Key>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -459,9 +467,18 @@ pub struct Volume {
     pub external: bool,
     pub explicit_name: Option<String>,
     pub settings: VolumeSettings,
+    /// `driver`, with its span; `None` for Docker's `local`.
+    pub driver: Option<Spanned<String>>,
+    /// `driver_opts` in file order (`type`, `o`, `device` for the local driver).
+    pub driver_opts: Vec<(Key, String)>,
 }
 
 impl Volume {
+    /// The value of the driver option `key`.
+    pub fn driver_opt(&self, key: &str) -> Option<&str> {
+        self.driver_opts.iter().find(|(k, _)| k.value == key).map(|(_, v)| v.as_str())
+    }
+
     pub fn access_mode(&self) -> AccessMode {
         self.settings.access_mode.as_ref().map_or(AccessMode::ReadWriteOnce, |m| m.value)
     }

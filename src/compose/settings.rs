@@ -102,6 +102,8 @@ pub struct ServiceSettings {
     pub time_zone: Option<Spanned<String>>,
     /// `backoff_limit`: a Job's (or CronJob's runs') `backoffLimit`.
     pub backoff_limit: Option<Spanned<u32>>,
+    /// `fs_group`: the pod's `fsGroup` when it mounts a claim, over the image's group.
+    pub fs_group: Option<Spanned<u32>>,
 }
 
 impl ServiceSettings {
@@ -125,6 +127,7 @@ impl ServiceSettings {
         "concurrency",
         "time_zone",
         "backoff_limit",
+        "fs_group",
     ];
 
     /// Whether the value of the environment variable `name` belongs in a Secret.

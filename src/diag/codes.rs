@@ -126,6 +126,10 @@ codes! {
     PodConflict       "K256" "pod-conflict"         Error   "services put in one pod cannot share it";
     SidecarSetting    "K257" "sidecar-setting"      Warning "a sidecar's setting belongs to the pod, which takes it from the pod's service";
     VolumesFromUnshared "K258" "volumes-from-unshared" Warning "`volumes_from` cannot share a volume's data in the cluster";
+    MountPropagation  "K270" "mount-propagation"    Warning "a bind mount's propagation cannot be applied as written";
+    DataSubdirectory  "K271" "data-subdirectory"    Note    "a claim at a database's data directory is mounted through a sub-directory";
+    VolumeDriver      "K272" "volume-driver"        Warning "a volume driver or its options have no Kubernetes translation, or only an approximate one";
+    MountOption       "K273" "mount-option"         Warning "a mount option Kubernetes cannot apply is dropped";
     OptionalDependency "K240" "optional-dependency" Note    "a `required: false` dependency does not hold the service back";
     DependencyRestart "K241" "dependency-restart"   Note    "`depends_on` `restart: true`: Kubernetes does not restart dependents";
     DependencyNotWaited "K242" "dependency-not-waited" Warning "the pods cannot wait for a dependency; only `kompile apply` orders them";

@@ -78,11 +78,11 @@ mod tests {
     use crate::model::{Config, EnvFromConfigMap, Mount};
 
     fn mount(name: &str) -> Mount {
-        Mount {
-            target: format!("/etc/{name}"),
-            read_only: true,
-            source: MountSource::ConfigMap { k8s_name: name.into(), sub_path: None, default_mode: None },
-        }
+        Mount::new(
+            format!("/etc/{name}"),
+            true,
+            MountSource::ConfigMap { k8s_name: name.into(), sub_path: None, default_mode: None },
+        )
     }
 
     fn config(name: &str, text: &str) -> Config {

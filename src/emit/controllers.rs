@@ -196,11 +196,11 @@ mod tests {
     fn database() -> model::Service {
         let mut s = service("db");
         s.expose = vec![port(5432)];
-        s.mounts = vec![model::Mount {
-            target: "/var/lib/postgresql/data".into(),
-            read_only: false,
-            source: MountSource::ClaimTemplate { name: "pgdata".into() },
-        }];
+        s.mounts = vec![model::Mount::new(
+            "/var/lib/postgresql/data".into(),
+            false,
+            MountSource::ClaimTemplate { name: "pgdata".into() },
+        )];
         s.workload = Workload::StatefulSet(model::StatefulSet {
             k8s_name: "db".into(),
             service_name: "db-headless".into(),

@@ -47,6 +47,7 @@ pub(crate) fn service(name: &str) -> Service {
         stop_grace_period: None,
         read_only: false,
         privileged: false,
+        fs_group: None,
         cap_add: Vec::new(),
         cap_drop: Vec::new(),
         tty: false,

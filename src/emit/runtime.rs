@@ -49,6 +49,13 @@ pub(super) fn pod(app: &App, svc: &Service, mut spec: PodSpec) -> PodSpec {
         let sysctls = runtime.sysctls.iter().map(|(name, value)| Sysctl { name: name.clone(), value: value.clone() });
         spec.security_context.get_or_insert_with(PodSecurityContext::default).sysctls = Some(sysctls.collect());
     }
+    if let Some(group) = svc.fs_group {
+        // Merged with the sysctls above. `OnRootMismatch` changes the owner of a claim's files
+        // once, not on every start (a large volume would take minutes).
+        let context = spec.security_context.get_or_insert_with(PodSecurityContext::default);
+        context.fs_group = Some(i64::from(group));
+        context.fs_group_change_policy = Some("OnRootMismatch".to_string());
+    }
     if !runtime.node_selector.is_empty() {
         spec.node_selector.get_or_insert_with(Default::default).extend(runtime.node_selector.clone());
     }

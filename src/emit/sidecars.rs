@@ -104,7 +104,7 @@ mod tests {
     use crate::model::{Mount, Workload};
 
     fn mount(target: &str, source: MountSource) -> Mount {
-        Mount { target: target.into(), read_only: false, source }
+        Mount::new(target.into(), false, source)
     }
 
     fn pod_spec(a: &App, name: &str) -> PodSpec {

@@ -3,9 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, EmptyDirVolumeSource, HostPathVolumeSource, KeyToPath, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, SecretVolumeSource, Volume, VolumeMount,
-    VolumeResourceRequirements,
+    ConfigMapVolumeSource, EmptyDirVolumeSource, HostPathVolumeSource, KeyToPath, NFSVolumeSource,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, SecretVolumeSource, Volume,
+    VolumeMount, VolumeResourceRequirements,
 };
 
 use super::labels::app_labels;
@@ -112,6 +112,13 @@ fn volume(mount: &Mount, name: String) -> Volume {
                 ..ConfigMapVolumeSource::default()
             });
         }
+        MountSource::Nfs { server, path } => {
+            volume.nfs = Some(NFSVolumeSource {
+                server: server.clone(),
+                path: path.clone(),
+                read_only: mount.read_only.then_some(true),
+            });
+        }
         MountSource::HostPath { path } => {
             volume.host_path = Some(HostPathVolumeSource { path: path.clone(), ..HostPathVolumeSource::default() });
         }
@@ -144,7 +151,7 @@ fn volume_mount(mount: &Mount, name: String) -> VolumeMount {
     let (sub_path, always_read_only) = match &mount.source {
         MountSource::ConfigMap { sub_path, .. } => (sub_path.clone(), false),
         MountSource::Secret { key, .. } | MountSource::Config { key, .. } => (Some(key.clone()), true),
-        _ => (None, false),
+        _ => (mount.sub_path.clone(), false),
     };
     let read_only = mount.read_only || always_read_only;
     VolumeMount {
@@ -152,6 +159,7 @@ fn volume_mount(mount: &Mount, name: String) -> VolumeMount {
         mount_path: mount.target.clone(),
         read_only: read_only.then_some(true),
         sub_path,
+        mount_propagation: mount.propagation.map(|p| p.k8s_name().to_string()),
         ..VolumeMount::default()
     }
 }
@@ -167,6 +175,7 @@ fn base_name(source: &MountSource) -> String {
         MountSource::EmptyDir | MountSource::Shared { .. } => "scratch".to_string(),
         MountSource::Tmpfs { .. } => "tmpfs".to_string(),
         MountSource::HostPath { .. } => "host".to_string(),
+        MountSource::Nfs { .. } => "nfs".to_string(),
     }
 }
 
@@ -199,7 +208,7 @@ mod tests {
     use crate::model::Volume as ModelVolume;
 
     fn mount(target: &str, source: MountSource) -> Mount {
-        Mount { target: target.into(), read_only: false, source }
+        Mount::new(target.into(), false, source)
     }
 
     fn secret(key: &str) -> MountSource {

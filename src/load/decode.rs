@@ -413,6 +413,9 @@ fn service_volume(item: &Node) -> Option<Spanned<ServiceVolume>> {
         read_only: flag(map.get("read_only")),
         nocopy: flag(inner("volume", "nocopy")),
         tmpfs_size: inner("tmpfs", "size").and_then(bytes).map(|b| b.value),
+        tmpfs_mode: inner("tmpfs", "mode").and_then(text),
+        subpath: inner("volume", "subpath").and_then(text),
+        propagation: inner("bind", "propagation").and_then(text),
         // Bind mounts' files are read once every service is decoded: see `project_files`.
         contents: None,
     };
@@ -434,6 +437,12 @@ fn file_references(node: Option<&Node>) -> Vec<Spanned<FileReference>> {
             source: text(map.get("source")?)?,
             target: map.get("target").and_then(Node::scalar_text),
             mode: map.get("mode").and_then(|m| Some(Spanned::new(u32::from_str_radix(m.as_str()?, 8).ok()?, m.span))),
+            owner: map
+                .entries
+                .iter()
+                .filter(|e| e.key == "uid" || e.key == "gid")
+                .map(|e| key(&e.key, e.key_span))
+                .collect(),
         };
         Some(Spanned::new(reference, item.span))
     };
@@ -489,6 +498,8 @@ fn volume(name: Key, node: &Node, diags: &mut Diagnostics) -> Volume {
         external: flag(map.and_then(|m| m.get("external"))),
         explicit_name: map.and_then(|m| m.get("name")).and_then(Node::scalar_text),
         settings: settings::volume(&name.value, map.and_then(|m| m.get("x-kompile")), diags),
+        driver: map.and_then(|m| m.get("driver")).and_then(text),
+        driver_opts: string_pairs(map.and_then(|m| m.get("driver_opts"))),
         name,
     }
 }

@@ -540,7 +540,7 @@ mod tests {
 
     #[test]
     fn kompose_labels_are_read_and_x_kompile_wins() {
-        let compose = "services:\n  web:\n    image: x:1\n    healthcheck: {test: [CMD, ok]}\n    ports: ['80:80']\n    labels:\n      kompose.service.type: NodePort\n      kompose.service.nodeport.port: '30081'\n      kompose.volume.size: 1Gi\n      team: web\n";
+        let compose = "services:\n  web:\n    image: x:1\n    healthcheck: {test: [CMD, ok]}\n    ports: ['80:80']\n    labels:\n      kompose.service.type: NodePort\n      kompose.service.nodeport.port: '30081'\n      kompose.volume.type: hostPath\n      team: web\n";
         let (app, diags) = lower_text(compose);
         let web = only_service(&app);
         assert_eq!(web.exposure.published.clone().unwrap().ports, [port(80, Some(30081), 80)]);

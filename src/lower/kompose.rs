@@ -10,6 +10,17 @@ use crate::model::{Autoscale, Concurrency, ExposeKind, MemoryTarget, TrafficPoli
 
 pub const PREFIX: &str = "kompose.";
 
+/// Kompose's `subPath` for every volume of the service; `lower/storage.rs` applies it.
+pub const KOMPOSE_SUBPATH: &str = "kompose.volume.subpath";
+/// Kompose's size and storage class of the claims of the service's volumes; `lower/storage.rs`
+/// applies them where the volume's `x-kompile` sets none.
+pub const KOMPOSE_SIZE: &str = "kompose.volume.size";
+pub const KOMPOSE_STORAGE_CLASS: &str = "kompose.volume.storage-class-name";
+/// Kompose's kind of volume for the service's named volumes: `emptyDir` is applied by
+/// `lower/storage.rs`; `persistentVolumeClaim` is the default; `hostPath` and `configMap`
+/// are not translated.
+pub const KOMPOSE_VOLUME_TYPE: &str = "kompose.volume.type";
+
 /// The settings the service's Kompose labels stand for, where its `x-kompile` block does not
 /// set them, each with its note. Read once per service (`lower`), before any is lowered: the
 /// workload, exposure, pod settings and autoscaler all come from one reading. A `sidecar` (a
@@ -147,6 +158,65 @@ impl Reader<'_, '_> {
                 let Some(limit) = limit else { return self.bad(key, value, "a number of retries, e.g. `3`") };
                 self.read(key, value, own.backoff_limit.is_some(), "backoff_limit", &limit.to_string());
                 self.settings.backoff_limit = Some(Spanned::new(limit, span));
+            }
+            "kompose.security-context.fsgroup" => {
+                let Some(group) = value.trim().parse::<u32>().ok() else {
+                    return self.bad(key, value, "a numeric group id, e.g. `1000`");
+                };
+                self.read(key, value, own.fs_group.is_some(), "fs_group", &group.to_string());
+                self.settings.fs_group = Some(Spanned::new(group, span));
+            }
+            // Applied to the mounts by `storage` (`KOMPOSE_SUBPATH`), which reads the label itself.
+            KOMPOSE_SUBPATH => {
+                let service = &self.service.name.value;
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::KomposeLabel,
+                        format!(
+                            "label `{}: {value}` of service `{service}` is read as `volume: {{subpath: {value}}}` on its named volumes",
+                            key.value
+                        ),
+                    )
+                    .at(span, "read as `volume.subpath`")
+                    .help("write the long syntax with `volume: {subpath: ...}` on the mount instead"),
+                );
+            }
+            KOMPOSE_VOLUME_TYPE if matches!(value.trim(), "emptyDir" | "persistentVolumeClaim") => {
+                let service = &self.service.name.value;
+                let what = if value.trim() == "emptyDir" {
+                    "its named volumes are empty directories that live as long as the pod"
+                } else {
+                    "its named volumes are claims, as without the label"
+                };
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::KomposeLabel,
+                        format!("label `{}: {value}` of service `{service}` is read: {what}", key.value),
+                    )
+                    .at(span, "read")
+                    .help("for scratch space, mount an anonymous volume (`- /path`) instead of a named one"),
+                );
+            }
+            KOMPOSE_SIZE | KOMPOSE_STORAGE_CLASS => {
+                let setting = if key.value == KOMPOSE_SIZE { "size" } else { "storage_class" };
+                if setting == "size" && crate::units::parse_bytes(value.trim()).is_none() {
+                    return self.bad(key, value, "a size, e.g. `10Gi`");
+                }
+                if setting == "storage_class" && !crate::names::is_dns_subdomain(value.trim()) {
+                    return self.bad(key, value, "the name of a StorageClass");
+                }
+                let service = &self.service.name.value;
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::KomposeLabel,
+                        format!(
+                            "label `{}: {value}` of service `{service}` is read as `x-kompile.{setting}: {value}` on the volumes it mounts that set none",
+                            key.value
+                        ),
+                    )
+                    .at(span, format!("read as the volumes' `x-kompile.{setting}`"))
+                    .help(format!("write `x-kompile: {{{setting}: {value}}}` on the top-level volume instead; see docs/x-kompile.md")),
+                );
             }
             "kompose.service.expose.tls-secret" => {
                 if !crate::names::is_dns_subdomain(value) {
@@ -375,7 +445,7 @@ impl Reader<'_, '_> {
                 format!("Kompose label `{}` of service `{}` is not translated yet", key.value, self.service.name.value),
             )
             .at(key.span, "left out of the manifests")
-            .help("kompile reads kompose.service.type, .expose (with .tls-secret and .ingress-class-name), .nodeport.port, .external-traffic-policy, kompose.image-pull-secret, kompose.serviceaccount-name, kompose.hpa.*, kompose.service.group, kompose.controller.type and kompose.cronjob.*; see docs/mapping.md for what else has a translation"),
+            .help("kompile reads kompose.service.type, .expose (with .tls-secret and .ingress-class-name), .nodeport.port, .external-traffic-policy, kompose.image-pull-secret, kompose.serviceaccount-name, kompose.security-context.fsgroup, kompose.volume.subpath, .size, .storage-class-name, kompose.hpa.*, kompose.service.group, kompose.controller.type and kompose.cronjob.*; see docs/mapping.md for what else has a translation"),
         );
     }
 }

@@ -380,11 +380,7 @@ pub fn shm(service: &compose::Service, mounts: &mut Vec<Mount>) {
     if mounts.iter().any(|m| m.target == "/dev/shm") {
         return;
     }
-    mounts.push(Mount {
-        target: "/dev/shm".to_string(),
-        read_only: false,
-        source: MountSource::Tmpfs { size: Some(size.value) },
-    });
+    mounts.push(Mount::new("/dev/shm".to_string(), false, MountSource::Tmpfs { size: Some(size.value) }));
 }
 
 fn names(list: &[Spanned<String>]) -> Vec<String> {

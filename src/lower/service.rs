@@ -67,6 +67,7 @@ impl<'a> Lowering<'a, '_> {
         // A ReadWriteOnce volume's rollout is decided once every service's mounts are known
         // (`workload::claims`).
         let mut mounts = self.store.mounts(service, &self.k8s_name, self.diags);
+        self.store.data_directories(service, &self.environment, &mut mounts, self.diags);
         super::runtime::shm(service, &mut mounts);
         let update = self.update(replicas, choice.kind);
         let (entrypoint, command) = self.entrypoint_and_command();
@@ -95,6 +96,8 @@ impl<'a> Lowering<'a, '_> {
         };
         let workload = super::workload::workload(service, labels, &choice, &self.k8s_name, self.diags);
         super::network::admit_ingress(&mut isolation, &exposure);
+        let user = self.user();
+        let fs_group = service.settings.fs_group.or(labels.fs_group);
         Service {
             name: self.name().to_string(),
             k8s_name: self.k8s_name.clone(),
@@ -106,7 +109,8 @@ impl<'a> Lowering<'a, '_> {
             env_from,
             secret_env,
             working_dir: service.working_dir.as_ref().map(|w| w.value.clone()),
-            user: self.user(),
+            user: user.clone(),
+            fs_group: super::storage::fs_group(&mounts, user.as_deref(), fs_group.map(|g| g.value)),
             ports,
             expose,
             replicas,

@@ -623,7 +623,13 @@ impl Copying<'_, '_, '_> {
                 MountSource::Volume { .. } if per_pod_claims => per_pod.push(mount.target.clone()),
                 _ => {}
             }
-            out.push(Mount { target: mount.target.clone(), read_only: read_only || mount.read_only, source });
+            // The same directory of the same volume, mounted the same way.
+            let copy = Mount {
+                sub_path: mount.sub_path.clone(),
+                propagation: mount.propagation,
+                ..Mount::new(mount.target.clone(), read_only || mount.read_only, source)
+            };
+            out.push(copy);
         }
         let (name, owner_name) = (self.services[service].name.clone(), self.services[owner].name.clone());
         for mount in &out {

@@ -9,7 +9,9 @@ use crate::compose::{
     self, BindContents, FileObject, FileReference, FileSource, Key, LeftOut, ServiceVolume, VolumeKind,
 };
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{AccessMode, Config, ConfigData, Mount, MountSource, Secret, Service, Volume, Workload};
+use crate::model::{
+    AccessMode, Config, ConfigData, Mount, MountSource, Propagation, Secret, Service, Volume, Workload,
+};
 use crate::names::config_key;
 use crate::source::Span;
 
@@ -92,20 +94,38 @@ impl<'a> Storage<'a> {
 
     pub fn mounts(&mut self, service: &compose::Service, k8s_name: &str, diags: &mut Diagnostics) -> Vec<Mount> {
         let mut mounts = Vec::new();
+        // Kompose's label, for every named volume that has no `volume.subpath` of its own.
+        let kompose_subpath = service
+            .labels
+            .iter()
+            .find(|(key, _)| key.value == super::kompose::KOMPOSE_SUBPATH)
+            .map(|(key, value)| compose::Spanned::new(value.clone(), key.span));
         for volume in &service.volumes {
-            if let Some(mount) = self.volume_mount(k8s_name, volume, volume.span, diags) {
+            if let Some(mut mount) = self.volume_mount(k8s_name, volume, &kompose_subpath, diags) {
+                bidirectional(service, &mut mount, volume, diags);
                 mounts.push(mount);
             }
         }
         for tmpfs in &service.tmpfs {
             let source = MountSource::Tmpfs { size: tmpfs.size };
-            mounts.push(Mount { target: tmpfs.target.clone(), read_only: false, source });
+            mounts.push(Mount::new(tmpfs.target.clone(), false, source));
         }
         for reference in &service.secrets {
             mounts.push(self.file_mount(reference, true, diags));
         }
         for reference in &service.configs {
             mounts.push(self.file_mount(reference, false, diags));
+        }
+        // Kompose's `kompose.volume.type: emptyDir`: the named volumes are scratch space.
+        let scratch = service
+            .labels
+            .iter()
+            .any(|(key, value)| key.value == super::kompose::KOMPOSE_VOLUME_TYPE && value.trim() == "emptyDir");
+        if scratch {
+            for mount in mounts.iter_mut().filter(|m| matches!(m.source, MountSource::Volume { .. })) {
+                mount.source = MountSource::EmptyDir;
+                mount.sub_path = None;
+            }
         }
         let mounts = last_per_target(mounts);
         // Counted after the last-wins rule: a volume whose mount was replaced is not used.
@@ -122,18 +142,22 @@ impl<'a> Storage<'a> {
     fn volume_mount(
         &mut self,
         k8s_name: &str,
-        volume: &ServiceVolume,
-        span: Span,
+        volume: &compose::Spanned<ServiceVolume>,
+        kompose_subpath: &Option<compose::Spanned<String>>,
         diags: &mut Diagnostics,
     ) -> Option<Mount> {
+        let span = volume.span;
         let target = volume.target.clone();
         let source = match &volume.kind {
             VolumeKind::Volume => match &volume.source {
-                Some(name) => {
-                    let k8s_name = self.claim_name(name);
-                    self.claims.insert(k8s_name.clone(), name.clone());
-                    MountSource::Volume { k8s_name }
-                }
+                Some(name) => match self.driver_source(name, diags) {
+                    Some(source) => source,
+                    None => {
+                        let k8s_name = self.claim_name(name);
+                        self.claims.insert(k8s_name.clone(), name.clone());
+                        MountSource::Volume { k8s_name }
+                    }
+                },
                 None => MountSource::EmptyDir,
             },
             VolumeKind::Bind => {
@@ -150,7 +174,19 @@ impl<'a> Storage<'a> {
                 let source = source.to_string_lossy();
                 self.bind_source(k8s_name, &source, &target, volume.contents.as_ref()?, span, diags)
             }
-            VolumeKind::Tmpfs => MountSource::Tmpfs { size: volume.tmpfs_size },
+            VolumeKind::Tmpfs => {
+                if let Some(mode) = &volume.tmpfs_mode {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::MountOption,
+                            format!("`tmpfs.mode` {} is dropped: Kubernetes cannot set an emptyDir's mode", octal(&mode.value)),
+                        )
+                        .at(mode.span, "left out")
+                        .help("an emptyDir is world-writable (0777); make the directory in the image if it needs other permissions"),
+                    );
+                }
+                MountSource::Tmpfs { size: volume.tmpfs_size }
+            }
             VolumeKind::Other(kind) => {
                 diags.push(
                     Diagnostic::new(
@@ -163,7 +199,49 @@ impl<'a> Storage<'a> {
                 return None;
             }
         };
-        Some(Mount { target, read_only: volume.read_only, source })
+        let mut mount = Mount::new(target, volume.read_only, source);
+        mount.sub_path =
+            volume.subpath.as_ref().or(kompose_subpath.as_ref()).and_then(|p| sub_path(p, &mount.source, diags));
+        mount.propagation = volume.propagation.as_ref().and_then(|p| propagation(p, &mount.source, diags));
+        Some(mount)
+    }
+
+    /// What a named volume with a driver becomes instead of a claim: an NFS export for the
+    /// local driver's `type: nfs`. `None` for a plain volume (a claim) or an external one;
+    /// other drivers are reported (K272) and get a claim.
+    fn driver_source(&self, name: &str, diags: &mut Diagnostics) -> Option<MountSource> {
+        let declared = self.project.volume(name).filter(|v| !v.external)?;
+        let driver = declared.driver.as_ref().filter(|d| d.value != "local");
+        if let Some(driver) = driver {
+            diags.push(
+                Diagnostic::new(
+                    Code::VolumeDriver,
+                    format!(
+                        "volume `{name}` uses driver `{}`: it becomes a claim of the default storage class",
+                        driver.value
+                    ),
+                )
+                .at(driver.span, "not a Kubernetes storage class")
+                .help("set `x-kompile: {storage_class: ...}` on the volume to the class that provides this storage"),
+            );
+            return None;
+        }
+        match declared.driver_opt("type") {
+            Some("nfs" | "nfs4") => nfs(declared, diags),
+            Some(other) if !declared.driver_opts.is_empty() => {
+                let at = declared.driver_opts.first().map_or(declared.name.span, |(k, _)| k.span);
+                diags.push(
+                    Diagnostic::new(
+                        Code::VolumeDriver,
+                        format!("volume `{name}` has driver option `type: {other}`: it becomes a plain claim"),
+                    )
+                    .at(at, "driver options left out")
+                    .help("kompile translates `type: nfs` (an inline nfs volume); for other storage, name a storage class with `x-kompile: {storage_class: ...}`"),
+                );
+                None
+            }
+            _ => None,
+        }
     }
 
     /// The claim for a named volume: its external name, or the DNS label of its key.
@@ -258,6 +336,16 @@ impl<'a> Storage<'a> {
         let source = reference.source.value.clone();
         let target = reference.target.clone();
         let mode = reference.mode.as_ref().and_then(|mode| file_mode(mode, diags));
+        if let Some(key) = reference.owner.first() {
+            diags.push(
+                Diagnostic::new(
+                    Code::MountOption,
+                    format!("`{}` of `{}` is dropped: Kubernetes cannot give one mounted file an owner", key.value, reference.source.value),
+                )
+                .at(key.span, "left out")
+                .help("the file is owned by root and readable as its `mode` says; the pod's `fsGroup` (`x-kompile.fs_group`) is the closest, or widen `mode`"),
+            );
+        }
         let names = if secret { &self.secret_names } else { &self.config_names };
         let k8s_name = names.get(&source).cloned().unwrap_or_else(|| dns_label(&source));
         let key = config_key(&source);
@@ -271,7 +359,18 @@ impl<'a> Storage<'a> {
             let target = target.unwrap_or_else(|| format!("/{source}"));
             (target, MountSource::Config { k8s_name, key, mode })
         };
-        Mount { target, read_only: true, source }
+        Mount::new(target, true, source)
+    }
+
+    /// See [`data_directories`]: the project says which volumes are external.
+    pub fn data_directories(
+        &self,
+        service: &compose::Service,
+        environment: &[compose::EnvVar],
+        mounts: &mut [Mount],
+        diags: &mut Diagnostics,
+    ) {
+        data_directories(self.project, service, environment, mounts, diags);
     }
 
     /// Counts `service` as a user of the claim `k8s_name`: `volumes_from` copied the mount.
@@ -315,9 +414,23 @@ impl<'a> Storage<'a> {
             name: name.to_string(),
             k8s_name: self.claim_name(name),
             access_mode: declared.access_mode(),
-            size: settings.size.as_ref().map(|s| s.value),
-            storage_class: settings.storage_class.as_ref().map(|s| s.value.clone()),
+            size: settings.size.as_ref().map(|s| s.value).or_else(|| {
+                self.kompose_label(name, super::kompose::KOMPOSE_SIZE).and_then(|v| crate::units::parse_bytes(v.trim()))
+            }),
+            storage_class: settings.storage_class.as_ref().map(|s| s.value.clone()).or_else(|| {
+                let class = self.kompose_label(name, super::kompose::KOMPOSE_STORAGE_CLASS)?.trim();
+                crate::names::is_dns_subdomain(class).then(|| class.to_string())
+            }),
         }
+    }
+
+    /// The value of Kompose label `key` on the first service (by name) that mounts `volume`:
+    /// Kompose's volume labels are service labels, for all of its volumes.
+    fn kompose_label(&self, volume: &str, key: &str) -> Option<&'a str> {
+        let project = self.project;
+        let users = self.volume_users.get(volume)?;
+        let labels = users.iter().filter_map(|u| project.service(u)).flat_map(|s| s.labels.iter());
+        labels.filter(|(k, _)| k.value == key).map(|(_, v)| v.as_str()).next()
     }
 
     /// `x-kompile.access_mode` of a top-level volume; ReadWriteOnce when not set.
@@ -403,6 +516,221 @@ fn content(object: &FileObject) -> Option<Vec<u8>> {
         FileSource::Environment { value, .. } => Some(value.clone().into_bytes()),
         FileSource::Content(text) => Some(text.value.clone().into_bytes()),
     }
+}
+
+/// Images whose entrypoint refuses a data directory that is not empty, and a fresh claim is
+/// not: the filesystem's `lost+found` is in its root. Mounting a directory of the claim
+/// (`subPath`) gives the database the empty directory it wants; the data stays on the claim.
+/// Add a row for another image: the last part of its repository, its data directory, the
+/// variable that moves that directory, and the directory of the claim to use.
+pub const DATA_DIRS: &[DataDir] = &[
+    DataDir { image: "postgres", path: "/var/lib/postgresql/data", variable: "PGDATA", sub_path: "pgdata" },
+    DataDir { image: "postgis", path: "/var/lib/postgresql/data", variable: "PGDATA", sub_path: "pgdata" },
+    DataDir { image: "timescaledb", path: "/var/lib/postgresql/data", variable: "PGDATA", sub_path: "pgdata" },
+    // `--initialize specified but the data directory has files in it` (docker-library/mysql#69).
+    DataDir { image: "mysql", path: "/var/lib/mysql", variable: "", sub_path: "mysql-data" },
+];
+
+/// A row of [`DATA_DIRS`].
+#[derive(Debug, Clone, Copy)]
+pub struct DataDir {
+    /// The last part of the image's repository (`postgres` of `docker.io/library/postgres:16`).
+    pub image: &'static str,
+    /// Where the image keeps its data.
+    pub path: &'static str,
+    /// The environment variable that moves it (`PGDATA`); empty when there is none.
+    pub variable: &'static str,
+    /// The directory of the claim mounted there.
+    pub sub_path: &'static str,
+}
+
+/// The last part of an image's repository, without registry, tag or digest.
+fn repository_name(image: &str) -> &str {
+    let image = image.split('@').next().unwrap_or(image);
+    let last = image.rsplit('/').next().unwrap_or(image);
+    last.split(':').next().unwrap_or(last)
+}
+
+/// Claims mounted whole at the data directory of a [`DATA_DIRS`] image get the row's
+/// `subPath`, unless the service moved the directory elsewhere (`PGDATA=...`, in
+/// `environment`, which lowering moved out of the service).
+fn data_directories(
+    project: &compose::Project,
+    service: &compose::Service,
+    environment: &[compose::EnvVar],
+    mounts: &mut [Mount],
+    diags: &mut Diagnostics,
+) {
+    for mount in mounts {
+        let written =
+            service.volumes.iter().find(|v| crate::load::canonical::clean_container_path(&v.target) == mount.target);
+        let span = written.map_or(service.name.span, |v| v.span);
+        // An external claim already holds its data, at its root: moving it would hide it.
+        let name = written.and_then(|v| v.source.as_deref());
+        if name.and_then(|n| project.volume(n)).is_some_and(|v| v.external) {
+            continue;
+        }
+        data_directory(service, environment, mount, span, diags);
+    }
+}
+
+fn data_directory(
+    service: &compose::Service,
+    environment: &[compose::EnvVar],
+    mount: &mut Mount,
+    span: Span,
+    diags: &mut Diagnostics,
+) {
+    if !matches!(mount.source, MountSource::Volume { .. }) || mount.sub_path.is_some() {
+        return;
+    }
+    let Some(image) = &service.image else { return };
+    let name = repository_name(&image.value);
+    let Some(row) = DATA_DIRS.iter().find(|row| row.image == name && row.path == mount.target) else { return };
+    let moved = environment.iter().any(|var| {
+        var.name.value == row.variable && var.value.as_ref().is_some_and(|v| v.value.trim_end_matches('/') != row.path)
+    });
+    if moved {
+        return;
+    }
+    diags.push(
+        Diagnostic::new(
+            Code::DataSubdirectory,
+            format!(
+                "`{}` wants an empty {}: the claim's directory `{}` is mounted there",
+                name, row.path, row.sub_path
+            ),
+        )
+        .at(span, format!("subPath: {}", row.sub_path))
+        .help("a fresh claim holds `lost+found`, which the database refuses; set `volume: {subpath: ...}` to choose the directory"),
+    );
+    mount.sub_path = Some(row.sub_path.to_string());
+}
+
+/// Kubernetes takes `Bidirectional` propagation only in a privileged container: otherwise
+/// the host's mounts still reach the container (`HostToContainer`), but not the other way.
+fn bidirectional(service: &compose::Service, mount: &mut Mount, volume: &ServiceVolume, diags: &mut Diagnostics) {
+    if mount.propagation != Some(Propagation::Bidirectional) || service.privileged {
+        return;
+    }
+    let span = volume.propagation.as_ref().map_or(service.name.span, |p| p.span);
+    diags.push(
+        Diagnostic::new(
+            Code::MountPropagation,
+            "`shared` propagation needs a privileged container: mounted with HostToContainer".to_string(),
+        )
+        .at(span, "mountPropagation: HostToContainer")
+        .help("set `privileged: true` on the service if its mounts must reach the host"),
+    );
+    mount.propagation = Some(Propagation::HostToContainer);
+}
+
+/// The pod's `fsGroup` when it mounts a claim (a fresh claim's root is owned by root, and a
+/// non-root image could not write to it): `x-kompile.fs_group`, else the group of a numeric
+/// user (`uid:gid`, else the uid: the container then has that group too). A named or root
+/// user gets none: Kubernetes cannot know its group, and root writes anyway.
+pub fn fs_group(mounts: &[Mount], user: Option<&str>, setting: Option<u32>) -> Option<u32> {
+    if !mounts.iter().any(|m| matches!(m.source, MountSource::Volume { .. } | MountSource::ClaimTemplate { .. })) {
+        return None;
+    }
+    if setting.is_some() {
+        return setting;
+    }
+    let user = user?;
+    let (uid, gid) = user.split_once(':').map_or((user, None), |(u, g)| (u, Some(g)));
+    let uid = uid.parse::<u32>().ok()?;
+    let group = gid.and_then(|g| g.parse::<u32>().ok()).unwrap_or(uid);
+    (group != 0).then_some(group)
+}
+
+/// The local driver's NFS options, `o: addr=HOST,...` and `device: ":/export"`, as an inline
+/// `nfs` volume: the pods mount the export themselves, as Docker would.
+fn nfs(declared: &compose::Volume, diags: &mut Diagnostics) -> Option<MountSource> {
+    let options = declared.driver_opt("o").unwrap_or_default();
+    let server = options.split(',').find_map(|o| o.trim().strip_prefix("addr="));
+    let device = declared.driver_opt("device").unwrap_or_default();
+    // `:/export` (Docker passes `addr` separately), or `host:/export`.
+    let (host, path) = device.split_once(':').unwrap_or(("", device));
+    let server = server.filter(|s| !s.is_empty()).or(Some(host).filter(|h| !h.is_empty()));
+    let at = declared.driver_opts.first().map_or(declared.name.span, |(k, _)| k.span);
+    let (Some(server), true) = (server, path.starts_with('/')) else {
+        diags.push(
+            Diagnostic::new(
+                Code::VolumeDriver,
+                format!("NFS volume `{}` names no server (`o: addr=HOST`) and export (`device: \":/path\"`): it becomes a plain claim", declared.name.value),
+            )
+            .at(at, "driver options left out")
+            .help("write `o: addr=HOST,...` and `device: \":/export\"`"),
+        );
+        return None;
+    };
+    diags.push(
+        Diagnostic::new(
+            Code::VolumeDriver,
+            format!(
+                "NFS volume `{}` is mounted from {server}:{path} by each pod, not through a claim",
+                declared.name.value
+            ),
+        )
+        .at(at, "an inline nfs volume")
+        .help("mount options in `o` other than `addr` (nfsvers, ...) are the node's defaults in Kubernetes"),
+    );
+    Some(MountSource::Nfs { server: server.to_string(), path: path.to_string() })
+}
+
+/// A mode as loading left it (decimal, `0755` read as 493) in octal, as modes are read.
+fn octal(mode: &str) -> String {
+    mode.parse::<u32>().map_or_else(|_| mode.to_string(), |m| format!("0{m:o}"))
+}
+
+/// `volume.subpath`: a relative path inside a named volume, as Kubernetes' `subPath` takes it
+/// (no `..`, not absolute). Compose allows it on named volumes only.
+fn sub_path(written: &compose::Spanned<String>, source: &MountSource, diags: &mut Diagnostics) -> Option<String> {
+    let path = written.value.trim_end_matches('/');
+    let escapes = path.starts_with('/') || path.split('/').any(|part| part == "..");
+    if escapes || path.is_empty() {
+        diags.push(
+            Diagnostic::new(Code::InvalidValue, format!("`volume.subpath` cannot be `{}`", written.value))
+                .at(written.span, "the whole volume is mounted")
+                .help("write a relative path inside the volume, without `..`, e.g. `subpath: data`"),
+        );
+        return None;
+    }
+    // An anonymous volume is a fresh emptyDir: a directory of it is as empty as the whole.
+    matches!(source, MountSource::Volume { .. } | MountSource::Nfs { .. }).then(|| path.to_string())
+}
+
+/// `bind.propagation` → `mountPropagation`, which Kubernetes allows on host paths only (a
+/// project directory shipped as a ConfigMap has no mounts to propagate).
+fn propagation(
+    written: &compose::Spanned<String>,
+    source: &MountSource,
+    diags: &mut Diagnostics,
+) -> Option<Propagation> {
+    let word = written.value.as_str();
+    let Some(propagation) = Propagation::from_compose(word) else {
+        diags.push(
+            Diagnostic::new(Code::InvalidValue, format!("`bind.propagation` cannot be `{word}`"))
+                .at(written.span, "left out")
+                .help("write one of rprivate, private, rshared, shared, rslave, slave"),
+        );
+        return None;
+    };
+    if !matches!(source, MountSource::HostPath { .. }) {
+        if propagation != Propagation::None {
+            diags.push(
+                Diagnostic::new(
+                    Code::MountPropagation,
+                    format!("`propagation: {word}` is dropped: the bind mount is not a host path in the cluster"),
+                )
+                .at(written.span, "no mountPropagation")
+                .help("mount propagation needs a hostPath; project files are shipped as a ConfigMap"),
+            );
+        }
+        return None;
+    }
+    // `None` is Kubernetes' default too: nothing to write.
+    (propagation != Propagation::None).then_some(propagation)
 }
 
 fn windows_bind(source: &str, span: Span) -> Diagnostic {
@@ -520,7 +848,7 @@ mod tests {
         VolumeKind, VolumeSettings,
     };
     use crate::diag::{Code, Diagnostics};
-    use crate::model::{AccessMode, Config, ConfigData, Mount, MountSource, Secret, Volume};
+    use crate::model::{AccessMode, Config, ConfigData, Mount, MountSource, Propagation, Secret, Volume};
     use crate::source::Span;
 
     fn name(text: &str) -> compose::Key {
@@ -539,6 +867,9 @@ mod tests {
             read_only: false,
             nocopy: false,
             tmpfs_size: None,
+            tmpfs_mode: None,
+            subpath: None,
+            propagation: None,
             contents: Some(contents),
         };
         Spanned::new(volume, Span::NONE)
@@ -552,6 +883,9 @@ mod tests {
             read_only: false,
             nocopy: false,
             tmpfs_size: None,
+            tmpfs_mode: None,
+            subpath: None,
+            propagation: None,
             contents: None,
         };
         Spanned::new(volume, Span::NONE)
@@ -563,7 +897,7 @@ mod tests {
     }
 
     fn reference(source: &str) -> Spanned<FileReference> {
-        let reference = FileReference { source: name(source), target: None, mode: None };
+        let reference = FileReference { source: name(source), target: None, mode: None, owner: Vec::new() };
         Spanned::new(reference, Span::NONE)
     }
 
@@ -598,7 +932,7 @@ mod tests {
             ["`conf` is shipped as ConfigMap `a-conf`, mounted at /etc/conf"]
         );
         let source = MountSource::ConfigMap { k8s_name: "a-conf".into(), sub_path: None, default_mode: None };
-        assert_eq!(mounts, [Mount { target: "/etc/conf".into(), read_only: false, source }]);
+        assert_eq!(mounts, [Mount::new("/etc/conf".into(), false, source)]);
         assert_eq!(configs.len(), 1);
         let keys: Vec<_> = configs[0].data.keys().map(String::as_str).collect();
         assert_eq!(keys, ["a_b", "ok.txt"], "keys allow only [-._a-zA-Z0-9]");
@@ -724,6 +1058,8 @@ mod tests {
             external,
             explicit_name: Some(format!("{n}_x")),
             settings,
+            driver: None,
+            driver_opts: Vec::new(),
         };
         let project = compose::Project {
             volumes: vec![
@@ -763,5 +1099,62 @@ mod tests {
         );
         // `finish` counts the replicas of the lowered services, and none were given here.
         assert_eq!(messages(&diags, Code::SharedVolume), ["ReadWriteOnce volume `logs` is used by 0 pods (a, b)"]);
+    }
+
+    #[test]
+    fn a_claim_gets_the_group_of_a_numeric_user_or_the_setting() {
+        let claim = [Mount::new("/d".into(), false, MountSource::Volume { k8s_name: "d".into() })];
+        let scratch = [Mount::new("/d".into(), false, MountSource::EmptyDir)];
+        assert_eq!(super::fs_group(&claim, Some("1000:2000"), None), Some(2000));
+        assert_eq!(super::fs_group(&claim, Some("1000"), None), Some(1000), "the uid's group");
+        assert_eq!(super::fs_group(&claim, Some("0"), None), None, "root writes anyway");
+        assert_eq!(super::fs_group(&claim, Some("app"), None), None, "a name has no known group");
+        assert_eq!(super::fs_group(&claim, None, Some(3000)), Some(3000));
+        assert_eq!(super::fs_group(&scratch, Some("1000"), Some(3000)), None, "no claim, nothing to own");
+    }
+
+    #[test]
+    fn subpath_and_propagation_are_kept_where_kubernetes_has_them() {
+        let mut a = service("a");
+        let mut site = named("site", "/html");
+        site.value.subpath = Some(Spanned::new("html/".into(), Span::NONE));
+        let mut climb = named("site", "/up");
+        climb.value.subpath = Some(Spanned::new("../etc".into(), Span::NONE));
+        let mut host = bind("/srv", "/srv", BindContents::Outside);
+        host.value.propagation = Some(Spanned::new("rshared".into(), Span::NONE));
+        let mut files =
+            bind("/p/conf", "/conf", BindContents::Project { left_out: Vec::new(), shipped: Ok(files(&[("a", "b")])) });
+        files.value.propagation = Some(Spanned::new("rslave".into(), Span::NONE));
+        a.volumes = vec![site, climb, host, files];
+        let (mounts, _, diags) = lower(&compose::Project::default(), &a);
+        assert_eq!(mounts[0].sub_path.as_deref(), Some("html"));
+        assert_eq!(mounts[1].sub_path, None);
+        assert_eq!(messages(&diags, Code::InvalidValue), ["`volume.subpath` cannot be `../etc`"]);
+        assert_eq!(mounts[2].propagation, Some(Propagation::HostToContainer), "not privileged");
+        assert_eq!(mounts[3].propagation, None);
+        assert_eq!(messages(&diags, Code::MountPropagation).len(), 2);
+    }
+
+    #[test]
+    fn a_database_claim_is_mounted_through_a_directory() {
+        let var = |name: &str, value: &str| compose::EnvVar {
+            name: Spanned::new(name.to_string(), Span::NONE),
+            value: Some(Spanned::new(value.into(), Span::NONE)),
+            interpolated: false,
+        };
+        let mut db = service("db");
+        db.image = Some(Spanned::new("docker.io/library/postgres:16@sha256:ab".into(), Span::NONE));
+        db.volumes = vec![named("pgdata", "/var/lib/postgresql/data/")];
+        let project = compose::Project::default();
+        let run = |environment: &[compose::EnvVar]| {
+            let mut diags = Diagnostics::default();
+            let mut store = Storage::new(&project, &mut diags);
+            let mut mounts = store.mounts(&db, "db", &mut diags);
+            store.data_directories(&db, environment, &mut mounts, &mut diags);
+            (mounts[0].sub_path.clone(), messages(&diags, Code::DataSubdirectory).len())
+        };
+        assert_eq!(run(&[]), (Some("pgdata".into()), 1));
+        assert_eq!(run(&[var("PGDATA", "/var/lib/postgresql/data/")]), (Some("pgdata".into()), 1));
+        assert_eq!(run(&[var("PGDATA", "/var/lib/postgresql/data/pg")]), (None, 0), "moved by the user");
     }
 }

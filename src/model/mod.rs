@@ -71,6 +71,9 @@ pub struct Service {
     pub stop_grace_period: Option<Duration>,
     pub read_only: bool,
     pub privileged: bool,
+    /// The pod's `fsGroup`: the group that owns the claims it mounts (a fresh claim is
+    /// owned by root), set only when the pod mounts one (`lower/storage.rs`, `fs_group`).
+    pub fs_group: Option<u32>,
     pub cap_add: Vec<String>,
     pub cap_drop: Vec<String>,
     pub tty: bool,
@@ -643,6 +646,50 @@ pub struct Mount {
     pub target: String,
     pub read_only: bool,
     pub source: MountSource,
+    /// A directory inside the volume mounted instead of its root (`subPath`): compose
+    /// `volume.subpath`, or a database's data directory (`lower/storage.rs`, `DATA_DIRS`).
+    pub sub_path: Option<String>,
+    /// `mountPropagation` of a hostPath mount (compose `bind.propagation`).
+    pub propagation: Option<Propagation>,
+}
+
+impl Mount {
+    /// A mount of `source` at `target`, with no sub-path and no propagation.
+    pub fn new(target: String, read_only: bool, source: MountSource) -> Mount {
+        Mount { target, read_only, source, sub_path: None, propagation: None }
+    }
+}
+
+/// Kubernetes' `mountPropagation`: how mounts made under a host path reach the container
+/// and back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagation {
+    /// `private`, `rprivate`: Docker's default.
+    None,
+    /// `slave`, `rslave`: the host's new mounts reach the container.
+    HostToContainer,
+    /// `shared`, `rshared`: both ways; Kubernetes allows it only in privileged containers.
+    Bidirectional,
+}
+
+impl Propagation {
+    /// From compose's `bind.propagation` word.
+    pub fn from_compose(word: &str) -> Option<Propagation> {
+        match word {
+            "private" | "rprivate" => Some(Propagation::None),
+            "slave" | "rslave" => Some(Propagation::HostToContainer),
+            "shared" | "rshared" => Some(Propagation::Bidirectional),
+            _ => None,
+        }
+    }
+
+    pub fn k8s_name(self) -> &'static str {
+        match self {
+            Propagation::None => "None",
+            Propagation::HostToContainer => "HostToContainer",
+            Propagation::Bidirectional => "Bidirectional",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -662,6 +709,8 @@ pub enum MountSource {
     ConfigMap { k8s_name: String, sub_path: Option<String>, default_mode: Option<u32> },
     /// A host path outside the project: kept as a hostPath volume (a warning was reported).
     HostPath { path: String },
+    /// An NFS export (a volume of the local driver with `type: nfs`), mounted by each pod.
+    Nfs { server: String, path: String },
     /// A top-level secret; mounted as one file.
     Secret { k8s_name: String, key: String, mode: Option<u32> },
     /// A top-level config; mounted as one file.

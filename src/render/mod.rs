@@ -249,12 +249,12 @@ mod tests {
             retries: None,
         });
         web.mounts = vec![
-            Mount { target: "/data".into(), read_only: false, source: MountSource::Volume { k8s_name: "data".into() } },
-            Mount {
-                target: "/run/secrets/token".into(),
-                read_only: true,
-                source: MountSource::Secret { k8s_name: "token".into(), key: "token".into(), mode: Some(0o400) },
-            },
+            Mount::new("/data".into(), false, MountSource::Volume { k8s_name: "data".into() }),
+            Mount::new(
+                "/run/secrets/token".into(),
+                true,
+                MountSource::Secret { k8s_name: "token".into(), key: "token".into(), mode: Some(0o400) },
+            ),
         ];
         a.services = vec![web, service("worker")];
         a.volumes = vec![Volume {

@@ -60,6 +60,7 @@ pub fn service(name: &str, node: Option<&Node>, diags: &mut Diagnostics) -> Serv
             "concurrency" => settings.concurrency = concurrency(value, diags),
             "time_zone" => settings.time_zone = time_zone(value, diags),
             "backoff_limit" => settings.backoff_limit = backoff_limit(value, diags),
+            "fs_group" => settings.fs_group = fs_group(value, diags),
             _ => {}
         }
     }
@@ -309,6 +310,22 @@ fn traffic_policy(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<Traffi
         return None;
     };
     Some(Spanned::new(policy, node.span))
+}
+
+/// `fs_group`: a group id, as Kubernetes' `fsGroup` (an int64 that must not be negative).
+fn fs_group(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<u32>> {
+    let group = match node.value {
+        Value::Int(n) => u32::try_from(n).ok(),
+        _ => None,
+    };
+    if group.is_none() {
+        diags.push(
+            Diagnostic::new(Code::InvalidValue, format!("`x-kompile.fs_group` cannot be `{}`", node_text(node)))
+                .at(node.span, "not a group id")
+                .help("write the numeric group the image's user writes as, e.g. `fs_group: 1000`"),
+        );
+    }
+    Some(Spanned::new(group?, node.span))
 }
 
 fn node_port(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<u16>> {
