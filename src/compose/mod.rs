@@ -368,7 +368,16 @@ pub enum BindContents {
     /// nothing was read.
     SymlinkOutside,
     /// Project files: what was left out of them, and what ships, or why they cannot be.
-    Project { left_out: Vec<LeftOut>, shipped: Result<ProjectFiles, String> },
+    Project { left_out: Vec<LeftOut>, shipped: Result<ProjectFiles, NotShipped> },
+}
+
+/// Why the project files of a bind mount cannot be shipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotShipped {
+    /// One file is larger than a ConfigMap holds (`size` bytes, or more): no split helps.
+    TooLarge { path: PathBuf, size: u64 },
+    /// Anything else: missing, not a regular file, more files or bytes than kompile ships.
+    Other(String),
 }
 
 /// A project file that is never shipped, and why (`env file`, `compose secret`, ...).
@@ -378,15 +387,26 @@ pub struct LeftOut {
     pub reason: &'static str,
 }
 
-/// The project files a bind mount ships, within the 1 MiB a ConfigMap holds.
+impl LeftOut {
+    /// What an empty directory is left out as: a ConfigMap holds files only.
+    pub const EMPTY_DIRECTORY: &'static str = "empty directory";
+}
+
+/// The project files a bind mount ships (each file within the 1 MiB a ConfigMap holds).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProjectFiles {
-    /// File names and contents, in path order: the file itself, or the files directly in
-    /// the directory.
-    pub files: Vec<(String, Vec<u8>)>,
+    /// In path order: the file itself, or every file under the directory, at any depth.
+    pub files: Vec<ProjectFile>,
     /// Whether the source is a single file rather than a directory.
     pub single: bool,
-    /// Whether any of the files is executable.
+}
+
+/// One project file: its path relative to the mounted directory (`/`-separated; the file's
+/// name for a single file), its bytes and whether it is executable.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
     pub executable: bool,
 }
 

@@ -3,14 +3,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, EmptyDirVolumeSource, HostPathVolumeSource, KeyToPath, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, SecretVolumeSource, Volume, VolumeMount,
-    VolumeResourceRequirements,
+    ConfigMapProjection, ConfigMapVolumeSource, EmptyDirVolumeSource, HostPathVolumeSource, KeyToPath,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, ProjectedVolumeSource,
+    SecretVolumeSource, Volume, VolumeMount, VolumeProjection, VolumeResourceRequirements,
 };
 
 use super::labels::app_labels;
 use super::{metadata, quantity};
-use crate::model::{AccessMode, App, Mount, MountSource, Service};
+use crate::model::{AccessMode, App, FileItem, Mount, MountSource, Service};
 
 /// Compose volumes have no size; 1Gi is small enough for any provisioner to accept.
 const DEFAULT_SIZE: u64 = 1 << 30;
@@ -105,13 +105,31 @@ fn volume(mount: &Mount, name: String) -> Volume {
                 size_limit: size.map(quantity::bytes),
             });
         }
-        MountSource::ConfigMap { k8s_name, default_mode, .. } => {
-            volume.config_map = Some(ConfigMapVolumeSource {
-                name: k8s_name.clone(),
-                default_mode: default_mode.and_then(|m| i32::try_from(m).ok()),
-                ..ConfigMapVolumeSource::default()
-            });
-        }
+        MountSource::ConfigMap { maps, .. } => match maps.as_slice() {
+            [one] => {
+                volume.config_map = Some(ConfigMapVolumeSource {
+                    name: one.k8s_name.clone(),
+                    items: Some(items(&one.items)),
+                    ..ConfigMapVolumeSource::default()
+                });
+            }
+            // More files than one ConfigMap holds: one volume of them all, at one target.
+            _ => {
+                let sources = maps
+                    .iter()
+                    .map(|map| VolumeProjection {
+                        config_map: Some(ConfigMapProjection {
+                            name: map.k8s_name.clone(),
+                            items: Some(items(&map.items)),
+                            ..ConfigMapProjection::default()
+                        }),
+                        ..VolumeProjection::default()
+                    })
+                    .collect();
+                volume.projected =
+                    Some(ProjectedVolumeSource { sources: Some(sources), ..ProjectedVolumeSource::default() });
+            }
+        },
         MountSource::HostPath { path } => {
             volume.host_path = Some(HostPathVolumeSource { path: path.clone(), ..HostPathVolumeSource::default() });
         }
@@ -131,6 +149,16 @@ fn volume(mount: &Mount, name: String) -> Volume {
         }
     }
     volume
+}
+
+/// Each file of a ConfigMap at its path, with its mode.
+fn items(items: &[FileItem]) -> Vec<KeyToPath> {
+    let item = |i: &FileItem| KeyToPath {
+        key: i.key.clone(),
+        path: i.path.clone(),
+        mode: i.mode.and_then(|m| i32::try_from(m).ok()),
+    };
+    items.iter().map(item).collect()
 }
 
 /// Projects one key under its own name, so the mount can pick it with `subPath: <key>`.
@@ -159,9 +187,9 @@ fn volume_mount(mount: &Mount, name: String) -> VolumeMount {
 /// A readable volume name derived from what is mounted.
 fn base_name(source: &MountSource) -> String {
     match source {
+        MountSource::ConfigMap { maps, .. } => volume_label(maps.first().map_or("files", |m| m.k8s_name.as_str())),
         MountSource::Volume { k8s_name }
         | MountSource::ClaimTemplate { name: k8s_name }
-        | MountSource::ConfigMap { k8s_name, .. }
         | MountSource::Secret { k8s_name, .. }
         | MountSource::Config { k8s_name, .. } => volume_label(k8s_name),
         MountSource::EmptyDir | MountSource::Shared { .. } => "scratch".to_string(),
@@ -196,10 +224,22 @@ fn volume_label(name: &str) -> String {
 mod tests {
     use super::*;
     use crate::emit::fixtures::{app, service};
-    use crate::model::Volume as ModelVolume;
+    use crate::model::{ConfigMapFiles, Volume as ModelVolume};
 
     fn mount(target: &str, source: MountSource) -> Mount {
         Mount { target: target.into(), read_only: false, source }
+    }
+
+    /// Project files in one ConfigMap `name`: the file `app.ini` and, for a directory, the
+    /// executable `bin/run`.
+    fn files(name: &str, sub_path: Option<&str>) -> MountSource {
+        let item = |key: &str, path: &str, mode| FileItem { key: key.into(), path: path.into(), mode };
+        let mut items = vec![item("app.ini", "app.ini", None)];
+        if sub_path.is_none() {
+            items.push(item("bin_run", "bin/run", Some(0o755)));
+        }
+        let maps = vec![ConfigMapFiles { k8s_name: name.into(), items }];
+        MountSource::ConfigMap { maps, sub_path: sub_path.map(Into::into) }
     }
 
     fn secret(key: &str) -> MountSource {
@@ -229,7 +269,7 @@ mod tests {
             mount("/b", MountSource::EmptyDir),
             mount("/c", MountSource::Tmpfs { size: Some(64 << 20) }),
             mount("/d", MountSource::Volume { k8s_name: "data".into() }),
-            mount("/e", MountSource::ConfigMap { k8s_name: "web.files".into(), sub_path: None, default_mode: None }),
+            mount("/e", files("web.files", None)),
             mount("/f", MountSource::HostPath { path: "/var/run/docker.sock".into() }),
         ];
         let (volumes, mounts) = volumes_and_mounts(&s);
@@ -256,7 +296,7 @@ mod tests {
         let mut s = service("db");
         s.mounts = vec![
             mount("/var/lib/data", MountSource::ClaimTemplate { name: "data".into() }),
-            mount("/etc/data", MountSource::ConfigMap { k8s_name: "data".into(), sub_path: None, default_mode: None }),
+            mount("/etc/data", files("data", None)),
         ];
         let (volumes, mounts) = volumes_and_mounts(&s);
         assert_eq!(
@@ -284,11 +324,7 @@ mod tests {
     fn config_and_project_files_use_sub_path() {
         let mut s = service("web");
         let config = MountSource::Config { k8s_name: "nginx-conf".into(), key: "nginx.conf".into(), mode: None };
-        let file = MountSource::ConfigMap {
-            k8s_name: "web-files".into(),
-            sub_path: Some("app.ini".into()),
-            default_mode: None,
-        };
+        let file = files("web-files", Some("app.ini"));
         s.mounts = vec![mount("/etc/nginx/nginx.conf", config), mount("/app/app.ini", file)];
         let (volumes, mounts) = volumes_and_mounts(&s);
         assert_eq!(volumes[0].config_map.clone().unwrap().items.unwrap()[0].path, "nginx.conf");
@@ -296,6 +332,28 @@ mod tests {
         assert_eq!(mounts[0].read_only, Some(true));
         assert_eq!(mounts[1].sub_path.as_deref(), Some("app.ini"));
         assert_eq!(mounts[1].read_only, None);
+    }
+
+    /// Every file at its path with its mode; files over several ConfigMaps are one
+    /// projected volume at one target.
+    #[test]
+    fn project_files_are_projected_at_their_paths() {
+        let mut s = service("web");
+        let MountSource::ConfigMap { maps, .. } = files("web-conf", None) else { unreachable!() };
+        let mut second = maps[0].clone();
+        second.k8s_name = "web-conf-2".into();
+        let split = MountSource::ConfigMap { maps: vec![maps[0].clone(), second], sub_path: None };
+        s.mounts = vec![mount("/etc/app", files("web-conf", None)), mount("/srv", split)];
+        let (volumes, mounts) = volumes_and_mounts(&s);
+        let one = volumes[0].config_map.clone().unwrap();
+        let run = KeyToPath { key: "bin_run".into(), path: "bin/run".into(), mode: Some(0o755) };
+        assert_eq!(one.items.unwrap()[1], run);
+        assert_eq!(one.default_mode, None);
+        let sources = volumes[1].projected.clone().unwrap().sources.unwrap();
+        let names: Vec<_> = sources.iter().map(|p| p.config_map.clone().unwrap().name).collect();
+        assert_eq!(names, ["web-conf", "web-conf-2"]);
+        assert_eq!(mounts.len(), 2);
+        assert!(mounts.iter().all(|m| m.sub_path.is_none()));
     }
 
     #[test]
