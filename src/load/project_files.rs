@@ -170,6 +170,11 @@ impl Walk<'_> {
                 continue;
             }
             let name = candidate.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            // Kubernetes refuses an item path starting `..` (`..data` is its own link).
+            if prefix.is_empty() && name.starts_with("..") {
+                self.left_out.push(LeftOut { path: candidate, reason: "name starting with `..`" });
+                continue;
+            }
             let relative = format!("{prefix}{name}");
             if !candidate.is_dir() {
                 self.read_file(&candidate, relative)?;
@@ -362,6 +367,7 @@ mod tests {
             std::fs::write(dir.join("conf/tls/cert.der"), [0x30, 0x82, 0xff]).unwrap();
             std::fs::write(dir.join("conf/tls/reload.sh"), "#!/bin/sh\n").unwrap();
             std::fs::set_permissions(dir.join("conf/tls/reload.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+            std::fs::write(dir.join("conf/..data"), "x").unwrap();
             // A link back up is not followed round and round.
             std::os::unix::fs::symlink("..", dir.join("conf/tls/up")).unwrap();
         });
@@ -374,6 +380,7 @@ mod tests {
         assert_eq!(
             left_out(out),
             [
+                "..data (name starting with `..`)",
                 ".env (env file)",
                 "empty (empty directory)",
                 ".git (git repository)",
