@@ -376,6 +376,8 @@ pub enum BindContents {
 pub enum NotShipped {
     /// One file is larger than a ConfigMap holds (`size` bytes, or more): no split helps.
     TooLarge { path: PathBuf, size: u64 },
+    /// The mount is of a single file that is never shipped, and why (`env file`, ...).
+    NeverShipped(&'static str),
     /// Anything else: missing, not a regular file, more files or bytes than kompile ships.
     Other(String),
 }

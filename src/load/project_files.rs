@@ -138,8 +138,8 @@ impl Walk<'_> {
     fn read(&mut self, path: &Path) -> Result<ProjectFiles, NotShipped> {
         let meta = std::fs::metadata(path).map_err(|_| other("it does not exist"))?;
         if meta.is_file() {
-            if self.rules.excluded(path).is_some() {
-                return Err(other("it is a file that is never shipped"));
+            if let Some(reason) = self.rules.excluded(path) {
+                return Err(NotShipped::NeverShipped(reason));
             }
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             self.read_file(path, name)?;
@@ -312,7 +312,7 @@ mod tests {
         assert_eq!(names(files), [".dockerignore", "app.py", "compose.yaml"]);
         let (out, single) = shipped(&contents["/x"]);
         assert!(out.is_empty());
-        assert_eq!(single.as_ref().unwrap_err(), &NotShipped::Other("it is a file that is never shipped".into()));
+        assert_eq!(single.as_ref().unwrap_err(), &NotShipped::NeverShipped("env file"));
     }
 
     #[test]

@@ -228,6 +228,18 @@ impl<'a> Storage<'a> {
                 diags.push(file_too_large(path, *size, target, span));
                 return None;
             }
+            // Never a directory where the program expects a file: no mount at all.
+            Err(NotShipped::NeverShipped(reason)) => {
+                diags.push(
+                    Diagnostic::new(
+                        Code::FilesLeftOut,
+                        format!("`{source}` is never shipped ({reason}): the mount at {target} is left out"),
+                    )
+                    .at(span, "not mounted")
+                    .help("mount secrets with `secrets:`; env files are read with `env_file:`"),
+                );
+                return None;
+            }
             Err(NotShipped::Other(reason)) => {
                 report_left_out(source, left_out, span, diags);
                 diags.push(
@@ -863,6 +875,20 @@ mod tests {
         assert!(messages(&diags, Code::FileTooLarge).is_empty());
         assert_eq!(messages(&diags, Code::MountSkipped), ["the mount at /models/model.bin is left out of the pod"]);
         assert_eq!(messages(&diags, Code::SkipMatchesNothing), ["the service mounts nothing at /nothing to leave out"]);
+    }
+
+    /// `./.env.local:/app/.env`: never shipped, and never a directory in the file's place.
+    #[test]
+    fn a_single_file_never_shipped_is_not_mounted() {
+        let mut a = service("a");
+        let never = BindContents::Project { left_out: Vec::new(), shipped: Err(NotShipped::NeverShipped("env file")) };
+        a.volumes.push(bind("/p/.env.local", "/app/.env", never));
+        let (mounts, (_, _, configs), diags) = lower(&compose::Project::default(), &a);
+        assert!(mounts.is_empty() && configs.is_empty(), "{mounts:?}");
+        assert_eq!(
+            messages(&diags, Code::FilesLeftOut),
+            ["`/p/.env.local` is never shipped (env file): the mount at /app/.env is left out"]
+        );
     }
 
     #[test]
