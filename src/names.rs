@@ -87,8 +87,16 @@ pub fn is_ingress_host(host: &str) -> bool {
 
 /// A ConfigMap or Secret key: `[-._a-zA-Z0-9]`; other characters become `_`.
 pub fn config_key(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect()
+    let key: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect();
+    // Kubernetes refuses an empty key, `.`, and keys starting `..`, which could climb out of
+    // the volume.
+    let key = if key.is_empty() || key == "." || key.starts_with("..") { format!("_{key}") } else { key };
+    key.chars().take(MAX_KEY).collect()
 }
+
+/// The longest ConfigMap (and Secret) key, less room for a `-N` that tells two apart.
+const MAX_KEY: usize = 240;
 
 /// An environment variable name Kubernetes accepts on every version: `[-._a-zA-Z]` then
 /// `[-._a-zA-Z0-9]*` (1.30+ can relax this; older API servers refuse the pod).

@@ -17,6 +17,7 @@ mod e2e;
 mod images;
 mod mutation;
 mod network_policies;
+mod project_files;
 mod support;
 
 /// Cargo.toml turns off test discovery (`autotests = false`), so a new file in tests/ runs

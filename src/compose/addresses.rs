@@ -250,12 +250,13 @@ fn project_files(project: &Project, user: &Service, visit: &mut VisitFile<'_>) {
         else {
             continue;
         };
-        for (name, bytes) in &files.files {
+        for file in &files.files {
             let path = || {
-                let full = if files.single { Path::new(source).to_path_buf() } else { Path::new(source).join(name) };
+                let full =
+                    if files.single { Path::new(source).to_path_buf() } else { Path::new(source).join(&file.path) };
                 relative(project, &full)
             };
-            visit(bytes, &path);
+            visit(&file.bytes, &path);
         }
     }
     for reference in &user.configs {

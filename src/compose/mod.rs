@@ -364,6 +364,13 @@ pub struct ServiceVolume {
     pub contents: Option<BindContents>,
 }
 
+impl ServiceVolume {
+    /// Whether this is a bind mount of one project file that ships (mounted by its key).
+    pub fn is_single_file(&self) -> bool {
+        matches!(&self.contents, Some(BindContents::Project { shipped: Ok(files), .. }) if files.single)
+    }
+}
+
 /// What a bind mount's source becomes in Kubernetes. `load` decides it and reads the files,
 /// so `lower` reads none; `lower` reports what it decided (K204, K015, K208).
 #[derive(Debug, Clone, PartialEq)]
@@ -374,7 +381,18 @@ pub enum BindContents {
     /// nothing was read.
     SymlinkOutside,
     /// Project files: what was left out of them, and what ships, or why they cannot be.
-    Project { left_out: Vec<LeftOut>, shipped: Result<ProjectFiles, String> },
+    Project { left_out: Vec<LeftOut>, shipped: Result<ProjectFiles, NotShipped> },
+}
+
+/// Why the project files of a bind mount cannot be shipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotShipped {
+    /// One file is larger than a ConfigMap holds (`size` bytes, or more): no split helps.
+    TooLarge { path: PathBuf, size: u64 },
+    /// The mount is of a single file that is never shipped, and why (`env file`, ...).
+    NeverShipped(&'static str),
+    /// Anything else: missing, not a regular file, more files or bytes than kompile ships.
+    Other(String),
 }
 
 /// A project file that is never shipped, and why (`env file`, `compose secret`, ...).
@@ -384,15 +402,26 @@ pub struct LeftOut {
     pub reason: &'static str,
 }
 
-/// The project files a bind mount ships, within the 1 MiB a ConfigMap holds.
+impl LeftOut {
+    /// What an empty directory is left out as: a ConfigMap holds files only.
+    pub const EMPTY_DIRECTORY: &'static str = "empty directory";
+}
+
+/// The project files a bind mount ships (each file within the 1 MiB a ConfigMap holds).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProjectFiles {
-    /// File names and contents, in path order: the file itself, or the files directly in
-    /// the directory.
-    pub files: Vec<(String, Vec<u8>)>,
+    /// In path order: the file itself, or every file under the directory, at any depth.
+    pub files: Vec<ProjectFile>,
     /// Whether the source is a single file rather than a directory.
     pub single: bool,
-    /// Whether any of the files is executable.
+}
+
+/// One project file: its path relative to the mounted directory (`/`-separated; the file's
+/// name for a single file), its bytes and whether it is executable.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
     pub executable: bool,
 }
 

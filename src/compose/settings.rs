@@ -74,6 +74,9 @@ pub struct ServiceSettings {
     /// `secret_env`: environment names whose values go into a Secret, beyond those that look
     /// secret (`compose::looks_secret`).
     pub secret_env: Vec<Spanned<String>>,
+    /// `skip_mounts`: container paths whose mounts are left out of the pod (a file too large
+    /// for a ConfigMap that the image already holds, say).
+    pub skip_mounts: Vec<Spanned<String>>,
     /// `service_account`: the pod's `serviceAccountName`.
     pub service_account: Option<Spanned<String>>,
     /// `image_pull_secrets`: Secret names, the pod's `imagePullSecrets`.
@@ -113,6 +116,7 @@ impl ServiceSettings {
         "node_port",
         "external_traffic_policy",
         "secret_env",
+        "skip_mounts",
         "service_account",
         "image_pull_secrets",
         "node_selector",

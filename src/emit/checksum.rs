@@ -24,7 +24,7 @@ const DIGITS: usize = 16;
 pub(super) fn config_checksum(app: &App, svc: &Service) -> Option<String> {
     let sidecars = app.sidecars_of(svc);
     let containers: Vec<&Service> = std::iter::once(svc).chain(sidecars).collect();
-    let mut used: Vec<&str> = containers.iter().flat_map(|c| &c.mounts).filter_map(|m| config_map(&m.source)).collect();
+    let mut used: Vec<&str> = containers.iter().flat_map(|c| &c.mounts).flat_map(|m| config_maps(&m.source)).collect();
     used.sort_unstable();
     used.dedup();
     let env_files: Vec<_> = containers.iter().filter_map(|c| c.env_from.as_ref()).collect();
@@ -54,11 +54,12 @@ pub(super) fn config_checksum(app: &App, svc: &Service) -> Option<String> {
     Some(hex[..DIGITS].to_string())
 }
 
-/// The ConfigMap a mount reads, if it reads one kompile generates.
-fn config_map(source: &MountSource) -> Option<&str> {
+/// The ConfigMaps a mount reads that kompile generates: every one of a projected volume.
+fn config_maps(source: &MountSource) -> Vec<&str> {
     match source {
-        MountSource::ConfigMap { k8s_name, .. } | MountSource::Config { k8s_name, .. } => Some(k8s_name),
-        _ => None,
+        MountSource::ConfigMap { maps, .. } => maps.iter().map(|m| m.k8s_name.as_str()).collect(),
+        MountSource::Config { k8s_name, .. } => vec![k8s_name],
+        _ => Vec::new(),
     }
 }
 
@@ -75,14 +76,14 @@ mod tests {
 
     use super::*;
     use crate::emit::fixtures::{app, service};
-    use crate::model::{Config, EnvFromConfigMap, Mount};
+    use crate::model::{Config, ConfigMapFiles, EnvFromConfigMap, Mount};
 
     fn mount(name: &str) -> Mount {
-        Mount::new(
-            format!("/etc/{name}"),
-            true,
-            MountSource::ConfigMap { k8s_name: name.into(), sub_path: None, default_mode: None },
-        )
+        Mount::new(format!("/etc/{name}"), true, MountSource::ConfigMap { maps: vec![files(name)] })
+    }
+
+    fn files(name: &str) -> ConfigMapFiles {
+        ConfigMapFiles { k8s_name: name.into(), items: Vec::new() }
     }
 
     fn config(name: &str, text: &str) -> Config {
@@ -106,6 +107,19 @@ mod tests {
         let after = config_checksum(&a, &web).expect("still mounted");
         assert_ne!(after, before);
         assert_eq!(after.len(), DIGITS);
+    }
+
+    /// Files split over several ConfigMaps: a change in any of them rolls the pod.
+    #[test]
+    fn covers_every_config_map_of_a_projected_volume() {
+        let mut a = app();
+        a.configs = vec![config("web-conf", "a"), config("web-conf-2", "b")];
+        let mut web = service("web");
+        let maps = vec![files("web-conf"), files("web-conf-2")];
+        web.mounts = vec![Mount::new("/etc/conf".into(), true, MountSource::ConfigMap { maps })];
+        let before = config_checksum(&a, &web);
+        a.configs[1] = config("web-conf-2", "c");
+        assert_ne!(config_checksum(&a, &web), before);
     }
 
     #[test]

@@ -3,14 +3,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, EmptyDirVolumeSource, HostPathVolumeSource, KeyToPath, NFSVolumeSource,
-    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, SecretVolumeSource, Volume,
-    VolumeMount, VolumeResourceRequirements,
+    ConfigMapProjection, ConfigMapVolumeSource, EmptyDirVolumeSource, HostPathVolumeSource, KeyToPath, NFSVolumeSource,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, ProjectedVolumeSource,
+    SecretVolumeSource, Volume, VolumeMount, VolumeProjection, VolumeResourceRequirements,
 };
 
 use super::labels::app_labels;
 use super::{metadata, quantity};
-use crate::model::{AccessMode, App, Mount, MountSource, Service};
+use crate::model::{AccessMode, App, FileItem, Mount, MountSource, Service};
 
 /// Compose volumes have no size; 1Gi is small enough for any provisioner to accept.
 const DEFAULT_SIZE: u64 = 1 << 30;
@@ -105,13 +105,31 @@ fn volume(mount: &Mount, name: String) -> Volume {
                 size_limit: size.map(quantity::bytes),
             });
         }
-        MountSource::ConfigMap { k8s_name, default_mode, .. } => {
-            volume.config_map = Some(ConfigMapVolumeSource {
-                name: k8s_name.clone(),
-                default_mode: default_mode.and_then(|m| i32::try_from(m).ok()),
-                ..ConfigMapVolumeSource::default()
-            });
-        }
+        MountSource::ConfigMap { maps, .. } => match maps.as_slice() {
+            [one] => {
+                volume.config_map = Some(ConfigMapVolumeSource {
+                    name: one.k8s_name.clone(),
+                    items: Some(items(&one.items)),
+                    ..ConfigMapVolumeSource::default()
+                });
+            }
+            // More files than one ConfigMap holds: one volume of them all, at one target.
+            _ => {
+                let sources = maps
+                    .iter()
+                    .map(|map| VolumeProjection {
+                        config_map: Some(ConfigMapProjection {
+                            name: map.k8s_name.clone(),
+                            items: Some(items(&map.items)),
+                            ..ConfigMapProjection::default()
+                        }),
+                        ..VolumeProjection::default()
+                    })
+                    .collect();
+                volume.projected =
+                    Some(ProjectedVolumeSource { sources: Some(sources), ..ProjectedVolumeSource::default() });
+            }
+        },
         MountSource::Nfs { server, path } => {
             volume.nfs = Some(NFSVolumeSource {
                 server: server.clone(),
@@ -140,6 +158,16 @@ fn volume(mount: &Mount, name: String) -> Volume {
     volume
 }
 
+/// Each file of a ConfigMap at its path, with its mode.
+fn items(items: &[FileItem]) -> Vec<KeyToPath> {
+    let item = |i: &FileItem| KeyToPath {
+        key: i.key.clone(),
+        path: i.path.clone(),
+        mode: i.mode.and_then(|m| i32::try_from(m).ok()),
+    };
+    items.iter().map(item).collect()
+}
+
 /// Projects one key under its own name, so the mount can pick it with `subPath: <key>`.
 fn key_to_path(key: &str, mode: Option<u32>) -> KeyToPath {
     KeyToPath { key: key.to_string(), path: key.to_string(), mode: mode.and_then(|m| i32::try_from(m).ok()) }
@@ -149,7 +177,6 @@ fn key_to_path(key: &str, mode: Option<u32>) -> KeyToPath {
 /// target's directory stays visible, as with Compose.
 fn volume_mount(mount: &Mount, name: String) -> VolumeMount {
     let (sub_path, always_read_only) = match &mount.source {
-        MountSource::ConfigMap { sub_path, .. } => (sub_path.clone(), false),
         MountSource::Secret { key, .. } | MountSource::Config { key, .. } => (Some(key.clone()), true),
         _ => (mount.sub_path.clone(), false),
     };
@@ -167,9 +194,9 @@ fn volume_mount(mount: &Mount, name: String) -> VolumeMount {
 /// A readable volume name derived from what is mounted.
 fn base_name(source: &MountSource) -> String {
     match source {
+        MountSource::ConfigMap { maps, .. } => volume_label(maps.first().map_or("files", |m| m.k8s_name.as_str())),
         MountSource::Volume { k8s_name }
         | MountSource::ClaimTemplate { name: k8s_name }
-        | MountSource::ConfigMap { k8s_name, .. }
         | MountSource::Secret { k8s_name, .. }
         | MountSource::Config { k8s_name, .. } => volume_label(k8s_name),
         MountSource::EmptyDir | MountSource::Shared { .. } => "scratch".to_string(),
@@ -205,10 +232,21 @@ fn volume_label(name: &str) -> String {
 mod tests {
     use super::*;
     use crate::emit::fixtures::{app, service};
-    use crate::model::Volume as ModelVolume;
+    use crate::model::{ConfigMapFiles, Volume as ModelVolume};
 
     fn mount(target: &str, source: MountSource) -> Mount {
         Mount::new(target.into(), false, source)
+    }
+
+    /// Project files in one ConfigMap `name`: the file `app.ini` and, for a directory, the
+    /// executable `bin/run`.
+    fn files(name: &str, single: bool) -> MountSource {
+        let item = |key: &str, path: &str, mode| FileItem { key: key.into(), path: path.into(), mode };
+        let mut items = vec![item("app.ini", "app.ini", None)];
+        if !single {
+            items.push(item("bin_run", "bin/run", Some(0o755)));
+        }
+        MountSource::ConfigMap { maps: vec![ConfigMapFiles { k8s_name: name.into(), items }] }
     }
 
     fn secret(key: &str) -> MountSource {
@@ -238,7 +276,7 @@ mod tests {
             mount("/b", MountSource::EmptyDir),
             mount("/c", MountSource::Tmpfs { size: Some(64 << 20) }),
             mount("/d", MountSource::Volume { k8s_name: "data".into() }),
-            mount("/e", MountSource::ConfigMap { k8s_name: "web.files".into(), sub_path: None, default_mode: None }),
+            mount("/e", files("web.files", false)),
             mount("/f", MountSource::HostPath { path: "/var/run/docker.sock".into() }),
         ];
         let (volumes, mounts) = volumes_and_mounts(&s);
@@ -265,7 +303,7 @@ mod tests {
         let mut s = service("db");
         s.mounts = vec![
             mount("/var/lib/data", MountSource::ClaimTemplate { name: "data".into() }),
-            mount("/etc/data", MountSource::ConfigMap { k8s_name: "data".into(), sub_path: None, default_mode: None }),
+            mount("/etc/data", files("data", false)),
         ];
         let (volumes, mounts) = volumes_and_mounts(&s);
         assert_eq!(
@@ -293,18 +331,37 @@ mod tests {
     fn config_and_project_files_use_sub_path() {
         let mut s = service("web");
         let config = MountSource::Config { k8s_name: "nginx-conf".into(), key: "nginx.conf".into(), mode: None };
-        let file = MountSource::ConfigMap {
-            k8s_name: "web-files".into(),
-            sub_path: Some("app.ini".into()),
-            default_mode: None,
-        };
-        s.mounts = vec![mount("/etc/nginx/nginx.conf", config), mount("/app/app.ini", file)];
+        let mut file = mount("/app/app.ini", files("web-files", true));
+        file.sub_path = Some("app.ini".into());
+        s.mounts = vec![mount("/etc/nginx/nginx.conf", config), file];
         let (volumes, mounts) = volumes_and_mounts(&s);
         assert_eq!(volumes[0].config_map.clone().unwrap().items.unwrap()[0].path, "nginx.conf");
         assert_eq!(mounts[0].sub_path.as_deref(), Some("nginx.conf"));
         assert_eq!(mounts[0].read_only, Some(true));
         assert_eq!(mounts[1].sub_path.as_deref(), Some("app.ini"));
         assert_eq!(mounts[1].read_only, None);
+    }
+
+    /// Every file at its path with its mode; files over several ConfigMaps are one
+    /// projected volume at one target.
+    #[test]
+    fn project_files_are_projected_at_their_paths() {
+        let mut s = service("web");
+        let MountSource::ConfigMap { maps } = files("web-conf", false) else { unreachable!() };
+        let mut second = maps[0].clone();
+        second.k8s_name = "web-conf-2".into();
+        let split = MountSource::ConfigMap { maps: vec![maps[0].clone(), second] };
+        s.mounts = vec![mount("/etc/app", files("web-conf", false)), mount("/srv", split)];
+        let (volumes, mounts) = volumes_and_mounts(&s);
+        let one = volumes[0].config_map.clone().unwrap();
+        let run = KeyToPath { key: "bin_run".into(), path: "bin/run".into(), mode: Some(0o755) };
+        assert_eq!(one.items.unwrap()[1], run);
+        assert_eq!(one.default_mode, None);
+        let sources = volumes[1].projected.clone().unwrap().sources.unwrap();
+        let names: Vec<_> = sources.iter().map(|p| p.config_map.clone().unwrap().name).collect();
+        assert_eq!(names, ["web-conf", "web-conf-2"]);
+        assert_eq!(mounts.len(), 2);
+        assert!(mounts.iter().all(|m| m.sub_path.is_none()));
     }
 
     #[test]

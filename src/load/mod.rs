@@ -12,7 +12,7 @@ mod extends;
 pub mod interpolate;
 mod merge;
 pub mod node;
-mod project_files;
+pub(crate) mod project_files;
 mod schema;
 pub mod yaml;
 

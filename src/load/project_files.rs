@@ -3,19 +3,32 @@
 //!
 //! The rules keep what must not leak out of a ConfigMap, which anyone who can read the
 //! namespace reads in clear text: env files, `.git`, the files of compose secrets and what
-//! `.dockerignore` excludes are left out; a symlink is never followed out of the project;
-//! pipes and devices are never read (`read_regular`); at most 1 MiB is read per mount.
+//! `.dockerignore` excludes are left out, at any depth; a symlink is never followed out of the
+//! project; pipes and devices are never read (`read_regular`). A directory is read whole,
+//! subdirectories included, within bounds that keep memory small: no file over the 1 MiB a
+//! ConfigMap holds, at most [`MAX_FILES`] files and [`MAX_MOUNT_BYTES`] per mount, and
+//! [`MAX_PROJECT_BYTES`] for all the mounts of the project.
 
 use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::read_regular;
-use crate::compose::{BindContents, LeftOut, ProjectFiles, Service, VolumeKind};
+use crate::compose::{BindContents, LeftOut, NotShipped, ProjectFile, ProjectFiles, Service, VolumeKind};
 use crate::dockerignore::Ignore;
 
-/// The most a ConfigMap can hold; larger project files cannot be shipped this way.
-const CONFIG_MAP_LIMIT: u64 = 1024 * 1024;
+/// The most a ConfigMap can hold; a larger project file cannot be shipped this way.
+pub const CONFIG_MAP_LIMIT: u64 = 1024 * 1024;
+/// The most files one mount ships.
+pub const MAX_FILES: usize = 1000;
+/// The most bytes one mount ships (spread over several ConfigMaps).
+pub const MAX_MOUNT_BYTES: u64 = 8 * CONFIG_MAP_LIMIT;
+/// The most bytes all the bind mounts of a project ship together.
+pub const MAX_PROJECT_BYTES: u64 = 32 * CONFIG_MAP_LIMIT;
+/// The most directory entries looked at per mount, shipped or not.
+const MAX_ENTRIES: usize = 10 * MAX_FILES;
+/// The deepest subdirectory followed.
+const MAX_DEPTH: usize = 32;
 
 /// Decides (and reads) what every bind mount of `services` ships. `secret_files` are the
 /// files of the project's compose secrets, which are never shipped as project files.
@@ -24,6 +37,7 @@ pub fn read_bind_mounts(services: &mut [Service], directory: &Path, secret_files
     // every secret's file), and kept for the rest.
     let cell = OnceCell::new();
     let rules = || cell.get_or_init(|| ShippingRules::new(directory, &secret_files));
+    let mut budget = MAX_PROJECT_BYTES;
     for volume in services.iter_mut().flat_map(|s| s.volumes.iter_mut()) {
         if volume.kind != VolumeKind::Bind {
             continue;
@@ -31,12 +45,18 @@ pub fn read_bind_mounts(services: &mut [Service], directory: &Path, secret_files
         let Some(source) = &volume.source else { continue };
         // Compose keeps an absolute source as written (`/a/../b`); decide on the clean path.
         let source = super::canonical::clean(Path::new(source));
-        volume.value.contents = Some(contents(&source, directory, rules));
+        volume.value.contents = Some(contents(&source, directory, rules, &mut budget));
     }
 }
 
-/// What the bind mount of `path` (clean, absolute) ships.
-fn contents<'r>(path: &Path, directory: &Path, rules: impl FnOnce() -> &'r ShippingRules) -> BindContents {
+/// What the bind mount of `path` (clean, absolute) ships; what it reads is taken from
+/// `budget`, the bytes the project's mounts may still ship.
+fn contents<'r>(
+    path: &Path,
+    directory: &Path,
+    rules: impl FnOnce() -> &'r ShippingRules,
+    budget: &mut u64,
+) -> BindContents {
     if !path.starts_with(directory) {
         return BindContents::Outside;
     }
@@ -44,9 +64,12 @@ fn contents<'r>(path: &Path, directory: &Path, rules: impl FnOnce() -> &'r Shipp
     if rules.leads_outside(path) {
         return BindContents::SymlinkOutside;
     }
-    let mut left_out = Vec::new();
-    let shipped = read_project_files(path, rules, &mut left_out);
-    BindContents::Project { left_out, shipped }
+    let mut walk = Walk { rules, budget: *budget, left_out: Vec::new(), files: Vec::new(), bytes: 0, entries: 0 };
+    let shipped = walk.read(path);
+    if shipped.is_ok() {
+        *budget -= walk.bytes;
+    }
+    BindContents::Project { left_out: walk.left_out, shipped }
 }
 
 /// Which project files never go into a ConfigMap, where anyone who can read the
@@ -97,44 +120,111 @@ impl ShippingRules {
     }
 }
 
-/// A file (one entry) or the files directly in a directory (one entry each); also whether
-/// it was a single file, and whether any file is executable. Files `rules` exclude are left
-/// out and listed in `left_out`.
-fn read_project_files(path: &Path, rules: &ShippingRules, left_out: &mut Vec<LeftOut>) -> Result<ProjectFiles, String> {
-    let meta = std::fs::metadata(path).map_err(|_| "it does not exist".to_string())?;
-    let candidates: Vec<PathBuf> = if meta.is_file() {
-        vec![path.to_path_buf()]
-    } else {
-        let entries = std::fs::read_dir(path).map_err(|e| e.to_string())?;
-        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        paths.sort();
-        paths
-    };
-    let mut files = Vec::new();
-    if meta.is_file() && rules.excluded(path).is_some() {
-        return Err("it is a file that is never shipped".into());
-    }
-    for candidate in candidates {
-        if let Some(reason) = rules.excluded(&candidate) {
-            left_out.push(LeftOut { path: candidate, reason });
-        } else if candidate.is_dir() {
-            return Err("it contains directories, which a ConfigMap cannot hold".into());
+/// The reading of one mount's files: what ships, what is left out, and the bounds.
+struct Walk<'r> {
+    rules: &'r ShippingRules,
+    /// The bytes the project's mounts may still ship.
+    budget: u64,
+    left_out: Vec<LeftOut>,
+    files: Vec<ProjectFile>,
+    /// Bytes read so far.
+    bytes: u64,
+    /// Directory entries looked at so far.
+    entries: usize,
+}
+
+impl Walk<'_> {
+    /// The file at `path`, or every file under the directory at `path`.
+    fn read(&mut self, path: &Path) -> Result<ProjectFiles, NotShipped> {
+        let meta = std::fs::metadata(path).map_err(|_| other("it does not exist"))?;
+        if meta.is_file() {
+            if let Some(reason) = self.rules.excluded(path) {
+                return Err(NotShipped::NeverShipped(reason));
+            }
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            self.read_file(path, name)?;
         } else {
-            files.push(candidate);
+            let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            self.read_directory(path, "", &mut vec![real])?;
         }
+        Ok(ProjectFiles { files: std::mem::take(&mut self.files), single: meta.is_file() })
     }
-    let mut total = 0u64;
-    let mut read = Vec::new();
-    let executable = files.iter().any(|f| is_executable(f));
-    for file in &files {
-        let bytes = read_regular(file, CONFIG_MAP_LIMIT - total).map_err(|e| e.to_string())?;
-        total += bytes.len() as u64;
-        if total > CONFIG_MAP_LIMIT {
-            return Err("it is larger than the 1 MiB a ConfigMap can hold".into());
+
+    /// The files under `dir`, whose path relative to the mount is `prefix` (empty, or ending
+    /// in `/`); `above` holds the real paths of `dir` and the directories above it, so a
+    /// link back up is not followed round and round.
+    fn read_directory(&mut self, dir: &Path, prefix: &str, above: &mut Vec<PathBuf>) -> Result<(), NotShipped> {
+        let entries = std::fs::read_dir(dir).map_err(|e| other(&e.to_string()))?;
+        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).take(MAX_ENTRIES + 1).collect();
+        paths.sort();
+        if paths.is_empty() && !prefix.is_empty() {
+            self.left_out.push(LeftOut { path: dir.to_path_buf(), reason: LeftOut::EMPTY_DIRECTORY });
         }
-        read.push((file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), bytes));
+        for candidate in paths {
+            self.entries += 1;
+            if self.entries > MAX_ENTRIES {
+                return Err(other(&format!("it holds more than {MAX_ENTRIES} files and directories")));
+            }
+            if let Some(reason) = self.rules.excluded(&candidate) {
+                self.left_out.push(LeftOut { path: candidate, reason });
+                continue;
+            }
+            let name = candidate.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            // Kubernetes refuses an item path starting `..` (`..data` is its own link).
+            if prefix.is_empty() && name.starts_with("..") {
+                self.left_out.push(LeftOut { path: candidate, reason: "name starting with `..`" });
+                continue;
+            }
+            let relative = format!("{prefix}{name}");
+            if !candidate.is_dir() {
+                self.read_file(&candidate, relative)?;
+                continue;
+            }
+            let real = std::fs::canonicalize(&candidate).unwrap_or_else(|_| candidate.clone());
+            if above.contains(&real) {
+                self.left_out.push(LeftOut { path: candidate, reason: "link to a directory above it" });
+                continue;
+            }
+            if above.len() >= MAX_DEPTH {
+                return Err(other(&format!("it nests directories more than {MAX_DEPTH} deep")));
+            }
+            above.push(real);
+            self.read_directory(&candidate, &format!("{relative}/"), above)?;
+            above.pop();
+        }
+        Ok(())
     }
-    Ok(ProjectFiles { files: read, single: meta.is_file(), executable })
+
+    /// Reads one file, within the bounds.
+    fn read_file(&mut self, path: &Path, relative: String) -> Result<(), NotShipped> {
+        if self.files.len() >= MAX_FILES {
+            return Err(other(&format!("it holds more than {MAX_FILES} files, more than kompile ships")));
+        }
+        let bytes = read_regular(path, CONFIG_MAP_LIMIT).map_err(|e| other(&super::io_reason(&e)))?;
+        if bytes.len() as u64 > CONFIG_MAP_LIMIT {
+            let size = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
+            return Err(NotShipped::TooLarge { path: path.to_path_buf(), size });
+        }
+        self.bytes += bytes.len() as u64;
+        if self.bytes > MAX_MOUNT_BYTES {
+            return Err(other(&format!(
+                "its files are larger than the {} MiB kompile ships per mount",
+                MAX_MOUNT_BYTES >> 20
+            )));
+        }
+        if self.bytes > self.budget {
+            return Err(other(&format!(
+                "the project's bind mounts together are larger than the {} MiB kompile ships",
+                MAX_PROJECT_BYTES >> 20
+            )));
+        }
+        self.files.push(ProjectFile { path: relative, bytes, executable: is_executable(path) });
+        Ok(())
+    }
+}
+
+fn other(reason: &str) -> NotShipped {
+    NotShipped::Other(reason.to_string())
 }
 
 #[cfg(unix)]
@@ -153,7 +243,7 @@ mod tests {
     use std::collections::BTreeMap;
     use std::path::Path;
 
-    use crate::compose::{BindContents, LeftOut, ProjectFiles};
+    use crate::compose::{BindContents, LeftOut, NotShipped, ProjectFiles};
 
     /// Loads `compose` in a fresh directory after `prepare` has put files next to it, and
     /// returns what each bind mount of the first service ships, by target.
@@ -165,7 +255,7 @@ mod tests {
         volumes.iter().filter_map(|v| Some((v.target.clone(), v.contents.clone()?))).collect()
     }
 
-    fn shipped(contents: &BindContents) -> (&[LeftOut], &Result<ProjectFiles, String>) {
+    fn shipped(contents: &BindContents) -> (&[LeftOut], &Result<ProjectFiles, NotShipped>) {
         match contents {
             BindContents::Project { left_out, shipped } => (left_out, shipped),
             other => panic!("not project files: {other:?}"),
@@ -173,7 +263,7 @@ mod tests {
     }
 
     fn names(files: &ProjectFiles) -> Vec<&str> {
-        files.files.iter().map(|(name, _)| name.as_str()).collect()
+        files.files.iter().map(|f| f.path.as_str()).collect()
     }
 
     fn left_out(left_out: &[LeftOut]) -> Vec<String> {
@@ -195,7 +285,8 @@ mod tests {
         let (out, files) = shipped(&contents["/etc/conf"]);
         assert_eq!(left_out(out), ["leak (symlink to outside the project)"]);
         let files = files.as_ref().unwrap();
-        assert_eq!(files.files, [("ok.txt".to_string(), b"fine".to_vec())], "the other files are shipped");
+        let read: Vec<_> = files.files.iter().map(|f| (f.path.as_str(), f.bytes.as_slice())).collect();
+        assert_eq!(read, [("ok.txt", &b"fine"[..])], "the other files are shipped");
         assert!(!files.single);
         assert_eq!(contents["/etc/link"], BindContents::SymlinkOutside, "nothing behind the link is read");
     }
@@ -221,7 +312,7 @@ mod tests {
         assert_eq!(names(files), [".dockerignore", "app.py", "compose.yaml"]);
         let (out, single) = shipped(&contents["/x"]);
         assert!(out.is_empty());
-        assert_eq!(single.as_ref().unwrap_err(), "it is a file that is never shipped");
+        assert_eq!(single.as_ref().unwrap_err(), &NotShipped::NeverShipped("env file"));
     }
 
     #[test]
@@ -247,9 +338,9 @@ mod tests {
             std::fs::write(dir.join("conf/a"), "a").unwrap();
         });
         let files = shipped(&contents["/run.sh"]).1.as_ref().unwrap();
-        assert!(files.single && files.executable, "{files:?}");
+        assert!(files.single && files.files[0].executable, "{files:?}");
         let files = shipped(&contents["/conf"]).1.as_ref().unwrap();
-        assert!(!files.single && !files.executable, "{files:?}");
+        assert!(!files.single && !files.files[0].executable, "{files:?}");
     }
 
     #[test]
@@ -260,24 +351,96 @@ mod tests {
         assert_eq!(contents["/x"], BindContents::Outside);
     }
 
+    /// Subdirectories are read whole, at their paths, with each file's executable bit; an
+    /// empty one is left out (a ConfigMap holds files only).
     #[test]
-    fn directories_missing_sources_and_more_than_a_config_map_holds_cannot_be_shipped() {
-        let compose =
-            "services:\n  a:\n    image: x:1\n    volumes: [./nested:/n, ./missing:/m, ./big:/b, ./huge:/h]\n";
+    fn a_directory_is_read_with_its_subdirectories() {
+        use std::os::unix::fs::PermissionsExt;
+        let compose = "services:\n  a:\n    image: x:1\n    volumes: [./conf:/etc/nginx]\n";
         let contents = bind_contents(compose, |dir| {
-            std::fs::create_dir_all(dir.join("nested/sub")).unwrap();
+            std::fs::create_dir_all(dir.join("conf/conf.d")).unwrap();
+            std::fs::create_dir_all(dir.join("conf/tls/.git")).unwrap();
+            std::fs::create_dir_all(dir.join("conf/empty")).unwrap();
+            std::fs::write(dir.join("conf/nginx.conf"), "events {}").unwrap();
+            std::fs::write(dir.join("conf/conf.d/default.conf"), "server {}").unwrap();
+            std::fs::write(dir.join("conf/conf.d/.env"), "TOKEN=x").unwrap();
+            std::fs::write(dir.join("conf/tls/cert.der"), [0x30, 0x82, 0xff]).unwrap();
+            std::fs::write(dir.join("conf/tls/reload.sh"), "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(dir.join("conf/tls/reload.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+            std::fs::write(dir.join("conf/..data"), "x").unwrap();
+            // A link back up is not followed round and round.
+            std::os::unix::fs::symlink("..", dir.join("conf/tls/up")).unwrap();
+        });
+        let (out, files) = shipped(&contents["/etc/nginx"]);
+        let files = files.as_ref().unwrap();
+        assert_eq!(names(files), ["conf.d/default.conf", "nginx.conf", "tls/cert.der", "tls/reload.sh"]);
+        let executable: Vec<_> = files.files.iter().filter(|f| f.executable).map(|f| f.path.as_str()).collect();
+        assert_eq!(executable, ["tls/reload.sh"]);
+        assert_eq!(files.files[2].bytes, [0x30, 0x82, 0xff]);
+        assert_eq!(
+            left_out(out),
+            [
+                "..data (name starting with `..`)",
+                ".env (env file)",
+                "empty (empty directory)",
+                ".git (git repository)",
+                "up (link to a directory above it)"
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_sources_and_files_larger_than_a_config_map_cannot_be_shipped() {
+        let compose = "services:\n  a:\n    image: x:1\n    volumes: [./missing:/m, ./big:/b, ./huge:/h, ./deep:/d]\n";
+        let contents = bind_contents(compose, |dir| {
             std::fs::create_dir(dir.join("big")).unwrap();
-            // Each file fits; together they do not.
+            // Each file fits; together they are more than one ConfigMap, which is fine.
             std::fs::write(dir.join("big/a"), vec![b'a'; 600 << 10]).unwrap();
             std::fs::write(dir.join("big/b"), vec![b'b'; 600 << 10]).unwrap();
-            // Read no further than the budget.
+            // Read no further than the limit.
             std::fs::File::create(dir.join("huge")).unwrap().set_len(1 << 30).unwrap();
+            std::fs::create_dir_all(dir.join("deep")).unwrap();
+            std::fs::File::create(dir.join("deep/model.bin")).unwrap().set_len(3 << 20).unwrap();
         });
         let reason = |target: &str| shipped(&contents[target]).1.clone().unwrap_err();
-        assert_eq!(reason("/n"), "it contains directories, which a ConfigMap cannot hold");
-        assert_eq!(reason("/m"), "it does not exist");
-        assert_eq!(reason("/b"), "it is larger than the 1 MiB a ConfigMap can hold");
-        assert_eq!(reason("/h"), "it is larger than the 1 MiB a ConfigMap can hold");
+        assert_eq!(reason("/m"), NotShipped::Other("it does not exist".into()));
+        assert_eq!(shipped(&contents["/b"]).1.as_ref().unwrap().files.len(), 2);
+        assert!(matches!(reason("/h"), NotShipped::TooLarge { size, .. } if size == 1 << 30));
+        assert!(
+            matches!(reason("/d"), NotShipped::TooLarge { path, size } if path.ends_with("deep/model.bin") && size == 3 << 20)
+        );
+    }
+
+    /// Memory stays bounded: a mount of too many files or bytes, or a project whose mounts
+    /// together are too large, is reported, never read whole.
+    #[test]
+    fn mounts_are_read_within_bounds() {
+        let compose = "services:\n  a:\n    image: x:1\n    volumes: [./many:/m, ./large:/l, ./a:/a, ./b:/b, ./c:/c, ./d:/d, ./e:/e]\n";
+        let contents = bind_contents(compose, |dir| {
+            std::fs::create_dir(dir.join("many")).unwrap();
+            for i in 0..=super::MAX_FILES {
+                std::fs::write(dir.join(format!("many/{i}")), "x").unwrap();
+            }
+            std::fs::create_dir(dir.join("large")).unwrap();
+            for i in 0..9 {
+                std::fs::File::create(dir.join(format!("large/{i}"))).unwrap().set_len(1 << 20).unwrap();
+            }
+            // 5 × 7 MiB: the fifth is over the project's 32 MiB.
+            for name in ["a", "b", "c", "d", "e"] {
+                std::fs::create_dir(dir.join(name)).unwrap();
+                for i in 0..7 {
+                    std::fs::File::create(dir.join(format!("{name}/{i}"))).unwrap().set_len(1 << 20).unwrap();
+                }
+            }
+        });
+        let reason = |target: &str| match shipped(&contents[target]).1 {
+            Err(NotShipped::Other(reason)) => reason.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(reason("/m"), "it holds more than 1000 files, more than kompile ships");
+        assert_eq!(reason("/l"), "its files are larger than the 8 MiB kompile ships per mount");
+        assert!(["/a", "/b", "/c", "/d"].iter().all(|t| shipped(&contents[*t]).1.is_ok()));
+        assert_eq!(reason("/e"), "the project's bind mounts together are larger than the 32 MiB kompile ships");
     }
 
     #[test]
@@ -291,6 +454,6 @@ mod tests {
             assert!(made.is_ok_and(|s| s.success()), "mkfifo failed");
         });
         let reason = shipped(&contents["/etc/conf"]).1.clone().unwrap_err();
-        assert!(reason.contains("is not a regular file"), "{reason}");
+        assert_eq!(reason, NotShipped::Other("it is not a regular file".into()));
     }
 }

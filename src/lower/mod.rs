@@ -455,12 +455,13 @@ mod tests {
 
     #[test]
     fn ports_are_learned_from_how_others_address_a_service() {
-        use crate::compose::{BindContents, ProjectFiles};
+        use crate::compose::{BindContents, ProjectFile, ProjectFiles};
         let compose = "services:\n  proxy:\n    image: nginx:1\n    ports: ['80:80']\n    volumes: ['./nginx.conf:/etc/nginx/nginx.conf:ro']\n  backend:\n    image: b:1\n    container_name: api\n  worker:\n    image: w:1\n    command: [run, --queue, 'cache:6379']\n  cache:\n    image: redis:7\n";
         let conf = b"# proxy_pass http://backend:1;\nlocation / { proxy_pass http://backend:8000; }\nlocation /a { proxy_pass http://api:8001; }\n";
         let (app, diags) = lower_edited(compose, |project| {
             let volume = &mut project.services[0].volumes[0].value;
-            let files = ProjectFiles { files: vec![(String::new(), conf.to_vec())], single: true, executable: false };
+            let file = ProjectFile { path: String::new(), bytes: conf.to_vec(), executable: false };
+            let files = ProjectFiles { files: vec![file], single: true };
             volume.contents = Some(BindContents::Project { left_out: Vec::new(), shipped: Ok(files) });
         });
         let ports = |name: &str| -> Vec<u16> {

@@ -6,11 +6,14 @@ use std::path::Path;
 
 use super::names::{Namer, dns_label};
 use crate::compose::{
-    self, BindContents, FileObject, FileReference, FileSource, Key, LeftOut, ServiceVolume, VolumeKind,
+    self, BindContents, FileObject, FileReference, FileSource, Key, LeftOut, NotShipped, ProjectFile, ServiceVolume,
+    VolumeKind,
 };
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::load::project_files::CONFIG_MAP_LIMIT;
 use crate::model::{
-    AccessMode, Config, ConfigData, Mount, MountSource, Propagation, Secret, Service, Volume, Workload,
+    AccessMode, Config, ConfigData, ConfigMapFiles, FileItem, Mount, MountSource, Propagation, Secret, Service, Volume,
+    Workload,
 };
 use crate::names::config_key;
 use crate::source::Span;
@@ -100,7 +103,12 @@ impl<'a> Storage<'a> {
             .iter()
             .find(|(key, _)| key.value == super::kompose::KOMPOSE_SUBPATH)
             .map(|(key, value)| compose::Spanned::new(value.clone(), key.span));
+        let mut skip = SkipMounts::new(service);
         for volume in &service.volumes {
+            // Before the mount is made: a file too large to ship is no error when skipped.
+            if skip.skips(&volume.target, diags) {
+                continue;
+            }
             if let Some(mut mount) = self.volume_mount(k8s_name, volume, &kompose_subpath, diags) {
                 bidirectional(service, &mut mount, volume, diags);
                 mounts.push(mount);
@@ -127,7 +135,9 @@ impl<'a> Storage<'a> {
                 mount.sub_path = None;
             }
         }
-        let mounts = last_per_target(mounts);
+        let mut mounts = last_per_target(mounts);
+        mounts.retain(|m| !skip.skips(&m.target, diags));
+        skip.report_unused(diags);
         // Counted after the last-wins rule: a volume whose mount was replaced is not used.
         for mount in &mounts {
             if let MountSource::Volume { k8s_name } = &mount.source
@@ -172,7 +182,7 @@ impl<'a> Storage<'a> {
                 // clean path, and so does the report.
                 let source = crate::load::canonical::clean(Path::new(written));
                 let source = source.to_string_lossy();
-                self.bind_source(k8s_name, &source, &target, volume.contents.as_ref()?, span, diags)
+                self.bind_source(k8s_name, &source, &target, volume.contents.as_ref()?, span, diags)?
             }
             VolumeKind::Tmpfs => {
                 if let Some(mode) = &volume.tmpfs_mode {
@@ -200,8 +210,10 @@ impl<'a> Storage<'a> {
             }
         };
         let mut mount = Mount::new(target, volume.read_only, source);
-        mount.sub_path =
-            volume.subpath.as_ref().or(kompose_subpath.as_ref()).and_then(|p| sub_path(p, &mount.source, diags));
+        mount.sub_path = match &mount.source {
+            MountSource::ConfigMap { maps } if volume.is_single_file() => single_key(maps),
+            _ => volume.subpath.as_ref().or(kompose_subpath.as_ref()).and_then(|p| sub_path(p, &mount.source, diags)),
+        };
         mount.propagation = volume.propagation.as_ref().and_then(|p| propagation(p, &mount.source, diags));
         Some(mount)
     }
@@ -253,8 +265,9 @@ impl<'a> Storage<'a> {
         }
     }
 
-    /// A bind mount: project files become a ConfigMap, anything else a host path. What it
-    /// ships `load` decided and read (`contents`).
+    /// A bind mount: project files become ConfigMaps, anything else a host path; `None` when
+    /// it cannot be mounted (an error was reported). What it ships `load` decided and read
+    /// (`contents`).
     fn bind_source(
         &mut self,
         k8s_name: &str,
@@ -263,7 +276,7 @@ impl<'a> Storage<'a> {
         contents: &BindContents,
         span: Span,
         diags: &mut Diagnostics,
-    ) -> MountSource {
+    ) -> Option<MountSource> {
         let (left_out, shipped) = match contents {
             BindContents::Outside => {
                 diags.push(
@@ -271,7 +284,7 @@ impl<'a> Storage<'a> {
                         .at(span, "outside the project")
                         .help("a hostPath reads whatever is on the node the pod lands on; prefer a named volume or a ConfigMap"),
                 );
-                return MountSource::HostPath { path: source.to_string() };
+                return Some(MountSource::HostPath { path: source.to_string() });
             }
             BindContents::SymlinkOutside => {
                 diags.push(
@@ -284,25 +297,42 @@ impl<'a> Storage<'a> {
                     .at(span, "resolves outside the project")
                     .help("project files are shipped only from inside the project directory"),
                 );
-                return MountSource::HostPath { path: source.to_string() };
+                return Some(MountSource::HostPath { path: source.to_string() });
             }
             BindContents::Project { left_out, shipped } => (left_out, shipped),
         };
-        report_left_out(source, left_out, span, diags);
         let shipped = match shipped {
             Ok(shipped) => shipped,
-            Err(reason) => {
+            Err(NotShipped::TooLarge { path, size }) => {
+                diags.push(file_too_large(path, *size, target, span));
+                return None;
+            }
+            // Never a directory where the program expects a file: no mount at all.
+            Err(NotShipped::NeverShipped(reason)) => {
+                diags.push(
+                    Diagnostic::new(
+                        Code::FilesLeftOut,
+                        format!("`{source}` is never shipped ({reason}): the mount at {target} is left out"),
+                    )
+                    .at(span, "not mounted")
+                    .help("mount secrets with `secrets:`; env files are read with `env_file:`"),
+                );
+                return None;
+            }
+            Err(NotShipped::Other(reason)) => {
+                report_left_out(source, left_out, span, diags);
                 diags.push(
                     Diagnostic::new(Code::HostPath, format!("bind mount of `{source}` cannot be shipped: {reason}"))
                         .at(span, "mounted as an empty directory instead")
                         .help("bake these files into the image, or use a named volume"),
                 );
-                return MountSource::EmptyDir;
+                return Some(MountSource::EmptyDir);
             }
         };
         // An empty directory is where the service writes (`./pgdata:/var/lib/postgresql/data`):
         // an empty ConfigMap would be read-only, and the database could not start.
-        if shipped.files.is_empty() && !shipped.single && left_out.is_empty() {
+        let only_empty_directories = left_out.iter().all(|l| l.reason == LeftOut::EMPTY_DIRECTORY);
+        if shipped.files.is_empty() && !shipped.single && only_empty_directories {
             diags.push(
                 Diagnostic::new(
                     Code::HostPath,
@@ -311,24 +341,23 @@ impl<'a> Storage<'a> {
                 .at(span, "mounted as an empty directory; its data lasts as long as the pod")
                 .help("the service writes here: use a named volume to keep the data across restarts"),
             );
-            return MountSource::EmptyDir;
+            return Some(MountSource::EmptyDir);
         }
-        let data: BTreeMap<String, ConfigData> =
-            shipped.files.iter().map(|(name, bytes)| (config_key(name), config_data(bytes.clone()))).collect();
+        report_left_out(source, left_out, span, diags);
         let base = Path::new(source).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let name = self.config_map_name(&format!("{k8s_name}-{}", dns_label(&base)));
-        diags.push(
-            Diagnostic::new(
-                Code::ProjectFiles,
-                format!("`{base}` is shipped as ConfigMap `{name}`, mounted at {target}"),
-            )
-            .at(span, "copied into a ConfigMap")
-            .help("the files are copied at build time and mounted read-only: rebuild and apply after editing them"),
-        );
-        let sub_path = shipped.single.then(|| data.keys().next().cloned()).flatten();
-        self.project_files.push(Config { name: source.to_string(), k8s_name: name.clone(), data });
-        let default_mode = shipped.executable.then_some(0o755);
-        MountSource::ConfigMap { k8s_name: name, sub_path, default_mode }
+        let wanted = format!("{k8s_name}-{}", dns_label(&base));
+        let mut maps = Vec::new();
+        for (i, (data, items)) in pack(&shipped.files).into_iter().enumerate() {
+            let name = if i == 0 {
+                self.config_map_name(&wanted)
+            } else {
+                self.config_map_name(&format!("{wanted}-{}", i + 1))
+            };
+            self.project_files.push(Config { name: source.to_string(), k8s_name: name.clone(), data });
+            maps.push(ConfigMapFiles { k8s_name: name, items });
+        }
+        diags.push(shipped_as(&base, &maps, target, span));
+        Some(MountSource::ConfigMap { maps })
     }
 
     /// A service's secret or config reference → a one-file mount.
@@ -683,6 +712,11 @@ fn octal(mode: &str) -> String {
     mode.parse::<u32>().map_or_else(|_| mode.to_string(), |m| format!("0{m:o}"))
 }
 
+/// The key of the one file `maps` hold: a file bind-mounted over a file.
+fn single_key(maps: &[ConfigMapFiles]) -> Option<String> {
+    maps.first()?.items.first().map(|item| item.key.clone())
+}
+
 /// `volume.subpath`: a relative path inside a named volume, as Kubernetes' `subPath` takes it
 /// (no `..`, not absolute). Compose allows it on named volumes only.
 fn sub_path(written: &compose::Spanned<String>, source: &MountSource, diags: &mut Diagnostics) -> Option<String> {
@@ -794,6 +828,71 @@ fn config_data(bytes: Vec<u8>) -> ConfigData {
     }
 }
 
+/// Every file a key of its own and an item that puts it at its path, packed in path order
+/// into as few ConfigMaps as hold them: at most 1 MiB of data each, what Kubernetes takes.
+fn pack(files: &[ProjectFile]) -> Vec<(BTreeMap<String, ConfigData>, Vec<FileItem>)> {
+    let mut maps: Vec<(BTreeMap<String, ConfigData>, Vec<FileItem>)> = Vec::new();
+    let mut keys = BTreeSet::new();
+    let mut size = 0u64;
+    for file in files {
+        let bytes = file.bytes.len() as u64;
+        if maps.is_empty() || size + bytes > CONFIG_MAP_LIMIT {
+            maps.push((BTreeMap::new(), Vec::new()));
+            size = 0;
+        }
+        size += bytes;
+        // A key cannot hold `/`: `conf.d/default.conf` is key `conf.d_default.conf`, which
+        // another file may have taken (then `-2`, ...).
+        let key = free_key(&config_key(&file.path.replace('/', "_")), &mut keys);
+        let mode = file.executable.then_some(0o755);
+        let Some((data, items)) = maps.last_mut() else { continue };
+        data.insert(key.clone(), config_data(file.bytes.clone()));
+        items.push(FileItem { key, path: file.path.clone(), mode });
+    }
+    maps
+}
+
+/// `key`, or `key-2`, ..., whichever `taken` lacks; recorded as taken.
+fn free_key(key: &str, taken: &mut BTreeSet<String>) -> String {
+    let key = (1..)
+        .map(|i| if i == 1 { key.to_string() } else { format!("{key}-{i}") })
+        .find(|k| !taken.contains(k))
+        .unwrap_or_default();
+    taken.insert(key.clone());
+    key
+}
+
+/// K208: where the project files went.
+fn shipped_as(base: &str, maps: &[ConfigMapFiles], target: &str, span: Span) -> Diagnostic {
+    let names: Vec<String> = maps.iter().map(|m| format!("`{}`", m.k8s_name)).collect();
+    let message = match names.as_slice() {
+        [one] => format!("`{base}` is shipped as ConfigMap {one}, mounted at {target}"),
+        _ => format!(
+            "`{base}` is shipped as ConfigMaps {} (more than one ConfigMap holds), one projected volume mounted at {target}",
+            names.join(", ")
+        ),
+    };
+    Diagnostic::new(Code::ProjectFiles, message)
+        .at(span, "copied into a ConfigMap")
+        .help("the files are copied at build time and mounted read-only: rebuild and apply after editing them")
+}
+
+/// K265: a file no ConfigMap can hold, and the ways out.
+fn file_too_large(path: &Path, size: u64, target: &str, span: Span) -> Diagnostic {
+    let shown = crate::source::display_path(path);
+    Diagnostic::new(
+        Code::FileTooLarge,
+        format!(
+            "`{shown}` ({:.1} MiB) is larger than the 1 MiB a ConfigMap holds: it cannot be mounted at {target}",
+            size as f64 / (1024.0 * 1024.0)
+        ),
+    )
+    .at(span, "a file too large to ship")
+    .help(format!(
+        "bake the file into the image (`COPY`), put it on a named volume, or leave the mount out with `x-kompile: {{skip_mounts: [{target}]}}` on the service"
+    ))
+}
+
 /// One K015 for a bind mount, naming what was left out (the first ten, then a count).
 fn report_left_out(source: &str, left_out: &[LeftOut], span: Span, diags: &mut Diagnostics) {
     if left_out.is_empty() {
@@ -823,6 +922,44 @@ fn report_left_out(source: &str, left_out: &[LeftOut], span: Span, diags: &mut D
     );
 }
 
+/// `x-kompile.skip_mounts` of a service: the container paths whose mounts are left out.
+struct SkipMounts<'s> {
+    /// Each path cleaned, with its entry and whether a mount was left out there.
+    paths: Vec<(String, &'s compose::Spanned<String>, bool)>,
+}
+
+impl<'s> SkipMounts<'s> {
+    fn new(service: &'s compose::Service) -> SkipMounts<'s> {
+        let clean =
+            |s: &'s compose::Spanned<String>| (crate::load::canonical::clean_container_path(&s.value), s, false);
+        SkipMounts { paths: service.settings.skip_mounts.iter().map(clean).collect() }
+    }
+
+    /// Whether the mount at `target` is left out; K266 when it is.
+    fn skips(&mut self, target: &str, diags: &mut Diagnostics) -> bool {
+        let target = crate::load::canonical::clean_container_path(target);
+        let Some((_, entry, used)) = self.paths.iter_mut().find(|(path, _, _)| *path == target) else { return false };
+        *used = true;
+        diags.push(
+            Diagnostic::new(Code::MountSkipped, format!("the mount at {target} is left out of the pod"))
+                .at(entry.span, "`x-kompile.skip_mounts` names it")
+                .help("the container sees what its image holds at this path"),
+        );
+        true
+    }
+
+    /// K267 for each path no mount of the service is at.
+    fn report_unused(&self, diags: &mut Diagnostics) {
+        for (path, entry, _) in self.paths.iter().filter(|(_, _, used)| !used) {
+            diags.push(
+                Diagnostic::new(Code::SkipMatchesNothing, format!("the service mounts nothing at {path} to leave out"))
+                    .at(entry.span, "no mount here")
+                    .help("`x-kompile.skip_mounts` takes the container paths of the service's mounts, as written after `:`"),
+            );
+        }
+    }
+}
+
 /// Targets cleaned lexically (`/data/../etc` is `/etc`), and one mount per target: Compose
 /// keeps the last of several at one path, in the first one's place; Kubernetes refuses a pod
 /// that has two.
@@ -844,11 +981,13 @@ mod tests {
 
     use super::Storage;
     use crate::compose::{
-        self, BindContents, FileObject, FileReference, FileSource, LeftOut, ProjectFiles, ServiceVolume, Spanned,
-        VolumeKind, VolumeSettings,
+        self, BindContents, FileObject, FileReference, FileSource, LeftOut, NotShipped, ProjectFile, ProjectFiles,
+        ServiceVolume, Spanned, VolumeKind, VolumeSettings,
     };
     use crate::diag::{Code, Diagnostics};
-    use crate::model::{AccessMode, Config, ConfigData, Mount, MountSource, Propagation, Secret, Volume};
+    use crate::model::{
+        AccessMode, Config, ConfigData, ConfigMapFiles, FileItem, Mount, MountSource, Propagation, Secret, Volume,
+    };
     use crate::source::Span;
 
     fn name(text: &str) -> compose::Key {
@@ -892,8 +1031,12 @@ mod tests {
     }
 
     fn files(files: &[(&str, &str)]) -> ProjectFiles {
-        let files = files.iter().map(|(n, t)| (n.to_string(), t.as_bytes().to_vec())).collect();
-        ProjectFiles { files, single: false, executable: false }
+        let file = |(path, text): &(&str, &str)| ProjectFile {
+            path: path.to_string(),
+            bytes: text.as_bytes().to_vec(),
+            executable: false,
+        };
+        ProjectFiles { files: files.iter().map(file).collect(), single: false }
     }
 
     fn reference(source: &str) -> Spanned<FileReference> {
@@ -931,27 +1074,31 @@ mod tests {
             messages(&diags, Code::ProjectFiles),
             ["`conf` is shipped as ConfigMap `a-conf`, mounted at /etc/conf"]
         );
-        let source = MountSource::ConfigMap { k8s_name: "a-conf".into(), sub_path: None, default_mode: None };
-        assert_eq!(mounts, [Mount::new("/etc/conf".into(), false, source)]);
+        let item = |key: &str, path: &str| FileItem { key: key.into(), path: path.into(), mode: None };
+        let maps = vec![ConfigMapFiles {
+            k8s_name: "a-conf".into(),
+            items: vec![item("ok.txt", "ok.txt"), item("a_b", "a b")],
+        }];
+        assert_eq!(mounts, [Mount::new("/etc/conf".into(), false, MountSource::ConfigMap { maps })]);
         assert_eq!(configs.len(), 1);
         let keys: Vec<_> = configs[0].data.keys().map(String::as_str).collect();
-        assert_eq!(keys, ["a_b", "ok.txt"], "keys allow only [-._a-zA-Z0-9]");
+        assert_eq!(keys, ["a_b", "ok.txt"], "keys allow only [-._a-zA-Z0-9]; the item keeps the name");
         assert_eq!(configs[0].data["ok.txt"], ConfigData::Text("fine".into()));
     }
 
     #[test]
     fn a_single_executable_file_is_mounted_by_sub_path_with_its_mode() {
         let mut a = service("a");
-        let shipped = Ok(ProjectFiles { single: true, executable: true, ..files(&[("run.sh", "#!/bin/sh")]) });
+        let mut shipped = ProjectFiles { single: true, ..files(&[("run.sh", "#!/bin/sh")]) };
+        shipped.files[0].executable = true;
+        let shipped = Ok(shipped);
         a.volumes.push(bind("/p/run.sh", "/run.sh", BindContents::Project { left_out: Vec::new(), shipped }));
         let (mounts, _, diags) = lower(&compose::Project::default(), &a);
         assert!(messages(&diags, Code::FilesLeftOut).is_empty());
-        let source = MountSource::ConfigMap {
-            k8s_name: "a-run-sh".into(),
-            sub_path: Some("run.sh".into()),
-            default_mode: Some(0o755),
-        };
-        assert_eq!(mounts[0].source, source);
+        let item = FileItem { key: "run.sh".into(), path: "run.sh".into(), mode: Some(0o755) };
+        let maps = vec![ConfigMapFiles { k8s_name: "a-run-sh".into(), items: vec![item] }];
+        assert_eq!(mounts[0].source, MountSource::ConfigMap { maps });
+        assert_eq!(mounts[0].sub_path.as_deref(), Some("run.sh"));
     }
 
     #[test]
@@ -987,7 +1134,8 @@ mod tests {
     #[test]
     fn what_cannot_be_shipped_is_an_empty_directory_or_a_host_path() {
         let mut a = service("a");
-        let cannot = BindContents::Project { left_out: Vec::new(), shipped: Err("it is not a regular file".into()) };
+        let reason = NotShipped::Other("it is not a regular file".into());
+        let cannot = BindContents::Project { left_out: Vec::new(), shipped: Err(reason) };
         a.volumes.push(bind("/p/conf", "/c", cannot));
         a.volumes.push(bind("/p/link", "/l", BindContents::SymlinkOutside));
         // Compose keeps the source as written; kompile reports the clean path.
@@ -1011,6 +1159,73 @@ mod tests {
             ]
         );
         assert!(configs.is_empty());
+    }
+
+    /// Files in subdirectories keep their paths (keys cannot hold `/`); more than 1 MiB is
+    /// split over ConfigMaps `<svc>-<dir>`, `<svc>-<dir>-2`, ... of one mount.
+    #[test]
+    fn files_over_a_config_map_are_split_and_keep_their_paths() {
+        let mut a = service("a");
+        let big = "x".repeat(700 << 10);
+        let shipped = Ok(files(&[("a/b", "1"), ("a_b", "2"), ("data/one.sql", &big), ("data/two.sql", &big)]));
+        a.volumes.push(bind("/p/db", "/init", BindContents::Project { left_out: Vec::new(), shipped }));
+        let (mounts, (_, _, configs), diags) = lower(&compose::Project::default(), &a);
+        assert_eq!(mounts[0].sub_path, None);
+        let MountSource::ConfigMap { maps } = &mounts[0].source else { panic!("{mounts:?}") };
+        let placed: Vec<Vec<(&str, &str)>> =
+            maps.iter().map(|m| m.items.iter().map(|i| (i.key.as_str(), i.path.as_str())).collect()).collect();
+        assert_eq!(
+            placed,
+            [
+                vec![("a_b", "a/b"), ("a_b-2", "a_b"), ("data_one.sql", "data/one.sql")],
+                vec![("data_two.sql", "data/two.sql")]
+            ]
+        );
+        let names: Vec<_> = configs.iter().map(|c| c.k8s_name.as_str()).collect();
+        assert_eq!(names, ["a-db", "a-db-2"]);
+        assert_eq!(
+            messages(&diags, Code::ProjectFiles),
+            [
+                "`db` is shipped as ConfigMaps `a-db`, `a-db-2` (more than one ConfigMap holds), one projected volume mounted at /init"
+            ]
+        );
+    }
+
+    /// A file over 1 MiB is an error, not a directory where a file was; skipped, a note.
+    #[test]
+    fn a_file_too_large_is_an_error_unless_its_mount_is_skipped() {
+        let mut a = service("a");
+        let too_large = NotShipped::TooLarge { path: PathBuf::from("/p/model.bin"), size: 3 << 20 };
+        let contents = BindContents::Project { left_out: Vec::new(), shipped: Err(too_large) };
+        a.volumes.push(bind("/p/model.bin", "/models/model.bin", contents));
+        let (mounts, _, diags) = lower(&compose::Project::default(), &a);
+        assert!(mounts.is_empty());
+        assert_eq!(
+            messages(&diags, Code::FileTooLarge),
+            [
+                "`/p/model.bin` (3.0 MiB) is larger than the 1 MiB a ConfigMap holds: it cannot be mounted at /models/model.bin"
+            ]
+        );
+        a.settings.skip_mounts = vec![name("/models/./model.bin"), name("/nothing")];
+        let (mounts, _, diags) = lower(&compose::Project::default(), &a);
+        assert!(mounts.is_empty());
+        assert!(messages(&diags, Code::FileTooLarge).is_empty());
+        assert_eq!(messages(&diags, Code::MountSkipped), ["the mount at /models/model.bin is left out of the pod"]);
+        assert_eq!(messages(&diags, Code::SkipMatchesNothing), ["the service mounts nothing at /nothing to leave out"]);
+    }
+
+    /// `./.env.local:/app/.env`: never shipped, and never a directory in the file's place.
+    #[test]
+    fn a_single_file_never_shipped_is_not_mounted() {
+        let mut a = service("a");
+        let never = BindContents::Project { left_out: Vec::new(), shipped: Err(NotShipped::NeverShipped("env file")) };
+        a.volumes.push(bind("/p/.env.local", "/app/.env", never));
+        let (mounts, (_, _, configs), diags) = lower(&compose::Project::default(), &a);
+        assert!(mounts.is_empty() && configs.is_empty(), "{mounts:?}");
+        assert_eq!(
+            messages(&diags, Code::FilesLeftOut),
+            ["`/p/.env.local` is never shipped (env file): the mount at /app/.env is left out"]
+        );
     }
 
     #[test]

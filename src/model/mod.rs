@@ -646,8 +646,9 @@ pub struct Mount {
     pub target: String,
     pub read_only: bool,
     pub source: MountSource,
-    /// A directory inside the volume mounted instead of its root (`subPath`): compose
-    /// `volume.subpath`, or a database's data directory (`lower/storage.rs`, `DATA_DIRS`).
+    /// What inside the volume is mounted instead of its root (`subPath`): compose
+    /// `volume.subpath`, a database's data directory (`lower/storage.rs`, `DATA_DIRS`), or
+    /// the key of a single project file. Secrets and configs mount their key (`emit`).
     pub sub_path: Option<String>,
     /// `mountPropagation` of a hostPath mount (compose `bind.propagation`).
     pub propagation: Option<Propagation>,
@@ -703,10 +704,11 @@ pub enum MountSource {
     EmptyDir,
     /// tmpfs: a memory-backed emptyDir.
     Tmpfs { size: Option<u64> },
-    /// Project files shipped as a ConfigMap (`k8s_name`); `sub_path` set when a single file
-    /// is mounted at `target`.
-    /// `default_mode` keeps executable scripts executable (0755) where the files were.
-    ConfigMap { k8s_name: String, sub_path: Option<String>, default_mode: Option<u32> },
+    /// Project files shipped in ConfigMaps: each file a key of one of `maps`, projected to
+    /// its path under `target`. One map is a configMap volume; several (the files are more
+    /// than one ConfigMap holds) are one `projected` volume. A single file is mounted at
+    /// `target` by its key ([`Mount::sub_path`]).
+    ConfigMap { maps: Vec<ConfigMapFiles> },
     /// A host path outside the project: kept as a hostPath volume (a warning was reported).
     HostPath { path: String },
     /// An NFS export (a volume of the local driver with `type: nfs`), mounted by each pod.
@@ -718,6 +720,22 @@ pub enum MountSource {
     /// What the container named `container`, in the same pod, mounts at `target`
     /// (`volumes_from`): the very same pod volume, so an anonymous volume is shared too.
     Shared { container: String, target: String },
+}
+
+/// One ConfigMap of project files a mount uses, and where each of its keys goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigMapFiles {
+    pub k8s_name: String,
+    pub items: Vec<FileItem>,
+}
+
+/// A ConfigMap key projected to `path` (relative to the mount, subdirectories included),
+/// with `mode` 0755 for an executable file (the default mode otherwise).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileItem {
+    pub key: String,
+    pub path: String,
+    pub mode: Option<u32>,
 }
 
 /// How a service's published ports are reached from outside the cluster (`x-kompile.expose`).

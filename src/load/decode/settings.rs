@@ -46,6 +46,7 @@ pub fn service(name: &str, node: Option<&Node>, diags: &mut Diagnostics) -> Serv
             "node_port" => settings.node_port = node_port(value, diags),
             "external_traffic_policy" => settings.external_traffic_policy = traffic_policy(value, diags),
             "secret_env" => settings.secret_env = string_list(value, "secret_env", diags),
+            "skip_mounts" => settings.skip_mounts = string_list(value, "skip_mounts", diags),
             "service_account" => settings.service_account = pod::object_name(value, "service_account", diags),
             "image_pull_secrets" => settings.image_pull_secrets = pod::object_names(value, "image_pull_secrets", diags),
             "node_selector" => settings.node_selector = pod::node_selector(value, diags),
