@@ -126,6 +126,10 @@ codes! {
     PodConflict       "K256" "pod-conflict"         Error   "services put in one pod cannot share it";
     SidecarSetting    "K257" "sidecar-setting"      Warning "a sidecar's setting belongs to the pod, which takes it from the pod's service";
     VolumesFromUnshared "K258" "volumes-from-unshared" Warning "`volumes_from` cannot share a volume's data in the cluster";
+    ImageHoldsMount   "K260" "image-holds-mount"    Note    "a bind mount of the build context is dropped: the image already holds those files";
+    VolumeSeeded      "K261" "volume-seeded"        Note    "a volume starts with the image's files, copied in by an init container";
+    SeedUnknown       "K262" "seed-unknown"         Note    "an image may have files where a volume is mounted, and the volume starts empty";
+    SeedWithoutShell  "K263" "seed-without-shell"   Warning "the image has files where a volume is mounted, but no shell to copy them in";
     OptionalDependency "K240" "optional-dependency" Note    "a `required: false` dependency does not hold the service back";
     DependencyRestart "K241" "dependency-restart"   Note    "`depends_on` `restart: true`: Kubernetes does not restart dependents";
     DependencyNotWaited "K242" "dependency-not-waited" Warning "the pods cannot wait for a dependency; only `kompile apply` orders them";

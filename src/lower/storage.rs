@@ -90,9 +90,25 @@ impl<'a> Storage<'a> {
         free_name(wanted, &mut self.config_maps)
     }
 
-    pub fn mounts(&mut self, service: &compose::Service, k8s_name: &str, diags: &mut Diagnostics) -> Vec<Mount> {
+    /// The compose project the mounts are made for.
+    pub fn project(&self) -> &'a compose::Project {
+        self.project
+    }
+
+    /// The service's mounts; the entries of `volumes` at the indices in `dropped` are left
+    /// out (the image already holds what they mount: `copy_up`).
+    pub fn mounts(
+        &mut self,
+        service: &compose::Service,
+        k8s_name: &str,
+        dropped: &[usize],
+        diags: &mut Diagnostics,
+    ) -> Vec<Mount> {
         let mut mounts = Vec::new();
-        for volume in &service.volumes {
+        for (index, volume) in service.volumes.iter().enumerate() {
+            if dropped.contains(&index) {
+                continue;
+            }
             if let Some(mount) = self.volume_mount(k8s_name, volume, volume.span, diags) {
                 mounts.push(mount);
             }
@@ -578,7 +594,7 @@ mod tests {
     fn lower(project: &compose::Project, a: &compose::Service) -> Lowered {
         let mut diags = Diagnostics::default();
         let mut store = Storage::new(project, &mut diags);
-        let mounts = store.mounts(a, "a", &mut diags);
+        let mounts = store.mounts(a, "a", &[], &mut diags);
         let objects = store.finish(&[], &mut diags);
         (mounts, objects, diags)
     }
@@ -723,6 +739,7 @@ mod tests {
             size: Some(Spanned::new(5 << 30, Span::NONE)),
             storage_class: Some(name("fast")),
             access_mode: Some(Spanned::new(AccessMode::ReadWriteMany, Span::NONE)),
+            seed: None,
         };
         let volume = |n: &str, external, settings| compose::Volume {
             name: name(n),
@@ -742,7 +759,7 @@ mod tests {
         a.volumes = vec![named("data", "/d"), named("logs", "/l"), named("shared", "/s")];
         let mut diags = Diagnostics::default();
         let mut store = Storage::new(&project, &mut diags);
-        let mounts = store.mounts(&a, "a", &mut diags);
+        let mounts = store.mounts(&a, "a", &[], &mut diags);
         let rwo: Vec<String> = store.read_write_once_volumes(&mounts).into_iter().map(|v| v.name).collect();
         assert_eq!(rwo, ["logs", "shared"], "ReadWriteMany `data` is not one");
         let claim = |m: &Mount| match &m.source {
@@ -755,7 +772,7 @@ mod tests {
             "an external volume keeps its name"
         );
         let b = compose::Service { volumes: vec![named("logs", "/l")], ..service("b") };
-        store.mounts(&b, "b", &mut diags);
+        store.mounts(&b, "b", &[], &mut diags);
         let (claims, _, _) = store.finish(&[], &mut diags);
         let made: Vec<_> =
             claims.iter().map(|c| (c.k8s_name.as_str(), c.access_mode, c.size, c.storage_class.as_deref())).collect();
