@@ -302,8 +302,130 @@ pub fn keeps_files(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::keeps_files;
+    use crate::compose::BuildFile;
+    use crate::diag::{Code, Diagnostics};
     use crate::lower::testing::*;
+    use crate::model::{App, MountSource, Service};
+    use crate::source::Span;
+
+    /// `compose` with each service named in `dockerfiles` building that Dockerfile text.
+    fn lower_built(compose: &str, dockerfiles: &[(&str, &str)]) -> (App, Diagnostics) {
+        lower_edited(compose, |project| {
+            for (service, text) in dockerfiles {
+                project.dockerfiles.push(BuildFile {
+                    path: PathBuf::from(format!("/nonexistent/kompile-test/{service}/Dockerfile")),
+                    file: Span::NONE.file,
+                    parsed: crate::dockerfile::parse(text),
+                    services: vec![service.to_string()],
+                });
+            }
+        })
+    }
+
+    fn service<'a>(app: &'a App, name: &str) -> &'a Service {
+        app.services.iter().find(|s| s.name == name).expect("the service")
+    }
+
+    fn targets(svc: &Service) -> Vec<&str> {
+        svc.mounts.iter().map(|m| m.target.as_str()).collect()
+    }
+
+    fn seeded(svc: &Service) -> Vec<&str> {
+        svc.seeds.iter().map(|s| s.target.as_str()).collect()
+    }
+
+    fn ours(diags: &Diagnostics) -> Vec<Code> {
+        codes(diags).into_iter().filter(|c| c.id().starts_with("K26")).collect()
+    }
+
+    const NODE: &str = "FROM node:22-alpine\nWORKDIR /app\nCOPY package.json ./\nRUN npm ci\nCOPY . .\nCMD [\"node\", \"server.js\"]\n";
+
+    #[test]
+    fn the_sources_and_their_node_modules_volume_are_dropped() {
+        let compose = "services:\n  app:\n    build: ./app\n    volumes: ['./app:/app', '/app/node_modules', './app/src:/app/src', '/tmp/cache', './other:/app/other']\n";
+        let (app, diags) = lower_built(compose, &[("app", NODE)]);
+        let svc = service(&app, "app");
+        assert_eq!(targets(svc), ["/tmp/cache", "/app/other"], "`./other` is not the build context");
+        assert!(seeded(svc).is_empty(), "{:?}", svc.seeds);
+        assert_eq!(ours(&diags), [Code::ImageHoldsMount, Code::ImageHoldsMount], "the context and its `src`");
+        let note = diags.items().iter().find(|d| d.code == Code::ImageHoldsMount).unwrap();
+        assert!(note.message.contains("its build context at /app"), "{}", note.message);
+        // The Dockerfile's `copies it to /app` is left out here: these Dockerfiles are no file.
+        let labels: Vec<&str> = note.secondary.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(labels, ["dropped too: it only kept the bind mount off the image's /app/node_modules"]);
+    }
+
+    #[test]
+    fn a_mount_where_the_dockerfile_does_not_copy_it_stays() {
+        let dockerfile = "FROM node:22-alpine\nWORKDIR /srv\nCOPY src/ ./src/\nCOPY package.json /app/\n";
+        let compose = "services:\n  app:\n    build: ./app\n    volumes: ['./app:/app', '/app/node_modules']\n";
+        let (app, diags) = lower_built(compose, &[("app", dockerfile)]);
+        let svc = service(&app, "app");
+        assert_eq!(targets(svc), ["/app", "/app/node_modules"], "only a part of the context is copied");
+        assert!(!ours(&diags).contains(&Code::ImageHoldsMount));
+        // A relative destination under a base image's unknown WORKDIR is not guessed.
+        let (app, _) = lower_built(compose, &[("app", "FROM node:22-alpine\nCOPY . .\n")]);
+        assert_eq!(targets(service(&app, "app")), ["/app", "/app/node_modules"]);
+    }
+
+    #[test]
+    fn with_a_read_only_root_the_anonymous_volume_stays_and_is_seeded() {
+        let compose = "services:\n  app:\n    build: ./app\n    read_only: true\n    volumes: ['./app:/app', '/app/node_modules']\n";
+        let (app, diags) = lower_built(compose, &[("app", NODE)]);
+        let svc = service(&app, "app");
+        assert_eq!(targets(svc), ["/app/node_modules"]);
+        assert_eq!(svc.mounts[0].source, MountSource::EmptyDir);
+        assert_eq!(seeded(svc), ["/app/node_modules"], "`RUN npm ci` in WORKDIR /app made it");
+        assert_eq!(ours(&diags), [Code::ImageHoldsMount, Code::VolumeSeeded]);
+    }
+
+    #[test]
+    fn volumes_are_seeded_where_the_dockerfile_puts_files() {
+        let dockerfile = "FROM python:3.13-slim\nWORKDIR /srv/app\nCOPY . .\nRUN mkdir -p /var/lib/app/queue\n";
+        let compose = "services:\n  app:\n    build: ./app\n    volumes:\n      - data:/var/lib/app\n      - uploads:/srv/app/uploads\n      - /var/cache/app\n      - {type: volume, source: off, target: /srv/app/static}\n      - {type: volume, target: /srv/app/tmp, volume: {nocopy: true}}\n      - {type: tmpfs, target: /srv/app/run}\n    x-kompile: {kind: deployment}\nvolumes:\n  data: {}\n  uploads: {}\n  off: {x-kompile: {seed: false}}\n";
+        let (app, diags) = lower_built(compose, &[("app", dockerfile)]);
+        let svc = service(&app, "app");
+        assert_eq!(seeded(svc), ["/var/lib/app", "/srv/app/uploads"], "{diags:?}");
+        assert_eq!(ours(&diags), [Code::VolumeSeeded, Code::VolumeSeeded]);
+    }
+
+    #[test]
+    fn a_volume_replaced_by_a_later_mount_is_not_seeded() {
+        let dockerfile = "FROM alpine:3.20\nWORKDIR /app\n";
+        let compose = "services:\n  app:\n    build: ./app\n    volumes: ['data:/app', '/elsewhere:/app/']\n    x-kompile: {kind: deployment}\nvolumes:\n  data: {}\n";
+        let (app, diags) = lower_built(compose, &[("app", dockerfile)]);
+        let svc = service(&app, "app");
+        assert_eq!(svc.mounts[0].source, MountSource::HostPath { path: "/elsewhere".into() });
+        assert!(seeded(svc).is_empty());
+        assert!(ours(&diags).is_empty(), "{diags:?}");
+    }
+
+    #[test]
+    fn an_image_without_a_shell_is_not_seeded() {
+        let dockerfile = "FROM golang:1.23 AS build\nRUN mkdir -p /out/data\nFROM gcr.io/distroless/static-debian12\nCOPY --from=build /out/data /data\n";
+        let compose = "services:\n  app:\n    build: ./app\n    volumes: ['data:/data']\n    x-kompile: {kind: deployment}\nvolumes:\n  data: {}\n";
+        let (app, diags) = lower_built(compose, &[("app", dockerfile)]);
+        assert!(seeded(service(&app, "app")).is_empty());
+        assert_eq!(ours(&diags), [Code::SeedWithoutShell]);
+        let debug = dockerfile.replace("static-debian12", "static-debian12:debug");
+        let (app, diags) = lower_built(compose, &[("app", &debug)]);
+        assert_eq!(seeded(service(&app, "app")), ["/data"]);
+        assert_eq!(ours(&diags), [Code::VolumeSeeded]);
+    }
+
+    /// A built image whose Dockerfile shows nothing at the path may have it from its base.
+    #[test]
+    fn a_base_image_may_have_files_too() {
+        let compose = "services:\n  web:\n    build: ./web\n    volumes: ['html:/usr/share/nginx/html', 'data:/data']\n    x-kompile: {kind: deployment}\nvolumes:\n  html: {}\n  data: {}\n";
+        let (app, diags) = lower_built(compose, &[("web", "FROM nginx:1.27\nCOPY nginx.conf /etc/nginx/\n")]);
+        assert!(seeded(service(&app, "web")).is_empty());
+        assert_eq!(ours(&diags), [Code::SeedUnknown]);
+        let note = diags.items().iter().find(|d| d.code == Code::SeedUnknown).unwrap();
+        assert!(note.message.contains("base image `nginx:1.27`"), "{}", note.message);
+    }
 
     #[test]
     fn images_keep_files_outside_data_directories() {
@@ -323,8 +445,6 @@ mod tests {
         let web = only_service(&app);
         let targets: Vec<&str> = web.seeds.iter().map(|s| s.target.as_str()).collect();
         assert_eq!(targets, ["/etc/nginx/conf.d"]);
-        let found: Vec<_> = codes(&diags).into_iter().filter(|c| c.id().starts_with("K26")).collect();
-        use crate::diag::Code;
-        assert_eq!(found, [Code::SeedUnknown, Code::VolumeSeeded], "{diags:?}");
+        assert_eq!(ours(&diags), [Code::SeedUnknown, Code::VolumeSeeded], "{diags:?}");
     }
 }
