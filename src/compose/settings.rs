@@ -166,7 +166,8 @@ pub enum Tls {
     Secret(String),
 }
 
-/// A top-level volume's `x-kompile` block: how its claim is made.
+/// A top-level volume's `x-kompile` block: how its claim is made, and whether it starts with
+/// the image's files.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VolumeSettings {
     /// `size`, bytes (`10Gi`).

@@ -158,6 +158,10 @@ pub fn resolve(path: &str, workdir: Option<&str>) -> Option<String> {
 /// left out; variables are left as written for the caller to expand.
 pub fn mkdir_paths(script: &str) -> Vec<MkdirPath> {
     let mut out = Vec::new();
+    // Most RUNs make no directory: they are not split into words.
+    if !script.contains("mkdir") {
+        return out;
+    }
     let mut cd: Option<String> = None;
     let script = script.replace("\\\n", " ");
     for command in script.split(['\n', ';', '|', '&']) {
