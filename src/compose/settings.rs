@@ -173,17 +173,21 @@ pub enum Tls {
     Secret(String),
 }
 
-/// A top-level volume's `x-kompile` block: how its claim is made.
+/// A top-level volume's `x-kompile` block: how its claim is made, and whether it starts with
+/// the image's files.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VolumeSettings {
     /// `size`, bytes (`10Gi`).
     pub size: Option<Spanned<u64>>,
     pub storage_class: Option<Spanned<String>>,
     pub access_mode: Option<Spanned<AccessMode>>,
+    /// `seed`: whether the volume starts with the image's files where it is mounted, as
+    /// Docker fills an empty volume; unset, kompile decides from the Dockerfile (`lower/copy_up.rs`).
+    pub seed: Option<Spanned<bool>>,
 }
 
 impl VolumeSettings {
-    pub const KEYS: &'static [&'static str] = &["size", "storage_class", "access_mode"];
+    pub const KEYS: &'static [&'static str] = &["size", "storage_class", "access_mode", "seed"];
 }
 
 /// An Ingress host as written: a lowercase DNS name, optionally starting with `*.`; else an

@@ -125,10 +125,14 @@ codes! {
     SharedPod         "K255" "shared-pod"           Note    "a service runs as a container in another service's pod";
     PodConflict       "K256" "pod-conflict"         Error   "services put in one pod cannot share it";
     SidecarSetting    "K257" "sidecar-setting"      Warning "a sidecar's setting belongs to the pod, which takes it from the pod's service";
+    VolumesFromUnshared "K258" "volumes-from-unshared" Warning "`volumes_from` cannot share a volume's data in the cluster";
+    ImageHoldsMount   "K260" "image-holds-mount"    Note    "a bind mount of the build context is dropped: the image already holds those files";
+    VolumeSeeded      "K261" "volume-seeded"        Note    "a volume starts with the image's files, copied in by an init container";
+    SeedUnknown       "K262" "seed-unknown"         Note    "an image may have files where a volume is mounted, and the volume starts empty";
+    SeedWithoutShell  "K263" "seed-without-shell"   Warning "the image has files where a volume is mounted, but no shell to copy them in";
     FileTooLarge      "K265" "file-too-large"       Error   "a project file is larger than a ConfigMap can hold";
     MountSkipped      "K266" "mount-skipped"        Note    "a mount is left out, as `x-kompile.skip_mounts` asks";
     SkipMatchesNothing "K267" "skip-matches-nothing" Warning "`x-kompile.skip_mounts` names a path the service mounts nothing at";
-    VolumesFromUnshared "K258" "volumes-from-unshared" Warning "`volumes_from` cannot share a volume's data in the cluster";
     MountPropagation  "K270" "mount-propagation"    Warning "a bind mount's propagation cannot be applied as written";
     DataSubdirectory  "K271" "data-subdirectory"    Note    "a claim at a database's data directory is mounted through a sub-directory";
     VolumeDriver      "K272" "volume-driver"        Warning "a volume driver or its options have no Kubernetes translation, or only an approximate one";

@@ -12,6 +12,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 use super::ast::{Dockerfile, Instruction, Keyword};
+use super::files::{ContextCopy, ImageFiles, Made, MadeBy, clean_relative, mkdir_paths, resolve};
 use super::stages::{Base, Stage, Stages, stages};
 use super::substitute::{references, substitute};
 use super::views::{Command, parse_port_spec};
@@ -50,6 +51,8 @@ pub struct ImageConfig {
     pub entrypoint: Option<Fact<Vec<String>>>,
     /// Argv; an ENTRYPOINT resets an inherited CMD to empty, as Docker does.
     pub cmd: Option<Fact<Vec<String>>>,
+    /// Where the build context is copied, and what is put where.
+    pub files: ImageFiles,
 }
 
 impl ImageConfig {
@@ -105,6 +108,7 @@ pub fn image_config(
         user: state.user,
         entrypoint: state.entrypoint,
         cmd: state.cmd,
+        files: state.files,
     })
 }
 
@@ -143,6 +147,9 @@ struct State<'a> {
     user: Option<Fact<String>>,
     entrypoint: Option<Fact<Vec<String>>>,
     cmd: Option<Fact<Vec<String>>>,
+    /// The working directory; `None` while it depends on the invisible base image.
+    workdir: Option<String>,
+    files: ImageFiles,
 }
 
 impl<'a> State<'a> {
@@ -161,6 +168,9 @@ impl<'a> State<'a> {
             user: None,
             entrypoint: None,
             cmd: None,
+            // A base image may have set one; `scratch` starts at `/`.
+            workdir: (!unknown_base).then(|| "/".to_string()),
+            files: ImageFiles::default(),
         }
     }
 
@@ -206,6 +216,9 @@ impl<'a> State<'a> {
             Keyword::User => self.set_user(instruction),
             Keyword::Entrypoint => self.set_entrypoint(instruction),
             Keyword::Cmd => self.set_cmd(instruction),
+            Keyword::Workdir => self.set_workdir(instruction),
+            Keyword::Copy | Keyword::Add => self.copy(instruction),
+            Keyword::Run => self.run(instruction),
             _ => {}
         }
     }
@@ -291,6 +304,71 @@ impl<'a> State<'a> {
         let Some(argv) = self.argv(instruction) else { return };
         self.cmd = Some(Fact { value: Some(argv), span: instruction.span.clone() });
         self.cmd_in_stage = true;
+    }
+
+    /// WORKDIR: relative to the one before, and created.
+    fn set_workdir(&mut self, instruction: &Instruction) {
+        let path = instruction.as_workdir().and_then(|word| self.expand(&word.text));
+        self.workdir = path.and_then(|path| resolve(&path, self.workdir.as_deref()));
+        if let Some(path) = &self.workdir {
+            let made = Made { path: path.clone(), by: MadeBy::Workdir, span: instruction.span.clone() };
+            self.files.made.push(made);
+        }
+    }
+
+    /// COPY and ADD: what lands at the destination, and which context paths it is.
+    fn copy(&mut self, instruction: &Instruction) {
+        let Some(view) = instruction.as_copy() else { return };
+        let Some(written) = self.expand(&view.destination.text) else { return };
+        let Some(destination) = resolve(&written, self.workdir.as_deref()) else { return };
+        let span = instruction.span.clone();
+        self.files.made.push(Made { path: destination.clone(), by: MadeBy::Copy, span: span.clone() });
+        // From a stage, an image or another named context; `--parents` keeps source paths.
+        if view.from.is_some() || instruction.flag("parents").is_some() {
+            return;
+        }
+        let remote = |text: &str| text.contains("://") || text.starts_with("git@");
+        let sources: Vec<String> = view
+            .sources
+            .iter()
+            .filter(|word| !word.text.starts_with("<<"))
+            .filter_map(|word| self.expand(&word.text))
+            .filter(|text| !(instruction.keyword == Keyword::Add && remote(text)))
+            .map(|text| clean_relative(&text))
+            .collect();
+        if sources.is_empty() {
+            return;
+        }
+        let into_directory = written.ends_with('/') || view.sources.len() > 1;
+        self.files.context_copies.push(ContextCopy { sources, destination, into_directory, span });
+    }
+
+    /// RUN: the directories its `mkdir`s create (exec form, shell form and heredoc scripts).
+    fn run(&mut self, instruction: &Instruction) {
+        let Some(run) = instruction.as_run() else { return };
+        let mut scripts: Vec<String> = match run.command {
+            Command::Shell(word) => vec![word.text.clone()],
+            Command::Exec(words) => {
+                let argv: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+                let shell = argv.first().is_some_and(|p| matches!(p.rsplit('/').next(), Some("sh" | "bash" | "ash")));
+                match argv.as_slice() {
+                    [_, "-c", script, ..] if shell => vec![script.to_string()],
+                    _ => vec![shell_words::join(argv)],
+                }
+            }
+        };
+        scripts.extend(run.heredocs.iter().map(|h| h.body.clone()));
+        for script in scripts {
+            for mkdir in mkdir_paths(&script) {
+                let Some(path) = self.expand(&mkdir.path) else { continue };
+                let cwd = match mkdir.cd.map(|cd| self.expand(&cd)) {
+                    Some(cd) => cd.and_then(|cd| resolve(&cd, self.workdir.as_deref())),
+                    None => self.workdir.clone(),
+                };
+                let Some(path) = resolve(&path, cwd.as_deref()) else { continue };
+                self.files.made.push(Made { path, by: MadeBy::Mkdir, span: instruction.span.clone() });
+            }
+        }
     }
 
     /// CMD or ENTRYPOINT as the argv Docker stores: shell form runs in the SHELL. Docker
@@ -438,5 +516,89 @@ mod tests {
         let image = config(text, None, &[]);
         assert_eq!(ports(&image), [(8080, "tcp")]);
         assert_eq!(value(&image.user).as_deref(), Some("ContainerUser"));
+    }
+
+    fn copies(config: &ImageConfig) -> Vec<(Vec<&str>, &str)> {
+        let copies = config.files.context_copies.iter();
+        copies.map(|c| (c.sources.iter().map(String::as_str).collect(), c.destination.as_str())).collect()
+    }
+
+    fn made(config: &ImageConfig) -> Vec<(&str, MadeBy)> {
+        config.files.made.iter().map(|m| (m.path.as_str(), m.by)).collect()
+    }
+
+    #[test]
+    fn copy_destinations_resolve_against_the_workdir() {
+        let text = "FROM node:22\nWORKDIR /usr/src/app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\n\
+                    WORKDIR lib\nCOPY ./src/ ../src\nADD https://example.com/a.tgz vendor/\n";
+        let image = config(text, None, &[]);
+        assert_eq!(
+            copies(&image),
+            [(vec!["package*.json"], "/usr/src/app"), (vec![""], "/usr/src/app"), (vec!["src"], "/usr/src/app/src"),],
+            "a URL is not the context"
+        );
+        let first = &image.files.context_copies[0];
+        assert!(first.into_directory, "`./` names a directory");
+        assert!(!image.files.context_copies[1].into_directory);
+        assert!(image.files.context_copy_at("", false, "/usr/src/app").is_some());
+        assert_eq!(
+            made(&image),
+            [
+                ("/usr/src/app", MadeBy::Workdir),
+                ("/usr/src/app", MadeBy::Copy),
+                ("/usr/src/app", MadeBy::Copy),
+                ("/usr/src/app/lib", MadeBy::Workdir),
+                ("/usr/src/app/src", MadeBy::Copy),
+                ("/usr/src/app/lib/vendor", MadeBy::Copy),
+            ]
+        );
+    }
+
+    /// A base image may have set WORKDIR: a relative destination under it is not guessed;
+    /// `scratch` starts at `/`.
+    #[test]
+    fn relative_paths_under_a_base_images_workdir_are_unknown() {
+        let image = config("FROM python:3.13\nCOPY . .\nCOPY req.txt /app/\nWORKDIR $APP_DIR\nCOPY x y\n", None, &[]);
+        assert_eq!(copies(&image), [(vec!["req.txt"], "/app")]);
+        let scratch = config("FROM scratch\nCOPY . .\n", None, &[]);
+        assert_eq!(copies(&scratch), [(vec![""], "/")]);
+        let args = config("FROM alpine:3.20\nARG DIR=/srv/app\nWORKDIR ${DIR}\nCOPY . .\n", None, &[("DIR", "/opt/x")]);
+        assert_eq!(copies(&args), [(vec![""], "/opt/x")]);
+    }
+
+    #[test]
+    fn only_the_built_stage_and_its_parents_count() {
+        let text = "FROM node:22 AS deps\nWORKDIR /build\nCOPY . .\nRUN npm ci && mkdir -p /build/out\n\
+                    FROM node:22-slim AS base\nWORKDIR /app\nRUN mkdir -p data logs\n\
+                    FROM base AS prod\nCOPY --from=deps /build/node_modules ./node_modules\nCOPY server.js ./\n\
+                    FROM base AS dev\nCOPY . .\n";
+        let prod = config(text, Some("prod"), &[]);
+        assert_eq!(copies(&prod), [(vec!["server.js"], "/app")], "`COPY --from` is not the context");
+        assert!(prod.files.context_copy_at("", false, "/build").is_none(), "the deps stage is not built into prod");
+        assert_eq!(
+            made(&prod),
+            [
+                ("/app", MadeBy::Workdir),
+                ("/app/data", MadeBy::Mkdir),
+                ("/app/logs", MadeBy::Mkdir),
+                ("/app/node_modules", MadeBy::Copy),
+                ("/app", MadeBy::Copy),
+            ]
+        );
+        assert!(config(text, Some("dev"), &[]).files.context_copy_at("", false, "/app").is_some());
+        assert!(config(text, Some("prod"), &[]).files.context_copy_at("", false, "/app").is_none());
+        let deps = config(text, Some("deps"), &[]);
+        assert!(deps.files.made.iter().any(|m| m.path == "/build/out" && m.by == MadeBy::Mkdir));
+    }
+
+    #[test]
+    fn mkdir_runs_in_every_form() {
+        let text = "FROM alpine:3.20\nENV DATA=/var/lib/app\nWORKDIR /srv\nRUN [\"mkdir\", \"-p\", \"/exec\"]\n\
+                    RUN [\"/bin/sh\", \"-c\", \"mkdir -p $DATA/db\"]\nRUN <<EOF\nset -e\nmkdir -p cache \\\n  tmp\nEOF\n\
+                    RUN cd /opt && mkdir plugins\n";
+        let image = config(text, None, &[]);
+        let paths: Vec<&str> =
+            image.files.made.iter().filter(|m| m.by == MadeBy::Mkdir).map(|m| m.path.as_str()).collect();
+        assert_eq!(paths, ["/exec", "/var/lib/app/db", "/srv/cache", "/srv/tmp", "/opt/plugins"]);
     }
 }

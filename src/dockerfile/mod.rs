@@ -15,6 +15,7 @@
 
 mod ast;
 mod directives;
+mod files;
 mod image;
 mod lines;
 mod parser;
@@ -29,6 +30,7 @@ mod tests;
 
 pub(crate) use crate::suggest::closest;
 pub use ast::{Args, Comment, Directive, Dockerfile, Flag, Heredoc, Instruction, Issue, Keyword, ParseError, Word};
+pub use files::{ContextCopy, ImageFiles, Made, MadeBy, is_inside};
 pub use image::{Exposed, Fact, ImageConfig, PLATFORM_ARGS, image_config};
 pub use parser::parse;
 pub use stages::{Base, Stage, Stages, stages};

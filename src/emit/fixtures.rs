@@ -44,6 +44,7 @@ pub(crate) fn service(name: &str) -> Service {
         healthcheck: None,
         resources: Resources::default(),
         mounts: Vec::new(),
+        seeds: Vec::new(),
         stop_grace_period: None,
         read_only: false,
         privileged: false,

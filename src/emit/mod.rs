@@ -13,6 +13,7 @@ mod origin;
 mod ports;
 mod quantity;
 mod runtime;
+mod seeds;
 mod sidecars;
 mod storage;
 mod waits;

@@ -73,32 +73,27 @@ fn strategy(update: &UpdatePolicy, replicas: u32) -> DeploymentStrategy {
 pub(super) fn pod_template(app: &App, svc: &Service) -> PodTemplateSpec {
     let (volumes, volume_mounts) = storage::volumes_and_mounts(svc);
     let container = Container { volume_mounts: non_empty_vec(volume_mounts), ..container(svc) };
+    let spec = PodSpec {
+        containers: vec![container],
+        init_containers: super::waits::init_containers(svc),
+        volumes: non_empty_vec(volumes),
+        termination_grace_period_seconds: svc.stop_grace_period.map(seconds_up),
+        host_aliases: non_empty_vec(host_aliases(svc)),
+        hostname: svc.hostname.clone(),
+        subdomain: svc.subdomain.clone(),
+        dns_policy: svc.dns.as_ref().filter(|d| !d.nameservers.is_empty()).map(|_| "None".to_string()),
+        dns_config: svc.dns.as_ref().map(dns_config),
+        ..PodSpec::default()
+    };
+    // The seeding containers mount the pod's volumes under the names the sidecars left them.
+    let spec = super::seeds::with_seeds(app, svc, super::sidecars::with_sidecars(app, svc, spec));
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(pod_labels(app, svc)),
             annotations: non_empty(pod_annotations(app, svc)),
             ..ObjectMeta::default()
         }),
-        spec: Some(super::runtime::pod(
-            app,
-            svc,
-            super::sidecars::with_sidecars(
-                app,
-                svc,
-                PodSpec {
-                    containers: vec![container],
-                    init_containers: super::waits::init_containers(svc),
-                    volumes: non_empty_vec(volumes),
-                    termination_grace_period_seconds: svc.stop_grace_period.map(seconds_up),
-                    host_aliases: non_empty_vec(host_aliases(svc)),
-                    hostname: svc.hostname.clone(),
-                    subdomain: svc.subdomain.clone(),
-                    dns_policy: svc.dns.as_ref().filter(|d| !d.nameservers.is_empty()).map(|_| "None".to_string()),
-                    dns_config: svc.dns.as_ref().map(dns_config),
-                    ..PodSpec::default()
-                },
-            ),
-        )),
+        spec: Some(super::runtime::pod(app, svc, spec)),
     }
 }
 
@@ -276,7 +271,7 @@ fn exec(command: &ProbeCommand) -> Option<ExecAction> {
     Some(ExecAction { command: Some(command) })
 }
 
-fn resources(res: &Resources) -> Option<ResourceRequirements> {
+pub(super) fn resources(res: &Resources) -> Option<ResourceRequirements> {
     let limits = quantities(res.cpu_limit, res.memory_limit);
     let requests = quantities(res.cpu_request, res.memory_request);
     if limits.is_empty() && requests.is_empty() {

@@ -5,6 +5,7 @@
 mod aliases;
 mod availability;
 mod built;
+mod copy_up;
 mod dns;
 mod expose;
 mod kompose;

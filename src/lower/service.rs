@@ -66,9 +66,11 @@ impl<'a> Lowering<'a, '_> {
         let replicas = service.replicas();
         // A ReadWriteOnce volume's rollout is decided once every service's mounts are known
         // (`workload::claims`).
-        let mut mounts = self.store.mounts(service, &self.k8s_name, self.diags);
+        let copy_up = super::copy_up::plan(service, self.built.as_ref(), self.store.project(), self.diags);
+        let mut mounts = self.store.mounts(service, &self.k8s_name, &copy_up.dropped, self.diags);
         self.store.data_directories(service, &self.environment, &mut mounts, self.diags);
         super::runtime::shm(service, &mut mounts);
+        let seeds = super::copy_up::seeds(&copy_up, service, &mounts, self.diags);
         let update = self.update(replicas, choice.kind);
         let (entrypoint, command) = self.entrypoint_and_command();
         let (entrypoint, command) = (entrypoint.map(kubelet_literals), command.map(kubelet_literals));
@@ -118,6 +120,7 @@ impl<'a> Lowering<'a, '_> {
             healthcheck: self.healthcheck(),
             resources: self.resources(),
             mounts,
+            seeds,
             stop_grace_period: service.stop_grace_period.as_ref().map(|d| d.value),
             read_only: service.read_only,
             privileged: service.privileged,

@@ -95,7 +95,20 @@ impl<'a> Storage<'a> {
         free_name(wanted, &mut self.config_maps)
     }
 
-    pub fn mounts(&mut self, service: &compose::Service, k8s_name: &str, diags: &mut Diagnostics) -> Vec<Mount> {
+    /// The compose project the mounts are made for.
+    pub fn project(&self) -> &'a compose::Project {
+        self.project
+    }
+
+    /// The service's mounts; the entries of `volumes` at the indices in `dropped` are left
+    /// out (the image already holds what they mount: `copy_up`).
+    pub fn mounts(
+        &mut self,
+        service: &compose::Service,
+        k8s_name: &str,
+        dropped: &[usize],
+        diags: &mut Diagnostics,
+    ) -> Vec<Mount> {
         let mut mounts = Vec::new();
         // Kompose's label, for every named volume that has no `volume.subpath` of its own.
         let kompose_subpath = service
@@ -104,9 +117,9 @@ impl<'a> Storage<'a> {
             .find(|(key, _)| key.value == super::kompose::KOMPOSE_SUBPATH)
             .map(|(key, value)| compose::Spanned::new(value.clone(), key.span));
         let mut skip = SkipMounts::new(service);
-        for volume in &service.volumes {
+        for (index, volume) in service.volumes.iter().enumerate() {
             // Before the mount is made: a file too large to ship is no error when skipped.
-            if skip.skips(&volume.target, diags) {
+            if dropped.contains(&index) || skip.skips(&volume.target, diags) {
                 continue;
             }
             if let Some(mut mount) = self.volume_mount(k8s_name, volume, &kompose_subpath, diags) {
@@ -1050,7 +1063,7 @@ mod tests {
     fn lower(project: &compose::Project, a: &compose::Service) -> Lowered {
         let mut diags = Diagnostics::default();
         let mut store = Storage::new(project, &mut diags);
-        let mounts = store.mounts(a, "a", &mut diags);
+        let mounts = store.mounts(a, "a", &[], &mut diags);
         let objects = store.finish(&[], &mut diags);
         (mounts, objects, diags)
     }
@@ -1267,6 +1280,7 @@ mod tests {
             size: Some(Spanned::new(5 << 30, Span::NONE)),
             storage_class: Some(name("fast")),
             access_mode: Some(Spanned::new(AccessMode::ReadWriteMany, Span::NONE)),
+            seed: None,
         };
         let volume = |n: &str, external, settings| compose::Volume {
             name: name(n),
@@ -1288,7 +1302,7 @@ mod tests {
         a.volumes = vec![named("data", "/d"), named("logs", "/l"), named("shared", "/s")];
         let mut diags = Diagnostics::default();
         let mut store = Storage::new(&project, &mut diags);
-        let mounts = store.mounts(&a, "a", &mut diags);
+        let mounts = store.mounts(&a, "a", &[], &mut diags);
         let rwo: Vec<String> = store.read_write_once_volumes(&mounts).into_iter().map(|v| v.name).collect();
         assert_eq!(rwo, ["logs", "shared"], "ReadWriteMany `data` is not one");
         let claim = |m: &Mount| match &m.source {
@@ -1301,7 +1315,7 @@ mod tests {
             "an external volume keeps its name"
         );
         let b = compose::Service { volumes: vec![named("logs", "/l")], ..service("b") };
-        store.mounts(&b, "b", &mut diags);
+        store.mounts(&b, "b", &[], &mut diags);
         let (claims, _, _) = store.finish(&[], &mut diags);
         let made: Vec<_> =
             claims.iter().map(|c| (c.k8s_name.as_str(), c.access_mode, c.size, c.storage_class.as_deref())).collect();
@@ -1364,7 +1378,7 @@ mod tests {
         let run = |environment: &[compose::EnvVar]| {
             let mut diags = Diagnostics::default();
             let mut store = Storage::new(&project, &mut diags);
-            let mut mounts = store.mounts(&db, "db", &mut diags);
+            let mut mounts = store.mounts(&db, "db", &[], &mut diags);
             store.data_directories(&db, environment, &mut mounts, &mut diags);
             (mounts[0].sub_path.clone(), messages(&diags, Code::DataSubdirectory).len())
         };

@@ -68,6 +68,9 @@ pub struct Service {
     pub healthcheck: Option<Healthcheck>,
     pub resources: Resources,
     pub mounts: Vec<Mount>,
+    /// Volumes among `mounts` that start with the image's files, as Docker fills an empty
+    /// volume: an init container of the same image copies them in while the volume is empty.
+    pub seeds: Vec<Seed>,
     pub stop_grace_period: Option<Duration>,
     pub read_only: bool,
     pub privileged: bool,
@@ -691,6 +694,13 @@ impl Propagation {
             Propagation::Bidirectional => "Bidirectional",
         }
     }
+}
+
+/// A volume mounted at `target` (a `Volume`, `ClaimTemplate` or `EmptyDir` mount of the same
+/// service) that is filled with what the image has at `target` while it is empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seed {
+    pub target: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

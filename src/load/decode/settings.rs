@@ -169,6 +169,7 @@ pub fn volume(name: &str, node: Option<&Node>, diags: &mut Diagnostics) -> Volum
             "size" => settings.size = size(&entry.value, name, diags),
             "storage_class" => settings.storage_class = string(&entry.value, "storage_class", diags),
             "access_mode" => settings.access_mode = access_mode(&entry.value, diags),
+            "seed" => settings.seed = boolean(&entry.value, "seed", diags),
             _ => {}
         }
     }

@@ -1,0 +1,450 @@
+//! Volumes keep their contents: Docker fills an empty named or anonymous volume with what the
+//! image has at its path ("copy-up"), and a bind mount hides the image's path; Kubernetes
+//! volumes start empty. So, per service:
+//!
+//! - a bind mount of the service's own build context (or a directory in it) at the path the
+//!   Dockerfile copies it to is dropped: the image already holds those files, and the mount
+//!   only showed edits live during development (K260). Anonymous volumes below it, which only
+//!   kept the bind mount off a path of the image (`/app/node_modules`), go too;
+//! - a named or anonymous volume mounted where the image has files is seeded: an init
+//!   container of the same image copies them in while the volume is empty (K261). For a built
+//!   image the Dockerfile tells ([`ImageFiles::content_at`]); for any image the volume's
+//!   `x-kompile.seed` does; `nocopy` turns it off. Where kompile cannot see the image's files
+//!   and images usually keep some, it says so (K262); an image without a shell cannot copy
+//!   (K263).
+
+use std::path::Path;
+
+use super::built::Built;
+use crate::compose::{self, BindContents, ServiceVolume, Spanned, VolumeKind};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::dockerfile::{MadeBy, is_inside};
+use crate::load::canonical::{clean, clean_container_path};
+use crate::model::{Mount, MountSource, Seed};
+use crate::source::Span;
+
+/// What happens to a service's `volumes` entries, decided before its mounts are made.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Indices into `volumes` of the entries left out.
+    pub dropped: Vec<usize>,
+    /// Volume entries that would start with the image's files, and why; a later mount at the
+    /// same target may still replace them (see [`seeds`]).
+    wishes: Vec<Wish>,
+}
+
+#[derive(Debug)]
+struct Wish {
+    index: usize,
+    target: String,
+    why: Why,
+}
+
+#[derive(Debug)]
+enum Why {
+    /// The Dockerfile puts something there (the instruction's span).
+    Dockerfile { at: Span, by: MadeBy },
+    /// `x-kompile.seed: true` on the volume.
+    Asked(Span),
+    /// The Dockerfile puts something there, but the image has no shell to copy it with.
+    NoShell { at: Span, image: String },
+    /// kompile cannot see the image's files there (`image`: the pulled image, or a built
+    /// image's base), and images usually keep some at such a path.
+    Unknown { image: String, built: bool, volume: String },
+}
+
+/// Decides which mounts the image makes needless and which volumes it seeds, reporting the
+/// dropped mounts.
+pub fn plan(
+    service: &compose::Service,
+    built: Option<&Built>,
+    project: &compose::Project,
+    diags: &mut Diagnostics,
+) -> Plan {
+    let mut plan = Plan::default();
+    if let Some(built) = built {
+        drop_context_mounts(service, built, &mut plan, diags);
+    }
+    for (index, entry) in service.volumes.iter().enumerate() {
+        if plan.dropped.contains(&index) || entry.kind != VolumeKind::Volume || entry.nocopy {
+            continue;
+        }
+        let target = clean_container_path(&entry.target);
+        if let Some(why) = wish(service, entry, &target, built, project) {
+            plan.wishes.push(Wish { index, target, why });
+        }
+    }
+    plan
+}
+
+/// Whether, and why, the volume of `entry` would start with the image's files.
+fn wish(
+    service: &compose::Service,
+    entry: &ServiceVolume,
+    target: &str,
+    built: Option<&Built>,
+    project: &compose::Project,
+) -> Option<Why> {
+    let declared = entry.source.as_deref().and_then(|name| project.volume(name));
+    match declared.and_then(|v| v.settings.seed) {
+        Some(Spanned { value: true, span }) => return Some(Why::Asked(span)),
+        Some(_) => return None,
+        None => {}
+    }
+    let base = match built {
+        Some(built) => {
+            if let Some(made) = built.config.files.content_at(target) {
+                let at = built.span(&made.span);
+                return Some(match no_shell(built.config.base.as_deref()) {
+                    Some(image) => Why::NoShell { at, image },
+                    None => Why::Dockerfile { at, by: made.by },
+                });
+            }
+            built.config.base.clone()
+        }
+        // A service that builds a Dockerfile kompile could not read: nothing is known.
+        None if service.build.is_some() => None,
+        None => service.image.as_ref().map(|i| i.value.clone()),
+    };
+    // Anonymous volumes have nowhere to say `seed`; named ones are asked about where images
+    // usually keep files.
+    let volume = entry.source.clone()?;
+    let image = base.filter(|_| keeps_files(target))?;
+    Some(Why::Unknown { image, built: built.is_some(), volume })
+}
+
+/// The seeds of a service whose mounts are `mounts`: the wishes whose volume is the one
+/// mounted at its target in the end (a later entry at the same target replaces it, as in
+/// Compose). Reports each.
+pub fn seeds(plan: &Plan, service: &compose::Service, mounts: &[Mount], diags: &mut Diagnostics) -> Vec<Seed> {
+    let name = service.name.as_str();
+    let mut seeds = Vec::new();
+    for wish in &plan.wishes {
+        let replaced =
+            service.volumes.iter().enumerate().skip(wish.index + 1).any(|(index, later)| {
+                !plan.dropped.contains(&index) && clean_container_path(&later.target) == wish.target
+            });
+        let mounted = mounts.iter().any(|m| {
+            m.target == wish.target
+                && matches!(
+                    m.source,
+                    MountSource::Volume { .. } | MountSource::ClaimTemplate { .. } | MountSource::EmptyDir
+                )
+        });
+        if replaced || !mounted {
+            continue;
+        }
+        let entry = &service.volumes[wish.index];
+        let what = match &entry.source {
+            Some(volume) => format!("volume `{volume}`"),
+            None => "the anonymous volume".to_string(),
+        };
+        let target = &wish.target;
+        match &wish.why {
+            Why::Dockerfile { at, by } => {
+                let label = match by {
+                    MadeBy::Copy => "copies files there",
+                    MadeBy::Workdir => "works in or above it",
+                    MadeBy::Mkdir => "creates it",
+                };
+                diags.push(seeded(name, &what, target, entry.span).also(*at, label));
+                seeds.push(Seed { target: target.clone() });
+            }
+            Why::Asked(at) => {
+                diags.push(seeded(name, &what, target, entry.span).also(*at, "asked for here"));
+                seeds.push(Seed { target: target.clone() });
+            }
+            Why::NoShell { at, image } => diags.push(
+                Diagnostic::new(
+                    Code::SeedWithoutShell,
+                    format!(
+                        "the image of service `{name}` has files at {target}, but no shell to copy them into {what}: it starts empty"
+                    ),
+                )
+                .at(entry.span, "starts empty")
+                .also(*at, "puts files there")
+                .help(format!(
+                    "seeding runs `sh` and `cp` from the image, and `{image}` has neither; have the application create \
+                     its files at start, or write `nocopy: true` on the mount to say the volume starts empty"
+                )),
+            ),
+            Why::Unknown { image, built, volume } => diags.push(
+                Diagnostic::new(
+                    Code::SeedUnknown,
+                    format!(
+                        "service `{name}` mounts volume `{volume}` at {target}, where {} `{image}` may have files: the volume starts empty",
+                        if *built { "base image" } else { "image" }
+                    ),
+                )
+                .at(entry.span, "kompile cannot see the image's files")
+                .help(format!(
+                    "Docker fills an empty volume with the image's files at its path; to do the same, set \
+                     `x-kompile: {{seed: true}}` on volume `{volume}` (`seed: false` keeps it empty and silences this)"
+                )),
+            ),
+        }
+    }
+    seeds
+}
+
+fn seeded(service: &str, what: &str, target: &str, at: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::VolumeSeeded,
+        format!("{what} of service `{service}` starts with the image's files at {target}, as in Docker"),
+    )
+    .at(at, "seeded from the image while empty")
+    .help(format!(
+        "an init container running the service's image copies {target} into the volume while it is empty, never \
+         over data; the image needs `sh` and `cp`. `nocopy: true` on the mount starts it empty"
+    ))
+}
+
+/// Bind mounts of the build context (or a directory in it) at the path the Dockerfile copies
+/// it to, and the anonymous volumes below them.
+fn drop_context_mounts(service: &compose::Service, built: &Built, plan: &mut Plan, diags: &mut Diagnostics) {
+    let Some(context) = service.build.as_ref().and_then(|b| b.context.as_ref()) else { return };
+    if !context.starts_with('/') {
+        // A URL or git repository: nothing on this machine to compare with.
+        return;
+    }
+    let context = clean(Path::new(&context.value));
+    let name = service.name.as_str();
+    for (index, entry) in service.volumes.iter().enumerate() {
+        let Some(source) = entry.source.as_deref().filter(|s| entry.kind == VolumeKind::Bind && s.starts_with('/'))
+        else {
+            continue;
+        };
+        let source = clean(Path::new(source));
+        let Ok(relative) = source.strip_prefix(&context) else { continue };
+        let relative = relative.to_string_lossy().replace('\\', "/");
+        let single = matches!(&entry.contents, Some(BindContents::Project { shipped: Ok(files), .. }) if files.single);
+        let target = clean_container_path(&entry.target);
+        let Some(copy) = built.config.files.context_copy_at(&relative, single, &target) else { continue };
+        plan.dropped.push(index);
+        let shown = if relative.is_empty() {
+            "its build context".to_string()
+        } else {
+            format!("`{relative}` of its build context")
+        };
+        let mut note = Diagnostic::new(
+            Code::ImageHoldsMount,
+            format!(
+                "service `{name}` bind-mounts {shown} at {target}, where the image already has it: the mount is dropped"
+            ),
+        )
+        .at(entry.span, "dropped: the pod runs the image's copy")
+        .also(built.span(&copy.span), format!("copies it to {target}"));
+        // With a read-only root file system an anonymous volume is also where it may write.
+        if !service.read_only {
+            for (shield_index, shield) in service.volumes.iter().enumerate() {
+                let shield_target = clean_container_path(&shield.target);
+                if shield.kind == VolumeKind::Volume && shield.source.is_none() && is_inside(&shield_target, &target) {
+                    plan.dropped.push(shield_index);
+                    note = note.also(
+                        shield.span,
+                        format!("dropped too: it only kept the bind mount off the image's {shield_target}"),
+                    );
+                }
+            }
+        }
+        diags.push(note.help(
+            "a bind mount of the sources shows edits live, which is for development; the pod runs the files built \
+             into the image (less what .dockerignore leaves out): rebuild and apply to ship a change",
+        ));
+    }
+    plan.dropped.sort_unstable();
+    plan.dropped.dedup();
+}
+
+/// The image a chain of stages starts from, when it has no shell to seed with: `scratch`
+/// (`None`) and distroless images.
+fn no_shell(base: Option<&str>) -> Option<String> {
+    match base {
+        None => Some("scratch".to_string()),
+        Some(image) => {
+            let lower = image.to_ascii_lowercase();
+            let shell_less =
+                (lower.contains("distroless") && !lower.contains("debug")) || lower.contains("chainguard/static");
+            shell_less.then(|| image.to_string())
+        }
+    }
+}
+
+/// Whether images usually ship files at `path`, so that a volume there may hide some: below
+/// `/usr`, `/etc`, `/opt`, `/var/www`, `/srv`, `/home`, `/root` or `/app`, unless its last
+/// part names data (`/app/data`, `/srv/uploads`). Data paths (`/var/lib/postgresql/data`,
+/// `/data`) are where images keep nothing and a note would be noise.
+pub fn keeps_files(path: &str) -> bool {
+    const SHIPPED: &[&str] = &["/usr", "/etc", "/opt", "/var/www", "/srv", "/home", "/root", "/app"];
+    const DATA: &[&str] = &[
+        "data",
+        "db",
+        "database",
+        "storage",
+        "state",
+        "uploads",
+        "upload",
+        "media",
+        "files",
+        "logs",
+        "log",
+        "cache",
+        "tmp",
+        "temp",
+        "backup",
+        "backups",
+        "downloads",
+    ];
+    let under = SHIPPED.iter().any(|dir| path == *dir || is_inside(path, dir));
+    let last = path.rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
+    under && !DATA.contains(&last.as_str()) && !matches!(path, "/srv" | "/home" | "/root")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::keeps_files;
+    use crate::compose::BuildFile;
+    use crate::diag::{Code, Diagnostics};
+    use crate::lower::testing::*;
+    use crate::model::{App, MountSource, Service};
+    use crate::source::Span;
+
+    /// `compose` with each service named in `dockerfiles` building that Dockerfile text.
+    fn lower_built(compose: &str, dockerfiles: &[(&str, &str)]) -> (App, Diagnostics) {
+        lower_edited(compose, |project| {
+            for (service, text) in dockerfiles {
+                project.dockerfiles.push(BuildFile {
+                    path: PathBuf::from(format!("/nonexistent/kompile-test/{service}/Dockerfile")),
+                    file: Span::NONE.file,
+                    parsed: crate::dockerfile::parse(text),
+                    services: vec![service.to_string()],
+                });
+            }
+        })
+    }
+
+    fn service<'a>(app: &'a App, name: &str) -> &'a Service {
+        app.services.iter().find(|s| s.name == name).expect("the service")
+    }
+
+    fn targets(svc: &Service) -> Vec<&str> {
+        svc.mounts.iter().map(|m| m.target.as_str()).collect()
+    }
+
+    fn seeded(svc: &Service) -> Vec<&str> {
+        svc.seeds.iter().map(|s| s.target.as_str()).collect()
+    }
+
+    fn ours(diags: &Diagnostics) -> Vec<Code> {
+        codes(diags).into_iter().filter(|c| c.id().starts_with("K26")).collect()
+    }
+
+    const NODE: &str = "FROM node:22-alpine\nWORKDIR /app\nCOPY package.json ./\nRUN npm ci\nCOPY . .\nCMD [\"node\", \"server.js\"]\n";
+
+    #[test]
+    fn the_sources_and_their_node_modules_volume_are_dropped() {
+        let compose = "services:\n  app:\n    build: ./app\n    volumes: ['./app:/app', '/app/node_modules', './app/src:/app/src', '/tmp/cache', './other:/app/other']\n";
+        let (app, diags) = lower_built(compose, &[("app", NODE)]);
+        let svc = service(&app, "app");
+        assert_eq!(targets(svc), ["/tmp/cache", "/app/other"], "`./other` is not the build context");
+        assert!(seeded(svc).is_empty(), "{:?}", svc.seeds);
+        assert_eq!(ours(&diags), [Code::ImageHoldsMount, Code::ImageHoldsMount], "the context and its `src`");
+        let note = diags.items().iter().find(|d| d.code == Code::ImageHoldsMount).unwrap();
+        assert!(note.message.contains("its build context at /app"), "{}", note.message);
+        // The Dockerfile's `copies it to /app` is left out here: these Dockerfiles are no file.
+        let labels: Vec<&str> = note.secondary.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(labels, ["dropped too: it only kept the bind mount off the image's /app/node_modules"]);
+    }
+
+    #[test]
+    fn a_mount_where_the_dockerfile_does_not_copy_it_stays() {
+        let dockerfile = "FROM node:22-alpine\nWORKDIR /srv\nCOPY src/ ./src/\nCOPY package.json /app/\n";
+        let compose = "services:\n  app:\n    build: ./app\n    volumes: ['./app:/app', '/app/node_modules']\n";
+        let (app, diags) = lower_built(compose, &[("app", dockerfile)]);
+        let svc = service(&app, "app");
+        assert_eq!(targets(svc), ["/app", "/app/node_modules"], "only a part of the context is copied");
+        assert!(!ours(&diags).contains(&Code::ImageHoldsMount));
+        // A relative destination under a base image's unknown WORKDIR is not guessed.
+        let (app, _) = lower_built(compose, &[("app", "FROM node:22-alpine\nCOPY . .\n")]);
+        assert_eq!(targets(service(&app, "app")), ["/app", "/app/node_modules"]);
+    }
+
+    #[test]
+    fn with_a_read_only_root_the_anonymous_volume_stays_and_is_seeded() {
+        let compose = "services:\n  app:\n    build: ./app\n    read_only: true\n    volumes: ['./app:/app', '/app/node_modules']\n";
+        let (app, diags) = lower_built(compose, &[("app", NODE)]);
+        let svc = service(&app, "app");
+        assert_eq!(targets(svc), ["/app/node_modules"]);
+        assert_eq!(svc.mounts[0].source, MountSource::EmptyDir);
+        assert_eq!(seeded(svc), ["/app/node_modules"], "`RUN npm ci` in WORKDIR /app made it");
+        assert_eq!(ours(&diags), [Code::ImageHoldsMount, Code::VolumeSeeded]);
+    }
+
+    #[test]
+    fn volumes_are_seeded_where_the_dockerfile_puts_files() {
+        let dockerfile = "FROM python:3.13-slim\nWORKDIR /srv/app\nCOPY . .\nRUN mkdir -p /var/lib/app/queue\n";
+        let compose = "services:\n  app:\n    build: ./app\n    volumes:\n      - data:/var/lib/app\n      - uploads:/srv/app/uploads\n      - /var/cache/app\n      - {type: volume, source: off, target: /srv/app/static}\n      - {type: volume, target: /srv/app/tmp, volume: {nocopy: true}}\n      - {type: tmpfs, target: /srv/app/run}\n    x-kompile: {kind: deployment}\nvolumes:\n  data: {}\n  uploads: {}\n  off: {x-kompile: {seed: false}}\n";
+        let (app, diags) = lower_built(compose, &[("app", dockerfile)]);
+        let svc = service(&app, "app");
+        assert_eq!(seeded(svc), ["/var/lib/app", "/srv/app/uploads"], "{diags:?}");
+        assert_eq!(ours(&diags), [Code::VolumeSeeded, Code::VolumeSeeded]);
+    }
+
+    #[test]
+    fn a_volume_replaced_by_a_later_mount_is_not_seeded() {
+        let dockerfile = "FROM alpine:3.20\nWORKDIR /app\n";
+        let compose = "services:\n  app:\n    build: ./app\n    volumes: ['data:/app', '/elsewhere:/app/']\n    x-kompile: {kind: deployment}\nvolumes:\n  data: {}\n";
+        let (app, diags) = lower_built(compose, &[("app", dockerfile)]);
+        let svc = service(&app, "app");
+        assert_eq!(svc.mounts[0].source, MountSource::HostPath { path: "/elsewhere".into() });
+        assert!(seeded(svc).is_empty());
+        assert!(ours(&diags).is_empty(), "{diags:?}");
+    }
+
+    #[test]
+    fn an_image_without_a_shell_is_not_seeded() {
+        let dockerfile = "FROM golang:1.23 AS build\nRUN mkdir -p /out/data\nFROM gcr.io/distroless/static-debian12\nCOPY --from=build /out/data /data\n";
+        let compose = "services:\n  app:\n    build: ./app\n    volumes: ['data:/data']\n    x-kompile: {kind: deployment}\nvolumes:\n  data: {}\n";
+        let (app, diags) = lower_built(compose, &[("app", dockerfile)]);
+        assert!(seeded(service(&app, "app")).is_empty());
+        assert_eq!(ours(&diags), [Code::SeedWithoutShell]);
+        let debug = dockerfile.replace("static-debian12", "static-debian12:debug");
+        let (app, diags) = lower_built(compose, &[("app", &debug)]);
+        assert_eq!(seeded(service(&app, "app")), ["/data"]);
+        assert_eq!(ours(&diags), [Code::VolumeSeeded]);
+    }
+
+    /// A built image whose Dockerfile shows nothing at the path may have it from its base.
+    #[test]
+    fn a_base_image_may_have_files_too() {
+        let compose = "services:\n  web:\n    build: ./web\n    volumes: ['html:/usr/share/nginx/html', 'data:/data']\n    x-kompile: {kind: deployment}\nvolumes:\n  html: {}\n  data: {}\n";
+        let (app, diags) = lower_built(compose, &[("web", "FROM nginx:1.27\nCOPY nginx.conf /etc/nginx/\n")]);
+        assert!(seeded(service(&app, "web")).is_empty());
+        assert_eq!(ours(&diags), [Code::SeedUnknown]);
+        let note = diags.items().iter().find(|d| d.code == Code::SeedUnknown).unwrap();
+        assert!(note.message.contains("base image `nginx:1.27`"), "{}", note.message);
+    }
+
+    #[test]
+    fn images_keep_files_outside_data_directories() {
+        for path in ["/usr/share/nginx/html", "/etc/nginx/conf.d", "/app", "/var/www/html", "/opt/app/plugins"] {
+            assert!(keeps_files(path), "{path}");
+        }
+        for path in ["/data", "/var/lib/postgresql/data", "/srv/uploads", "/app/media", "/srv", "/prometheus", "/tmp"] {
+            assert!(!keeps_files(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn no_build_no_seed_unless_asked() {
+        let (app, diags) = lower_text(
+            "services:\n  web:\n    image: nginx:1.27\n    volumes: ['html:/usr/share/nginx/html', 'logs:/var/log/nginx', 'conf:/etc/nginx/conf.d']\n    x-kompile: {kind: deployment}\nvolumes:\n  html: {}\n  logs: {}\n  conf: {x-kompile: {seed: true}}\n",
+        );
+        let web = only_service(&app);
+        let targets: Vec<&str> = web.seeds.iter().map(|s| s.target.as_str()).collect();
+        assert_eq!(targets, ["/etc/nginx/conf.d"]);
+        assert_eq!(ours(&diags), [Code::SeedUnknown, Code::VolumeSeeded], "{diags:?}");
+    }
+}
