@@ -10,6 +10,17 @@
 //! - a pattern that matches a directory matches everything below it;
 //! - `!pattern` re-includes; the last matching pattern decides.
 
+/// The `.dockerignore` a build of `context` reads: BuildKit takes `<Dockerfile>.dockerignore`
+/// next to the Dockerfile when there is one, else `.dockerignore` at the root of the context.
+pub fn file_for(context: &std::path::Path, dockerfile: Option<&std::path::Path>) -> Option<std::path::PathBuf> {
+    let beside = dockerfile.map(|d| {
+        let mut name = d.as_os_str().to_os_string();
+        name.push(".dockerignore");
+        std::path::PathBuf::from(name)
+    });
+    beside.filter(|p| p.is_file()).or_else(|| Some(context.join(".dockerignore")).filter(|p| p.is_file()))
+}
+
 /// The parsed rules of one `.dockerignore`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ignore {

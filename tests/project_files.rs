@@ -191,3 +191,36 @@ fn a_single_file_over_a_config_map_stops_the_build() {
     assert!(compiled.diagnostics.contains("error[K265]"), "{}", compiled.diagnostics);
     assert!(compiled.diagnostics.contains("(3.0 MiB)"), "{}", compiled.diagnostics);
 }
+
+/// The to-do project as the public examples write it (fixtures/projects/todo): MariaDB sees
+/// its init directory whole (the `data/` folder and the executable loader included), the
+/// Node app runs the image's sources and modules (both mounts dropped), and the upload
+/// service, whose image runs as 1000:1000, owns its claim and finds the image's files in it.
+#[test]
+fn the_todo_project_runs_as_under_compose() {
+    let dir = support::root().join("fixtures/projects/todo");
+    let compiled = support::compile(&support::options(&dir));
+    let objects = compiled.objects.unwrap_or_else(|| panic!("{}", compiled.diagnostics));
+    let maps = config_maps(&objects);
+    let pods = pods(&objects);
+
+    let db = &pods["db"];
+    let init = db.containers[0].volume_mounts.iter().flatten().find(|m| m.mount_path == "/docker-entrypoint-initdb.d");
+    let init = seen_at(init.expect("the init directory is mounted"), db, &maps);
+    assert_eq!(init, on_disk(&dir.join("db/init")));
+    assert!(init.contains_key("data/items.csv") && init["03-load.sh"].1, "{:?}", init.keys());
+
+    let app = &pods["app"];
+    let targets: Vec<&str> = app.containers[0].volume_mounts.iter().flatten().map(|m| m.mount_path.as_str()).collect();
+    assert!(!targets.iter().any(|t| t.starts_with("/app")), "the image's /app shows through: {targets:?}");
+
+    let uploads = &pods["uploads"];
+    let context = uploads.security_context.clone().expect("a pod security context");
+    assert_eq!((context.fs_group, context.fs_group_change_policy.as_deref()), (Some(1000), Some("OnRootMismatch")));
+    let seeder = uploads.init_containers.iter().flatten().find(|c| c.name.starts_with("seed-")).expect("a seeder");
+    assert_eq!(seeder.image, uploads.containers[0].image, "the same image");
+    assert_eq!(seeder.command.as_ref().map(|c| c[4].as_str()), Some("/srv/files"), "copies the image's /srv/files");
+    for code in ["K260", "K261", "K264"] {
+        assert!(compiled.diagnostics.contains(&format!("[{code}]")), "{code} missing: {}", compiled.diagnostics);
+    }
+}

@@ -721,7 +721,13 @@ mod tests {
         let parsed = crate::dockerfile::parse("FROM scratch\nEXPOSE 80\n");
         let file = crate::source::Span::NONE.file;
         let path = "/nonexistent/addresses/app/Dockerfile".into();
-        project.dockerfiles.push(super::super::BuildFile { path, file, parsed, services: vec!["app".into()] });
+        project.dockerfiles.push(super::super::BuildFile {
+            path,
+            file,
+            parsed,
+            services: vec!["app".into()],
+            ignore: Default::default(),
+        });
         assert!(!lacks_ports(&project, &project.services[0]));
         assert!(!learned_ports(&project).contains_key("app"));
     }

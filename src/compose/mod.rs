@@ -438,6 +438,9 @@ pub enum VolumeKind {
 pub struct Tmpfs {
     pub target: String,
     pub size: Option<u64>,
+    /// The other options, as written (`mode=0700`, `uid=1000`, `noexec`): an emptyDir has
+    /// none of them.
+    pub unapplied: Vec<String>,
 }
 
 /// A service's (or a build's) reference to a top-level secret or config.
@@ -543,6 +546,9 @@ pub struct BuildFile {
     pub file: FileId,
     pub parsed: Dockerfile,
     pub services: Vec<String>,
+    /// The `.dockerignore` of the build (of the first service's context): what of the
+    /// context never reaches the image.
+    pub ignore: crate::dockerignore::Ignore,
 }
 
 /// `(key, value)` pairs as an ordered map, later entries winning.

@@ -26,6 +26,12 @@ pub fn looks_secret(name: &str) -> bool {
     if ends_with(b"_FILE") || ends_with(b"_PATH") || ends_with(b"PUBLIC_KEY") || ends_with(b"GPG_KEY") {
         return false;
     }
+    // The official database images' switches (`MYSQL_ALLOW_EMPTY_PASSWORD: "yes"`,
+    // `MARIADB_RANDOM_ROOT_PASSWORD: "1"`) say how a password is made; they hold none.
+    let contains = |word: &[u8]| bytes.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word));
+    if contains(b"ALLOW_EMPTY_") || contains(b"RANDOM_ROOT_PASSWORD") {
+        return false;
+    }
     // Short forms that end a name (`DB_PASS`, `MYSQL_PWD`, `JWT_KEY`, `SMTP_CREDENTIALS`): as
     // word endings only, so `PASSENGER_*`, `PWD` (the working directory) and `KEY_PREFIX` stay.
     let word_end = [&b"_PASS"[..], b"_PWD", b"_KEY", b"CREDENTIALS"];
@@ -263,6 +269,10 @@ mod tests {
             "GPG_KEY",
             "VAPID_PUBLIC_KEY",
             "DB_PASS_FILE",
+            "MYSQL_ALLOW_EMPTY_PASSWORD",
+            "MARIADB_ALLOW_EMPTY_ROOT_PASSWORD",
+            "MYSQL_RANDOM_ROOT_PASSWORD",
+            "MARIADB_RANDOM_ROOT_PASSWORD",
         ] {
             assert!(!looks_secret(name), "{name}");
         }

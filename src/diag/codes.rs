@@ -130,9 +130,11 @@ codes! {
     VolumeSeeded      "K261" "volume-seeded"        Note    "a volume starts with the image's files, copied in by an init container";
     SeedUnknown       "K262" "seed-unknown"         Note    "an image may have files where a volume is mounted, and the volume starts empty";
     SeedWithoutShell  "K263" "seed-without-shell"   Warning "the image has files where a volume is mounted, but no shell to copy them in";
+    ClaimGroup        "K264" "claim-group"          Note    "a pod's claims are given to the group its container runs as (`fsGroup`)";
     FileTooLarge      "K265" "file-too-large"       Error   "a project file is larger than a ConfigMap can hold";
     MountSkipped      "K266" "mount-skipped"        Note    "a mount is left out, as `x-kompile.skip_mounts` asks";
     SkipMatchesNothing "K267" "skip-matches-nothing" Warning "`x-kompile.skip_mounts` names a path the service mounts nothing at";
+    ContextScratch    "K268" "context-scratch"      Warning "a writable bind mount of the build context becomes scratch space seeded from the image";
     MountPropagation  "K270" "mount-propagation"    Warning "a bind mount's propagation cannot be applied as written";
     DataSubdirectory  "K271" "data-subdirectory"    Note    "a claim at a database's data directory is mounted through a sub-directory";
     VolumeDriver      "K272" "volume-driver"        Warning "a volume driver or its options have no Kubernetes translation, or only an approximate one";

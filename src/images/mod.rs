@@ -167,7 +167,7 @@ impl Planner<'_> {
 
     fn context_digest(&mut self, built: &BuiltImage) -> std::io::Result<[u8; 32]> {
         let context = PathBuf::from(&built.context);
-        let ignore_file = ignore_file(&context, built.dockerfile.as_deref());
+        let ignore_file = crate::dockerignore::file_for(&context, built.dockerfile.as_deref());
         let key = (context, ignore_file);
         if let Some(digest) = self.digests.get(&key) {
             return Ok(*digest);
@@ -180,17 +180,6 @@ impl Planner<'_> {
         self.digests.insert(key, digest);
         Ok(digest)
     }
-}
-
-/// BuildKit reads `<Dockerfile>.dockerignore` next to the Dockerfile when there is one,
-/// else `.dockerignore` at the root of the context.
-fn ignore_file(context: &Path, dockerfile: Option<&Path>) -> Option<PathBuf> {
-    let beside = dockerfile.map(|d| {
-        let mut name = d.as_os_str().to_os_string();
-        name.push(".dockerignore");
-        PathBuf::from(name)
-    });
-    beside.filter(|p| p.is_file()).or_else(|| Some(context.join(".dockerignore")).filter(|p| p.is_file()))
 }
 
 fn remote(context: &str) -> bool {

@@ -426,8 +426,10 @@ fn service_volume(item: &Node) -> Option<Spanned<ServiceVolume>> {
 fn tmpfs(item: &Node) -> Option<Spanned<Tmpfs>> {
     let text = item.as_str()?;
     let (target, options) = text.split_once(':').unwrap_or((text, ""));
-    let size = options.split(',').find_map(|o| o.strip_prefix("size=")).and_then(units::parse_bytes);
-    Some(Spanned::new(Tmpfs { target: target.to_string(), size }, item.span))
+    let options: Vec<&str> = options.split(',').filter(|o| !o.is_empty()).collect();
+    let size = options.iter().find_map(|o| o.strip_prefix("size=")).and_then(units::parse_bytes);
+    let unapplied = options.iter().filter(|o| !o.starts_with("size=") && **o != "rw").map(|o| o.to_string()).collect();
+    Some(Spanned::new(Tmpfs { target: target.to_string(), size, unapplied }, item.span))
 }
 
 fn file_references(node: Option<&Node>) -> Vec<Spanned<FileReference>> {
@@ -615,6 +617,15 @@ mod tests {
         let project = project.unwrap();
         let sizes: Vec<_> = project.typed.services[0].volumes.iter().map(|v| v.tmpfs_size).collect();
         assert_eq!(sizes, [None, Some(64 << 20)]);
+    }
+
+    #[test]
+    fn the_short_tmpfs_syntax_keeps_what_an_empty_dir_cannot_do() {
+        let compose = "services:\n  a:\n    image: x:1\n    tmpfs: ['/run:size=64m,mode=0700,uid=1000,rw', /tmp]\n";
+        let (project, _) = load_in_dir(compose, |_| {});
+        let project = project.unwrap();
+        let tmpfs: Vec<_> = project.typed.services[0].tmpfs.iter().map(|t| (t.size, t.unapplied.clone())).collect();
+        assert_eq!(tmpfs, [(Some(64 << 20), vec!["mode=0700".to_string(), "uid=1000".into()]), (None, vec![])]);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::node::{Map, Node};
 use super::read_source;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::dockerfile::{self, Dockerfile, Instruction, Issue};
+use crate::dockerignore::Ignore;
 use crate::source::{FileId, Sources, Span};
 
 pub use crate::compose::BuildFile;
@@ -18,6 +19,7 @@ pub fn load(services: &Map, sources: &mut Sources, diags: &mut Diagnostics) -> V
     // Reading registers sources, so it happens here, in order; parsing is independent per
     // file and runs on every core.
     let mut read: BTreeMap<PathBuf, (FileId, String, Vec<String>)> = BTreeMap::new();
+    let mut ignores: BTreeMap<PathBuf, Ignore> = BTreeMap::new();
     for entry in &services.entries {
         let Some(build) = entry.value.as_map().and_then(|s| s.get("build")).and_then(Node::as_map) else { continue };
         let Some((path, from)) = dockerfile_of(&entry.key, build, sources) else { continue };
@@ -35,6 +37,8 @@ pub fn load(services: &Map, sources: &mut Sources, diags: &mut Diagnostics) -> V
             None => super::read_source_from(&path, from, sources, diags),
         };
         if let Some((file, text)) = text {
+            let context = build.get("context").and_then(Node::as_str).map(PathBuf::from).unwrap_or_default();
+            ignores.insert(path.clone(), read_ignore(&context, inline.is_none().then_some(path.as_path())));
             read.insert(path, (file, text, vec![entry.key.clone()]));
         }
     }
@@ -49,11 +53,25 @@ pub fn load(services: &Map, sources: &mut Sources, diags: &mut Diagnostics) -> V
     for (chunk, found) in parsed {
         diags.extend(found);
         for (parsed, (path, (file, _, services))) in chunk.into_iter().zip(files.by_ref()) {
-            out.push(BuildFile { path, file, parsed, services });
+            let ignore = ignores.remove(&path).unwrap_or_default();
+            out.push(BuildFile { path, file, parsed, services, ignore });
         }
     }
     out
 }
+
+/// The build's `.dockerignore`, read within a bound; none (nothing ignored) when it cannot be
+/// read: the images stage, which hashes the context, reports that.
+fn read_ignore(context: &Path, dockerfile: Option<&Path>) -> Ignore {
+    crate::dockerignore::file_for(context, dockerfile)
+        .and_then(|path| super::read_regular(&path, IGNORE_LIMIT).ok())
+        .filter(|bytes| bytes.len() as u64 <= IGNORE_LIMIT)
+        .map(|bytes| Ignore::parse(&String::from_utf8_lossy(&bytes)))
+        .unwrap_or_default()
+}
+
+/// The largest `.dockerignore` read: far more rules than any project writes.
+const IGNORE_LIMIT: u64 = 1 << 20;
 
 /// Compose does not need the Dockerfile to print the project, and kompile does not build
 /// images; but nothing can be checked or learnt from a file that is not there.
@@ -156,7 +174,7 @@ fn label(kind: Issue) -> &'static str {
 pub fn load_alone(path: &Path, sources: &mut Sources, diags: &mut Diagnostics) -> Option<BuildFile> {
     let (file, text) = read_source(path, sources, diags)?;
     let parsed = parse(file, &text, diags);
-    Some(BuildFile { path: path.to_path_buf(), file, parsed, services: Vec::new() })
+    Some(BuildFile { path: path.to_path_buf(), file, parsed, services: Vec::new(), ignore: Ignore::default() })
 }
 
 #[cfg(test)]

@@ -19,6 +19,13 @@ use crate::dockerignore::Ignore;
 
 /// The most a ConfigMap can hold; a larger project file cannot be shipped this way.
 pub const CONFIG_MAP_LIMIT: u64 = 1024 * 1024;
+/// What `bytes` take of a ConfigMap's 1 MiB under the key `key`: the key and the value as
+/// the manifest writes it (text as it is; other bytes in `binaryData`, base64, a third more).
+pub fn stored_size(key: &str, bytes: &[u8]) -> u64 {
+    let value = if std::str::from_utf8(bytes).is_ok() { bytes.len() } else { bytes.len().div_ceil(3) * 4 };
+    (key.len() + value) as u64
+}
+
 /// The most files one mount ships.
 pub const MAX_FILES: usize = 1000;
 /// The most bytes one mount ships (spread over several ConfigMaps).
@@ -201,7 +208,8 @@ impl Walk<'_> {
             return Err(other(&format!("it holds more than {MAX_FILES} files, more than kompile ships")));
         }
         let bytes = read_regular(path, CONFIG_MAP_LIMIT).map_err(|e| other(&super::io_reason(&e)))?;
-        if bytes.len() as u64 > CONFIG_MAP_LIMIT {
+        // Its name stands for the key it gets (`lower` makes it from the path).
+        if stored_size(&relative, &bytes) > CONFIG_MAP_LIMIT {
             let size = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
             return Err(NotShipped::TooLarge { path: path.to_path_buf(), size });
         }
@@ -422,14 +430,16 @@ mod tests {
                 std::fs::write(dir.join(format!("many/{i}")), "x").unwrap();
             }
             std::fs::create_dir(dir.join("large")).unwrap();
+            // Each file a little under what one ConfigMap holds, its name included.
+            let size = (1 << 20) - 16;
             for i in 0..9 {
-                std::fs::File::create(dir.join(format!("large/{i}"))).unwrap().set_len(1 << 20).unwrap();
+                std::fs::File::create(dir.join(format!("large/{i}"))).unwrap().set_len(size).unwrap();
             }
             // 5 × 7 MiB: the fifth is over the project's 32 MiB.
             for name in ["a", "b", "c", "d", "e"] {
                 std::fs::create_dir(dir.join(name)).unwrap();
                 for i in 0..7 {
-                    std::fs::File::create(dir.join(format!("{name}/{i}"))).unwrap().set_len(1 << 20).unwrap();
+                    std::fs::File::create(dir.join(format!("{name}/{i}"))).unwrap().set_len(size).unwrap();
                 }
             }
         });

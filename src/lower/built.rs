@@ -13,6 +13,8 @@ use crate::source::{FileId, Span};
 pub struct Built {
     pub config: ImageConfig,
     pub file: FileId,
+    /// What of the build context the `.dockerignore` keeps out of the image.
+    pub ignore: crate::dockerignore::Ignore,
 }
 
 impl Built {
@@ -23,7 +25,7 @@ impl Built {
         let target = build.target.as_ref().map(|t| t.value.as_str());
         let args = compose::to_map(&build.args);
         let config = crate::dockerfile::image_config(&dockerfile.parsed, target, &args)?;
-        Some(Built { config, file: dockerfile.file })
+        Some(Built { config, file: dockerfile.file, ignore: dockerfile.ignore.clone() })
     }
 
     pub fn span(&self, range: &std::ops::Range<usize>) -> Span {

@@ -16,7 +16,7 @@
 use std::path::Path;
 
 use super::built::Built;
-use crate::compose::{self, BindContents, ServiceVolume, Spanned, VolumeKind};
+use crate::compose::{self, ServiceVolume, Spanned, VolumeKind};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::dockerfile::{MadeBy, is_inside};
 use crate::load::canonical::{clean, clean_container_path};
@@ -28,6 +28,9 @@ use crate::source::Span;
 pub struct Plan {
     /// Indices into `volumes` of the entries left out.
     pub dropped: Vec<usize>,
+    /// Indices into `volumes` of bind mounts that become scratch space (an `emptyDir`) seeded
+    /// from the image: a writable directory of the build context, which the service may write.
+    pub scratch: Vec<usize>,
     /// Volume entries that would start with the image's files, and why; a later mount at the
     /// same target may still replace them (see [`seeds`]).
     wishes: Vec<Wish>,
@@ -46,6 +49,8 @@ enum Why {
     Dockerfile { at: Span, by: MadeBy },
     /// `x-kompile.seed: true` on the volume.
     Asked(Span),
+    /// A writable directory of the build context made scratch space (reported with K268).
+    Scratch,
     /// The Dockerfile puts something there, but the image has no shell to copy it with.
     NoShell { at: Span, image: String },
     /// kompile cannot see the image's files there (`image`: the pulled image, or a built
@@ -154,6 +159,7 @@ pub fn seeds(plan: &Plan, service: &compose::Service, mounts: &[Mount], diags: &
                 diags.push(seeded(name, &what, target, entry.span).also(*at, "asked for here"));
                 seeds.push(Seed { target: target.clone() });
             }
+            Why::Scratch => seeds.push(Seed { target: target.clone() }),
             Why::NoShell { at, image } => diags.push(
                 Diagnostic::new(
                     Code::SeedWithoutShell,
@@ -200,7 +206,9 @@ fn seeded(service: &str, what: &str, target: &str, at: Span) -> Diagnostic {
 }
 
 /// Bind mounts of the build context (or a directory in it) at the path the Dockerfile copies
-/// it to, and the anonymous volumes below them.
+/// it to, and the anonymous volumes below them. A writable directory of the context (`./data:
+/// /app/data`) is where the service may write: it becomes scratch space seeded from the image
+/// rather than nothing. What the `.dockerignore` leaves out is not in the image: kept.
 fn drop_context_mounts(service: &compose::Service, built: &Built, plan: &mut Plan, diags: &mut Diagnostics) {
     let Some(context) = service.build.as_ref().and_then(|b| b.context.as_ref()) else { return };
     if !context.starts_with('/') {
@@ -208,7 +216,6 @@ fn drop_context_mounts(service: &compose::Service, built: &Built, plan: &mut Pla
         return;
     }
     let context = clean(Path::new(&context.value));
-    let name = service.name.as_str();
     for (index, entry) in service.volumes.iter().enumerate() {
         let Some(source) = entry.source.as_deref().filter(|s| entry.kind == VolumeKind::Bind && s.starts_with('/'))
         else {
@@ -217,43 +224,89 @@ fn drop_context_mounts(service: &compose::Service, built: &Built, plan: &mut Pla
         let source = clean(Path::new(source));
         let Ok(relative) = source.strip_prefix(&context) else { continue };
         let relative = relative.to_string_lossy().replace('\\', "/");
-        let single = matches!(&entry.contents, Some(BindContents::Project { shipped: Ok(files), .. }) if files.single);
+        if !relative.is_empty() && built.ignore.excludes(&relative) {
+            continue;
+        }
+        let single = entry.is_single_file();
         let target = clean_container_path(&entry.target);
         let Some(copy) = built.config.files.context_copy_at(&relative, single, &target) else { continue };
+        let copied = built.span(&copy.span);
+        let writable = !relative.is_empty() && !single && !entry.read_only;
+        if writable && no_shell(built.config.base.as_deref()).is_none() {
+            plan.scratch.push(index);
+            let why = Why::Scratch;
+            plan.wishes.push(Wish { index, target: target.clone(), why });
+            diags.push(scratch(service.name.as_str(), &relative, &target, entry.span, copied));
+            continue;
+        }
         plan.dropped.push(index);
-        let shown = if relative.is_empty() {
-            "its build context".to_string()
-        } else {
-            format!("`{relative}` of its build context")
-        };
-        let mut note = Diagnostic::new(
-            Code::ImageHoldsMount,
-            format!(
-                "service `{name}` bind-mounts {shown} at {target}, where the image already has it: the mount is dropped"
-            ),
-        )
-        .at(entry.span, "dropped: the pod runs the image's copy")
-        .also(built.span(&copy.span), format!("copies it to {target}"));
+        diags.push(dropped(service.name.as_str(), &relative, &target, entry.span, copied));
         // With a read-only root file system an anonymous volume is also where it may write.
-        if !service.read_only {
-            for (shield_index, shield) in service.volumes.iter().enumerate() {
-                let shield_target = clean_container_path(&shield.target);
-                if shield.kind == VolumeKind::Volume && shield.source.is_none() && is_inside(&shield_target, &target) {
-                    plan.dropped.push(shield_index);
-                    note = note.also(
-                        shield.span,
-                        format!("dropped too: it only kept the bind mount off the image's {shield_target}"),
-                    );
-                }
+        if service.read_only {
+            continue;
+        }
+        for (shield_index, shield) in service.volumes.iter().enumerate() {
+            let shield_target = clean_container_path(&shield.target);
+            if shield.kind == VolumeKind::Volume && shield.source.is_none() && is_inside(&shield_target, &target) {
+                plan.dropped.push(shield_index);
+                diags.push(shield_dropped(service.name.as_str(), &shield_target, &target, shield.span, entry.span));
             }
         }
-        diags.push(note.help(
-            "a bind mount of the sources shows edits live, which is for development; the pod runs the files built \
-             into the image (less what .dockerignore leaves out): rebuild and apply to ship a change",
-        ));
     }
     plan.dropped.sort_unstable();
     plan.dropped.dedup();
+}
+
+/// How a context path is named in a message: the context itself, or a path in it.
+fn shown(relative: &str) -> String {
+    if relative.is_empty() { "its build context".to_string() } else { format!("`{relative}` of its build context") }
+}
+
+/// K260 for a bind mount of the context the image holds.
+fn dropped(name: &str, relative: &str, target: &str, at: Span, copied: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::ImageHoldsMount,
+        format!(
+            "service `{name}` bind-mounts {} at {target}, where the image already has it: the mount is dropped",
+            shown(relative)
+        ),
+    )
+    .at(at, "dropped: the pod runs the image's copy")
+    .also(copied, format!("copies it to {target}"))
+    .help(
+        "a bind mount of the sources shows edits live, which is for development; the pod runs the files built \
+         into the image (less what .dockerignore leaves out): rebuild and apply to ship a change",
+    )
+}
+
+/// K260 for an anonymous volume that only kept a dropped bind mount off the image's path.
+fn shield_dropped(name: &str, path: &str, bind_target: &str, at: Span, bind: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::ImageHoldsMount,
+        format!(
+            "service `{name}`'s anonymous volume at {path} is dropped: it only kept the bind mount at {bind_target} off the image's files"
+        ),
+    )
+    .at(at, "dropped: the image's files show through")
+    .also(bind, "dropped, as the image holds it")
+    .help("the pod sees what the image built there (`npm ci`'s node_modules), as under Compose")
+}
+
+/// K268 for a writable directory of the context, which becomes scratch space.
+fn scratch(name: &str, relative: &str, target: &str, at: Span, copied: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::ContextScratch,
+        format!(
+            "service `{name}` bind-mounts {} at {target}: it becomes scratch space that starts with the image's copy, and what the service writes there lasts only as long as the pod",
+            shown(relative)
+        ),
+    )
+    .at(at, "an emptyDir, seeded from the image")
+    .also(copied, format!("copies it to {target}"))
+    .help(format!(
+        "under Compose the service's writes landed in the project directory; to keep them, mount a named volume \
+         at {target} (kompile seeds it from the image too), or mark the mount `:ro` if the service only reads it"
+    ))
 }
 
 /// The image a chain of stages starts from, when it has no shell to seed with: `scratch`
@@ -311,6 +364,9 @@ mod tests {
     use crate::model::{App, MountSource, Service};
     use crate::source::Span;
 
+    /// The `.dockerignore` of every test build.
+    const IGNORED: &str = "node_modules\nconfig.json\nsecrets/\n";
+
     /// `compose` with each service named in `dockerfiles` building that Dockerfile text.
     fn lower_built(compose: &str, dockerfiles: &[(&str, &str)]) -> (App, Diagnostics) {
         lower_edited(compose, |project| {
@@ -320,6 +376,7 @@ mod tests {
                     file: Span::NONE.file,
                     parsed: crate::dockerfile::parse(text),
                     services: vec![service.to_string()],
+                    ignore: crate::dockerignore::Ignore::parse(IGNORED),
                 });
             }
         })
@@ -345,17 +402,51 @@ mod tests {
 
     #[test]
     fn the_sources_and_their_node_modules_volume_are_dropped() {
-        let compose = "services:\n  app:\n    build: ./app\n    volumes: ['./app:/app', '/app/node_modules', './app/src:/app/src', '/tmp/cache', './other:/app/other']\n";
+        let compose = "services:\n  app:\n    build: ./app\n    volumes: ['./app:/app', '/app/node_modules', './app/src:/app/src:ro', '/tmp/cache', './other:/app/other']\n";
         let (app, diags) = lower_built(compose, &[("app", NODE)]);
         let svc = service(&app, "app");
         assert_eq!(targets(svc), ["/tmp/cache", "/app/other"], "`./other` is not the build context");
         assert!(seeded(svc).is_empty(), "{:?}", svc.seeds);
-        assert_eq!(ours(&diags), [Code::ImageHoldsMount, Code::ImageHoldsMount], "the context and its `src`");
-        let note = diags.items().iter().find(|d| d.code == Code::ImageHoldsMount).unwrap();
-        assert!(note.message.contains("its build context at /app"), "{}", note.message);
-        // The Dockerfile's `copies it to /app` is left out here: these Dockerfiles are no file.
-        let labels: Vec<&str> = note.secondary.iter().map(|l| l.text.as_str()).collect();
-        assert_eq!(labels, ["dropped too: it only kept the bind mount off the image's /app/node_modules"]);
+        let notes: Vec<&str> =
+            diags.items().iter().filter(|d| d.code == Code::ImageHoldsMount).map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            notes,
+            [
+                "service `app` bind-mounts its build context at /app, where the image already has it: the mount is dropped",
+                "service `app`'s anonymous volume at /app/node_modules is dropped: it only kept the bind mount at /app off the image's files",
+                "service `app` bind-mounts `src` of its build context at /app/src, where the image already has it: the mount is dropped",
+            ],
+            "each dropped mount is reported at its own place"
+        );
+        assert_eq!(ours(&diags).len(), 3);
+    }
+
+    /// A writable directory of the context is where the service may write (a SQLite file,
+    /// uploads): scratch space seeded from the image, with a warning that it does not last.
+    #[test]
+    fn a_writable_directory_of_the_context_becomes_seeded_scratch_space() {
+        let compose = "services:\n  app:\n    build: ./app\n    volumes: ['./app/data:/app/data']\n";
+        let (app, diags) = lower_built(compose, &[("app", NODE)]);
+        let svc = service(&app, "app");
+        assert_eq!(
+            svc.mounts.iter().map(|m| (m.target.as_str(), &m.source)).collect::<Vec<_>>(),
+            [("/app/data", &MountSource::EmptyDir)]
+        );
+        assert_eq!(seeded(svc), ["/app/data"]);
+        assert_eq!(ours(&diags), [Code::ContextScratch], "one warning, no K261 beside it");
+        // The same under a read-only root file system, where the mount is where it writes.
+        let read_only = compose.replace("    build", "    read_only: true\n    build");
+        let (app, _) = lower_built(&read_only, &[("app", NODE)]);
+        assert_eq!(seeded(service(&app, "app")), ["/app/data"]);
+    }
+
+    /// What the `.dockerignore` leaves out never reaches the image: such a mount stays.
+    #[test]
+    fn a_mount_of_what_the_dockerignore_leaves_out_stays() {
+        let compose = "services:\n  app:\n    build: ./app\n    volumes: ['./app/config.json:/app/config.json:ro', './app/secrets:/app/secrets:ro']\n";
+        let (app, diags) = lower_built(compose, &[("app", NODE)]);
+        assert_eq!(targets(service(&app, "app")), ["/app/config.json", "/app/secrets"]);
+        assert!(ours(&diags).is_empty(), "{:?}", codes(&diags));
     }
 
     #[test]

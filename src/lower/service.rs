@@ -67,14 +67,20 @@ impl<'a> Lowering<'a, '_> {
         // A ReadWriteOnce volume's rollout is decided once every service's mounts are known
         // (`workload::claims`).
         let copy_up = super::copy_up::plan(service, self.built.as_ref(), self.store.project(), self.diags);
-        let mut mounts = self.store.mounts(service, &self.k8s_name, &copy_up.dropped, self.diags);
-        self.store.data_directories(service, &self.environment, &mut mounts, self.diags);
+        let mut mounts = self.store.mounts(service, &self.k8s_name, &copy_up, self.diags);
+        let base =
+            self.built.as_ref().map_or(service.image.as_ref().map(|i| i.value.as_str()), |b| b.config.base.as_deref());
+        let data_variables = self.store.data_directories(service, base, &self.environment, &mut mounts, self.diags);
         super::runtime::shm(service, &mut mounts);
         let seeds = super::copy_up::seeds(&copy_up, service, &mounts, self.diags);
         let update = self.update(replicas, choice.kind);
         let (entrypoint, command) = self.entrypoint_and_command();
         let (entrypoint, command) = (entrypoint.map(kubelet_literals), command.map(kubelet_literals));
-        let (environment, env_from, secret_env) = self.environment();
+        let (mut environment, env_from, secret_env) = self.environment();
+        for (name, value) in data_variables {
+            environment.retain(|var| var.name != name);
+            environment.push(EnvVar { name, value: Some(value) });
+        }
         let ports = self.ports();
         let (networks, mut isolation) = self.networks.of(service, &ports);
         let (hostname, subdomain) = super::dns::hostname(service, self.diags);
@@ -99,7 +105,11 @@ impl<'a> Lowering<'a, '_> {
         let workload = super::workload::workload(service, labels, &choice, &self.k8s_name, self.diags);
         super::network::admit_ingress(&mut isolation, &exposure);
         let user = self.user();
-        let fs_group = service.settings.fs_group.or(labels.fs_group);
+        let setting = service.settings.fs_group.or(labels.fs_group).map(|g| g.value);
+        let fs_group = super::storage::fs_group(&mounts, user.as_deref(), setting);
+        if setting.is_none() {
+            super::storage::report_fs_group(service, &mounts, fs_group, self.diags);
+        }
         Service {
             name: self.name().to_string(),
             k8s_name: self.k8s_name.clone(),
@@ -112,7 +122,7 @@ impl<'a> Lowering<'a, '_> {
             secret_env,
             working_dir: service.working_dir.as_ref().map(|w| w.value.clone()),
             user: user.clone(),
-            fs_group: super::storage::fs_group(&mounts, user.as_deref(), fs_group.map(|g| g.value)),
+            fs_group,
             ports,
             expose,
             replicas,

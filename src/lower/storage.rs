@@ -10,7 +10,7 @@ use crate::compose::{
     VolumeKind,
 };
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::load::project_files::CONFIG_MAP_LIMIT;
+use crate::load::project_files::{CONFIG_MAP_LIMIT, stored_size};
 use crate::model::{
     AccessMode, Config, ConfigData, ConfigMapFiles, FileItem, Mount, MountSource, Propagation, Secret, Service, Volume,
     Workload,
@@ -100,13 +100,13 @@ impl<'a> Storage<'a> {
         self.project
     }
 
-    /// The service's mounts; the entries of `volumes` at the indices in `dropped` are left
-    /// out (the image already holds what they mount: `copy_up`).
+    /// The service's mounts, as `copy_up` planned them: the entries of `volumes` the image
+    /// makes needless are left out, and its scratch entries are `emptyDir`s.
     pub fn mounts(
         &mut self,
         service: &compose::Service,
         k8s_name: &str,
-        dropped: &[usize],
+        copy_up: &super::copy_up::Plan,
         diags: &mut Diagnostics,
     ) -> Vec<Mount> {
         let mut mounts = Vec::new();
@@ -119,7 +119,12 @@ impl<'a> Storage<'a> {
         let mut skip = SkipMounts::new(service);
         for (index, volume) in service.volumes.iter().enumerate() {
             // Before the mount is made: a file too large to ship is no error when skipped.
-            if dropped.contains(&index) || skip.skips(&volume.target, diags) {
+            if copy_up.dropped.contains(&index) || skip.skips(&volume.target, diags) {
+                continue;
+            }
+            if copy_up.scratch.contains(&index) {
+                let target = crate::load::canonical::clean_container_path(&volume.target);
+                mounts.push(Mount::new(target, false, MountSource::EmptyDir));
                 continue;
             }
             if let Some(mut mount) = self.volume_mount(k8s_name, volume, &kompose_subpath, diags) {
@@ -128,6 +133,16 @@ impl<'a> Storage<'a> {
             }
         }
         for tmpfs in &service.tmpfs {
+            if !tmpfs.unapplied.is_empty() {
+                diags.push(
+                    Diagnostic::new(
+                        Code::MountOption,
+                        format!("tmpfs options `{}` at {} are dropped: an emptyDir has only a size", tmpfs.unapplied.join(","), tmpfs.target),
+                    )
+                    .at(tmpfs.span, "left out")
+                    .help("an emptyDir is world-writable (0777) and owned by root; make the directory in the image if it needs another owner or mode"),
+                );
+            }
             let source = MountSource::Tmpfs { size: tmpfs.size };
             mounts.push(Mount::new(tmpfs.target.clone(), false, source));
         }
@@ -408,11 +423,12 @@ impl<'a> Storage<'a> {
     pub fn data_directories(
         &self,
         service: &compose::Service,
+        image: Option<&str>,
         environment: &[compose::EnvVar],
         mounts: &mut [Mount],
         diags: &mut Diagnostics,
-    ) {
-        data_directories(self.project, service, environment, mounts, diags);
+    ) -> Vec<(String, String)> {
+        data_directories(self.project, service, image, environment, mounts, diags)
     }
 
     /// Counts `service` as a user of the claim `k8s_name`: `volumes_from` copied the mount.
@@ -561,8 +577,10 @@ fn content(object: &FileObject) -> Option<Vec<u8>> {
 }
 
 /// Images whose entrypoint refuses a data directory that is not empty, and a fresh claim is
-/// not: the filesystem's `lost+found` is in its root. Mounting a directory of the claim
-/// (`subPath`) gives the database the empty directory it wants; the data stays on the claim.
+/// not: the filesystem's `lost+found` is in its root. A directory of the claim gives the
+/// database the empty directory it wants, and the data stays on the claim: the image's
+/// variable points there, or, without one, the mount's `subPath` (which the kubelet creates
+/// as root: a database that runs as another user could not write to it).
 /// Add a row for another image: the last part of its repository, its data directory, the
 /// variable that moves that directory, and the directory of the claim to use.
 pub const DATA_DIRS: &[DataDir] = &[
@@ -593,60 +611,68 @@ fn repository_name(image: &str) -> &str {
     last.split(':').next().unwrap_or(last)
 }
 
-/// Claims mounted whole at the data directory of a [`DATA_DIRS`] image get the row's
-/// `subPath`, unless the service moved the directory elsewhere (`PGDATA=...`, in
-/// `environment`, which lowering moved out of the service).
+/// Claims mounted whole at the data directory of a [`DATA_DIRS`] image (`image`: the pulled
+/// image, or the base of a built one) start the database in a directory of the claim: the
+/// row's variable points there when the image has one (`PGDATA`, which works whatever user the
+/// database runs as), else the mount gets the row's `subPath`. Unless the service moved the
+/// directory itself (`PGDATA=...` in `environment`, which lowering moved out of the service, or
+/// in an env file). Returns the variables to set, which the container's environment takes
+/// over any of the same name (they are kompile's, never a secret).
 fn data_directories(
     project: &compose::Project,
     service: &compose::Service,
+    image: Option<&str>,
     environment: &[compose::EnvVar],
     mounts: &mut [Mount],
     diags: &mut Diagnostics,
-) {
+) -> Vec<(String, String)> {
+    let mut variables = Vec::new();
+    let Some(name) = image.map(repository_name) else { return variables };
     for mount in mounts {
         let written =
             service.volumes.iter().find(|v| crate::load::canonical::clean_container_path(&v.target) == mount.target);
         let span = written.map_or(service.name.span, |v| v.span);
         // An external claim already holds its data, at its root: moving it would hide it.
-        let name = written.and_then(|v| v.source.as_deref());
-        if name.and_then(|n| project.volume(n)).is_some_and(|v| v.external) {
+        let volume = written.and_then(|v| v.source.as_deref());
+        if volume.and_then(|n| project.volume(n)).is_some_and(|v| v.external) {
             continue;
         }
-        data_directory(service, environment, mount, span, diags);
+        if !matches!(mount.source, MountSource::Volume { .. }) || mount.sub_path.is_some() {
+            continue;
+        }
+        let Some(row) = DATA_DIRS.iter().find(|row| row.image == name && row.path == mount.target) else { continue };
+        if moved(service, environment, row) {
+            continue;
+        }
+        let directory = format!("{}/{}", row.path, row.sub_path);
+        let (label, how) = if row.variable.is_empty() {
+            mount.sub_path = Some(row.sub_path.to_string());
+            (format!("subPath: {}", row.sub_path), format!("the claim's directory `{}` is mounted there", row.sub_path))
+        } else {
+            variables.push((row.variable.to_string(), directory.clone()));
+            (format!("{}={directory}", row.variable), format!("`{}` is set to its directory {directory}", row.variable))
+        };
+        diags.push(
+            Diagnostic::new(Code::DataSubdirectory, format!("`{name}` wants an empty {}: {how}", row.path))
+                .at(span, label)
+                .help("a fresh claim holds `lost+found`, which the database refuses; set the variable, or `volume: {subpath: ...}`, to choose the directory"),
+        );
     }
+    variables
 }
 
-fn data_directory(
-    service: &compose::Service,
-    environment: &[compose::EnvVar],
-    mount: &mut Mount,
-    span: Span,
-    diags: &mut Diagnostics,
-) {
-    if !matches!(mount.source, MountSource::Volume { .. }) || mount.sub_path.is_some() {
-        return;
+/// Whether the service sets the row's variable to another directory itself.
+fn moved(service: &compose::Service, environment: &[compose::EnvVar], row: &DataDir) -> bool {
+    if row.variable.is_empty() {
+        return false;
     }
-    let Some(image) = &service.image else { return };
-    let name = repository_name(&image.value);
-    let Some(row) = DATA_DIRS.iter().find(|row| row.image == name && row.path == mount.target) else { return };
-    let moved = environment.iter().any(|var| {
-        var.name.value == row.variable && var.value.as_ref().is_some_and(|v| v.value.trim_end_matches('/') != row.path)
-    });
-    if moved {
-        return;
-    }
-    diags.push(
-        Diagnostic::new(
-            Code::DataSubdirectory,
-            format!(
-                "`{}` wants an empty {}: the claim's directory `{}` is mounted there",
-                name, row.path, row.sub_path
-            ),
-        )
-        .at(span, format!("subPath: {}", row.sub_path))
-        .help("a fresh claim holds `lost+found`, which the database refuses; set `volume: {subpath: ...}` to choose the directory"),
-    );
-    mount.sub_path = Some(row.sub_path.to_string());
+    let elsewhere = |value: &str| value.trim_end_matches('/') != row.path;
+    let set = environment
+        .iter()
+        .any(|var| var.name.value == row.variable && var.value.as_ref().is_some_and(|v| elsewhere(&v.value)));
+    let in_file =
+        service.env_files.iter().flat_map(|f| &f.values).any(|(k, v)| k.value == row.variable && elsewhere(v));
+    set || in_file
 }
 
 /// Kubernetes takes `Bidirectional` propagation only in a privileged container: otherwise
@@ -665,6 +691,26 @@ fn bidirectional(service: &compose::Service, mount: &mut Mount, volume: &Service
         .help("set `privileged: true` on the service if its mounts must reach the host"),
     );
     mount.propagation = Some(Propagation::HostToContainer);
+}
+
+/// Reports the group a claim was given from the service's numeric user (K264): the files of
+/// the claim change group, which Docker never does.
+pub fn report_fs_group(service: &compose::Service, mounts: &[Mount], group: Option<u32>, diags: &mut Diagnostics) {
+    let Some(group) = group else { return };
+    let claim = |m: &&Mount| matches!(m.source, MountSource::Volume { .. } | MountSource::ClaimTemplate { .. });
+    let Some(mount) = mounts.iter().find(claim) else { return };
+    let span = service.volumes.iter().find(|v| v.target == mount.target).map_or(service.name.span, |v| v.span);
+    diags.push(
+        Diagnostic::new(
+            Code::ClaimGroup,
+            format!(
+                "the claims of service `{}` are given to group {group}, the group it runs as (`fsGroup`)",
+                service.name.value
+            ),
+        )
+        .at(span, format!("group {group} may write here"))
+        .help("a fresh claim is root's, and a non-root user could not write to it; the files are given to the group once (`OnRootMismatch`). Set `x-kompile: {fs_group: N}` to choose the group"),
+    );
 }
 
 /// The pod's `fsGroup` when it mounts a claim (a fresh claim's root is owned by root, and a
@@ -842,21 +888,22 @@ fn config_data(bytes: Vec<u8>) -> ConfigData {
 }
 
 /// Every file a key of its own and an item that puts it at its path, packed in path order
-/// into as few ConfigMaps as hold them: at most 1 MiB of data each, what Kubernetes takes.
+/// into as few ConfigMaps as hold them: at most 1 MiB of keys and values each, as written
+/// (binary files base64), what Kubernetes takes.
 fn pack(files: &[ProjectFile]) -> Vec<(BTreeMap<String, ConfigData>, Vec<FileItem>)> {
     let mut maps: Vec<(BTreeMap<String, ConfigData>, Vec<FileItem>)> = Vec::new();
     let mut keys = BTreeSet::new();
     let mut size = 0u64;
     for file in files {
-        let bytes = file.bytes.len() as u64;
-        if maps.is_empty() || size + bytes > CONFIG_MAP_LIMIT {
-            maps.push((BTreeMap::new(), Vec::new()));
-            size = 0;
-        }
-        size += bytes;
         // A key cannot hold `/`: `conf.d/default.conf` is key `conf.d_default.conf`, which
         // another file may have taken (then `-2`, ...).
         let key = free_key(&config_key(&file.path.replace('/', "_")), &mut keys);
+        let stored = stored_size(&key, &file.bytes);
+        if maps.is_empty() || size + stored > CONFIG_MAP_LIMIT {
+            maps.push((BTreeMap::new(), Vec::new()));
+            size = 0;
+        }
+        size += stored;
         let mode = file.executable.then_some(0o755);
         let Some((data, items)) = maps.last_mut() else { continue };
         data.insert(key.clone(), config_data(file.bytes.clone()));
@@ -893,11 +940,18 @@ fn shipped_as(base: &str, maps: &[ConfigMapFiles], target: &str, span: Span) -> 
 /// K265: a file no ConfigMap can hold, and the ways out.
 fn file_too_large(path: &Path, size: u64, target: &str, span: Span) -> Diagnostic {
     let shown = crate::source::display_path(path);
+    // Near the limit a rounded size would read as the limit itself.
+    let shown_size = if size < 2 * CONFIG_MAP_LIMIT {
+        format!("{size} bytes")
+    } else {
+        format!("{:.1} MiB", size as f64 / (1024.0 * 1024.0))
+    };
+    // Smaller than the limit, and still too large: a binary file is written base64.
+    let encoded = if size <= CONFIG_MAP_LIMIT { ", base64-encoded as binary files are," } else { "" };
     Diagnostic::new(
         Code::FileTooLarge,
         format!(
-            "`{shown}` ({:.1} MiB) is larger than the 1 MiB a ConfigMap holds: it cannot be mounted at {target}",
-            size as f64 / (1024.0 * 1024.0)
+            "`{shown}` ({shown_size}) is larger{encoded} than the 1 MiB ({CONFIG_MAP_LIMIT} bytes) a ConfigMap holds: it cannot be mounted at {target}"
         ),
     )
     .at(span, "a file too large to ship")
@@ -1063,7 +1117,7 @@ mod tests {
     fn lower(project: &compose::Project, a: &compose::Service) -> Lowered {
         let mut diags = Diagnostics::default();
         let mut store = Storage::new(project, &mut diags);
-        let mounts = store.mounts(a, "a", &[], &mut diags);
+        let mounts = store.mounts(a, "a", &Default::default(), &mut diags);
         let objects = store.finish(&[], &mut diags);
         (mounts, objects, diags)
     }
@@ -1216,7 +1270,7 @@ mod tests {
         assert_eq!(
             messages(&diags, Code::FileTooLarge),
             [
-                "`/p/model.bin` (3.0 MiB) is larger than the 1 MiB a ConfigMap holds: it cannot be mounted at /models/model.bin"
+                "`/p/model.bin` (3.0 MiB) is larger than the 1 MiB (1048576 bytes) a ConfigMap holds: it cannot be mounted at /models/model.bin"
             ]
         );
         a.settings.skip_mounts = vec![name("/models/./model.bin"), name("/nothing")];
@@ -1302,7 +1356,7 @@ mod tests {
         a.volumes = vec![named("data", "/d"), named("logs", "/l"), named("shared", "/s")];
         let mut diags = Diagnostics::default();
         let mut store = Storage::new(&project, &mut diags);
-        let mounts = store.mounts(&a, "a", &[], &mut diags);
+        let mounts = store.mounts(&a, "a", &Default::default(), &mut diags);
         let rwo: Vec<String> = store.read_write_once_volumes(&mounts).into_iter().map(|v| v.name).collect();
         assert_eq!(rwo, ["logs", "shared"], "ReadWriteMany `data` is not one");
         let claim = |m: &Mount| match &m.source {
@@ -1315,7 +1369,7 @@ mod tests {
             "an external volume keeps its name"
         );
         let b = compose::Service { volumes: vec![named("logs", "/l")], ..service("b") };
-        store.mounts(&b, "b", &[], &mut diags);
+        store.mounts(&b, "b", &Default::default(), &mut diags);
         let (claims, _, _) = store.finish(&[], &mut diags);
         let made: Vec<_> =
             claims.iter().map(|c| (c.k8s_name.as_str(), c.access_mode, c.size, c.storage_class.as_deref())).collect();
@@ -1365,25 +1419,41 @@ mod tests {
     }
 
     #[test]
-    fn a_database_claim_is_mounted_through_a_directory() {
+    fn a_database_starts_in_a_directory_of_its_claim() {
         let var = |name: &str, value: &str| compose::EnvVar {
             name: Spanned::new(name.to_string(), Span::NONE),
             value: Some(Spanned::new(value.into(), Span::NONE)),
             interpolated: false,
         };
-        let mut db = service("db");
-        db.image = Some(Spanned::new("docker.io/library/postgres:16@sha256:ab".into(), Span::NONE));
-        db.volumes = vec![named("pgdata", "/var/lib/postgresql/data/")];
         let project = compose::Project::default();
-        let run = |environment: &[compose::EnvVar]| {
+        // The mount's subPath and the variables added, for `image` at `target`.
+        let run = |image: &str, target: &str, environment: &[compose::EnvVar]| {
+            let mut db = service("db");
+            db.volumes = vec![named("data", target)];
             let mut diags = Diagnostics::default();
             let mut store = Storage::new(&project, &mut diags);
-            let mut mounts = store.mounts(&db, "db", &[], &mut diags);
-            store.data_directories(&db, environment, &mut mounts, &mut diags);
-            (mounts[0].sub_path.clone(), messages(&diags, Code::DataSubdirectory).len())
+            let mut mounts = store.mounts(&db, "db", &Default::default(), &mut diags);
+            let added: Vec<String> = store
+                .data_directories(&db, Some(image), environment, &mut mounts, &mut diags)
+                .into_iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect();
+            let changed = !added.is_empty() || mounts[0].sub_path.is_some();
+            assert_eq!(messages(&diags, Code::DataSubdirectory).len(), usize::from(changed), "one note per change");
+            (mounts[0].sub_path.clone(), added)
         };
-        assert_eq!(run(&[]), (Some("pgdata".into()), 1));
-        assert_eq!(run(&[var("PGDATA", "/var/lib/postgresql/data/")]), (Some("pgdata".into()), 1));
-        assert_eq!(run(&[var("PGDATA", "/var/lib/postgresql/data/pg")]), (None, 0), "moved by the user");
+        let postgres = "docker.io/library/postgres:16@sha256:ab";
+        let pgdata = vec!["PGDATA=/var/lib/postgresql/data/pgdata".to_string()];
+        // PGDATA, not a subPath: the kubelet makes a subPath directory as root, and a
+        // postgres that runs as its own user could not write to it.
+        assert_eq!(run(postgres, "/var/lib/postgresql/data/", &[]), (None, pgdata.clone()));
+        assert_eq!(
+            run(postgres, "/var/lib/postgresql/data", &[var("PGDATA", "/var/lib/postgresql/data/")]),
+            (None, pgdata)
+        );
+        let moved = [var("PGDATA", "/var/lib/postgresql/data/pg")];
+        assert_eq!(run(postgres, "/var/lib/postgresql/data", &moved), (None, vec![]), "moved by the user");
+        assert_eq!(run("mysql:8.4", "/var/lib/mysql", &[]), (Some("mysql-data".into()), vec![]), "no variable");
+        assert_eq!(run("mariadb:11", "/var/lib/mysql", &[]), (None, vec![]), "not in the table");
     }
 }

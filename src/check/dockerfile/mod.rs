@@ -181,7 +181,8 @@ mod tests {
         let file = sources.add(path, text);
         let mut diags = Diagnostics::default();
         let parsed = crate::load::dockerfiles::parse(file, text, &mut diags);
-        let build = BuildFile { path: path.to_path_buf(), file, parsed, services: Vec::new() };
+        let build =
+            BuildFile { path: path.to_path_buf(), file, parsed, services: Vec::new(), ignore: Default::default() };
         check_alone(&build, &mut diags);
         diags.sorted()
     }
