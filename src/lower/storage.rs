@@ -419,7 +419,13 @@ impl<'a> Storage<'a> {
         Mount::new(target, true, source)
     }
 
-    /// See [`data_directories`]: the project says which volumes are external.
+    /// Claims mounted whole at the data directory of a [`DATA_DIRS`] image (`image`: the pulled
+    /// image, or the base of a built one) start the database in a directory of the claim: the
+    /// row's variable points there when the image has one (`PGDATA`, which works whatever user the
+    /// database runs as), else the mount gets the row's `subPath`. Unless the service moved the
+    /// directory itself (`PGDATA=...` in `environment`, which lowering moved out of the service, or
+    /// in an env file). Returns the variables to set, which the container's environment takes
+    /// over any of the same name (they are kompile's, never a secret).
     pub fn data_directories(
         &self,
         service: &compose::Service,
@@ -428,7 +434,49 @@ impl<'a> Storage<'a> {
         mounts: &mut [Mount],
         diags: &mut Diagnostics,
     ) -> Vec<(String, String)> {
-        data_directories(self.project, service, image, environment, mounts, diags)
+        let mut variables = Vec::new();
+        let Some(name) = image.map(repository_name) else { return variables };
+        for mount in mounts {
+            let written = service
+                .volumes
+                .iter()
+                .find(|v| crate::load::canonical::clean_container_path(&v.target) == mount.target);
+            let span = written.map_or(service.name.span, |v| v.span);
+            // An external claim already holds its data, at its root: moving it would hide it.
+            let volume = written.and_then(|v| v.source.as_deref());
+            if volume.and_then(|n| self.project.volume(n)).is_some_and(|v| v.external) {
+                continue;
+            }
+            if !matches!(mount.source, MountSource::Volume { .. }) || mount.sub_path.is_some() {
+                continue;
+            }
+            let Some(row) = DATA_DIRS.iter().find(|row| row.image == name && row.path == mount.target) else {
+                continue;
+            };
+            if moved(service, environment, row) {
+                continue;
+            }
+            let directory = format!("{}/{}", row.path, row.sub_path);
+            let (label, how) = if row.variable.is_empty() {
+                mount.sub_path = Some(row.sub_path.to_string());
+                (
+                    format!("subPath: {}", row.sub_path),
+                    format!("the claim's directory `{}` is mounted there", row.sub_path),
+                )
+            } else {
+                variables.push((row.variable.to_string(), directory.clone()));
+                (
+                    format!("{}={directory}", row.variable),
+                    format!("`{}` is set to its directory {directory}", row.variable),
+                )
+            };
+            diags.push(
+                Diagnostic::new(Code::DataSubdirectory, format!("`{name}` wants an empty {}: {how}", row.path))
+                    .at(span, label)
+                    .help("a fresh claim holds `lost+found`, which the database refuses; set the variable, or `volume: {subpath: ...}`, to choose the directory"),
+            );
+        }
+        variables
     }
 
     /// Counts `service` as a user of the claim `k8s_name`: `volumes_from` copied the mount.
@@ -609,56 +657,6 @@ fn repository_name(image: &str) -> &str {
     let image = image.split('@').next().unwrap_or(image);
     let last = image.rsplit('/').next().unwrap_or(image);
     last.split(':').next().unwrap_or(last)
-}
-
-/// Claims mounted whole at the data directory of a [`DATA_DIRS`] image (`image`: the pulled
-/// image, or the base of a built one) start the database in a directory of the claim: the
-/// row's variable points there when the image has one (`PGDATA`, which works whatever user the
-/// database runs as), else the mount gets the row's `subPath`. Unless the service moved the
-/// directory itself (`PGDATA=...` in `environment`, which lowering moved out of the service, or
-/// in an env file). Returns the variables to set, which the container's environment takes
-/// over any of the same name (they are kompile's, never a secret).
-fn data_directories(
-    project: &compose::Project,
-    service: &compose::Service,
-    image: Option<&str>,
-    environment: &[compose::EnvVar],
-    mounts: &mut [Mount],
-    diags: &mut Diagnostics,
-) -> Vec<(String, String)> {
-    let mut variables = Vec::new();
-    let Some(name) = image.map(repository_name) else { return variables };
-    for mount in mounts {
-        let written =
-            service.volumes.iter().find(|v| crate::load::canonical::clean_container_path(&v.target) == mount.target);
-        let span = written.map_or(service.name.span, |v| v.span);
-        // An external claim already holds its data, at its root: moving it would hide it.
-        let volume = written.and_then(|v| v.source.as_deref());
-        if volume.and_then(|n| project.volume(n)).is_some_and(|v| v.external) {
-            continue;
-        }
-        if !matches!(mount.source, MountSource::Volume { .. }) || mount.sub_path.is_some() {
-            continue;
-        }
-        let Some(row) = DATA_DIRS.iter().find(|row| row.image == name && row.path == mount.target) else { continue };
-        if moved(service, environment, row) {
-            continue;
-        }
-        let directory = format!("{}/{}", row.path, row.sub_path);
-        let (label, how) = if row.variable.is_empty() {
-            mount.sub_path = Some(row.sub_path.to_string());
-            (format!("subPath: {}", row.sub_path), format!("the claim's directory `{}` is mounted there", row.sub_path))
-        } else {
-            variables.push((row.variable.to_string(), directory.clone()));
-            (format!("{}={directory}", row.variable), format!("`{}` is set to its directory {directory}", row.variable))
-        };
-        diags.push(
-            Diagnostic::new(Code::DataSubdirectory, format!("`{name}` wants an empty {}: {how}", row.path))
-                .at(span, label)
-                .help("a fresh claim holds `lost+found`, which the database refuses; set the variable, or `volume: {subpath: ...}`, to choose the directory"),
-        );
-    }
-    variables
 }
 
 /// Whether the service sets the row's variable to another directory itself.
