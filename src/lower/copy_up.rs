@@ -45,8 +45,9 @@ struct Wish {
 
 #[derive(Debug)]
 enum Why {
-    /// The Dockerfile puts something there (the instruction's span).
-    Dockerfile { at: Span, by: MadeBy },
+    /// The Dockerfile puts something there (the instruction's span); `above`: it puts it in a
+    /// directory above, which may or may not hold this path (`COPY . /app` and `/app/uploads`).
+    Dockerfile { at: Span, by: MadeBy, above: bool },
     /// `x-kompile.seed: true` on the volume.
     Asked(Span),
     /// A writable directory of the build context made scratch space (reported with K268).
@@ -102,7 +103,7 @@ fn wish(
                 let at = built.span(&made.span);
                 return Some(match no_shell(built.config.base.as_deref()) {
                     Some(image) => Why::NoShell { at, image },
-                    None => Why::Dockerfile { at, by: made.by },
+                    None => Why::Dockerfile { at, by: made.by, above: is_inside(target, &made.path) },
                 });
             }
             built.config.base.clone()
@@ -146,17 +147,18 @@ pub fn seeds(plan: &Plan, service: &compose::Service, mounts: &[Mount], diags: &
         };
         let target = &wish.target;
         match &wish.why {
-            Why::Dockerfile { at, by } => {
-                let label = match by {
-                    MadeBy::Copy => "copies files there",
-                    MadeBy::Workdir => "works in or above it",
-                    MadeBy::Mkdir => "creates it",
+            Why::Dockerfile { at, by, above } => {
+                let label = match (by, above) {
+                    (MadeBy::Copy, false) => "copies files there",
+                    (MadeBy::Copy, true) => "copies files above it",
+                    (MadeBy::Workdir, _) => "works in or above it",
+                    (MadeBy::Mkdir, _) => "creates it",
                 };
-                diags.push(seeded(name, &what, target, entry.span).also(*at, label));
+                diags.push(seeded(name, &what, target, entry.span, !above).also(*at, label));
                 seeds.push(Seed { target: target.clone() });
             }
             Why::Asked(at) => {
-                diags.push(seeded(name, &what, target, entry.span).also(*at, "asked for here"));
+                diags.push(seeded(name, &what, target, entry.span, true).also(*at, "asked for here"));
                 seeds.push(Seed { target: target.clone() });
             }
             Why::Scratch => seeds.push(Seed { target: target.clone() }),
@@ -193,10 +195,12 @@ pub fn seeds(plan: &Plan, service: &compose::Service, mounts: &[Mount], diags: &
     seeds
 }
 
-fn seeded(service: &str, what: &str, target: &str, at: Span) -> Diagnostic {
+/// K261; `known`: the Dockerfile puts files at the path itself, not only above it.
+fn seeded(service: &str, what: &str, target: &str, at: Span, known: bool) -> Diagnostic {
+    let files = if known { "the image's files" } else { "what the image has, if anything," };
     Diagnostic::new(
         Code::VolumeSeeded,
-        format!("{what} of service `{service}` starts with the image's files at {target}, as in Docker"),
+        format!("{what} of service `{service}` starts with {files} at {target}, as in Docker"),
     )
     .at(at, "seeded from the image while empty")
     .help(format!(
@@ -481,6 +485,10 @@ mod tests {
         let svc = service(&app, "app");
         assert_eq!(seeded(svc), ["/var/lib/app", "/srv/app/uploads"], "{diags:?}");
         assert_eq!(ours(&diags), [Code::VolumeSeeded, Code::VolumeSeeded]);
+        // `COPY . .` into /srv/app may or may not have made `uploads`: the note says so.
+        let notes: Vec<&str> = diags.items().iter().map(|d| d.message.as_str()).collect();
+        assert!(notes[0].contains("starts with the image's files at /var/lib/app"), "{notes:?}");
+        assert!(notes[1].contains("starts with what the image has, if anything, at /srv/app/uploads"), "{notes:?}");
     }
 
     #[test]
