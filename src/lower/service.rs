@@ -68,8 +68,11 @@ impl<'a> Lowering<'a, '_> {
         // (`workload::claims`).
         let copy_up = super::copy_up::plan(service, self.built.as_ref(), self.store.project(), self.diags);
         let mut mounts = self.store.mounts(service, &self.k8s_name, &copy_up, self.diags);
-        let base =
-            self.built.as_ref().map_or(service.image.as_ref().map(|i| i.value.as_str()), |b| b.config.base.as_deref());
+        let base = match &self.built {
+            Some(built) => built.config.base.clone(),
+            None => service.image.as_ref().map(|i| i.value.clone()),
+        };
+        let base = base.as_deref();
         let data_variables = self.store.data_directories(service, base, &self.environment, &mut mounts, self.diags);
         super::runtime::shm(service, &mut mounts);
         let seeds = super::copy_up::seeds(&copy_up, service, &mounts, self.diags);
@@ -106,9 +109,13 @@ impl<'a> Lowering<'a, '_> {
         super::network::admit_ingress(&mut isolation, &exposure);
         let user = self.user();
         let setting = service.settings.fs_group.or(labels.fs_group).map(|g| g.value);
-        let fs_group = super::storage::fs_group(&mounts, user.as_deref(), setting);
+        // Without a user of its own, the image's known user (a pulled image, or a built one's base).
+        let known =
+            if user.is_none() { base.filter(|image| super::storage::image_user(image).is_some()) } else { None };
+        let runs_as = user.as_deref().or_else(|| known.and_then(super::storage::image_user));
+        let fs_group = super::storage::fs_group(&mounts, runs_as, setting);
         if setting.is_none() {
-            super::storage::report_fs_group(service, &mounts, fs_group, self.diags);
+            super::storage::report_fs_group(service, &mounts, fs_group, known, self.diags);
         }
         Service {
             name: self.name().to_string(),

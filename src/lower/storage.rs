@@ -693,8 +693,20 @@ fn bidirectional(service: &compose::Service, mount: &mut Mount, volume: &Service
 
 /// Reports the group a claim was given from the service's numeric user (K264): the files of
 /// the claim change group, which Docker never does.
-pub fn report_fs_group(service: &compose::Service, mounts: &[Mount], group: Option<u32>, diags: &mut Diagnostics) {
+/// `image`: the image whose known user (`IMAGE_USERS`) gave the group, if that is where it
+/// came from.
+pub fn report_fs_group(
+    service: &compose::Service,
+    mounts: &[Mount],
+    group: Option<u32>,
+    image: Option<&str>,
+    diags: &mut Diagnostics,
+) {
     let Some(group) = group else { return };
+    let runs_as = match image {
+        Some(image) => format!("the group image `{image}` runs as"),
+        None => "the group it runs as".to_string(),
+    };
     let claim = |m: &&Mount| matches!(m.source, MountSource::Volume { .. } | MountSource::ClaimTemplate { .. });
     let Some(mount) = mounts.iter().find(claim) else { return };
     let span = service.volumes.iter().find(|v| v.target == mount.target).map_or(service.name.span, |v| v.span);
@@ -702,13 +714,44 @@ pub fn report_fs_group(service: &compose::Service, mounts: &[Mount], group: Opti
         Diagnostic::new(
             Code::ClaimGroup,
             format!(
-                "the claims of service `{}` are given to group {group}, the group it runs as (`fsGroup`)",
+                "the claims of service `{}` are given to group {group}, {runs_as} (`fsGroup`)",
                 service.name.value
             ),
         )
         .at(span, format!("group {group} may write here"))
         .help("a fresh claim is root's, and a non-root user could not write to it; the files are given to the group once (`OnRootMismatch`). Set `x-kompile: {fs_group: N}` to choose the group"),
     );
+}
+
+/// Pulled images known to run as a non-root user, which Docker's copy-up lets write to a new
+/// volume (the volume takes the image directory's owner) and a fresh claim would not: the
+/// user their Helm charts give `fsGroup` for. A repository ending in `/` covers every image
+/// under it. Add a row for another image.
+pub const IMAGE_USERS: &[(&str, &str)] = &[
+    ("bitnami/", "1001"),
+    ("grafana/grafana", "472"),
+    ("prom/prometheus", "65534"),
+    ("prom/alertmanager", "65534"),
+    ("jenkins/jenkins", "1000"),
+    ("elasticsearch", "1000"),
+    ("docker.elastic.co/elasticsearch/elasticsearch", "1000"),
+    ("opensearchproject/opensearch", "1000"),
+    ("sonatype/nexus3", "200"),
+];
+
+/// The user `image` runs as, from [`IMAGE_USERS`].
+pub fn image_user(image: &str) -> Option<&'static str> {
+    let image = image.split('@').next().unwrap_or(image);
+    // The tag is after the last `:` that follows the last `/` (a registry may have a port).
+    let tag_at = image.rfind(':').filter(|&at| !image[at..].contains('/'));
+    let repository = tag_at.map_or(image, |at| &image[..at]);
+    let repository = repository.strip_prefix("docker.io/").unwrap_or(repository);
+    let repository = repository.strip_prefix("library/").unwrap_or(repository);
+    let matches = |row: &str| match row.strip_suffix('/') {
+        Some(prefix) => repository.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/')),
+        None => repository == row,
+    };
+    IMAGE_USERS.iter().find(|(row, _)| matches(row)).map(|(_, user)| *user)
 }
 
 /// The pod's `fsGroup` when it mounts a claim (a fresh claim's root is owned by root, and a
@@ -1392,6 +1435,18 @@ mod tests {
         assert_eq!(super::fs_group(&claim, Some("app"), None), None, "a name has no known group");
         assert_eq!(super::fs_group(&claim, None, Some(3000)), Some(3000));
         assert_eq!(super::fs_group(&scratch, Some("1000"), Some(3000)), None, "no claim, nothing to own");
+    }
+
+    #[test]
+    fn images_known_to_run_as_a_user_are_found_by_repository() {
+        let user = super::image_user;
+        assert_eq!(user("bitnami/postgresql:16"), Some("1001"));
+        assert_eq!(user("docker.io/bitnami/redis@sha256:ab"), Some("1001"));
+        assert_eq!(user("grafana/grafana:11.2.0"), Some("472"));
+        assert_eq!(user("docker.io/library/elasticsearch:8.15.0"), Some("1000"));
+        assert_eq!(user("registry.local:5000/grafana/grafana:11"), None, "a mirror is another image");
+        assert_eq!(user("bitnamilegacy/postgresql:16"), None);
+        assert_eq!(user("postgres:16"), None, "starts as root");
     }
 
     #[test]
