@@ -384,6 +384,11 @@ pub enum BindContents {
     Project { left_out: Vec<LeftOut>, shipped: Result<ProjectFiles, NotShipped> },
 }
 
+impl NotShipped {
+    /// The reason of [`NotShipped::Other`] for a source that does not exist.
+    pub const MISSING: &'static str = "it does not exist";
+}
+
 /// Why the project files of a bind mount cannot be shipped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotShipped {

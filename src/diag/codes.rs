@@ -135,6 +135,7 @@ codes! {
     MountSkipped      "K266" "mount-skipped"        Note    "a mount is left out, as `x-kompile.skip_mounts` asks";
     SkipMatchesNothing "K267" "skip-matches-nothing" Warning "`x-kompile.skip_mounts` names a path the service mounts nothing at";
     ContextScratch    "K268" "context-scratch"      Warning "a writable bind mount of the build context becomes scratch space seeded from the image";
+    ImageLacksFiles   "K269" "image-lacks-files"    Warning "the image lacks files a dropped bind mount of the build context showed";
     MountPropagation  "K270" "mount-propagation"    Warning "a bind mount's propagation cannot be applied as written";
     DataSubdirectory  "K271" "data-subdirectory"    Note    "a claim at a database's data directory is mounted through a sub-directory";
     VolumeDriver      "K272" "volume-driver"        Warning "a volume driver or its options have no Kubernetes translation, or only an approximate one";

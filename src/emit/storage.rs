@@ -130,7 +130,7 @@ fn volume(mount: &Mount, name: String) -> Volume {
                     Some(ProjectedVolumeSource { sources: Some(sources), ..ProjectedVolumeSource::default() });
             }
         },
-        MountSource::Nfs { server, path } => {
+        MountSource::Nfs { server, path, .. } => {
             volume.nfs = Some(NFSVolumeSource {
                 server: server.clone(),
                 path: path.clone(),

@@ -2,8 +2,8 @@
 //! them here and records what each mount ships ([`BindContents`]), and `lower` reads no files.
 //!
 //! The rules keep what must not leak out of a ConfigMap, which anyone who can read the
-//! namespace reads in clear text: env files, `.git`, the files of compose secrets and what
-//! `.dockerignore` excludes are left out, at any depth; a symlink is never followed out of the
+//! namespace reads in clear text: env files, `.git`, the files of compose secrets and private
+//! keys (PEM `PRIVATE KEY` blocks) are left out, at any depth; a symlink is never followed out of the
 //! project; pipes and devices are never read (`read_regular`). A directory is read whole,
 //! subdirectories included, within bounds that keep memory small: no file over the 1 MiB a
 //! ConfigMap holds, at most [`MAX_FILES`] files and [`MAX_MOUNT_BYTES`] per mount, and
@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 
 use super::read_regular;
 use crate::compose::{BindContents, LeftOut, NotShipped, ProjectFile, ProjectFiles, Service, VolumeKind};
-use crate::dockerignore::Ignore;
 
 /// The most a ConfigMap can hold; a larger project file cannot be shipped this way.
 pub const CONFIG_MAP_LIMIT: u64 = 1024 * 1024;
@@ -86,8 +85,6 @@ struct ShippingRules {
     root: PathBuf,
     /// The files of the project's compose secrets, symlinks resolved.
     secret_files: BTreeSet<PathBuf>,
-    /// The project's `.dockerignore`, if it has one.
-    ignore: Ignore,
 }
 
 impl ShippingRules {
@@ -95,10 +92,7 @@ impl ShippingRules {
         let root = std::fs::canonicalize(directory).unwrap_or_else(|_| directory.to_path_buf());
         let secret_files =
             secret_files.iter().map(|f| std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())).collect();
-        let ignore = read_regular(&root.join(".dockerignore"), CONFIG_MAP_LIMIT)
-            .map(|bytes| Ignore::parse(&String::from_utf8_lossy(&bytes)))
-            .unwrap_or_default();
-        ShippingRules { root, secret_files, ignore }
+        ShippingRules { root, secret_files }
     }
 
     /// Whether `path` exists and, symlinks resolved, lies outside the project.
@@ -119,11 +113,9 @@ impl ShippingRules {
         if !real.starts_with(&self.root) {
             return Some("symlink to outside the project");
         }
-        if self.secret_files.contains(&real) {
-            return Some("compose secret");
-        }
-        let relative = real.strip_prefix(&self.root).ok()?.to_string_lossy().into_owned();
-        self.ignore.excludes(&relative).then_some(".dockerignore")
+        // A `.dockerignore` says what the image leaves out, not what is secret: a service
+        // often mounts exactly what its build leaves out (configuration), so it ships.
+        self.secret_files.contains(&real).then_some("compose secret")
     }
 }
 
@@ -143,13 +135,16 @@ struct Walk<'r> {
 impl Walk<'_> {
     /// The file at `path`, or every file under the directory at `path`.
     fn read(&mut self, path: &Path) -> Result<ProjectFiles, NotShipped> {
-        let meta = std::fs::metadata(path).map_err(|_| other("it does not exist"))?;
+        let meta = std::fs::metadata(path).map_err(|_| other(NotShipped::MISSING))?;
         if meta.is_file() {
             if let Some(reason) = self.rules.excluded(path) {
                 return Err(NotShipped::NeverShipped(reason));
             }
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             self.read_file(path, name)?;
+            if let (true, Some(left_out)) = (self.files.is_empty(), self.left_out.pop()) {
+                return Err(NotShipped::NeverShipped(left_out.reason));
+            }
         } else {
             let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
             self.read_directory(path, "", &mut vec![real])?;
@@ -226,9 +221,20 @@ impl Walk<'_> {
                 MAX_PROJECT_BYTES >> 20
             )));
         }
+        if is_private_key(&bytes) {
+            self.left_out.push(LeftOut { path: path.to_path_buf(), reason: "private key" });
+            return Ok(());
+        }
         self.files.push(ProjectFile { path: relative, bytes, executable: is_executable(path) });
         Ok(())
     }
+}
+
+/// Whether `bytes` hold a PEM private key (`-----BEGIN RSA PRIVATE KEY-----`, `... EC ...`,
+/// `... OPENSSH ...`, `... ENCRYPTED ...`): a credential, which belongs in a Secret.
+fn is_private_key(bytes: &[u8]) -> bool {
+    const MARK: &[u8] = b"PRIVATE KEY-----";
+    bytes.windows(MARK.len()).any(|w| w == MARK) && bytes.windows(11).any(|w| w == b"-----BEGIN ")
 }
 
 fn other(reason: &str) -> NotShipped {
@@ -300,7 +306,7 @@ mod tests {
     }
 
     #[test]
-    fn mounting_the_project_ships_no_secrets_env_files_or_ignored_files() {
+    fn mounting_the_project_ships_no_secrets_env_files_or_private_keys() {
         let compose = "services:\n  a:\n    image: x:1\n    secrets: [db]\n    volumes: [./:/app, ./.env.local:/x]\nsecrets:\n  db:\n    file: ./db.txt\n";
         let contents = bind_contents(compose, |dir| {
             std::fs::write(dir.join(".env"), "DB_PASSWORD=hunter2\n").unwrap();
@@ -309,15 +315,17 @@ mod tests {
             std::fs::write(dir.join("notes.tmp"), "ignoredtext").unwrap();
             std::fs::write(dir.join(".dockerignore"), "*.tmp\n").unwrap();
             std::fs::write(dir.join("app.py"), "print()").unwrap();
+            std::fs::write(dir.join("tls.key"), "-----BEGIN EC PRIVATE KEY-----\nMHc=\n-----END EC PRIVATE KEY-----\n")
+                .unwrap();
         });
         let (out, files) = shipped(&contents["/app"]);
         let out = left_out(out);
-        for name in [".env (env file)", ".env.local (env file)", "db.txt (compose secret)", "notes.tmp (.dockerignore)"]
-        {
+        for name in [".env (env file)", ".env.local (env file)", "db.txt (compose secret)", "tls.key (private key)"] {
             assert!(out.iter().any(|o| o == name), "{name} not in {out:?}");
         }
         let files = files.as_ref().unwrap();
-        assert_eq!(names(files), [".dockerignore", "app.py", "compose.yaml"]);
+        // What the image leaves out is what a service mounts: it ships.
+        assert_eq!(names(files), [".dockerignore", "app.py", "compose.yaml", "notes.tmp"]);
         let (out, single) = shipped(&contents["/x"]);
         assert!(out.is_empty());
         assert_eq!(single.as_ref().unwrap_err(), &NotShipped::NeverShipped("env file"));

@@ -93,7 +93,16 @@ fn wish(
 ) -> Option<Why> {
     let declared = entry.source.as_deref().and_then(|name| project.volume(name));
     match declared.and_then(|v| v.settings.seed) {
-        Some(Spanned { value: true, span }) => return Some(Why::Asked(span)),
+        Some(Spanned { value: true, span }) => {
+            let image = match built {
+                Some(built) => built.config.base.clone(),
+                None => service.image.as_ref().map(|i| i.value.clone()),
+            };
+            return Some(match no_shell(image.as_deref()) {
+                Some(image) if built.is_some() || service.image.is_some() => Why::NoShell { at: span, image },
+                _ => Why::Asked(span),
+            });
+        }
         Some(_) => return None,
         None => {}
     }
@@ -172,7 +181,7 @@ pub fn seeds(plan: &Plan, service: &compose::Service, mounts: &[Mount], diags: &
                 .at(entry.span, "starts empty")
                 .also(*at, "puts files there")
                 .help(format!(
-                    "seeding runs `sh` and `cp` from the image, and `{image}` has neither; have the application create \
+                    "seeding runs `sh` and `cp` from the image, and `{image}` has neither, as far as kompile can tell; have the application create \
                      its files at start, or write `nocopy: true` on the mount to say the volume starts empty"
                 )),
             ),
@@ -245,6 +254,9 @@ fn drop_context_mounts(service: &compose::Service, built: &Built, plan: &mut Pla
         }
         plan.dropped.push(index);
         diags.push(dropped(service.name.as_str(), &relative, &target, entry.span, copied));
+        if let Some(lacking) = lacking(entry, &relative, built, &target, service.name.as_str()) {
+            diags.push(lacking);
+        }
         // With a read-only root file system an anonymous volume is also where it may write.
         if service.read_only {
             continue;
@@ -259,6 +271,40 @@ fn drop_context_mounts(service: &compose::Service, built: &Built, plan: &mut Pla
     }
     plan.dropped.sort_unstable();
     plan.dropped.dedup();
+}
+
+/// K269 for the files a dropped mount showed that the image lacks: the build's
+/// `.dockerignore` leaves them out (`config/`, `db.sqlite3`), and the service may read them.
+fn lacking(
+    entry: &Spanned<ServiceVolume>,
+    relative: &str,
+    built: &Built,
+    target: &str,
+    name: &str,
+) -> Option<Diagnostic> {
+    let Some(compose::BindContents::Project { shipped: Ok(files), .. }) = &entry.contents else { return None };
+    let in_context = |path: &str| if relative.is_empty() { path.to_string() } else { format!("{relative}/{path}") };
+    let lacking: Vec<&str> =
+        files.files.iter().map(|f| f.path.as_str()).filter(|path| built.ignore.excludes(&in_context(path))).collect();
+    let first = lacking.first()?;
+    const SHOWN: usize = 5;
+    let mut shown = lacking.iter().take(SHOWN).map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+    if lacking.len() > SHOWN {
+        shown.push_str(&format!(" and {} more", lacking.len() - SHOWN));
+    }
+    Some(
+        Diagnostic::new(
+            Code::ImageLacksFiles,
+            format!(
+                "the image of service `{name}` lacks {} the bind mount at {target} showed: {shown}",
+                if lacking.len() == 1 { "a file" } else { "files" }
+            ),
+        )
+        .at(entry.span, "the build's .dockerignore leaves them out of the image")
+        .help(format!(
+            "bind-mount what the service reads on its own (`{first}` at its path under {target}), which kompile ships as a ConfigMap, or let the build copy it"
+        )),
+    )
 }
 
 /// How a context path is named in a message: the context itself, or a path in it.
@@ -314,15 +360,19 @@ fn scratch(name: &str, relative: &str, target: &str, at: Span, copied: Span) -> 
 }
 
 /// The image a chain of stages starts from, when it has no shell to seed with: `scratch`
-/// (`None`) and distroless images.
+/// (`None`), distroless, Chainguard and Ubuntu chiseled images (their `-dev`/`debug` variants
+/// have one), and a base kompile cannot read (`FROM ${BASE}`).
 fn no_shell(base: Option<&str>) -> Option<String> {
     match base {
         None => Some("scratch".to_string()),
         Some(image) => {
             let lower = image.to_ascii_lowercase();
-            let shell_less =
-                (lower.contains("distroless") && !lower.contains("debug")) || lower.contains("chainguard/static");
-            shell_less.then(|| image.to_string())
+            let debug = lower.contains("debug") || lower.contains("-dev");
+            let shell_less = lower.contains("distroless")
+                || lower.contains("cgr.dev/chainguard/")
+                || lower.contains("chainguard/static")
+                || lower.contains("chiseled");
+            ((shell_less && !debug) || lower.contains('$')).then(|| image.to_string())
         }
     }
 }
@@ -361,7 +411,7 @@ pub fn keeps_files(path: &str) -> bool {
 mod tests {
     use std::path::PathBuf;
 
-    use super::keeps_files;
+    use super::{keeps_files, no_shell};
     use crate::compose::BuildFile;
     use crate::diag::{Code, Diagnostics};
     use crate::lower::testing::*;
@@ -451,6 +501,31 @@ mod tests {
         let (app, diags) = lower_built(compose, &[("app", NODE)]);
         assert_eq!(targets(service(&app, "app")), ["/app/config.json", "/app/secrets"]);
         assert!(ours(&diags).is_empty(), "{:?}", codes(&diags));
+    }
+
+    #[test]
+    fn images_without_a_shell_are_known() {
+        for image in [
+            "gcr.io/distroless/static-debian12:nonroot",
+            "cgr.dev/chainguard/python:latest",
+            "mcr.microsoft.com/dotnet/aspnet:8.0-jammy-chiseled",
+            "${BASE}",
+        ] {
+            assert!(no_shell(Some(image)).is_some(), "{image}");
+        }
+        for image in ["gcr.io/distroless/base:debug", "cgr.dev/chainguard/python:latest-dev", "python:3.13-slim"] {
+            assert!(no_shell(Some(image)).is_none(), "{image}");
+        }
+        assert_eq!(no_shell(None).as_deref(), Some("scratch"));
+    }
+
+    /// `seed: true` on a pulled image without a shell cannot be done: K263, no seeder.
+    #[test]
+    fn a_pulled_image_without_a_shell_is_not_seeded_even_when_asked() {
+        let compose = "services:\n  web:\n    image: cgr.dev/chainguard/nginx:latest\n    volumes: ['html:/usr/share/nginx/html']\n    x-kompile: {kind: deployment}\nvolumes:\n  html: {x-kompile: {seed: true}}\n";
+        let (app, diags) = lower_built(compose, &[]);
+        assert!(seeded(service(&app, "web")).is_empty());
+        assert_eq!(ours(&diags), [Code::SeedWithoutShell]);
     }
 
     #[test]

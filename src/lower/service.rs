@@ -114,7 +114,8 @@ impl<'a> Lowering<'a, '_> {
             if user.is_none() { base.filter(|image| super::storage::image_user(image).is_some()) } else { None };
         let runs_as = user.as_deref().or_else(|| known.and_then(super::storage::image_user));
         let fs_group = super::storage::fs_group(&mounts, runs_as, setting);
-        if setting.is_none() {
+        // A sidecar's pod takes its `fsGroup` from the pod's service, which reports it.
+        if setting.is_none() && !sidecar {
             super::storage::report_fs_group(service, &mounts, fs_group, known, self.diags);
         }
         Service {

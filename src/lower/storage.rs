@@ -237,7 +237,9 @@ impl<'a> Storage<'a> {
                 return None;
             }
         };
-        let mut mount = Mount::new(target, volume.read_only, source);
+        // An NFS export mounted `ro` is read-only wherever it is mounted.
+        let read_only = volume.read_only || matches!(source, MountSource::Nfs { read_only: true, .. });
+        let mut mount = Mount::new(target, read_only, source);
         mount.sub_path = match &mount.source {
             MountSource::ConfigMap { maps } if volume.is_single_file() => single_key(maps),
             _ => volume.subpath.as_ref().or(kompose_subpath.as_ref()).and_then(|p| sub_path(p, &mount.source, diags)),
@@ -349,10 +351,16 @@ impl<'a> Storage<'a> {
             }
             Err(NotShipped::Other(reason)) => {
                 report_left_out(source, left_out, span, diags);
+                // Compose creates a missing directory, where the service then keeps its data.
+                let help = if reason == NotShipped::MISSING {
+                    "Compose makes the directory and the service writes there: use a named volume to keep the data across restarts"
+                } else {
+                    "bake these files into the image, or use a named volume"
+                };
                 diags.push(
                     Diagnostic::new(Code::HostPath, format!("bind mount of `{source}` cannot be shipped: {reason}"))
-                        .at(span, "mounted as an empty directory instead")
-                        .help("bake these files into the image, or use a named volume"),
+                        .at(span, "an empty directory instead, whose data lasts as long as the pod")
+                        .help(help),
                 );
                 return Some(MountSource::EmptyDir);
             }
@@ -372,6 +380,18 @@ impl<'a> Storage<'a> {
             return Some(MountSource::EmptyDir);
         }
         report_left_out(source, left_out, span, diags);
+        // Everything was left out: an empty volume would hide what the image has there.
+        if shipped.files.is_empty() {
+            diags.push(
+                Diagnostic::new(
+                    Code::FilesLeftOut,
+                    format!("nothing of `{source}` ships: the mount at {target} is left out"),
+                )
+                .at(span, "not mounted")
+                .help("mount secrets with `secrets:`; env files are read with `env_file:`"),
+            );
+            return None;
+        }
         let base = Path::new(source).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let wanted = format!("{k8s_name}-{}", dns_label(&base));
         let mut maps = Vec::new();
@@ -394,10 +414,13 @@ impl<'a> Storage<'a> {
         let target = reference.target.clone();
         let mode = reference.mode.as_ref().and_then(|mode| file_mode(mode, diags));
         if let Some(key) = reference.owner.first() {
+            let keys: Vec<String> = reference.owner.iter().map(|k| format!("`{}`", k.value)).collect();
+            let verb = if keys.len() > 1 { "are" } else { "is" };
+            let (keys, source) = (keys.join(" and "), &reference.source.value);
             diags.push(
                 Diagnostic::new(
                     Code::MountOption,
-                    format!("`{}` of `{}` is dropped: Kubernetes cannot give one mounted file an owner", key.value, reference.source.value),
+                    format!("{keys} of `{source}` {verb} dropped: Kubernetes cannot give one mounted file an owner"),
                 )
                 .at(key.span, "left out")
                 .help("the file is owned by root and readable as its `mode` says; the pod's `fsGroup` (`x-kompile.fs_group`) is the closest, or widen `mode`"),
@@ -725,17 +748,27 @@ pub fn report_fs_group(
 
 /// Pulled images known to run as a non-root user, which Docker's copy-up lets write to a new
 /// volume (the volume takes the image directory's owner) and a fresh claim would not: the
-/// user their Helm charts give `fsGroup` for. A repository ending in `/` covers every image
-/// under it. Add a row for another image.
+/// user their Helm charts give `fsGroup` for. A row is the end of the repository path, so
+/// mirrors and other registries match (`quay.io/prometheus/prometheus`,
+/// `registry.example.com/mirror/bitnami/redis`); a row ending in `/` is an organisation, any
+/// image of it. Add a row for another image.
 pub const IMAGE_USERS: &[(&str, &str)] = &[
     ("bitnami/", "1001"),
+    ("bitnamilegacy/", "1001"),
     ("grafana/grafana", "472"),
+    ("grafana/grafana-oss", "472"),
+    ("grafana/grafana-enterprise", "472"),
+    ("prometheus/prometheus", "65534"),
     ("prom/prometheus", "65534"),
+    ("prometheus/alertmanager", "65534"),
     ("prom/alertmanager", "65534"),
     ("jenkins/jenkins", "1000"),
     ("elasticsearch", "1000"),
-    ("docker.elastic.co/elasticsearch/elasticsearch", "1000"),
+    ("kibana", "1000"),
     ("opensearchproject/opensearch", "1000"),
+    ("keycloak/keycloak", "1000"),
+    ("nodered/node-red", "1000"),
+    ("sonarqube", "1000"),
     ("sonatype/nexus3", "200"),
 ];
 
@@ -745,11 +778,10 @@ pub fn image_user(image: &str) -> Option<&'static str> {
     // The tag is after the last `:` that follows the last `/` (a registry may have a port).
     let tag_at = image.rfind(':').filter(|&at| !image[at..].contains('/'));
     let repository = tag_at.map_or(image, |at| &image[..at]);
-    let repository = repository.strip_prefix("docker.io/").unwrap_or(repository);
-    let repository = repository.strip_prefix("library/").unwrap_or(repository);
+    let parts: Vec<&str> = repository.split('/').collect();
     let matches = |row: &str| match row.strip_suffix('/') {
-        Some(prefix) => repository.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/')),
-        None => repository == row,
+        Some(organisation) => parts.len() >= 2 && parts[parts.len() - 2] == organisation,
+        None => parts.ends_with(&row.split('/').collect::<Vec<_>>()),
     };
     IMAGE_USERS.iter().find(|(row, _)| matches(row)).map(|(_, user)| *user)
 }
@@ -793,18 +825,29 @@ fn nfs(declared: &compose::Volume, diags: &mut Diagnostics) -> Option<MountSourc
         );
         return None;
     };
+    let read_only = options.split(',').any(|o| o.trim() == "ro");
+    let dropped: Vec<&str> = options
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty() && !o.starts_with("addr=") && *o != "ro" && *o != "rw")
+        .collect();
+    let dropped = if dropped.is_empty() {
+        String::new()
+    } else {
+        format!("; options `{}` are left to the node", dropped.join(","))
+    };
     diags.push(
         Diagnostic::new(
             Code::VolumeDriver,
             format!(
-                "NFS volume `{}` is mounted from {server}:{path} by each pod, not through a claim",
+                "NFS volume `{}` is mounted from {server}:{path} by each pod, not through a claim{dropped}",
                 declared.name.value
             ),
         )
         .at(at, "an inline nfs volume")
-        .help("mount options in `o` other than `addr` (nfsvers, ...) are the node's defaults in Kubernetes"),
+        .help("mount options in `o` other than `addr` and `ro` (nfsvers, nolock, ...) are the node's defaults in Kubernetes"),
     );
-    Some(MountSource::Nfs { server: server.to_string(), path: path.to_string() })
+    Some(MountSource::Nfs { server: server.to_string(), path: path.to_string(), read_only })
 }
 
 /// A mode as loading left it (decimal, `0755` read as 493) in octal, as modes are read.
@@ -1167,6 +1210,25 @@ mod tests {
         diags.items().iter().filter(|d| d.code == code).map(|d| d.message.as_str()).collect()
     }
 
+    /// A directory of which nothing ships is not mounted: an empty volume would hide what
+    /// the image has there (nginx's `default.conf`).
+    #[test]
+    fn a_directory_of_which_nothing_ships_is_not_mounted() {
+        let mut a = service("a");
+        let left_out = vec![LeftOut { path: PathBuf::from("/p/certs/tls.key"), reason: "private key" }];
+        let shipped = Ok(files(&[]));
+        a.volumes.push(bind("/p/certs", "/etc/certs", BindContents::Project { left_out, shipped }));
+        let (mounts, (_, _, configs), diags) = lower(&compose::Project::default(), &a);
+        assert!(mounts.is_empty() && configs.is_empty(), "{mounts:?}");
+        assert_eq!(
+            messages(&diags, Code::FilesLeftOut),
+            [
+                "`/p/certs` is shipped without 1 of its files: /p/certs/tls.key (private key)",
+                "nothing of `/p/certs` ships: the mount at /etc/certs is left out"
+            ]
+        );
+    }
+
     #[test]
     fn project_files_become_a_config_map_without_what_was_left_out() {
         let mut a = service("a");
@@ -1444,8 +1506,13 @@ mod tests {
         assert_eq!(user("docker.io/bitnami/redis@sha256:ab"), Some("1001"));
         assert_eq!(user("grafana/grafana:11.2.0"), Some("472"));
         assert_eq!(user("docker.io/library/elasticsearch:8.15.0"), Some("1000"));
-        assert_eq!(user("registry.local:5000/grafana/grafana:11"), None, "a mirror is another image");
-        assert_eq!(user("bitnamilegacy/postgresql:16"), None);
+        assert_eq!(user("registry.local:5000/grafana/grafana:11"), Some("472"), "a mirror");
+        assert_eq!(user("registry.example.com/mirror/bitnami/redis:7"), Some("1001"));
+        assert_eq!(user("public.ecr.aws/bitnami/postgresql"), Some("1001"));
+        assert_eq!(user("bitnamilegacy/postgresql:16"), Some("1001"));
+        assert_eq!(user("quay.io/prometheus/prometheus:v2.53.0"), Some("65534"));
+        assert_eq!(user("docker.elastic.co/elasticsearch/elasticsearch:8.15.0"), Some("1000"));
+        assert_eq!(user("grafana/loki:3"), None);
         assert_eq!(user("postgres:16"), None, "starts as root");
     }
 

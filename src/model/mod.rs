@@ -722,7 +722,8 @@ pub enum MountSource {
     /// A host path outside the project: kept as a hostPath volume (a warning was reported).
     HostPath { path: String },
     /// An NFS export (a volume of the local driver with `type: nfs`), mounted by each pod.
-    Nfs { server: String, path: String },
+    /// `read_only`: the options say `ro`, so every mount of it is read-only.
+    Nfs { server: String, path: String, read_only: bool },
     /// A top-level secret; mounted as one file.
     Secret { k8s_name: String, key: String, mode: Option<u32> },
     /// A top-level config; mounted as one file.
