@@ -53,6 +53,8 @@ pub struct ImageConfig {
     pub cmd: Option<Fact<Vec<String>>>,
     /// Where the build context is copied, and what is put where.
     pub files: ImageFiles,
+    /// The image's `ENV`, by name (`None`: the value depends on what kompile cannot see).
+    pub env: BTreeMap<String, Option<String>>,
 }
 
 impl ImageConfig {
@@ -109,6 +111,7 @@ pub fn image_config(
         entrypoint: state.entrypoint,
         cmd: state.cmd,
         files: state.files,
+        env: state.env,
     })
 }
 

@@ -73,7 +73,10 @@ impl<'a> Lowering<'a, '_> {
             None => service.image.as_ref().map(|i| i.value.clone()),
         };
         let base = base.as_deref();
-        let data_variables = self.store.data_directories(service, base, &self.environment, &mut mounts, self.diags);
+        let no_env = std::collections::BTreeMap::new();
+        let image_env = self.built.as_ref().map_or(&no_env, |b| &b.config.env);
+        let data_variables =
+            self.store.data_directories(service, base, image_env, &self.environment, &mut mounts, self.diags);
         super::runtime::shm(service, &mut mounts);
         let seeds = super::copy_up::seeds(&copy_up, service, &mounts, self.diags);
         let update = self.update(replicas, choice.kind);

@@ -446,13 +446,14 @@ impl<'a> Storage<'a> {
     /// image, or the base of a built one) start the database in a directory of the claim: the
     /// row's variable points there when the image has one (`PGDATA`, which works whatever user the
     /// database runs as), else the mount gets the row's `subPath`. Unless the service moved the
-    /// directory itself (`PGDATA=...` in `environment`, which lowering moved out of the service, or
-    /// in an env file). Returns the variables to set, which the container's environment takes
+    /// directory itself (`PGDATA=...` in `environment`, which lowering moved out of the service,
+    /// in an env file, or in the built image's `ENV`). Returns the variables to set, which the container's environment takes
     /// over any of the same name (they are kompile's, never a secret).
     pub fn data_directories(
         &self,
         service: &compose::Service,
         image: Option<&str>,
+        image_env: &BTreeMap<String, Option<String>>,
         environment: &[compose::EnvVar],
         mounts: &mut [Mount],
         diags: &mut Diagnostics,
@@ -476,7 +477,7 @@ impl<'a> Storage<'a> {
             let Some(row) = DATA_DIRS.iter().find(|row| row.image == name && row.path == mount.target) else {
                 continue;
             };
-            if moved(service, environment, row) {
+            if moved(service, image_env, environment, row) {
                 continue;
             }
             let directory = format!("{}/{}", row.path, row.sub_path);
@@ -683,11 +684,20 @@ fn repository_name(image: &str) -> &str {
 }
 
 /// Whether the service sets the row's variable to another directory itself.
-fn moved(service: &compose::Service, environment: &[compose::EnvVar], row: &DataDir) -> bool {
+fn moved(
+    service: &compose::Service,
+    image_env: &BTreeMap<String, Option<String>>,
+    environment: &[compose::EnvVar],
+    row: &DataDir,
+) -> bool {
     if row.variable.is_empty() {
         return false;
     }
     let elsewhere = |value: &str| value.trim_end_matches('/') != row.path;
+    // The built image's `ENV PGDATA=...` (a value kompile cannot read counts as moved).
+    if image_env.get(row.variable).is_some_and(|value| value.as_deref().is_none_or(elsewhere)) {
+        return true;
+    }
     let set = environment
         .iter()
         .any(|var| var.name.value == row.variable && var.value.as_ref().is_some_and(|v| elsewhere(&v.value)));
@@ -1546,21 +1556,26 @@ mod tests {
             interpolated: false,
         };
         let project = compose::Project::default();
-        // The mount's subPath and the variables added, for `image` at `target`.
-        let run = |image: &str, target: &str, environment: &[compose::EnvVar]| {
+        // The mount's subPath and the variables added, for `image` (whose ENV is `image_env`)
+        // at `target`.
+        type ImageEnv = std::collections::BTreeMap<String, Option<String>>;
+        let run_with = |image: &str, target: &str, image_env: &ImageEnv, environment: &[compose::EnvVar]| {
             let mut db = service("db");
             db.volumes = vec![named("data", target)];
             let mut diags = Diagnostics::default();
             let mut store = Storage::new(&project, &mut diags);
             let mut mounts = store.mounts(&db, "db", &Default::default(), &mut diags);
             let added: Vec<String> = store
-                .data_directories(&db, Some(image), environment, &mut mounts, &mut diags)
+                .data_directories(&db, Some(image), image_env, environment, &mut mounts, &mut diags)
                 .into_iter()
                 .map(|(name, value)| format!("{name}={value}"))
                 .collect();
             let changed = !added.is_empty() || mounts[0].sub_path.is_some();
             assert_eq!(messages(&diags, Code::DataSubdirectory).len(), usize::from(changed), "one note per change");
             (mounts[0].sub_path.clone(), added)
+        };
+        let run = |image: &str, target: &str, environment: &[compose::EnvVar]| {
+            run_with(image, target, &ImageEnv::new(), environment)
         };
         let postgres = "docker.io/library/postgres:16@sha256:ab";
         let pgdata = vec!["PGDATA=/var/lib/postgresql/data/pgdata".to_string()];
@@ -1575,5 +1590,8 @@ mod tests {
         assert_eq!(run(postgres, "/var/lib/postgresql/data", &moved), (None, vec![]), "moved by the user");
         assert_eq!(run("mysql:8.4", "/var/lib/mysql", &[]), (Some("mysql-data".into()), vec![]), "no variable");
         assert_eq!(run("mariadb:11", "/var/lib/mysql", &[]), (None, vec![]), "not in the table");
+        // A built image's `ENV PGDATA=...` moved it too.
+        let built = ImageEnv::from([("PGDATA".to_string(), Some("/var/lib/postgresql/data/custom".to_string()))]);
+        assert_eq!(run_with("postgres:16", "/var/lib/postgresql/data", &built, &[]), (None, vec![]), "the image's ENV");
     }
 }
