@@ -501,12 +501,18 @@ fn is_host_byte(b: u8) -> bool {
 /// gives `db`, 5432. The host is the run of letters, digits, `-`, `_` and `.` before a `:`
 /// (not itself after a `:`, which would make it a port or a password); the port is 1 to 5
 /// digits up to 65535, not followed by a letter, digit or `.digit` (so `nginx:1.27` is an
-/// image, not an address).
+/// image, not an address), and not after a single `/` (`registry.example.com/app:1`).
 pub fn host_ports(text: &str, mut found: impl FnMut(&str, u16, usize)) {
     let bytes = text.as_bytes();
     for (colon, _) in text.match_indices(':') {
         let start = bytes[..colon].iter().rposition(|b| !is_host_byte(*b)).map_or(0, |p| p + 1);
         if start == colon || (start > 0 && bytes[start - 1] == b':') {
+            continue;
+        }
+        // After one `/` it is a path's or an image's last part (`registry.example.com/app:1`);
+        // after `//` a URL's host.
+        let after_slash = |at: usize| at > 0 && bytes[at - 1] == b'/';
+        if after_slash(start) && !after_slash(start - 1) {
             continue;
         }
         let digits = bytes[colon + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
@@ -584,6 +590,7 @@ mod tests {
         assert_eq!(all("hosts=a:1,db:27017"), [("a".into(), 1), ("db".into(), 27017)]);
         assert!(all("image: nginx:1.27 postgres:16").len() == 1, "{:?}", all("image: nginx:1.27 postgres:16"));
         assert!(all("db:70000 db:0 db:5432x").is_empty());
+        assert!(all("image: r.example.com/app:1 path /srv/app:80").is_empty(), "an image, a path");
         assert!(all("redis:7-alpine node:20-bookworm").is_empty(), "image tags");
     }
 
