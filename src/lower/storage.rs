@@ -788,10 +788,15 @@ pub fn image_user(image: &str) -> Option<&'static str> {
     // The tag is after the last `:` that follows the last `/` (a registry may have a port).
     let tag_at = image.rfind(':').filter(|&at| !image[at..].contains('/'));
     let repository = tag_at.map_or(image, |at| &image[..at]);
-    let parts: Vec<&str> = repository.split('/').collect();
+    // `path` ends with `tail` at a `/` (or is it); an organisation is the part before the
+    // image's name.
+    let ends_at_part = |path: &str, tail: &str| {
+        path.strip_suffix(tail).is_some_and(|before| before.is_empty() || before.ends_with('/'))
+    };
+    let owner = repository.rsplit_once('/').map(|(owner, _)| owner);
     let matches = |row: &str| match row.strip_suffix('/') {
-        Some(organisation) => parts.len() >= 2 && parts[parts.len() - 2] == organisation,
-        None => parts.ends_with(&row.split('/').collect::<Vec<_>>()),
+        Some(organisation) => owner.is_some_and(|owner| ends_at_part(owner, organisation)),
+        None => ends_at_part(repository, row),
     };
     IMAGE_USERS.iter().find(|(row, _)| matches(row)).map(|(_, user)| *user)
 }
