@@ -316,18 +316,8 @@ fn traffic_policy(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<Traffi
 
 /// `fs_group`: a group id, as Kubernetes' `fsGroup` (an int64 that must not be negative).
 fn fs_group(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<u32>> {
-    let group = match node.value {
-        Value::Int(n) => u32::try_from(n).ok(),
-        _ => None,
-    };
-    if group.is_none() {
-        diags.push(
-            Diagnostic::new(Code::InvalidValue, format!("`x-kompile.fs_group` cannot be `{}`", node_text(node)))
-                .at(node.span, "not a group id")
-                .help("write the numeric group the image's user writes as, e.g. `fs_group: 1000`"),
-        );
-    }
-    Some(Spanned::new(group?, node.span))
+    let help = "write the numeric group the image's user writes as, e.g. `fs_group: 1000`";
+    whole_number(node, "fs_group", |n| u32::try_from(n).ok(), "not a group id", help, diags)
 }
 
 fn node_port(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<u16>> {
