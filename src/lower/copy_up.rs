@@ -244,7 +244,13 @@ fn drop_context_mounts(service: &compose::Service, built: &Built, plan: &mut Pla
         let target = clean_container_path(&entry.target);
         let Some(copy) = built.config.files.context_copy_at(&relative, single, &target) else { continue };
         let copied = built.span(&copy.span);
-        let writable = !relative.is_empty() && !single && !entry.read_only;
+        let writable = !relative.is_empty() && !entry.read_only;
+        // A writable file (`./db.sqlite3`): the pod writes the image's copy, in its own layer.
+        if writable && single {
+            plan.dropped.push(index);
+            diags.push(scratch_file(service.name.as_str(), &relative, &target, entry.span, copied));
+            continue;
+        }
         if writable && no_shell(built.config.base.as_deref()).is_none() {
             plan.scratch.push(index);
             let why = Why::Scratch;
@@ -305,6 +311,19 @@ fn lacking(
             "bind-mount what the service reads on its own (`{first}` at its path under {target}), which kompile ships as a ConfigMap, or let the build copy it"
         )),
     )
+}
+
+/// K268 for a writable file of the context, which the pod uses the image's copy of.
+fn scratch_file(name: &str, relative: &str, target: &str, at: Span, copied: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::ContextScratch,
+        format!(
+            "service `{name}` bind-mounts `{relative}` of its build context at {target}: the pod uses the image's copy, and what the service writes to it lasts only as long as the pod"
+        ),
+    )
+    .at(at, "dropped: the image's copy, in the container's own layer")
+    .also(copied, format!("copies it to {target}"))
+    .help("under Compose the service's writes landed in the project's file; to keep them, move the file into a directory on a named volume, or mark the mount `:ro` if the service only reads it")
 }
 
 /// How a context path is named in a message: the context itself, or a path in it.
@@ -412,7 +431,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::{keeps_files, no_shell};
-    use crate::compose::BuildFile;
+    use crate::compose::{BindContents, BuildFile, ProjectFile, ProjectFiles};
     use crate::diag::{Code, Diagnostics};
     use crate::lower::testing::*;
     use crate::model::{App, MountSource, Service};
@@ -492,6 +511,23 @@ mod tests {
         let read_only = compose.replace("    build", "    read_only: true\n    build");
         let (app, _) = lower_built(&read_only, &[("app", NODE)]);
         assert_eq!(seeded(service(&app, "app")), ["/app/data"]);
+        // A writable file is the image's copy, written in the container's own layer.
+        let file = "services:\n  app:\n    build: ./app\n    volumes: ['./app/db.sqlite3:/app/db.sqlite3']\n";
+        let (app, diags) = lower_edited(file, |project| {
+            let sqlite = ProjectFile { path: "db.sqlite3".into(), bytes: b"SQLite".to_vec(), executable: false };
+            let shipped = Ok(ProjectFiles { files: vec![sqlite], single: true });
+            project.services[0].volumes[0].value.contents =
+                Some(BindContents::Project { left_out: Vec::new(), shipped });
+            project.dockerfiles.push(BuildFile {
+                path: PathBuf::from("/nonexistent/kompile-test/app/Dockerfile"),
+                file: Span::NONE.file,
+                parsed: crate::dockerfile::parse(NODE),
+                services: vec!["app".to_string()],
+                ignore: crate::dockerignore::Ignore::default(),
+            });
+        });
+        assert!(targets(service(&app, "app")).is_empty());
+        assert_eq!(ours(&diags), [Code::ContextScratch]);
     }
 
     /// What the `.dockerignore` leaves out never reaches the image: such a mount stays.
