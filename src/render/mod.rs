@@ -50,18 +50,24 @@ fn document(value: &Value) -> String {
 }
 
 /// Writes one YAML file per object into `dir`, plus a `kustomization.yaml` listing them in
-/// apply order, and returns the paths of those files.
+/// apply order, and returns the paths of those files (see [`write_tree`]).
+pub fn write_dir(objects: &[Object], dir: &Path) -> io::Result<Vec<PathBuf>> {
+    write_tree(&dir_files(objects), dir)
+}
+
+/// Writes `files` (paths relative to `dir`, `/`-separated, in the order returned) into `dir`
+/// and returns their paths.
 ///
 /// The directory is built beside `dir` and swapped in, so readers see the old set of files
 /// or the new one, never a mix. An existing `dir` is only replaced when everything in it was
-/// written by kompile; otherwise this fails with [`ErrorKind::AlreadyExists`] and changes
-/// nothing.
-pub fn write_dir(objects: &[Object], dir: &Path) -> io::Result<Vec<PathBuf>> {
+/// written by kompile; otherwise this fails with [`ErrorKind::AlreadyExists`], naming the
+/// first file kompile did not write, and changes nothing.
+pub fn write_tree(files: &[(String, String)], dir: &Path) -> io::Result<Vec<PathBuf>> {
     let replace = check_target(dir)?;
     let parent = parent_of(dir);
     fs::create_dir_all(parent)?;
     let staging = tempfile::Builder::new().prefix(".kompile-new-").tempdir_in(parent)?;
-    let names = write_files(objects, staging.path())?;
+    write_files(files, staging.path())?;
     if replace {
         swap(staging.path(), dir, parent)?;
     } else {
@@ -69,7 +75,7 @@ pub fn write_dir(objects: &[Object], dir: &Path) -> io::Result<Vec<PathBuf>> {
     }
     // The staging directory now is `dir`; keep it from being cleaned up.
     let _ = staging.keep();
-    Ok(names.into_iter().map(|n| dir.join(n)).collect())
+    Ok(files.iter().map(|(name, _)| dir.join(name)).collect())
 }
 
 /// Whether `dir` exists and may be replaced; an error saying why when it may not.
@@ -86,32 +92,47 @@ fn check_target(dir: &Path) -> io::Result<bool> {
         }
     } else if !meta.is_dir() {
         "it is not a directory"
-    } else if owned_by_kompile(dir)? {
-        return Ok(true);
     } else {
-        "it has files kompile did not write"
+        match foreign_entry(dir)? {
+            None => return Ok(true),
+            Some(path) => {
+                let shown = path.to_string_lossy();
+                return Err(io::Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!("it has files kompile did not write, such as `{shown}`"),
+                ));
+            }
+        }
     };
     Err(io::Error::new(ErrorKind::AlreadyExists, refusal))
 }
 
-/// True when every entry of `dir` is a plain file listed in its marker (an empty directory
-/// qualifies: there is nothing to lose).
-fn owned_by_kompile(dir: &Path) -> io::Result<bool> {
+/// The first entry of `dir`, at any depth, that its marker does not list as kompile's (a
+/// plain file listed, or a directory holding only such files); `None` when kompile wrote it
+/// all (an empty directory qualifies: there is nothing to lose).
+fn foreign_entry(dir: &Path) -> io::Result<Option<PathBuf>> {
     let marker = match fs::read_to_string(dir.join(MARKER)) {
         Ok(text) => text,
         Err(e) if e.kind() == ErrorKind::NotFound => String::new(),
         Err(e) => return Err(e),
     };
     let owned = owned_names(&marker);
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let listed = name.to_str().is_some_and(|n| n == MARKER || owned.contains(&n));
-        if !listed || !entry.file_type()?.is_file() {
-            return Ok(false);
+    let mut todo = vec![PathBuf::new()];
+    while let Some(relative) = todo.pop() {
+        let mut entries: Vec<_> = fs::read_dir(dir.join(&relative))?.collect::<io::Result<_>>()?;
+        entries.sort_by_key(fs::DirEntry::file_name);
+        for entry in entries {
+            let path = relative.join(entry.file_name());
+            let Some(name) = path.to_str().map(|p| p.replace('\\', "/")) else { return Ok(Some(path)) };
+            let kind = entry.file_type()?;
+            if kind.is_dir() && owned.iter().any(|o| o.starts_with(&format!("{name}/"))) {
+                todo.push(path);
+            } else if !(kind.is_file() && (name == MARKER || owned.contains(&name.as_str()))) {
+                return Ok(Some(path));
+            }
         }
     }
-    Ok(true)
+    Ok(None)
 }
 
 /// The file names a marker lists; a marker without kompile's header lists nothing.
@@ -150,23 +171,32 @@ fn parent_of(dir: &Path) -> &Path {
     }
 }
 
-/// Writes every file into `staging`; returns the object files and the kustomization, in order.
-fn write_files(objects: &[Object], staging: &Path) -> io::Result<Vec<String>> {
-    let width = objects.len().to_string().len().max(2);
-    let mut names: Vec<String> = objects.iter().enumerate().map(|(i, o)| file_name(i + 1, width, o)).collect();
-    for (object, name) in objects.iter().zip(&names) {
-        fs::write(staging.join(name), document(&object.to_value()))?;
+/// Writes every file into `staging`, making its directories, and the marker listing them.
+fn write_files(files: &[(String, String)], staging: &Path) -> io::Result<()> {
+    for (name, text) in files {
+        let path = staging.join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(path, text)?;
     }
+    let names = files.iter().map(|(name, _)| name.as_str());
+    let marker = std::iter::once(MARKER_HEADER).chain(names);
+    fs::write(staging.join(MARKER), marker.map(|l| format!("{l}\n")).collect::<String>())
+}
+
+/// The files of an `--out-dir`: one per object, in apply order, and the kustomization.
+fn dir_files(objects: &[Object]) -> Vec<(String, String)> {
+    let width = objects.len().to_string().len().max(2);
+    let mut files: Vec<(String, String)> =
+        objects.iter().enumerate().map(|(i, o)| (file_name(i + 1, width, o), document(&o.to_value()))).collect();
     let kustomization = json!({
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
-        "resources": names,
+        "resources": files.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(),
     });
-    fs::write(staging.join(KUSTOMIZATION), document(&kustomization))?;
-    names.push(KUSTOMIZATION.to_string());
-    let marker = std::iter::once(MARKER_HEADER).chain(names.iter().map(String::as_str));
-    fs::write(staging.join(MARKER), marker.map(|l| format!("{l}\n")).collect::<String>())?;
-    Ok(names)
+    files.push((KUSTOMIZATION.to_string(), document(&kustomization)));
+    files
 }
 
 /// `<nn>-<kind>-<name>.yaml`: the number keeps apply order under `ls` and `kubectl apply -f`.
@@ -408,6 +438,27 @@ mod tests {
         fs::create_dir(&empty).unwrap();
         let paths = write_dir(&[], &empty).unwrap();
         assert_eq!(paths, [empty.join(KUSTOMIZATION)]);
+    }
+
+    #[test]
+    fn a_tree_is_replaced_whole_and_a_foreign_file_in_it_is_named() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("chart");
+        let file = |name: &str, text: &str| (name.to_string(), text.to_string());
+        let first = [file("Chart.yaml", "name: a\n"), file("templates/a.yaml", "a\n"), file("templates/b.yaml", "b\n")];
+        write_tree(&first, &out).unwrap();
+        assert_eq!(entries(&out.join("templates")), ["a.yaml", "b.yaml"]);
+        let second = [file("Chart.yaml", "name: a\n"), file("templates/a.yaml", "a2\n")];
+        write_tree(&second, &out).unwrap();
+        assert_eq!(entries(&out.join("templates")), ["a.yaml"], "the stale template is gone");
+        assert_eq!(fs::read_to_string(out.join("templates/a.yaml")).unwrap(), "a2\n");
+        // A file the user put in a subdirectory is theirs: nothing is replaced, and it is named.
+        fs::write(out.join("templates/mine.yaml"), "kind: Thing\n").unwrap();
+        let err = write_tree(&first, &out).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+        assert!(err.to_string().contains("templates/mine.yaml"), "{err}");
+        assert_eq!(fs::read_to_string(out.join("templates/a.yaml")).unwrap(), "a2\n");
+        assert_eq!(entries(root.path()), ["chart"]);
     }
 
     #[test]
