@@ -2,6 +2,7 @@
 
 pub mod compose;
 mod exposure;
+pub mod helm;
 mod yaml;
 
 pub use exposure::exposure_table;
