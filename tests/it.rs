@@ -14,6 +14,7 @@ mod conformance;
 mod diagnostics;
 mod dockerfile_corpus;
 mod e2e;
+mod helm_engine;
 mod images;
 mod mutation;
 mod network_policies;
