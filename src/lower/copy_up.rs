@@ -139,13 +139,9 @@ pub fn seeds(plan: &Plan, service: &compose::Service, mounts: &[Mount], diags: &
             service.volumes.iter().enumerate().skip(wish.index + 1).any(|(index, later)| {
                 !plan.dropped.contains(&index) && clean_container_path(&later.target) == wish.target
             });
-        let mounted = mounts.iter().any(|m| {
-            m.target == wish.target
-                && matches!(
-                    m.source,
-                    MountSource::Volume { .. } | MountSource::ClaimTemplate { .. } | MountSource::EmptyDir
-                )
-        });
+        let mounted = mounts
+            .iter()
+            .any(|m| m.target == wish.target && (m.source.is_claim() || m.source == MountSource::EmptyDir));
         if replaced || !mounted {
             continue;
         }
