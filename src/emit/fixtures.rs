@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{App, Port, Protocol, Resources, Service, UpdateOrder, UpdatePolicy};
+use crate::model::{App, Mount, MountSource, Port, Protocol, Resources, Service, UpdateOrder, UpdatePolicy};
 use crate::source::Span;
 
 /// An empty project named `shop`.
@@ -15,6 +15,11 @@ pub(crate) fn app() -> App {
         secrets: Vec::new(),
         configs: Vec::new(),
     }
+}
+
+/// A writable mount of `source` at `target`.
+pub(crate) fn mount(target: &str, source: MountSource) -> Mount {
+    Mount::new(target.into(), false, source)
 }
 
 /// A service with nothing but an image; `name` doubles as its `k8s_name`.

@@ -107,12 +107,8 @@ fn copier() -> SecurityContext {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::fixtures::{app, service};
-    use crate::model::{Mount, MountSource, Seed, StatefulSet, Workload};
-
-    fn mount(target: &str, source: MountSource) -> Mount {
-        Mount::new(target.into(), false, source)
-    }
+    use crate::emit::fixtures::{app, mount, service};
+    use crate::model::{MountSource, Seed, StatefulSet, Workload};
 
     fn pod(a: &App, name: &str) -> PodSpec {
         let svc = a.services.iter().find(|s| s.name == name).unwrap();

@@ -100,12 +100,8 @@ fn mount_of<'a>(spec: &'a PodSpec, name: &str, target: &str) -> Option<&'a Volum
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::fixtures::{app, service};
-    use crate::model::{Mount, Workload};
-
-    fn mount(target: &str, source: MountSource) -> Mount {
-        Mount::new(target.into(), false, source)
-    }
+    use crate::emit::fixtures::{app, mount, service};
+    use crate::model::Workload;
 
     fn pod_spec(a: &App, name: &str) -> PodSpec {
         let svc = a.services.iter().find(|s| s.name == name).unwrap();

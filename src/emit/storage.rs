@@ -231,12 +231,8 @@ fn volume_label(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::fixtures::{app, service};
+    use crate::emit::fixtures::{app, mount, service};
     use crate::model::{ConfigMapFiles, Volume as ModelVolume};
-
-    fn mount(target: &str, source: MountSource) -> Mount {
-        Mount::new(target.into(), false, source)
-    }
 
     /// Project files in one ConfigMap `name`: the file `app.ini` and, for a directory, the
     /// executable `bin/run`.

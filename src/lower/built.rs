@@ -17,6 +17,18 @@ pub struct Built {
     pub ignore: crate::dockerignore::Ignore,
 }
 
+/// The image whose files and user a service's container starts from, as far as kompile can
+/// tell: the base of the image it builds, else the image it pulls. `None` for `scratch`, and
+/// for a service that builds a Dockerfile kompile could not read (its `image` is the name to
+/// push, not what it is made from).
+pub fn base_image(built: Option<&Built>, service: &compose::Service) -> Option<String> {
+    match built {
+        Some(built) => built.config.base.clone(),
+        None if service.build.is_some() => None,
+        None => service.image.as_ref().map(|i| i.value.clone()),
+    }
+}
+
 impl Built {
     /// The built image of a service, when it builds a local Dockerfile whose target exists.
     pub fn of(dockerfile: Option<&BuildFile>, service: &compose::Service) -> Option<Built> {

@@ -15,7 +15,7 @@
 
 use std::path::Path;
 
-use super::built::Built;
+use super::built::{Built, base_image};
 use crate::compose::{self, ServiceVolume, Spanned, VolumeKind};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::dockerfile::{MadeBy, is_inside};
@@ -94,33 +94,26 @@ fn wish(
     let declared = entry.source.as_deref().and_then(|name| project.volume(name));
     match declared.and_then(|v| v.settings.seed) {
         Some(Spanned { value: true, span }) => {
-            let image = match built {
-                Some(built) => built.config.base.clone(),
-                None => service.image.as_ref().map(|i| i.value.clone()),
-            };
-            return Some(match no_shell(image.as_deref()) {
-                Some(image) if built.is_some() || service.image.is_some() => Why::NoShell { at: span, image },
+            // Unless kompile cannot see the image (a Dockerfile it could not read).
+            let known = built.is_some() || service.build.is_none();
+            return Some(match no_shell(base_image(built, service).as_deref()) {
+                Some(image) if known => Why::NoShell { at: span, image },
                 _ => Why::Asked(span),
             });
         }
         Some(_) => return None,
         None => {}
     }
-    let base = match built {
-        Some(built) => {
-            if let Some(made) = built.config.files.content_at(target) {
-                let at = built.span(&made.span);
-                return Some(match no_shell(built.config.base.as_deref()) {
-                    Some(image) => Why::NoShell { at, image },
-                    None => Why::Dockerfile { at, by: made.by, above: is_inside(target, &made.path) },
-                });
-            }
-            built.config.base.clone()
-        }
-        // A service that builds a Dockerfile kompile could not read: nothing is known.
-        None if service.build.is_some() => None,
-        None => service.image.as_ref().map(|i| i.value.clone()),
-    };
+    if let Some(built) = built
+        && let Some(made) = built.config.files.content_at(target)
+    {
+        let at = built.span(&made.span);
+        return Some(match no_shell(built.config.base.as_deref()) {
+            Some(image) => Why::NoShell { at, image },
+            None => Why::Dockerfile { at, by: made.by, above: is_inside(target, &made.path) },
+        });
+    }
+    let base = base_image(built, service);
     // Anonymous volumes have nowhere to say `seed`; named ones are asked about where images
     // usually keep files.
     let volume = entry.source.clone()?;
@@ -139,13 +132,9 @@ pub fn seeds(plan: &Plan, service: &compose::Service, mounts: &[Mount], diags: &
             service.volumes.iter().enumerate().skip(wish.index + 1).any(|(index, later)| {
                 !plan.dropped.contains(&index) && clean_container_path(&later.target) == wish.target
             });
-        let mounted = mounts.iter().any(|m| {
-            m.target == wish.target
-                && matches!(
-                    m.source,
-                    MountSource::Volume { .. } | MountSource::ClaimTemplate { .. } | MountSource::EmptyDir
-                )
-        });
+        let mounted = mounts
+            .iter()
+            .any(|m| m.target == wish.target && (m.source.is_claim() || m.source == MountSource::EmptyDir));
         if replaced || !mounted {
             continue;
         }

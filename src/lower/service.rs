@@ -68,10 +68,7 @@ impl<'a> Lowering<'a, '_> {
         // (`workload::claims`).
         let copy_up = super::copy_up::plan(service, self.built.as_ref(), self.store.project(), self.diags);
         let mut mounts = self.store.mounts(service, &self.k8s_name, &copy_up, self.diags);
-        let base = match &self.built {
-            Some(built) => built.config.base.clone(),
-            None => service.image.as_ref().map(|i| i.value.clone()),
-        };
+        let base = super::built::base_image(self.built.as_ref(), service);
         let base = base.as_deref();
         let no_env = std::collections::BTreeMap::new();
         let image_env = self.built.as_ref().map_or(&no_env, |b| &b.config.env);

@@ -678,9 +678,16 @@ pub struct DataDir {
 
 /// The last part of an image's repository, without registry, tag or digest.
 fn repository_name(image: &str) -> &str {
+    let repository = repository(image);
+    repository.rsplit('/').next().unwrap_or(repository)
+}
+
+/// An image reference's repository, registry included: without its digest or its tag (after
+/// the last `:` that follows the last `/`; a registry may have a port).
+fn repository(image: &str) -> &str {
     let image = image.split('@').next().unwrap_or(image);
-    let last = image.rsplit('/').next().unwrap_or(image);
-    last.split(':').next().unwrap_or(last)
+    let tag_at = image.rfind(':').filter(|&at| !image[at..].contains('/'));
+    tag_at.map_or(image, |at| &image[..at])
 }
 
 /// Whether the service sets the row's variable to another directory itself.
@@ -740,8 +747,7 @@ pub fn report_fs_group(
         Some(image) => format!("the group image `{image}` runs as"),
         None => "the group it runs as".to_string(),
     };
-    let claim = |m: &&Mount| matches!(m.source, MountSource::Volume { .. } | MountSource::ClaimTemplate { .. });
-    let Some(mount) = mounts.iter().find(claim) else { return };
+    let Some(mount) = mounts.iter().find(|m| m.source.is_claim()) else { return };
     let span = service.volumes.iter().find(|v| v.target == mount.target).map_or(service.name.span, |v| v.span);
     diags.push(
         Diagnostic::new(
@@ -784,10 +790,7 @@ pub const IMAGE_USERS: &[(&str, &str)] = &[
 
 /// The user `image` runs as, from [`IMAGE_USERS`].
 pub fn image_user(image: &str) -> Option<&'static str> {
-    let image = image.split('@').next().unwrap_or(image);
-    // The tag is after the last `:` that follows the last `/` (a registry may have a port).
-    let tag_at = image.rfind(':').filter(|&at| !image[at..].contains('/'));
-    let repository = tag_at.map_or(image, |at| &image[..at]);
+    let repository = repository(image);
     // `path` ends with `tail` at a `/` (or is it); an organisation is the part before the
     // image's name.
     let ends_at_part = |path: &str, tail: &str| {
@@ -806,7 +809,7 @@ pub fn image_user(image: &str) -> Option<&'static str> {
 /// user (`uid:gid`, else the uid: the container then has that group too). A named or root
 /// user gets none: Kubernetes cannot know its group, and root writes anyway.
 pub fn fs_group(mounts: &[Mount], user: Option<&str>, setting: Option<u32>) -> Option<u32> {
-    if !mounts.iter().any(|m| matches!(m.source, MountSource::Volume { .. } | MountSource::ClaimTemplate { .. })) {
+    if !mounts.iter().any(|m| m.source.is_claim()) {
         return None;
     }
     if setting.is_some() {

@@ -733,6 +733,13 @@ pub enum MountSource {
     Shared { container: String, target: String },
 }
 
+impl MountSource {
+    /// A PersistentVolumeClaim: a named volume's own, or a StatefulSet's per pod.
+    pub fn is_claim(&self) -> bool {
+        matches!(self, MountSource::Volume { .. } | MountSource::ClaimTemplate { .. })
+    }
+}
+
 /// One ConfigMap of project files a mount uses, and where each of its keys goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigMapFiles {
