@@ -159,6 +159,22 @@ pub struct BuildArgs {
     /// Namespace to put every object in.
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
+    #[command(flatten)]
+    pub chart: ChartArgs,
+}
+
+/// `build --helm`: a Helm chart instead of manifests.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ChartArgs {
+    /// Write a Helm chart into DIR instead of printing (see docs/helm.md).
+    #[arg(long, value_name = "DIR", conflicts_with = "out_dir")]
+    pub helm: Option<PathBuf>,
+    /// The chart's `version`, a SemVer 2 version (default 0.1.0).
+    #[arg(long, value_name = "VERSION", requires = "helm")]
+    pub helm_version: Option<String>,
+    /// The chart's `appVersion`.
+    #[arg(long, value_name = "VERSION", requires = "helm")]
+    pub helm_app_version: Option<String>,
 }
 
 #[derive(Debug, Args)]

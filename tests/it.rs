@@ -14,7 +14,7 @@ mod conformance;
 mod diagnostics;
 mod dockerfile_corpus;
 mod e2e;
-mod helm_engine;
+mod helm_chart;
 mod images;
 mod mutation;
 mod network_policies;

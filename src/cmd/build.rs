@@ -7,11 +7,12 @@ use super::{INPUT_ERRORS, SUCCESS, load_and_check, print, report};
 use crate::cli::{BuildArgs, OutputFormat};
 use crate::diag::levels::Levels;
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::emit::{self, Origin};
+use crate::emit::{self, Origin, PART_OF};
 use crate::images;
 use crate::load::Options;
 use crate::lower::{self, Settings};
 use crate::render;
+use crate::render::helm::{self, ChartInfo};
 use crate::source::Sources;
 
 pub fn run(args: &BuildArgs) -> i32 {
@@ -99,6 +100,9 @@ fn origin(service: &crate::compose::Service) -> Origin {
 }
 
 fn write(args: &BuildArgs, objects: &[emit::Object], diags: &mut Diagnostics) -> i32 {
+    if let Some(dir) = &args.chart.helm {
+        return write_chart(args, objects, dir, diags);
+    }
     let Some(dir) = &args.out_dir else {
         print(&match args.output {
             OutputFormat::Yaml => render::yaml(objects),
@@ -107,6 +111,23 @@ fn write(args: &BuildArgs, objects: &[emit::Object], diags: &mut Diagnostics) ->
         return SUCCESS;
     };
     match render::write_dir(objects, dir) {
+        Ok(_) => SUCCESS,
+        Err(error) => {
+            diags.push(write_failed(dir, &error));
+            INPUT_ERRORS
+        }
+    }
+}
+
+/// `--helm DIR`: the chart, written as `--out-dir` writes a directory.
+fn write_chart(args: &BuildArgs, objects: &[emit::Object], dir: &Path, diags: &mut Diagnostics) -> i32 {
+    let project = objects.iter().find_map(|o| o.metadata().labels.as_ref()?.get(PART_OF).cloned());
+    let info = ChartInfo {
+        name: helm::chart_name(project.as_deref().unwrap_or("app")),
+        version: args.chart.helm_version.clone().unwrap_or_else(|| "0.1.0".to_string()),
+        app_version: args.chart.helm_app_version.clone(),
+    };
+    match render::write_tree(&helm::chart(objects, &info), dir) {
         Ok(_) => SUCCESS,
         Err(error) => {
             diags.push(write_failed(dir, &error));

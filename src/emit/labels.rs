@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::model::{App, Service};
 use crate::names::label_value;
 
-pub(super) const PART_OF: &str = "app.kubernetes.io/part-of";
+pub const PART_OF: &str = "app.kubernetes.io/part-of";
 pub(super) const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub(super) const NAME: &str = "app.kubernetes.io/name";
 pub(super) const INSTANCE: &str = "app.kubernetes.io/instance";

@@ -37,7 +37,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::model::App;
 
-pub use labels::SERVICE_ANNOTATION;
+pub use labels::{PART_OF, SERVICE_ANNOTATION};
 pub use origin::Origin;
 pub use waits::{DEPENDS_ON_ANNOTATION, parse_depends_on};
 

@@ -201,7 +201,7 @@ fn dir_files(objects: &[Object]) -> Vec<(String, String)> {
 }
 
 /// `<nn>-<kind>-<name>.yaml`: the number keeps apply order under `ls` and `kubectl apply -f`.
-fn file_name(position: usize, width: usize, object: &Object) -> String {
+pub(crate) fn file_name(position: usize, width: usize, object: &Object) -> String {
     let kind = object.kind().to_ascii_lowercase();
     // Object names are DNS-1123 subdomains already; this only guards against path tricks.
     let name: String = object

@@ -1,0 +1,82 @@
+//! The chart's pages for people: `templates/NOTES.txt`, which Helm prints after an install
+//! (how to reach what is exposed), and `README.md`, every value with its default and what
+//! it sets.
+
+use std::fmt::Write;
+
+use super::ChartInfo;
+use super::values::{Setting, path_text, set_key};
+use crate::emit::Object;
+
+/// `NOTES.txt`: a template, so only `{{ .Release.* }}` is Helm's; the rest is text.
+pub fn notes(objects: &[Object], settings: &[Setting], info: &ChartInfo) -> String {
+    let mut out = String::from("{{ .Release.Name }} ({{ .Chart.Name }} {{ .Chart.Version }}) is installed in namespace {{ .Release.Namespace }}.\n");
+    let exposure = crate::render::exposure_table(objects).replace("{{", "{{ \"{{\" }}");
+    if !exposure.is_empty() {
+        out.push('\n');
+        out.push_str(&exposure);
+        out.push_str("  (addresses: kubectl get services,ingresses -n {{ .Release.Namespace }})\n");
+    }
+    let _ = write!(
+        out,
+        "\nWatch it start:\n  kubectl get pods -n {{{{ .Release.Namespace }}}} -l app.kubernetes.io/part-of={} -w\n",
+        objects.first().and_then(part_of).unwrap_or(&info.name)
+    );
+    let secrets = secret_lines(settings);
+    if !secrets.is_empty() {
+        out.push_str("\nSecrets come from the install command, never from the chart:\n");
+        out.push_str(&secrets);
+    }
+    out
+}
+
+/// The project name every object is labelled with.
+fn part_of(object: &Object) -> Option<&str> {
+    object.metadata().labels.as_ref()?.get(crate::emit::PART_OF).map(String::as_str)
+}
+
+/// One line per Secret key: how to give its value at install.
+fn secret_lines(settings: &[Setting]) -> String {
+    let mut out = String::new();
+    for setting in settings.iter().filter(|s| s.path.first().is_some_and(|p| p == "secrets")) {
+        if setting.path.get(2).is_some_and(|p| p == "data") {
+            let _ = writeln!(out, "  --set-file {}=<file>", set_key(&setting.path));
+        }
+    }
+    out
+}
+
+/// `README.md`: how to install, and every value.
+pub fn readme(settings: &[Setting], info: &ChartInfo) -> String {
+    let name = &info.name;
+    let mut out = format!(
+        "# {name}\n\nA Helm chart written by kompile from the project's compose files. With its default values it renders exactly what `kompile build` prints; regenerate it with `kompile build --helm` rather than editing the templates.\n\n## Install\n\n```sh\nhelm install {name} . --namespace {name} --create-namespace"
+    );
+    for setting in settings.iter().filter(|s| s.path.first().is_some_and(|p| p == "secrets")) {
+        if setting.path.get(2).is_some_and(|p| p == "data") {
+            let _ = write!(out, " \\\n  --set-file {}=<file>", set_key(&setting.path));
+        }
+    }
+    out.push_str("\n```\n\n");
+    if settings.iter().any(|s| s.path.first().is_some_and(|p| p == "secrets")) {
+        out.push_str("No secret value is in this chart. Give each one at install with `--set-file` (the file's bytes become the Secret's value), or name a Secret you already have with `--set secrets.<name>.existingSecret=<secret>`: it must hold the same keys.\n\n");
+    }
+    out.push_str("Object names, labels and selectors are the compose names, as `kompile build` writes them, so clients keep reaching `db:5432`; install one release per namespace.\n\n## Values\n\n| Value | Default | Sets |\n|---|---|---|\n");
+    for setting in settings {
+        let default = serde_json::to_string(&setting.default).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| `{}` | `{}` | {} |",
+            cell(&path_text(&setting.path)),
+            cell(&default),
+            cell(&setting.sets.join("; "))
+        );
+    }
+    out.push_str("\nThe chart's `values.schema.json` refuses values of the wrong type and keys the chart does not read. A claim's size or storage class cannot change on a StatefulSet that exists (Kubernetes refuses changes to `volumeClaimTemplates`).\n");
+    out
+}
+
+/// Text safe inside a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
