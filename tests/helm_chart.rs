@@ -44,7 +44,11 @@ fn render(chart: &Path, values: &Value, extra: &[&str]) -> Option<(BTreeMap<Stri
 }
 
 fn key(object: &Value) -> String {
-    format!("{}/{}", object["kind"].as_str().unwrap_or_default(), object["metadata"]["name"].as_str().unwrap_or_default())
+    format!(
+        "{}/{}",
+        object["kind"].as_str().unwrap_or_default(),
+        object["metadata"]["name"].as_str().unwrap_or_default()
+    )
 }
 
 /// What `kompile build` prints for `files`, by kind and name.
@@ -148,9 +152,12 @@ fn changed_values_change_exactly_their_fields() {
     expected.get_mut("ConfigMap/api-env").expect("api-env")["data"]["WORKERS"] = json!("8");
     let annotations = &rendered["Deployment/api"]["spec"]["template"]["metadata"]["annotations"];
     let checksum = &annotations["kompile.dev/config-checksum"];
-    assert_ne!(checksum, &base["Deployment/api"]["spec"]["template"]["metadata"]["annotations"]["kompile.dev/config-checksum"]);
-    expected.get_mut("Deployment/api").expect("api")["spec"]["template"]["metadata"]["annotations"]
-        ["kompile.dev/config-checksum"] = checksum.clone();
+    assert_ne!(
+        checksum,
+        &base["Deployment/api"]["spec"]["template"]["metadata"]["annotations"]["kompile.dev/config-checksum"]
+    );
+    expected.get_mut("Deployment/api").expect("api")["spec"]["template"]["metadata"]["annotations"]["kompile.dev/config-checksum"] =
+        checksum.clone();
     expected.get_mut("Service/frontend-published").expect("published")["spec"]["type"] = json!("NodePort");
     let claim = &mut expected.get_mut("StatefulSet/db").expect("db")["spec"]["volumeClaimTemplates"][0]["spec"];
     claim["resources"]["requests"]["storage"] = json!("20Gi");
@@ -173,22 +180,10 @@ fn an_existing_secret_replaces_the_charts_own() {
     assert!(notes.contains("--set-file secrets.db-password.data.db_password=<file>"), "{notes}");
     let text = std::fs::read_to_string(chart.join("templates/03-secret-db-password.yaml")).expect("template");
     assert!(!text.contains("czNjcjN0"), "no secret value is in the chart:\n{text}");
-    let everything: String = walkdir(&chart);
+    let mut names = Vec::new();
+    collect(&chart, &chart, &mut names);
+    let everything: String = names.iter().map(|n| std::fs::read_to_string(chart.join(n)).unwrap_or_default()).collect();
     assert!(!everything.contains("s3cr3t") && !everything.contains("czNjcjN0"), "a secret value in the chart");
-}
-
-/// Every file of the chart, concatenated.
-fn walkdir(dir: &Path) -> String {
-    let mut out = String::new();
-    for entry in std::fs::read_dir(dir).expect("dir").flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.push_str(&walkdir(&path));
-        } else {
-            out.push_str(&std::fs::read_to_string(&path).unwrap_or_default());
-        }
-    }
-    out
 }
 
 /// A Secret not given at install stops the install with the command that gives it.
@@ -258,4 +253,34 @@ fn a_template_renders_back_to_its_object_and_follows_its_values() {
     container["env"][0]["value"] = json!("9090");
     container["resources"] = json!({"limits": {"cpu": "1"}});
     assert_eq!(rendered["Deployment/web"], expected, "exactly the changed values move");
+}
+
+/// The whole chart of one project, file by file: what a reviewer sees change.
+#[test]
+fn the_webapp_chart_snapshot() {
+    let files = files_of(&support::root().join("fixtures/projects/webapp"));
+    let temp = tempfile::tempdir().expect("temp dir");
+    let chart = chart(&files, temp.path(), &[]);
+    let mut names = Vec::new();
+    collect(&chart, &chart, &mut names);
+    names.sort();
+    let text: String = names
+        .iter()
+        .map(|name| format!("=== {name}\n{}", std::fs::read_to_string(chart.join(name)).expect("a file")))
+        .collect();
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("helm-chart-webapp", text);
+    });
+}
+
+/// The paths of every file under `dir`, relative to `root`.
+fn collect(root: &Path, dir: &Path, names: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).expect("dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(root, &path, names);
+        } else if let Ok(relative) = path.strip_prefix(root) {
+            names.push(relative.to_string_lossy().replace('\\', "/"));
+        }
+    }
 }

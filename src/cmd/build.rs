@@ -121,10 +121,18 @@ fn write(args: &BuildArgs, objects: &[emit::Object], diags: &mut Diagnostics) ->
 
 /// `--helm DIR`: the chart, written as `--out-dir` writes a directory.
 fn write_chart(args: &BuildArgs, objects: &[emit::Object], dir: &Path, diags: &mut Diagnostics) -> i32 {
+    let version = args.chart.helm_version.as_deref().unwrap_or("0.1.0");
+    if semver::Version::parse(version).is_err() {
+        diags.push(
+            Diagnostic::new(Code::InvalidValue, format!("`--helm-version {version}` is not a SemVer 2 version"))
+                .help("Helm charts are versioned like `1.2.0` or `1.2.0-rc.1`; nothing was written"),
+        );
+        return INPUT_ERRORS;
+    }
     let project = objects.iter().find_map(|o| o.metadata().labels.as_ref()?.get(PART_OF).cloned());
     let info = ChartInfo {
         name: helm::chart_name(project.as_deref().unwrap_or("app")),
-        version: args.chart.helm_version.clone().unwrap_or_else(|| "0.1.0".to_string()),
+        version: version.to_string(),
         app_version: args.chart.helm_app_version.clone(),
     };
     match render::write_tree(&helm::chart(objects, &info), dir) {

@@ -45,7 +45,8 @@ const HELPERS: &str = r#"{{/* Written by kompile. */}}
 "#;
 
 /// Files Helm leaves out of a packaged chart.
-const HELMIGNORE: &str = "# Written by kompile.\n.DS_Store\n.git/\n.gitignore\n*.swp\n*.bak\n*.tmp\n*.orig\n*~\n.kompile\n";
+const HELMIGNORE: &str =
+    "# Written by kompile.\n.DS_Store\n.git/\n.gitignore\n*.swp\n*.bak\n*.tmp\n*.orig\n*~\n.kompile\n";
 
 /// The chart's files, paths relative to the chart directory, in a fixed order.
 pub fn chart(objects: &[Object], info: &ChartInfo) -> Vec<(String, String)> {

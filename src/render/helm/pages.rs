@@ -10,7 +10,9 @@ use crate::emit::Object;
 
 /// `NOTES.txt`: a template, so only `{{ .Release.* }}` is Helm's; the rest is text.
 pub fn notes(objects: &[Object], settings: &[Setting], info: &ChartInfo) -> String {
-    let mut out = String::from("{{ .Release.Name }} ({{ .Chart.Name }} {{ .Chart.Version }}) is installed in namespace {{ .Release.Namespace }}.\n");
+    let mut out = String::from(
+        "{{ .Release.Name }} ({{ .Chart.Name }} {{ .Chart.Version }}) is installed in namespace {{ .Release.Namespace }}.\n",
+    );
     let exposure = crate::render::exposure_table(objects).replace("{{", "{{ \"{{\" }}");
     if !exposure.is_empty() {
         out.push('\n');

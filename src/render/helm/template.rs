@@ -153,7 +153,10 @@ mod tests {
             Parameter::new("/spec/replicas", ".Values.services.web.replicas"),
             Parameter::new("/spec/template/spec/containers/0/image", ".Values.services.web.image"),
             Parameter::new("/spec/template/spec/containers/0/env/0/value", "(index .Values.services.web.env \"MODE\")"),
-            Parameter::new("/spec/template/spec/containers/0/env/1/value", "(index .Values.services.web.env \"EMPTY\")"),
+            Parameter::new(
+                "/spec/template/spec/containers/0/env/1/value",
+                "(index .Values.services.web.env \"EMPTY\")",
+            ),
             Parameter::new("/spec/template/spec/containers/0/resources", ".Values.services.web.resources"),
             Parameter::new("/spec/missing", ".Values.nothing"),
         ];

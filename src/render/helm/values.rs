@@ -43,12 +43,10 @@ pub struct Analysis {
 /// The chart values and the parameters of every object.
 pub fn analyse(objects: &[Object]) -> Analysis {
     let values: Vec<Value> = objects.iter().map(Object::to_value).collect();
-    let mut chart = Builder::default();
-    chart.secrets = values.iter().filter(|v| v["kind"] == "Secret").filter_map(|v| text(v, "/metadata/name")).collect();
-    let mut templates: Vec<Templated> = values
-        .into_iter()
-        .map(|object| Templated { object, parameters: Vec::new(), guard: None })
-        .collect();
+    let secrets = values.iter().filter(|v| v["kind"] == "Secret").filter_map(|v| text(v, "/metadata/name")).collect();
+    let mut chart = Builder { secrets, ..Builder::default() };
+    let mut templates: Vec<Templated> =
+        values.into_iter().map(|object| Templated { object, parameters: Vec::new(), guard: None }).collect();
     // Workloads first: they tell which ConfigMap holds whose environment and who mounts
     // which claim, which the other objects' values depend on.
     for t in templates.iter_mut().filter(|t| pod_pointer(&t.object).is_some()) {
@@ -147,7 +145,8 @@ impl Builder {
         let what = format!("{kind} `{name}`");
         if let Some(replicas) = t.object.pointer("/spec/replicas").cloned().filter(|_| kind != "DaemonSet") {
             let schema = json!({"type": "integer", "minimum": 0});
-            if let Some(e) = self.value(path(&["services", &service, "replicas"]), replicas, schema, what.clone()) {
+            let sets = format!("the replicas of {what}");
+            if let Some(e) = self.value(path(&["services", &service, "replicas"]), replicas, schema, sets) {
                 t.parameters.push(Parameter::new("/spec/replicas", e));
             }
         }
@@ -189,7 +188,8 @@ impl Builder {
         }
         let resources = container.get("resources").cloned().unwrap_or_else(|| json!({}));
         let schema = json!({"type": "object"});
-        if let Some(e) = self.value(path(&["services", &service, "resources"]), resources, schema, place.clone()) {
+        let sets = format!("the resources of {place}");
+        if let Some(e) = self.value(path(&["services", &service, "resources"]), resources, schema, sets) {
             t.parameters.push(Parameter::optional(format!("{at}/resources"), e));
         }
         for (j, variable) in container["env"].as_array().into_iter().flatten().enumerate() {
@@ -369,7 +369,8 @@ impl Builder {
         // A ClusterIP Service may not keep a node port or an external traffic policy.
         let pinned = spec.get("externalTrafficPolicy").is_some()
             || spec["ports"].as_array().into_iter().flatten().any(|p| p.get("nodePort").is_some());
-        let kinds: &[&str] = if pinned { &["LoadBalancer", "NodePort"] } else { &["LoadBalancer", "NodePort", "ClusterIP"] };
+        let kinds: &[&str] =
+            if pinned { &["LoadBalancer", "NodePort"] } else { &["LoadBalancer", "NodePort", "ClusterIP"] };
         let schema = json!({"type": "string", "enum": kinds});
         let sets = format!("the type of Service `{name}`");
         if let Some(e) = self.value(path(&["services", service, "expose", "type"]), kind, schema, sets) {
@@ -388,7 +389,9 @@ impl Builder {
         }
         let rules = t.object.pointer("/spec/rules").and_then(Value::as_array).cloned().unwrap_or_default();
         let hosts: BTreeSet<&str> = rules.iter().filter_map(|r| r["host"].as_str()).collect();
-        if let ([host], true) = (hosts.iter().collect::<Vec<_>>().as_slice(), rules.iter().all(|r| r["host"].is_string())) {
+        if let ([host], true) =
+            (hosts.iter().collect::<Vec<_>>().as_slice(), rules.iter().all(|r| r["host"].is_string()))
+        {
             let sets = format!("the host of Ingress `{name}`");
             if let Some(e) = self.value(at("host"), json!(host), string, sets) {
                 for i in 0..rules.len() {
