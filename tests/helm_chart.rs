@@ -176,9 +176,11 @@ fn an_existing_secret_replaces_the_charts_own() {
     let Some((rendered, notes)) = render(&chart, &values, &[]) else { return };
     let mut expected = base.clone();
     expected.remove("Secret/db-password");
-    let db = serde_json::to_string(&expected["StatefulSet/db"]).expect("JSON");
-    let db = db.replace("\"secretName\":\"db-password\"", "\"secretName\":\"prod-db\"");
-    expected.insert("StatefulSet/db".into(), serde_json::from_str(&db).expect("JSON"));
+    for object in expected.values_mut() {
+        let text = serde_json::to_string(object).expect("JSON");
+        let text = text.replace("\"secretName\":\"db-password\"", "\"secretName\":\"prod-db\"");
+        *object = serde_json::from_str(&text).expect("JSON");
+    }
     assert_eq!(rendered, expected, "no Secret of the chart's, and the user's named where it was");
     assert!(notes.contains("--set-file secrets.db-password.data.db_password=<file>"), "{notes}");
     let text = std::fs::read_to_string(chart.join("templates/03-secret-db-password.yaml")).expect("template");
