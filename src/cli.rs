@@ -175,6 +175,10 @@ pub struct ChartArgs {
     /// The chart's `appVersion`.
     #[arg(long, value_name = "VERSION", requires = "helm")]
     pub helm_app_version: Option<String>,
+    /// Start every object name with the release name (`<release>-db`), so that releases can
+    /// share a namespace; clients must then be given the new Service names.
+    #[arg(long, requires = "helm")]
+    pub helm_release_prefix: bool,
 }
 
 #[derive(Debug, Args)]

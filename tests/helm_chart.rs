@@ -289,3 +289,27 @@ fn collect(root: &Path, dir: &Path, names: &mut Vec<String>) {
         }
     }
 }
+
+/// `--helm-release-prefix`: every name starts with the release's and every reference
+/// follows; taken back out, the objects are `build`'s.
+#[test]
+fn release_names_rename_every_object_and_reference() {
+    let files = files_of(&support::root().join("fixtures/projects/webapp"));
+    let base = built(&files, &[]);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let chart = chart(&files, temp.path(), &["--helm-release-prefix"]);
+    let values = secret_values(&base).expect("text secrets");
+    let Some((rendered, notes)) = render(&chart, &values, &["--release", "shop", "--lint"]) else { return };
+    assert!(rendered.values().all(|o| o["metadata"]["name"].as_str().is_some_and(|n| n.starts_with("shop-"))));
+    let back: BTreeMap<String, Value> = rendered
+        .values()
+        .map(|object| {
+            let text = serde_json::to_string(object).expect("JSON").replace("\"shop-", "\"");
+            let text = text.replace("\"app.kubernetes.io/instance\":\"shop\"", "\"app.kubernetes.io/instance\":\"webapp\"");
+            let object: Value = serde_json::from_str(&text).expect("JSON");
+            (key(&object), object)
+        })
+        .collect();
+    assert_eq!(back, base, "names, references, wait arguments and instance labels, and nothing else");
+    assert!(notes.contains("Services are named shop-<service>"), "{notes}");
+}

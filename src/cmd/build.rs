@@ -134,6 +134,7 @@ fn write_chart(args: &BuildArgs, objects: &[emit::Object], dir: &Path, diags: &m
         name: helm::chart_name(project.as_deref().unwrap_or("app")),
         version: version.to_string(),
         app_version: args.chart.helm_app_version.clone(),
+        release_names: args.chart.helm_release_prefix,
     };
     match render::write_tree(&helm::chart(objects, &info), dir) {
         Ok(_) => SUCCESS,

@@ -4,6 +4,7 @@
 //! `values.yaml`; with its defaults the chart renders exactly what `build` prints.
 
 mod pages;
+mod release;
 mod schema;
 mod template;
 mod values;
@@ -23,6 +24,8 @@ pub struct ChartInfo {
     pub version: String,
     /// `appVersion` in Chart.yaml, when given.
     pub app_version: Option<String>,
+    /// `--helm-release-prefix`: names start with the release name.
+    pub release_names: bool,
 }
 
 /// The helpers every template may use: the image from its parts, any text as a JSON string
@@ -39,6 +42,9 @@ const HELPERS: &str = r#"{{/* Written by kompile. */}}
 {{- define "kompile.secret" -}}
 {{ if kindIs "invalid" (index . 0) }}{{ fail (index . 1) }}{{ end }}{{ index . 0 | b64enc }}
 {{- end }}
+{{- define "kompile.name" -}}
+{{ printf "%s-%s" (index . 0) (index . 1) | trunc 63 | trimSuffix "-" }}
+{{- end }}
 {{- define "kompile.checksum" -}}
 {{ if deepEqual (index . 1) (fromJson (index . 2)) }}{{ index . 0 }}{{ else }}{{ index . 1 | toJson | sha256sum | trunc 16 }}{{ end }}
 {{- end }}
@@ -50,7 +56,7 @@ const HELMIGNORE: &str =
 
 /// The chart's files, paths relative to the chart directory, in a fixed order.
 pub fn chart(objects: &[Object], info: &ChartInfo) -> Vec<(String, String)> {
-    let analysis = values::analyse(objects);
+    let analysis = values::analyse(objects, info.release_names);
     let values = match &analysis.values {
         Value::Null => json!({}),
         other => other.clone(),

@@ -8,6 +8,12 @@ use super::ChartInfo;
 use super::values::{Setting, path_text, set_key};
 use crate::emit::Object;
 
+/// How objects are named, without `--helm-release-prefix`.
+const FIXED_NAMES: &str = "Object names, labels and selectors are the compose names, as `kompile build` writes them, so clients keep reaching `db:5432`; install one release per namespace.";
+
+/// How objects are named with `--helm-release-prefix`.
+const RENAMED: &str = "Every object's name starts with the release name (`<release>-db`, at most 63 characters) and the `app.kubernetes.io/instance` label is the release name, so releases can share a namespace. Services are renamed too: a client that reached another service as `db` must be given `<release>-db` (set its `services.<name>.env` value).";
+
 /// `NOTES.txt`: a template, so only `{{ .Release.* }}` is Helm's; the rest is text.
 pub fn notes(objects: &[Object], settings: &[Setting], info: &ChartInfo) -> String {
     let mut out = String::from(
@@ -24,6 +30,9 @@ pub fn notes(objects: &[Object], settings: &[Setting], info: &ChartInfo) -> Stri
         "\nWatch it start:\n  kubectl get pods -n {{{{ .Release.Namespace }}}} -l app.kubernetes.io/part-of={} -w\n",
         objects.first().and_then(part_of).unwrap_or(&info.name)
     );
+    if info.release_names {
+        out.push_str("\nServices are named {{ .Release.Name }}-<service>: clients that reached a service by its compose name must be given the new name.\n");
+    }
     let secrets = secret_lines(settings);
     if !secrets.is_empty() {
         out.push_str("\nSecrets come from the install command, never from the chart:\n");
@@ -63,7 +72,8 @@ pub fn readme(settings: &[Setting], info: &ChartInfo) -> String {
     if settings.iter().any(|s| s.path.first().is_some_and(|p| p == "secrets")) {
         out.push_str("No secret value is in this chart. Give each one at install with `--set-file` (the file's bytes become the Secret's value), or name a Secret you already have with `--set secrets.<name>.existingSecret=<secret>`: it must hold the same keys.\n\n");
     }
-    out.push_str("Object names, labels and selectors are the compose names, as `kompile build` writes them, so clients keep reaching `db:5432`; install one release per namespace.\n\n## Values\n\n| Value | Default | Sets |\n|---|---|---|\n");
+    out.push_str(if info.release_names { RENAMED } else { FIXED_NAMES });
+    out.push_str("\n\n## Values\n\n| Value | Default | Sets |\n|---|---|---|\n");
     for setting in settings {
         let default = serde_json::to_string(&setting.default).unwrap_or_default();
         let _ = writeln!(

@@ -41,10 +41,10 @@ pub struct Analysis {
 }
 
 /// The chart values and the parameters of every object.
-pub fn analyse(objects: &[Object]) -> Analysis {
+pub fn analyse(objects: &[Object], release_names: bool) -> Analysis {
     let values: Vec<Value> = objects.iter().map(Object::to_value).collect();
     let secrets = values.iter().filter(|v| v["kind"] == "Secret").filter_map(|v| text(v, "/metadata/name")).collect();
-    let mut chart = Builder { secrets, ..Builder::default() };
+    let mut chart = Builder { secrets, release_names, ..Builder::default() };
     let mut templates: Vec<Templated> =
         values.into_iter().map(|object| Templated { object, parameters: Vec::new(), guard: None }).collect();
     // Workloads first: they tell which ConfigMap holds whose environment and who mounts
@@ -61,6 +61,9 @@ pub fn analyse(objects: &[Object]) -> Analysis {
             t.parameters.push(Parameter::new("/metadata/namespace", "$.Release.Namespace"));
         }
     }
+    if release_names {
+        super::release::prefix(&mut templates);
+    }
     Analysis { values: chart.values, settings: chart.settings, templates }
 }
 
@@ -72,6 +75,8 @@ struct Builder {
     secrets: BTreeSet<String>,
     /// ConfigMap holding a service's environment → that service.
     env_maps: BTreeMap<String, String>,
+    /// `--helm-release-prefix`: object names start with the release's.
+    release_names: bool,
     /// Claim → the services whose pods mount it.
     claim_users: BTreeMap<String, BTreeSet<String>>,
 }
@@ -260,7 +265,8 @@ impl Builder {
     fn secret_reference(&mut self, t: &mut Templated, at: &str) {
         let Some(name) = text(&t.object, at).filter(|n| self.secrets.contains(n)) else { return };
         let existing = expression(&path(&["secrets", &name, "existingSecret"]));
-        t.parameters.push(Parameter::new(at, format!("(default {} {existing})", go_string(&name))));
+        let own = if self.release_names { super::release::renamed(&name) } else { go_string(&name) };
+        t.parameters.push(Parameter::new(at, format!("(default {own} {existing})")));
     }
 
     /// The pod's volumes: Secrets it mounts, claims it uses.

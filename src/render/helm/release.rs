@@ -1,0 +1,127 @@
+//! `--helm-release-prefix`: every object's name becomes `<release>-<name>`, every reference
+//! to it follows, and the `app.kubernetes.io/instance` label (selectors included) becomes the
+//! release name, so two releases of one chart can share a namespace. Services are renamed too,
+//! so clients that reach another service by its compose name (`db:5432`) must be given the
+//! new one: the chart's README and NOTES say so.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use super::template::Parameter;
+use super::values::{Templated, go_string};
+
+/// The label whose value is the release name.
+const INSTANCE: &str = "app.kubernetes.io/instance";
+
+/// Keys whose value names another object.
+const NAME_KEYS: [&str; 4] = ["secretName", "claimName", "serviceName", "serviceAccountName"];
+
+/// Maps whose `name` names another object.
+const REFERENCE_MAPS: [&str; 9] = [
+    "configMap",
+    "secret",
+    "configMapRef",
+    "secretRef",
+    "configMapKeyRef",
+    "secretKeyRef",
+    "scaleTargetRef",
+    "roleRef",
+    "service",
+];
+
+/// The expression for a renamed object: `<release>-<name>`, cut to 63 characters as Helm
+/// charts cut names (a DNS label's length).
+pub fn renamed(name: &str) -> String {
+    format!("(include \"kompile.name\" (list $.Release.Name {}))", go_string(name))
+}
+
+/// Adds the parameters that rename every object and reference in `templates`.
+pub fn prefix(templates: &mut [Templated]) {
+    let names: BTreeSet<String> =
+        templates.iter().filter_map(|t| t.object.pointer("/metadata/name")?.as_str().map(String::from)).collect();
+    for t in templates {
+        let taken: BTreeSet<String> = t.parameters.iter().map(|p| p.pointer.clone()).collect();
+        let mut found = Vec::new();
+        walk(&t.object, "", None, &names, &mut found);
+        let wait_args = wait_arguments(&t.object, &names);
+        for parameter in found.into_iter().chain(wait_args) {
+            if !taken.contains(&parameter.pointer) {
+                t.parameters.push(parameter);
+            }
+        }
+    }
+}
+
+/// Renamed fields at or below `value`, whose pointer is `at` and whose key in its parent map
+/// is `key`.
+fn walk(value: &Value, at: &str, key: Option<&str>, names: &BTreeSet<String>, found: &mut Vec<Parameter>) {
+    match value {
+        Value::Object(map) => {
+            for (child_key, child) in map {
+                let pointer = format!("{at}/{}", child_key.replace('~', "~0").replace('/', "~1"));
+                if let Some(parameter) = reference(map, key, child_key, child, &pointer, names) {
+                    found.push(parameter);
+                } else {
+                    walk(child, &pointer, Some(child_key), names, found);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let pointer = format!("{at}/{i}");
+                match (key, item.as_str()) {
+                    (Some("resourceNames"), Some(name)) if names.contains(name) => {
+                        found.push(Parameter::new(pointer, renamed(name)));
+                    }
+                    _ => walk(item, &pointer, key, names, found),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The parameter for `child` (at `pointer`, key `child_key` of `map`, itself under `key`) when
+/// it is a name kompile gave or a reference to one.
+fn reference(
+    map: &serde_json::Map<String, Value>,
+    key: Option<&str>,
+    child_key: &str,
+    child: &Value,
+    pointer: &str,
+    names: &BTreeSet<String>,
+) -> Option<Parameter> {
+    let text = child.as_str()?;
+    if child_key == INSTANCE && matches!(key, Some("labels" | "matchLabels" | "selector")) {
+        return Some(Parameter::new(pointer, "$.Release.Name"));
+    }
+    if !names.contains(text) {
+        return None;
+    }
+    let is_reference = NAME_KEYS.contains(&child_key)
+        || (child_key == "name" && key.is_some_and(|k| REFERENCE_MAPS.contains(&k) || k == "metadata" && pointer == "/metadata/name"))
+        || (child_key == "name" && map.get("kind").and_then(Value::as_str) == Some("ServiceAccount"));
+    is_reference.then(|| Parameter::new(pointer, renamed(text)))
+}
+
+/// The object names a `wait-for-*` init container passes to its script (`sh -c SCRIPT wait
+/// NAME PORT SERVICE`): the Service, Job or workload it waits for.
+fn wait_arguments(object: &Value, names: &BTreeSet<String>) -> Vec<Parameter> {
+    let mut found = Vec::new();
+    for pod in ["/spec/template/spec", "/spec/jobTemplate/spec/template/spec"] {
+        let inits = object.pointer(&format!("{pod}/initContainers")).and_then(Value::as_array);
+        for (i, init) in inits.into_iter().flatten().enumerate() {
+            if !init["name"].as_str().is_some_and(|n| n.starts_with("wait-for-")) {
+                continue;
+            }
+            let command = init["command"].as_array().into_iter().flatten().enumerate().skip(4);
+            for (j, word) in command {
+                if let Some(name) = word.as_str().filter(|w| names.contains(*w)) {
+                    found.push(Parameter::new(format!("{pod}/initContainers/{i}/command/{j}"), renamed(name)));
+                }
+            }
+        }
+    }
+    found
+}
