@@ -167,7 +167,7 @@ pub struct BuildArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct ChartArgs {
     /// Write a Helm chart into DIR instead of printing (see docs/helm.md).
-    #[arg(long, value_name = "DIR", conflicts_with = "out_dir")]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["out_dir", "output"])]
     pub helm: Option<PathBuf>,
     /// The chart's `version`, a SemVer 2 version (default 0.1.0).
     #[arg(long, value_name = "VERSION", requires = "helm")]

@@ -305,7 +305,8 @@ fn release_names_rename_every_object_and_reference() {
         .values()
         .map(|object| {
             let text = serde_json::to_string(object).expect("JSON").replace("\"shop-", "\"");
-            let text = text.replace("\"app.kubernetes.io/instance\":\"shop\"", "\"app.kubernetes.io/instance\":\"webapp\"");
+            let text =
+                text.replace("\"app.kubernetes.io/instance\":\"shop\"", "\"app.kubernetes.io/instance\":\"webapp\"");
             let object: Value = serde_json::from_str(&text).expect("JSON");
             (key(&object), object)
         })

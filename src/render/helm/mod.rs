@@ -40,7 +40,7 @@ const HELPERS: &str = r#"{{/* Written by kompile. */}}
 {{ toString . | toJson | replace "\u007f" "\\u007f" | replace "\u0080" "\\u0080" | replace "\u0081" "\\u0081" | replace "\u0082" "\\u0082" | replace "\u0083" "\\u0083" | replace "\u0084" "\\u0084" | replace "\u0085" "\\u0085" | replace "\u0086" "\\u0086" | replace "\u0087" "\\u0087" | replace "\u0088" "\\u0088" | replace "\u0089" "\\u0089" | replace "\u008a" "\\u008a" | replace "\u008b" "\\u008b" | replace "\u008c" "\\u008c" | replace "\u008d" "\\u008d" | replace "\u008e" "\\u008e" | replace "\u008f" "\\u008f" | replace "\u0090" "\\u0090" | replace "\u0091" "\\u0091" | replace "\u0092" "\\u0092" | replace "\u0093" "\\u0093" | replace "\u0094" "\\u0094" | replace "\u0095" "\\u0095" | replace "\u0096" "\\u0096" | replace "\u0097" "\\u0097" | replace "\u0098" "\\u0098" | replace "\u0099" "\\u0099" | replace "\u009a" "\\u009a" | replace "\u009b" "\\u009b" | replace "\u009c" "\\u009c" | replace "\u009d" "\\u009d" | replace "\u009e" "\\u009e" | replace "\u009f" "\\u009f" | replace "\ufeff" "\\ufeff" }}
 {{- end }}
 {{- define "kompile.secret" -}}
-{{ if kindIs "invalid" (index . 0) }}{{ fail (index . 1) }}{{ end }}{{ index . 0 | b64enc }}
+{{ if kindIs "invalid" (index . 0) }}{{ fail (index . 1) }}{{ end }}{{ index . 0 | default "" | toString | b64enc }}
 {{- end }}
 {{- define "kompile.name" -}}
 {{ printf "%s-%s" (index . 0) (index . 1) | trunc 63 | trimSuffix "-" }}

@@ -5,11 +5,11 @@
 use std::fmt::Write;
 
 use super::ChartInfo;
-use super::values::{Setting, path_text, set_key};
+use super::values::{Setting, path_text, set_file_flag};
 use crate::emit::Object;
 
 /// How objects are named, without `--helm-release-prefix`.
-const FIXED_NAMES: &str = "Object names, labels and selectors are the compose names, as `kompile build` writes them, so clients keep reaching `db:5432`; install one release per namespace.";
+const FIXED_NAMES: &str = "Object names, labels and selectors are the compose names, as `kompile build` writes them, so clients keep reaching each service by its compose name, as under Compose; install one release per namespace.";
 
 /// How objects are named with `--helm-release-prefix`.
 const RENAMED: &str = "Every object's name starts with the release name (`<release>-db`, at most 63 characters) and the `app.kubernetes.io/instance` label is the release name, so releases can share a namespace. Services are renamed too: a client that reached another service as `db` must be given `<release>-db` (set its `services.<name>.env` value).";
@@ -51,7 +51,7 @@ fn secret_lines(settings: &[Setting]) -> String {
     let mut out = String::new();
     for setting in settings.iter().filter(|s| s.path.first().is_some_and(|p| p == "secrets")) {
         if setting.path.get(2).is_some_and(|p| p == "data") {
-            let _ = writeln!(out, "  --set-file {}=<file>", set_key(&setting.path));
+            let _ = writeln!(out, "  {}", set_file_flag(&setting.path));
         }
     }
     out
@@ -65,12 +65,12 @@ pub fn readme(settings: &[Setting], info: &ChartInfo) -> String {
     );
     for setting in settings.iter().filter(|s| s.path.first().is_some_and(|p| p == "secrets")) {
         if setting.path.get(2).is_some_and(|p| p == "data") {
-            let _ = write!(out, " \\\n  --set-file {}=<file>", set_key(&setting.path));
+            let _ = write!(out, " \\\n  {}", set_file_flag(&setting.path));
         }
     }
     out.push_str("\n```\n\n");
     if settings.iter().any(|s| s.path.first().is_some_and(|p| p == "secrets")) {
-        out.push_str("No secret value is in this chart. Give each one at install with `--set-file` (the file's bytes become the Secret's value), or name a Secret you already have with `--set secrets.<name>.existingSecret=<secret>`: it must hold the same keys.\n\n");
+        out.push_str("No secret value is in this chart. Give each one at install with `--set-file`: the file's bytes become the Secret's value, a trailing newline included (write a value that came from the environment with `printf %s`). Or name a Secret you already have with `--set secrets.<name>.existingSecret=<secret>`: it must hold the same keys.\n\n");
     }
     out.push_str(if info.release_names { RENAMED } else { FIXED_NAMES });
     out.push_str("\n\n## Values\n\n| Value | Default | Sets |\n|---|---|---|\n");
@@ -84,7 +84,7 @@ pub fn readme(settings: &[Setting], info: &ChartInfo) -> String {
             cell(&setting.sets.join("; "))
         );
     }
-    out.push_str("\nThe chart's `values.schema.json` refuses values of the wrong type and keys the chart does not read. A claim's size or storage class cannot change on a StatefulSet that exists (Kubernetes refuses changes to `volumeClaimTemplates`).\n");
+    out.push_str("\nThe chart's `values.schema.json` refuses values of the wrong type and keys the chart does not read. A claim's size or storage class cannot change on a StatefulSet that exists (Kubernetes refuses changes to `volumeClaimTemplates`), and a Job's pod template cannot change once it exists: delete a finished Job before an upgrade that changes its image or environment.\n");
     out
 }
 

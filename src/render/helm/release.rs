@@ -100,7 +100,8 @@ fn reference(
         return None;
     }
     let is_reference = NAME_KEYS.contains(&child_key)
-        || (child_key == "name" && key.is_some_and(|k| REFERENCE_MAPS.contains(&k) || k == "metadata" && pointer == "/metadata/name"))
+        || (child_key == "name"
+            && key.is_some_and(|k| REFERENCE_MAPS.contains(&k) || k == "metadata" && pointer == "/metadata/name"))
         || (child_key == "name" && map.get("kind").and_then(Value::as_str) == Some("ServiceAccount"));
     is_reference.then(|| Parameter::new(pointer, renamed(text)))
 }

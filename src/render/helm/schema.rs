@@ -26,7 +26,7 @@ pub fn schema(settings: &[Setting]) -> String {
 }
 
 fn object() -> Value {
-    json!({"type": "object", "additionalProperties": false, "properties": {}})
+    json!({"type": "object", "additionalProperties": false, "properties": {}, "required": []})
 }
 
 /// Puts `leaf` at `path`, making closed objects on the way.
@@ -35,6 +35,16 @@ fn place(node: &mut Value, path: &[String], leaf: Value) {
         *node = leaf;
         return;
     };
+    // Every value is required: Helm drops a key set to null, which would otherwise render
+    // `<nil>` or an object without a field it needs. A value that is null by default (a
+    // Secret's, given at install) is not there until given.
+    let nullable = rest.is_empty() && leaf["type"].as_array().is_some_and(|t| t.contains(&json!("null")));
+    if let Some(required) = node.get_mut("required").and_then(Value::as_array_mut)
+        && !nullable
+        && !required.contains(&json!(first))
+    {
+        required.push(json!(first));
+    }
     let Some(properties) = node.get_mut("properties").and_then(Value::as_object_mut) else { return };
     let child = properties.entry(first.clone()).or_insert_with(|| if rest.is_empty() { Value::Null } else { object() });
     place(child, rest, leaf);

@@ -10,6 +10,15 @@ use serde_json::{Map, Value, json};
 use super::template::Parameter;
 use crate::emit::{Object, SERVICE_ANNOTATION};
 
+/// An Ingress host: a DNS name, `*.` allowed first; or empty.
+const HOST: &str = "^((\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$";
+
+/// An object name (a DNS subdomain); or empty.
+const NAME: &str = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$";
+
+/// A Kubernetes quantity (`500m`, `1.5Gi`, `1e3`).
+const QUANTITY: &str = "^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+|[numkMGTPE]|[KMGTPE]i)?$";
+
 /// The pod template annotation whose digest rolls pods when their ConfigMaps change.
 const CONFIG_CHECKSUM: &str = "kompile.dev/config-checksum";
 
@@ -44,7 +53,8 @@ pub struct Analysis {
 pub fn analyse(objects: &[Object], release_names: bool) -> Analysis {
     let values: Vec<Value> = objects.iter().map(Object::to_value).collect();
     let secrets = values.iter().filter(|v| v["kind"] == "Secret").filter_map(|v| text(v, "/metadata/name")).collect();
-    let mut chart = Builder { secrets, release_names, ..Builder::default() };
+    let keys = service_keys(&values);
+    let mut chart = Builder { secrets, release_names, keys, ..Builder::default() };
     let mut templates: Vec<Templated> =
         values.into_iter().map(|object| Templated { object, parameters: Vec::new(), guard: None }).collect();
     // Workloads first: they tell which ConfigMap holds whose environment and who mounts
@@ -57,8 +67,10 @@ pub fn analyse(objects: &[Object], release_names: bool) -> Analysis {
     }
     for t in &mut templates {
         chart.checksum(t);
-        if t.object.pointer("/metadata/namespace").is_some() {
-            t.parameters.push(Parameter::new("/metadata/namespace", "$.Release.Namespace"));
+        if let Some(namespace) = text(&t.object, "/metadata/namespace") {
+            let mut fields = Vec::new();
+            namespace_fields(&t.object, "", &namespace, &mut fields);
+            t.parameters.extend(fields.into_iter().map(|at| Parameter::new(at, "$.Release.Namespace")));
         }
     }
     if release_names {
@@ -77,6 +89,8 @@ struct Builder {
     env_maps: BTreeMap<String, String>,
     /// `--helm-release-prefix`: object names start with the release's.
     release_names: bool,
+    /// Compose service → the key of its values.
+    keys: BTreeMap<String, String>,
     /// Claim → the services whose pods mount it.
     claim_users: BTreeMap<String, BTreeSet<String>>,
 }
@@ -95,10 +109,23 @@ fn pod_pointer(object: &Value) -> Option<&'static str> {
     }
 }
 
-/// The compose service an object serves: its annotation, else its name.
-fn service_of(object: &Value) -> String {
-    let annotation = object.pointer("/metadata/annotations").and_then(|a| a.get(SERVICE_ANNOTATION));
-    annotation.and_then(Value::as_str).or(object["metadata"]["name"].as_str()).unwrap_or_default().to_string()
+/// The compose service an object serves (its annotation).
+fn annotation(object: &Value) -> Option<&str> {
+    object.pointer("/metadata/annotations")?.get(SERVICE_ANNOTATION)?.as_str()
+}
+
+/// Each compose service → the name of its container, which keys its values: a DNS label,
+/// which `--set` reads without escapes (`node.app` → `node-app`).
+fn service_keys(objects: &[Value]) -> BTreeMap<String, String> {
+    let mut keys = BTreeMap::new();
+    for object in objects {
+        let Some(pod) = pod_pointer(object) else { continue };
+        let main = object.pointer(&format!("{pod}/spec/containers/0/name")).and_then(Value::as_str);
+        if let (Some(service), Some(main)) = (annotation(object), main) {
+            keys.insert(service.to_string(), main.to_string());
+        }
+    }
+    keys
 }
 
 /// A JSON pointer from its parts, escaped.
@@ -123,6 +150,16 @@ fn path(parts: &[&str]) -> Vec<String> {
 }
 
 impl Builder {
+    /// The key of the values of the service `object` serves: its container's name (a
+    /// sidecar without a workload of its own: its compose name as a DNS label).
+    fn service_of(&self, object: &Value) -> String {
+        let name = object["metadata"]["name"].as_str().unwrap_or_default();
+        match annotation(object) {
+            Some(service) => self.keys.get(service).cloned().unwrap_or_else(|| crate::names::dns_label(service)),
+            None => name.to_string(),
+        }
+    }
+
     /// Records a value with its default (a value already there keeps its first default) and
     /// returns the expression reading it; `None` when the path already holds another default,
     /// so the field keeps the value `build` wrote.
@@ -146,7 +183,7 @@ impl Builder {
         let Some(pod) = pod_pointer(&t.object) else { return };
         let kind = t.object["kind"].as_str().unwrap_or_default().to_string();
         let name = text(&t.object, "/metadata/name").unwrap_or_default();
-        let service = service_of(&t.object);
+        let service = self.service_of(&t.object);
         let what = format!("{kind} `{name}`");
         if let Some(replicas) = t.object.pointer("/spec/replicas").cloned().filter(|_| kind != "DaemonSet") {
             let schema = json!({"type": "integer", "minimum": 0});
@@ -192,7 +229,13 @@ impl Builder {
             t.parameters.push(Parameter::new(format!("{at}/image"), expression));
         }
         let resources = container.get("resources").cloned().unwrap_or_else(|| json!({}));
-        let schema = json!({"type": "object"});
+        let amounts =
+            json!({"type": "object", "additionalProperties": {"type": ["string", "number"], "pattern": QUANTITY}});
+        let schema = json!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {"limits": amounts, "requests": amounts, "claims": {"type": "array"}},
+        });
         let sets = format!("the resources of {place}");
         if let Some(e) = self.value(path(&["services", &service, "resources"]), resources, schema, sets) {
             t.parameters.push(Parameter::optional(format!("{at}/resources"), e));
@@ -217,11 +260,11 @@ impl Builder {
             Some((repository, tag)) if !tag.contains('/') => (repository, tag),
             _ => (rest, ""),
         };
-        let string = json!({"type": "string"});
-        let parts = [("repository", repository), ("tag", tag), ("digest", digest)];
-        for (part, default) in parts {
+        let parts = [("repository", repository, 1), ("tag", tag, 0), ("digest", digest, 0)];
+        for (part, default, least) in parts {
             let sets = format!("the image of {place}");
-            self.value(path(&["services", service, "image", part]), json!(default), string.clone(), sets)?;
+            let schema = json!({"type": "string", "minLength": least});
+            self.value(path(&["services", service, "image", part]), json!(default), schema, sets)?;
         }
         let image = expression(&path(&["services", service, "image"]));
         Some(format!("(include \"kompile.image\" {image})"))
@@ -301,7 +344,7 @@ impl Builder {
     fn persistence(&mut self, t: &mut Templated, prefix: Vec<String>, spec: &str, claim: &Value, place: &str) {
         let at = |p: &str| [prefix.clone(), vec![p.to_string()]].concat();
         if let Some(size) = claim.pointer("/spec/resources/requests/storage").cloned() {
-            let schema = json!({"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$"});
+            let schema = json!({"type": "string", "pattern": QUANTITY});
             if let Some(e) = self.value(at("size"), size, schema, format!("the size of {place}")) {
                 t.parameters.push(Parameter::new(format!("{spec}/resources/requests/storage"), e));
             }
@@ -316,7 +359,7 @@ impl Builder {
     /// Objects other than workloads.
     fn other(&mut self, t: &mut Templated) {
         let name = text(&t.object, "/metadata/name").unwrap_or_default();
-        let service = service_of(&t.object);
+        let service = self.service_of(&t.object);
         match t.object["kind"].as_str().unwrap_or_default() {
             "ConfigMap" => self.env_map(t, &name),
             "Secret" => self.secret(t, &name),
@@ -352,9 +395,9 @@ impl Builder {
     /// the whole Secret is one the user already has.
     fn secret(&mut self, t: &mut Templated, name: &str) {
         let prefix = |p: &[&str]| [path(&["secrets", name]), path(p)].concat();
-        let string = json!({"type": "string"});
         let sets = format!("use this existing Secret instead of `{name}` (it must have the same keys)");
-        let Some(existing) = self.value(prefix(&["existingSecret"]), json!(""), string.clone(), sets) else { return };
+        let schema = json!({"type": "string", "pattern": NAME});
+        let Some(existing) = self.value(prefix(&["existingSecret"]), json!(""), schema, sets) else { return };
         t.guard = Some(format!("not {existing}"));
         let keys: Vec<String> = t.object["data"].as_object().map(|d| d.keys().cloned().collect()).unwrap_or_default();
         for key in keys {
@@ -362,7 +405,7 @@ impl Builder {
             let schema = json!({"type": ["string", "null"]});
             let Some(e) = self.value(prefix(&["data", &key]), Value::Null, schema, sets) else { continue };
             let value = prefix(&["data", &key]);
-            let message = format!("{} is required: --set-file {}=<file>", path_text(&value), set_key(&value));
+            let message = format!("{} is required: {}", path_text(&value), set_file_flag(&value));
             let required = format!("(include \"kompile.secret\" (list {e} {}))", go_string(&message));
             t.parameters.push(Parameter::new(pointer(&["data", &key]), required));
         }
@@ -384,31 +427,35 @@ impl Builder {
         }
     }
 
-    /// An Ingress: its class, host and TLS.
+    /// An Ingress: its class, its host (and the TLS entries for that host), its TLS Secret.
     fn ingress(&mut self, t: &mut Templated, service: &str, name: &str) {
         let at = |p: &str| path(&["services", service, "expose", "ingress", p]);
-        let string = json!({"type": "string"});
         let class = t.object.pointer("/spec/ingressClassName").cloned().unwrap_or_else(|| json!(""));
         let sets = format!("the class of Ingress `{name}` (empty: the cluster's default)");
-        if let Some(e) = self.value(at("className"), class, string.clone(), sets) {
+        if let Some(e) = self.value(at("className"), class, json!({"type": "string"}), sets) {
             t.parameters.push(Parameter::optional("/spec/ingressClassName", e));
         }
         let rules = t.object.pointer("/spec/rules").and_then(Value::as_array).cloned().unwrap_or_default();
-        let hosts: BTreeSet<&str> = rules.iter().filter_map(|r| r["host"].as_str()).collect();
-        if let ([host], true) =
-            (hosts.iter().collect::<Vec<_>>().as_slice(), rules.iter().all(|r| r["host"].is_string()))
-        {
-            let sets = format!("the host of Ingress `{name}`");
-            if let Some(e) = self.value(at("host"), json!(host), string, sets) {
-                for i in 0..rules.len() {
-                    t.parameters.push(Parameter::new(format!("/spec/rules/{i}/host"), e.clone()));
+        let hosts: BTreeSet<&str> = rules.iter().map(|r| r["host"].as_str().unwrap_or_default()).collect();
+        let [host] = hosts.into_iter().collect::<Vec<_>>()[..] else { return };
+        let schema = json!({"type": "string", "pattern": HOST});
+        let sets = format!("the host of Ingress `{name}` and of its TLS entry (empty: any host)");
+        let Some(e) = self.value(at("host"), json!(host), schema, sets) else { return };
+        for i in 0..rules.len() {
+            t.parameters.push(Parameter::optional(format!("/spec/rules/{i}/host"), e.clone()));
+        }
+        let tls = t.object.pointer("/spec/tls").and_then(Value::as_array).cloned().unwrap_or_default();
+        for (i, entry) in tls.iter().enumerate() {
+            for (j, _) in entry["hosts"].as_array().into_iter().flatten().enumerate().filter(|(_, h)| *h == host) {
+                t.parameters.push(Parameter::new(format!("/spec/tls/{i}/hosts/{j}"), e.clone()));
+            }
+            if let Some(secret) = entry.get("secretName").cloned() {
+                let sets = format!("the Secret holding the TLS certificate of Ingress `{name}`");
+                let schema = json!({"type": "string", "pattern": NAME});
+                if let Some(e) = self.value(at("tlsSecret"), secret, schema, sets) {
+                    t.parameters.push(Parameter::new(format!("/spec/tls/{i}/secretName"), e));
                 }
             }
-        }
-        let tls = t.object.pointer("/spec/tls").cloned().unwrap_or_else(|| json!([]));
-        let sets = format!("the TLS of Ingress `{name}` (hosts and secretName per entry)");
-        if let Some(e) = self.value(at("tls"), tls, json!({"type": "array"}), sets) {
-            t.parameters.push(Parameter::optional("/spec/tls", e));
         }
     }
 
@@ -459,6 +506,29 @@ impl Builder {
     }
 }
 
+/// The pointers of every `namespace` field holding `namespace` (the object's own, and a
+/// RoleBinding subject's): they follow the release's namespace.
+fn namespace_fields(value: &Value, at: &str, namespace: &str, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let pointer = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                if key == "namespace" && child.as_str() == Some(namespace) {
+                    out.push(pointer);
+                } else {
+                    namespace_fields(child, &pointer, namespace, out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                namespace_fields(item, &format!("{at}/{i}"), namespace, out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Puts `value` at `path` in `tree`, making the maps on the way.
 fn insert(tree: &mut Value, path: &[String], value: Value) {
     let mut node = tree;
@@ -475,6 +545,13 @@ fn insert(tree: &mut Value, path: &[String], value: Value) {
 /// A value's path as the README writes it: `services.web.replicas`.
 pub fn path_text(path: &[String]) -> String {
     path.join(".")
+}
+
+/// The `--set-file` flag that gives the value at `path`, quoted for a shell when the path
+/// holds an escape.
+pub fn set_file_flag(path: &[String]) -> String {
+    let key = set_key(path);
+    if key.contains('\\') { format!("--set-file '{key}=<file>'") } else { format!("--set-file {key}=<file>") }
 }
 
 /// A value's path as `helm --set` reads it: dots inside a key escaped.
