@@ -120,10 +120,21 @@ fn a_namespace_comes_from_the_release() {
     let files = files_of(&support::root().join("fixtures/projects/voting"));
     let expected = built(&files, &["-n", "shop"]);
     let temp = tempfile::tempdir().expect("temp dir");
-    let chart = chart(&files, temp.path(), &["-n", "shop"]);
+    let voting = chart(&files, temp.path(), &["-n", "shop"]);
     let values = secret_values(&expected).expect("text secrets");
-    let Some((rendered, _)) = render(&chart, &values, &["--namespace", "shop"]) else { return };
+    let Some((rendered, _)) = render(&voting, &values, &["--namespace", "shop"]) else { return };
     assert_eq!(rendered, expected);
+    // Installed elsewhere, nothing names the namespace it was built for: the wait Role's
+    // binding (webapp's API waits for its migration Job) names the release's.
+    let files = files_of(&support::root().join("fixtures/projects/webapp"));
+    let expected = built(&files, &["-n", "shop"]);
+    let webapp = chart(&files, &temp.path().join("webapp"), &["-n", "shop"]);
+    let values = secret_values(&expected).expect("text secrets");
+    let Some((rendered, _)) = render(&webapp, &values, &["--namespace", "other"]) else { return };
+    let text = serde_json::to_string(&rendered).expect("JSON");
+    assert!(!text.contains("\"shop\""), "{text}");
+    let subjects = &rendered["RoleBinding/api-wait"]["subjects"][0];
+    assert_eq!(subjects["namespace"], "other", "{subjects}");
 }
 
 /// Changed values move exactly the fields they set, and nothing else.
