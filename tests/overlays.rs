@@ -35,7 +35,12 @@ fn kustomize(dir: &Path) -> Option<String> {
     let found = support::runs("kubectl", &["version", "--client"]).then_some(());
     support::tool("kubectl", "install kubectl 1.32 or later (kustomize v5)", found)?;
     let output = Command::new("kubectl").arg("kustomize").arg(dir).output().expect("kubectl runs");
-    assert!(output.status.success(), "kubectl kustomize {}: {}", dir.display(), String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "kubectl kustomize {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
     Some(String::from_utf8(output.stdout).expect("UTF-8"))
 }
 

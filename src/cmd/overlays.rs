@@ -74,10 +74,9 @@ fn parse_all(texts: &[String], diags: &mut Diagnostics) -> Option<Vec<(String, C
 /// `NAME=FILE` or `NAME=profile:P`.
 pub fn parse(text: &str) -> Result<(String, Change), Box<Diagnostic>> {
     let invalid = |message: String| {
-        Box::new(
-            Diagnostic::new(Code::InvalidValue, message)
-                .help("write `--overlay NAME=FILE` or `--overlay NAME=profile:PROFILE`, e.g. `--overlay prod=compose.prod.yaml`"),
-        )
+        Box::new(Diagnostic::new(Code::InvalidValue, message).help(
+            "write `--overlay NAME=FILE` or `--overlay NAME=profile:PROFILE`, e.g. `--overlay prod=compose.prod.yaml`",
+        ))
     };
     let Some((name, value)) = text.split_once('=') else {
         return Err(invalid(format!("`--overlay {text}` has no `=`")));
@@ -154,7 +153,9 @@ mod tests {
         assert_eq!(parse("prod=compose.prod.yaml").unwrap(), ("prod".into(), Change::File("compose.prod.yaml".into())));
         assert_eq!(parse("debug=profile:debug").unwrap(), ("debug".into(), Change::Profile("debug".into())));
         assert_eq!(parse("v1.2_x-y=a=b.yaml").unwrap().1, Change::File("a=b.yaml".into()));
-        for bad in ["Prod=a.yaml", "../x=a.yaml", ".hidden=a.yaml", "a/b=a.yaml", "=a.yaml", "prod", "prod=", "p=profile:"] {
+        for bad in
+            ["Prod=a.yaml", "../x=a.yaml", ".hidden=a.yaml", "a/b=a.yaml", "=a.yaml", "prod", "prod=", "p=profile:"]
+        {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }

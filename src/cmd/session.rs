@@ -46,14 +46,13 @@ pub async fn prepare(
     let selection = kubeconfig::select(&config, args.context.as_deref()).map_err(|d| push(diags, d))?;
     let namespace =
         args.namespace.clone().or_else(|| selection.namespace.clone()).unwrap_or_else(|| "default".to_string());
-    let build =
-        BuildArgs {
-            project: project.clone(),
-            output: OutputFormat::Yaml,
-            out_dir: None,
-            overlay: Vec::new(),
-            namespace: Some(namespace),
-        };
+    let build = BuildArgs {
+        project: project.clone(),
+        output: OutputFormat::Yaml,
+        out_dir: None,
+        overlay: Vec::new(),
+        namespace: Some(namespace),
+    };
     let (objects, origins) = super::build::compile_with_origins(&build, sources, diags).ok_or(Stop::Input)?;
     let cluster =
         kubeconfig::connect(config, &selection, build.namespace.as_deref()).await.map_err(|d| push(diags, d))?;

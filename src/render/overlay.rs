@@ -283,7 +283,9 @@ mod tests {
         let operations = diff(&before, &after);
         assert_eq!(
             operations,
-            [json!({"op": "replace", "path": "/spec/template/spec/containers/0/env", "value": [{"name": "B", "value": "2"}]})]
+            [
+                json!({"op": "replace", "path": "/spec/template/spec/containers/0/env", "value": [{"name": "B", "value": "2"}]})
+            ]
         );
         assert_eq!(apply(&before, &operations), after);
         let reordered = deployment("web", "nginx:1", json!([{"name": "B", "value": "2"}, {"name": "A", "value": "1"}]));
@@ -307,7 +309,10 @@ mod tests {
         assert_eq!(apply(&before, &operations), after);
         assert!(diff(&after, &after).is_empty());
         // A value that changes type is replaced.
-        assert_eq!(diff(&json!({"a": [1]}), &json!({"a": {"b": 1}})), [json!({"op": "replace", "path": "/a", "value": {"b": 1}})]);
+        assert_eq!(
+            diff(&json!({"a": [1]}), &json!({"a": {"b": 1}})),
+            [json!({"op": "replace", "path": "/a", "value": {"b": 1}})]
+        );
     }
 
     #[test]
