@@ -46,7 +46,11 @@ fn kustomize(dir: &Path) -> Option<String> {
 
 /// `kompile ARGS` from the repository root, which must succeed; its standard output.
 fn build(args: &[&str]) -> String {
-    let run = kompile(support::root()).args(args).run();
+    build_in(&support::root(), args)
+}
+
+fn build_in(dir: &Path, args: &[&str]) -> String {
+    let run = kompile(dir).args(args).run();
     assert_eq!(run.code, 0, "kompile {}: {}", args.join(" "), run.stderr);
     run.stdout
 }
@@ -82,6 +86,12 @@ fn relative(path: &Path) -> String {
 
 /// kustomize renders the base and the overlay as kompile builds them, in a fresh `out`.
 fn check_overlay(base_args: &[&str], overlay_args: &[&str], overlay: &str, what: &str) -> Option<()> {
+    check_overlay_in(&support::root(), base_args, overlay_args, overlay, what)
+}
+
+/// [`check_overlay`] with kompile run in `cwd`.
+fn check_overlay_in(cwd: &Path, base_args: &[&str], overlay_args: &[&str], overlay: &str, what: &str) -> Option<()> {
+    let build = |args: &[&str]| build_in(cwd, args);
     let out = tempfile::tempdir().expect("temp dir");
     let dir = out.path().join("k8s");
     let dir_arg = dir.to_string_lossy().into_owned();
@@ -117,6 +127,34 @@ fn a_profile_is_an_overlay_too() {
         let base = ["-f", fixture];
         let Some(()) = check_overlay(&base, &["--profile", "debug"], "debug=profile:debug", fixture) else { return };
     }
+}
+
+/// Without `-f`, the base is what `build` finds (compose.yaml and its override), and an
+/// overlay file is merged after both; `--profile` applies to the base and every overlay.
+#[test]
+fn discovered_files_and_profiles_are_the_base() {
+    let merge = support::root().join("fixtures/features/merge");
+    let Some(()) = check_overlay_in(
+        &merge,
+        &[],
+        &["-f", "compose.yaml", "-f", "compose.override.yaml", "--profile", "x"],
+        "p=profile:x",
+        "merge",
+    ) else {
+        return;
+    };
+    let multi = support::root().join("fixtures/projects/multi-file");
+    let extra = tempfile::tempdir().expect("temp dir");
+    let file = extra.path().join("replicas.yaml");
+    std::fs::write(
+        &file,
+        "services:\n  web:\n    deploy:\n      replicas: 3\n    environment:\n      ROLE: !reset null\n",
+    )
+    .expect("written");
+    let file = file.to_string_lossy().into_owned();
+    let discovered = ["-f", "compose.yaml", "-f", "compose.override.yaml", "-f", &file];
+    let overlay = format!("three={file}");
+    check_overlay_in(&multi, &["--profile", "debug"], &discovered, &overlay, "multi-file");
 }
 
 #[test]
