@@ -83,7 +83,7 @@ pub fn parse(text: &str) -> Result<(String, Change), Box<Diagnostic>> {
     };
     if !is_plain_name(name) {
         return Err(invalid(format!(
-            "`{name}` is not an overlay name: it becomes a directory, so use lowercase letters, digits, `-`, `_` and `.`, not first"
+            "`{name}` is not an overlay name: it becomes a directory, so use lowercase letters, digits, `-`, `_` and `.` (not first)"
         )));
     }
     let change = match value.strip_prefix("profile:") {
