@@ -156,6 +156,11 @@ pub struct BuildArgs {
     /// Write one file per object and a kustomization.yaml into DIR instead of printing.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// With `--out-dir`: write DIR/base/ and a kustomize overlay DIR/overlays/NAME/ holding
+    /// what FILE, merged over the compose files, changes (repeatable). `NAME=profile:P`
+    /// activates profile P instead of merging a file.
+    #[arg(long, value_name = "NAME=FILE", requires = "out_dir")]
+    pub overlay: Vec<String>,
     /// Namespace to put every object in.
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,

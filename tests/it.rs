@@ -18,6 +18,7 @@ mod helm_chart;
 mod images;
 mod mutation;
 mod network_policies;
+mod overlays;
 mod project_files;
 mod support;
 

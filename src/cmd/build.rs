@@ -20,7 +20,7 @@ pub fn run(args: &BuildArgs) -> i32 {
     let mut diags = Diagnostics::default();
     let objects = compile(args, &mut sources, &mut diags);
     let code = match &objects {
-        Some(objects) if !diags.has_errors() => write(args, objects, &mut diags),
+        Some(objects) if !diags.has_errors() => write(args, objects, &mut sources, &mut diags),
         _ => INPUT_ERRORS,
     };
     let code = if diags.has_errors() { INPUT_ERRORS } else { code };
@@ -44,8 +44,12 @@ pub fn compile_with_origins(
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Option<(Vec<emit::Object>, BTreeMap<String, Origin>)> {
-    let choices = Choices { namespace: args.namespace.clone(), registry: args.project.registry.clone() };
-    pipeline(&args.project.options(), &choices, sources, diags)
+    pipeline(&args.project.options(), &choices(args), sources, diags)
+}
+
+/// `--namespace` and `--registry`.
+pub fn choices(args: &BuildArgs) -> Choices {
+    Choices { namespace: args.namespace.clone(), registry: args.project.registry.clone() }
 }
 
 /// What the command line adds to the compose files.
@@ -99,7 +103,7 @@ fn origin(service: &crate::compose::Service) -> Origin {
     Origin { service: service.name.span, keys }
 }
 
-fn write(args: &BuildArgs, objects: &[emit::Object], diags: &mut Diagnostics) -> i32 {
+fn write(args: &BuildArgs, objects: &[emit::Object], sources: &mut Sources, diags: &mut Diagnostics) -> i32 {
     if let Some(dir) = &args.chart.helm {
         return write_chart(args, objects, dir, diags);
     }
@@ -110,6 +114,9 @@ fn write(args: &BuildArgs, objects: &[emit::Object], diags: &mut Diagnostics) ->
         });
         return SUCCESS;
     };
+    if !args.overlay.is_empty() {
+        return super::overlays::write(args, objects, dir, sources, diags);
+    }
     match render::write_dir(objects, dir) {
         Ok(_) => SUCCESS,
         Err(error) => {

@@ -8,6 +8,7 @@ pub mod config;
 pub mod diff;
 pub mod explain;
 pub mod images;
+pub mod overlays;
 mod session;
 
 use std::io::{IsTerminal, Write};

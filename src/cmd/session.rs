@@ -50,6 +50,7 @@ pub async fn prepare(
         project: project.clone(),
         output: OutputFormat::Yaml,
         out_dir: None,
+        overlay: Vec::new(),
         namespace: Some(namespace),
         chart: Default::default(),
     };

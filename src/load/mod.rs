@@ -622,6 +622,13 @@ fn compose_files(options: &Options, diags: &mut Diagnostics) -> Option<(Vec<Path
     None
 }
 
+/// The compose files `options` name or, without any, the ones found as Compose finds them
+/// (`COMPOSE_FILE`, else `compose.yaml` and its override in the project directory or a
+/// parent): what a second compile adds a file to. `None` when there are none; loading says why.
+pub fn resolved_files(options: &Options) -> Option<Vec<PathBuf>> {
+    compose_files(options, &mut Diagnostics::default()).map(|(files, _)| files)
+}
+
 /// The compose file of `start` or its nearest parent that has one: the first of
 /// [`DEFAULT_FILES`] there, and the other default names next to it, which Compose passes over.
 pub fn find_compose_file(start: &Path) -> Option<(PathBuf, Vec<PathBuf>)> {

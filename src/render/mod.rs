@@ -3,6 +3,7 @@
 pub mod compose;
 mod exposure;
 pub mod helm;
+mod overlay;
 mod yaml;
 
 pub use exposure::exposure_table;
@@ -53,7 +54,29 @@ fn document(value: &Value) -> String {
 /// Writes one YAML file per object into `dir`, plus a `kustomization.yaml` listing them in
 /// apply order, and returns the paths of those files (see [`write_tree`]).
 pub fn write_dir(objects: &[Object], dir: &Path) -> io::Result<Vec<PathBuf>> {
-    write_tree(&dir_files(objects), dir)
+    write_tree(&dir_files(objects, false), dir)
+}
+
+/// Writes a kustomize tree into `dir`: `base/` as [`write_dir`] writes a directory (kept in
+/// kompile's order), and `overlays/NAME/` for each named set of objects, holding only what it
+/// changes in the base. One tree, replaced whole (see [`write_tree`]).
+pub fn write_kustomize(base: &[Object], overlays: &[(String, Vec<Object>)], dir: &Path) -> io::Result<Vec<PathBuf>> {
+    write_tree(&kustomize_files(base, overlays), dir)
+}
+
+/// The files of [`write_kustomize`], paths relative to its directory.
+pub fn kustomize_files(base: &[Object], overlays: &[(String, Vec<Object>)]) -> Vec<(String, String)> {
+    let mut files = prefixed("base", dir_files(base, true));
+    let base: Vec<Value> = base.iter().map(Object::to_value).collect();
+    for (name, objects) in overlays {
+        let objects: Vec<Value> = objects.iter().map(Object::to_value).collect();
+        files.extend(prefixed(&format!("overlays/{name}"), overlay::overlay_files(&base, &objects)));
+    }
+    files
+}
+
+fn prefixed(dir: &str, files: Vec<(String, String)>) -> Vec<(String, String)> {
+    files.into_iter().map(|(name, text)| (format!("{dir}/{name}"), text)).collect()
 }
 
 /// Writes `files` (paths relative to `dir`, `/`-separated, in the order returned) into `dir`
@@ -187,15 +210,21 @@ fn write_files(files: &[(String, String)], staging: &Path) -> io::Result<()> {
 }
 
 /// The files of an `--out-dir`: one per object, in apply order, and the kustomization.
-fn dir_files(objects: &[Object]) -> Vec<(String, String)> {
+/// `fifo` asks kustomize to keep that order instead of sorting by kind (`sortOptions`), so
+/// `kubectl kustomize` prints what `kompile build` prints; the flat directory leaves it out
+/// as it always has.
+fn dir_files(objects: &[Object], fifo: bool) -> Vec<(String, String)> {
     let width = objects.len().to_string().len().max(2);
     let mut files: Vec<(String, String)> =
         objects.iter().enumerate().map(|(i, o)| (file_name(i + 1, width, o), document(&o.to_value()))).collect();
-    let kustomization = json!({
+    let mut kustomization = json!({
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
-        "resources": files.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(),
     });
+    if fifo {
+        kustomization["sortOptions"] = json!({"order": "fifo"});
+    }
+    kustomization["resources"] = files.iter().map(|(name, _)| Value::from(name.as_str())).collect();
     files.push((KUSTOMIZATION.to_string(), document(&kustomization)));
     files
 }
@@ -203,13 +232,13 @@ fn dir_files(objects: &[Object]) -> Vec<(String, String)> {
 /// `<nn>-<kind>-<name>.yaml`: the number keeps apply order under `ls` and `kubectl apply -f`.
 pub(crate) fn file_name(position: usize, width: usize, object: &Object) -> String {
     let kind = object.kind().to_ascii_lowercase();
-    // Object names are DNS-1123 subdomains already; this only guards against path tricks.
-    let name: String = object
-        .name()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
-        .collect();
-    format!("{position:0width$}-{kind}-{name}.yaml")
+    format!("{position:0width$}-{kind}-{}.yaml", safe_name(object.name()))
+}
+
+/// An object name fit for a file name. Object names are DNS-1123 subdomains already; this
+/// only guards against path tricks.
+fn safe_name(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect()
 }
 
 #[cfg(test)]
