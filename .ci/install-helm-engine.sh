@@ -1,5 +1,5 @@
 #!/bin/sh
-# The Helm v4 engine for the chart tests (tests/helm_engine.rs): PyPI's helm-python-sdk,
+# The Helm v4 engine for the chart tests (tests/helm_chart.rs): PyPI's helm-python-sdk,
 # which binds Helm's Go SDK (no helm binary, no network at run time), in a venv at $1.
 # Prints the venv's python for KOMPILE_HELM_PYTHON.
 set -eu
