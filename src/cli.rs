@@ -154,7 +154,7 @@ pub struct BuildArgs {
     #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Yaml)]
     pub output: OutputFormat,
     /// Write one file per object and a kustomization.yaml into DIR instead of printing.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
     pub out_dir: Option<PathBuf>,
     /// With `--out-dir`: write DIR/base/ and a kustomize overlay DIR/overlays/NAME/ holding
     /// what FILE, merged over the compose files, changes (repeatable). `NAME=profile:P`
@@ -172,7 +172,7 @@ pub struct BuildArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct ChartArgs {
     /// Write a Helm chart into DIR instead of printing (see docs/helm.md).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["out_dir", "output"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["out_dir", "output", "overlay"])]
     pub helm: Option<PathBuf>,
     /// The chart's `version`, a SemVer 2 version (default 0.1.0).
     #[arg(long, value_name = "VERSION", requires = "helm")]

@@ -176,6 +176,20 @@ fn changed_values_change_exactly_their_fields() {
     assert_eq!(rendered, expected);
 }
 
+/// An env-file value given as a number renders the same string, and the pods keep `build`'s
+/// checksum: nothing they see changed.
+#[test]
+fn a_value_given_as_a_number_keeps_the_checksum() {
+    let files = files_of(&support::root().join("fixtures/projects/webapp"));
+    let base = built(&files, &[]);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let chart = chart(&files, temp.path(), &[]);
+    let mut values = secret_values(&base).expect("text secrets");
+    values["services"] = json!({"api": {"env": {"WORKERS": 4}}});
+    let Some((rendered, _)) = render(&chart, &values, &[]) else { return };
+    assert_eq!(rendered, base);
+}
+
 /// `existingSecret`: the chart writes no Secret and every reference names the user's.
 #[test]
 fn an_existing_secret_replaces_the_charts_own() {
@@ -324,4 +338,20 @@ fn release_names_rename_every_object_and_reference() {
         .collect();
     assert_eq!(back, base, "names, references, wait arguments and instance labels, and nothing else");
     assert!(notes.contains("Services are named shop-<service>"), "{notes}");
+    // The compose service a wait container names in its messages keeps its compose name.
+    let waits = &rendered["Deployment/shop-api"]["spec"]["template"]["spec"]["initContainers"];
+    let last: Vec<&str> =
+        waits.as_array().into_iter().flatten().filter_map(|c| c["command"].as_array()?.last()?.as_str()).collect();
+    assert_eq!(last, ["migrate", "cache"], "{waits}");
+    // A release name as long as Helm allows keeps names distinct and within their limits.
+    let long = "acme-webapp-production-eu-west-1-blue-2024q4-xyz";
+    let Some((rendered, _)) = render(&chart, &values, &["--release", long]) else { return };
+    let names: Vec<(&str, &str)> =
+        rendered.values().filter_map(|o| Some((o["kind"].as_str()?, o["metadata"]["name"].as_str()?))).collect();
+    let distinct: std::collections::BTreeSet<(&str, &str)> = names.iter().copied().collect();
+    assert_eq!(distinct.len(), base.len(), "{names:?}");
+    for (kind, name) in names {
+        let limit = if matches!(kind, "StatefulSet" | "CronJob") { 52 } else { 63 };
+        assert!(name.len() <= limit && name.starts_with("acme-webapp"), "{kind} {name}");
+    }
 }

@@ -83,7 +83,7 @@ pub fn parse(text: &str) -> Result<(String, Change), Box<Diagnostic>> {
     };
     if !is_plain_name(name) {
         return Err(invalid(format!(
-            "`{name}` is not an overlay name: it becomes a directory, so use lowercase letters, digits, `-`, `_` and `.` (not first)"
+            "`{name}` is not an overlay name: it becomes a directory, so start with a lowercase letter or digit, then use lowercase letters, digits, `-`, `_` and `.`"
         )));
     }
     let change = match value.strip_prefix("profile:") {
@@ -94,11 +94,11 @@ pub fn parse(text: &str) -> Result<(String, Change), Box<Diagnostic>> {
     Ok((name.to_string(), change))
 }
 
-/// A name that is one plain directory: lowercase letters, digits, `-`, `_` and `.`, no `.`
-/// first (so neither `..` nor a hidden directory).
+/// A name that is one plain directory: a lowercase letter or digit first (so neither `..`, a
+/// hidden directory, nor a name a command would take for an option), then lowercase letters,
+/// digits, `-`, `_` and `.`.
 fn is_plain_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('.')
+    name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
         && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
 }
 
@@ -153,9 +153,18 @@ mod tests {
         assert_eq!(parse("prod=compose.prod.yaml").unwrap(), ("prod".into(), Change::File("compose.prod.yaml".into())));
         assert_eq!(parse("debug=profile:debug").unwrap(), ("debug".into(), Change::Profile("debug".into())));
         assert_eq!(parse("v1.2_x-y=a=b.yaml").unwrap().1, Change::File("a=b.yaml".into()));
-        for bad in
-            ["Prod=a.yaml", "../x=a.yaml", ".hidden=a.yaml", "a/b=a.yaml", "=a.yaml", "prod", "prod=", "p=profile:"]
-        {
+        for bad in [
+            "Prod=a.yaml",
+            "../x=a.yaml",
+            ".hidden=a.yaml",
+            "-prod=a.yaml",
+            "_x=a.yaml",
+            "a/b=a.yaml",
+            "=a.yaml",
+            "prod",
+            "prod=",
+            "p=profile:",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }

@@ -31,7 +31,8 @@ pub struct ChartInfo {
 /// The helpers every template may use: the image from its parts, any text as a JSON string
 /// YAML reads back exactly (Go's JSON leaves DEL, C1 controls and BOM raw), a Secret's value (which
 /// may be empty, but must be given), and the config checksum
-/// that keeps `build`'s value while the environment keeps its defaults.
+/// that keeps `build`'s value while the environment keeps its defaults (compared as the
+/// strings the pods see, so `PORT: 8080` given as a number changes nothing).
 const HELPERS: &str = r#"{{/* Written by kompile. */}}
 {{- define "kompile.image" -}}
 {{ .repository }}{{ if .tag }}:{{ .tag }}{{ end }}{{ if .digest }}@{{ .digest }}{{ end }}
@@ -43,10 +44,17 @@ const HELPERS: &str = r#"{{/* Written by kompile. */}}
 {{ if kindIs "invalid" (index . 0) }}{{ fail (index . 1) }}{{ end }}{{ index . 0 | default "" | toString | b64enc }}
 {{- end }}
 {{- define "kompile.name" -}}
-{{ printf "%s-%s" (index . 0) (index . 1) | trunc 63 | trimSuffix "-" }}
+{{- $name := printf "%s-%s" (index . 0) (index . 1) }}
+{{- if le (len $name) (index . 2) }}{{ $name }}{{ else }}{{ printf "%s-%s" (trunc (int (sub (index . 2) 9)) $name | trimSuffix "-" | trimSuffix "." ) (sha256sum $name | trunc 8) }}{{ end }}
 {{- end }}
 {{- define "kompile.checksum" -}}
-{{ if deepEqual (index . 1) (fromJson (index . 2)) }}{{ index . 0 }}{{ else }}{{ index . 1 | toJson | sha256sum | trunc 16 }}{{ end }}
+{{- $now := dict }}
+{{- range $service, $env := index . 1 }}
+{{- $strings := dict }}
+{{- range $name, $value := $env }}{{ $_ := set $strings $name (toString $value) }}{{ end }}
+{{- $_ := set $now $service $strings }}
+{{- end }}
+{{- if deepEqual $now (fromJson (index . 2)) }}{{ index . 0 }}{{ else }}{{ $now | toJson | sha256sum | trunc 16 }}{{ end }}
 {{- end }}
 "#;
 

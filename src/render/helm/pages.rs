@@ -27,8 +27,9 @@ pub fn notes(objects: &[Object], settings: &[Setting], info: &ChartInfo) -> Stri
     }
     let _ = write!(
         out,
-        "\nWatch it start:\n  kubectl get pods -n {{{{ .Release.Namespace }}}} -l app.kubernetes.io/part-of={} -w\n",
-        objects.first().and_then(part_of).unwrap_or(&info.name)
+        "\nWatch it start:\n  kubectl get pods -n {{{{ .Release.Namespace }}}} -l app.kubernetes.io/part-of={}{} -w\n",
+        objects.first().and_then(part_of).unwrap_or(&info.name),
+        if info.release_names { ",app.kubernetes.io/instance={{ .Release.Name }}" } else { "" }
     );
     if info.release_names {
         out.push_str("\nServices are named {{ .Release.Name }}-<service>: clients that reached a service by its compose name must be given the new name.\n");

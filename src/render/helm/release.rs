@@ -4,7 +4,7 @@
 //! so clients that reach another service by its compose name (`db:5432`) must be given the
 //! new one: the chart's README and NOTES say so.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -30,16 +30,33 @@ const REFERENCE_MAPS: [&str; 9] = [
     "service",
 ];
 
-/// The expression for a renamed object: `<release>-<name>`, cut to 63 characters as Helm
-/// charts cut names (a DNS label's length).
-pub fn renamed(name: &str) -> String {
-    format!("(include \"kompile.name\" (list $.Release.Name {}))", go_string(name))
+/// The expression for a renamed object: `<release>-<name>`; longer than `limit`, it is cut
+/// and ends with a digest of the whole name, so two long names stay two names.
+pub fn renamed(name: &str, limit: usize) -> String {
+    format!("(include \"kompile.name\" (list $.Release.Name {} {limit}))", go_string(name))
+}
+
+/// The longest name an object may have: a StatefulSet's pods add `-<ordinal>` and a
+/// controller hash label (52 characters leave room), a CronJob's Jobs add 11 characters;
+/// others are DNS labels.
+fn limit(kind: &str) -> usize {
+    match kind {
+        "StatefulSet" | "CronJob" => 52,
+        _ => 63,
+    }
 }
 
 /// Adds the parameters that rename every object and reference in `templates`.
 pub fn prefix(templates: &mut [Templated]) {
-    let names: BTreeSet<String> =
-        templates.iter().filter_map(|t| t.object.pointer("/metadata/name")?.as_str().map(String::from)).collect();
+    // A name that several objects share (Service `db`, StatefulSet `db`) is renamed alike
+    // everywhere, so references stay right: the shortest limit of its kinds applies.
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    for t in templates.iter() {
+        let (Some(name), Some(kind)) = (t.object.pointer("/metadata/name"), t.object.get("kind")) else { continue };
+        let (Some(name), Some(kind)) = (name.as_str(), kind.as_str()) else { continue };
+        let slot = names.entry(name.to_string()).or_insert(63);
+        *slot = (*slot).min(limit(kind));
+    }
     for t in templates {
         let taken: BTreeSet<String> = t.parameters.iter().map(|p| p.pointer.clone()).collect();
         let mut found = Vec::new();
@@ -55,7 +72,7 @@ pub fn prefix(templates: &mut [Templated]) {
 
 /// Renamed fields at or below `value`, whose pointer is `at` and whose key in its parent map
 /// is `key`.
-fn walk(value: &Value, at: &str, key: Option<&str>, names: &BTreeSet<String>, found: &mut Vec<Parameter>) {
+fn walk(value: &Value, at: &str, key: Option<&str>, names: &BTreeMap<String, usize>, found: &mut Vec<Parameter>) {
     match value {
         Value::Object(map) => {
             for (child_key, child) in map {
@@ -71,8 +88,8 @@ fn walk(value: &Value, at: &str, key: Option<&str>, names: &BTreeSet<String>, fo
             for (i, item) in items.iter().enumerate() {
                 let pointer = format!("{at}/{i}");
                 match (key, item.as_str()) {
-                    (Some("resourceNames"), Some(name)) if names.contains(name) => {
-                        found.push(Parameter::new(pointer, renamed(name)));
+                    (Some("resourceNames"), Some(name)) if names.contains_key(name) => {
+                        found.push(Parameter::new(pointer, renamed(name, names[name])));
                     }
                     _ => walk(item, &pointer, key, names, found),
                 }
@@ -90,25 +107,24 @@ fn reference(
     child_key: &str,
     child: &Value,
     pointer: &str,
-    names: &BTreeSet<String>,
+    names: &BTreeMap<String, usize>,
 ) -> Option<Parameter> {
     let text = child.as_str()?;
     if child_key == INSTANCE && matches!(key, Some("labels" | "matchLabels" | "selector")) {
         return Some(Parameter::new(pointer, "$.Release.Name"));
     }
-    if !names.contains(text) {
-        return None;
-    }
+    let limit = names.get(text)?;
     let is_reference = NAME_KEYS.contains(&child_key)
         || (child_key == "name"
             && key.is_some_and(|k| REFERENCE_MAPS.contains(&k) || k == "metadata" && pointer == "/metadata/name"))
         || (child_key == "name" && map.get("kind").and_then(Value::as_str) == Some("ServiceAccount"));
-    is_reference.then(|| Parameter::new(pointer, renamed(text)))
+    is_reference.then(|| Parameter::new(pointer, renamed(text, *limit)))
 }
 
-/// The object names a `wait-for-*` init container passes to its script (`sh -c SCRIPT wait
-/// NAME PORT SERVICE`): the Service, Job or workload it waits for.
-fn wait_arguments(object: &Value, names: &BTreeSet<String>) -> Vec<Parameter> {
+/// The object name a `wait-for-*` init container passes to its script (`sh -c SCRIPT wait
+/// [KIND] NAME [PORT] SERVICE`): the Service, Job or workload it waits for, the first name
+/// after `wait`. The compose service's name, last, is for messages and stays.
+fn wait_arguments(object: &Value, names: &BTreeMap<String, usize>) -> Vec<Parameter> {
     let mut found = Vec::new();
     for pod in ["/spec/template/spec", "/spec/jobTemplate/spec/template/spec"] {
         let inits = object.pointer(&format!("{pod}/initContainers")).and_then(Value::as_array);
@@ -116,11 +132,10 @@ fn wait_arguments(object: &Value, names: &BTreeSet<String>) -> Vec<Parameter> {
             if !init["name"].as_str().is_some_and(|n| n.starts_with("wait-for-")) {
                 continue;
             }
-            let command = init["command"].as_array().into_iter().flatten().enumerate().skip(4);
-            for (j, word) in command {
-                if let Some(name) = word.as_str().filter(|w| names.contains(*w)) {
-                    found.push(Parameter::new(format!("{pod}/initContainers/{i}/command/{j}"), renamed(name)));
-                }
+            let mut command = init["command"].as_array().into_iter().flatten().enumerate().skip(4);
+            let first = command.find_map(|(j, word)| Some((j, word.as_str()?, *names.get(word.as_str()?)?)));
+            if let Some((j, name, limit)) = first {
+                found.push(Parameter::new(format!("{pod}/initContainers/{i}/command/{j}"), renamed(name, limit)));
             }
         }
     }

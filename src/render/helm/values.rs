@@ -308,7 +308,7 @@ impl Builder {
     fn secret_reference(&mut self, t: &mut Templated, at: &str) {
         let Some(name) = text(&t.object, at).filter(|n| self.secrets.contains(n)) else { return };
         let existing = expression(&path(&["secrets", &name, "existingSecret"]));
-        let own = if self.release_names { super::release::renamed(&name) } else { go_string(&name) };
+        let own = if self.release_names { super::release::renamed(&name, 63) } else { go_string(&name) };
         t.parameters.push(Parameter::new(at, format!("(default {own} {existing})")));
     }
 
