@@ -64,6 +64,21 @@ pub async fn existing(cluster: &Cluster, set: &ApplySet, concurrency: usize) -> 
     Ok(Some(Applied { parent: body, current: Current { group_kinds, namespaces, live } }))
 }
 
+/// The diagnostic for a project [`existing`] did not find.
+pub fn not_applied(set: &ApplySet, target: &super::target::Target) -> Diagnostic {
+    Diagnostic::new(
+        crate::diag::Code::NotApplied,
+        format!(
+            "this project was never applied to namespace `{}` (context `{}`): there is no ApplySet parent ConfigMap `{}` there",
+            set.namespace, target.context, set.name
+        ),
+    )
+    .help(
+        "apply it first (`kompile apply`), or name where it was applied: `-n NAMESPACE`, `--context NAME`; \
+         the project (and so the parent's name) comes from the compose files' `name:` or `-p`",
+    )
+}
+
 /// A project found applied: its parent object and its members.
 #[derive(Debug)]
 pub struct Applied {

@@ -11,7 +11,7 @@
 //! Each member is deleted as prune deletes it ([`apply::prune_one`]): read again, kept unless
 //! still labelled as this set's, deleted with the uid and resourceVersion of that read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures::StreamExt;
 use serde_json::Value;
@@ -32,18 +32,24 @@ pub struct Plan<'a> {
     pub batches: Vec<Vec<&'a Live>>,
     /// Member volume claims kept because `--volumes` was not given.
     pub kept_volumes: Vec<&'a Live>,
+    /// The claims StatefulSets made from their claim templates ([`find_claims`]): no
+    /// members, deleted last with `--volumes`, else kept.
+    pub claims: Vec<Live>,
+    pub volumes: bool,
 }
 
 impl Plan<'_> {
-    pub fn count(&self) -> usize {
-        self.batches.iter().map(Vec::len).sum()
+    /// Everything that goes, in order (the parent aside).
+    pub fn doomed(&self) -> Vec<&Live> {
+        let claims = self.claims.iter().filter(|_| self.volumes);
+        self.batches.iter().flatten().copied().chain(claims).collect()
     }
 }
 
 /// The members of `set_id` among `live` (exactly: the `part-of` label must be the set's id,
 /// whatever the server's selector returned), in deletion order; see the module comment.
 pub fn order<'a>(live: &'a [Live], set_id: &str, volumes: bool) -> Plan<'a> {
-    let mut plan = Plan::default();
+    let mut plan = Plan { volumes, ..Plan::default() };
     let members: Vec<&Live> = live
         .iter()
         .filter(|l| l.body["metadata"]["labels"][PART_OF].as_str() == Some(set_id) && l.kind != "Namespace")
@@ -77,57 +83,59 @@ fn reversed_waves<'a>(workloads: &[&'a Live]) -> Vec<Vec<&'a Live>> {
     batches
 }
 
-/// The claims a StatefulSet made from its claim templates: named `<template>-<set>-<ordinal>`
-/// and carrying the set's selector labels (the StatefulSet controller puts them there), among
-/// `claims` of its namespace.
-pub fn template_claims<'a>(set: &Value, claims: &'a [Live]) -> Vec<&'a Live> {
-    let name = set["metadata"]["name"].as_str().unwrap_or_default();
-    let selector = set["spec"]["selector"]["matchLabels"].as_object().cloned().unwrap_or_default();
-    let templates: Vec<&str> = set["spec"]["volumeClaimTemplates"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t["metadata"]["name"].as_str())
-        .collect();
-    let made_here = |claim: &Live| {
-        let labels = &claim.body["metadata"]["labels"];
-        let ordinal_of = |template: &str| claim.key.name.strip_prefix(&format!("{template}-{name}-"));
-        let named = templates.iter().filter_map(|t| ordinal_of(t)).any(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-        named && !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
-    };
-    claims.iter().filter(|c| c.key.namespace == set["metadata"]["namespace"].as_str().map(str::to_string)).filter(|c| made_here(c)).collect()
+/// The labels emit puts on every object of a project (claim templates too), and those of a
+/// StatefulSet's selector, which its controller adds to the claims it makes.
+const PROJECT_LABEL: &str = "app.kubernetes.io/part-of";
+const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+const INSTANCE: &str = "app.kubernetes.io/instance";
+const NAME: &str = "app.kubernetes.io/name";
+
+/// Whether `claim` is one a StatefulSet of compose project `project` made from a kompile
+/// claim template: labelled by kompile for the project (template labels) and with the set's
+/// selector labels (instance and name), named `<template>-<set>-<ordinal>` after that set, and
+/// no member of any ApplySet. Found by these labels, such claims are found even once their
+/// StatefulSet is gone (a `down` without `--volumes` deleted it).
+pub fn template_claim(claim: &Value, project: &str) -> bool {
+    let labels = &claim["metadata"]["labels"];
+    let label = |key: &str| labels[key].as_str();
+    let ours = label(MANAGED_BY) == Some("kompile")
+        && label(PROJECT_LABEL) == Some(project)
+        && label(INSTANCE) == Some(project)
+        && labels.get(PART_OF).is_none();
+    let Some(set) = label(NAME) else { return false };
+    let name = claim["metadata"]["name"].as_str().unwrap_or_default();
+    let named = name.rsplit_once('-').is_some_and(|(rest, ordinal)| {
+        !ordinal.is_empty()
+            && ordinal.bytes().all(|b| b.is_ascii_digit())
+            && rest.strip_suffix(set).is_some_and(|template| template.len() > 1 && template.ends_with('-'))
+    });
+    ours && named
 }
 
-/// The claim-template claims of the StatefulSets in `plan`, listed by each set's selector.
-pub async fn claims_of_sets(cluster: &Cluster, plan: &Plan<'_>) -> Result<Vec<Live>, Diagnostic> {
-    let sets: Vec<&Live> = plan.batches.iter().flatten().copied().filter(|l| l.kind == "StatefulSet").collect();
-    let mut out = Vec::new();
-    for set in sets {
-        if set.body["spec"]["volumeClaimTemplates"].as_array().is_none_or(Vec::is_empty) {
-            continue;
-        }
-        let subject = Subject {
-            verb: "list",
-            kind: "PersistentVolumeClaim".into(),
-            namespace: set.key.namespace.clone(),
-            ..Subject::default()
-        };
-        let found = match cluster.discover("PersistentVolumeClaim").await {
-            Ok(Some(found)) => found,
-            Ok(None) => continue,
-            Err(f) => return Err(diagnose(&f, &subject, &cluster.target)),
-        };
-        let labels = set.body["spec"]["selector"]["matchLabels"].as_object().cloned().unwrap_or_default();
-        let selector: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect();
-        let items = list(cluster, &found, set.key.namespace.as_deref(), &selector.join(","))
-            .await
-            .map_err(|f| diagnose(&f, &subject, &cluster.target))?;
-        let listed: Vec<Live> = items.into_iter().map(|body| claim(&found.resource.api_version, body)).collect();
-        out.extend(template_claims(&set.body, &listed).into_iter().cloned());
+/// Finds the StatefulSets' claims of compose project `project` in `namespaces` (by the labels
+/// of [`template_claim`]) into `plan.claims`.
+pub async fn find_claims(
+    cluster: &Cluster,
+    namespaces: &BTreeSet<String>,
+    project: &str,
+    plan: &mut Plan<'_>,
+) -> Result<(), Diagnostic> {
+    let subject = Subject { verb: "list", kind: "PersistentVolumeClaim".into(), ..Subject::default() };
+    let found = match cluster.discover("PersistentVolumeClaim").await {
+        Ok(Some(found)) => found,
+        Ok(None) => return Ok(()),
+        Err(f) => return Err(diagnose(&f, &subject, &cluster.target)),
+    };
+    let selector = format!("{MANAGED_BY}=kompile,{PROJECT_LABEL}={project},{INSTANCE}={project},!{PART_OF}");
+    for namespace in namespaces {
+        let items = list(cluster, &found, Some(namespace), &selector).await.map_err(|f| {
+            diagnose(&f, &Subject { namespace: Some(namespace.clone()), ..subject.clone() }, &cluster.target)
+        })?;
+        let claims = items.into_iter().filter(|c| template_claim(c, project));
+        plan.claims.extend(claims.map(|body| claim(&found.resource.api_version, body)));
     }
-    out.sort_by(|a, b| a.key.cmp(&b.key));
-    out.dedup_by(|a, b| a.key == b.key);
-    Ok(out)
+    plan.claims.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(())
 }
 
 /// A listed claim as a [`Live`] object (list items come without kind and apiVersion).
@@ -159,22 +167,25 @@ pub struct Options<'a> {
     pub waiting: &'a Waiting,
 }
 
-/// Deletes `plan`'s batches in order, then `claims` (after every workload is gone), then the
-/// parent when nothing of the set is left. Prints a line per object through `print`.
+/// Deletes `plan`'s batches in order, then (with `--volumes`) the StatefulSets' claims, after
+/// every workload is gone, then the parent when nothing of the set is left. Prints a line per
+/// object through `print`.
 pub async fn down(
     cluster: &Cluster,
     applied: &Applied,
     set_id: &str,
     plan: &Plan<'_>,
-    claims: &[Live],
     options: &Options<'_>,
     print: &mut dyn FnMut(String),
 ) -> Report {
+    // Kept member claims keep the parent too: a later `down --volumes` must find them.
     let mut report = Report { kept: !plan.kept_volumes.is_empty(), ..Report::default() };
-    if !plan.kept_volumes.is_empty() {
-        report.diagnostics.push(kept_volumes(&plan.kept_volumes));
+    let mut kept: Vec<&Live> = plan.kept_volumes.clone();
+    kept.extend(plan.claims.iter().filter(|_| !plan.volumes));
+    if !kept.is_empty() {
+        report.diagnostics.push(kept_volumes(&kept));
     }
-    let claims: Vec<&Live> = claims.iter().collect();
+    let claims: Vec<&Live> = plan.claims.iter().filter(|_| plan.volumes).collect();
     let batches = plan.batches.iter().map(|b| (b.clone(), true)).chain([(claims, false)]);
     for (batch, members) in batches.filter(|(b, _)| !b.is_empty()) {
         run_batch(cluster, set_id, &batch, members, options, &mut report, print).await;
@@ -298,14 +309,16 @@ fn kept_volumes(kept: &[&Live]) -> Diagnostic {
     Diagnostic::new(
         Code::PruneSkipped,
         format!(
-            "kept {} volume claim{} (and the ApplySet parent, to find {} again): {}",
+            "kept {} volume claim{}: {}",
             names.len(),
             if names.len() == 1 { "" } else { "s" },
-            if names.len() == 1 { "it" } else { "them" },
             names.join(", ")
         ),
     )
-    .help("volume claims hold data, so `down` keeps them; run `kompile down --volumes` to delete them and their data")
+    .help(
+        "volume claims hold data, so `down` keeps them (and the ApplySet parent, to find the project's \
+         claims again); run `kompile down --volumes` to delete them and their data",
+    )
 }
 
 fn changed_hands(reasons: &[String]) -> Diagnostic {
@@ -391,25 +404,21 @@ mod tests {
     }
 
     #[test]
-    fn claims_of_a_stateful_set_are_found_by_name_and_selector() {
-        let set = json!({"kind": "StatefulSet", "metadata": {"name": "db", "namespace": "shop"},
-            "spec": {"selector": {"matchLabels": {"app": "db"}},
-                "volumeClaimTemplates": [{"metadata": {"name": "pgdata"}}]}});
-        let claim = |name: &str, labels: Value| {
-            let body = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                "metadata": {"name": name, "namespace": "shop", "labels": labels}});
-            let manifest = plan::manifest(body);
-            Live { key: manifest.key(), kind: manifest.kind, body: manifest.body }
+    fn claims_of_stateful_sets_are_found_by_label_and_name() {
+        let claim = |name: &str, extra: Value| {
+            let mut labels = json!({MANAGED_BY: "kompile", PROJECT_LABEL: "shop", INSTANCE: "shop", NAME: "db"});
+            for (k, v) in extra.as_object().into_iter().flatten() {
+                labels[k] = v.clone();
+            }
+            json!({"metadata": {"name": name, "labels": labels}})
         };
-        let claims = vec![
-            claim("pgdata-db-0", json!({"app": "db"})),
-            claim("pgdata-db-12", json!({"app": "db", "x": "y"})),
-            claim("pgdata-db-0", json!({"app": "other"})),
-            claim("pgdata-db-backup", json!({"app": "db"})),
-            claim("pgdata-dbx-0", json!({"app": "db"})),
-            claim("other-db-0", json!({"app": "db"})),
-        ];
-        let found: Vec<&str> = template_claims(&set, &claims).iter().map(|c| c.key.name.as_str()).collect();
-        assert_eq!(found, ["pgdata-db-0", "pgdata-db-12"]);
+        assert!(template_claim(&claim("pgdata-db-0", json!({})), "shop"));
+        assert!(template_claim(&claim("pgdata-db-12", json!({"x": "y"})), "shop"));
+        assert!(!template_claim(&claim("pgdata-db-0", json!({PROJECT_LABEL: "other"})), "shop"));
+        assert!(!template_claim(&claim("pgdata-db-0", json!({PART_OF: "some-set"})), "shop"));
+        assert!(!template_claim(&claim("pgdata-db-backup", json!({})), "shop"));
+        assert!(!template_claim(&claim("pgdata-xdb-0", json!({})), "shop"));
+        assert!(!template_claim(&claim("db-0", json!({})), "shop"));
+        assert!(!template_claim(&claim("pgdata-db-0", json!({MANAGED_BY: "helm"})), "shop"));
     }
 }
