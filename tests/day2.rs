@@ -81,7 +81,12 @@ fn status_of_a_healthy_project_is_one_ready_line_per_workload() {
     let f = Fixture::new(SIMPLE);
     f.apply(&[]);
     // The cloud's load balancer controller gives the published Service an address.
-    f.server.set_status("services", "default", "web-published", json!({"loadBalancer": {"ingress": [{"ip": "192.0.2.10"}]}}));
+    f.server.set_status(
+        "services",
+        "default",
+        "web-published",
+        json!({"loadBalancer": {"ingress": [{"ip": "192.0.2.10"}]}}),
+    );
     let run = f.run(&["status"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let lines: Vec<&str> = run.stdout.lines().collect();
@@ -103,8 +108,22 @@ fn status_of_a_healthy_project_is_one_ready_line_per_workload() {
     let workloads = doc["workloads"].as_array().expect("workloads");
     assert_eq!(workloads.len(), 2);
     let web = workloads.iter().find(|w| w["name"] == "web").expect("web");
-    for field in ["kind", "namespace", "service", "ready", "state", "reason", "ready_replicas", "desired_replicas",
-        "image", "tag", "created", "age_seconds", "addresses", "pods"] {
+    for field in [
+        "kind",
+        "namespace",
+        "service",
+        "ready",
+        "state",
+        "reason",
+        "ready_replicas",
+        "desired_replicas",
+        "image",
+        "tag",
+        "created",
+        "age_seconds",
+        "addresses",
+        "pods",
+    ] {
         assert!(web.get(field).is_some(), "no `{field}` in {web}");
     }
     assert_eq!((web["ready_replicas"].as_i64(), web["desired_replicas"].as_i64()), (Some(1), Some(1)));
@@ -201,13 +220,18 @@ fn add_foreign(server: &StandIn) {
 }
 
 fn assert_foreign_survive(f: &Fixture) {
-    for (plural, name) in
-        [("configmaps", "web"), ("services", "legacy"), ("deployments", "other"), ("persistentvolumeclaims", "pgdata-db-7")]
-    {
+    for (plural, name) in [
+        ("configmaps", "web"),
+        ("services", "legacy"),
+        ("deployments", "other"),
+        ("persistentvolumeclaims", "pgdata-db-7"),
+    ] {
         assert!(f.exists(plural, name), "{plural}/{name} is not the project's and must survive");
     }
     let log = f.server.log();
-    for doomed in [format!("DELETE {CONFIGMAPS}/web"), format!("DELETE {SERVICES}/legacy"), format!("DELETE {DEPLOYMENTS}/other")] {
+    for doomed in
+        [format!("DELETE {CONFIGMAPS}/web"), format!("DELETE {SERVICES}/legacy"), format!("DELETE {DEPLOYMENTS}/other")]
+    {
         assert!(!log.iter().any(|l| l.starts_with(&doomed)), "{doomed} sent: {log:#?}");
     }
 }
@@ -239,7 +263,10 @@ fn down_deletes_in_reverse_dependency_order_and_only_the_project() {
     let last_workload = db.max(cache);
     let services = first(&log, &format!("DELETE {SERVICES}/"));
     assert!(last_workload < services, "{deletes:#?}");
-    assert!(last(&log, &format!("DELETE {SERVICES}/")) < first(&log, &format!("DELETE {CONFIGMAPS}/site")), "{deletes:#?}");
+    assert!(
+        last(&log, &format!("DELETE {SERVICES}/")) < first(&log, &format!("DELETE {CONFIGMAPS}/site")),
+        "{deletes:#?}"
+    );
     for name in ["web", "cache", "db", "db-headless", "web-published"] {
         assert!(log.iter().any(|l| l.starts_with(&format!("DELETE {SERVICES}/{name}"))), "{name}: {deletes:#?}");
     }
@@ -253,7 +280,11 @@ fn down_deletes_in_reverse_dependency_order_and_only_the_project() {
     assert!(!deletes.iter().any(|l| l.starts_with(&format!("DELETE {CLAIMS}"))), "{deletes:#?}");
     assert!(f.exists("persistentvolumeclaims", "shared") && f.exists("persistentvolumeclaims", "pgdata-db-0"));
     assert!(f.exists("configmaps", "kompile-applyset-shop"));
-    assert!(run.stderr.contains("K411") && run.stderr.contains("kept 2 volume claims: shared, pgdata-db-0"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("K411") && run.stderr.contains("kept 2 volume claims: shared, pgdata-db-0"),
+        "{}",
+        run.stderr
+    );
     assert_foreign_survive(&f);
 
     // With --volumes the claims go, then the parent, last.
@@ -343,8 +374,15 @@ fn down_dry_run_lists_what_would_go_and_deletes_nothing() {
     f.server.clear_log();
     let run = f.down(&["--dry-run=server", "--volumes"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    for what in ["Deployment default/web", "StatefulSet default/db", "Service default/web-published", "ConfigMap default/site",
-        "PersistentVolumeClaim default/shared", "PersistentVolumeClaim default/pgdata-db-0", "ConfigMap default/kompile-applyset-shop"] {
+    for what in [
+        "Deployment default/web",
+        "StatefulSet default/db",
+        "Service default/web-published",
+        "ConfigMap default/site",
+        "PersistentVolumeClaim default/shared",
+        "PersistentVolumeClaim default/pgdata-db-0",
+        "ConfigMap default/kompile-applyset-shop",
+    ] {
         assert!(run.stdout.contains(&format!("{what} would be deleted")), "{what}: {}", run.stdout);
     }
     assert!(run.stdout.contains("(dry run: nothing was deleted)"), "{}", run.stdout);
@@ -352,8 +390,15 @@ fn down_dry_run_lists_what_would_go_and_deletes_nothing() {
     let deletes: Vec<&String> = log.iter().filter(|l| l.starts_with("DELETE")).collect();
     assert!(!deletes.is_empty(), "the server was asked: {log:#?}");
     assert!(deletes.iter().all(|l| l.ends_with("(body: dryRun=All)")), "{deletes:#?}");
-    for (plural, name) in [("deployments", "web"), ("statefulsets", "db"), ("services", "web"), ("configmaps", "site"),
-        ("persistentvolumeclaims", "shared"), ("persistentvolumeclaims", "pgdata-db-0"), ("configmaps", "kompile-applyset-shop")] {
+    for (plural, name) in [
+        ("deployments", "web"),
+        ("statefulsets", "db"),
+        ("services", "web"),
+        ("configmaps", "site"),
+        ("persistentvolumeclaims", "shared"),
+        ("persistentvolumeclaims", "pgdata-db-0"),
+        ("configmaps", "kompile-applyset-shop"),
+    ] {
         assert!(f.exists(plural, name), "{plural}/{name} survived the dry run");
     }
 }
@@ -367,7 +412,11 @@ fn an_object_that_does_not_go_stops_down_before_what_it_depends_on() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.stderr.contains("K421"), "{}", run.stderr);
     // web never went, so what it depends on stays.
-    assert!(f.exists("statefulsets", "db") && f.exists("deployments", "cache") && f.exists("configmaps", "kompile-applyset-shop"));
+    assert!(
+        f.exists("statefulsets", "db")
+            && f.exists("deployments", "cache")
+            && f.exists("configmaps", "kompile-applyset-shop")
+    );
     let diagnostics: String = run.stderr.lines().skip_while(|l| !l.starts_with("K4")).collect::<Vec<_>>().join("\n");
     snapshot("K421", &diagnostics);
 }

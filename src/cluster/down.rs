@@ -282,10 +282,13 @@ async fn as_read(cluster: &Cluster, live: &Live, dry_run: bool) -> Pruned {
     let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
     let meta = &live.body["metadata"];
     let precondition = Some((text(&meta["uid"]), text(&meta["resourceVersion"])));
-    let doomed = Doomed { kind: &live.kind, namespace: live.key.namespace.as_deref(), name: &live.key.name, precondition };
+    let doomed =
+        Doomed { kind: &live.kind, namespace: live.key.namespace.as_deref(), name: &live.key.name, precondition };
     match delete(cluster, &found, &doomed, dry_run).await {
         Ok(()) => Pruned::Deleted,
-        Err(Failure::Status(s)) if s.code == 409 => Pruned::Kept(format!("it changed since it was read ({})", s.message)),
+        Err(Failure::Status(s)) if s.code == 409 => {
+            Pruned::Kept(format!("it changed since it was read ({})", s.message))
+        }
         Err(f) => Pruned::Failed(f),
     }
 }
@@ -308,12 +311,7 @@ fn kept_volumes(kept: &[&Live]) -> Diagnostic {
     let names: Vec<&str> = kept.iter().map(|l| l.key.name.as_str()).collect();
     Diagnostic::new(
         Code::PruneSkipped,
-        format!(
-            "kept {} volume claim{}: {}",
-            names.len(),
-            if names.len() == 1 { "" } else { "s" },
-            names.join(", ")
-        ),
+        format!("kept {} volume claim{}: {}", names.len(), if names.len() == 1 { "" } else { "s" }, names.join(", ")),
     )
     .help(
         "volume claims hold data, so `down` keeps them (and the ApplySet parent, to find the project's \
@@ -399,7 +397,10 @@ mod tests {
         );
         assert_eq!(names(&plan.kept_volumes), ["PersistentVolumeClaim/data"]);
         let with_volumes = order(&live, "me", true);
-        assert_eq!(names(with_volumes.batches.last().expect("config")), ["ConfigMap/settings", "PersistentVolumeClaim/data"]);
+        assert_eq!(
+            names(with_volumes.batches.last().expect("config")),
+            ["ConfigMap/settings", "PersistentVolumeClaim/data"]
+        );
         assert!(with_volumes.kept_volumes.is_empty());
     }
 

@@ -313,18 +313,22 @@ mod tests {
         let web = json!({"kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"},
             "spec": {"template": {"metadata": {"labels": {"app": "web", "tier": "front"}}}}});
         let members = vec![
-            live(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web-published", "namespace": "shop"},
+            live(
+                json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web-published", "namespace": "shop"},
                 "spec": {"type": "LoadBalancer", "selector": {"app": "web"}, "ports": [{"port": 8080}]},
-                "status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.10"}]}}})),
+                "status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.10"}]}}}),
+            ),
             live(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web-np", "namespace": "shop"},
                 "spec": {"type": "NodePort", "selector": {"app": "web"}, "ports": [{"port": 80, "nodePort": 30080}]}})),
             live(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
                 "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}})),
             live(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api", "namespace": "shop"},
                 "spec": {"type": "NodePort", "selector": {"app": "api"}, "ports": [{"port": 80, "nodePort": 30081}]}})),
-            live(json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web", "namespace": "shop"},
+            live(
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web", "namespace": "shop"},
                 "spec": {"tls": [{"hosts": ["shop.example.com"]}], "rules": [{"host": "shop.example.com",
-                    "http": {"paths": [{"path": "/", "backend": {"service": {"name": "web"}}}]}}]}})),
+                    "http": {"paths": [{"path": "/", "backend": {"service": {"name": "web"}}}]}}]}}),
+            ),
         ];
         assert_eq!(
             addresses(&web, &members),
@@ -346,6 +350,9 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert!(lines[0].starts_with("KIND"));
         assert!(lines[1].starts_with("Deployment  web   1/2    nginx:1.27  5m"), "{text}");
-        assert!(lines[1].ends_with("waiting: 1 of 2 updated replicas available; pod web-1: container web: CrashLoopBackOff"));
+        assert!(
+            lines[1]
+                .ends_with("waiting: 1 of 2 updated replicas available; pod web-1: container web: CrashLoopBackOff")
+        );
     }
 }

@@ -58,11 +58,12 @@ async fn down(args: &DownArgs, sources: &mut Sources, diags: &mut Diagnostics) -
         return CLUSTER_ERRORS;
     }
     // A dry run deletes nothing, so there is nothing to confirm.
-    if !dry_run && !args.yes {
-        if let Err(d) = confirm(&plan, &set, &cluster.target) {
-            diags.push(d);
-            return USAGE_ERROR;
-        }
+    if !dry_run
+        && !args.yes
+        && let Err(d) = confirm(&plan, &set, &cluster.target)
+    {
+        diags.push(d);
+        return USAGE_ERROR;
     }
     let waiting = Waiting {
         timeout: args.timeout,

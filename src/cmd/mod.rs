@@ -10,8 +10,8 @@ pub mod down;
 pub mod explain;
 pub mod images;
 pub mod overlays;
-pub mod status;
 mod session;
+pub mod status;
 
 use std::io::{IsTerminal, Write};
 
