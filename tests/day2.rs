@@ -359,7 +359,7 @@ fn down_asks_on_a_terminal() {
     };
     let (code, text) = ask("n\n");
     assert_eq!(code, Some(2), "{text}");
-    assert!(text.contains("Delete these 6 objects from namespace `default` (context `standin`)? [y/N]"), "{text}");
+    assert!(text.contains("Delete 6 objects from namespace `default` (context `standin`)? [y/N]"), "{text}");
     assert!(text.contains("K420") && text.contains("was not confirmed"), "{text}");
     assert!(f.exists("deployments", "web"), "answered no: nothing deleted");
     let (code, text) = ask("y\n");

@@ -95,30 +95,46 @@ fn summary(changes: &[(String, Change)], dry_run: bool) -> String {
 /// Asks on the terminal, listing what goes; refuses when standard input is no terminal, since
 /// no one can be asked there.
 fn confirm(plan: &Plan<'_>, set: &ApplySet, target: &Target) -> Result<(), Diagnostic> {
-    let doomed = plan.doomed();
-    let count = doomed.len() + 1;
+    let mut doomed: Vec<String> = plan
+        .doomed()
+        .iter()
+        .map(|live| plan::describe(&live.kind, live.key.namespace.as_deref(), &live.key.name))
+        .collect();
+    // The parent goes too, unless kept claims still need it.
+    if plan.kept_volumes.is_empty() {
+        doomed.push(format!("ConfigMap {}/{} (the ApplySet parent)", set.namespace, set.name));
+    }
+    let count = doomed.len();
+    let objects = if count == 1 { "object" } else { "objects" };
     let place = format!("namespace `{}` (context `{}`)", set.namespace, target.context);
+    if count == 0 {
+        return Ok(());
+    }
     if !std::io::stdin().is_terminal() {
-        return Err(Diagnostic::new(
-            Code::NotConfirmed,
-            format!("`down` would delete {count} objects from {place}, but standard input is not a terminal to ask on: nothing was deleted"),
-        )
-        .help("pass `--yes` to delete without asking, or `--dry-run=server` to see what would be deleted"));
+        let message = format!(
+            "`down` would delete {count} {objects} from {place}, but standard input is not a terminal to ask on: nothing was deleted"
+        );
+        return Err(Diagnostic::new(Code::NotConfirmed, message)
+            .help("pass `--yes` to delete without asking, or `--dry-run=server` to see what would be deleted"));
     }
-    let mut err = std::io::stderr().lock();
-    for live in &doomed {
-        let _ = writeln!(err, "  {}", plan::describe(&live.kind, live.key.namespace.as_deref(), &live.key.name));
-    }
-    let _ = writeln!(err, "  ConfigMap {}/{} (the ApplySet parent)", set.namespace, set.name);
-    let _ = write!(err, "Delete these {count} objects from {place}? [y/N] ");
-    let _ = err.flush();
-    let mut answer = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut answer);
-    if yes(&answer) {
+    if ask(&doomed, &format!("Delete {count} {objects} from {place}?")) {
         return Ok(());
     }
     Err(Diagnostic::new(Code::NotConfirmed, format!("`down` was not confirmed: nothing was deleted from {place}"))
         .help("answer `y` to delete, or pass `--yes`"))
+}
+
+/// Lists `items` and asks `question` on standard error; reads the answer from standard input.
+fn ask(items: &[String], question: &str) -> bool {
+    let mut err = std::io::stderr().lock();
+    for item in items {
+        let _ = writeln!(err, "  {item}");
+    }
+    let _ = write!(err, "{question} [y/N] ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    yes(&answer)
 }
 
 /// `y` or `yes`, any case; anything else (an empty line too) is no.
