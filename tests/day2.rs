@@ -156,6 +156,20 @@ fn status_of_a_crashing_workload_exits_1_with_the_reason() {
 }
 
 #[test]
+fn status_names_pull_and_scheduling_failures() {
+    let compose =
+        SIMPLE.replace("nginx:1.27", "example/pullfail:1").replace("example/api:2.1", "example/unschedulable:1");
+    let f = Fixture::new(&compose);
+    f.apply(&["--no-wait"]);
+    let run = f.run(&["status"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let line =
+        |name: &str| run.stdout.lines().find(|l| l.contains(&format!(" {name} "))).unwrap_or_default().to_string();
+    assert!(line("web").contains("ImagePullBackOff"), "{}", run.stdout);
+    assert!(line("api").contains("cannot be scheduled (Unschedulable)"), "{}", run.stdout);
+}
+
+#[test]
 fn status_and_down_of_a_project_never_applied_say_so() {
     let f = Fixture::new(SIMPLE);
     let run = f.run(&["status"]);
@@ -241,6 +255,11 @@ fn down_deletes_in_reverse_dependency_order_and_only_the_project() {
     let f = Fixture::new(SHOP);
     f.apply(&[]);
     assert!(f.exists("persistentvolumeclaims", "pgdata-db-0"), "the StatefulSet made its claim");
+    let status = f.run(&["status"]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let db = status.stdout.lines().find(|l| l.starts_with("StatefulSet")).unwrap_or_default();
+    assert_eq!(db.split_whitespace().take(4).collect::<Vec<_>>(), ["StatefulSet", "db", "1/1", "postgres:16.4"]);
+    assert_eq!(status.stdout.lines().count(), 4, "db, cache, web and a header: {}", status.stdout);
     add_foreign(&f.server);
     // Every deleted object is held by a finalizer for 3 GETs: `down` must wait for each batch.
     f.server.hold_deletes(3);
