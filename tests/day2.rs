@@ -439,3 +439,33 @@ fn an_object_that_does_not_go_stops_down_before_what_it_depends_on() {
     let diagnostics: String = run.stderr.lines().skip_while(|l| !l.starts_with("K4")).collect::<Vec<_>>().join("\n");
     snapshot("K421", &diagnostics);
 }
+
+/// Every kind kompile makes goes, the PodDisruptionBudget and HorizontalPodAutoscaler too,
+/// after the workload they are about.
+#[test]
+fn down_deletes_every_kind_kompile_makes() {
+    let f = Fixture::new(
+        "name: shop
+services:
+  web:
+    image: nginx:1.27
+    ports: ['8080:80']
+    deploy:
+      replicas: 2
+      resources: {reservations: {cpus: '0.1'}}
+    x-kompile:
+      autoscale: {max: 4}
+",
+    );
+    f.apply(&[]);
+    assert!(f.exists("poddisruptionbudgets", "web") && f.exists("horizontalpodautoscalers", "web"));
+    f.server.clear_log();
+    let run = f.down(&["--yes"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!f.exists("poddisruptionbudgets", "web") && !f.exists("horizontalpodautoscalers", "web"));
+    assert!(!f.exists("deployments", "web") && !f.exists("configmaps", "kompile-applyset-shop"));
+    let log = f.server.log();
+    let workload = first(&log, &format!("DELETE {DEPLOYMENTS}/web"));
+    assert!(workload < first(&log, "DELETE /apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web"));
+    assert!(workload < first(&log, "DELETE /apis/policy/v1/namespaces/default/poddisruptionbudgets/web"));
+}

@@ -1,7 +1,7 @@
 //! An in-process stand-in for the Kubernetes API server, on 127.0.0.1 over plain HTTP, for
 //! testing the real `kompile` binary end to end through a generated kubeconfig.
 //!
-//! It serves discovery (`/api`, `/api/v1`, `/apis`, `/apis/<group>/v1`), GET, LIST with label
+//! It serves discovery (`/api`, `/api/v1`, `/apis`, `/apis/<group>/<version>`), GET, LIST with label
 //! and simple field selectors, server-side apply (PATCH `application/apply-patch+yaml`) with
 //! per-manager field ownership, conflicts and dry runs, DELETE with its options in the body,
 //! and `Status` error bodies. Deletes can be held by a finalizer for a number of GETs
@@ -66,6 +66,14 @@ pub const KINDS: &[KindInfo] = &[
     kind("rbac.authorization.k8s.io", "RoleBinding", "rolebindings", true),
     kind("networking.k8s.io", "NetworkPolicy", "networkpolicies", true),
     kind("networking.k8s.io", "Ingress", "ingresses", true),
+    kind("policy", "PodDisruptionBudget", "poddisruptionbudgets", true),
+    KindInfo {
+        group: "autoscaling",
+        version: "v2",
+        kind: "HorizontalPodAutoscaler",
+        plural: "horizontalpodautoscalers",
+        namespaced: true,
+    },
 ];
 
 /// What tests can change about how the stand-in answers.
@@ -606,9 +614,9 @@ fn split_api_version(api_version: &str) -> (&str, &str) {
 
 fn parse_path(path: &str) -> Option<Target<'static>> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let (group, rest) = match segments.as_slice() {
-        ["api", "v1", rest @ ..] => ("", rest),
-        ["apis", group, "v1", rest @ ..] => (*group, rest),
+    let (group, version, rest) = match segments.as_slice() {
+        ["api", "v1", rest @ ..] => ("", "v1", rest),
+        ["apis", group, version, rest @ ..] => (*group, *version, rest),
         _ => return None,
     };
     let (namespace, plural, name) = match rest {
@@ -616,7 +624,7 @@ fn parse_path(path: &str) -> Option<Target<'static>> {
         [plural, tail @ ..] if tail.len() <= 1 => (None, *plural, tail.first()),
         _ => return None,
     };
-    let info = KINDS.iter().find(|k| k.group == group && k.plural == plural)?;
+    let info = KINDS.iter().find(|k| k.group == group && k.version == version && k.plural == plural)?;
     Some(Target { info, namespace: if info.namespaced { namespace } else { None }, name: name.map(|n| n.to_string()) })
 }
 
@@ -641,16 +649,17 @@ fn discovery(path: &str) -> Option<Value> {
             let groups: Vec<Value> = groups
                 .iter()
                 .map(|g| {
-                    let version = json!({"groupVersion": format!("{g}/v1"), "version": "v1"});
+                    let v = KINDS.iter().find(|k| k.group == *g).map_or("v1", |k| k.version);
+                    let version = json!({"groupVersion": format!("{g}/{v}"), "version": v});
                     json!({"name": g, "versions": [version.clone()], "preferredVersion": version})
                 })
                 .collect();
             Some(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}))
         }
         other => {
-            let group = other.strip_prefix("/apis/")?.strip_suffix("/v1")?;
-            KINDS.iter().any(|k| k.group == group).then(|| {
-                json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": format!("{group}/v1"), "resources": resources(group)})
+            let (group, version) = other.strip_prefix("/apis/")?.split_once('/')?;
+            KINDS.iter().any(|k| k.group == group && k.version == version).then(|| {
+                json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": format!("{group}/{version}"), "resources": resources(group)})
             })
         }
     }
