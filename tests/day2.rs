@@ -381,8 +381,12 @@ fn down_asks_on_a_terminal() {
     assert!(text.contains("Delete 6 objects from namespace `default` (context `standin`)? [y/N]"), "{text}");
     assert!(text.contains("K420") && text.contains("was not confirmed"), "{text}");
     assert!(f.exists("deployments", "web"), "answered no: nothing deleted");
+    f.server.hold_deletes(2);
     let (code, text) = ask("y\n");
     assert_eq!(code, Some(0), "{text}");
+    // Waiting for the deletions is shown as apply's waits are: lines redrawn in place.
+    assert!(text.contains("✓ Deployment default/web: deleted"), "{text}");
+    assert!(text.contains("being deleted, held by finalizers"), "{text}");
     assert!(!f.exists("deployments", "web") && !f.exists("configmaps", "kompile-applyset-shop"));
 }
 

@@ -220,7 +220,7 @@ pub struct Waiting {
 /// Polls every workload in `manifests` until it is done, failed, or `timeout` passed. Returns
 /// a diagnostic for each that did not finish.
 pub async fn wait(cluster: &Cluster, manifests: &[&Manifest], waiting: &Waiting) -> Vec<Diagnostic> {
-    let state = follow(manifests, waiting, |manifest| poll(cluster, manifest)).await;
+    let state = follow(manifests, waiting, "workloads ready", |manifest| poll(cluster, manifest)).await;
     let mut diagnostics = Vec::new();
     for (i, reason) in unfinished(state, waiting, "not ready") {
         diagnostics.push(explain(cluster, manifests[i], &reason).await);
@@ -232,7 +232,7 @@ pub async fn wait(cluster: &Cluster, manifests: &[&Manifest], waiting: &Waiting)
 /// `timeout` passed, shown as [`wait`] shows rollouts. Returns `(index, reason)` for each
 /// that is still there.
 pub async fn gone(cluster: &Cluster, manifests: &[&Manifest], waiting: &Waiting) -> Vec<(usize, String)> {
-    let state = follow(manifests, waiting, |manifest| poll_gone(cluster, manifest)).await;
+    let state = follow(manifests, waiting, "objects gone", |manifest| poll_gone(cluster, manifest)).await;
     unfinished(state, waiting, "not gone")
 }
 
@@ -251,8 +251,14 @@ fn unfinished(state: BTreeMap<usize, Rollout>, waiting: &Waiting, not: &str) -> 
 }
 
 /// The polling loop of [`wait`] and [`gone`]: `poll` every object not finished yet, show each
-/// change, until none is waiting or the deadline passed.
-async fn follow<'m, F, Fut>(manifests: &[&'m Manifest], waiting: &Waiting, poll: F) -> BTreeMap<usize, Rollout>
+/// change, until none is waiting or the deadline passed. `done` counts the finished ones on a
+/// crowded terminal (`workloads ready`).
+async fn follow<'m, F, Fut>(
+    manifests: &[&'m Manifest],
+    waiting: &Waiting,
+    done: &str,
+    poll: F,
+) -> BTreeMap<usize, Rollout>
 where
     F: Fn(&'m Manifest) -> Fut,
     Fut: std::future::Future<Output = Rollout>,
@@ -278,7 +284,7 @@ where
             state.insert(i, now);
         }
         if display.live {
-            drawn = redraw(manifests, &state, drawn);
+            drawn = redraw(manifests, &state, drawn, done);
         }
         let waiting = state.values().any(|r| matches!(r, Rollout::Waiting(_)));
         if !waiting || start.elapsed() >= timeout {
@@ -357,7 +363,7 @@ const LIVE_LINES: usize = 20;
 
 /// Rewrites the block of status lines in place; returns how many lines it drew. Finished
 /// workloads make room for waiting ones once there are more than fit.
-fn redraw(manifests: &[&Manifest], state: &BTreeMap<usize, Rollout>, drawn: usize) -> usize {
+fn redraw(manifests: &[&Manifest], state: &BTreeMap<usize, Rollout>, drawn: usize, done: &str) -> usize {
     let mut lines: Vec<String> = Vec::new();
     let crowded = state.len() > LIVE_LINES;
     for (i, rollout) in state {
@@ -374,7 +380,7 @@ fn redraw(manifests: &[&Manifest], state: &BTreeMap<usize, Rollout>, drawn: usiz
         let hidden = lines.len().saturating_sub(LIVE_LINES);
         lines.truncate(LIVE_LINES);
         let more = if hidden > 0 { format!(", {hidden} more not shown") } else { String::new() };
-        lines.push(format!("{ready} of {} workloads ready{more}", state.len()));
+        lines.push(format!("{ready} of {} {done}{more}", state.len()));
     }
     let mut err = std::io::stderr().lock();
     if drawn > 0 {
