@@ -28,6 +28,12 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Show what `apply` would change in the cluster; exits 0 when nothing, 1 when something.
     Diff(DiffArgs),
+    /// Show the project's workloads in the cluster: ready/desired, image, age, address; exits
+    /// 0 when all are ready, 1 when some are not.
+    Status(StatusArgs),
+    /// Delete the project's objects from the cluster, dependents first, and wait until they
+    /// are gone; volume claims only with `--volumes`.
+    Down(DownArgs),
 }
 
 /// Which cluster, and how objects are sent; shared by `apply` and `diff`.
@@ -95,6 +101,68 @@ pub struct DiffArgs {
     /// `human`: a coloured unified diff per object; `json`: every object's live and merged form.
     #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
     pub format: DiffFormat,
+}
+
+/// Which cluster `status` and `down` look at: the same flags as `apply`'s.
+#[derive(Debug, Args, Clone)]
+pub struct TargetArgs {
+    /// Namespace the project was applied to (default: the context's namespace, else `default`).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Kubeconfig file (default: `KUBECONFIG`, else ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The compose files name the project (and so its ApplySet); what is shown comes from
+    /// the cluster.
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// `text`: one line per workload; `json`: the document in docs/cluster.md#status.
+    #[arg(short = 'o', long, value_enum, default_value_t = StatusFormat::Text)]
+    pub output: StatusFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// The compose files name the project (and so its ApplySet); what is deleted comes from
+    /// the cluster.
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Also delete volume claims, and so their data (the project's, and those its
+    /// StatefulSets made from claim templates).
+    #[arg(long)]
+    pub volumes: bool,
+    /// Do not ask for confirmation (required when standard input is not a terminal).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// `server`: send every delete with `dryRun=All`, list what would go, delete nothing.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub dry_run: Option<DryRun>,
+    /// How long to wait for everything to be gone, e.g. `90s`, `5m`.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// How often deleted objects are checked while waiting.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, hide = true)]
+    pub poll_interval: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -387,7 +387,7 @@ async fn finish_prune(
 }
 
 /// What pruning one object came to.
-enum Pruned {
+pub enum Pruned {
     Deleted,
     /// Left alone, and why.
     Kept(String),
@@ -452,7 +452,7 @@ async fn delete_all<'a>(
 /// Reads the object again just before deleting it, deletes it only if it is still a member of
 /// the set, and only as it was read (uid and resourceVersion preconditions), so an object
 /// another project or tool took over since the listing is never deleted.
-async fn prune_one(cluster: &Cluster, live: &Live, set_id: &str, dry_run: bool) -> Pruned {
+pub async fn prune_one(cluster: &Cluster, live: &Live, set_id: &str, dry_run: bool) -> Pruned {
     let found = match cluster.discover(&live.key.group_kind).await {
         Ok(Some(found)) => found,
         // The kind is no longer served, so nothing of it is left to delete.

@@ -42,6 +42,50 @@ pub async fn read(
     Ok(Current { group_kinds, namespaces, live })
 }
 
+/// What a project that was applied holds: the parent as read, and every member listed for the
+/// group-kinds and namespaces it recorded. `None` when there is no parent: the project was
+/// never applied to this namespace (or `down` finished), so there is nothing to look at.
+/// `status` and `down` read only this, never the compose files' objects: what is in the
+/// cluster is what the parent and the `part-of` labels say.
+pub async fn existing(cluster: &Cluster, set: &ApplySet, concurrency: usize) -> Result<Option<Applied>, Diagnostic> {
+    let parent = set.parent(&BTreeSet::new(), &BTreeSet::new());
+    let found = discover(cluster, &parent).await?;
+    let live_parent = get(cluster, &found, &parent)
+        .await
+        .map_err(|f| diagnose(&f, &super::subject("get", &parent), &cluster.target))?;
+    let Some(body) = live_parent else { return Ok(None) };
+    // A ConfigMap of that name that is not the set's parent (another tool's) is not ours to
+    // read members from, nor to delete.
+    if body["metadata"]["labels"][plan::APPLYSET_ID].as_str() != Some(set.id.as_str()) {
+        return Ok(None);
+    }
+    let (group_kinds, namespaces) = plan::recorded(&body, &set.namespace);
+    let live = members(cluster, set, &group_kinds, &namespaces, concurrency).await?;
+    Ok(Some(Applied { parent: body, current: Current { group_kinds, namespaces, live } }))
+}
+
+/// The diagnostic for a project [`existing`] did not find.
+pub fn not_applied(set: &ApplySet, target: &super::target::Target) -> Diagnostic {
+    Diagnostic::new(
+        crate::diag::Code::NotApplied,
+        format!(
+            "this project was never applied to namespace `{}` (context `{}`): there is no ApplySet parent ConfigMap `{}` there",
+            set.namespace, target.context, set.name
+        ),
+    )
+    .help(
+        "apply it first (`kompile apply`), or name where it was applied: `-n NAMESPACE`, `--context NAME`; \
+         the project (and so the parent's name) comes from the compose files' `name:` or `-p`",
+    )
+}
+
+/// A project found applied: its parent object and its members.
+#[derive(Debug)]
+pub struct Applied {
+    pub parent: Value,
+    pub current: Current,
+}
+
 async fn discover(cluster: &Cluster, manifest: &Manifest) -> Result<super::client::Found, Diagnostic> {
     match cluster.discover(&manifest.group_kind()).await {
         Ok(Some(found)) => Ok(found),

@@ -1,4 +1,4 @@
-//! Talking to a live cluster: `kompile apply` and `kompile diff`.
+//! Talking to a live cluster: `kompile apply`, `diff`, `status` and `down`.
 //!
 //! The pure decisions live in [`plan`] (order, ApplySet, prune, summary), [`diff`]
 //! (rendering), [`normalize`] (what of a live object is compared), [`wait`] (rollout status)
@@ -8,18 +8,21 @@
 //! The files import each other without a circle (checked by `src/layers.rs`): [`target`] and
 //! [`normalize`] need nothing here, [`plan`] needs normalize, [`owner`] plan, [`errors`]
 //! target and plan, [`client`] errors and plan, the request helpers in this file client, and
-//! [`applyset`], [`apply`], [`diff`], [`wait`] and [`kubeconfig`] build on those.
+//! [`applyset`], [`apply`], [`diff`], [`wait`] and [`kubeconfig`] build on those; [`status`]
+//! and [`down`] (the day-2 commands) on applyset, wait and apply's prune.
 
 pub mod apply;
 pub mod applyset;
 pub mod client;
 pub mod diff;
+pub mod down;
 pub mod errors;
 pub mod kubeconfig;
 pub mod normalize;
 pub mod owner;
 pub mod plan;
 pub mod restart;
+pub mod status;
 pub mod target;
 pub mod wait;
 

@@ -220,6 +220,49 @@ pub struct Waiting {
 /// Polls every workload in `manifests` until it is done, failed, or `timeout` passed. Returns
 /// a diagnostic for each that did not finish.
 pub async fn wait(cluster: &Cluster, manifests: &[&Manifest], waiting: &Waiting) -> Vec<Diagnostic> {
+    let state = follow(manifests, waiting, "workloads ready", |manifest| poll(cluster, manifest)).await;
+    let mut diagnostics = Vec::new();
+    for (i, reason) in unfinished(state, waiting, "not ready") {
+        diagnostics.push(explain(cluster, manifests[i], &reason).await);
+    }
+    diagnostics
+}
+
+/// Polls every object in `manifests` (already deleted) until the server no longer has it, or
+/// `timeout` passed, shown as [`wait`] shows rollouts. Returns `(index, reason)` for each
+/// that is still there.
+pub async fn gone(cluster: &Cluster, manifests: &[&Manifest], waiting: &Waiting) -> Vec<(usize, String)> {
+    let state = follow(manifests, waiting, "objects gone", |manifest| poll_gone(cluster, manifest)).await;
+    unfinished(state, waiting, "not gone")
+}
+
+/// The index and reason of each object that did not finish.
+fn unfinished(state: BTreeMap<usize, Rollout>, waiting: &Waiting, not: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (i, outcome) in state {
+        let reason = match outcome {
+            Rollout::Done(_) => continue,
+            Rollout::Failed(reason) => reason,
+            Rollout::Waiting(reason) => format!("{not} after {}s: {reason}", waiting.timeout.as_secs()),
+        };
+        out.push((i, reason));
+    }
+    out
+}
+
+/// The polling loop of [`wait`] and [`gone`]: `poll` every object not finished yet, show each
+/// change, until none is waiting or the deadline passed. `done` counts the finished ones on a
+/// crowded terminal (`workloads ready`).
+async fn follow<'m, F, Fut>(
+    manifests: &[&'m Manifest],
+    waiting: &Waiting,
+    done: &str,
+    poll: F,
+) -> BTreeMap<usize, Rollout>
+where
+    F: Fn(&'m Manifest) -> Fut,
+    Fut: std::future::Future<Output = Rollout>,
+{
     let Waiting { timeout, interval, ref display, start, concurrency } = *waiting;
     let mut state: BTreeMap<usize, Rollout> =
         (0..manifests.len()).map(|i| (i, Rollout::Waiting("waiting".into()))).collect();
@@ -227,11 +270,13 @@ pub async fn wait(cluster: &Cluster, manifests: &[&Manifest], waiting: &Waiting)
     loop {
         let pending: Vec<usize> =
             state.iter().filter(|(_, r)| matches!(r, Rollout::Waiting(_))).map(|(i, _)| *i).collect();
-        let polled: Vec<(usize, Rollout)> =
-            futures::stream::iter(pending.iter().map(|&i| async move { (i, poll(cluster, manifests[i]).await) }))
-                .buffer_unordered(concurrency)
-                .collect()
-                .await;
+        let polled: Vec<(usize, Rollout)> = futures::stream::iter(pending.iter().map(|&i| {
+            let polling = poll(manifests[i]);
+            async move { (i, polling.await) }
+        }))
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
         for (i, now) in polled {
             if !display.live && state.get(&i) != Some(&now) {
                 eprintln!("{}: {}", manifests[i].describe(), text(&now));
@@ -239,7 +284,7 @@ pub async fn wait(cluster: &Cluster, manifests: &[&Manifest], waiting: &Waiting)
             state.insert(i, now);
         }
         if display.live {
-            drawn = redraw(manifests, &state, drawn);
+            drawn = redraw(manifests, &state, drawn, done);
         }
         let waiting = state.values().any(|r| matches!(r, Rollout::Waiting(_)));
         if !waiting || start.elapsed() >= timeout {
@@ -247,17 +292,38 @@ pub async fn wait(cluster: &Cluster, manifests: &[&Manifest], waiting: &Waiting)
         }
         tokio::time::sleep(interval.min(timeout.saturating_sub(start.elapsed()))).await;
     }
-    let mut diagnostics = Vec::new();
-    for (i, outcome) in state {
-        let reason = match outcome {
-            Rollout::Done(_) => continue,
-            Rollout::Failed(reason) => reason,
-            Rollout::Waiting(reason) => format!("not ready after {}s: {reason}", timeout.as_secs()),
-        };
-        diagnostics.push(explain(cluster, manifests[i], &reason).await);
-    }
-    diagnostics
+    state
 }
+
+/// Whether a deleted object is gone: the server answers 404 for it.
+async fn poll_gone(cluster: &Cluster, manifest: &Manifest) -> Rollout {
+    let found = match cluster.discover(&manifest.group_kind()).await {
+        Ok(Some(found)) => found,
+        // Not served any more: nothing of it can be left.
+        Ok(None) => return Rollout::Done(DELETED.into()),
+        Err(f) => return Rollout::Waiting(unanswered(&f)),
+    };
+    match get(cluster, &found, manifest).await {
+        Ok(None) => Rollout::Done(DELETED.into()),
+        Ok(Some(live)) => Rollout::Waiting(still_there(&live)),
+        Err(f) if f.is_transient() => Rollout::Waiting(unanswered(&f)),
+        Err(_) => Rollout::Failed("the object can no longer be read".into()),
+    }
+}
+
+/// Why a deleted object is still there: finalizers hold it, or the server has not got to it.
+pub fn still_there(live: &Value) -> String {
+    let finalizers: Vec<&str> =
+        live["metadata"]["finalizers"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    match (live["metadata"].get("deletionTimestamp").is_some(), finalizers.is_empty()) {
+        (true, false) => format!("being deleted, held by finalizers {}", finalizers.join(", ")),
+        (true, true) => "being deleted".to_string(),
+        (false, _) => "still there".to_string(),
+    }
+}
+
+/// How a gone object's state reads: shown as is, where workloads show `ready (…)`.
+const DELETED: &str = "deleted";
 
 async fn poll(cluster: &Cluster, manifest: &Manifest) -> Rollout {
     let found = match cluster.discover(&manifest.group_kind()).await {
@@ -285,7 +351,7 @@ fn unanswered(failure: &Failure) -> String {
 
 fn text(rollout: &Rollout) -> String {
     match rollout {
-        Rollout::Done(s) if s.starts_with(COMPLETED) => s.clone(),
+        Rollout::Done(s) if s.starts_with(COMPLETED) || s == DELETED => s.clone(),
         Rollout::Done(s) => format!("ready ({s})"),
         Rollout::Waiting(s) => s.clone(),
         Rollout::Failed(s) => format!("failed: {s}"),
@@ -297,7 +363,7 @@ const LIVE_LINES: usize = 20;
 
 /// Rewrites the block of status lines in place; returns how many lines it drew. Finished
 /// workloads make room for waiting ones once there are more than fit.
-fn redraw(manifests: &[&Manifest], state: &BTreeMap<usize, Rollout>, drawn: usize) -> usize {
+fn redraw(manifests: &[&Manifest], state: &BTreeMap<usize, Rollout>, drawn: usize, done: &str) -> usize {
     let mut lines: Vec<String> = Vec::new();
     let crowded = state.len() > LIVE_LINES;
     for (i, rollout) in state {
@@ -314,7 +380,7 @@ fn redraw(manifests: &[&Manifest], state: &BTreeMap<usize, Rollout>, drawn: usiz
         let hidden = lines.len().saturating_sub(LIVE_LINES);
         lines.truncate(LIVE_LINES);
         let more = if hidden > 0 { format!(", {hidden} more not shown") } else { String::new() };
-        lines.push(format!("{ready} of {} workloads ready{more}", state.len()));
+        lines.push(format!("{ready} of {} {done}{more}", state.len()));
     }
     let mut err = std::io::stderr().lock();
     if drawn > 0 {
@@ -361,6 +427,18 @@ async fn explain(cluster: &Cluster, manifest: &Manifest, reason: &str) -> Diagno
     Diagnostic::new(Code::RolloutFailed, message)
         .help(advice(&problems, manifest.service.as_deref(), &namespace, pod.as_deref()))
         .at(manifest.origin.service, "the workload was made from this service")
+}
+
+/// What is wrong with the workload's pods, as a failed rollout lists them (`pod NAME: …`), for
+/// `status`.
+pub async fn pod_reasons(cluster: &Cluster, manifest: &Manifest) -> Vec<String> {
+    let namespace = manifest.namespace.clone().unwrap_or_else(|| cluster.target.namespace.clone());
+    let mut lines = Vec::new();
+    for pod in pods(cluster, manifest, &namespace).await {
+        let name = pod["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        lines.extend(pod_problems(&pod).into_iter().map(|p| format!("pod {name}: {p}")));
+    }
+    lines
 }
 
 /// The workload's pods, found by its selector's labels (a Job's selector is the server's:

@@ -6,10 +6,12 @@ pub mod build;
 pub mod check;
 pub mod config;
 pub mod diff;
+pub mod down;
 pub mod explain;
 pub mod images;
 pub mod overlays;
 mod session;
+pub mod status;
 
 use std::io::{IsTerminal, Write};
 
@@ -23,7 +25,8 @@ use crate::source::Sources;
 pub const SUCCESS: i32 = 0;
 pub const INPUT_ERRORS: i32 = 1;
 pub const USAGE_ERROR: i32 = 2;
-/// `apply` and `diff`: the cluster refused, failed or could not be reached.
+/// `apply`, `diff`, `status` and `down`: the cluster refused, failed or could not be reached
+/// (or, for `status` and `down`, the project was never applied there).
 pub const CLUSTER_ERRORS: i32 = 3;
 
 pub fn run(cli: Cli) -> i32 {
@@ -35,6 +38,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Apply(args) => apply::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Images(args) => images::run(&args),
+        Command::Status(args) => status::run(&args),
+        Command::Down(args) => down::run(&args),
     }
 }
 

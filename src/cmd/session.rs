@@ -1,7 +1,7 @@
-//! What `apply` and `diff` share: compile exactly as `build` does, find the cluster, and turn
+//! What `apply`, `diff`, `status` and `down` share: compile exactly as `build` does, find the cluster, and turn
 //! the objects into manifests of the project's ApplySet.
 
-use crate::cli::{BuildArgs, ClusterArgs, OutputFormat, ProjectArgs};
+use crate::cli::{BuildArgs, ClusterArgs, OutputFormat, ProjectArgs, TargetArgs};
 use crate::cluster::client::Cluster;
 use crate::cluster::plan::{self, ApplySet, Manifest};
 use crate::cluster::{Settings, kubeconfig};
@@ -42,6 +42,56 @@ pub async fn prepare(
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Result<Session, Stop> {
+    let settings = Settings {
+        field_manager: args.field_manager.clone(),
+        force_conflicts: args.force_conflicts,
+        adopt: args.adopt,
+        dry_run,
+        concurrency: usize::from(args.concurrency),
+    };
+    let target = TargetArgs {
+        namespace: args.namespace.clone(),
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        concurrency: args.concurrency,
+    };
+    open(project, &target, settings, sources, diags).await
+}
+
+/// [`prepare`] for `status` and `down`: the same kubeconfig, context, namespace, project and
+/// ApplySet as `apply`, so they find exactly what `apply` made. They send no applies, so the
+/// apply settings are the defaults (`down` uses `dry_run`).
+pub async fn connect(
+    project: &ProjectArgs,
+    args: &TargetArgs,
+    dry_run: bool,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Result<Session, Stop> {
+    let settings = Settings {
+        field_manager: "kompile".into(),
+        force_conflicts: false,
+        adopt: false,
+        dry_run,
+        concurrency: usize::from(args.concurrency),
+    };
+    // The project is compiled only to name it: its warnings are `build`'s and `check`'s to
+    // report, not these commands'.
+    let mut compiled = Diagnostics::default();
+    let session = open(project, args, settings, sources, &mut compiled).await;
+    for d in compiled.into_items().into_iter().filter(Diagnostic::is_error) {
+        diags.push(d);
+    }
+    session
+}
+
+async fn open(
+    project: &ProjectArgs,
+    args: &TargetArgs,
+    settings: Settings,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Result<Session, Stop> {
     let config = kubeconfig::load(args.kubeconfig.as_deref()).map_err(|d| push(diags, d))?;
     let selection = kubeconfig::select(&config, args.context.as_deref()).map_err(|d| push(diags, d))?;
     let namespace =
@@ -68,13 +118,6 @@ pub async fn prepare(
             manifest.origin = origin.clone();
         }
     }
-    let settings = Settings {
-        field_manager: args.field_manager.clone(),
-        force_conflicts: args.force_conflicts,
-        adopt: args.adopt,
-        dry_run,
-        concurrency: usize::from(args.concurrency),
-    };
     Ok(Session { cluster, set, manifests, settings })
 }
 

@@ -198,6 +198,9 @@ codes! {
     JobRunning        "K416" "job-running"          Error   "a running Job's template changed, which Kubernetes does not allow";
     JobReplaced       "K417" "job-replaced"         Note    "a finished Job whose template changed was deleted and created again";
     DependencyFailed  "K418" "dependency-failed"    Error   "workloads were not applied because what they depend on failed";
+    NotApplied        "K419" "not-applied"          Error   "the project was never applied to this namespace (it has no ApplySet parent there)";
+    NotConfirmed      "K420" "not-confirmed"        Error   "`down` was not confirmed, so nothing was deleted";
+    NotDeleted        "K421" "not-deleted"          Error   "a deleted object was still there when the wait ended";
 }
 
 /// Hadolint rules kompile implements, by hadolint id, so `# hadolint ignore=DL3008` works

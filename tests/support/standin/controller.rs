@@ -10,7 +10,8 @@
 //! | `stall` | never progresses and never reaches a deadline (for `--timeout`) | runs for ever |
 //! | anything else | observed on tick 1, every replica available on tick 2 | running on tick 1, `Complete` on tick 2 |
 //!
-//! A CronJob has no status to follow.
+//! A CronJob has no status to follow. A StatefulSet's first tick also makes the claims of its
+//! claim templates.
 
 use serde_json::{Value, json};
 
@@ -86,6 +87,9 @@ pub fn tick(store: &mut Store, kind: &str, namespace: &str, name: &str) {
     }
     let finished_job = kind == "Job" && ticks == 3 && scenario.failing()
         || kind == "Job" && ticks == 2 && scenario == Scenario::Healthy;
+    if ticks == 1 && kind == "StatefulSet" {
+        make_claims(store, namespace, name, &workload, replicas);
+    }
     if ticks == 1 || finished_job {
         replace_pods(
             store,
@@ -151,6 +155,28 @@ fn job(scenario: Scenario, ticks: u32) -> Value {
 fn condition(kind: &str, status: &str, reason: &str, message: &str) -> Value {
     json!({"type": kind, "status": status, "reason": reason, "message": message,
         "lastUpdateTime": now(), "lastTransitionTime": now()})
+}
+
+/// The claims a StatefulSet's pods use, made from its claim templates as the StatefulSet
+/// controller makes them: `<template>-<set>-<ordinal>`, with the template's labels and the
+/// set's selector labels, and no ApplySet label. Existing claims are kept (they outlive pods).
+fn make_claims(store: &mut Store, namespace: &str, name: &str, set: &Value, replicas: i64) {
+    let selector = set["spec"]["selector"]["matchLabels"].as_object().cloned().unwrap_or_default();
+    for template in set["spec"]["volumeClaimTemplates"].as_array().cloned().unwrap_or_default() {
+        let Some(claim) = template["metadata"]["name"].as_str() else { continue };
+        for i in 0..replicas {
+            let claim_name = format!("{claim}-{name}-{i}");
+            if store.get("persistentvolumeclaims", namespace, &claim_name).is_some() {
+                continue;
+            }
+            let mut labels = template["metadata"]["labels"].as_object().cloned().unwrap_or_default();
+            labels.extend(selector.clone());
+            let body = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": {"name": claim_name, "namespace": namespace, "labels": labels},
+                "spec": template["spec"].clone(), "status": {"phase": "Bound"}});
+            store.insert("persistentvolumeclaims", namespace, &claim_name, body);
+        }
+    }
 }
 
 /// What the pods of one tick look like.

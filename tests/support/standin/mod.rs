@@ -1,10 +1,12 @@
 //! An in-process stand-in for the Kubernetes API server, on 127.0.0.1 over plain HTTP, for
 //! testing the real `kompile` binary end to end through a generated kubeconfig.
 //!
-//! It serves discovery (`/api`, `/api/v1`, `/apis`, `/apis/<group>/v1`), GET, LIST with label
+//! It serves discovery (`/api`, `/api/v1`, `/apis`, `/apis/<group>/<version>`), GET, LIST with label
 //! and simple field selectors, server-side apply (PATCH `application/apply-patch+yaml`) with
 //! per-manager field ownership, conflicts and dry runs, DELETE with its options in the body,
-//! and `Status` error bodies. [`controller`] plays the workload controllers. Limits are
+//! and `Status` error bodies. Deletes can be held by a finalizer for a number of GETs
+//! ([`StandIn::hold_deletes`]) or for ever ([`StandIn::hold_forever`]). [`controller`] plays the
+//! workload controllers (and makes a StatefulSet's claims from its claim templates). Limits are
 //! listed in docs/testing-cluster.md.
 
 #![allow(dead_code)]
@@ -64,6 +66,14 @@ pub const KINDS: &[KindInfo] = &[
     kind("rbac.authorization.k8s.io", "RoleBinding", "rolebindings", true),
     kind("networking.k8s.io", "NetworkPolicy", "networkpolicies", true),
     kind("networking.k8s.io", "Ingress", "ingresses", true),
+    kind("policy", "PodDisruptionBudget", "poddisruptionbudgets", true),
+    KindInfo {
+        group: "autoscaling",
+        version: "v2",
+        kind: "HorizontalPodAutoscaler",
+        plural: "horizontalpodautoscalers",
+        namespaced: true,
+    },
 ];
 
 /// What tests can change about how the stand-in answers.
@@ -89,14 +99,23 @@ struct Controls {
     touch_after_get: Option<(String, String, String)>,
     /// `(plural, code, message)`: GETs of single objects of that resource fail so.
     failing_gets: Option<(String, u16, String)>,
+    /// A deleted object stays (with a `deletionTimestamp` and a finalizer, as one a
+    /// controller still has to release) for this many GETs of it, then is gone: deletion that
+    /// takes a while, counted in requests rather than time.
+    hold_deletes: u32,
+    /// `(plural, namespace, name)` of objects whose deletion never completes.
+    held_forever: BTreeSet<(String, String, String)>,
 }
 
 #[derive(Default)]
 struct State {
     store: Store,
     controls: Controls,
-    /// `METHOD path?query` of every request, in arrival order.
+    /// `METHOD path?query` of every request, in arrival order; a DELETE sent as a dry run ends
+    /// in ` (body: dryRun=All)`.
     log: Vec<String>,
+    /// Deleted objects still held by a finalizer: how many more GETs each stays for.
+    terminating: std::collections::BTreeMap<(String, String, String), u32>,
     in_flight: usize,
     max_in_flight: usize,
 }
@@ -207,6 +226,23 @@ impl StandIn {
         lock(&self.state).controls.failing_gets = Some((plural.into(), code, message.into()));
     }
 
+    /// Deleted objects stay, terminating, for `gets` GETs of each before they are gone.
+    pub fn hold_deletes(&self, gets: u32) {
+        lock(&self.state).controls.hold_deletes = gets;
+    }
+
+    /// The deletion of this object never completes.
+    pub fn hold_forever(&self, plural: &str, namespace: &str, name: &str) {
+        lock(&self.state).controls.held_forever.insert((plural.into(), namespace.into(), name.into()));
+    }
+
+    /// Sets an object's `status`, as its controller would (a LoadBalancer's address).
+    pub fn set_status(&self, plural: &str, namespace: &str, name: &str, status: Value) {
+        if let Some(stored) = lock(&self.state).store.get_mut(plural, namespace, name) {
+            stored.body["status"] = status;
+        }
+    }
+
     pub fn set_latency(&self, latency: Duration) {
         lock(&self.state).controls.latency = latency;
     }
@@ -276,7 +312,11 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Result<
     let (code, value, retry_after) = {
         let mut s = lock(&state);
         s.in_flight -= 1;
-        let line = format!("{} {}", parts.method, parts.uri);
+        let mut line = format!("{} {}", parts.method, parts.uri);
+        // A delete carries its dry run in the body's DeleteOptions, not in the URL.
+        if parts.method == Method::DELETE && delete_dry_run(&bytes) {
+            line.push_str(" (body: dryRun=All)");
+        }
         s.log.push(line);
         if let Some((_, body)) = s.controls.garbled.clone().filter(|(m, _)| *m == parts.method.as_str()) {
             return Ok(Response::new(Full::new(Bytes::from(body))));
@@ -372,6 +412,7 @@ fn get(state: &mut State, target: &Target, namespace: &str) -> (u16, Value) {
             state.controls.relabel_on_get = Some((plural, ns, object, labels));
         }
     }
+    finish_deleting(state, target.info, namespace, name);
     controller::tick(&mut state.store, target.info.kind, namespace, name);
     let answer = match state.store.get(target.info.plural, namespace, name) {
         Some(object) => (200, object.body.clone()),
@@ -492,10 +533,16 @@ fn patch(
     }
 }
 
+/// Whether a DELETE's body asks for a dry run (`"dryRun": ["All"]`).
+fn delete_dry_run(body: &[u8]) -> bool {
+    let options: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    options["dryRun"].as_array().is_some_and(|a| a.iter().any(|v| v == "All"))
+}
+
 fn delete(state: &mut State, target: &Target, namespace: &str, body: &[u8]) -> (u16, Value) {
     let name = target.name.clone().unwrap_or_default();
     let options: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    let dry_run = options["dryRun"].as_array().is_some_and(|a| a.iter().any(|v| v == "All"));
+    let dry_run = delete_dry_run(body);
     let Some(object) = state.store.get(target.info.plural, namespace, &name) else {
         return not_found(target.info, &name);
     };
@@ -511,14 +558,25 @@ fn delete(state: &mut State, target: &Target, namespace: &str, body: &[u8]) -> (
             return status(409, "Conflict", &message, json!({"name": name, "kind": target.info.plural}));
         }
     }
-    if !dry_run {
-        state.store.remove(target.info.plural, namespace, &name);
-        if controller::WORKLOADS.contains(&target.info.kind) {
-            let prefix = format!("{name}-");
-            state.store.remove_where("pods", namespace, |p| {
-                p["metadata"]["name"].as_str().is_some_and(|n| n.starts_with(&prefix))
-            });
+    let key = (target.info.plural.to_string(), namespace.to_string(), name.clone());
+    let held = state.controls.held_forever.contains(&key);
+    if !dry_run && (held || state.controls.hold_deletes > 0) {
+        // As the API server answers a delete that finalizers hold: the object, terminating.
+        let gets = if held { u32::MAX } else { state.controls.hold_deletes };
+        let version = state.store.next_version();
+        let Some(stored) = state.store.get_mut(target.info.plural, namespace, &name) else {
+            return not_found(target.info, &name);
+        };
+        if stored.body["metadata"].get("deletionTimestamp").is_none() {
+            stored.body["metadata"]["deletionTimestamp"] = json!(store::now());
+            stored.body["metadata"]["finalizers"] = json!(["standin.kompile.dev/hold"]);
+            stored.body["metadata"]["resourceVersion"] = json!(version);
+            state.terminating.insert(key, gets);
         }
+        return (200, stored.body.clone());
+    }
+    if !dry_run {
+        remove(state, target.info, namespace, &name);
     }
     (
         200,
@@ -527,15 +585,38 @@ fn delete(state: &mut State, target: &Target, namespace: &str, body: &[u8]) -> (
     )
 }
 
+/// Removes an object, and a workload's pods with it.
+fn remove(state: &mut State, info: &KindInfo, namespace: &str, name: &str) {
+    state.store.remove(info.plural, namespace, name);
+    if controller::WORKLOADS.contains(&info.kind) {
+        let prefix = format!("{name}-");
+        state.store.remove_where("pods", namespace, |p| {
+            p["metadata"]["name"].as_str().is_some_and(|n| n.starts_with(&prefix))
+        });
+    }
+}
+
+/// One GET of a terminating object: one step closer to its finalizer being released; on the
+/// last, it is gone (and this GET already finds nothing).
+fn finish_deleting(state: &mut State, info: &KindInfo, namespace: &str, name: &str) {
+    let key = (info.plural.to_string(), namespace.to_string(), name.to_string());
+    let Some(left) = state.terminating.get_mut(&key) else { return };
+    *left = left.saturating_sub(1);
+    if *left == 0 {
+        state.terminating.remove(&key);
+        remove(state, info, namespace, name);
+    }
+}
+
 fn split_api_version(api_version: &str) -> (&str, &str) {
     api_version.split_once('/').unwrap_or(("", api_version))
 }
 
 fn parse_path(path: &str) -> Option<Target<'static>> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let (group, rest) = match segments.as_slice() {
-        ["api", "v1", rest @ ..] => ("", rest),
-        ["apis", group, "v1", rest @ ..] => (*group, rest),
+    let (group, version, rest) = match segments.as_slice() {
+        ["api", "v1", rest @ ..] => ("", "v1", rest),
+        ["apis", group, version, rest @ ..] => (*group, *version, rest),
         _ => return None,
     };
     let (namespace, plural, name) = match rest {
@@ -543,7 +624,7 @@ fn parse_path(path: &str) -> Option<Target<'static>> {
         [plural, tail @ ..] if tail.len() <= 1 => (None, *plural, tail.first()),
         _ => return None,
     };
-    let info = KINDS.iter().find(|k| k.group == group && k.plural == plural)?;
+    let info = KINDS.iter().find(|k| k.group == group && k.version == version && k.plural == plural)?;
     Some(Target { info, namespace: if info.namespaced { namespace } else { None }, name: name.map(|n| n.to_string()) })
 }
 
@@ -568,16 +649,17 @@ fn discovery(path: &str) -> Option<Value> {
             let groups: Vec<Value> = groups
                 .iter()
                 .map(|g| {
-                    let version = json!({"groupVersion": format!("{g}/v1"), "version": "v1"});
+                    let v = KINDS.iter().find(|k| k.group == *g).map_or("v1", |k| k.version);
+                    let version = json!({"groupVersion": format!("{g}/{v}"), "version": v});
                     json!({"name": g, "versions": [version.clone()], "preferredVersion": version})
                 })
                 .collect();
             Some(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}))
         }
         other => {
-            let group = other.strip_prefix("/apis/")?.strip_suffix("/v1")?;
-            KINDS.iter().any(|k| k.group == group).then(|| {
-                json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": format!("{group}/v1"), "resources": resources(group)})
+            let (group, version) = other.strip_prefix("/apis/")?.split_once('/')?;
+            KINDS.iter().any(|k| k.group == group && k.version == version).then(|| {
+                json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": format!("{group}/{version}"), "resources": resources(group)})
             })
         }
     }

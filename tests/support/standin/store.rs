@@ -55,7 +55,7 @@ impl Store {
         self.resource_version.to_string()
     }
 
-    fn next_version(&mut self) -> String {
+    pub fn next_version(&mut self) -> String {
         self.resource_version += 1;
         self.resource_version.to_string()
     }
