@@ -4,11 +4,12 @@
 #   docker build -t kompile .
 #   docker run --rm -v "$PWD:/work" -w /work kompile check
 #
-# The builder is Alpine, whose Rust targets musl natively: `cargo build` there links a static
-# binary (crt-static is musl's default) without a cross toolchain or `rustup target add`.
+# The builder is the official Rust image on Alpine (with gcc and musl-dev), whose host target
+# is musl: `cargo build` there links a static binary (crt-static is musl's default) without a
+# cross toolchain or `rustup target add`. 1.95.0 is the toolchain CI uses (rust-version 1.89).
 # Releases push this image as ghcr.io/kompile-dev/kompile (docs/release.md).
 
-FROM rust:1.95-alpine3.22 AS build
+FROM rust:1.95.0-alpine3.23 AS build
 WORKDIR /src
 # Only what the build reads (.dockerignore keeps the rest out of the context). Cargo.toml
 # names the test and bench targets, so their files come too, though nothing builds them.
