@@ -29,7 +29,9 @@ fn hook(path: &str) -> Value {
 
 #[test]
 fn the_dockerfile_passes_its_own_check() {
-    let run = support::kompile(support::root()).args(["check", "--deny", "warnings", "--format", "short", "Dockerfile"]).run();
+    let run = support::kompile(support::root())
+        .args(["check", "--deny", "warnings", "--format", "short", "Dockerfile"])
+        .run();
     assert_eq!(run.code, 0, "kompile check --deny warnings Dockerfile:\n{}", run.stderr);
     assert!(run.stderr.contains("0 errors, 0 warnings"), "{}", run.stderr);
 }
