@@ -32,8 +32,9 @@ fn the_dockerfile_passes_its_own_check() {
     let run = support::kompile(support::root())
         .args(["check", "--deny", "warnings", "--format", "short", "Dockerfile"])
         .run();
-    assert_eq!(run.code, 0, "kompile check --deny warnings Dockerfile:\n{}", run.stderr);
-    assert!(run.stderr.contains("0 errors, 0 warnings"), "{}", run.stderr);
+    let printed = format!("{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 0, "kompile check --deny warnings Dockerfile:\n{printed}");
+    assert!(printed.contains("0 errors, 0 warnings"), "{printed}");
 }
 
 /// The final image runs as a numeric non-root user, the static binary as its entry point, and
