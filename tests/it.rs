@@ -21,6 +21,7 @@ mod mutation;
 mod network_policies;
 mod overlays;
 mod project_files;
+mod shipping;
 mod support;
 
 /// Cargo.toml turns off test discovery (`autotests = false`), so a new file in tests/ runs
