@@ -9,6 +9,18 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// When to colour output: `auto` colours a terminal unless `NO_COLOR` is set (or when
+    /// `FORCE_COLOR` is); `always` and `never` override both variables.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -28,6 +40,24 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Show what `apply` would change in the cluster; exits 0 when nothing, 1 when something.
     Diff(DiffArgs),
+    /// Print a shell completion script (see the README for where each shell loads it from).
+    Completions(CompletionsArgs),
+    /// Print the man page in roff: kompile(1), or kompile-SUBCOMMAND(1).
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (default: kompile(1), which lists them all).
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
 }
 
 /// Which cluster, and how objects are sent; shared by `apply` and `diff`.
@@ -70,6 +100,7 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
     /// `server`: send everything with `dryRun=All`; the cluster validates but changes nothing.
+    /// `client`: print the objects that would be sent; no cluster is contacted.
     #[arg(long, value_enum, value_name = "MODE")]
     pub dry_run: Option<DryRun>,
     /// Do not wait for workloads to become ready.
@@ -101,6 +132,9 @@ pub struct DiffArgs {
 pub enum DryRun {
     /// The API server runs the whole request and persists nothing.
     Server,
+    /// Print the objects that would be sent, with the ApplySet labels and annotations;
+    /// contacts no cluster.
+    Client,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -151,7 +185,7 @@ pub struct BuildArgs {
     #[command(flatten)]
     pub project: ProjectArgs,
     /// Output format on standard output.
-    #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Yaml)]
+    #[arg(short = 'o', long, value_parser = OutputFormatParser, default_value = "yaml")]
     pub output: OutputFormat,
     /// Write one file per object and a kustomization.yaml into DIR instead of printing.
     #[arg(long, value_name = "DIR")]
@@ -192,6 +226,15 @@ pub struct ConfigArgs {
     pub project: ProjectArgs,
     #[arg(long, value_enum, default_value_t = OutputFormat::Yaml)]
     pub format: OutputFormat,
+    /// Print the service names, one per line, instead of the project.
+    #[arg(long, conflicts_with_all = ["volumes", "quiet"])]
+    pub services: bool,
+    /// Print the volume names, one per line, instead of the project.
+    #[arg(long, conflicts_with = "quiet")]
+    pub volumes: bool,
+    /// Only validate: print nothing but diagnostics; the exit code says whether it is valid.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -257,6 +300,39 @@ pub enum ImagesFormat {
 pub enum OutputFormat {
     Yaml,
     Json,
+}
+
+/// `-o yaml|json`, with a tip when the value is a directory (`-o k8s/`): that is `--out-dir`.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputFormatParser;
+
+impl clap::builder::TypedValueParser for OutputFormatParser {
+    type Value = OutputFormat;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<OutputFormat, clap::Error> {
+        let formats = clap::builder::EnumValueParser::<OutputFormat>::new();
+        formats.parse_ref(cmd, arg, value).map_err(|mut error| {
+            let text = value.to_string_lossy();
+            if text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR) || std::path::Path::new(value).is_dir()
+            {
+                let tip = format!("to write one file per object into a directory, use `--out-dir {text}`");
+                error.insert(
+                    clap::error::ContextKind::Suggested,
+                    clap::error::ContextValue::StyledStrs(vec![tip.into()]),
+                );
+            }
+            error
+        })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(OutputFormat::value_variants().iter().filter_map(|v| v.to_possible_value())))
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
 //! `kompile diff`: what `apply` with the same flags would change. Exit codes as `kubectl
 //! diff`: 0 nothing, 1 changes, above 1 an error.
 
-use std::io::IsTerminal;
 use std::path::Path;
 use std::process::Command;
 
@@ -12,6 +11,7 @@ use crate::cluster::applyset;
 use crate::cluster::diff::{self, Entry, Kind};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::Sources;
+use crate::terminal::{self, Stream};
 
 pub const NO_CHANGES: i32 = 0;
 pub const CHANGES: i32 = 1;
@@ -88,7 +88,7 @@ fn show(args: &DiffArgs, entries: &[Entry], diags: &mut Diagnostics) -> i32 {
         });
         print(&format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default()));
     } else {
-        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let color = terminal::color(Stream::Stdout);
         let text: String =
             entries.iter().filter(|e| e.change != Kind::Unchanged).map(|e| diff::render(e, color)).collect();
         print(&text);
