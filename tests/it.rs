@@ -20,7 +20,9 @@ mod mutation;
 mod network_policies;
 mod overlays;
 mod project_files;
+mod shell;
 mod support;
+mod terminal;
 
 /// Cargo.toml turns off test discovery (`autotests = false`), so a new file in tests/ runs
 /// only once it is declared above: fail instead of letting it sit there unrun.
