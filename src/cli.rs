@@ -226,11 +226,12 @@ pub struct ConfigArgs {
     pub project: ProjectArgs,
     #[arg(long, value_enum, default_value_t = OutputFormat::Yaml)]
     pub format: OutputFormat,
-    /// Print the service names, one per line, instead of the project.
-    #[arg(long, conflicts_with_all = ["volumes", "quiet"])]
+    /// Print the service names, one per line, each after those it depends on (wins over
+    /// `--volumes` and `-q`, as in Compose).
+    #[arg(long)]
     pub services: bool,
-    /// Print the volume names, one per line, instead of the project.
-    #[arg(long, conflicts_with = "quiet")]
+    /// Print the names of the volumes services use, one per line (wins over `-q`).
+    #[arg(long)]
     pub volumes: bool,
     /// Only validate: print nothing but diagnostics; the exit code says whether it is valid.
     #[arg(short = 'q', long)]

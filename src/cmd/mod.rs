@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod build;
 pub mod check;
+mod client_dry_run;
 pub mod config;
 pub mod diff;
 pub mod explain;
