@@ -11,6 +11,7 @@ mod cli_build;
 mod cluster;
 mod cluster_order;
 mod conformance;
+mod conventions;
 mod diagnostics;
 mod dockerfile_corpus;
 mod e2e;
