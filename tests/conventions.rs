@@ -198,3 +198,47 @@ fn sarif_names_files_from_the_repository_root_with_related_locations() {
     let others = results.iter().filter(|r| r["ruleId"] != "K113");
     assert!(others.clone().all(|r| r.get("relatedLocations").is_none()), "single-label results have none");
 }
+
+/// A project whose Dockerfile breaks three rules with hadolint twins: DL4000 (K303), DL3004
+/// (K307) and DL3008 (K309).
+fn hadolint_project(dockerfile_head: &str, config: Option<&str>) -> tempfile::TempDir {
+    let dir = project("services:\n  app: {build: ., image: 'app:1', expose: [80]}\n");
+    let dockerfile = format!(
+        "{dockerfile_head}FROM alpine:3.20\nMAINTAINER me\nRUN sudo true\nRUN apt-get install -y curl\nHEALTHCHECK CMD true\n"
+    );
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap_or_else(|e| panic!("{e}"));
+    if let Some(config) = config {
+        std::fs::write(dir.path().join(".hadolint.yaml"), config).unwrap_or_else(|e| panic!("{e}"));
+    }
+    dir
+}
+
+fn codes(run: &Run) -> Vec<String> {
+    let codes = run.stdout.lines().filter_map(|l| Some(l.split_once("[")?.1.split_once(']')?.0.to_string()));
+    codes.collect()
+}
+
+#[test]
+fn hadolint_settings_silence_their_twins() {
+    let plain = hadolint_project("", None);
+    assert_eq!(codes(&kompile(plain.path(), &["check", "--format", "short"])), ["K303", "K307", "K309"]);
+    let configured = hadolint_project("", Some("ignored:\n  - DL3004\n  - DL3008\nfailure-threshold: error\n"));
+    assert_eq!(codes(&kompile(configured.path(), &["check", "--format", "short"])), ["K303"]);
+    let global = hadolint_project("# hadolint global ignore=DL4000,DL3004\n", None);
+    assert_eq!(codes(&kompile(global.path(), &["check", "--format", "short"])), ["K309"]);
+    let broken = hadolint_project("", Some("ignored: [\n"));
+    let run = kompile(broken.path(), &["check", "--format", "short"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("error[K003]: cannot read") && run.stdout.contains(".hadolint.yaml"), "{}", run.stdout);
+}
+
+/// Found in the repository root when the project is below it, as hadolint run there would.
+#[test]
+fn hadolint_configuration_at_the_repository_root() {
+    let (repo, app) = repository("services:\n  app: {build: ., image: 'app:1', expose: [80]}\n");
+    let dockerfile = "FROM alpine:3.20\nRUN sudo true\nHEALTHCHECK CMD true\n";
+    std::fs::write(app.join("Dockerfile"), dockerfile).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(codes(&kompile(&app, &["check", "--format", "short"])), ["K307"]);
+    std::fs::write(repo.path().join(".hadolint.yml"), "ignored: [DL3004]\n").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(codes(&kompile(&app, &["check", "--format", "short"])), Vec::<String>::new());
+}

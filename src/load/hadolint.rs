@@ -55,7 +55,9 @@ pub fn configured(dockerfile: &Path) -> Result<Vec<Code>, Diagnostic> {
     let text = std::fs::read_to_string(&path).map_err(|e| fail(e.to_string()))?;
     let config: Config = match text.trim() {
         "" => Config::default(),
-        _ => serde_saphyr::from_str(&text).map_err(|e| fail(e.to_string()))?,
+        // The parser's message comes with a code frame of its own: its first line is enough.
+        _ => serde_saphyr::from_str(&text)
+            .map_err(|e| fail(e.to_string().lines().next().unwrap_or_default().trim_start_matches("error: ").into()))?,
     };
     Ok(codes(&config.ignored))
 }
