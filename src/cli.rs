@@ -259,7 +259,7 @@ pub struct CheckArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiagnosticFormat {
-    /// Source excerpts with underlines and help (colour on a terminal, never with NO_COLOR).
+    /// Source excerpts with underlines and help (coloured as `--color` decides).
     Human,
     /// `file:line:col: severity[CODE]: message`, one per line.
     Short,
