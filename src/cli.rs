@@ -9,6 +9,18 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// When to colour output: `auto` colours a terminal unless `NO_COLOR` is set (or when
+    /// `FORCE_COLOR` is); `always` and `never` override both variables.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -34,6 +46,24 @@ pub enum Command {
     /// Delete the project's objects from the cluster, dependents first, and wait until they
     /// are gone; volume claims only with `--volumes`.
     Down(DownArgs),
+    /// Print a shell completion script (see the README for where each shell loads it from).
+    Completions(CompletionsArgs),
+    /// Print the man page in roff: kompile(1), or kompile-SUBCOMMAND(1).
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (default: kompile(1), which lists them all).
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
 }
 
 /// Which cluster, and how objects are sent; shared by `apply` and `diff`.
@@ -76,6 +106,7 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
     /// `server`: send everything with `dryRun=All`; the cluster validates but changes nothing.
+    /// `client`: print the objects that would be sent; no cluster is contacted.
     #[arg(long, value_enum, value_name = "MODE")]
     pub dry_run: Option<DryRun>,
     /// Do not wait for workloads to become ready.
@@ -169,6 +200,9 @@ pub struct DownArgs {
 pub enum DryRun {
     /// The API server runs the whole request and persists nothing.
     Server,
+    /// Print the objects that would be sent, with the ApplySet labels and annotations;
+    /// contacts no cluster.
+    Client,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -219,7 +253,7 @@ pub struct BuildArgs {
     #[command(flatten)]
     pub project: ProjectArgs,
     /// Output format on standard output.
-    #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Yaml)]
+    #[arg(short = 'o', long, value_parser = OutputFormatParser, default_value = "yaml")]
     pub output: OutputFormat,
     /// Write one file per object and a kustomization.yaml into DIR instead of printing.
     #[arg(long, value_name = "DIR", conflicts_with = "output")]
@@ -260,6 +294,16 @@ pub struct ConfigArgs {
     pub project: ProjectArgs,
     #[arg(long, value_enum, default_value_t = OutputFormat::Yaml)]
     pub format: OutputFormat,
+    /// Print the service names, one per line, each after those it depends on (wins over
+    /// `--volumes` and `-q`, as in Compose).
+    #[arg(long)]
+    pub services: bool,
+    /// Print the names of the volumes services use, one per line (wins over `-q`).
+    #[arg(long)]
+    pub volumes: bool,
+    /// Only validate: print nothing but diagnostics; the exit code says whether it is valid.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -283,7 +327,7 @@ pub struct CheckArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiagnosticFormat {
-    /// Source excerpts with underlines and help (colour on a terminal, never with NO_COLOR).
+    /// Source excerpts with underlines and help (coloured as `--color` decides).
     Human,
     /// `file:line:col: severity[CODE]: message`, one per line.
     Short,
@@ -325,6 +369,39 @@ pub enum ImagesFormat {
 pub enum OutputFormat {
     Yaml,
     Json,
+}
+
+/// `-o yaml|json`, with a tip when the value is a directory (`-o k8s/`): that is `--out-dir`.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputFormatParser;
+
+impl clap::builder::TypedValueParser for OutputFormatParser {
+    type Value = OutputFormat;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<OutputFormat, clap::Error> {
+        let formats = clap::builder::EnumValueParser::<OutputFormat>::new();
+        formats.parse_ref(cmd, arg, value).map_err(|mut error| {
+            let text = value.to_string_lossy();
+            if text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR) || std::path::Path::new(value).is_dir()
+            {
+                let tip = format!("to write one file per object into a directory, use `--out-dir {text}`");
+                error.insert(
+                    clap::error::ContextKind::Suggested,
+                    clap::error::ContextValue::StyledStrs(vec![tip.into()]),
+                );
+            }
+            error
+        })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(OutputFormat::value_variants().iter().filter_map(|v| v.to_possible_value())))
+    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ const ORDER: &[&str] = &[
     "render",
     "cluster",
     "cli",
+    "terminal",
     "cmd",
 ];
 

@@ -25,4 +25,5 @@ pub mod ports;
 pub mod render;
 pub mod source;
 pub mod suggest;
+pub mod terminal;
 pub mod units;

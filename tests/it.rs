@@ -11,6 +11,7 @@ mod cli_build;
 mod cluster;
 mod cluster_order;
 mod conformance;
+mod conventions;
 mod day2;
 mod diagnostics;
 mod dockerfile_corpus;
@@ -21,8 +22,10 @@ mod mutation;
 mod network_policies;
 mod overlays;
 mod project_files;
+mod shell;
 mod shipping;
 mod support;
+mod terminal;
 
 /// Cargo.toml turns off test discovery (`autotests = false`), so a new file in tests/ runs
 /// only once it is declared above: fail instead of letting it sit there unrun.

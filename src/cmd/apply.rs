@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use super::session::{self, Session, Stop};
 use super::{CLUSTER_ERRORS, INPUT_ERRORS, SUCCESS, print, report};
-use crate::cli::ApplyArgs;
+use crate::cli::{ApplyArgs, DryRun};
 use crate::cluster::apply::{self, PruneOptions};
 use crate::cluster::plan;
 use crate::cluster::wait::{self, Display, Waiting};
@@ -12,6 +12,9 @@ use crate::diag::Diagnostics;
 use crate::source::Sources;
 
 pub fn run(args: &ApplyArgs) -> i32 {
+    if args.dry_run == Some(DryRun::Client) {
+        return super::client_dry_run::run(args);
+    }
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
     let code = match session::runtime(&mut diags) {

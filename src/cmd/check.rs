@@ -2,10 +2,9 @@
 //! Made for pre-commit hooks and CI: fast, and exact exit codes.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use super::{INPUT_ERRORS, SUCCESS, USAGE_ERROR, load_and_check, print, terminal_width};
+use super::{INPUT_ERRORS, SUCCESS, USAGE_ERROR, load_and_check, print};
 use crate::cli::{CheckArgs, DiagnosticFormat};
 use crate::diag::levels::{Level, Levels};
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity, render};
@@ -13,6 +12,7 @@ use crate::images;
 use crate::load::{self, Options};
 use crate::lower::{self, Settings};
 use crate::source::Sources;
+use crate::terminal::{self, Stream};
 
 pub fn run(args: &CheckArgs) -> i32 {
     let levels = match cli_levels(args) {
@@ -149,8 +149,8 @@ fn with_base_or_override(path: &Path) -> Vec<PathBuf> {
 fn format_all(items: &[Diagnostic], sources: &Sources, format: DiagnosticFormat) -> String {
     match format {
         DiagnosticFormat::Human => {
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            let width = terminal_width();
+            let color = terminal::color(Stream::Stdout);
+            let width = terminal::width(Stream::Stdout);
             let mut out: String = items.iter().map(|d| render::human(d, sources, color, width)).collect();
             out.push_str(&render::summary(items));
             out.push('\n');

@@ -1,7 +1,6 @@
 //! `kompile diff`: what `apply` with the same flags would change. Exit codes as `kubectl
 //! diff`: 0 nothing, 1 changes, above 1 an error.
 
-use std::io::IsTerminal;
 use std::path::Path;
 use std::process::Command;
 
@@ -12,6 +11,7 @@ use crate::cluster::applyset;
 use crate::cluster::diff::{self, Entry, Kind};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::Sources;
+use crate::terminal::{self, Stream};
 
 pub const NO_CHANGES: i32 = 0;
 pub const CHANGES: i32 = 1;
@@ -72,8 +72,8 @@ async fn collect(args: &DiffArgs, sources: &mut Sources, diags: &mut Diagnostics
 
 fn show(args: &DiffArgs, entries: &[Entry], diags: &mut Diagnostics) -> i32 {
     let changed = entries.iter().any(|e| e.change != Kind::Unchanged);
-    if let Some(command) = std::env::var("KOMPILE_EXTERNAL_DIFF").ok().filter(|c| !c.trim().is_empty()) {
-        if let Err(d) = external(&command, entries) {
+    if let Some((variable, command)) = external_command() {
+        if let Err(d) = external(variable, &command, entries) {
             diags.push(d);
             return CLUSTER_ERRORS;
         }
@@ -88,7 +88,7 @@ fn show(args: &DiffArgs, entries: &[Entry], diags: &mut Diagnostics) -> i32 {
         });
         print(&format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default()));
     } else {
-        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let color = terminal::color(Stream::Stdout);
         let text: String =
             entries.iter().filter(|e| e.change != Kind::Unchanged).map(|e| diff::render(e, color)).collect();
         print(&text);
@@ -97,16 +97,25 @@ fn show(args: &DiffArgs, entries: &[Entry], diags: &mut Diagnostics) -> i32 {
     if changed { CHANGES } else { NO_CHANGES }
 }
 
+/// The external diff program: `KOMPILE_EXTERNAL_DIFF`, else `KUBECTL_EXTERNAL_DIFF` (so a
+/// setting made for `kubectl diff` carries over), with the variable it came from. Empty is
+/// unset.
+fn external_command() -> Option<(&'static str, String)> {
+    ["KOMPILE_EXTERNAL_DIFF", "KUBECTL_EXTERNAL_DIFF"]
+        .into_iter()
+        .find_map(|variable| Some((variable, std::env::var(variable).ok().filter(|c| !c.trim().is_empty())?)))
+}
+
 /// Writes the live and merged objects into two directories, one YAML file each (named as
 /// kubectl names them), and runs `command LIVE MERGED`, as `KUBECTL_EXTERNAL_DIFF` does.
-fn external(command: &str, entries: &[Entry]) -> Result<(), Diagnostic> {
+fn external(variable: &str, command: &str, entries: &[Entry]) -> Result<(), Diagnostic> {
     let fail = |what: String| {
         Diagnostic::new(Code::ExternalDiff, what)
-            .help("KOMPILE_EXTERNAL_DIFF holds a program and its arguments, e.g. `colordiff -N -u`")
+            .help(format!("{variable} holds a program and its arguments, e.g. `colordiff -N -u`"))
     };
-    let words = shell_words::split(command).map_err(|e| fail(format!("cannot read KOMPILE_EXTERNAL_DIFF: {e}")))?;
+    let words = shell_words::split(command).map_err(|e| fail(format!("cannot read {variable}: {e}")))?;
     let Some((program, arguments)) = words.split_first() else {
-        return Err(fail("KOMPILE_EXTERNAL_DIFF is empty".into()));
+        return Err(fail(format!("{variable} is empty")));
     };
     let dir = tempfile::tempdir().map_err(|e| fail(format!("cannot create a temporary directory: {e}")))?;
     let (live_dir, merged_dir) = (dir.path().join("LIVE"), dir.path().join("MERGED"));

@@ -4,6 +4,7 @@
 use super::{SUCCESS, USAGE_ERROR, print};
 use crate::cli::ExplainArgs;
 use crate::diag::{Code, explain};
+use crate::terminal::{self, Stream, markdown};
 
 pub fn run(args: &ExplainArgs) -> i32 {
     if args.list {
@@ -17,7 +18,13 @@ pub fn run(args: &ExplainArgs) -> i32 {
         eprintln!("{}", unknown(query));
         return USAGE_ERROR;
     }
-    print(&codes.iter().map(|c| c.page()).collect::<Vec<_>>().join("\n"));
+    let pages = codes.iter().map(|c| c.page()).collect::<Vec<_>>().join("\n");
+    // Piped, the page stays Markdown, for files and other tools; a terminal gets it laid out.
+    if Stream::Stdout.is_terminal() {
+        print(&markdown::render(&pages, terminal::width(Stream::Stdout), terminal::color(Stream::Stdout)));
+    } else {
+        print(&pages);
+    }
     SUCCESS
 }
 

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod build;
 pub mod check;
+mod client_dry_run;
 pub mod config;
 pub mod diff;
 pub mod down;
@@ -11,15 +12,17 @@ pub mod explain;
 pub mod images;
 pub mod overlays;
 mod session;
+pub mod shell;
 pub mod status;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use crate::cli::{Cli, Command, ProjectArgs};
 use crate::diag::levels::{Level, ProjectLevel};
 use crate::diag::{Diagnostics, render};
 use crate::load::{self, Options, Project};
 use crate::source::Sources;
+use crate::terminal::{self, Stream};
 
 /// Exit codes, the same for every command.
 pub const SUCCESS: i32 = 0;
@@ -40,6 +43,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Images(args) => images::run(&args),
         Command::Status(args) => status::run(&args),
         Command::Down(args) => down::run(&args),
+        Command::Completions(args) => shell::completions(&args),
+        Command::Man(args) => shell::man(&args),
     }
 }
 
@@ -91,18 +96,13 @@ pub fn report(diags: Diagnostics, sources: &Sources) {
     if items.is_empty() {
         return;
     }
-    let stderr = std::io::stderr();
-    let color = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let width = terminal_width();
-    let mut out = stderr.lock();
+    let color = terminal::color(Stream::Stderr);
+    let width = terminal::width(Stream::Stderr);
+    let mut out = std::io::stderr().lock();
     for item in &items {
         let _ = write!(out, "{}", render::human(item, sources, color, width));
     }
     let _ = writeln!(out, "{}", render::summary(&items));
-}
-
-pub fn terminal_width() -> usize {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100)
 }
 
 /// Writes to standard output; a closed pipe (`| head`) is not an error worth a panic.

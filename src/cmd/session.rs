@@ -6,7 +6,11 @@ use crate::cluster::client::Cluster;
 use crate::cluster::plan::{self, ApplySet, Manifest};
 use crate::cluster::{Settings, kubeconfig};
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::emit::{Object, Origin};
 use crate::source::Sources;
+
+/// Where each compose service is written, by service name.
+pub type Origins = std::collections::BTreeMap<String, Origin>;
 
 /// Why a command stopped before talking to the cluster.
 pub enum Stop {
@@ -96,29 +100,41 @@ async fn open(
     let selection = kubeconfig::select(&config, args.context.as_deref()).map_err(|d| push(diags, d))?;
     let namespace =
         args.namespace.clone().or_else(|| selection.namespace.clone()).unwrap_or_else(|| "default".to_string());
-    let build = BuildArgs {
+    let build = build_args(project, namespace);
+    let (objects, origins) = super::build::compile_with_origins(&build, sources, diags).ok_or(Stop::Input)?;
+    let cluster =
+        kubeconfig::connect(config, &selection, build.namespace.as_deref()).await.map_err(|d| push(diags, d))?;
+    let (set, manifests) = members(&objects, &origins, &cluster.target.namespace);
+    Ok(Session { cluster, set, manifests, settings })
+}
+
+/// `build`'s arguments for compiling `project` into `namespace`.
+pub fn build_args(project: &ProjectArgs, namespace: String) -> BuildArgs {
+    BuildArgs {
         project: project.clone(),
         output: OutputFormat::Yaml,
         out_dir: None,
         overlay: Vec::new(),
         namespace: Some(namespace),
         chart: Default::default(),
-    };
-    let (objects, origins) = super::build::compile_with_origins(&build, sources, diags).ok_or(Stop::Input)?;
-    let cluster =
-        kubeconfig::connect(config, &selection, build.namespace.as_deref()).await.map_err(|d| push(diags, d))?;
+    }
+}
+
+/// The project's ApplySet in `namespace` and its objects as members of it, each knowing the
+/// compose service it came from.
+pub fn members(objects: &[Object], origins: &Origins, namespace: &str) -> (ApplySet, Vec<Manifest>) {
     let project_name = objects
         .iter()
         .find_map(|o| o.metadata().labels.as_ref()?.get("app.kubernetes.io/part-of").cloned())
         .unwrap_or_else(|| "project".to_string());
-    let set = ApplySet::new(&project_name, &cluster.target.namespace);
-    let mut manifests = plan::manifests(&objects, &set);
+    let set = ApplySet::new(&project_name, namespace);
+    let mut manifests = plan::manifests(objects, &set);
     for manifest in &mut manifests {
         if let Some(origin) = manifest.service.as_ref().and_then(|s| origins.get(s)) {
             manifest.origin = origin.clone();
         }
     }
-    Ok(Session { cluster, set, manifests, settings })
+    (set, manifests)
 }
 
 fn push(diags: &mut Diagnostics, d: Diagnostic) -> Stop {

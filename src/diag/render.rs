@@ -1,6 +1,7 @@
 //! Turning diagnostics into text: `human` (miette's graphical report), `short` and `json`.
 
 use std::fmt;
+use std::path::Path;
 
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan,
@@ -294,7 +295,7 @@ pub fn github(diagnostic: &Diagnostic, sources: &Sources) -> String {
     };
     let mut properties =
         vec![format!("title={}", escape_property(&format!("{} {}", diagnostic.code.id(), diagnostic.code.name())))];
-    if let Some(location) = diagnostic.primary.as_ref().and_then(|l| json_location(l, sources)) {
+    if let Some(location) = diagnostic.primary.as_ref().and_then(|l| repository_location(l, sources)) {
         properties.insert(0, format!("file={}", escape_property(&location.file)));
         properties.insert(1, format!("line={},endLine={}", location.line, location.end_line));
         properties.insert(2, format!("col={},endColumn={}", location.column, location.end_column));
@@ -349,34 +350,71 @@ fn sarif_result(diagnostic: &Diagnostic, sources: &Sources) -> serde_json::Value
         text.push_str("\nhelp: ");
         text.push_str(help);
     }
-    let locations: Vec<serde_json::Value> = diagnostic
-        .primary
+    let locations: Vec<serde_json::Value> =
+        diagnostic.primary.iter().filter_map(|l| repository_location(l, sources)).map(sarif_location).collect();
+    let related: Vec<serde_json::Value> = diagnostic
+        .secondary
         .iter()
-        .filter_map(|l| json_location(l, sources))
-        .map(|l| {
-            serde_json::json!({
-                "physicalLocation": {
-                    "artifactLocation": { "uri": l.file },
-                    "region": {
-                        "startLine": l.line, "startColumn": l.column,
-                        "endLine": l.end_line, "endColumn": l.end_column,
-                    },
-                },
-            })
+        .filter_map(|l| repository_location(l, sources))
+        .enumerate()
+        .map(|(id, l)| {
+            let mut location = sarif_location(l);
+            location["id"] = serde_json::json!(id);
+            location
         })
         .collect();
-    serde_json::json!({
+    let mut result = serde_json::json!({
         "ruleId": diagnostic.code.id(),
         "level": level,
         "message": { "text": text },
         "locations": locations,
-    })
+    });
+    if !related.is_empty() {
+        result["relatedLocations"] = serde_json::Value::Array(related);
+    }
+    result
+}
+
+/// A SARIF `location`; the label's text, when it has one, is its message.
+fn sarif_location(l: JsonLocation) -> serde_json::Value {
+    let mut location = serde_json::json!({
+        "physicalLocation": {
+            "artifactLocation": { "uri": l.file },
+            "region": {
+                "startLine": l.line, "startColumn": l.column,
+                "endLine": l.end_line, "endColumn": l.end_column,
+            },
+        },
+    });
+    if !l.label.is_empty() {
+        location["message"] = serde_json::json!({ "text": l.label });
+    }
+    location
+}
+
+/// [`json_location`] with the file relative to the root of its git repository, as GitHub
+/// annotations and code scanning want it whatever directory `check` ran in. A file in no
+/// repository keeps the path diagnostics show.
+fn repository_location(label: &Label, sources: &Sources) -> Option<JsonLocation> {
+    let mut location = json_location(label, sources)?;
+    if let Some(path) = sources.get(label.span.file).and_then(|f| repository_path(&f.path)) {
+        location.file = path;
+    }
+    Some(location)
+}
+
+/// `path` relative to the nearest directory above it holding `.git` (a directory, or a file
+/// in a worktree or submodule), with `/` separators; `None` outside any repository.
+pub fn repository_path(path: &Path) -> Option<String> {
+    let path = std::fs::canonicalize(path).ok()?;
+    let root = path.ancestors().skip(1).find(|dir| dir.join(".git").exists())?;
+    let relative = path.strip_prefix(root).ok()?;
+    let parts: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    Some(parts.join("/"))
 }
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
     use crate::diag::Code;
     use crate::source::Span;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::node::{Map, Node};
-use super::read_source;
+use super::{hadolint, read_source};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::dockerfile::{self, Dockerfile, Instruction, Issue};
 use crate::dockerignore::Ignore;
@@ -45,7 +45,8 @@ pub fn load(services: &Map, sources: &mut Sources, diags: &mut Diagnostics) -> V
     let files: Vec<_> = read.into_iter().collect();
     let parsed = crate::parallel::chunks(&files, 16, |chunk| {
         let mut found = Diagnostics::default();
-        let parsed: Vec<Dockerfile> = chunk.iter().map(|(_, (file, text, _))| parse(*file, text, &mut found)).collect();
+        let parsed: Vec<Dockerfile> =
+            chunk.iter().map(|(path, (file, text, _))| parse(path, *file, text, &mut found)).collect();
         (parsed, found)
     });
     let mut out = Vec::with_capacity(files.len());
@@ -106,7 +107,7 @@ fn dockerfile_of(service: &str, build: &Map, sources: &Sources) -> Option<(PathB
 }
 
 /// Parses a Dockerfile, reporting its problems with their codes.
-pub fn parse(file: FileId, text: &str, diags: &mut Diagnostics) -> Dockerfile {
+pub fn parse(path: &Path, file: FileId, text: &str, diags: &mut Diagnostics) -> Dockerfile {
     let parsed = dockerfile::parse(text);
     let mut found = Diagnostics::uncapped();
     for problem in parsed.errors.iter().chain(&parsed.warnings) {
@@ -123,23 +124,31 @@ pub fn parse(file: FileId, text: &str, diags: &mut Diagnostics) -> Dockerfile {
         }
         found.push(diagnostic);
     }
-    diags.extend(without_ignored(&parsed, found));
+    // Reported here, once per Dockerfile; `without_ignored` then reads the file again quietly.
+    if let Err(unreadable) = hadolint::configured(path) {
+        diags.push(unreadable);
+    }
+    diags.extend(without_ignored(path, &parsed, found));
     parsed
 }
 
 /// Drops warnings that a comment right above their instruction silences:
 /// `# kompile-ignore=K301,empty-continuation` or `# hadolint ignore=DL4000` (either list
-/// takes what [`Code::matching`] reads: ids, names, hadolint rules). Errors stay:
-/// a file Docker refuses cannot be waved through. `diags` should be
-/// [`Diagnostics::uncapped`], so that what is silenced never counts towards a cap.
-pub fn without_ignored(parsed: &Dockerfile, diags: Diagnostics) -> Diagnostics {
+/// takes what [`Code::matching`] reads: ids, names, hadolint rules), and those hadolint's
+/// settings for the file silence ([`hadolint`]). Errors stay: a file Docker refuses cannot be
+/// waved through. `diags` should be [`Diagnostics::uncapped`], so that what is silenced never
+/// counts towards a cap.
+pub fn without_ignored(path: &Path, parsed: &Dockerfile, diags: Diagnostics) -> Diagnostics {
+    let mut silenced = hadolint::global(parsed);
+    silenced.extend(hadolint::configured(path).unwrap_or_default());
     diags.filter_map(|diagnostic| {
         let at = diagnostic.primary.as_ref().map(|l| l.span.start as usize);
         let ignored = !diagnostic.is_error()
-            && at.is_some_and(|at| {
-                instruction_at(parsed, at)
-                    .is_some_and(|i| i.comments_before.iter().any(|c| ignores(&c.text, diagnostic.code)))
-            });
+            && (silenced.contains(&diagnostic.code)
+                || at.is_some_and(|at| {
+                    instruction_at(parsed, at)
+                        .is_some_and(|i| i.comments_before.iter().any(|c| ignores(&c.text, diagnostic.code)))
+                }));
         (!ignored).then_some(diagnostic)
     })
 }
@@ -173,7 +182,7 @@ fn label(kind: Issue) -> &'static str {
 /// A Dockerfile on its own (`kompile check path/to/Dockerfile`).
 pub fn load_alone(path: &Path, sources: &mut Sources, diags: &mut Diagnostics) -> Option<BuildFile> {
     let (file, text) = read_source(path, sources, diags)?;
-    let parsed = parse(file, &text, diags);
+    let parsed = parse(path, file, &text, diags);
     Some(BuildFile { path: path.to_path_buf(), file, parsed, services: Vec::new(), ignore: Ignore::default() })
 }
 
@@ -185,7 +194,7 @@ mod tests {
         let mut sources = Sources::default();
         let file = sources.add(Path::new("Dockerfile"), text);
         let mut diags = Diagnostics::default();
-        parse(file, text, &mut diags);
+        parse(Path::new("Dockerfile"), file, text, &mut diags);
         diags.items().iter().map(|d| d.code).collect()
     }
 
@@ -214,8 +223,9 @@ mod tests {
         let parsed = dockerfile::parse("FROM alpine:3.20\n# hadolint ignore=DL3004\nRUN sudo true\n");
         let mut shifted = Diagnostics::default();
         shifted.push(Diagnostic::new(Code::Sudo, "sudo").at(Span::new(file, 47, 51), "sudo"));
-        assert!(without_ignored(&parsed, shifted).items().is_empty());
-        assert_eq!(without_ignored(&dockerfile::parse(plain), diags).items().len(), 1);
+        let path = Path::new("Dockerfile");
+        assert!(without_ignored(path, &parsed, shifted).items().is_empty());
+        assert_eq!(without_ignored(path, &dockerfile::parse(plain), diags).items().len(), 1);
     }
 
     #[test]

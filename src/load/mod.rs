@@ -9,6 +9,7 @@ pub mod dockerfiles;
 pub mod dotenv;
 pub mod env;
 mod extends;
+pub mod hadolint;
 pub mod interpolate;
 mod merge;
 pub mod node;

@@ -1,0 +1,57 @@
+//! `kompile apply --dry-run=client`: the objects `apply` would send, printed as YAML with the
+//! ApplySet labels and the parent ConfigMap, without contacting a cluster.
+
+use super::session;
+use super::{INPUT_ERRORS, SUCCESS, print, report};
+use crate::cli::ApplyArgs;
+use crate::cluster::kubeconfig;
+use crate::cluster::plan::Manifest;
+use crate::diag::Diagnostics;
+use crate::source::Sources;
+
+pub fn run(args: &ApplyArgs) -> i32 {
+    let mut sources = Sources::default();
+    let mut diags = Diagnostics::default();
+    let namespace = namespace(args);
+    let build = session::build_args(&args.project, namespace.clone());
+    let code = match super::build::compile_with_origins(&build, &mut sources, &mut diags) {
+        Some((objects, origins)) => {
+            let (set, manifests) = session::members(&objects, &origins, &namespace);
+            let kinds = manifests.iter().map(Manifest::group_kind).collect();
+            let namespaces = manifests.iter().filter_map(|m| m.namespace.clone()).collect();
+            let parent = set.parent(&kinds, &namespaces);
+            print(&documents(std::iter::once(&parent).chain(&manifests)));
+            SUCCESS
+        }
+        None => INPUT_ERRORS,
+    };
+    report(diags, &sources);
+    code
+}
+
+/// `-n`, else the kubeconfig context's namespace when a kubeconfig can be read (reading it
+/// contacts nothing), else `default`, the namespace `apply` would use.
+fn namespace(args: &ApplyArgs) -> String {
+    let cluster = &args.cluster;
+    let from_kubeconfig = || {
+        let config = kubeconfig::load(cluster.kubeconfig.as_deref()).ok()?;
+        kubeconfig::select(&config, cluster.context.as_deref()).ok()?.namespace
+    };
+    cluster.namespace.clone().or_else(from_kubeconfig).unwrap_or_else(|| "default".to_string())
+}
+
+/// A YAML stream, one document per object, in the order `apply` sends them.
+fn documents<'a>(manifests: impl Iterator<Item = &'a Manifest>) -> String {
+    manifests.map(|m| format!("---\n{}", crate::render::value_yaml(&m.body))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_separated() {
+        let manifest = crate::cluster::plan::manifest(serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap"}));
+        assert_eq!(documents([&manifest, &manifest].into_iter()), "---\napiVersion: v1\nkind: ConfigMap\n".repeat(2));
+    }
+}

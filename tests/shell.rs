@@ -1,0 +1,121 @@
+//! Shell integration: `kompile completions SHELL` scripts that each shell accepts, and
+//! `kompile man` pages that man renders. The shells and man-db come from Debian (.ci/run
+//! installs them); where one is missing the test skips, or fails under CI.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{self, Run};
+
+fn kompile(args: &[&str]) -> Run {
+    support::kompile(support::root()).args(args).run()
+}
+
+/// The subcommands every script and page must know.
+const SUBCOMMANDS: &[&str] = &["build", "config", "check", "explain", "images", "apply", "diff", "completions", "man"];
+
+/// `shell -n FILE`: parses without running; `None` when the shell is not installed.
+fn parses(shell: &str, script: &Path) -> Option<std::process::Output> {
+    let found = support::runs(shell, &["-c", "true"]).then_some(());
+    support::tool(shell, &format!("apt-get install -y {shell}"), found)?;
+    Some(Command::new(shell).arg("-n").arg(script).output().unwrap_or_else(|e| panic!("{shell}: {e}")))
+}
+
+fn script(shell: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let run = kompile(&["completions", shell]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for name in ["build", "explain", "out-dir", "color"] {
+        assert!(run.stdout.contains(name), "the {shell} script does not mention {name}");
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let path = dir.path().join(format!("kompile.{shell}"));
+    std::fs::write(&path, &run.stdout).unwrap_or_else(|e| panic!("{e}"));
+    (dir, path)
+}
+
+#[test]
+fn completion_scripts_parse_in_their_shells() {
+    for shell in ["bash", "zsh", "fish"] {
+        let (_dir, path) = script(shell);
+        let Some(output) = parses(shell, &path) else { continue };
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{shell} -n rejects the script:\n{stderr}");
+    }
+}
+
+/// PowerShell and Elvish are not on Debian's shelves: their scripts are only generated.
+#[test]
+fn completion_scripts_for_powershell_and_elvish() {
+    for shell in ["powershell", "elvish"] {
+        let (_dir, path) = script(shell);
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        for sub in SUBCOMMANDS {
+            assert!(text.contains(sub), "the {shell} script does not complete {sub}");
+        }
+    }
+}
+
+#[test]
+fn completions_need_a_known_shell() {
+    let run = kompile(&["completions", "tcsh"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("[possible values: bash, elvish, fish, powershell, zsh]"), "{}", run.stderr);
+}
+
+/// The page as `man -l` renders it at 80 columns; `None` when man-db is missing.
+fn rendered(roff: &str) -> Option<String> {
+    let found = support::runs("man", &["--version"]).then_some(());
+    support::tool("man (man-db)", "apt-get install -y man-db", found)?;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let page = dir.path().join("kompile.1");
+    std::fs::write(&page, roff).unwrap_or_else(|e| panic!("{e}"));
+    let output = Command::new("man")
+        .arg("-l")
+        .arg(&page)
+        .env("MANWIDTH", "80")
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .output()
+        .unwrap_or_else(|e| panic!("man: {e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "man -l fails:\n{stderr}");
+    assert!(!stderr.contains("warning"), "man warns:\n{stderr}");
+    // Piped, man-db leaves out its bold and underline overstrikes: plain text.
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn the_man_page_renders_and_lists_the_subcommands() {
+    let run = kompile(&["man"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with(".ie"), "not roff: {}", &run.stdout[..run.stdout.len().min(200)]);
+    let Some(page) = rendered(&run.stdout) else { return };
+    assert!(page.contains("kompile - Compile compose projects"), "{page}");
+    for sub in SUBCOMMANDS {
+        assert!(page.contains(&format!("kompile-{sub}(1)")), "the page does not list {sub}:\n{page}");
+    }
+}
+
+#[test]
+fn each_subcommand_has_a_man_page() {
+    for sub in SUBCOMMANDS {
+        let run = kompile(&["man", sub]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let Some(page) = rendered(&run.stdout) else { return };
+        // man justifies lines with extra spaces.
+        let page = page.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(page.contains(&format!("kompile-{sub} - ")), "{page}");
+        assert!(page.contains(&format!("kompile {sub}")), "no usage line:\n{page}");
+    }
+    let Some(build) = rendered(&kompile(&["man", "build"]).stdout) else { return };
+    assert!(build.contains("--out-dir"), "{build}");
+}
+
+#[test]
+fn man_for_an_unknown_subcommand_is_a_diagnostic() {
+    let run = kompile(&["man", "bild"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("K110(invalid-value)"), "{}", run.stderr);
+    assert!(run.stderr.contains("did you mean `build`?"), "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+}
