@@ -159,6 +159,8 @@ KOMPILE_VERSION=$version VENV=$work/action-venv RUNNER_TEMP=$work GITHUB_PATH=$w
   bash "$work/action-step-0.sh" >/dev/null
 grep -qx "version=$version" "$work/github-output" || fail "the action's install step output: $(cat "$work/github-output")"
 action_path=$(head -n 1 "$work/github-path"):$PATH
+[ -x "$(head -n 1 "$work/github-path")/kompile" ] && [ ! -e "$(head -n 1 "$work/github-path")/python" ] \
+  || fail "the action's PATH entry should hold kompile and not the venv's python: $(ls "$(head -n 1 "$work/github-path")")"
 printf 'FROM ubuntu\nCMD ["sh"]\n' >"$repo/worker.Dockerfile"
 (cd "$repo" && PATH=$action_path KOMPILE_FILES="compose.yaml Dockerfile" KOMPILE_DENY="warnings" \
   bash "$work/action-step-1.sh") >"$work/action.log" 2>&1 || fail "the action failed on a clean project: $(cat "$work/action.log")"
