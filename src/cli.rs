@@ -185,9 +185,10 @@ pub struct DownArgs {
     /// Do not ask for confirmation (required when standard input is not a terminal).
     #[arg(short = 'y', long)]
     pub yes: bool,
-    /// `server`: send every delete with `dryRun=All`, list what would go, delete nothing.
+    /// `server` (the only mode): send every delete with `dryRun=All`, list what would go,
+    /// delete nothing. There is no `client` mode: what `down` deletes comes from the cluster.
     #[arg(long, value_enum, value_name = "MODE")]
-    pub dry_run: Option<DryRun>,
+    pub dry_run: Option<DownDryRun>,
     /// How long to wait for everything to be gone, e.g. `90s`, `5m`.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
@@ -203,6 +204,14 @@ pub enum DryRun {
     /// Print the objects that would be sent, with the ApplySet labels and annotations;
     /// contacts no cluster.
     Client,
+}
+
+/// `down --dry-run`'s modes: only `server`, since the ApplySet's members are read from the
+/// cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DownDryRun {
+    /// The API server runs every delete and persists nothing.
+    Server,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -82,3 +82,12 @@ fn explain_needs_a_code() {
     assert_eq!(kompile(&["explain"]).status.code(), Some(2));
     assert_eq!(kompile(&["explain", "K101", "--list"]).status.code(), Some(2));
 }
+
+/// `down` reads what to delete from the cluster, so it has no `client` dry run: asking for
+/// one is a usage error, not a silent server dry run.
+#[test]
+fn down_has_no_client_dry_run() {
+    let output = kompile(&["down", "--dry-run=client"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("server"), "{}", text(&output.stderr));
+}
