@@ -56,6 +56,19 @@ fn config_quiet_only_validates() {
     assert!(run.stderr.contains("K102"), "the reason is still given: {}", run.stderr);
 }
 
+/// The voting project has warnings (`build` looks at its Dockerfiles); the script-facing modes
+/// stay silent about them, as `docker compose config -q` does, and still name errors (above).
+#[test]
+fn config_script_modes_print_no_warnings() {
+    let dir = support::root().join("fixtures/projects/voting");
+    let full = kompile(&dir, &["config"]);
+    assert_eq!(full.code, 0);
+    for args in [&["config", "-q"][..], &["config", "--services"], &["config", "--volumes"]] {
+        let run = kompile(&dir, args);
+        assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{args:?}");
+    }
+}
+
 /// The same lists as the reference `docker compose config --services/--volumes`: volumes in
 /// any order (Compose's varies), services in dependency order (unique for this chain).
 #[test]

@@ -33,6 +33,11 @@ pub fn run(args: &ConfigArgs) -> i32 {
         }
         _ => INPUT_ERRORS,
     };
+    // `-q`, `--services` and `--volumes` are for scripts: like `docker compose`, they say
+    // nothing unless the project is invalid, so only errors are reported.
+    if args.quiet || args.services || args.volumes {
+        diags = diags.filter_map(|d| d.is_error().then_some(d));
+    }
     report(diags, &sources);
     code
 }
