@@ -245,6 +245,22 @@ fn hadolint_settings_silence_their_twins() {
     assert!(run.stdout.contains("error[K003]: cannot read") && run.stdout.contains(".hadolint.yaml"), "{}", run.stdout);
 }
 
+/// DL3008 (apt), DL3013 (pip) and DL3018 (apk) are all K309: ignoring one rule, in the
+/// settings or on the line, leaves the other managers' K309.
+#[test]
+fn a_hadolint_rule_silences_only_its_package_manager() {
+    let dir = project("services:\n  app: {build: ., image: 'app:1', expose: [80]}\n");
+    let dockerfile = "FROM alpine:3.20\nRUN apt-get install -y curl\nRUN pip install flask\nRUN apk add git\n\
+        # hadolint ignore=DL3018\nRUN apk add bash\nHEALTHCHECK CMD true\n";
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join(".hadolint.yaml"), "ignored: [DL3008]\n").unwrap_or_else(|e| panic!("{e}"));
+    let run = kompile(dir.path(), &["check", "--format", "short"]);
+    let k309: Vec<&str> = run.stdout.lines().filter(|l| l.contains("[K309]")).collect();
+    assert_eq!(k309.len(), 2, "{}", run.stdout);
+    assert!(k309.iter().any(|l| l.contains("pip package `flask`")), "{}", run.stdout);
+    assert!(k309.iter().any(|l| l.contains("apk package `git`")), "{}", run.stdout);
+}
+
 /// Found in the repository root when the project is below it, as hadolint run there would.
 #[test]
 fn hadolint_configuration_at_the_repository_root() {

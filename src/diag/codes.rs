@@ -255,6 +255,39 @@ impl Code {
     }
 }
 
+/// What one item of an ignore list (`# hadolint ignore=`, `.hadolint.yaml`'s `ignored:`,
+/// `# kompile-ignore=`) silences: a code, and, when the item is a hadolint rule, only that
+/// rule's part of the code ([`crate::diag::Diagnostic::rule`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Silence {
+    pub code: Code,
+    pub rule: Option<&'static str>,
+}
+
+impl Silence {
+    /// The silences `text` names: as [`Code::matching`], each hadolint rule keeping its id.
+    pub fn named(text: &str) -> Vec<Silence> {
+        if let Some(code) = Code::lookup(text) {
+            return vec![Silence { code, rule: None }];
+        }
+        let text = text.trim();
+        HADOLINT
+            .iter()
+            .filter(|(rule, _)| rule.eq_ignore_ascii_case(text))
+            .map(|(rule, code)| Silence { code: *code, rule: Some(rule) })
+            .collect()
+    }
+
+    /// Whether this silences `diagnostic`: its code, and its rule when both name one.
+    pub fn covers(&self, diagnostic: &crate::diag::Diagnostic) -> bool {
+        self.code == diagnostic.code
+            && match (self.rule, diagnostic.rule) {
+                (Some(ours), Some(theirs)) => ours == theirs,
+                _ => true,
+            }
+    }
+}
+
 impl std::str::FromStr for Code {
     type Err = ();
 

@@ -5,7 +5,7 @@ pub mod explain;
 pub mod levels;
 pub mod render;
 
-pub use codes::Code;
+pub use codes::{Code, Silence};
 
 use std::collections::BTreeMap;
 
@@ -48,6 +48,10 @@ pub struct Diagnostic {
     /// Other places that explain it (the first definition of a duplicate, an override file).
     pub secondary: Vec<Label>,
     pub help: Option<String>,
+    /// The hadolint rule this diagnostic is the twin of, where its code stands for several
+    /// (K309: DL3008 for apt, DL3013 for pip, DL3018 for apk), so that ignoring one rule
+    /// silences only its part of the code. `None`: any rule of the code.
+    pub rule: Option<&'static str>,
 }
 
 impl Diagnostic {
@@ -60,6 +64,7 @@ impl Diagnostic {
             primary: None,
             secondary: Vec::new(),
             help: None,
+            rule: None,
         }
     }
 
@@ -79,6 +84,12 @@ impl Diagnostic {
 
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Names the hadolint rule this diagnostic is the twin of ([`Diagnostic::rule`]).
+    pub fn rule(mut self, rule: &'static str) -> Diagnostic {
+        self.rule = Some(rule);
         self
     }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::node::{Map, Node};
 use super::{hadolint, read_source};
-use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics, Silence};
 use crate::dockerfile::{self, Dockerfile, Instruction, Issue};
 use crate::dockerignore::Ignore;
 use crate::source::{FileId, Sources, Span};
@@ -144,10 +144,10 @@ pub fn without_ignored(path: &Path, parsed: &Dockerfile, diags: Diagnostics) -> 
     diags.filter_map(|diagnostic| {
         let at = diagnostic.primary.as_ref().map(|l| l.span.start as usize);
         let ignored = !diagnostic.is_error()
-            && (silenced.contains(&diagnostic.code)
+            && (silenced.iter().any(|s| s.covers(&diagnostic))
                 || at.is_some_and(|at| {
                     instruction_at(parsed, at)
-                        .is_some_and(|i| i.comments_before.iter().any(|c| ignores(&c.text, diagnostic.code)))
+                        .is_some_and(|i| i.comments_before.iter().any(|c| ignores(&c.text, &diagnostic)))
                 }));
         (!ignored).then_some(diagnostic)
     })
@@ -163,11 +163,11 @@ fn instruction_at(parsed: &Dockerfile, at: usize) -> Option<&Instruction> {
     (i.span.contains(&at) || in_comments).then_some(i)
 }
 
-/// Whether one comment line silences `code`.
-fn ignores(comment: &str, code: Code) -> bool {
+/// Whether one comment line silences `diagnostic`.
+fn ignores(comment: &str, diagnostic: &Diagnostic) -> bool {
     let text = comment.trim_start_matches('#').trim();
     let list = text.strip_prefix("kompile-ignore=").or_else(|| text.strip_prefix("hadolint ignore="));
-    list.is_some_and(|list| list.split(',').any(|item| Code::matching(item).contains(&code)))
+    list.is_some_and(|list| list.split(',').any(|item| Silence::named(item).iter().any(|s| s.covers(diagnostic))))
 }
 
 fn label(kind: Issue) -> &'static str {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Code, Diagnostic, Silence};
 use crate::dockerfile::Dockerfile;
 
 /// The part of hadolint's configuration kompile reads; the rest is hadolint's business.
@@ -44,9 +44,9 @@ fn user_configs() -> Vec<PathBuf> {
     xdg.or(home).map(|dir| vec![dir.join("hadolint.yaml"), dir.join("hadolint.yml")]).unwrap_or_default()
 }
 
-/// The codes the configuration file found for `dockerfile` ignores. A file that cannot be
-/// read is an error, as hadolint refuses it too.
-pub fn configured(dockerfile: &Path) -> Result<Vec<Code>, Diagnostic> {
+/// What the configuration file found for `dockerfile` ignores. A file that cannot be read
+/// is an error, as hadolint refuses it too.
+pub fn configured(dockerfile: &Path) -> Result<Vec<Silence>, Diagnostic> {
     let Some(path) = find(dockerfile) else { return Ok(Vec::new()) };
     let fail = |reason: String| {
         Diagnostic::new(Code::YamlSyntax, format!("cannot read {}: {reason}", path.display()))
@@ -62,8 +62,8 @@ pub fn configured(dockerfile: &Path) -> Result<Vec<Code>, Diagnostic> {
     Ok(codes(&config.ignored))
 }
 
-/// The codes `# hadolint global ignore=...` comments anywhere in the file silence.
-pub fn global(parsed: &Dockerfile) -> Vec<Code> {
+/// What `# hadolint global ignore=...` comments anywhere in the file silence.
+pub fn global(parsed: &Dockerfile) -> Vec<Silence> {
     let comments = parsed.instructions.iter().flat_map(|i| &i.comments_before);
     let lists = comments.filter_map(|c| {
         let text = c.text.trim_start_matches('#').trim();
@@ -72,9 +72,9 @@ pub fn global(parsed: &Dockerfile) -> Vec<Code> {
     codes(&lists.flat_map(|list| list.split(',').map(str::to_string)).collect::<Vec<_>>())
 }
 
-/// The codes a list of hadolint rules (or kompile codes) names.
-fn codes(items: &[String]) -> Vec<Code> {
-    items.iter().flat_map(|item| Code::matching(item.trim())).collect()
+/// What a list of hadolint rules (or kompile codes) silences.
+fn codes(items: &[String]) -> Vec<Silence> {
+    items.iter().flat_map(|item| Silence::named(item.trim())).collect()
 }
 
 #[cfg(test)]
@@ -84,7 +84,7 @@ mod tests {
     #[test]
     fn global_comments_name_codes() {
         let parsed = crate::dockerfile::parse("# hadolint global ignore=DL4000,DL3004\nFROM alpine:3.20\nRUN true\n");
-        assert_eq!(global(&parsed), [Code::MaintainerDeprecated, Code::Sudo]);
+        assert_eq!(global(&parsed).iter().map(|s| s.code).collect::<Vec<_>>(), [Code::MaintainerDeprecated, Code::Sudo]);
         let local = crate::dockerfile::parse("FROM alpine:3.20\n# hadolint ignore=DL4000\nRUN true\n");
         assert!(global(&local).is_empty());
     }
@@ -98,9 +98,9 @@ mod tests {
         std::fs::write(repo.path().join(".hadolint.yaml"), "ignored: [DL4000]\nfailure-threshold: error\n")
             .unwrap_or_else(|e| panic!("{e}"));
         let dockerfile = app.join("Dockerfile");
-        assert_eq!(configured(&dockerfile).ok(), Some(vec![Code::MaintainerDeprecated]));
+        assert_eq!(configured(&dockerfile).ok(), Some(vec![Silence { code: Code::MaintainerDeprecated, rule: Some("DL4000") }]));
         std::fs::write(app.join(".hadolint.yml"), "ignored:\n  - DL3004\n").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(configured(&dockerfile).ok(), Some(vec![Code::Sudo]));
+        assert_eq!(configured(&dockerfile).ok(), Some(vec![Silence { code: Code::Sudo, rule: Some("DL3004") }]));
         std::fs::write(app.join(".hadolint.yml"), "ignored: [DL3004\n").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(configured(&dockerfile).map_err(|d| d.code), Err(Code::YamlSyntax));
     }

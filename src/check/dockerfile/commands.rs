@@ -296,7 +296,17 @@ fn unpinned(file: &File<'_>, script: &Script<'_>, command: &[Token], diags: &mut
             .at(script.span(file, &(first.range.start..last.range.end)), "unpinned")
             .help(format!("pin each (`{example}`), so a rebuild installs what you tested"))
     };
-    diags.push(diagnostic);
+    // hadolint has one rule per manager; K309 is all of them, so say which this is.
+    let rule = match manager {
+        "apt" => Some("DL3008"),
+        "pip" => Some("DL3013"),
+        "apk" => Some("DL3018"),
+        _ => None,
+    };
+    diags.push(match rule {
+        Some(rule) => diagnostic.rule(rule),
+        None => diagnostic,
+    });
 }
 
 /// `` `a`, `b` and `c` `` or `` `a`, `b`, `c` and 99,997 more ``: a few names, then a count.
