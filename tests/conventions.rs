@@ -150,6 +150,28 @@ fn apply_client_dry_run_prints_the_objects_and_contacts_no_cluster() {
     assert!(objects.iter().any(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "web"));
 }
 
+/// Workloads come in the order `apply` sends them: `depends_on` waves, not by name.
+#[test]
+fn apply_client_dry_run_prints_workloads_in_apply_order() {
+    let dir = support::root().join("fixtures/projects/webapp");
+    let run = support::kompile(&dir)
+        .args(["apply", "--dry-run=client", "-n", "web"])
+        .env("KUBECONFIG", dir.join("no-such-kubeconfig"))
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let objects = documents(&run.stdout);
+    let at = |name: &str| {
+        let workload = |o: &Value| {
+            ["Deployment", "StatefulSet", "Job", "DaemonSet"].contains(&o["kind"].as_str().unwrap_or_default())
+                && o["metadata"]["name"] == name
+        };
+        objects.iter().position(workload).unwrap_or_else(|| panic!("no workload {name}:\n{}", run.stdout))
+    };
+    assert!(at("db") < at("migrate") && at("cache") < at("api"), "{}", run.stdout);
+    assert!(at("migrate") < at("api") && at("api") < at("frontend"), "{}", run.stdout);
+    assert_eq!(objects[0]["metadata"]["name"], "kompile-applyset-webapp", "the parent first: {}", run.stdout);
+}
+
 #[test]
 fn apply_client_dry_run_needs_no_kubeconfig() {
     let dir = project(SHOP);

@@ -5,7 +5,7 @@ use super::session;
 use super::{INPUT_ERRORS, SUCCESS, print, report};
 use crate::cli::ApplyArgs;
 use crate::cluster::kubeconfig;
-use crate::cluster::plan::Manifest;
+use crate::cluster::plan::{self, Manifest, Step};
 use crate::diag::Diagnostics;
 use crate::source::Sources;
 
@@ -20,7 +20,7 @@ pub fn run(args: &ApplyArgs) -> i32 {
             let kinds = manifests.iter().map(Manifest::group_kind).collect();
             let namespaces = manifests.iter().filter_map(|m| m.namespace.clone()).collect();
             let parent = set.parent(&kinds, &namespaces);
-            print(&documents(std::iter::once(&parent).chain(&manifests)));
+            print(&documents(in_apply_order(&parent, &manifests).into_iter()));
             SUCCESS
         }
         None => INPUT_ERRORS,
@@ -38,6 +38,26 @@ fn namespace(args: &ApplyArgs) -> String {
         kubeconfig::select(&config, cluster.context.as_deref()).ok()?.namespace
     };
     cluster.namespace.clone().or_else(from_kubeconfig).unwrap_or_else(|| "default".to_string())
+}
+
+/// The order `apply` sends objects in (`cluster::apply`): namespaces, the ApplySet parent,
+/// then step by step ([`plan::steps`]), workloads wave by wave in `depends_on` order
+/// ([`plan::waves`]).
+fn in_apply_order<'a>(parent: &'a Manifest, manifests: &'a [Manifest]) -> Vec<&'a Manifest> {
+    let mut order = Vec::new();
+    let steps = plan::steps(manifests);
+    if let Some(namespaces) = steps.get(&Step::Namespaces) {
+        order.extend(namespaces.iter().copied());
+    }
+    order.push(parent);
+    for (step, items) in &steps {
+        match step {
+            Step::Namespaces => {}
+            Step::Workloads => order.extend(plan::waves(items).into_iter().flat_map(|w| w.apply)),
+            _ => order.extend(items.iter().copied()),
+        }
+    }
+    order
 }
 
 /// A YAML stream, one document per object, in the order `apply` sends them.
