@@ -12,7 +12,8 @@ fn kompile(args: &[&str]) -> Run {
 }
 
 /// The subcommands every script and page must know.
-const SUBCOMMANDS: &[&str] = &["build", "config", "check", "explain", "images", "apply", "diff", "completions", "man"];
+const SUBCOMMANDS: &[&str] =
+    &["build", "config", "check", "explain", "images", "apply", "diff", "status", "down", "completions", "man"];
 
 /// `shell -n FILE`: parses without running; `None` when the shell is not installed.
 fn parses(shell: &str, script: &Path) -> Option<std::process::Output> {
@@ -109,6 +110,28 @@ fn each_subcommand_has_a_man_page() {
     }
     let Some(build) = rendered(&kompile(&["man", "build"]).stdout) else { return };
     assert!(build.contains("--out-dir"), "{build}");
+}
+
+/// Every page kompile(1) lists exists (`help` too), each footer names kompile and its
+/// version, and kompile(1) says what the exit codes and environment variables mean.
+#[test]
+fn man_pages_are_complete() {
+    use clap::CommandFactory;
+    let top = kompile(&["man"]);
+    assert!(top.stdout.contains(".SH \"EXIT STATUS\"") && top.stdout.contains(".SH ENVIRONMENT"), "{}", top.stdout);
+    let footer = format!("\"kompile {}\"", env!("CARGO_PKG_VERSION"));
+    let readme = std::fs::read_to_string(support::root().join("README.md")).unwrap_or_default();
+    let names: Vec<String> = kompile::cli::Cli::command().get_subcommands().map(|s| s.get_name().to_string()).collect();
+    for sub in names.iter().map(String::as_str).chain(["help"]) {
+        let run = kompile(&["man", sub]);
+        assert_eq!(run.code, 0, "man {sub}: {}", run.stderr);
+        let title = run.stdout.lines().find(|l| l.starts_with(".TH")).unwrap_or_default();
+        assert!(title.contains(&footer), "man {sub}: {title}");
+        if sub != "help" {
+            let loop_line = readme.lines().find(|l| l.starts_with("for sub in ")).unwrap_or_default();
+            assert!(loop_line.split_whitespace().any(|w| w == sub), "README's man loop lacks {sub}: {loop_line}");
+        }
+    }
 }
 
 #[test]
