@@ -380,7 +380,7 @@ pub enum OutputFormat {
     Json,
 }
 
-/// `-o yaml|json`, with a tip when the value is a directory (`-o k8s/`): that is `--out-dir`.
+/// `-o yaml|json`, with a tip when the value is a path (`-o k8s/`, `-o ./out`): that is `--out-dir`.
 #[derive(Debug, Clone, Copy)]
 pub struct OutputFormatParser;
 
@@ -396,8 +396,8 @@ impl clap::builder::TypedValueParser for OutputFormatParser {
         let formats = clap::builder::EnumValueParser::<OutputFormat>::new();
         formats.parse_ref(cmd, arg, value).map_err(|mut error| {
             let text = value.to_string_lossy();
-            if text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR) || std::path::Path::new(value).is_dir()
-            {
+            // A path (`k8s/`, `./out`, an existing directory): no format has a separator.
+            if text.contains('/') || text.contains(std::path::MAIN_SEPARATOR) || std::path::Path::new(value).is_dir() {
                 let tip = format!("to write one file per object into a directory, use `--out-dir {text}`");
                 error.insert(
                     clap::error::ContextKind::Suggested,

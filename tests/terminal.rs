@@ -108,6 +108,8 @@ fn a_directory_given_to_output_gets_a_tip() {
     );
     let dir = kompile().args(["build", K101, "--output", "fixtures"]).run();
     assert!(dir.stderr.contains("use `--out-dir fixtures`"), "{}", dir.stderr);
+    let path = kompile().args(["build", K101, "-o", "./no-such-out"]).run();
+    assert!(path.stderr.contains("use `--out-dir ./no-such-out`"), "{}", path.stderr);
     let other = kompile().args(["build", K101, "-o", "yml"]).run();
     assert!(!other.stderr.contains("--out-dir"), "{}", other.stderr);
 }

@@ -232,8 +232,13 @@ fn ingress_addresses(ingress: &Value, services: &[&str]) -> Vec<String> {
     out
 }
 
-/// The rows as an aligned table with a header: one line per workload.
+/// The rows as an aligned table with a header: one line per workload; a sentence when there
+/// are none.
 pub fn table(rows: &[Row]) -> String {
+    // A header over nothing would look like output cut short.
+    if rows.is_empty() {
+        return "no workloads in this project's ApplySet\n".to_string();
+    }
     let header = ["KIND", "NAME", "READY", "IMAGE", "AGE", "ADDRESS", "STATUS"].map(str::to_string);
     let mut lines = vec![header.to_vec()];
     for row in rows {
@@ -273,6 +278,11 @@ pub fn table(rows: &[Row]) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn no_workloads_is_said_not_left_as_a_bare_header() {
+        assert_eq!(table(&[]), "no workloads in this project's ApplySet\n");
+    }
 
     fn live(body: Value) -> Live {
         let manifest = plan::manifest(body.clone());
