@@ -36,20 +36,16 @@ pub fn man(args: &ManArgs) -> i32 {
     let mut roff = Vec::new();
     // Every page's footer names kompile and its version (clap_mangen's default is the
     // subcommand's own name and version, which subcommands do not have).
-    let man = clap_mangen::Man::new(page)
-        .source(format!("kompile {}", env!("CARGO_PKG_VERSION")))
-        .manual("kompile manual");
-    let rendered = man.render(&mut roff).and_then(|()| {
-        if top {
-            roff.extend_from_slice(SECTIONS.as_bytes());
-        }
-        Ok(())
-    });
-    if let Err(error) = rendered {
+    let man =
+        clap_mangen::Man::new(page).source(format!("kompile {}", env!("CARGO_PKG_VERSION"))).manual("kompile manual");
+    if let Err(error) = man.render(&mut roff) {
         let mut diags = Diagnostics::default();
         diags.push(Diagnostic::new(Code::WriteFailed, format!("cannot render the man page: {error}")));
         report(diags, &Sources::default());
         return USAGE_ERROR;
+    }
+    if top {
+        roff.extend_from_slice(SECTIONS.as_bytes());
     }
     print(&String::from_utf8_lossy(&roff));
     SUCCESS

@@ -282,7 +282,7 @@ impl Silence {
     pub fn covers(&self, diagnostic: &crate::diag::Diagnostic) -> bool {
         self.code == diagnostic.code
             && match (self.rule, diagnostic.rule) {
-                (Some(ours), Some(theirs)) => ours == theirs,
+                (Some(ours), Some(theirs)) => crate::diag::rule_number(ours) == Some(theirs),
                 _ => true,
             }
     }

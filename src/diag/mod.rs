@@ -50,8 +50,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// The hadolint rule this diagnostic is the twin of, where its code stands for several
     /// (K309: DL3008 for apt, DL3013 for pip, DL3018 for apk), so that ignoring one rule
-    /// silences only its part of the code. `None`: any rule of the code.
-    pub rule: Option<&'static str>,
+    /// silences only its part of the code. `None`: any rule of the code. Kept as the rule's
+    /// number (3008 for DL3008) so that a diagnostic stays small.
+    pub rule: Option<u16>,
 }
 
 impl Diagnostic {
@@ -87,15 +88,21 @@ impl Diagnostic {
         self
     }
 
-    /// Names the hadolint rule this diagnostic is the twin of ([`Diagnostic::rule`]).
-    pub fn rule(mut self, rule: &'static str) -> Diagnostic {
-        self.rule = Some(rule);
+    /// Names the hadolint rule (`DL3008`) this diagnostic is the twin of ([`Diagnostic::rule`]).
+    pub fn rule(mut self, rule: &str) -> Diagnostic {
+        self.rule = rule_number(rule);
         self
     }
 
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+}
+
+/// `DL3008` → 3008, in any case; `None` for anything else.
+pub fn rule_number(rule: &str) -> Option<u16> {
+    let digits = rule.get(..2).filter(|p| p.eq_ignore_ascii_case("DL")).and(rule.get(2..))?;
+    digits.parse().ok()
 }
 
 /// At most this many diagnostics of one code are kept; past it they are only counted.
@@ -246,6 +253,18 @@ pub fn thousands(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hadolint_rule_silences_only_its_part_of_a_code() {
+        assert_eq!((rule_number("DL3008"), rule_number("dl3013"), rule_number("K309")), (Some(3008), Some(3013), None));
+        let pip = Diagnostic::new(Code::UnpinnedPackage, "x").rule("DL3013");
+        let apt = Silence::named("DL3008");
+        assert!(!apt.iter().any(|s| s.covers(&pip)));
+        assert!(Silence::named("DL3013").iter().any(|s| s.covers(&pip)));
+        assert!(Silence::named("K309").iter().any(|s| s.covers(&pip)), "the code silences every rule");
+        // The limit clippy's result_large_err sets for errors returned by value.
+        assert!(std::mem::size_of::<Diagnostic>() < 128);
+    }
 
     fn warnings(code: Code, n: usize) -> Diagnostics {
         let mut diags = Diagnostics::default();

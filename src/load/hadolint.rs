@@ -84,7 +84,10 @@ mod tests {
     #[test]
     fn global_comments_name_codes() {
         let parsed = crate::dockerfile::parse("# hadolint global ignore=DL4000,DL3004\nFROM alpine:3.20\nRUN true\n");
-        assert_eq!(global(&parsed).iter().map(|s| s.code).collect::<Vec<_>>(), [Code::MaintainerDeprecated, Code::Sudo]);
+        assert_eq!(
+            global(&parsed).iter().map(|s| s.code).collect::<Vec<_>>(),
+            [Code::MaintainerDeprecated, Code::Sudo]
+        );
         let local = crate::dockerfile::parse("FROM alpine:3.20\n# hadolint ignore=DL4000\nRUN true\n");
         assert!(global(&local).is_empty());
     }
@@ -98,7 +101,10 @@ mod tests {
         std::fs::write(repo.path().join(".hadolint.yaml"), "ignored: [DL4000]\nfailure-threshold: error\n")
             .unwrap_or_else(|e| panic!("{e}"));
         let dockerfile = app.join("Dockerfile");
-        assert_eq!(configured(&dockerfile).ok(), Some(vec![Silence { code: Code::MaintainerDeprecated, rule: Some("DL4000") }]));
+        assert_eq!(
+            configured(&dockerfile).ok(),
+            Some(vec![Silence { code: Code::MaintainerDeprecated, rule: Some("DL4000") }])
+        );
         std::fs::write(app.join(".hadolint.yml"), "ignored:\n  - DL3004\n").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(configured(&dockerfile).ok(), Some(vec![Silence { code: Code::Sudo, rule: Some("DL3004") }]));
         std::fs::write(app.join(".hadolint.yml"), "ignored: [DL3004\n").unwrap_or_else(|e| panic!("{e}"));
