@@ -69,15 +69,8 @@ pub struct ManArgs {
 /// Which cluster, and how objects are sent; shared by `apply` and `diff`.
 #[derive(Debug, Args, Clone)]
 pub struct ClusterArgs {
-    /// Namespace for every object (default: the context's namespace, else `default`).
-    #[arg(short = 'n', long, value_name = "NAMESPACE")]
-    pub namespace: Option<String>,
-    /// Kubeconfig file (default: `KUBECONFIG`, else ~/.kube/config).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context (default: the current context).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Field manager name recorded for every field kompile sets.
     #[arg(long, value_name = "NAME", default_value = "kompile")]
     pub field_manager: String,
@@ -94,9 +87,6 @@ pub struct ClusterArgs {
     /// With `--prune`, also delete volume claims (and so their data).
     #[arg(long, requires = "prune")]
     pub prune_volumes: bool,
-    /// Requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..))]
-    pub concurrency: u16,
 }
 
 #[derive(Debug, Args)]
@@ -134,10 +124,11 @@ pub struct DiffArgs {
     pub format: DiffFormat,
 }
 
-/// Which cluster `status` and `down` look at: the same flags as `apply`'s.
+/// Which cluster and namespace: `apply` and `diff` (through [`ClusterArgs`]), `status` and
+/// `down` share these flags.
 #[derive(Debug, Args, Clone)]
 pub struct TargetArgs {
-    /// Namespace the project was applied to (default: the context's namespace, else `default`).
+    /// Namespace of the project's objects (default: the context's namespace, else `default`).
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
     /// Kubeconfig file (default: `KUBECONFIG`, else ~/.kube/config).

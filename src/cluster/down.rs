@@ -11,6 +11,8 @@
 //! Each member is deleted as prune deletes it ([`apply::prune_one`]): read again, kept unless
 //! still labelled as this set's, deleted with the uid and resourceVersion of that read.
 
+// The label emit puts on every object with the compose project's name.
+use crate::emit::PART_OF as PROJECT_LABEL;
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::StreamExt;
@@ -83,9 +85,6 @@ fn reversed_waves<'a>(workloads: &[&'a Live]) -> Vec<Vec<&'a Live>> {
     batches
 }
 
-/// The labels emit puts on every object of a project (claim templates too), and those of a
-/// StatefulSet's selector, which its controller adds to the claims it makes.
-const PROJECT_LABEL: &str = "app.kubernetes.io/part-of";
 const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 const INSTANCE: &str = "app.kubernetes.io/instance";
 const NAME: &str = "app.kubernetes.io/name";

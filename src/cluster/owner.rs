@@ -8,7 +8,7 @@ use super::plan::{Manifest, PART_OF};
 use crate::diag::{Code, Diagnostic};
 
 /// The label emit puts on every object with the compose project's name.
-const PROJECT_LABEL: &str = "app.kubernetes.io/part-of";
+use crate::emit::PART_OF as PROJECT_LABEL;
 
 /// Who owns a live object that is not a member of this project's ApplySet.
 #[derive(Debug, Clone, PartialEq, Eq)]

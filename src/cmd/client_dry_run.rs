@@ -32,7 +32,7 @@ pub fn run(args: &ApplyArgs) -> i32 {
 /// `-n`, else the kubeconfig context's namespace when a kubeconfig can be read (reading it
 /// contacts nothing), else `default`, the namespace `apply` would use.
 fn namespace(args: &ApplyArgs) -> String {
-    let cluster = &args.cluster;
+    let cluster = &args.cluster.target;
     let from_kubeconfig = || {
         let config = kubeconfig::load(cluster.kubeconfig.as_deref()).ok()?;
         kubeconfig::select(&config, cluster.context.as_deref()).ok()?.namespace

@@ -17,7 +17,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::Sources;
 
 /// The label emit puts on every object with the compose project's name.
-const PROJECT_LABEL: &str = "app.kubernetes.io/part-of";
+use crate::emit::PART_OF as PROJECT_LABEL;
 
 pub fn run(args: &DownArgs) -> i32 {
     let mut sources = Sources::default();

@@ -51,15 +51,9 @@ pub async fn prepare(
         force_conflicts: args.force_conflicts,
         adopt: args.adopt,
         dry_run,
-        concurrency: usize::from(args.concurrency),
+        concurrency: usize::from(args.target.concurrency),
     };
-    let target = TargetArgs {
-        namespace: args.namespace.clone(),
-        kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
-        concurrency: args.concurrency,
-    };
-    open(project, &target, settings, sources, diags).await
+    open(project, &args.target, settings, sources, diags).await
 }
 
 /// [`prepare`] for `status` and `down`: the same kubeconfig, context, namespace, project and
@@ -125,7 +119,7 @@ pub fn build_args(project: &ProjectArgs, namespace: String) -> BuildArgs {
 pub fn members(objects: &[Object], origins: &Origins, namespace: &str) -> (ApplySet, Vec<Manifest>) {
     let project_name = objects
         .iter()
-        .find_map(|o| o.metadata().labels.as_ref()?.get("app.kubernetes.io/part-of").cloned())
+        .find_map(|o| o.metadata().labels.as_ref()?.get(crate::emit::PART_OF).cloned())
         .unwrap_or_else(|| "project".to_string());
     let set = ApplySet::new(&project_name, namespace);
     let mut manifests = plan::manifests(objects, &set);
