@@ -43,29 +43,29 @@ pub async fn read(
 }
 
 /// What a project that was applied holds: the parent as read, and every member listed for the
-/// group-kinds and namespaces it recorded. `None` when there is no parent: the project was
-/// never applied to this namespace (or `down` finished), so there is nothing to look at.
+/// group-kinds and namespaces it recorded. Without a parent the project was never applied to
+/// this namespace (or `down` finished), so there is nothing to look at: K419.
 /// `status` and `down` read only this, never the compose files' objects: what is in the
 /// cluster is what the parent and the `part-of` labels say.
-pub async fn existing(cluster: &Cluster, set: &ApplySet, concurrency: usize) -> Result<Option<Applied>, Diagnostic> {
+pub async fn existing(cluster: &Cluster, set: &ApplySet, concurrency: usize) -> Result<Applied, Diagnostic> {
     let parent = set.parent(&BTreeSet::new(), &BTreeSet::new());
     let found = discover(cluster, &parent).await?;
     let live_parent = get(cluster, &found, &parent)
         .await
         .map_err(|f| diagnose(&f, &super::subject("get", &parent), &cluster.target))?;
-    let Some(body) = live_parent else { return Ok(None) };
+    let Some(body) = live_parent else { return Err(not_applied(set, &cluster.target)) };
     // A ConfigMap of that name that is not the set's parent (another tool's) is not ours to
     // read members from, nor to delete.
     if body["metadata"]["labels"][plan::APPLYSET_ID].as_str() != Some(set.id.as_str()) {
-        return Ok(None);
+        return Err(not_applied(set, &cluster.target));
     }
     let (group_kinds, namespaces) = plan::recorded(&body, &set.namespace);
     let live = members(cluster, set, &group_kinds, &namespaces, concurrency).await?;
-    Ok(Some(Applied { parent: body, current: Current { group_kinds, namespaces, live } }))
+    Ok(Applied { parent: body, current: Current { group_kinds, namespaces, live } })
 }
 
 /// The diagnostic for a project [`existing`] did not find.
-pub fn not_applied(set: &ApplySet, target: &super::target::Target) -> Diagnostic {
+fn not_applied(set: &ApplySet, target: &super::target::Target) -> Diagnostic {
     Diagnostic::new(
         crate::diag::Code::NotApplied,
         format!(

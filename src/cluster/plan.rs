@@ -124,6 +124,8 @@ pub fn parent_name(project: &str) -> String {
 /// is often not allowed).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApplySet {
+    /// The compose project's name, as emit labels its objects (`app.kubernetes.io/part-of`).
+    pub project: String,
     pub name: String,
     pub namespace: String,
     pub id: String,
@@ -133,7 +135,7 @@ impl ApplySet {
     pub fn new(project: &str, namespace: &str) -> ApplySet {
         let name = parent_name(project);
         let id = applyset_id(&name, namespace, "ConfigMap", "");
-        ApplySet { name, namespace: namespace.to_string(), id }
+        ApplySet { project: project.to_string(), name, namespace: namespace.to_string(), id }
     }
 
     /// The parent object recording `group_kinds` and `namespaces` (those besides its own).

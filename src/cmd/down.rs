@@ -16,9 +16,6 @@ use crate::cluster::wait::{Display, Waiting};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::Sources;
 
-/// The label emit puts on every object with the compose project's name.
-use crate::emit::PART_OF as PROJECT_LABEL;
-
 pub fn run(args: &DownArgs) -> i32 {
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
@@ -37,23 +34,17 @@ async fn down(args: &DownArgs, sources: &mut Sources, diags: &mut Diagnostics) -
         Err(Stop::Input) => return INPUT_ERRORS,
         Err(Stop::Cluster) => return CLUSTER_ERRORS,
     };
-    let Session { cluster, set, settings, manifests } = session;
+    let Session { cluster, set, settings, .. } = session;
     let applied = match applyset::existing(&cluster, &set, settings.concurrency).await {
-        Ok(Some(applied)) => applied,
-        Ok(None) => {
-            diags.push(applyset::not_applied(&set, &cluster.target));
-            return CLUSTER_ERRORS;
-        }
+        Ok(applied) => applied,
         Err(d) => {
             diags.push(d);
             return CLUSTER_ERRORS;
         }
     };
     let mut plan = down::order(&applied.current.live, &set.id, args.volumes);
-    // The project's name as emit labels its objects: it finds the StatefulSets' claims.
-    let project = manifests.iter().find_map(|m| m.body["metadata"]["labels"][PROJECT_LABEL].as_str());
-    let project = project.unwrap_or("project").to_string();
-    if let Err(d) = down::find_claims(&cluster, &applied.current.namespaces, &project, &mut plan).await {
+    // The project's name as emit labels its objects finds the StatefulSets' claims.
+    if let Err(d) = down::find_claims(&cluster, &applied.current.namespaces, &set.project, &mut plan).await {
         diags.push(d);
         return CLUSTER_ERRORS;
     }

@@ -36,11 +36,7 @@ async fn status(args: &StatusArgs, sources: &mut Sources, diags: &mut Diagnostic
     };
     let Session { cluster, set, settings, .. } = session;
     let applied = match applyset::existing(&cluster, &set, settings.concurrency).await {
-        Ok(Some(applied)) => applied,
-        Ok(None) => {
-            diags.push(applyset::not_applied(&set, &cluster.target));
-            return CLUSTER_ERRORS;
-        }
+        Ok(applied) => applied,
         Err(d) => {
             diags.push(d);
             return CLUSTER_ERRORS;
