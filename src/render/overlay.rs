@@ -144,8 +144,9 @@ fn diff_at(path: &str, from: &Value, to: &Value, operations: &mut Vec<Value>) {
     }
 }
 
-/// A JSON pointer one key deeper (RFC 6901: `~` is `~0`, `/` is `~1`).
-fn child(path: &str, key: &str) -> String {
+/// A JSON pointer one key deeper (RFC 6901: `~` is `~0`, `/` is `~1`); the chart's templates
+/// point into objects with it too.
+pub(super) fn child(path: &str, key: &str) -> String {
     format!("{path}/{}", key.replace('~', "~0").replace('/', "~1"))
 }
 

@@ -76,7 +76,7 @@ fn walk(value: &Value, at: &str, key: Option<&str>, names: &BTreeMap<String, usi
     match value {
         Value::Object(map) => {
             for (child_key, child) in map {
-                let pointer = format!("{at}/{}", child_key.replace('~', "~0").replace('/', "~1"));
+                let pointer = super::super::overlay::child(at, child_key);
                 if let Some(parameter) = reference(map, key, child_key, child, &pointer, names) {
                     found.push(parameter);
                 } else {

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
+use super::super::overlay::child;
 use super::template::Parameter;
 use crate::emit::{Object, SERVICE_ANNOTATION};
 
@@ -130,7 +131,7 @@ fn service_keys(objects: &[Value]) -> BTreeMap<String, String> {
 
 /// A JSON pointer from its parts, escaped.
 pub fn pointer(parts: &[&str]) -> String {
-    parts.iter().map(|p| format!("/{}", p.replace('~', "~0").replace('/', "~1"))).collect()
+    parts.iter().fold(String::new(), |at, part| child(&at, part))
 }
 
 /// The Helm expression reading the value at `path`: `(index $.Values "services" "web")`.
@@ -511,12 +512,12 @@ impl Builder {
 fn namespace_fields(value: &Value, at: &str, namespace: &str, out: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
-            for (key, child) in map {
-                let pointer = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
-                if key == "namespace" && child.as_str() == Some(namespace) {
+            for (key, field) in map {
+                let pointer = child(at, key);
+                if key == "namespace" && field.as_str() == Some(namespace) {
                     out.push(pointer);
                 } else {
-                    namespace_fields(child, &pointer, namespace, out);
+                    namespace_fields(field, &pointer, namespace, out);
                 }
             }
         }
