@@ -7,7 +7,7 @@ use super::{INPUT_ERRORS, SUCCESS, load_and_check, print, report};
 use crate::cli::{BuildArgs, OutputFormat};
 use crate::diag::levels::Levels;
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::emit::{self, Origin, PART_OF};
+use crate::emit::{self, Origin};
 use crate::images;
 use crate::load::Options;
 use crate::lower::{self, Settings};
@@ -136,9 +136,7 @@ fn write_chart(args: &BuildArgs, objects: &[emit::Object], dir: &Path, diags: &m
         );
         return INPUT_ERRORS;
     }
-    let project = objects.iter().find_map(|o| o.metadata().labels.as_ref()?.get(PART_OF).cloned());
     let info = ChartInfo {
-        name: helm::chart_name(project.as_deref().unwrap_or("app")),
         version: version.to_string(),
         app_version: args.chart.helm_app_version.clone(),
         release_names: args.chart.helm_release_prefix,

@@ -13,13 +13,11 @@ pub use template::{Parameter, template};
 
 use serde_json::{Value, json};
 
-use crate::emit::Object;
+use crate::emit::{Object, PART_OF};
 
 /// What the command line says about the chart.
 #[derive(Debug, Clone)]
 pub struct ChartInfo {
-    /// The chart's name: the project's, made a valid chart name.
-    pub name: String,
     /// `version` in Chart.yaml.
     pub version: String,
     /// `appVersion` in Chart.yaml, when given.
@@ -65,12 +63,16 @@ const HELMIGNORE: &str =
 /// The chart's files, paths relative to the chart directory, in a fixed order.
 pub fn chart(objects: &[Object], info: &ChartInfo) -> Vec<(String, String)> {
     let analysis = values::analyse(objects, info.release_names);
+    // The project's name, as emit labels every object; the chart is named after it.
+    let project = objects.iter().find_map(|o| o.metadata().labels.as_ref()?.get(PART_OF).cloned());
+    let project = project.unwrap_or_else(|| "app".to_string());
+    let name = chart_name(&project);
     let values = match &analysis.values {
         Value::Null => json!({}),
         other => other.clone(),
     };
     let mut files = vec![
-        ("Chart.yaml".to_string(), plain_yaml(&chart_yaml(info))),
+        ("Chart.yaml".to_string(), plain_yaml(&chart_yaml(&name, info))),
         ("values.yaml".to_string(), plain_yaml(&values)),
         ("values.schema.json".to_string(), schema::schema(&analysis.settings)),
         (".helmignore".to_string(), HELMIGNORE.to_string()),
@@ -81,8 +83,8 @@ pub fn chart(objects: &[Object], info: &ChartInfo) -> Vec<(String, String)> {
         let name = format!("templates/{}", super::file_name(i + 1, width, object));
         files.push((name, template(&templated.object, &templated.parameters, templated.guard.as_deref())));
     }
-    files.push(("templates/NOTES.txt".to_string(), pages::notes(objects, &analysis.settings, info)));
-    files.push(("README.md".to_string(), pages::readme(&analysis.settings, info)));
+    files.push(("templates/NOTES.txt".to_string(), pages::notes(objects, &analysis.settings, &project, info)));
+    files.push(("README.md".to_string(), pages::readme(&analysis.settings, &name, info)));
     files
 }
 
@@ -91,11 +93,11 @@ fn plain_yaml(value: &Value) -> String {
     super::value_yaml(value)
 }
 
-fn chart_yaml(info: &ChartInfo) -> Value {
+fn chart_yaml(name: &str, info: &ChartInfo) -> Value {
     let mut chart = json!({
         "apiVersion": "v2",
-        "name": info.name,
-        "description": format!("{}, from its compose files by kompile", info.name),
+        "name": name,
+        "description": format!("{name}, from its compose files by kompile"),
         "type": "application",
         "version": info.version,
     });
@@ -106,7 +108,7 @@ fn chart_yaml(info: &ChartInfo) -> Value {
 }
 
 /// A project name as a chart name: lowercase letters, digits and `-`.
-pub fn chart_name(project: &str) -> String {
+fn chart_name(project: &str) -> String {
     let name: String =
         project.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
     let name = name.trim_matches('-').to_string();

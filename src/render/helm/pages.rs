@@ -15,7 +15,7 @@ const FIXED_NAMES: &str = "Object names, labels and selectors are the compose na
 const RENAMED: &str = "Every object's name starts with the release name (`<release>-db`, at most 63 characters) and the `app.kubernetes.io/instance` label is the release name, so releases can share a namespace. Services are renamed too: a client that reached another service as `db` must be given `<release>-db` (set its `services.<name>.env` value).";
 
 /// `NOTES.txt`: a template, so only `{{ .Release.* }}` is Helm's; the rest is text.
-pub fn notes(objects: &[Object], settings: &[Setting], info: &ChartInfo) -> String {
+pub fn notes(objects: &[Object], settings: &[Setting], project: &str, info: &ChartInfo) -> String {
     let mut out = String::from(
         "{{ .Release.Name }} ({{ .Chart.Name }} {{ .Chart.Version }}) is installed in namespace {{ .Release.Namespace }}.\n",
     );
@@ -28,7 +28,7 @@ pub fn notes(objects: &[Object], settings: &[Setting], info: &ChartInfo) -> Stri
     let _ = write!(
         out,
         "\nWatch it start:\n  kubectl get pods -n {{{{ .Release.Namespace }}}} -l app.kubernetes.io/part-of={}{} -w\n",
-        objects.first().and_then(part_of).unwrap_or(&info.name),
+        project,
         if info.release_names { ",app.kubernetes.io/instance={{ .Release.Name }}" } else { "" }
     );
     if info.release_names {
@@ -40,11 +40,6 @@ pub fn notes(objects: &[Object], settings: &[Setting], info: &ChartInfo) -> Stri
         out.push_str(&secrets);
     }
     out
-}
-
-/// The project name every object is labelled with.
-fn part_of(object: &Object) -> Option<&str> {
-    object.metadata().labels.as_ref()?.get(crate::emit::PART_OF).map(String::as_str)
 }
 
 /// One line per Secret key: how to give its value at install.
@@ -59,8 +54,7 @@ fn secret_lines(settings: &[Setting]) -> String {
 }
 
 /// `README.md`: how to install, and every value.
-pub fn readme(settings: &[Setting], info: &ChartInfo) -> String {
-    let name = &info.name;
+pub fn readme(settings: &[Setting], name: &str, info: &ChartInfo) -> String {
     let mut out = format!(
         "# {name}\n\nA Helm chart written by kompile from the project's compose files. With its default values it renders exactly what `kompile build` prints; regenerate it with `kompile build --helm` rather than editing the templates.\n\n## Install\n\n```sh\nhelm install {name} . --namespace {name} --create-namespace"
     );
