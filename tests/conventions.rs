@@ -234,6 +234,30 @@ fn sarif_names_files_from_the_repository_root_with_related_locations() {
     assert!(others.clone().all(|r| r.get("relatedLocations").is_none()), "single-label results have none");
 }
 
+/// A file outside the repository `check` runs in cannot be annotated on GitHub: its place
+/// leads the message, and SARIF names it by a `file://` URI. Names are percent-encoded.
+#[test]
+fn files_outside_the_repository_and_odd_names() {
+    let (repo, app) = repository("services: {}\n");
+    let elsewhere = project(CONFLICT);
+    let outside = std::fs::canonicalize(elsewhere.path().join("compose.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let outside_arg = outside.to_string_lossy().into_owned();
+    let run = kompile(&app, &["check", "--format", "github", "-f", &outside_arg]);
+    let line = run.stdout.lines().find(|l| l.contains("K113")).unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(line.starts_with("::warning title=K113 "), "{line}");
+    assert!(line.contains(&format!("::{}:3:", outside.display())), "{line}");
+    let run = kompile(&app, &["check", "--format", "sarif", "-f", &outside_arg]);
+    let log: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("SARIF: {e}\n{}", run.stdout));
+    let uri = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+    assert_eq!(uri.as_str(), Some(format!("file://{}", outside.display()).as_str()), "{log}");
+
+    std::fs::write(app.join("my app#1 %.yaml"), CONFLICT).unwrap_or_else(|e| panic!("{e}"));
+    let run = kompile(repo.path(), &["check", "--format", "sarif", "-f", "app/my app#1 %.yaml"]);
+    let log: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("SARIF: {e}\n{}", run.stdout));
+    let uri = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+    assert_eq!(uri, "app/my%20app%231%20%25.yaml", "{log}");
+}
+
 /// A project whose Dockerfile breaks three rules with hadolint twins: DL4000 (K303), DL3004
 /// (K307) and DL3008 (K309).
 fn hadolint_project(dockerfile_head: &str, config: Option<&str>) -> tempfile::TempDir {

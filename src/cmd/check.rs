@@ -146,6 +146,11 @@ fn with_base_or_override(path: &Path) -> Vec<PathBuf> {
     std::iter::once(path.to_path_buf()).chain(load::override_file(path)).collect()
 }
 
+/// The git repository `check` runs in: GitHub's checkout, whose root its paths are relative to.
+fn working_repository() -> Option<std::path::PathBuf> {
+    std::env::current_dir().ok().and_then(|dir| render::repository_root(&dir))
+}
+
 fn format_all(items: &[Diagnostic], sources: &Sources, format: DiagnosticFormat) -> String {
     match format {
         DiagnosticFormat::Human => {
@@ -162,7 +167,10 @@ fn format_all(items: &[Diagnostic], sources: &Sources, format: DiagnosticFormat)
             out.push('\n');
             out
         }
-        DiagnosticFormat::Github => items.iter().map(|d| render::github(d, sources) + "\n").collect(),
+        DiagnosticFormat::Github => {
+            let root = working_repository();
+            items.iter().map(|d| render::github(d, sources, root.as_deref()) + "\n").collect()
+        }
         DiagnosticFormat::Json => {
             let count = |severity: Severity| items.iter().filter(|d| d.severity == severity).count();
             let value = serde_json::json!({
@@ -177,7 +185,8 @@ fn format_all(items: &[Diagnostic], sources: &Sources, format: DiagnosticFormat)
             serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
         }
         DiagnosticFormat::Sarif => {
-            serde_json::to_string_pretty(&render::sarif(items, sources)).unwrap_or_default() + "\n"
+            let log = render::sarif(items, sources, working_repository().as_deref());
+            serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
         }
     }
 }

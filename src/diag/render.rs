@@ -1,12 +1,13 @@
 //! Turning diagnostics into text: `human` (miette's graphical report), `short` and `json`.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan,
     SpanContents,
 };
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::Serialize;
 
 use super::{Diagnostic, Label, Severity};
@@ -286,8 +287,9 @@ pub fn summary(diagnostics: &[Diagnostic]) -> String {
     text
 }
 
-/// A GitHub Actions workflow command, so the problem shows on the pull request's diff.
-pub fn github(diagnostic: &Diagnostic, sources: &Sources) -> String {
+/// A GitHub Actions workflow command, so the problem shows on the pull request's diff. A
+/// place outside the repository cannot be annotated there; it leads the message instead.
+pub fn github(diagnostic: &Diagnostic, sources: &Sources, root: Option<&Path>) -> String {
     let command = match diagnostic.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -295,12 +297,16 @@ pub fn github(diagnostic: &Diagnostic, sources: &Sources) -> String {
     };
     let mut properties =
         vec![format!("title={}", escape_property(&format!("{} {}", diagnostic.code.id(), diagnostic.code.name())))];
-    if let Some(location) = diagnostic.primary.as_ref().and_then(|l| repository_location(l, sources)) {
-        properties.insert(0, format!("file={}", escape_property(&location.file)));
-        properties.insert(1, format!("line={},endLine={}", location.line, location.end_line));
-        properties.insert(2, format!("col={},endColumn={}", location.column, location.end_column));
-    }
     let mut message = diagnostic.message.clone();
+    match diagnostic.primary.as_ref().and_then(|l| repository_location(l, sources, root)) {
+        Some(RepositoryPlace::Inside(location)) => {
+            properties.insert(0, format!("file={}", escape_property(&location.file)));
+            properties.insert(1, format!("line={},endLine={}", location.line, location.end_line));
+            properties.insert(2, format!("col={},endColumn={}", location.column, location.end_column));
+        }
+        Some(RepositoryPlace::Outside(l)) => message = format!("{}:{}:{}: {message}", l.file, l.line, l.column),
+        None => {}
+    }
     if let Some(help) = &diagnostic.help {
         message.push_str("\nhelp: ");
         message.push_str(help);
@@ -316,8 +322,8 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// A SARIF 2.1.0 log of all diagnostics, for code-scanning uploads.
-pub fn sarif(diagnostics: &[Diagnostic], sources: &Sources) -> serde_json::Value {
+/// A SARIF 2.1.0 log of all diagnostics, for code-scanning uploads; `root` as for [`github`].
+pub fn sarif(diagnostics: &[Diagnostic], sources: &Sources, root: Option<&Path>) -> serde_json::Value {
     let mut codes: Vec<_> = diagnostics.iter().map(|d| d.code).collect();
     codes.sort();
     codes.dedup();
@@ -332,7 +338,7 @@ pub fn sarif(diagnostics: &[Diagnostic], sources: &Sources) -> serde_json::Value
             })
         })
         .collect();
-    let results: Vec<serde_json::Value> = diagnostics.iter().map(|d| sarif_result(d, sources)).collect();
+    let results: Vec<serde_json::Value> = diagnostics.iter().map(|d| sarif_result(d, sources, root)).collect();
     serde_json::json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -343,22 +349,23 @@ pub fn sarif(diagnostics: &[Diagnostic], sources: &Sources) -> serde_json::Value
     })
 }
 
-fn sarif_result(diagnostic: &Diagnostic, sources: &Sources) -> serde_json::Value {
+fn sarif_result(diagnostic: &Diagnostic, sources: &Sources, root: Option<&Path>) -> serde_json::Value {
     let level = diagnostic.severity.word();
     let mut text = diagnostic.message.clone();
     if let Some(help) = &diagnostic.help {
         text.push_str("\nhelp: ");
         text.push_str(help);
     }
+    let place = |l: &Label| repository_location(l, sources, root);
     let locations: Vec<serde_json::Value> =
-        diagnostic.primary.iter().filter_map(|l| repository_location(l, sources)).map(sarif_location).collect();
+        diagnostic.primary.iter().filter_map(place).map(|p| sarif_location(&p)).collect();
     let related: Vec<serde_json::Value> = diagnostic
         .secondary
         .iter()
-        .filter_map(|l| repository_location(l, sources))
+        .filter_map(place)
         .enumerate()
-        .map(|(id, l)| {
-            let mut location = sarif_location(l);
+        .map(|(id, p)| {
+            let mut location = sarif_location(&p);
             location["id"] = serde_json::json!(id);
             location
         })
@@ -376,10 +383,11 @@ fn sarif_result(diagnostic: &Diagnostic, sources: &Sources) -> serde_json::Value
 }
 
 /// A SARIF `location`; the label's text, when it has one, is its message.
-fn sarif_location(l: JsonLocation) -> serde_json::Value {
+fn sarif_location(place: &RepositoryPlace) -> serde_json::Value {
+    let (uri, l) = sarif_uri(place);
     let mut location = serde_json::json!({
         "physicalLocation": {
-            "artifactLocation": { "uri": l.file },
+            "artifactLocation": { "uri": uri },
             "region": {
                 "startLine": l.line, "startColumn": l.column,
                 "endLine": l.end_line, "endColumn": l.end_column,
@@ -392,25 +400,88 @@ fn sarif_location(l: JsonLocation) -> serde_json::Value {
     location
 }
 
-/// [`json_location`] with the file relative to the root of its git repository, as GitHub
-/// annotations and code scanning want it whatever directory `check` ran in. A file in no
-/// repository keeps the path diagnostics show.
-fn repository_location(label: &Label, sources: &Sources) -> Option<JsonLocation> {
-    let mut location = json_location(label, sources)?;
-    if let Some(path) = sources.get(label.span.file).and_then(|f| repository_path(&f.path)) {
-        location.file = path;
-    }
-    Some(location)
+/// Where a label's file is for GitHub: relative to the repository root (`/`-separated), or
+/// outside it.
+enum RepositoryPlace {
+    Inside(JsonLocation),
+    Outside(JsonLocation),
 }
 
-/// `path` relative to the nearest directory above it holding `.git` (a directory, or a file
-/// in a worktree or submodule), with `/` separators; `None` outside any repository.
-pub fn repository_path(path: &Path) -> Option<String> {
-    let path = std::fs::canonicalize(path).ok()?;
-    let root = path.ancestors().skip(1).find(|dir| dir.join(".git").exists())?;
-    let relative = path.strip_prefix(root).ok()?;
-    let parts: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-    Some(parts.join("/"))
+/// [`json_location`] with the file relative to `root`, the git repository `check` ran in, as
+/// GitHub annotations and code scanning want it whatever directory that was. Without a
+/// repository around the working directory each file is relative to its own; a file in
+/// none keeps the path diagnostics show.
+fn repository_location(label: &Label, sources: &Sources, root: Option<&Path>) -> Option<RepositoryPlace> {
+    let mut location = json_location(label, sources)?;
+    let Some(path) = sources.get(label.span.file).and_then(|f| std::fs::canonicalize(&f.path).ok()) else {
+        return Some(RepositoryPlace::Inside(location));
+    };
+    let Some(root) = root.map(Path::to_path_buf).or_else(|| repository_root(&path)) else {
+        return Some(RepositoryPlace::Inside(location));
+    };
+    match path.strip_prefix(&root) {
+        Ok(relative) => {
+            location.file = slashed(relative);
+            Some(RepositoryPlace::Inside(location))
+        }
+        Err(_) => {
+            location.file = slashed(&path);
+            Some(RepositoryPlace::Outside(location))
+        }
+    }
+}
+
+/// The nearest directory at or above `dir` holding `.git` (a directory, or a file in a
+/// worktree or submodule), canonical; `None` outside any repository.
+pub fn repository_root(dir: &Path) -> Option<PathBuf> {
+    let dir = std::fs::canonicalize(dir).ok()?;
+    dir.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf)
+}
+
+/// `path` with `/` between its parts on every platform; an absolute path keeps its root.
+fn slashed(path: &Path) -> String {
+    let mut text = String::new();
+    for part in path.components() {
+        if !text.is_empty() && !text.ends_with('/') {
+            text.push('/');
+        }
+        match part {
+            Component::RootDir => text.push('/'),
+            other => text.push_str(&other.as_os_str().to_string_lossy()),
+        }
+    }
+    text
+}
+
+/// What a URI may not hold raw (RFC 3986): controls, space and the delimiters that are not
+/// path characters; `/` stays, so the path keeps its shape. Non-ASCII is encoded as UTF-8.
+const URI_ESCAPED: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// A SARIF `artifactLocation.uri`: a relative reference inside the repository, a `file://`
+/// URI outside it.
+fn sarif_uri(place: &RepositoryPlace) -> (String, &JsonLocation) {
+    match place {
+        RepositoryPlace::Inside(l) => (utf8_percent_encode(&l.file, URI_ESCAPED).to_string(), l),
+        RepositoryPlace::Outside(l) => {
+            let path = utf8_percent_encode(l.file.trim_start_matches('/'), URI_ESCAPED);
+            (format!("file:///{path}"), l)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -97,9 +97,9 @@ fn diagnostics(diags: Diagnostics, sources: &Sources) -> Result<usize, String> {
         let _ = render::human(diagnostic, sources, false, 80);
         let _ = render::short(diagnostic, sources);
         let _ = render::json_value(diagnostic, sources);
-        let _ = render::github(diagnostic, sources);
+        let _ = render::github(diagnostic, sources, None);
     }
-    let _ = render::sarif(&items, sources);
+    let _ = render::sarif(&items, sources, None);
     let _ = render::summary(&items);
     Ok(items.len())
 }
