@@ -62,9 +62,14 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// The subcommand whose page to print (default: kompile(1), which lists them all).
-    #[arg(value_name = "SUBCOMMAND")]
+    #[arg(value_name = "SUBCOMMAND", value_parser = clap::builder::PossibleValuesParser::new(MAN_PAGES))]
     pub subcommand: Option<String>,
 }
+
+/// The subcommands with a page of their own, `help` among them as kompile(1) lists it;
+/// possible values so every shell completes them.
+pub const MAN_PAGES: &[&str] =
+    &["build", "config", "check", "explain", "images", "apply", "diff", "status", "down", "completions", "man", "help"];
 
 /// Which cluster, and how objects are sent; shared by `apply` and `diff`.
 #[derive(Debug, Args, Clone)]

@@ -2,6 +2,7 @@
 //! definitions, so they never fall behind the command line.
 
 use clap::CommandFactory;
+use clap_complete::Shell;
 
 use super::{SUCCESS, USAGE_ERROR, print, report};
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
@@ -9,10 +10,56 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::Sources;
 
 pub fn completions(args: &CompletionsArgs) -> i32 {
+    let mut command = Cli::command();
     let mut script = Vec::new();
-    clap_complete::generate(args.shell, &mut Cli::command(), "kompile", &mut script);
-    print(&String::from_utf8_lossy(&script));
+    clap_complete::generate(args.shell, &mut command, "kompile", &mut script);
+    let mut script = String::from_utf8_lossy(&script).into_owned();
+    match args.shell {
+        Shell::Bash => script.push_str(BASH_EQUALS),
+        Shell::Fish => script.push_str(&fish_positionals(&command)),
+        _ => {}
+    }
+    print(&script);
     SUCCESS
+}
+
+/// `--dry-run=se<TAB>`: bash splits the word at `=`, so clap's function would see `=` as the
+/// option the value belongs to and offer files; this gives it the option instead.
+const BASH_EQUALS: &str = r#"
+_kompile_equals() {
+    if [[ "$3" == "=" && ${COMP_CWORD} -ge 2 ]]; then
+        _kompile "$1" "$2" "${COMP_WORDS[COMP_CWORD-2]}"
+    else
+        _kompile "$@"
+    fi
+}
+if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
+    complete -F _kompile_equals -o nosort -o bashdefault -o default kompile
+else
+    complete -F _kompile_equals -o bashdefault -o default kompile
+fi
+"#;
+
+/// clap's fish script completes options' values but not positional ones (`kompile
+/// completions <TAB>` offered files): a line for each subcommand positional with possible
+/// values, offered where that positional is (`kompile man <TAB>` is the second word).
+fn fish_positionals(command: &clap::Command) -> String {
+    let mut lines = String::new();
+    for sub in command.get_subcommands() {
+        for (n, arg) in sub.get_positionals().enumerate() {
+            let possible = arg.get_possible_values();
+            let values: Vec<&str> = possible.iter().filter(|v| !v.is_hide_set()).map(|v| v.get_name()).collect();
+            if !values.is_empty() {
+                lines.push_str(&format!(
+                    "complete -c kompile -n \"__fish_kompile_using_subcommand {}; and __fish_is_nth_token {}\" -f -a \"{}\"\n",
+                    sub.get_name(),
+                    n + 2,
+                    values.join(" ")
+                ));
+            }
+        }
+    }
+    lines
 }
 
 pub fn man(args: &ManArgs) -> i32 {
@@ -22,11 +69,12 @@ pub fn man(args: &ManArgs) -> i32 {
     let page = match &args.subcommand {
         None => command,
         // `help` too: kompile(1) lists kompile-help(1).
+        // clap accepts only `MAN_PAGES`, which a test holds equal to the subcommands.
         Some(name) => match command.find_subcommand(name) {
             Some(sub) => sub.clone(),
-            _ => {
+            None => {
                 let mut diags = Diagnostics::default();
-                diags.push(unknown_subcommand(name, &command));
+                diags.push(Diagnostic::new(Code::InvalidValue, format!("`{name}` has no man page")));
                 report(diags, &Sources::default());
                 return USAGE_ERROR;
             }
@@ -80,11 +128,18 @@ The kubeconfig files \fBapply\fR, \fBdiff\fR, \fBstatus\fR and \fBdown\fR read, 
 A program \fBdiff\fR runs on two directories instead of printing its own diff.
 "#;
 
-fn unknown_subcommand(name: &str, command: &clap::Command) -> Diagnostic {
-    let names: Vec<&str> = command.get_subcommands().map(|s| s.get_name()).filter(|n| *n != "help").collect();
-    let mut help = format!("the subcommands are {}", names.join(", "));
-    if let Some(close) = crate::suggest::closest(name, names.iter().copied()) {
-        help = format!("did you mean `{close}`? {help}");
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_subcommand_has_a_man_page_value() {
+        let mut command = Cli::command();
+        command.build();
+        let mut names: Vec<&str> = command.get_subcommands().map(|s| s.get_name()).collect();
+        let mut pages = crate::cli::MAN_PAGES.to_vec();
+        names.sort_unstable();
+        pages.sort_unstable();
+        assert_eq!(names, pages);
     }
-    Diagnostic::new(Code::InvalidValue, format!("`{name}` is not a kompile subcommand")).help(help)
 }
