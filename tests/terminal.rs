@@ -74,6 +74,26 @@ fn script_found() -> bool {
     support::tool("`script` (util-linux)", "apt-get install bsdutils", found).is_some()
 }
 
+/// A pty that reports its columns but 0 rows, as `script` and some CI runners make, is still
+/// as wide as it says.
+#[test]
+fn a_terminal_with_no_rows_keeps_its_width() {
+    if !script_found() {
+        return;
+    }
+    let line = format!("stty rows 0 cols 150; {} build --help", env!("CARGO_BIN_EXE_kompile"));
+    let output = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_remove("COLUMNS")
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("script: {e}"));
+    let text = String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n");
+    let widest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!((101..=150).contains(&widest), "widest line {widest}:\n{text}");
+}
+
 /// On a terminal `explain` lays the Markdown out: headings bold and underlined, inline code
 /// coloured, no `#` or backquotes; piped it stays Markdown (tests/cli.rs).
 #[test]

@@ -27,12 +27,25 @@ impl Stream {
     }
 
     fn terminal_width(self) -> Option<usize> {
-        let size = match self {
-            Stream::Stdout => terminal_size::terminal_size_of(std::io::stdout()),
-            Stream::Stderr => terminal_size::terminal_size_of(std::io::stderr()),
-        };
-        size.map(|(terminal_size::Width(w), _)| usize::from(w)).filter(|&w| w > 0)
+        match self {
+            Stream::Stdout => columns_of(std::io::stdout()),
+            Stream::Stderr => columns_of(std::io::stderr()),
+        }
     }
+}
+
+/// The columns of the terminal `stream` is, if it is one that knows them. Only the columns
+/// are asked for: a pty may report 0 rows (`script`, some CI runners) and still its width.
+#[cfg(unix)]
+fn columns_of(stream: impl std::os::fd::AsFd) -> Option<usize> {
+    let size = rustix::termios::tcgetwinsize(stream).ok()?;
+    Some(usize::from(size.ws_col)).filter(|&w| w > 0)
+}
+
+#[cfg(not(unix))]
+fn columns_of(stream: impl std::os::windows::io::AsHandle) -> Option<usize> {
+    let (terminal_size::Width(w), _) = terminal_size::terminal_size_of(stream)?;
+    Some(usize::from(w)).filter(|&w| w > 0)
 }
 
 /// Width when neither `COLUMNS` nor a terminal says otherwise.
