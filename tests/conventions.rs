@@ -307,6 +307,28 @@ fn a_hadolint_rule_silences_only_its_package_manager() {
     assert!(k309.iter().any(|l| l.contains("apk package `git`")), "{}", run.stdout);
 }
 
+/// K312 is three hadolint rules: DL4003 (CMD), DL4004 (ENTRYPOINT), DL3012 (HEALTHCHECK).
+#[test]
+fn a_hadolint_rule_silences_only_its_repeated_instruction() {
+    let dir = project("services:\n  app: {build: ., image: 'app:1', expose: [80]}\n");
+    let dockerfile = "FROM alpine:3.20\nCMD [\"a\"]\nCMD [\"b\"]\nENTRYPOINT [\"c\"]\nENTRYPOINT [\"d\"]\n\
+        HEALTHCHECK CMD true\nHEALTHCHECK CMD false\n";
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap_or_else(|e| panic!("{e}"));
+    let k318 = |run: &Run| -> Vec<String> {
+        run.stdout
+            .lines()
+            .filter(|l| l.contains("[K312]"))
+            .map(|l| l.split("this ").nth(1).unwrap_or(l).to_string())
+            .collect()
+    };
+    let all = k318(&kompile(dir.path(), &["check", "--format", "short"]));
+    assert_eq!(all.len(), 3, "{all:?}");
+    std::fs::write(dir.path().join(".hadolint.yaml"), "ignored: [DL4003]\n").unwrap_or_else(|e| panic!("{e}"));
+    let left = k318(&kompile(dir.path(), &["check", "--format", "short"]));
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.iter().all(|l| !l.starts_with("CMD ")), "{left:?}");
+}
+
 /// Found in the repository root when the project is below it, as hadolint run there would.
 #[test]
 fn hadolint_configuration_at_the_repository_root() {

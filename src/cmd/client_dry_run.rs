@@ -29,15 +29,14 @@ pub fn run(args: &ApplyArgs) -> i32 {
     code
 }
 
-/// `-n`, else the kubeconfig context's namespace when a kubeconfig can be read (reading it
-/// contacts nothing), else `default`, the namespace `apply` would use.
+/// [`session::namespace`], with the context's namespace read from the kubeconfig when one
+/// can be read (reading it contacts nothing).
 fn namespace(args: &ApplyArgs) -> String {
     let cluster = &args.cluster.target;
-    let from_kubeconfig = || {
+    session::namespace(cluster, || {
         let config = kubeconfig::load(cluster.kubeconfig.as_deref()).ok()?;
         kubeconfig::select(&config, cluster.context.as_deref()).ok()?.namespace
-    };
-    cluster.namespace.clone().or_else(from_kubeconfig).unwrap_or_else(|| "default".to_string())
+    })
 }
 
 /// The order `apply` sends objects in (`cluster::apply`): namespaces, the ApplySet parent,

@@ -92,14 +92,18 @@ async fn open(
 ) -> Result<Session, Stop> {
     let config = kubeconfig::load(args.kubeconfig.as_deref()).map_err(|d| push(diags, d))?;
     let selection = kubeconfig::select(&config, args.context.as_deref()).map_err(|d| push(diags, d))?;
-    let namespace =
-        args.namespace.clone().or_else(|| selection.namespace.clone()).unwrap_or_else(|| "default".to_string());
-    let build = build_args(project, namespace);
+    let build = build_args(project, namespace(args, || selection.namespace.clone()));
     let (objects, origins) = super::build::compile_with_origins(&build, sources, diags).ok_or(Stop::Input)?;
     let cluster =
         kubeconfig::connect(config, &selection, build.namespace.as_deref()).await.map_err(|d| push(diags, d))?;
     let (set, manifests) = members(&objects, &origins, &cluster.target.namespace);
     Ok(Session { cluster, set, manifests, settings })
+}
+
+/// The namespace the project goes to: `-n`, else the kubeconfig context's (asked only when
+/// there is no `-n`), else `default`.
+pub fn namespace(args: &TargetArgs, context: impl FnOnce() -> Option<String>) -> String {
+    args.namespace.clone().or_else(context).unwrap_or_else(|| "default".to_string())
 }
 
 /// `build`'s arguments for compiling `project` into `namespace`.

@@ -105,7 +105,9 @@ fn expose_entry(text: &str) -> Option<Diagnostic> {
 
 /// Only the last CMD, ENTRYPOINT or HEALTHCHECK of a stage counts; earlier ones are dead code.
 fn repeated(file: &File<'_>, stage: &Stage, diags: &mut Diagnostics) {
-    for keyword in [Keyword::Cmd, Keyword::Entrypoint, Keyword::Healthcheck] {
+    // Each keyword is its own hadolint rule, so ignoring one leaves the others.
+    for (keyword, rule) in [(Keyword::Cmd, "DL4003"), (Keyword::Entrypoint, "DL4004"), (Keyword::Healthcheck, "DL3012")]
+    {
         let all: Vec<&Instruction> =
             file.stage_instructions(stage).map(|(_, i)| i).filter(|i| i.keyword == keyword).collect();
         let Some((last, earlier)) = all.split_last() else { continue };
@@ -118,7 +120,8 @@ fn repeated(file: &File<'_>, stage: &Stage, diags: &mut Diagnostics) {
                 )
                 .at(file.span(&ins.keyword_span), "replaced")
                 .also(file.span(&last.keyword_span), "by this one")
-                .help(format!("remove the earlier {name}; a stage keeps only its last one")),
+                .help(format!("remove the earlier {name}; a stage keeps only its last one"))
+                .rule(rule),
             );
         }
     }
