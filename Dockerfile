@@ -21,7 +21,7 @@ COPY examples/ examples/
 COPY tests/ tests/
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked --bin kompile \
+    CARGO_PROFILE_RELEASE_STRIP=symbols cargo build --release --locked --bin kompile \
     && cp target/release/kompile /kompile
 
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -289,6 +289,13 @@ fn a_dockerfile_is_checked_with_the_project_that_builds_it() {
     assert!(alone.contains("[K303]") && !alone.contains("[K115]"), "{alone}");
     let both = stdout(&kompile(dir.path(), &["check", "--format", "short", "api/Dockerfile", "compose.yaml"]));
     assert_eq!(both.matches("[K303]").count(), 1, "one project, checked once: {both}");
+    // pre-commit passes a per-Dockerfile ignore file when it changes: its Dockerfile is checked.
+    std::fs::write(dir.path().join("api/Dockerfile.dockerignore"), "node_modules\n*.log\n!keep.log\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ignore = kompile(dir.path(), &["check", "--format", "short", "api/Dockerfile.dockerignore", "api/Dockerfile"]);
+    let ignore = stdout(&ignore);
+    assert_eq!(ignore.matches("[K303]").count(), 1, "{ignore}");
+    assert!(!ignore.contains("[K300]"), "not read as a Dockerfile: {ignore}");
 }
 
 /// [`kompile`] for inputs that once hung: a run still going after a minute is killed and

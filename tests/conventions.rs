@@ -329,6 +329,22 @@ fn a_hadolint_rule_silences_only_its_repeated_instruction() {
     assert!(left.iter().all(|l| !l.starts_with("CMD ")), "{left:?}");
 }
 
+/// K308 is DL3006 (no tag) and DL3007 (`latest`); K317 is DL3024 (twice) and DL3063
+/// (reserved), and its casing part is no hadolint rule's.
+#[test]
+fn a_hadolint_rule_silences_only_its_base_image_and_stage_name_part() {
+    let dir = project("services:\n  app: {build: ., image: 'app:1', expose: [80]}\n");
+    let dockerfile = "# hadolint global ignore=DL3007,DL3024\nFROM alpine AS Build\nFROM alpine:latest AS b\n\
+        FROM alpine:3.20 AS b\nFROM alpine:3.20 AS scratch\nHEALTHCHECK CMD true\n";
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap_or_else(|e| panic!("{e}"));
+    let run = kompile(dir.path(), &["check", "--format", "short"]);
+    let found: Vec<&str> = run.stdout.lines().filter(|l| l.contains("[K308]") || l.contains("[K317]")).collect();
+    assert_eq!(found.len(), 3, "{}", run.stdout);
+    assert!(found[0].contains("`alpine` has no tag"), "{found:?}");
+    assert!(found[1].contains("`Build` is not lowercase"), "{found:?}");
+    assert!(found[2].contains("`scratch` is reserved"), "{found:?}");
+}
+
 /// Found in the repository root when the project is below it, as hadolint run there would.
 #[test]
 fn hadolint_configuration_at_the_repository_root() {

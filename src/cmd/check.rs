@@ -86,6 +86,7 @@ fn targets(args: &CheckArgs) -> (Vec<Options>, Vec<PathBuf>) {
     let mut projects = Vec::new();
     let mut dockerfiles = Vec::new();
     for path in &base.files {
+        let path = &dockerfile_of_ignore_file(path).unwrap_or_else(|| path.clone());
         let files = if path == Path::new("-") {
             vec![path.clone()]
         } else if is_dockerfile(path) {
@@ -105,6 +106,15 @@ fn targets(args: &CheckArgs) -> (Vec<Options>, Vec<PathBuf>) {
         }
     }
     (projects, dockerfiles)
+}
+
+/// The Dockerfile a BuildKit per-Dockerfile ignore file belongs to (`api.Dockerfile.dockerignore`
+/// is `api.Dockerfile`'s): pre-commit passes it when it changes, and what it leaves out of the
+/// build is checked with that Dockerfile.
+fn dockerfile_of_ignore_file(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let dockerfile = name.strip_suffix(".dockerignore").filter(|n| !n.is_empty())?;
+    Some(path.with_file_name(dockerfile))
 }
 
 /// `Dockerfile`, `Dockerfile.dev`, `api.Dockerfile`, `Containerfile`.

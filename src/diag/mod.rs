@@ -50,8 +50,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// The hadolint rule this diagnostic is the twin of, where its code stands for several
     /// (K309: DL3008 for apt, DL3013 for pip, DL3018 for apk), so that ignoring one rule
-    /// silences only its part of the code. `None`: any rule of the code. Kept as the rule's
-    /// number (3008 for DL3008) so that a diagnostic stays small.
+    /// silences only its part of the code. `None`: any rule of the code; `Some(0)`: none, a
+    /// part of the code hadolint lacks. Kept as the rule's number (3008 for DL3008) so that a
+    /// diagnostic stays small.
     pub rule: Option<u16>,
 }
 
@@ -85,6 +86,13 @@ impl Diagnostic {
 
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Marks a part of a code that no hadolint rule checks (K317's casing), so that ignoring
+    /// the code's hadolint rules leaves it.
+    pub fn no_hadolint_twin(mut self) -> Diagnostic {
+        self.rule = Some(0);
         self
     }
 

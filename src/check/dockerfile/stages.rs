@@ -27,16 +27,17 @@ fn base_image(file: &File<'_>, stage: &Stage, global: &Scope, diags: &mut Diagno
         return;
     }
     let last = image.rsplit('/').next().unwrap_or(&image);
-    let problem = match last.split_once(':').map(|(_, tag)| tag) {
-        None | Some("") => "has no tag, so it means `latest`",
-        Some("latest") => "uses the `latest` tag",
+    let (problem, rule) = match last.split_once(':').map(|(_, tag)| tag) {
+        None | Some("") => ("has no tag, so it means `latest`", "DL3006"),
+        Some("latest") => ("uses the `latest` tag", "DL3007"),
         Some(_) => return,
     };
     let shown = if image == *written { format!("`{image}`") } else { format!("`{written}` (`{image}`)") };
     diags.push(
         Diagnostic::new(Code::UnpinnedBaseImage, format!("base image {shown} {problem}"))
             .at(file.span(&stage.base_span), "unpinned")
-            .help("pin a version (`python:3.12-slim`) or a digest, so the same Dockerfile builds the same image"),
+            .help("pin a version (`python:3.12-slim`) or a digest, so the same Dockerfile builds the same image")
+            .rule(rule),
     );
 }
 
@@ -50,13 +51,15 @@ fn stage_name(file: &File<'_>, stage: &Stage, diags: &mut Diagnostics) {
             Diagnostic::new(Code::StageName, format!("stage name `{name}` is used twice"))
                 .at(written, "used again here")
                 .also(first_span, "first used here")
-                .help("give each stage its own name; `--target` and `COPY --from` cannot tell them apart"),
+                .help("give each stage its own name; `--target` and `COPY --from` cannot tell them apart")
+                .rule("DL3024"),
         );
     } else if RESERVED_NAMES.contains(&name.as_str()) {
         diags.push(
             Diagnostic::new(Code::StageName, format!("`{name}` is reserved and cannot name a stage"))
                 .at(written, "reserved name")
-                .help("rename the stage, e.g. `build` or `runtime`"),
+                .help("rename the stage, e.g. `build` or `runtime`")
+                .rule("DL3063"),
         );
     }
     let text = file.build.parsed.instructions.get(stage.instructions.start).and_then(|i| i.as_from());
@@ -65,7 +68,8 @@ fn stage_name(file: &File<'_>, stage: &Stage, diags: &mut Diagnostics) {
         diags.push(
             Diagnostic::new(Code::StageName, format!("stage name `{as_written}` is not lowercase"))
                 .at(written, "mixed case")
-                .help(format!("write `{name}`; Docker lowercases stage names, so other spellings mislead")),
+                .help(format!("write `{name}`; Docker lowercases stage names, so other spellings mislead"))
+                .no_hadolint_twin(),
         );
     }
 }
