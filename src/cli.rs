@@ -15,6 +15,78 @@ pub struct Cli {
     pub color: ColorWhen,
 }
 
+/// Each subcommand's exit statuses, shown by its `--help` ([`with_exit_statuses`]) and its
+/// man page. Commands not listed exit 0, or 2 on a usage error.
+pub const EXIT_STATUSES: &[(&str, &[(u8, &str)])] = &[
+    (
+        "build",
+        &[
+            (0, "compiled; warnings go to standard error"),
+            (1, "the input has errors: nothing is written and no existing file changes"),
+            (2, "a usage error"),
+        ],
+    ),
+    ("config", &[(0, "the project is valid"), (1, "the input has errors"), (2, "a usage error")]),
+    (
+        "check",
+        &[
+            (0, "no errors (warnings allowed)"),
+            (1, "errors, or warnings with `--deny warnings`"),
+            (2, "a usage error, or a file that cannot be read"),
+        ],
+    ),
+    ("images", &[(0, "listed"), (1, "the input has errors"), (2, "a usage error")]),
+    (
+        "apply",
+        &[
+            (0, "applied, and every workload ready"),
+            (1, "the input has errors: nothing was sent"),
+            (2, "a usage error"),
+            (3, "the cluster refused, failed or could not be reached, or a workload did not become ready"),
+        ],
+    ),
+    (
+        "diff",
+        &[
+            (0, "no differences"),
+            (1, "differences"),
+            (2, "the input has errors, or a usage error"),
+            (3, "the cluster refused, failed or could not be reached"),
+        ],
+    ),
+    (
+        "status",
+        &[
+            (0, "every workload is ready"),
+            (1, "some workloads are not ready"),
+            (2, "the input has errors, or a usage error"),
+            (3, "the cluster failed or could not be reached, or the project was never applied there (K419)"),
+        ],
+    ),
+    (
+        "down",
+        &[
+            (0, "deleted (with `--dry-run`: listed)"),
+            (1, "the input has errors"),
+            (2, "not confirmed (K420): no terminal and no `--yes`, or not answered `y`; or a usage error"),
+            (
+                3,
+                "the cluster refused, failed or could not be reached, the project was never applied there (K419), or an object was not gone by `--timeout` (K421)",
+            ),
+        ],
+    ),
+];
+
+/// `command` with each subcommand's [`EXIT_STATUSES`] at the end of its `--help`.
+pub fn with_exit_statuses(mut command: clap::Command) -> clap::Command {
+    for (name, statuses) in EXIT_STATUSES {
+        let lines: Vec<String> = statuses.iter().map(|(code, text)| format!("  {code}  {text}")).collect();
+        let text = format!("Exit status:\n{}", lines.join("\n"));
+        command = command.mut_subcommand(*name, |sub| sub.after_long_help(text));
+    }
+    command
+}
+
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorWhen {

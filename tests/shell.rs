@@ -180,6 +180,21 @@ fn man_pages_are_complete() {
     }
 }
 
+/// Each subcommand that exits other than 0 says how, in `--help` and on its page.
+#[test]
+fn exit_statuses_in_help_and_man_pages() {
+    for sub in ["build", "config", "check", "images", "apply", "diff", "status", "down"] {
+        let help = kompile(&[sub, "--help"]);
+        assert!(help.stdout.contains("Exit status:\n  0  "), "{sub} --help:\n{}", help.stdout);
+        let page = kompile(&["man", sub]);
+        assert!(page.stdout.contains(".SH \"EXIT STATUS\"\n.TP\n\\fB0\\fR\n"), "kompile-{sub}(1):\n{}", page.stdout);
+    }
+    let down = kompile(&["down", "--help"]);
+    assert!(down.stdout.contains("  2  not confirmed (K420)"), "{}", down.stdout);
+    let Some(page) = rendered(&kompile(&["man", "status"]).stdout) else { return };
+    assert!(page.contains("EXIT STATUS") && page.contains("never applied there (K419)"), "{page}");
+}
+
 #[test]
 fn man_for_an_unknown_subcommand_is_a_usage_error() {
     let run = kompile(&["man", "bild"]);

@@ -94,9 +94,22 @@ pub fn man(args: &ManArgs) -> i32 {
     }
     if top {
         roff.extend_from_slice(SECTIONS.as_bytes());
+    } else if let Some(name) = &args.subcommand {
+        roff.extend_from_slice(exit_status_section(name).as_bytes());
     }
     print(&String::from_utf8_lossy(&roff));
     SUCCESS
+}
+
+/// A subcommand page's EXIT STATUS, from [`crate::cli::EXIT_STATUSES`].
+fn exit_status_section(name: &str) -> String {
+    let Some((_, statuses)) = crate::cli::EXIT_STATUSES.iter().find(|(n, _)| *n == name) else { return String::new() };
+    let mut roff = String::from(".SH \"EXIT STATUS\"\n");
+    for (code, text) in *statuses {
+        let text = text.replace('\\', "\\e").replace('-', "\\-");
+        roff.push_str(&format!(".TP\n\\fB{code}\\fR\n{text}\n"));
+    }
+    roff
 }
 
 /// kompile(1)'s sections beyond what clap_mangen renders from the command line.

@@ -104,7 +104,7 @@ pub fn parse_cli() -> Cli {
         Some(false) => clap::ColorChoice::Never,
         None => clap::ColorChoice::Auto,
     };
-    let command = Cli::command().color(choice).term_width(width(Stream::Stdout));
+    let command = crate::cli::with_exit_statuses(Cli::command()).color(choice).term_width(width(Stream::Stdout));
     let matches = command.get_matches_from(args);
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     set_color_flag(cli.color);
