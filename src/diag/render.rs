@@ -24,6 +24,9 @@ struct Report<'a> {
     unquoted_at: Option<String>,
 }
 
+/// The narrowest width diagnostics wrap to, whatever `COLUMNS` says.
+const MIN_WIDTH: usize = 40;
+
 /// Lines longer than this (in bytes) are not quoted: miette pads its underlines with
 /// `{:width$}`, which panics past 65,535 columns, and a huge line helps nobody anyway.
 const MAX_QUOTED_LINE: usize = 4096;
@@ -198,7 +201,12 @@ impl miette::Diagnostic for Related<'_> {
 /// tests so snapshots do not depend on the terminal.
 pub fn human(diagnostic: &Diagnostic, sources: &Sources, color: bool, width: usize) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false);
+    // Names hold hyphens (`pgdata-db-0`, `my-extra.yaml`): split there they cannot be copied.
+    // Below a floor the frame itself no longer fits, and every word would be broken.
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(width.max(MIN_WIDTH))
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .with_links(false);
     let mut out = String::new();
     let report = Report::new(diagnostic, sources).without_long_lines(sources);
     if handler.render_report(&mut out, &report).is_err() {
@@ -502,5 +510,19 @@ mod tests {
         assert!(out.len() < 1000, "the line was quoted:\n{out}");
         let next_line = Diagnostic::new(Code::InvalidValue, "near").at(Span::new(file, 10, 11), "here");
         assert!(human(&next_line, &sources, false, 80).contains("╭─[compose.yaml:2:1]"));
+    }
+
+    /// Names are not split at their hyphens, and a tiny width is raised to [`MIN_WIDTH`].
+    #[test]
+    fn wrapping_keeps_names_whole() {
+        let sources = Sources::default();
+        let message = "the claim `pgdata-db-0-of-the-primary` is kept when the volume goes";
+        let diagnostic =
+            Diagnostic::new(Code::InvalidValue, message).help("delete `pgdata-db-0-of-the-primary` by hand");
+        let out = human(&diagnostic, &sources, false, 44);
+        assert_eq!(out.matches("`pgdata-db-0-of-the-primary`").count(), 2, "{out}");
+        let tiny = human(&diagnostic, &sources, false, 5);
+        assert_eq!(tiny, human(&diagnostic, &sources, false, MIN_WIDTH), "{tiny}");
+        assert!(tiny.lines().count() < 12, "{tiny}");
     }
 }

@@ -5,8 +5,8 @@
 //! underlined with rules.
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
-use textwrap::WordSeparator;
 use textwrap::core::display_width;
+use textwrap::{WordSeparator, WordSplitter};
 
 const BOLD: &str = "\x1b[1m";
 const BOLD_OFF: &str = "\x1b[22m";
@@ -239,6 +239,7 @@ impl Writer {
             .initial_indent(first)
             .subsequent_indent(rest)
             .word_separator(WordSeparator::AsciiSpace)
+            .word_splitter(WordSplitter::NoHyphenation)
             .break_words(false);
         textwrap::wrap(text, options).into_iter().map(|line| line.into_owned()).collect()
     }
@@ -326,6 +327,7 @@ impl Writer {
             .initial_indent(&first)
             .subsequent_indent(&rest)
             .word_separator(WordSeparator::AsciiSpace)
+            .word_splitter(WordSplitter::NoHyphenation)
             .break_words(false);
         for line in textwrap::wrap(&last, options) {
             self.out.push_str(line.trim_end());
