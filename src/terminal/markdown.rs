@@ -193,7 +193,8 @@ impl Writer {
         let Some(url) = self.links.pop() else { return };
         let shown = match url.strip_suffix(".md") {
             Some(id) if is_code_id(id) => format!("kompile explain {id}"),
-            _ => url,
+            _ if url.contains(':') || url.starts_with('#') => url,
+            _ => docs_url(&url),
         };
         if !self.inline.ends_with(&shown) {
             self.inline.push_str(&format!(" ({shown})"));
@@ -336,6 +337,22 @@ impl Writer {
     }
 }
 
+/// A code page's relative link (`../cluster.md#status`) as the page on the repository at this
+/// release's tag: an installed kompile has no `docs/` beside it.
+fn docs_url(relative: &str) -> String {
+    let mut parts = vec!["docs", "codes"];
+    for part in relative.split('/') {
+        match part {
+            ".." => {
+                parts.pop();
+            }
+            "." | "" => {}
+            part => parts.push(part),
+        }
+    }
+    format!("{}/blob/v{}/{}", env!("CARGO_PKG_REPOSITORY"), env!("CARGO_PKG_VERSION"), parts.join("/"))
+}
+
 /// `K101`: a kompile code id, as the code pages link to each other (`K101.md`).
 fn is_code_id(text: &str) -> bool {
     text.len() == 4 && text.starts_with('K') && text[1..].bytes().all(|b| b.is_ascii_digit())
@@ -388,6 +405,17 @@ bb   second
         assert!(text.starts_with("\x1b[1m\x1b[4mK999 example\x1b[24m\x1b[22m\n"), "{text:?}");
         assert!(text.contains("A \x1b[36mkey\x1b[39m is wrong (https://example.com/x)"), "{text:?}");
         assert!(text.contains("\x1b[1mSeverity:\x1b[22m warning"), "{text:?}");
+    }
+
+    /// An installed kompile has no docs/ beside it: relative links name the release's pages.
+    #[test]
+    fn relative_links_name_the_release_page() {
+        let text = render("See [status](../cluster.md#status) and [top](#fix).\n", 200, false);
+        let page = format!(
+            "https://github.com/kompile-dev/kompile/blob/v{}/docs/cluster.md#status",
+            env!("CARGO_PKG_VERSION")
+        );
+        assert_eq!(text, format!("See status ({page}) and top (#fix).\n"));
     }
 
     #[test]
