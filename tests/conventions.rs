@@ -182,6 +182,10 @@ fn apply_client_dry_run_needs_no_kubeconfig() {
     let broken = project("services:\n  a: {image: 'nginx:1.27', ports: ['99999:1']}\n");
     let failed = kompile(broken.path(), &["apply", "--dry-run=client"]);
     assert_eq!((failed.code, failed.stdout.as_str()), (1, ""), "{}", failed.stderr);
+    // What `--prune` would delete is only in the cluster.
+    let prune = kompile(dir.path(), &["apply", "--dry-run=client", "--prune"]);
+    assert_eq!((prune.code, prune.stdout.as_str()), (2, ""), "{}", prune.stderr);
+    assert!(prune.stderr.contains("K110") && prune.stderr.contains("diff --prune"), "{}", prune.stderr);
 }
 
 /// A repository `repo/` (a `.git` directory is all git needs to be found) with the project in

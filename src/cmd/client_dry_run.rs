@@ -2,16 +2,24 @@
 //! ApplySet labels and the parent ConfigMap, without contacting a cluster.
 
 use super::session;
-use super::{INPUT_ERRORS, SUCCESS, print, report};
+use super::{INPUT_ERRORS, SUCCESS, USAGE_ERROR, print, report};
 use crate::cli::ApplyArgs;
 use crate::cluster::kubeconfig;
 use crate::cluster::plan::{self, Manifest, Step};
-use crate::diag::Diagnostics;
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::Sources;
 
 pub fn run(args: &ApplyArgs) -> i32 {
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
+    if args.cluster.prune {
+        // What `--prune` deletes is in the cluster, which this mode never asks.
+        let refused = Diagnostic::new(Code::InvalidValue, "`--prune` cannot be shown by `--dry-run=client`")
+            .help("`kompile diff --prune` or `apply --prune --dry-run=server` shows what would be deleted");
+        diags.push(refused);
+        report(diags, &sources);
+        return USAGE_ERROR;
+    }
     let namespace = namespace(args);
     let build = session::build_args(&args.project, namespace.clone());
     let code = match super::build::compile_with_origins(&build, &mut sources, &mut diags) {
