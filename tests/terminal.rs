@@ -29,6 +29,14 @@ fn colour_follows_the_flag_then_no_color_then_force_color() {
     // Diagnostics on standard error (from `build`) follow the same rules.
     let build = kompile().args(["--color", "always", "build", "fixtures/diagnostics/K101/compose.yaml"]).run();
     assert!(coloured(&build.stderr), "{}", build.stderr);
+    // On a terminal colour is the default, except on a `dumb` one.
+    if script_found() {
+        let on_terminal = |term: &str| {
+            kompile().env("NO_COLOR", "").args(["check", K101]).on_terminal().env("TERM", term).run().stdout
+        };
+        assert!(coloured(&on_terminal("xterm")));
+        assert!(!coloured(&on_terminal("dumb")), "TERM=dumb");
+    }
 }
 
 #[test]

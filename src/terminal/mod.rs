@@ -64,7 +64,9 @@ pub fn set_color_flag(flag: ColorWhen) {
 /// else colour exactly when `stream` is a terminal.
 pub fn color(stream: Stream) -> bool {
     let flag = COLOR_FLAG.get().copied().unwrap_or(ColorWhen::Auto);
-    decided(flag, env_set("NO_COLOR"), env_set("FORCE_COLOR")).unwrap_or_else(|| stream.is_terminal())
+    // A `dumb` terminal (Emacs' shell, some CI logs) shows escape codes as text.
+    let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+    decided(flag, env_set("NO_COLOR"), env_set("FORCE_COLOR")).unwrap_or_else(|| stream.is_terminal() && !dumb)
 }
 
 /// The choice the flag and environment make without looking at the terminal, if any.
