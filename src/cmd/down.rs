@@ -125,6 +125,10 @@ fn ask(items: &[String], question: &str) -> bool {
     let _ = err.flush();
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);
+    // End of input (Ctrl-D) ends no line: end it, so what follows starts on its own.
+    if !answer.ends_with('\n') {
+        let _ = writeln!(err);
+    }
     yes(&answer)
 }
 
