@@ -289,6 +289,10 @@ fn hadolint_settings_silence_their_twins() {
     assert_eq!(codes(&kompile(configured.path(), &["check", "--format", "short"])), ["K303"]);
     let global = hadolint_project("# hadolint global ignore=DL4000,DL3004\n", None);
     assert_eq!(codes(&kompile(global.path(), &["check", "--format", "short"])), ["K309"]);
+    // hadolint's `disable-ignore-pragma` turns its comments off.
+    let no_pragmas =
+        hadolint_project("# hadolint global ignore=DL4000,DL3004\n", Some("disable-ignore-pragma: true\n"));
+    assert_eq!(codes(&kompile(no_pragmas.path(), &["check", "--format", "short"])), ["K303", "K307", "K309"]);
     let broken = hadolint_project("", Some("ignored: [\n"));
     let run = kompile(broken.path(), &["check", "--format", "short"]);
     assert_eq!(run.code, 1);

@@ -139,15 +139,19 @@ pub fn parse(path: &Path, file: FileId, text: &str, diags: &mut Diagnostics) -> 
 /// waved through. `diags` should be [`Diagnostics::uncapped`], so that what is silenced never
 /// counts towards a cap.
 pub fn without_ignored(path: &Path, parsed: &Dockerfile, diags: Diagnostics) -> Diagnostics {
-    let mut silenced = hadolint::global(parsed);
-    silenced.extend(hadolint::configured(path).unwrap_or_default());
+    let settings = hadolint::configured(path).unwrap_or_default();
+    let mut silenced = settings.ignored;
+    if settings.pragmas {
+        silenced.extend(hadolint::global(parsed));
+    }
     diags.filter_map(|diagnostic| {
         let at = diagnostic.primary.as_ref().map(|l| l.span.start as usize);
         let ignored = !diagnostic.is_error()
             && (silenced.iter().any(|s| s.covers(&diagnostic))
                 || at.is_some_and(|at| {
-                    instruction_at(parsed, at)
-                        .is_some_and(|i| i.comments_before.iter().any(|c| ignores(&c.text, &diagnostic)))
+                    instruction_at(parsed, at).is_some_and(|i| {
+                        i.comments_before.iter().any(|c| ignores(&c.text, &diagnostic, settings.pragmas))
+                    })
                 }));
         (!ignored).then_some(diagnostic)
     })
@@ -164,9 +168,10 @@ fn instruction_at(parsed: &Dockerfile, at: usize) -> Option<&Instruction> {
 }
 
 /// Whether one comment line silences `diagnostic`.
-fn ignores(comment: &str, diagnostic: &Diagnostic) -> bool {
+fn ignores(comment: &str, diagnostic: &Diagnostic, hadolint_pragmas: bool) -> bool {
     let text = comment.trim_start_matches('#').trim();
-    let list = text.strip_prefix("kompile-ignore=").or_else(|| text.strip_prefix("hadolint ignore="));
+    let hadolint = || text.strip_prefix("hadolint ignore=").filter(|_| hadolint_pragmas);
+    let list = text.strip_prefix("kompile-ignore=").or_else(hadolint);
     list.is_some_and(|list| list.split(',').any(|item| Silence::named(item).iter().any(|s| s.covers(diagnostic))))
 }
 

@@ -11,9 +11,26 @@ use crate::dockerfile::Dockerfile;
 
 /// The part of hadolint's configuration kompile reads; the rest is hadolint's business.
 #[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 struct Config {
     #[serde(default)]
     ignored: Vec<String>,
+    /// hadolint then reads no `# hadolint ...` comments; `# kompile-ignore=` still counts.
+    #[serde(default)]
+    disable_ignore_pragma: bool,
+}
+
+/// What a configuration file says: what it ignores, and whether `# hadolint` comments count.
+#[derive(Debug)]
+pub struct Settings {
+    pub ignored: Vec<Silence>,
+    pub pragmas: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings { ignored: Vec::new(), pragmas: true }
+    }
 }
 
 const NAMES: [&str; 2] = [".hadolint.yaml", ".hadolint.yml"];
@@ -44,10 +61,10 @@ fn user_configs() -> Vec<PathBuf> {
     xdg.or(home).map(|dir| vec![dir.join("hadolint.yaml"), dir.join("hadolint.yml")]).unwrap_or_default()
 }
 
-/// What the configuration file found for `dockerfile` ignores. A file that cannot be read
+/// The settings of the configuration file found for `dockerfile`. A file that cannot be read
 /// is an error, as hadolint refuses it too.
-pub fn configured(dockerfile: &Path) -> Result<Vec<Silence>, Diagnostic> {
-    let Some(path) = find(dockerfile) else { return Ok(Vec::new()) };
+pub fn configured(dockerfile: &Path) -> Result<Settings, Diagnostic> {
+    let Some(path) = find(dockerfile) else { return Ok(Settings::default()) };
     let fail = |reason: String| {
         Diagnostic::new(Code::YamlSyntax, format!("cannot read {}: {reason}", path.display()))
             .help("kompile reads its `ignored:` list; hadolint refuses the file too: fix it or remove it")
@@ -59,7 +76,7 @@ pub fn configured(dockerfile: &Path) -> Result<Vec<Silence>, Diagnostic> {
         _ => serde_saphyr::from_str(&text)
             .map_err(|e| fail(e.to_string().lines().next().unwrap_or_default().trim_start_matches("error: ").into()))?,
     };
-    Ok(codes(&config.ignored))
+    Ok(Settings { ignored: codes(&config.ignored), pragmas: !config.disable_ignore_pragma })
 }
 
 /// What `# hadolint global ignore=...` comments anywhere in the file silence.
@@ -102,12 +119,18 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let dockerfile = app.join("Dockerfile");
         assert_eq!(
-            configured(&dockerfile).ok(),
+            configured(&dockerfile).ok().map(|s| s.ignored),
             Some(vec![Silence { code: Code::MaintainerDeprecated, rule: Some("DL4000") }])
         );
         std::fs::write(app.join(".hadolint.yml"), "ignored:\n  - DL3004\n").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(configured(&dockerfile).ok(), Some(vec![Silence { code: Code::Sudo, rule: Some("DL3004") }]));
+        let settings = configured(&dockerfile).unwrap_or_default();
+        assert_eq!(
+            (settings.ignored, settings.pragmas),
+            (vec![Silence { code: Code::Sudo, rule: Some("DL3004") }], true)
+        );
+        std::fs::write(app.join(".hadolint.yml"), "disable-ignore-pragma: true\n").unwrap_or_else(|e| panic!("{e}"));
+        assert!(!configured(&dockerfile).unwrap_or_default().pragmas);
         std::fs::write(app.join(".hadolint.yml"), "ignored: [DL3004\n").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(configured(&dockerfile).map_err(|d| d.code), Err(Code::YamlSyntax));
+        assert_eq!(configured(&dockerfile).err().map(|d| d.code), Some(Code::YamlSyntax));
     }
 }
