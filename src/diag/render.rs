@@ -201,10 +201,12 @@ impl miette::Diagnostic for Related<'_> {
 /// tests so snapshots do not depend on the terminal.
 pub fn human(diagnostic: &Diagnostic, sources: &Sources, color: bool, width: usize) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    // Names hold hyphens (`pgdata-db-0`, `my-extra.yaml`): split there they cannot be copied.
-    // Below a floor the frame itself no longer fits, and every word would be broken.
+    // Names hold hyphens and slashes (`pgdata-db-0`, `kompile.dev/network-x`): split there
+    // they cannot be copied, so lines break at spaces only. Below a floor the frame itself no
+    // longer fits, and every word would be broken.
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(width.max(MIN_WIDTH))
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
         .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
         .with_links(false);
     let mut out = String::new();
