@@ -1,8 +1,9 @@
-//! The command line: clap definitions only; `cmd` does the work.
+//! The command line: clap definitions only; `cmd` does the work. Values that are not paths
+//! say `value_hint = ValueHint::Other`, so shell completion offers no files for them.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 #[derive(Debug, Parser)]
 #[command(name = "kompile", version, about = "Compile compose projects and Dockerfiles into Kubernetes manifests")]
@@ -77,10 +78,18 @@ pub const EXIT_STATUSES: &[(&str, &[(u8, &str)])] = &[
     ),
 ];
 
-/// `command` with each subcommand's [`EXIT_STATUSES`] at the end of its `--help`.
-pub fn with_exit_statuses(mut command: clap::Command) -> clap::Command {
+/// `command` with each subcommand's [`EXIT_STATUSES`] at the end of its `--help`, wrapped to
+/// `width` under their text (clap would wrap them back to the margin).
+pub fn with_exit_statuses(mut command: clap::Command, width: usize) -> clap::Command {
     for (name, statuses) in EXIT_STATUSES {
-        let lines: Vec<String> = statuses.iter().map(|(code, text)| format!("  {code}  {text}")).collect();
+        let lines: Vec<String> = statuses
+            .iter()
+            .map(|(code, text)| {
+                let first = format!("  {code}  ");
+                let options = textwrap::Options::new(width).initial_indent(&first).subsequent_indent("     ");
+                textwrap::wrap(text, options).join("\n")
+            })
+            .collect();
         let text = format!("Exit status:\n{}", lines.join("\n"));
         command = command.mut_subcommand(*name, |sub| sub.after_long_help(text));
     }
@@ -149,7 +158,7 @@ pub struct ClusterArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// Field manager name recorded for every field kompile sets.
-    #[arg(long, value_name = "NAME", default_value = "kompile")]
+    #[arg(value_hint = ValueHint::Other, long, value_name = "NAME", default_value = "kompile")]
     pub field_manager: String,
     /// Take over fields another field manager owns instead of failing on the conflict.
     #[arg(long)]
@@ -180,10 +189,10 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub no_wait: bool,
     /// How long to wait for workloads, e.g. `90s`, `5m`.
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    #[arg(value_hint = ValueHint::Other, long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
     /// How often rollouts are checked while waiting.
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration, hide = true)]
+    #[arg(value_hint = ValueHint::Other, long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration, hide = true)]
     pub poll_interval: std::time::Duration,
 }
 
@@ -206,16 +215,16 @@ pub struct DiffArgs {
 #[derive(Debug, Args, Clone)]
 pub struct TargetArgs {
     /// Namespace of the project's objects (default: the context's namespace, else `default`).
-    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    #[arg(value_hint = ValueHint::Other, short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
     /// Kubeconfig file (default: `KUBECONFIG`, else ~/.kube/config).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
     /// Kubeconfig context (default: the current context).
-    #[arg(long, value_name = "NAME")]
+    #[arg(value_hint = ValueHint::Other, long, value_name = "NAME")]
     pub context: Option<String>,
     /// Requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(value_hint = ValueHint::Other, long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
 }
 
@@ -258,10 +267,10 @@ pub struct DownArgs {
     #[arg(long, value_enum, value_name = "MODE")]
     pub dry_run: Option<DownDryRun>,
     /// How long to wait for everything to be gone, e.g. `90s`, `5m`.
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    #[arg(value_hint = ValueHint::Other, long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
     /// How often deleted objects are checked while waiting.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, hide = true)]
+    #[arg(value_hint = ValueHint::Other, long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, hide = true)]
     pub poll_interval: std::time::Duration,
 }
 
@@ -304,7 +313,7 @@ pub struct ProjectArgs {
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: Vec<PathBuf>,
     /// Project name (default: `name:` in the file, else the directory name).
-    #[arg(short = 'p', long, value_name = "NAME")]
+    #[arg(value_hint = ValueHint::Other, short = 'p', long, value_name = "NAME")]
     pub project_name: Option<String>,
     /// Directory that relative paths and `.env` are resolved against.
     #[arg(long, value_name = "DIR")]
@@ -313,7 +322,7 @@ pub struct ProjectArgs {
     #[arg(long, value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
     /// Enable services with this profile (repeatable; `*` enables all).
-    #[arg(long, value_name = "PROFILE")]
+    #[arg(value_hint = ValueHint::Other, long, value_name = "PROFILE")]
     pub profile: Vec<String>,
     /// Refuse files outside the project directory (`configs`/`secrets` `file`, `env_file`,
     /// `include`, `extends.file`) instead of reading them with a warning.
@@ -321,7 +330,7 @@ pub struct ProjectArgs {
     pub strict_paths: bool,
     /// Registry for images of built services without `image`: they become
     /// `<REGISTRY>/<project>-<service>:sha-<content hash>` (overrides `x-kompile.registry`).
-    #[arg(long, value_name = "REGISTRY", env = "KOMPILE_REGISTRY")]
+    #[arg(value_hint = ValueHint::Other, long, value_name = "REGISTRY", env = "KOMPILE_REGISTRY")]
     pub registry: Option<String>,
 }
 
@@ -341,7 +350,7 @@ pub struct BuildArgs {
     #[arg(long, value_name = "NAME=FILE", requires = "out_dir")]
     pub overlay: Vec<String>,
     /// Namespace to put every object in.
-    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    #[arg(value_hint = ValueHint::Other, short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
     #[command(flatten)]
     pub chart: ChartArgs,
@@ -354,10 +363,10 @@ pub struct ChartArgs {
     #[arg(long, value_name = "DIR", conflicts_with_all = ["out_dir", "output", "overlay"])]
     pub helm: Option<PathBuf>,
     /// The chart's `version`, a SemVer 2 version (default 0.1.0).
-    #[arg(long, value_name = "VERSION", requires = "helm")]
+    #[arg(value_hint = ValueHint::Other, long, value_name = "VERSION", requires = "helm")]
     pub helm_version: Option<String>,
     /// The chart's `appVersion`.
-    #[arg(long, value_name = "VERSION", requires = "helm")]
+    #[arg(value_hint = ValueHint::Other, long, value_name = "VERSION", requires = "helm")]
     pub helm_app_version: Option<String>,
     /// Start every object name with the release name (`<release>-db`), so that releases can
     /// share a namespace; clients must then be given the new Service names.
@@ -392,13 +401,13 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
     pub format: DiagnosticFormat,
     /// Treat a code (id or name) as an error; `--deny warnings` fails on any warning.
-    #[arg(long, value_name = "CODE")]
+    #[arg(value_hint = ValueHint::Other, long, value_name = "CODE")]
     pub deny: Vec<String>,
     /// Report a code as a warning.
-    #[arg(long, value_name = "CODE")]
+    #[arg(value_hint = ValueHint::Other, long, value_name = "CODE")]
     pub warn: Vec<String>,
     /// Do not report a code.
-    #[arg(long, value_name = "CODE")]
+    #[arg(value_hint = ValueHint::Other, long, value_name = "CODE")]
     pub allow: Vec<String>,
 }
 
@@ -419,7 +428,7 @@ pub enum DiagnosticFormat {
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// The code's id (`K101`, any case) or name (`unknown-key`).
-    #[arg(value_name = "CODE", required_unless_present = "list", conflicts_with = "list")]
+    #[arg(value_hint = ValueHint::Other, value_name = "CODE", required_unless_present = "list", conflicts_with = "list")]
     pub code: Option<String>,
     /// List every code with its severity and summary.
     #[arg(long)]

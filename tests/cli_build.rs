@@ -296,6 +296,9 @@ fn a_dockerfile_is_checked_with_the_project_that_builds_it() {
     let ignore = stdout(&ignore);
     assert_eq!(ignore.matches("[K303]").count(), 1, "{ignore}");
     assert!(!ignore.contains("[K300]"), "not read as a Dockerfile: {ignore}");
+    std::fs::write(dir.path().join("api/.dockerignore"), "node_modules\n").unwrap_or_else(|e| panic!("{e}"));
+    let context = stdout(&kompile(dir.path(), &["check", "--format", "short", "api/.dockerignore"]));
+    assert_eq!(context.matches("[K303]").count(), 1, "the Dockerfile beside it: {context}");
 }
 
 /// [`kompile`] for inputs that once hung: a run still going after a minute is killed and

@@ -440,6 +440,13 @@ fn kubeconfig_problems() {
     let missing = run(f.dir.path(), &f.dir.path().join("nope"), &["apply"]);
     assert!(missing.stderr.contains("K400"), "{}", missing.stderr);
     snapshot("K400", &missing.stderr);
+    // Without a kubeconfig the project's own errors still come first, as input errors.
+    let broken = Fixture::new("services:\n  a: {image: 'nginx:1.27', ports: ['99999:1']}\n");
+    for command in ["apply", "diff", "status", "down"] {
+        let run = run(broken.dir.path(), &broken.dir.path().join("nope"), &[command]);
+        assert!(run.stderr.contains("K102") && !run.stderr.contains("K400"), "{command}: {}", run.stderr);
+        assert_eq!(run.code, if matches!(command, "diff" | "status") { 2 } else { 1 }, "{command}: {}", run.stderr);
+    }
     let unreachable = f.dir.path().join("down");
     std::fs::write(
         &unreachable,

@@ -211,10 +211,14 @@ fn github_annotations_name_files_from_the_repository_root() {
     let run = kompile(&app, &["check", "--format", "github"]);
     let line = run.stdout.lines().find(|l| l.contains("K113")).unwrap_or_else(|| panic!("{}", run.stdout));
     assert!(line.starts_with("::warning file=app/compose.yaml,line=3,"), "{line}");
-    // Outside a repository the path stays as diagnostics show it.
+    // Outside a repository paths are relative to the directory `check` runs in.
     let plain = project(CONFLICT);
     let run = kompile(plain.path(), &["check", "--format", "github"]);
     assert!(run.stdout.contains("::warning file=compose.yaml,line=3,"), "{}", run.stdout);
+    std::fs::create_dir(plain.path().join("sub")).unwrap_or_else(|e| panic!("{e}"));
+    let above = kompile(&plain.path().join("sub"), &["check", "--format", "github", "-f", "../compose.yaml"]);
+    let line = above.stdout.lines().find(|l| l.contains("K113")).unwrap_or_else(|| panic!("{}", above.stdout));
+    assert!(line.starts_with("::warning title=K113 "), "above the directory: not annotated: {line}");
 }
 
 #[test]
@@ -260,6 +264,13 @@ fn files_outside_the_repository_and_odd_names() {
     let log: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("SARIF: {e}\n{}", run.stdout));
     let uri = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
     assert_eq!(uri, "app/my%20app%231%20%25.yaml", "{log}");
+    // A `:` in the first segment would read as a URI scheme.
+    std::fs::create_dir(repo.path().join("a:b")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(repo.path().join("a:b/compose.yaml"), CONFLICT).unwrap_or_else(|e| panic!("{e}"));
+    let run = kompile(repo.path(), &["check", "--format", "sarif", "-f", "a:b/compose.yaml"]);
+    let log: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("SARIF: {e}\n{}", run.stdout));
+    let uri = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+    assert_eq!(uri, "a%3Ab/compose.yaml", "{log}");
 }
 
 /// A project whose Dockerfile breaks three rules with hadolint twins: DL4000 (K303), DL3004

@@ -74,6 +74,9 @@ fn values_complete_in_bash_and_fish() {
         ("fish", "kompile completions ", &["bash", "elvish", "fish", "powershell", "zsh"]),
         ("fish", "kompile man st", &["status"]),
         ("fish", "kompile apply --dry-run=", &["--dry-run=client", "--dry-run=server"]),
+        // Values that are not paths: no files offered.
+        ("fish", "kompile apply -n ", &[]),
+        ("fish", "kompile check --deny ", &[]),
         ("bash", "kompile apply --dry-run=se", &["server"]),
         ("bash", "kompile down --dry-run=", &["server"]),
         ("bash", "kompile man st", &["status"]),

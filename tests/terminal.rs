@@ -65,6 +65,14 @@ fn help_wraps_to_the_width() {
     assert!(widest(&narrow) <= 60, "{}", narrow.stdout);
     let wide = kompile().columns(200).args(["build", "--help"]).run();
     assert!(widest(&wide) > 100, "{}", wide.stdout);
+    // Below 40 columns help would wrap a word a line: it stays 40 wide.
+    let tiny = kompile().columns(5).args(["build", "--help"]).run();
+    assert_eq!(tiny.stdout, kompile().columns(40).args(["build", "--help"]).run().stdout);
+    // Exit statuses wrap under their text, not back to the margin.
+    let apply = kompile().columns(60).args(["apply", "--help"]).run();
+    let statuses = apply.stdout.split("Exit status:\n").nth(1).unwrap_or_default();
+    assert!(statuses.lines().all(|l| l.starts_with("  ") && l.len() <= 60), "{statuses}");
+    assert!(statuses.lines().any(|l| l.starts_with("     ")), "{statuses}");
 }
 
 #[test]

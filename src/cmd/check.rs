@@ -86,7 +86,7 @@ fn targets(args: &CheckArgs) -> (Vec<Options>, Vec<PathBuf>) {
     let mut projects = Vec::new();
     let mut dockerfiles = Vec::new();
     for path in &base.files {
-        let path = &dockerfile_of_ignore_file(path).unwrap_or_else(|| path.clone());
+        let path = &dockerfile_of_ignore_file(path, &base.working_dir).unwrap_or_else(|| path.clone());
         let files = if path == Path::new("-") {
             vec![path.clone()]
         } else if is_dockerfile(path) {
@@ -108,13 +108,16 @@ fn targets(args: &CheckArgs) -> (Vec<Options>, Vec<PathBuf>) {
     (projects, dockerfiles)
 }
 
-/// The Dockerfile a BuildKit per-Dockerfile ignore file belongs to (`api.Dockerfile.dockerignore`
-/// is `api.Dockerfile`'s): pre-commit passes it when it changes, and what it leaves out of the
-/// build is checked with that Dockerfile.
-fn dockerfile_of_ignore_file(path: &Path) -> Option<PathBuf> {
+/// The Dockerfile an ignore file belongs to: a BuildKit per-Dockerfile one's
+/// (`api.Dockerfile.dockerignore` is `api.Dockerfile`'s), or, for a context's `.dockerignore`,
+/// the `Dockerfile` beside it when there is one. pre-commit passes the per-Dockerfile ones
+/// when they change, and what an ignore file leaves out is checked with its Dockerfile.
+fn dockerfile_of_ignore_file(path: &Path, working_dir: &Path) -> Option<PathBuf> {
     let name = path.file_name()?.to_str()?;
-    let dockerfile = name.strip_suffix(".dockerignore").filter(|n| !n.is_empty())?;
-    Some(path.with_file_name(dockerfile))
+    match name.strip_suffix(".dockerignore")? {
+        "" => Some(path.with_file_name("Dockerfile")).filter(|d| working_dir.join(d).is_file()),
+        dockerfile => Some(path.with_file_name(dockerfile)),
+    }
 }
 
 /// `Dockerfile`, `Dockerfile.dev`, `api.Dockerfile`, `Containerfile`.
@@ -156,9 +159,10 @@ fn with_base_or_override(path: &Path) -> Vec<PathBuf> {
     std::iter::once(path.to_path_buf()).chain(load::override_file(path)).collect()
 }
 
-/// The git repository `check` runs in: GitHub's checkout, whose root its paths are relative to.
+/// The git repository `check` runs in (GitHub's checkout, whose root its paths are relative
+/// to), else the directory it runs in.
 fn working_repository() -> Option<std::path::PathBuf> {
-    std::env::current_dir().ok().and_then(|dir| render::repository_root(&dir))
+    std::env::current_dir().ok().and_then(|dir| render::report_root(&dir))
 }
 
 fn format_all(items: &[Diagnostic], sources: &Sources, format: DiagnosticFormat) -> String {

@@ -90,8 +90,12 @@ async fn open(
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Result<Session, Stop> {
-    let config = kubeconfig::load(args.kubeconfig.as_deref()).map_err(|d| push(diags, d))?;
-    let selection = kubeconfig::select(&config, args.context.as_deref()).map_err(|d| push(diags, d))?;
+    let found = kubeconfig::load(args.kubeconfig.as_deref())
+        .and_then(|config| kubeconfig::select(&config, args.context.as_deref()).map(|selection| (config, selection)));
+    let (config, selection) = match found {
+        Ok(found) => found,
+        Err(unusable) => return Err(without_kubeconfig(project, args, unusable, sources, diags)),
+    };
     let build = build_args(project, namespace(args, || selection.namespace.clone()));
     let (objects, origins) = super::build::compile_with_origins(&build, sources, diags).ok_or(Stop::Input)?;
     let cluster =
@@ -133,6 +137,28 @@ pub fn members(objects: &[Object], origins: &Origins, namespace: &str) -> (Apply
         }
     }
     (set, manifests)
+}
+
+/// No usable kubeconfig: the project is still compiled (into `-n` or `default`), so that its
+/// own errors are reported, and exit as input errors, rather than hidden behind the
+/// kubeconfig's until that is fixed.
+fn without_kubeconfig(
+    project: &ProjectArgs,
+    args: &TargetArgs,
+    unusable: Diagnostic,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Stop {
+    let build = build_args(project, namespace(args, || None));
+    let mut compiled = Diagnostics::default();
+    match super::build::compile_with_origins(&build, sources, &mut compiled) {
+        None => {
+            diags.extend(compiled);
+            Stop::Input
+        }
+        // The project is fine: its warnings wait for a run that gets as far as the cluster.
+        Some(_) => push(diags, unusable),
+    }
 }
 
 fn push(diags: &mut Diagnostics, d: Diagnostic) -> Stop {

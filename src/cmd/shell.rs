@@ -119,13 +119,13 @@ const SECTIONS: &str = r#".SH "EXIT STATUS"
 Success (\fBdiff\fR: no differences; \fBstatus\fR: all workloads ready).
 .TP
 \fB1\fR
-The input has errors (\fBdiff\fR: there are differences; \fBstatus\fR: some workloads are not ready).
+The input has errors (\fBcheck\fR: or warnings with \fB\-\-deny warnings\fR; \fBdiff\fR: there are differences; \fBstatus\fR: some workloads are not ready).
 .TP
 \fB2\fR
-A usage error (\fBdiff\fR and \fBstatus\fR: the input has errors; \fBdown\fR: not confirmed).
+A usage error (\fBcheck\fR: or a file that cannot be read; \fBdiff\fR and \fBstatus\fR: or the input has errors; \fBdown\fR: or not confirmed).
 .TP
 \fB3\fR
-\fBapply\fR, \fBdiff\fR, \fBstatus\fR, \fBdown\fR: the cluster refused, failed or could not be reached, or the project was never applied there.
+\fBapply\fR, \fBdiff\fR, \fBstatus\fR, \fBdown\fR: the cluster refused, failed or could not be reached (\fBapply\fR: or a workload did not become ready; \fBstatus\fR and \fBdown\fR: or the project was never applied there; \fBdown\fR: or an object was not gone by \fB\-\-timeout\fR). Each subcommand's page lists its own.
 .SH ENVIRONMENT
 .TP
 \fBNO_COLOR\fR, \fBFORCE_COLOR\fR

@@ -24,9 +24,6 @@ struct Report<'a> {
     unquoted_at: Option<String>,
 }
 
-/// The narrowest width diagnostics wrap to, whatever `COLUMNS` says.
-const MIN_WIDTH: usize = 40;
-
 /// Lines longer than this (in bytes) are not quoted: miette pads its underlines with
 /// `{:width$}`, which panics past 65,535 columns, and a huge line helps nobody anyway.
 const MAX_QUOTED_LINE: usize = 4096;
@@ -201,13 +198,14 @@ impl miette::Diagnostic for Related<'_> {
 /// tests so snapshots do not depend on the terminal.
 pub fn human(diagnostic: &Diagnostic, sources: &Sources, color: bool, width: usize) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    // Names hold hyphens and slashes (`pgdata-db-0`, `kompile.dev/network-x`): split there
-    // they cannot be copied, so lines break at spaces only. Below a floor the frame itself no
-    // longer fits, and every word would be broken.
+    // Names hold hyphens and slashes (`pgdata-db-0`, `kompile.dev/network-x`): split there,
+    // or inside a word longer than the line, they cannot be copied; so lines break at spaces
+    // only, and a long word runs over.
     let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(width.max(MIN_WIDTH))
+        .with_width(width)
         .with_word_separator(textwrap::WordSeparator::AsciiSpace)
         .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .with_break_words(false)
         .with_links(false);
     let mut out = String::new();
     let report = Report::new(diagnostic, sources).without_long_lines(sources);
@@ -417,19 +415,15 @@ enum RepositoryPlace {
     Outside(JsonLocation),
 }
 
-/// [`json_location`] with the file relative to `root`, the git repository `check` ran in, as
-/// GitHub annotations and code scanning want it whatever directory that was. Without a
-/// repository around the working directory each file is relative to its own; a file in
-/// none keeps the path diagnostics show.
+/// [`json_location`] with the file relative to `root`, the git repository `check` runs in
+/// (else the directory it runs in), as GitHub annotations and code scanning want it whatever
+/// subdirectory that is. `None` for text that is no file (standard input): it has no place
+/// to point at. Without a root (library use) the path stays as diagnostics show it.
 fn repository_location(label: &Label, sources: &Sources, root: Option<&Path>) -> Option<RepositoryPlace> {
     let mut location = json_location(label, sources)?;
-    let Some(path) = sources.get(label.span.file).and_then(|f| std::fs::canonicalize(&f.path).ok()) else {
-        return Some(RepositoryPlace::Inside(location));
-    };
-    let Some(root) = root.map(Path::to_path_buf).or_else(|| repository_root(&path)) else {
-        return Some(RepositoryPlace::Inside(location));
-    };
-    match path.strip_prefix(&root) {
+    let Some(root) = root else { return Some(RepositoryPlace::Inside(location)) };
+    let path = sources.get(label.span.file).and_then(|f| std::fs::canonicalize(&f.path).ok())?;
+    match path.strip_prefix(root) {
         Ok(relative) => {
             location.file = slashed(relative);
             Some(RepositoryPlace::Inside(location))
@@ -441,9 +435,15 @@ fn repository_location(label: &Label, sources: &Sources, root: Option<&Path>) ->
     }
 }
 
+/// What `check --format github|sarif` paths are relative to: the git repository `dir` is in,
+/// else `dir` itself; canonical.
+pub fn report_root(dir: &Path) -> Option<PathBuf> {
+    repository_root(dir).or_else(|| std::fs::canonicalize(dir).ok())
+}
+
 /// The nearest directory at or above `dir` holding `.git` (a directory, or a file in a
 /// worktree or submodule), canonical; `None` outside any repository.
-pub fn repository_root(dir: &Path) -> Option<PathBuf> {
+fn repository_root(dir: &Path) -> Option<PathBuf> {
     let dir = std::fs::canonicalize(dir).ok()?;
     dir.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf)
 }
@@ -482,11 +482,14 @@ const URI_ESCAPED: &AsciiSet = &CONTROLS
     .add(b'|')
     .add(b'}');
 
+/// In a relative reference a `:` in the first segment would read as a scheme (`a:b/x.yaml`).
+const RELATIVE_ESCAPED: &AsciiSet = &URI_ESCAPED.add(b':');
+
 /// A SARIF `artifactLocation.uri`: a relative reference inside the repository, a `file://`
 /// URI outside it.
 fn sarif_uri(place: &RepositoryPlace) -> (String, &JsonLocation) {
     match place {
-        RepositoryPlace::Inside(l) => (utf8_percent_encode(&l.file, URI_ESCAPED).to_string(), l),
+        RepositoryPlace::Inside(l) => (utf8_percent_encode(&l.file, RELATIVE_ESCAPED).to_string(), l),
         RepositoryPlace::Outside(l) => {
             let path = utf8_percent_encode(l.file.trim_start_matches('/'), URI_ESCAPED);
             (format!("file:///{path}"), l)
@@ -514,7 +517,7 @@ mod tests {
         assert!(human(&next_line, &sources, false, 80).contains("╭─[compose.yaml:2:1]"));
     }
 
-    /// Names are not split at their hyphens, and a tiny width is raised to [`MIN_WIDTH`].
+    /// Names are not split at their hyphens, nor a word longer than the line.
     #[test]
     fn wrapping_keeps_names_whole() {
         let sources = Sources::default();
@@ -523,8 +526,7 @@ mod tests {
             Diagnostic::new(Code::InvalidValue, message).help("delete `pgdata-db-0-of-the-primary` by hand");
         let out = human(&diagnostic, &sources, false, 44);
         assert_eq!(out.matches("`pgdata-db-0-of-the-primary`").count(), 2, "{out}");
-        let tiny = human(&diagnostic, &sources, false, 5);
-        assert_eq!(tiny, human(&diagnostic, &sources, false, MIN_WIDTH), "{tiny}");
-        assert!(tiny.lines().count() < 12, "{tiny}");
+        let narrow = human(&diagnostic, &sources, false, 20);
+        assert_eq!(narrow.matches("`pgdata-db-0-of-the-primary`").count(), 2, "{narrow}");
     }
 }

@@ -86,10 +86,15 @@ fn env_set(name: &str) -> bool {
 }
 
 /// Columns to wrap text for `stream` to: `COLUMNS` when set (tests fix it so output does not
-/// depend on the machine), else the terminal's width, else [`DEFAULT_WIDTH`].
+/// depend on the machine), else the terminal's width, else [`DEFAULT_WIDTH`]; never fewer
+/// than [`MIN_WIDTH`].
 pub fn width(stream: Stream) -> usize {
-    columns_variable().or_else(|| stream.terminal_width()).unwrap_or(DEFAULT_WIDTH)
+    columns_variable().or_else(|| stream.terminal_width()).unwrap_or(DEFAULT_WIDTH).max(MIN_WIDTH)
 }
+
+/// Below this the diagnostics' frames no longer fit and help wraps a word a line: past it
+/// lines run over the edge instead.
+pub const MIN_WIDTH: usize = 40;
 
 fn columns_variable() -> Option<usize> {
     std::env::var("COLUMNS").ok()?.trim().parse().ok().filter(|&w: &usize| w > 0)
@@ -106,7 +111,8 @@ pub fn parse_cli() -> Cli {
         Some(false) => clap::ColorChoice::Never,
         None => clap::ColorChoice::Auto,
     };
-    let command = crate::cli::with_exit_statuses(Cli::command()).color(choice).term_width(width(Stream::Stdout));
+    let width = width(Stream::Stdout);
+    let command = crate::cli::with_exit_statuses(Cli::command(), width).color(choice).term_width(width);
     let matches = command.get_matches_from(args);
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     set_color_flag(cli.color);
