@@ -147,10 +147,10 @@ pub struct ManArgs {
     pub subcommand: Option<String>,
 }
 
-/// The subcommands with a page of their own, `help` among them as kompile(1) lists it;
-/// possible values so every shell completes them.
+/// The subcommands with a page of their own (all but clap's `help`); possible values so every
+/// shell completes them.
 pub const MAN_PAGES: &[&str] =
-    &["build", "config", "check", "explain", "images", "apply", "diff", "status", "down", "completions", "man", "help"];
+    &["build", "config", "check", "explain", "images", "apply", "diff", "status", "down", "completions", "man"];
 
 /// Which cluster, and how objects are sent; shared by `apply` and `diff`.
 #[derive(Debug, Args, Clone)]
