@@ -1,28 +1,20 @@
 //! `kompile apply`: compile, apply to the cluster, prune, wait, summarise.
 
-use std::io::IsTerminal;
-
 use super::session::{self, Session, Stop};
-use super::{CLUSTER_ERRORS, INPUT_ERRORS, SUCCESS, print, report};
+use super::{CLUSTER_ERRORS, INPUT_ERRORS, SUCCESS, print};
 use crate::cli::{ApplyArgs, DryRun};
 use crate::cluster::apply::{self, PruneOptions};
 use crate::cluster::plan;
 use crate::cluster::wait::{self, Display, Waiting};
 use crate::diag::Diagnostics;
 use crate::source::Sources;
+use crate::terminal::Stream;
 
 pub fn run(args: &ApplyArgs) -> i32 {
     if args.dry_run == Some(DryRun::Client) {
         return super::client_dry_run::run(args);
     }
-    let mut sources = Sources::default();
-    let mut diags = Diagnostics::default();
-    let code = match session::runtime(&mut diags) {
-        Some(rt) => rt.block_on(apply(args, &mut sources, &mut diags)),
-        None => CLUSTER_ERRORS,
-    };
-    report(diags, &sources);
-    code
+    session::run(async |sources, diags| apply(args, sources, diags).await)
 }
 
 async fn apply(args: &ApplyArgs, sources: &mut Sources, diags: &mut Diagnostics) -> i32 {
@@ -35,7 +27,7 @@ async fn apply(args: &ApplyArgs, sources: &mut Sources, diags: &mut Diagnostics)
     let Session { cluster, set, manifests, settings } = session;
     let prune = PruneOptions { prune: args.cluster.prune, prune_volumes: args.cluster.prune_volumes };
     let mut print_line = |line: String| print(&format!("{line}\n"));
-    let display = Display { live: std::io::stderr().is_terminal() && std::env::var("TERM").is_ok_and(|t| t != "dumb") };
+    let display = Display { live: Stream::Stderr.is_capable_terminal() };
     let waiting = Waiting {
         timeout: args.timeout,
         interval: args.poll_interval,

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 use super::session::{self, Session, Stop};
-use super::{CLUSTER_ERRORS, print, report};
+use super::{CLUSTER_ERRORS, print};
 use crate::cli::{DiffArgs, DiffFormat};
 use crate::cluster::applyset;
 use crate::cluster::diff::{self, Entry, Kind};
@@ -19,18 +19,10 @@ pub const CHANGES: i32 = 1;
 pub const DIFF_INPUT_ERRORS: i32 = 2;
 
 pub fn run(args: &DiffArgs) -> i32 {
-    let mut sources = Sources::default();
-    let mut diags = Diagnostics::default();
-    let code = match session::runtime(&mut diags) {
-        Some(rt) => rt.block_on(collect(args, &mut sources, &mut diags)),
-        None => Err(CLUSTER_ERRORS),
-    };
-    let code = match code {
-        Ok(entries) => show(args, &entries, &mut diags),
+    session::run(async |sources, diags| match collect(args, sources, diags).await {
+        Ok(entries) => show(args, &entries, diags),
         Err(code) => code,
-    };
-    report(diags, &sources);
-    code
+    })
 }
 
 async fn collect(args: &DiffArgs, sources: &mut Sources, diags: &mut Diagnostics) -> Result<Vec<Entry>, i32> {

@@ -6,7 +6,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use super::session::{self, Session, Stop};
-use super::{CLUSTER_ERRORS, INPUT_ERRORS, SUCCESS, USAGE_ERROR, print, report};
+use super::{CLUSTER_ERRORS, INPUT_ERRORS, SUCCESS, USAGE_ERROR, print};
 use crate::cli::DownArgs;
 use crate::cluster::applyset;
 use crate::cluster::down::{self, Options, Plan};
@@ -15,16 +15,10 @@ use crate::cluster::target::Target;
 use crate::cluster::wait::{Display, Waiting};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::Sources;
+use crate::terminal::Stream;
 
 pub fn run(args: &DownArgs) -> i32 {
-    let mut sources = Sources::default();
-    let mut diags = Diagnostics::default();
-    let code = match session::runtime(&mut diags) {
-        Some(rt) => rt.block_on(down(args, &mut sources, &mut diags)),
-        None => CLUSTER_ERRORS,
-    };
-    report(diags, &sources);
-    code
+    session::run(async |sources, diags| down(args, sources, diags).await)
 }
 
 async fn down(args: &DownArgs, sources: &mut Sources, diags: &mut Diagnostics) -> i32 {
@@ -59,7 +53,7 @@ async fn down(args: &DownArgs, sources: &mut Sources, diags: &mut Diagnostics) -
     let waiting = Waiting {
         timeout: args.timeout,
         interval: args.poll_interval,
-        display: Display { live: std::io::stderr().is_terminal() && std::env::var("TERM").is_ok_and(|t| t != "dumb") },
+        display: Display { live: Stream::Stderr.is_capable_terminal() },
         start: std::time::Instant::now(),
         concurrency: settings.concurrency,
     };

@@ -27,7 +27,19 @@ pub struct Session {
     pub settings: Settings,
 }
 
-pub fn runtime(diags: &mut Diagnostics) -> Option<tokio::runtime::Runtime> {
+/// Runs a cluster command: `work` on a runtime, then its diagnostics reported; its exit code.
+pub fn run(work: impl AsyncFnOnce(&mut Sources, &mut Diagnostics) -> i32) -> i32 {
+    let mut sources = Sources::default();
+    let mut diags = Diagnostics::default();
+    let code = match runtime(&mut diags) {
+        Some(rt) => rt.block_on(work(&mut sources, &mut diags)),
+        None => super::CLUSTER_ERRORS,
+    };
+    super::report(diags, &sources);
+    code
+}
+
+fn runtime(diags: &mut Diagnostics) -> Option<tokio::runtime::Runtime> {
     match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => Some(rt),
         Err(error) => {

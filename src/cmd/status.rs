@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::session::{self, Session, Stop};
-use super::{CLUSTER_ERRORS, SUCCESS, print, report};
+use super::{CLUSTER_ERRORS, SUCCESS, print};
 use crate::cli::{StatusArgs, StatusFormat};
 use crate::cluster::applyset;
 use crate::cluster::status::{self, Row};
@@ -18,14 +18,7 @@ pub const NOT_READY: i32 = 1;
 pub const STATUS_INPUT_ERRORS: i32 = 2;
 
 pub fn run(args: &StatusArgs) -> i32 {
-    let mut sources = Sources::default();
-    let mut diags = Diagnostics::default();
-    let code = match session::runtime(&mut diags) {
-        Some(rt) => rt.block_on(status(args, &mut sources, &mut diags)),
-        None => CLUSTER_ERRORS,
-    };
-    report(diags, &sources);
-    code
+    session::run(async |sources, diags| status(args, sources, diags).await)
 }
 
 async fn status(args: &StatusArgs, sources: &mut Sources, diags: &mut Diagnostics) -> i32 {

@@ -26,6 +26,12 @@ impl Stream {
         }
     }
 
+    /// A terminal that acts on escape codes: not a `dumb` one (Emacs' shell, some CI logs),
+    /// which shows them as text. Colour and redrawn progress lines need one.
+    pub fn is_capable_terminal(self) -> bool {
+        self.is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+    }
+
     fn terminal_width(self) -> Option<usize> {
         match self {
             Stream::Stdout => columns_of(std::io::stdout()),
@@ -64,9 +70,7 @@ pub fn set_color_flag(flag: ColorWhen) {
 /// else colour exactly when `stream` is a terminal.
 pub fn color(stream: Stream) -> bool {
     let flag = COLOR_FLAG.get().copied().unwrap_or(ColorWhen::Auto);
-    // A `dumb` terminal (Emacs' shell, some CI logs) shows escape codes as text.
-    let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
-    decided(flag, env_set("NO_COLOR"), env_set("FORCE_COLOR")).unwrap_or_else(|| stream.is_terminal() && !dumb)
+    decided(flag, env_set("NO_COLOR"), env_set("FORCE_COLOR")).unwrap_or_else(|| stream.is_capable_terminal())
 }
 
 /// The choice the flag and environment make without looking at the terminal, if any.
