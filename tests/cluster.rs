@@ -666,8 +666,7 @@ fn stand_in_answers_like_the_api_server() {
 /// which gives kompile a pseudo-terminal; skipped where it is missing).
 #[test]
 fn live_progress_on_a_terminal() {
-    let found = support::runs("script", &["--version"]).then_some(());
-    if support::tool("`script` (util-linux)", "apt-get install bsdutils", found).is_none() {
+    if !support::script_found() {
         return;
     }
     let f = Fixture::new(SHOP);

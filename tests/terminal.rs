@@ -30,7 +30,7 @@ fn colour_follows_the_flag_then_no_color_then_force_color() {
     let build = kompile().args(["--color", "always", "build", "fixtures/diagnostics/K101/compose.yaml"]).run();
     assert!(coloured(&build.stderr), "{}", build.stderr);
     // On a terminal colour is the default, except on a `dumb` one.
-    if script_found() {
+    if support::script_found() {
         let on_terminal = |term: &str| {
             kompile().env("NO_COLOR", "").args(["check", K101]).on_terminal().env("TERM", term).run().stdout
         };
@@ -85,16 +85,11 @@ fn diagnostics_wrap_to_the_width() {
     assert!(wide.stdout.lines().count() < run.stdout.lines().count(), "{}", wide.stdout);
 }
 
-fn script_found() -> bool {
-    let found = support::runs("script", &["--version"]).then_some(());
-    support::tool("`script` (util-linux)", "apt-get install bsdutils", found).is_some()
-}
-
 /// A pty that reports its columns but 0 rows, as `script` and some CI runners make, is still
 /// as wide as it says.
 #[test]
 fn a_terminal_with_no_rows_keeps_its_width() {
-    if !script_found() {
+    if !support::script_found() {
         return;
     }
     let line = format!("stty rows 0 cols 150; {} build --help", env!("CARGO_BIN_EXE_kompile"));
@@ -114,7 +109,7 @@ fn a_terminal_with_no_rows_keeps_its_width() {
 /// coloured, no `#` or backquotes; piped it stays Markdown (tests/cli.rs).
 #[test]
 fn explain_on_a_terminal_is_laid_out() {
-    if !script_found() {
+    if !support::script_found() {
         return;
     }
     let output = kompile().env("NO_COLOR", "").columns(80).args(["explain", "K101"]).on_terminal().output();

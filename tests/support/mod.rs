@@ -126,6 +126,14 @@ pub fn tool<T>(what: &str, install: &str, found: Option<T>) -> Option<T> {
     found
 }
 
+/// Whether util-linux `script`, which gives kompile a pseudo-terminal
+/// ([`Kompile::on_terminal`](run::Kompile::on_terminal)), is here; a skip, or a failure
+/// under CI, when it is not.
+pub fn script_found() -> bool {
+    let found = runs("script", &["--version"]).then_some(());
+    tool("`script` (util-linux)", "apt-get install bsdutils", found).is_some()
+}
+
 /// Says on standard error that a test skipped, past the test harness's capture of `eprintln!`
 /// (which hides the output of a passing test).
 pub fn skip(why: &str) {

@@ -68,7 +68,7 @@ impl Kompile {
     }
 
     /// Runs kompile on a pseudo-terminal, through util-linux `script` (check that it is there
-    /// with [`super::tool`]): same arguments, environment and directory, plus `TERM=xterm`.
+    /// with [`super::script_found`]): same arguments, environment and directory, plus `TERM=xterm`.
     pub fn on_terminal(self) -> Kompile {
         let words = std::iter::once(self.command.get_program()).chain(self.command.get_args());
         let line = words.map(|w| shell_words::quote(&w.to_string_lossy()).into_owned()).collect::<Vec<_>>().join(" ");
