@@ -11,7 +11,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics, Severity, render};
 use crate::images;
 use crate::load::{self, Options};
 use crate::lower::{self, Settings};
-use crate::source::Sources;
+use crate::source::{FileId, Sources};
 use crate::terminal::{self, Stream};
 
 pub fn run(args: &CheckArgs) -> i32 {
@@ -159,10 +159,16 @@ fn with_base_or_override(path: &Path) -> Vec<PathBuf> {
     std::iter::once(path.to_path_buf()).chain(load::override_file(path)).collect()
 }
 
-/// The git repository `check` runs in (GitHub's checkout, whose root its paths are relative
-/// to), else the directory it runs in.
-fn working_repository() -> Option<std::path::PathBuf> {
-    std::env::current_dir().ok().and_then(|dir| render::report_root(&dir))
+/// How GitHub and SARIF output name the files: relative to the git repository `check` runs
+/// in (GitHub's checkout), else to the directory it runs in ([`render::RepositoryPaths`]).
+fn repository_paths(items: &[Diagnostic], sources: &Sources) -> Option<render::RepositoryPaths> {
+    let dir = std::fs::canonicalize(std::env::current_dir().ok()?).ok()?;
+    let root = dir.ancestors().find(|d| d.join(".git").exists()).unwrap_or(&dir);
+    let named: BTreeSet<FileId> =
+        items.iter().flat_map(|d| d.primary.iter().chain(&d.secondary)).map(|l| l.span.file).collect();
+    let canonical: Vec<(FileId, PathBuf)> =
+        named.into_iter().filter_map(|id| Some((id, std::fs::canonicalize(&sources.get(id)?.path).ok()?))).collect();
+    Some(render::RepositoryPaths::new(root, canonical.iter().map(|(id, path)| (*id, path.as_path()))))
 }
 
 fn format_all(items: &[Diagnostic], sources: &Sources, format: DiagnosticFormat) -> String {
@@ -182,8 +188,8 @@ fn format_all(items: &[Diagnostic], sources: &Sources, format: DiagnosticFormat)
             out
         }
         DiagnosticFormat::Github => {
-            let root = working_repository();
-            items.iter().map(|d| render::github(d, sources, root.as_deref()) + "\n").collect()
+            let paths = repository_paths(items, sources);
+            items.iter().map(|d| render::github(d, sources, paths.as_ref()) + "\n").collect()
         }
         DiagnosticFormat::Json => {
             let count = |severity: Severity| items.iter().filter(|d| d.severity == severity).count();
@@ -199,7 +205,7 @@ fn format_all(items: &[Diagnostic], sources: &Sources, format: DiagnosticFormat)
             serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
         }
         DiagnosticFormat::Sarif => {
-            let log = render::sarif(items, sources, working_repository().as_deref());
+            let log = render::sarif(items, sources, repository_paths(items, sources).as_ref());
             serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
         }
     }

@@ -1,7 +1,8 @@
 //! Turning diagnostics into text: `human` (miette's graphical report), `short` and `json`.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan,
@@ -11,7 +12,7 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::Serialize;
 
 use super::{Diagnostic, Label, Severity};
-use crate::source::{SourceFile, Sources};
+use crate::source::{FileId, SourceFile, Sources};
 
 /// One diagnostic seen through miette: the source file, its labels, help and code.
 struct Report<'a> {
@@ -297,7 +298,7 @@ pub fn summary(diagnostics: &[Diagnostic]) -> String {
 
 /// A GitHub Actions workflow command, so the problem shows on the pull request's diff. A
 /// place outside the repository cannot be annotated there; it leads the message instead.
-pub fn github(diagnostic: &Diagnostic, sources: &Sources, root: Option<&Path>) -> String {
+pub fn github(diagnostic: &Diagnostic, sources: &Sources, paths: Option<&RepositoryPaths>) -> String {
     let command = match diagnostic.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -306,7 +307,7 @@ pub fn github(diagnostic: &Diagnostic, sources: &Sources, root: Option<&Path>) -
     let mut properties =
         vec![format!("title={}", escape_property(&format!("{} {}", diagnostic.code.id(), diagnostic.code.name())))];
     let mut message = diagnostic.message.clone();
-    match diagnostic.primary.as_ref().and_then(|l| repository_location(l, sources, root)) {
+    match diagnostic.primary.as_ref().and_then(|l| repository_location(l, sources, paths)) {
         Some(RepositoryPlace::Inside(location)) => {
             properties.insert(0, format!("file={}", escape_property(&location.file)));
             properties.insert(1, format!("line={},endLine={}", location.line, location.end_line));
@@ -330,8 +331,8 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// A SARIF 2.1.0 log of all diagnostics, for code-scanning uploads; `root` as for [`github`].
-pub fn sarif(diagnostics: &[Diagnostic], sources: &Sources, root: Option<&Path>) -> serde_json::Value {
+/// A SARIF 2.1.0 log of all diagnostics, for code-scanning uploads; `paths` as for [`github`].
+pub fn sarif(diagnostics: &[Diagnostic], sources: &Sources, paths: Option<&RepositoryPaths>) -> serde_json::Value {
     let mut codes: Vec<_> = diagnostics.iter().map(|d| d.code).collect();
     codes.sort();
     codes.dedup();
@@ -346,7 +347,7 @@ pub fn sarif(diagnostics: &[Diagnostic], sources: &Sources, root: Option<&Path>)
             })
         })
         .collect();
-    let results: Vec<serde_json::Value> = diagnostics.iter().map(|d| sarif_result(d, sources, root)).collect();
+    let results: Vec<serde_json::Value> = diagnostics.iter().map(|d| sarif_result(d, sources, paths)).collect();
     serde_json::json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -357,14 +358,14 @@ pub fn sarif(diagnostics: &[Diagnostic], sources: &Sources, root: Option<&Path>)
     })
 }
 
-fn sarif_result(diagnostic: &Diagnostic, sources: &Sources, root: Option<&Path>) -> serde_json::Value {
+fn sarif_result(diagnostic: &Diagnostic, sources: &Sources, paths: Option<&RepositoryPaths>) -> serde_json::Value {
     let level = diagnostic.severity.word();
     let mut text = diagnostic.message.clone();
     if let Some(help) = &diagnostic.help {
         text.push_str("\nhelp: ");
         text.push_str(help);
     }
-    let place = |l: &Label| repository_location(l, sources, root);
+    let place = |l: &Label| repository_location(l, sources, paths);
     let locations: Vec<serde_json::Value> =
         diagnostic.primary.iter().filter_map(place).map(|p| sarif_location(&p)).collect();
     let related: Vec<serde_json::Value> = diagnostic
@@ -415,37 +416,35 @@ enum RepositoryPlace {
     Outside(JsonLocation),
 }
 
-/// [`json_location`] with the file relative to `root`, the git repository `check` runs in
-/// (else the directory it runs in), as GitHub annotations and code scanning want it whatever
-/// subdirectory that is. `None` for text that is no file (standard input): it has no place
-/// to point at. Without a root (library use) the path stays as diagnostics show it.
-fn repository_location(label: &Label, sources: &Sources, root: Option<&Path>) -> Option<RepositoryPlace> {
-    let mut location = json_location(label, sources)?;
-    let Some(root) = root else { return Some(RepositoryPlace::Inside(location)) };
-    let path = sources.get(label.span.file).and_then(|f| std::fs::canonicalize(&f.path).ok())?;
-    match path.strip_prefix(root) {
-        Ok(relative) => {
-            location.file = slashed(relative);
-            Some(RepositoryPlace::Inside(location))
-        }
-        Err(_) => {
-            location.file = slashed(&path);
-            Some(RepositoryPlace::Outside(location))
-        }
+/// How `check --format github|sarif` names each source file: relative to `root`, the git
+/// repository `check` runs in (else the directory it runs in), as GitHub annotations and code
+/// scanning want it whatever subdirectory that is; or, outside it, by its canonical path.
+/// `check` builds it, reading the file system once per file; rendering reads nothing. A file
+/// missing here (standard input) has no place to point at.
+#[derive(Debug, Default)]
+pub struct RepositoryPaths {
+    paths: HashMap<FileId, (String, bool)>,
+}
+
+impl RepositoryPaths {
+    /// From each file's canonical path.
+    pub fn new<'a>(root: &Path, canonical: impl IntoIterator<Item = (FileId, &'a Path)>) -> RepositoryPaths {
+        let place = |path: &Path| match path.strip_prefix(root) {
+            Ok(relative) => (slashed(relative), true),
+            Err(_) => (slashed(path), false),
+        };
+        RepositoryPaths { paths: canonical.into_iter().map(|(id, path)| (id, place(path))).collect() }
     }
 }
 
-/// What `check --format github|sarif` paths are relative to: the git repository `dir` is in,
-/// else `dir` itself; canonical.
-pub fn report_root(dir: &Path) -> Option<PathBuf> {
-    repository_root(dir).or_else(|| std::fs::canonicalize(dir).ok())
-}
-
-/// The nearest directory at or above `dir` holding `.git` (a directory, or a file in a
-/// worktree or submodule), canonical; `None` outside any repository.
-fn repository_root(dir: &Path) -> Option<PathBuf> {
-    let dir = std::fs::canonicalize(dir).ok()?;
-    dir.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf)
+/// [`json_location`] with its file as `paths` names it. Without `paths` (library use) the file
+/// stays as diagnostics show it.
+fn repository_location(label: &Label, sources: &Sources, paths: Option<&RepositoryPaths>) -> Option<RepositoryPlace> {
+    let mut location = json_location(label, sources)?;
+    let Some(paths) = paths else { return Some(RepositoryPlace::Inside(location)) };
+    let (file, inside) = paths.paths.get(&label.span.file)?;
+    location.file = file.clone();
+    Some(if *inside { RepositoryPlace::Inside(location) } else { RepositoryPlace::Outside(location) })
 }
 
 /// `path` with `/` between its parts on every platform; an absolute path keeps its root.
