@@ -734,6 +734,7 @@ mod tests {
             parsed,
             services: vec!["app".into()],
             ignore: Default::default(),
+            silences: Default::default(),
         });
         assert!(!lacks_ports(&project, &project.services[0]));
         assert!(!learned_ports(&project).contains_key("app"));

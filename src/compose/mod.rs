@@ -554,6 +554,8 @@ pub struct BuildFile {
     /// The `.dockerignore` of the build (of the first service's context): what of the
     /// context never reaches the image.
     pub ignore: crate::dockerignore::Ignore,
+    /// What its hadolint settings silence.
+    pub silences: crate::diag::Silences,
 }
 
 /// `(key, value)` pairs as an ordered map, later entries winning.

@@ -255,6 +255,21 @@ impl Code {
     }
 }
 
+/// What a Dockerfile's hadolint settings silence: its configuration file's `ignored:` list
+/// and `# hadolint global ignore=` comments, and whether `# hadolint ignore=` comments count
+/// (not with `disable-ignore-pragma`). Read once, when the Dockerfile is loaded.
+#[derive(Debug, Clone)]
+pub struct Silences {
+    pub ignored: Vec<Silence>,
+    pub pragmas: bool,
+}
+
+impl Default for Silences {
+    fn default() -> Silences {
+        Silences { ignored: Vec::new(), pragmas: true }
+    }
+}
+
 /// What one item of an ignore list (`# hadolint ignore=`, `.hadolint.yaml`'s `ignored:`,
 /// `# kompile-ignore=`) silences: a code, and, when the item is a hadolint rule, only that
 /// rule's part of the code ([`crate::diag::Diagnostic::rule`]).

@@ -5,7 +5,7 @@ pub mod explain;
 pub mod levels;
 pub mod render;
 
-pub use codes::{Code, Silence};
+pub use codes::{Code, Silence, Silences};
 
 use std::collections::BTreeMap;
 

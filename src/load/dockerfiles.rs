@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::node::{Map, Node};
 use super::{hadolint, read_source};
-use crate::diag::{Code, Diagnostic, Diagnostics, Silence};
+use crate::diag::{Code, Diagnostic, Diagnostics, Silence, Silences};
 use crate::dockerfile::{self, Dockerfile, Instruction, Issue};
 use crate::dockerignore::Ignore;
 use crate::source::{FileId, Sources, Span};
@@ -45,7 +45,7 @@ pub fn load(services: &Map, sources: &mut Sources, diags: &mut Diagnostics) -> V
     let files: Vec<_> = read.into_iter().collect();
     let parsed = crate::parallel::chunks(&files, 16, |chunk| {
         let mut found = Diagnostics::default();
-        let parsed: Vec<Dockerfile> =
+        let parsed: Vec<(Dockerfile, Silences)> =
             chunk.iter().map(|(path, (file, text, _))| parse(path, *file, text, &mut found)).collect();
         (parsed, found)
     });
@@ -53,9 +53,9 @@ pub fn load(services: &Map, sources: &mut Sources, diags: &mut Diagnostics) -> V
     let mut files = files.into_iter();
     for (chunk, found) in parsed {
         diags.extend(found);
-        for (parsed, (path, (file, _, services))) in chunk.into_iter().zip(files.by_ref()) {
+        for ((parsed, silences), (path, (file, _, services))) in chunk.into_iter().zip(files.by_ref()) {
             let ignore = ignores.remove(&path).unwrap_or_default();
-            out.push(BuildFile { path, file, parsed, services, ignore });
+            out.push(BuildFile { path, file, parsed, services, ignore, silences });
         }
     }
     out
@@ -106,8 +106,9 @@ fn dockerfile_of(service: &str, build: &Map, sources: &Sources) -> Option<(PathB
     Some((Path::new(context).join(name), node.span))
 }
 
-/// Parses a Dockerfile, reporting its problems with their codes.
-pub fn parse(path: &Path, file: FileId, text: &str, diags: &mut Diagnostics) -> Dockerfile {
+/// Parses a Dockerfile, reporting its problems with their codes, and reads what its hadolint
+/// settings silence (once: the checks use them again).
+pub fn parse(path: &Path, file: FileId, text: &str, diags: &mut Diagnostics) -> (Dockerfile, Silences) {
     let parsed = dockerfile::parse(text);
     let mut found = Diagnostics::uncapped();
     for problem in parsed.errors.iter().chain(&parsed.warnings) {
@@ -124,12 +125,15 @@ pub fn parse(path: &Path, file: FileId, text: &str, diags: &mut Diagnostics) -> 
         }
         found.push(diagnostic);
     }
-    // Reported here, once per Dockerfile; `without_ignored` then reads the file again quietly.
-    if let Err(unreadable) = hadolint::configured(path) {
+    let mut silences = hadolint::configured(path).unwrap_or_else(|unreadable| {
         diags.push(unreadable);
+        Silences::default()
+    });
+    if silences.pragmas {
+        silences.ignored.extend(hadolint::global(&parsed));
     }
-    diags.extend(without_ignored(path, &parsed, found));
-    parsed
+    diags.extend(without_ignored(&silences, &parsed, found));
+    (parsed, silences)
 }
 
 /// Drops warnings that a comment right above their instruction silences:
@@ -138,19 +142,14 @@ pub fn parse(path: &Path, file: FileId, text: &str, diags: &mut Diagnostics) -> 
 /// settings for the file silence ([`hadolint`]). Errors stay: a file Docker refuses cannot be
 /// waved through. `diags` should be [`Diagnostics::uncapped`], so that what is silenced never
 /// counts towards a cap.
-pub fn without_ignored(path: &Path, parsed: &Dockerfile, diags: Diagnostics) -> Diagnostics {
-    let settings = hadolint::configured(path).unwrap_or_default();
-    let mut silenced = settings.ignored;
-    if settings.pragmas {
-        silenced.extend(hadolint::global(parsed));
-    }
+pub fn without_ignored(silences: &Silences, parsed: &Dockerfile, diags: Diagnostics) -> Diagnostics {
     diags.filter_map(|diagnostic| {
         let at = diagnostic.primary.as_ref().map(|l| l.span.start as usize);
         let ignored = !diagnostic.is_error()
-            && (silenced.iter().any(|s| s.covers(&diagnostic))
+            && (silences.ignored.iter().any(|s| s.covers(&diagnostic))
                 || at.is_some_and(|at| {
                     instruction_at(parsed, at).is_some_and(|i| {
-                        i.comments_before.iter().any(|c| ignores(&c.text, &diagnostic, settings.pragmas))
+                        i.comments_before.iter().any(|c| ignores(&c.text, &diagnostic, silences.pragmas))
                     })
                 }));
         (!ignored).then_some(diagnostic)
@@ -187,8 +186,15 @@ fn label(kind: Issue) -> &'static str {
 /// A Dockerfile on its own (`kompile check path/to/Dockerfile`).
 pub fn load_alone(path: &Path, sources: &mut Sources, diags: &mut Diagnostics) -> Option<BuildFile> {
     let (file, text) = read_source(path, sources, diags)?;
-    let parsed = parse(path, file, &text, diags);
-    Some(BuildFile { path: path.to_path_buf(), file, parsed, services: Vec::new(), ignore: Ignore::default() })
+    let (parsed, silences) = parse(path, file, &text, diags);
+    Some(BuildFile {
+        path: path.to_path_buf(),
+        file,
+        parsed,
+        services: Vec::new(),
+        ignore: Ignore::default(),
+        silences,
+    })
 }
 
 #[cfg(test)]
@@ -228,9 +234,9 @@ mod tests {
         let parsed = dockerfile::parse("FROM alpine:3.20\n# hadolint ignore=DL3004\nRUN sudo true\n");
         let mut shifted = Diagnostics::default();
         shifted.push(Diagnostic::new(Code::Sudo, "sudo").at(Span::new(file, 47, 51), "sudo"));
-        let path = Path::new("Dockerfile");
-        assert!(without_ignored(path, &parsed, shifted).items().is_empty());
-        assert_eq!(without_ignored(path, &dockerfile::parse(plain), diags).items().len(), 1);
+        let silences = Silences::default();
+        assert!(without_ignored(&silences, &parsed, shifted).items().is_empty());
+        assert_eq!(without_ignored(&silences, &dockerfile::parse(plain), diags).items().len(), 1);
     }
 
     #[test]

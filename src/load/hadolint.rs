@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::diag::{Code, Diagnostic, Silence};
+use crate::diag::{Code, Diagnostic, Silence, Silences};
 use crate::dockerfile::Dockerfile;
 
 /// The part of hadolint's configuration kompile reads; the rest is hadolint's business.
@@ -18,19 +18,6 @@ struct Config {
     /// hadolint then reads no `# hadolint ...` comments; `# kompile-ignore=` still counts.
     #[serde(default)]
     disable_ignore_pragma: bool,
-}
-
-/// What a configuration file says: what it ignores, and whether `# hadolint` comments count.
-#[derive(Debug)]
-pub struct Settings {
-    pub ignored: Vec<Silence>,
-    pub pragmas: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings { ignored: Vec::new(), pragmas: true }
-    }
 }
 
 const NAMES: [&str; 2] = [".hadolint.yaml", ".hadolint.yml"];
@@ -63,8 +50,8 @@ fn user_configs() -> Vec<PathBuf> {
 
 /// The settings of the configuration file found for `dockerfile`. A file that cannot be read
 /// is an error, as hadolint refuses it too.
-pub fn configured(dockerfile: &Path) -> Result<Settings, Diagnostic> {
-    let Some(path) = find(dockerfile) else { return Ok(Settings::default()) };
+pub fn configured(dockerfile: &Path) -> Result<Silences, Diagnostic> {
+    let Some(path) = find(dockerfile) else { return Ok(Silences::default()) };
     let fail = |reason: String| {
         Diagnostic::new(Code::YamlSyntax, format!("cannot read {}: {reason}", path.display()))
             .help("kompile reads its `ignored:` list; hadolint refuses the file too: fix it or remove it")
@@ -76,7 +63,7 @@ pub fn configured(dockerfile: &Path) -> Result<Settings, Diagnostic> {
         _ => serde_saphyr::from_str(&text)
             .map_err(|e| fail(e.to_string().lines().next().unwrap_or_default().trim_start_matches("error: ").into()))?,
     };
-    Ok(Settings { ignored: codes(&config.ignored), pragmas: !config.disable_ignore_pragma })
+    Ok(Silences { ignored: codes(&config.ignored), pragmas: !config.disable_ignore_pragma })
 }
 
 /// What `# hadolint global ignore=...` comments anywhere in the file silence.

@@ -439,6 +439,7 @@ mod tests {
                     parsed: crate::dockerfile::parse(text),
                     services: vec![service.to_string()],
                     ignore: crate::dockerignore::Ignore::parse(IGNORED),
+                    silences: Default::default(),
                 });
             }
         })
@@ -513,6 +514,7 @@ mod tests {
                 parsed: crate::dockerfile::parse(NODE),
                 services: vec!["app".to_string()],
                 ignore: crate::dockerignore::Ignore::default(),
+                silences: Default::default(),
             });
         });
         assert!(targets(service(&app, "app")).is_empty());

@@ -162,7 +162,7 @@ fn check_file(build: &BuildFile, uses: &[Use<'_>], diags: &mut Diagnostics) {
     for used in uses {
         compose::check(&file, used, &mut in_dockerfile, &mut in_compose);
     }
-    diags.extend(without_ignored(&build.path, &build.parsed, in_dockerfile));
+    diags.extend(without_ignored(&build.silences, &build.parsed, in_dockerfile));
     diags.extend(in_compose);
 }
 
@@ -180,9 +180,15 @@ mod tests {
         let path = Path::new("Dockerfile");
         let file = sources.add(path, text);
         let mut diags = Diagnostics::default();
-        let parsed = crate::load::dockerfiles::parse(path, file, text, &mut diags);
-        let build =
-            BuildFile { path: path.to_path_buf(), file, parsed, services: Vec::new(), ignore: Default::default() };
+        let (parsed, silences) = crate::load::dockerfiles::parse(path, file, text, &mut diags);
+        let build = BuildFile {
+            path: path.to_path_buf(),
+            file,
+            parsed,
+            services: Vec::new(),
+            ignore: Default::default(),
+            silences,
+        };
         check_alone(&build, &mut diags);
         diags.sorted()
     }
