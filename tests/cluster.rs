@@ -42,14 +42,15 @@ pub fn snapshot(id: &str, stderr: &str) {
     });
 }
 
-struct Fixture {
-    server: StandIn,
-    dir: tempfile::TempDir,
-    kubeconfig: std::path::PathBuf,
+/// A stand-in API server with a kubeconfig for it and a project directory (also `day2`'s).
+pub(crate) struct Fixture {
+    pub(crate) server: StandIn,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) kubeconfig: std::path::PathBuf,
 }
 
 impl Fixture {
-    fn new(compose: &str) -> Fixture {
+    pub(crate) fn new(compose: &str) -> Fixture {
         let server = StandIn::start();
         server.require_token(TOKEN);
         let dir = tempfile::tempdir().expect("temp dir");

@@ -3,37 +3,22 @@
 //! counts (a workload is ready on its second GET, a deleted object held for N GETs), never by
 //! time.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::cluster::snapshot;
+use crate::cluster::{Fixture, snapshot};
 use crate::support::standin::StandIn;
 use crate::support::{self, Run};
 
-const TOKEN: &str = "day2-token";
-
-struct Fixture {
-    server: StandIn,
-    dir: tempfile::TempDir,
-    kubeconfig: PathBuf,
-}
-
+/// `day2`'s own steps on [`Fixture`].
 impl Fixture {
-    fn new(compose: &str) -> Fixture {
-        let server = StandIn::start();
-        server.require_token(TOKEN);
-        let dir = tempfile::tempdir().expect("temp dir");
-        let kubeconfig = server.kubeconfig(dir.path(), TOKEN);
-        std::fs::write(dir.path().join("compose.yaml"), compose).expect("compose written");
-        Fixture { server, dir, kubeconfig }
-    }
-
     fn run(&self, args: &[&str]) -> Run {
         kompile(self.dir.path(), &self.kubeconfig, args)
     }
 
-    fn apply(&self, args: &[&str]) {
+    /// `kompile apply ARGS`, which must succeed.
+    fn applied(&self, args: &[&str]) {
         let run = self.run(&[&["apply", "--poll-interval", "10ms"], args].concat());
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
@@ -79,7 +64,7 @@ services:
 #[test]
 fn status_of_a_healthy_project_is_one_ready_line_per_workload() {
     let f = Fixture::new(SIMPLE);
-    f.apply(&[]);
+    f.applied(&[]);
     // The cloud's load balancer controller gives the published Service an address.
     f.server.set_status(
         "services",
@@ -136,7 +121,7 @@ fn status_of_a_healthy_project_is_one_ready_line_per_workload() {
 #[test]
 fn status_of_a_crashing_workload_exits_1_with_the_reason() {
     let f = Fixture::new(&SIMPLE.replace("example/api:2.1", "example/crashloop:1"));
-    f.apply(&["--no-wait"]);
+    f.applied(&["--no-wait"]);
     let run = f.run(&["status"]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     let api = run.stdout.lines().find(|l| l.contains(" api ")).unwrap_or_default();
@@ -160,7 +145,7 @@ fn status_names_pull_and_scheduling_failures() {
     let compose =
         SIMPLE.replace("nginx:1.27", "example/pullfail:1").replace("example/api:2.1", "example/unschedulable:1");
     let f = Fixture::new(&compose);
-    f.apply(&["--no-wait"]);
+    f.applied(&["--no-wait"]);
     let run = f.run(&["status"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let line =
@@ -253,7 +238,7 @@ fn assert_foreign_survive(f: &Fixture) {
 #[test]
 fn down_deletes_in_reverse_dependency_order_and_only_the_project() {
     let f = Fixture::new(SHOP);
-    f.apply(&[]);
+    f.applied(&[]);
     assert!(f.exists("persistentvolumeclaims", "pgdata-db-0"), "the StatefulSet made its claim");
     let status = f.run(&["status"]);
     assert_eq!(status.code, 0, "{}", status.stderr);
@@ -327,7 +312,7 @@ fn down_deletes_in_reverse_dependency_order_and_only_the_project() {
 #[test]
 fn a_member_that_changed_hands_before_its_delete_survives() {
     let f = Fixture::new(SIMPLE);
-    f.apply(&[]);
+    f.applied(&[]);
     // Another tool takes the Service over right as `down` reads it before deleting it.
     f.server.relabel_on_get("services", "default", "api", json!({"app": "api"}));
     let run = f.down(&["--yes"]);
@@ -346,7 +331,7 @@ fn a_member_that_changed_hands_before_its_delete_survives() {
 #[test]
 fn down_without_yes_and_without_a_terminal_deletes_nothing() {
     let f = Fixture::new(SIMPLE);
-    f.apply(&[]);
+    f.applied(&[]);
     f.server.clear_log();
     let run = f.down(&[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
@@ -364,7 +349,7 @@ fn down_asks_on_a_terminal() {
         return;
     }
     let f = Fixture::new(SIMPLE);
-    f.apply(&[]);
+    f.applied(&[]);
     // Through `script`, kompile's standard input, output and error are all the terminal.
     let ask = |answer: &str| {
         let output = support::kompile(f.dir.path())
@@ -392,7 +377,7 @@ fn down_asks_on_a_terminal() {
 #[test]
 fn down_dry_run_lists_what_would_go_and_deletes_nothing() {
     let f = Fixture::new(SHOP);
-    f.apply(&[]);
+    f.applied(&[]);
     f.server.clear_log();
     let run = f.down(&["--dry-run=server", "--volumes"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -428,7 +413,7 @@ fn down_dry_run_lists_what_would_go_and_deletes_nothing() {
 #[test]
 fn an_object_that_does_not_go_stops_down_before_what_it_depends_on() {
     let f = Fixture::new(SHOP);
-    f.apply(&[]);
+    f.applied(&[]);
     f.server.hold_forever("deployments", "default", "web");
     let run = f.down(&["--yes", "--volumes", "--timeout", "1s"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
@@ -460,7 +445,7 @@ services:
       autoscale: {max: 4}
 ",
     );
-    f.apply(&[]);
+    f.applied(&[]);
     assert!(f.exists("poddisruptionbudgets", "web") && f.exists("horizontalpodautoscalers", "web"));
     f.server.clear_log();
     let run = f.down(&["--yes"]);
