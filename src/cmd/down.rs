@@ -8,7 +8,6 @@ use std::io::{BufRead, IsTerminal, Write};
 use super::session::{self, Session, Stop};
 use super::{CLUSTER_ERRORS, INPUT_ERRORS, SUCCESS, USAGE_ERROR, print};
 use crate::cli::DownArgs;
-use crate::cluster::applyset;
 use crate::cluster::down::{self, Options, Plan};
 use crate::cluster::plan::{self, ApplySet, Change};
 use crate::cluster::target::Target;
@@ -23,19 +22,12 @@ pub fn run(args: &DownArgs) -> i32 {
 
 async fn down(args: &DownArgs, sources: &mut Sources, diags: &mut Diagnostics) -> i32 {
     let dry_run = args.dry_run.is_some();
-    let session = match session::connect(&args.project, &args.target, dry_run, sources, diags).await {
-        Ok(session) => session,
-        Err(Stop::Input) => return INPUT_ERRORS,
-        Err(Stop::Cluster) => return CLUSTER_ERRORS,
-    };
-    let Session { cluster, set, settings, .. } = session;
-    let applied = match applyset::existing(&cluster, &set, settings.concurrency).await {
-        Ok(applied) => applied,
-        Err(d) => {
-            diags.push(d);
-            return CLUSTER_ERRORS;
-        }
-    };
+    let (Session { cluster, set, settings, .. }, applied) =
+        match session::connect_applied(&args.project, &args.target, dry_run, sources, diags).await {
+            Ok(found) => found,
+            Err(Stop::Input) => return INPUT_ERRORS,
+            Err(Stop::Cluster) => return CLUSTER_ERRORS,
+        };
     let mut plan = down::order(&applied.current.live, &set.id, args.volumes);
     // The project's name as emit labels its objects finds the StatefulSets' claims.
     if let Err(d) = down::find_claims(&cluster, &applied.current.namespaces, &set.project, &mut plan).await {

@@ -2,6 +2,7 @@
 //! the objects into manifests of the project's ApplySet.
 
 use crate::cli::{BuildArgs, ClusterArgs, OutputFormat, ProjectArgs, TargetArgs};
+use crate::cluster::applyset::{self, Applied};
 use crate::cluster::client::Cluster;
 use crate::cluster::plan::{self, ApplySet, Manifest};
 use crate::cluster::{Settings, kubeconfig};
@@ -93,6 +94,22 @@ pub async fn connect(
         diags.push(d);
     }
     session
+}
+
+/// [`connect`], then the project's ApplySet as the cluster has it: what `status` and `down`
+/// start from. A project never applied there is K419, a cluster error.
+pub async fn connect_applied(
+    project: &ProjectArgs,
+    args: &TargetArgs,
+    dry_run: bool,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Result<(Session, Applied), Stop> {
+    let session = connect(project, args, dry_run, sources, diags).await?;
+    match applyset::existing(&session.cluster, &session.set, session.settings.concurrency).await {
+        Ok(applied) => Ok((session, applied)),
+        Err(d) => Err(push(diags, d)),
+    }
 }
 
 async fn open(

@@ -7,7 +7,6 @@ use serde_json::json;
 use super::session::{self, Session, Stop};
 use super::{CLUSTER_ERRORS, SUCCESS, print};
 use crate::cli::{StatusArgs, StatusFormat};
-use crate::cluster::applyset;
 use crate::cluster::status::{self, Row};
 use crate::diag::Diagnostics;
 use crate::source::Sources;
@@ -22,19 +21,12 @@ pub fn run(args: &StatusArgs) -> i32 {
 }
 
 async fn status(args: &StatusArgs, sources: &mut Sources, diags: &mut Diagnostics) -> i32 {
-    let session = match session::connect(&args.project, &args.target, false, sources, diags).await {
-        Ok(session) => session,
-        Err(Stop::Input) => return STATUS_INPUT_ERRORS,
-        Err(Stop::Cluster) => return CLUSTER_ERRORS,
-    };
-    let Session { cluster, set, settings, .. } = session;
-    let applied = match applyset::existing(&cluster, &set, settings.concurrency).await {
-        Ok(applied) => applied,
-        Err(d) => {
-            diags.push(d);
-            return CLUSTER_ERRORS;
-        }
-    };
+    let (Session { cluster, set, settings, .. }, applied) =
+        match session::connect_applied(&args.project, &args.target, false, sources, diags).await {
+            Ok(found) => found,
+            Err(Stop::Input) => return STATUS_INPUT_ERRORS,
+            Err(Stop::Cluster) => return CLUSTER_ERRORS,
+        };
     let rows = status::rows(&cluster, &applied, settings.concurrency, jiff::Timestamp::now()).await;
     let all_ready = rows.iter().all(|r| r.ready);
     match args.output {
